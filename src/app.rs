@@ -1,0 +1,38 @@
+//! What every handler needs: storage, texts, the clock and the bot's settings.
+
+use std::sync::Arc;
+
+use crate::bot::incoming::Incoming;
+use crate::clock::Clock;
+use crate::config::BotSettings;
+use crate::domain::{Language, Role};
+use crate::i18n::Texts;
+use crate::store::{Store, StoreError};
+
+#[derive(Debug)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub texts: Texts,
+    pub clock: Arc<dyn Clock>,
+    pub settings: BotSettings,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, texts: Texts, clock: Arc<dyn Clock>, settings: BotSettings) -> App {
+        App { store, texts, clock, settings }
+    }
+
+    /// The language to answer a message in.
+    pub fn language_for(&self, message: &Incoming) -> Language {
+        let code = message.sender.as_ref().and_then(|s| s.language_code.as_deref());
+        Language::from_telegram(code, self.settings.default_language)
+    }
+
+    /// The user's role: owners named in the configuration, then the admins table.
+    pub async fn role_of(&self, user_id: i64) -> Result<Option<Role>, StoreError> {
+        if self.settings.owners.contains(&user_id) {
+            return Ok(Some(Role::Owner));
+        }
+        Ok(self.store.admin(user_id).await?.map(|admin| admin.role))
+    }
+}

@@ -1,0 +1,88 @@
+//! `pingan run`: long-poll Telegram and answer until told to stop.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use teloxide::error_handlers::LoggingErrorHandler;
+use teloxide::prelude::*;
+use teloxide::update_listeners::Polling;
+use teloxide::{ApiError, RequestError};
+
+use super::outbound::Outbound;
+use super::schema::schema;
+use super::telegram::{TelegramOutbound, register_commands};
+use crate::app::App;
+use crate::config::{ConfigError, TelegramSettings};
+
+/// After a stop signal, how long handlers in flight may take to finish. With the final
+/// getUpdates call and closing the database this keeps a stop well inside 10 s.
+const GRACE: Duration = Duration::from_secs(7);
+
+#[derive(Debug, thiserror::Error)]
+pub enum PollingError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("Telegram refused the bot token ({0}); check TELOXIDE_TOKEN")]
+    BadToken(String),
+    #[error("cannot reach the Telegram Bot API at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("cannot build the HTTP client: {0}")]
+    Client(String),
+}
+
+/// Connects to the Bot API, registers the command menu, then answers updates until
+/// `shutdown` completes.
+pub async fn run_polling(
+    app: Arc<App>,
+    telegram: &TelegramSettings,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), PollingError> {
+    let token = telegram.token()?;
+    let client = teloxide::net::default_reqwest_settings()
+        // A long poll holds the request open for `poll_timeout`; allow for it.
+        .timeout(telegram.poll_timeout + Duration::from_secs(10))
+        .build()
+        .map_err(|e| PollingError::Client(e.to_string()))?;
+    let bot = Bot::with_client(token.expose(), client).set_api_url(telegram.api_url.clone());
+
+    let me = bot.get_me().await.map_err(|e| match e {
+        RequestError::Api(ApiError::InvalidToken) => PollingError::BadToken("Unauthorized".into()),
+        other => PollingError::Unreachable { url: telegram.api_url.to_string(), reason: other.to_string() },
+    })?;
+    tracing::info!(bot = me.username(), api = %telegram.api_url, "connected to the Bot API");
+    if let Err(e) = register_commands(&bot, &app.texts, app.settings.default_language).await {
+        tracing::warn!(error = %e, "could not register the command menu; continuing without it");
+    }
+
+    let listener =
+        Polling::builder(bot.clone()).timeout(telegram.poll_timeout).delete_webhook().await.build();
+    let outbound: Arc<dyn Outbound> = Arc::new(TelegramOutbound::new(bot.clone()));
+    let mut dispatcher = Dispatcher::builder(bot, schema())
+        .dependencies(dptree::deps![app, outbound])
+        .default_handler(|update| async move {
+            tracing::debug!(update = update.id.0, "update not handled");
+        })
+        .error_handler(LoggingErrorHandler::with_custom_text("a handler failed"))
+        .build();
+    let stop = dispatcher.shutdown_token();
+    let polling_errors = LoggingErrorHandler::with_custom_text("getUpdates failed");
+    let dispatch = dispatcher.try_dispatch_with_listener(listener, polling_errors);
+    tokio::pin!(dispatch);
+
+    tokio::select! {
+        result = &mut dispatch => {
+            return result.map_err(|e| PollingError::Unreachable {
+                url: telegram.api_url.to_string(),
+                reason: e.to_string(),
+            });
+        }
+        () = shutdown => {}
+    }
+    tracing::info!("stopping: no new updates; finishing the ones in hand");
+    // Only an idle dispatcher refuses, and then there is nothing to wait for.
+    if stop.shutdown().is_ok() && tokio::time::timeout(GRACE, &mut dispatch).await.is_err() {
+        tracing::warn!(grace = ?GRACE, "handlers still busy after the grace period; leaving them");
+    }
+    Ok(())
+}

@@ -1,0 +1,16 @@
+//! Routing updates to handlers: the one dptree schema that both the Telegram dispatcher
+//! and the console run.
+
+use teloxide::dispatching::UpdateHandler;
+use teloxide::prelude::*;
+
+use super::handlers::{self, HandlerError};
+use super::incoming::Incoming;
+
+pub fn schema() -> UpdateHandler<HandlerError> {
+    dptree::entry().branch(
+        Update::filter_message()
+            .filter_map(|message: Message| Incoming::from_message(&message))
+            .endpoint(handlers::on_message),
+    )
+}

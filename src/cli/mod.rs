@@ -1,0 +1,137 @@
+//! The `pingan` command line.
+
+mod console;
+mod notices;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::clock::SystemClock;
+use crate::config::{Loaded, Settings};
+use crate::startup;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pingan",
+    version,
+    about = "Pingan (平安): the public-security bureau's Telegram bot for notices, anti-fraud tips and alerts",
+    long_about = "Pingan (平安): the public-security bureau's Telegram bot for notices, anti-fraud \
+                  tips and alerts.\n\nSettings come from config/default.toml (built in), then \
+                  config/local.toml or --config FILE, then the environment: TELOXIDE_TOKEN, \
+                  TELOXIDE_API_URL, DATABASE_URL, RUST_LOG and PINGAN_*. `pingan config` shows \
+                  the result. Without DATABASE_URL, data lives in ./pingan.db."
+)]
+pub struct Cli {
+    /// Read this configuration file instead of config/local.toml
+    #[arg(long, global = true, env = "PINGAN_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the bot: long-poll Telegram and answer until SIGTERM or Ctrl-C (needs TELOXIDE_TOKEN)
+    Run,
+    /// Create or upgrade the database schema, then exit (every other command also does this)
+    Migrate,
+    /// Chat with the bot in this terminal or through a pipe, without Telegram
+    Console(console::ConsoleArgs),
+    /// Print the effective settings, secrets masked, and where each came from
+    Config,
+    /// Add and list notices
+    #[command(subcommand)]
+    Notices(notices::NoticesCommand),
+}
+
+/// Runs the command line and turns any failure into one line on standard error.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let loaded = match Loaded::from_environment(cli.config.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(e) => return fail(&e.into(), ExitCode::from(2)),
+    };
+    let quiet = !matches!(cli.command, Command::Run | Command::Migrate);
+    crate::telemetry::init(&loaded.settings.log, quiet);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            return fail(&anyhow::Error::new(e).context("cannot start the async runtime"), ExitCode::FAILURE);
+        }
+    };
+    match runtime.block_on(execute(cli.command, loaded)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = if e.is::<crate::config::ConfigError>() { 2 } else { 1 };
+            fail(&e, ExitCode::from(code))
+        }
+    }
+}
+
+fn fail(error: &anyhow::Error, code: ExitCode) -> ExitCode {
+    eprintln!("pingan: {error:#}");
+    code
+}
+
+async fn execute(command: Command, loaded: Loaded) -> anyhow::Result<()> {
+    let clock = Arc::new(SystemClock);
+    match command {
+        Command::Run => startup::run(loaded.settings, clock, stop_signal()).await,
+        Command::Migrate => migrate(&loaded.settings).await,
+        Command::Console(args) => console::run(args, loaded.settings, clock).await,
+        Command::Config => {
+            print!("{}", loaded.describe());
+            Ok(())
+        }
+        Command::Notices(command) => notices::run(command, &loaded.settings, clock).await,
+    }
+}
+
+async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let url = &settings.database.url;
+    let store = crate::store::connect(&settings.database)
+        .await
+        .with_context(|| format!("cannot open the database {url}"))?;
+    let report = store.migrate().await.with_context(|| format!("cannot migrate the database {url}"))?;
+    for (version, description) in &report.applied_now {
+        println!("applied migration {version} ({description})");
+    }
+    let version = report.version.map_or_else(|| "none".to_owned(), |v| v.to_string());
+    println!("{} database {url} is at schema version {version}.", store.backend().name());
+    store.close().await;
+    Ok(())
+}
+
+/// Completes on SIGTERM or Ctrl-C (SIGINT).
+async fn stop_signal() {
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("Ctrl-C received"),
+        () = terminate => tracing::info!("SIGTERM received"),
+    }
+}

@@ -1,0 +1,364 @@
+//! Typed settings: `config/default.toml` < `config/local.toml` < environment.
+
+mod layers;
+mod secret;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use toml::Value;
+use url::Url;
+
+use crate::domain::Language;
+pub use layers::Origin;
+use layers::{Entry, Layers};
+pub use secret::BotToken;
+
+/// The local configuration file read when no other is named.
+pub const LOCAL_FILE: &str = "config/local.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: {reason}", .path.display())]
+    File { path: PathBuf, reason: String },
+    #[error("{key} (from {origin}) must be {expected}; got {got}")]
+    Invalid { key: &'static str, origin: Origin, expected: String, got: String },
+    #[error(
+        "TELOXIDE_TOKEN is not set: `pingan run` needs the bot token from @BotFather \
+         (set TELOXIDE_TOKEN, or telegram.token in {LOCAL_FILE})"
+    )]
+    MissingToken,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub telegram: TelegramSettings,
+    pub database: DatabaseSettings,
+    pub bot: BotSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct TelegramSettings {
+    token: Option<BotToken>,
+    pub api_url: Url,
+    pub poll_timeout: Duration,
+}
+
+impl TelegramSettings {
+    /// The bot token, which only talking to Telegram needs.
+    pub fn token(&self) -> Result<&BotToken, ConfigError> {
+        self.token.as_ref().ok_or(ConfigError::MissingToken)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: DatabaseUrl,
+    pub max_connections: u32,
+    pub busy_timeout: Duration,
+}
+
+/// A database location, checked for its scheme. `Display` masks any password.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(String),
+    Postgres(Url),
+}
+
+impl DatabaseUrl {
+    pub const DEFAULT_SQLITE: &'static str = "sqlite://pingan.db";
+
+    pub fn parse(text: &str) -> Option<DatabaseUrl> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Some(DatabaseUrl::Sqlite(Self::DEFAULT_SQLITE.to_owned()));
+        }
+        if let Some(rest) = text.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            let path = path.split('?').next().unwrap_or_default();
+            return (!path.is_empty()).then(|| DatabaseUrl::Sqlite(text.to_owned()));
+        }
+        let url = Url::parse(text).ok()?;
+        let postgres = matches!(url.scheme(), "postgres" | "postgresql");
+        (postgres && url.host_str().is_some_and(|h| !h.is_empty())).then_some(DatabaseUrl::Postgres(url))
+    }
+
+    /// The URL with its password, for the database driver only.
+    pub fn expose(&self) -> &str {
+        match self {
+            DatabaseUrl::Sqlite(s) => s,
+            DatabaseUrl::Postgres(url) => url.as_str(),
+        }
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(s) => f.write_str(s),
+            DatabaseUrl::Postgres(url) => {
+                let mut masked = url.clone();
+                if masked.password().is_some() {
+                    // Setting a password only fails on URLs that cannot have one.
+                    let _ = masked.set_password(Some("****"));
+                }
+                f.write_str(masked.as_str())
+            }
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BotSettings {
+    pub default_language: Language,
+    pub time_zone: Tz,
+    pub owners: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    pub filter: String,
+    pub format: LogFormat,
+}
+
+/// The effective settings and where each value came from.
+#[derive(Debug)]
+pub struct Loaded {
+    pub settings: Settings,
+    layers: Layers,
+}
+
+impl Loaded {
+    /// Reads the layers from disk and the process environment. `file` is a configuration
+    /// file named on the command line; without one, `config/local.toml` is read if present.
+    pub fn from_environment(file: Option<&Path>) -> Result<Loaded, ConfigError> {
+        let local = match file {
+            Some(path) => Some(read_file(path)?),
+            None => {
+                let path = Path::new(LOCAL_FILE);
+                if path.exists() { Some(read_file(path)?) } else { None }
+            }
+        };
+        Self::from_sources(local, &|name| std::env::var(name).ok())
+    }
+
+    pub fn from_sources(
+        local: Option<(PathBuf, String)>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Loaded, ConfigError> {
+        let layers = Layers::merge(local, env)?;
+        let settings = Settings::from_layers(&layers)?;
+        Ok(Loaded { settings, layers })
+    }
+
+    /// `key = value  # origin` lines, secrets masked: what `pingan config` prints.
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        let mut section = "";
+        for entry in self.layers.entries() {
+            let (sect, name) = entry.key.path.split_once('.').unwrap_or(("", entry.key.path));
+            if sect != section {
+                if !section.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(&format!("[{sect}]\n"));
+                section = sect;
+            }
+            let shown = self.shown_value(entry);
+            out.push_str(&format!("{name} = {shown}  # {}\n", entry.origin));
+        }
+        out
+    }
+
+    fn shown_value(&self, entry: &Entry) -> String {
+        let quoted = |s: String| Value::String(s).to_string();
+        match entry.key.path {
+            "telegram.token" => match &self.settings.telegram.token {
+                Some(token) => quoted(token.to_string()),
+                None => quoted("(not set)".into()),
+            },
+            "database.url" => quoted(self.settings.database.url.to_string()),
+            _ => match &entry.value {
+                Value::String(_) if entry.key.secret => quoted("****".into()),
+                other => other.to_string(),
+            },
+        }
+    }
+}
+
+fn read_file(path: &Path) -> Result<(PathBuf, String), ConfigError> {
+    std::fs::read_to_string(path)
+        .map(|text| (path.to_owned(), text))
+        .map_err(|e| ConfigError::File { path: path.to_owned(), reason: format!("cannot read: {e}") })
+}
+
+impl Settings {
+    fn from_layers(l: &Layers) -> Result<Settings, ConfigError> {
+        let token_text = l.get("telegram.token", "a string", string)?;
+        let token = if token_text.trim().is_empty() {
+            None
+        } else {
+            Some(l.get("telegram.token", "a bot token such as 123456789:AAE…", |v| {
+                string(v).as_deref().and_then(BotToken::parse)
+            })?)
+        };
+        let api_url = l.get("telegram.api_url", "an http:// or https:// URL", |v| {
+            let url = Url::parse(string(v)?.trim().trim_end_matches('/')).ok()?;
+            matches!(url.scheme(), "http" | "https").then_some(url)
+        })?;
+        let poll_timeout = l.get("telegram.poll_timeout_secs", "a whole number from 1 to 50", |v| {
+            integer_in(v, 1, 50).map(|s| Duration::from_secs(s as u64))
+        })?;
+
+        let url = l.get(
+            "database.url",
+            "empty (for pingan.db), sqlite://PATH or postgres://USER@HOST/DATABASE",
+            |v| DatabaseUrl::parse(&string(v)?),
+        )?;
+        let max_connections = l.get("database.max_connections", "a whole number from 1 to 100", |v| {
+            integer_in(v, 1, 100).map(|n| n as u32)
+        })?;
+        let busy_timeout = l.get("database.busy_timeout_ms", "a whole number from 100 to 60000", |v| {
+            integer_in(v, 100, 60_000).map(|ms| Duration::from_millis(ms as u64))
+        })?;
+
+        let default_language = l.get("bot.default_language", "zh or en", |v| string(v)?.parse().ok())?;
+        let time_zone = l.get("bot.time_zone", "an IANA time zone name such as Asia/Shanghai", |v| {
+            string(v)?.trim().parse::<Tz>().ok()
+        })?;
+        let owners = l.get("bot.owners", "a list of Telegram user ids (whole numbers)", user_ids)?;
+
+        let filter = l.get("log.level", "a tracing filter such as info", |v| {
+            let s = string(v)?;
+            tracing_subscriber::EnvFilter::try_new(&s).ok().map(|_| s)
+        })?;
+        let format = l.get("log.format", "text or json", |v| match string(v)?.trim() {
+            "text" => Some(LogFormat::Text),
+            "json" => Some(LogFormat::Json),
+            _ => None,
+        })?;
+
+        Ok(Settings {
+            telegram: TelegramSettings { token, api_url, poll_timeout },
+            database: DatabaseSettings { url, max_connections, busy_timeout },
+            bot: BotSettings { default_language, time_zone, owners },
+            log: LogSettings { filter, format },
+        })
+    }
+}
+
+fn string(v: &Value) -> Option<String> {
+    v.as_str().map(str::to_owned)
+}
+
+/// An integer within bounds, from TOML or from an environment string.
+fn integer_in(v: &Value, min: i64, max: i64) -> Option<i64> {
+    let n = match v {
+        Value::Integer(n) => *n,
+        Value::String(s) => s.trim().parse().ok()?,
+        _ => return None,
+    };
+    (min..=max).contains(&n).then_some(n)
+}
+
+/// A TOML list of integers, or a comma-separated string of them.
+fn user_ids(v: &Value) -> Option<Vec<i64>> {
+    match v {
+        Value::Array(items) => items.iter().map(|i| i.as_integer().filter(|n| *n > 0)).collect(),
+        Value::String(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| part.parse().ok().filter(|n: &i64| *n > 0))
+            .collect(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Loaded, ConfigError> {
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Loaded::from_sources(None, &move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn defaults_need_no_token_until_one_is_asked_for() {
+        let loaded = load(&[]).unwrap();
+        let s = &loaded.settings;
+        assert_eq!(s.database.url, DatabaseUrl::Sqlite("sqlite://pingan.db".into()));
+        assert_eq!(s.bot.default_language, Language::Zh);
+        assert_eq!(s.bot.time_zone, chrono_tz::Asia::Shanghai);
+        assert_eq!(s.telegram.api_url.as_str(), "https://api.telegram.org/");
+        let err = s.telegram.token().unwrap_err().to_string();
+        assert!(err.starts_with("TELOXIDE_TOKEN is not set"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_value_names_the_key_the_source_and_what_was_expected() {
+        let err = load(&[("PINGAN_DATABASE_MAX_CONNECTIONS", "many")]).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "database.max_connections (from environment variable PINGAN_DATABASE_MAX_CONNECTIONS) \
+             must be a whole number from 1 to 100; got \"many\""
+        );
+        let err = load(&[("PINGAN_BOT_TIME_ZONE", "Asia/Shangai")]).unwrap_err().to_string();
+        assert!(err.contains("IANA time zone"), "{err}");
+        let err = load(&[("DATABASE_URL", "mysql://x@y/z")]).unwrap_err().to_string();
+        assert!(err.starts_with("database.url (from environment variable DATABASE_URL)"), "{err}");
+    }
+
+    #[test]
+    fn a_malformed_token_is_refused_without_being_echoed() {
+        let err = load(&[("TELOXIDE_TOKEN", "not-a-token-SECRET")]).unwrap_err().to_string();
+        assert!(err.contains("telegram.token") && !err.contains("SECRET"), "{err}");
+    }
+
+    #[test]
+    fn owners_come_as_a_list_or_comma_separated() {
+        let s = load(&[("PINGAN_BOT_OWNERS", "12, 34")]).unwrap().settings;
+        assert_eq!(s.bot.owners, vec![12, 34]);
+        assert!(load(&[("PINGAN_BOT_OWNERS", "12,abc")]).is_err());
+    }
+
+    #[test]
+    fn describe_masks_secrets_and_names_origins() {
+        let loaded = load(&[
+            ("TELOXIDE_TOKEN", "123:SECRET"),
+            ("DATABASE_URL", "postgres://app:hunter2@db.example/pingan"),
+        ])
+        .unwrap();
+        let text = loaded.describe();
+        assert!(!text.contains("SECRET") && !text.contains("hunter2"), "{text}");
+        assert!(text.contains("token = \"123:****\"  # environment variable TELOXIDE_TOKEN"), "{text}");
+        assert!(text.contains("postgres://app:****@db.example/pingan"), "{text}");
+        assert!(text.contains("poll_timeout_secs = 10  # default"), "{text}");
+    }
+
+    #[test]
+    fn database_urls_are_checked_for_their_scheme() {
+        assert!(DatabaseUrl::parse("sqlite:///var/lib/pingan/pingan.db").is_some());
+        assert!(DatabaseUrl::parse("sqlite:data.db?mode=rwc").is_some());
+        assert!(DatabaseUrl::parse("postgresql://postgres@127.0.0.1:5432/test").is_some());
+        assert!(DatabaseUrl::parse("sqlite://").is_none());
+        assert!(DatabaseUrl::parse("postgres:///nohost").is_none());
+        assert!(DatabaseUrl::parse("redis://127.0.0.1").is_none());
+    }
+}

@@ -1,0 +1,26 @@
+//! Pingan's vocabulary: values that are checked when they are made, and no I/O.
+
+mod actor;
+mod admin;
+pub(crate) mod keyword_enum;
+mod language;
+mod local_time;
+mod notice;
+mod subscriber;
+pub(crate) mod text;
+mod tip;
+
+pub use actor::{Actor, BadActor};
+pub use admin::{Admin, Role};
+pub use keyword_enum::UnknownKeyword;
+pub use language::{Language, UnknownLanguage};
+pub use local_time::{LocalTimeError, parse_local_time};
+pub use notice::{
+    Area, Body, Category, NewNotice, Notice, NoticeContent, NoticeError, NoticeId, NoticeStatus, Publication,
+    Severity, Source, Title,
+};
+pub use subscriber::{
+    BadDigestTime, ChatId, DigestTime, Frequency, GoneReason, Keyword, Subscriber, SubscriberStatus,
+};
+pub use text::TextError;
+pub use tip::{NewTip, ScamType, Tip, TipBody, TipId, TipTitle};

@@ -1,0 +1,264 @@
+//! Notices: what the bureau publishes.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use super::keyword_enum::keyword_enum;
+use super::text::{TextError, bounded_text};
+use super::{Actor, Language};
+
+keyword_enum! {
+    /// CAP 1.2 severity.
+    pub enum Severity ("severity") {
+        Extreme = "Extreme",
+        Severe = "Severe",
+        Moderate = "Moderate",
+        Minor = "Minor",
+        Unknown = "Unknown",
+    }
+}
+
+impl Severity {
+    /// Urgent notices go out at once, outside the digest schedule.
+    pub fn is_urgent(self) -> bool {
+        matches!(self, Severity::Extreme | Severity::Severe)
+    }
+}
+
+keyword_enum! {
+    pub enum NoticeStatus ("status") {
+        Draft = "draft",
+        Scheduled = "scheduled",
+        Published = "published",
+        Retracted = "retracted",
+        Expired = "expired",
+    }
+}
+
+keyword_enum! {
+    /// What a notice is about; subscribers follow categories.
+    pub enum Category ("category") {
+        /// Telecom and online fraud.
+        Fraud = "fraud",
+        /// Public order and security.
+        PublicOrder = "public_order",
+        Traffic = "traffic",
+        /// Missing persons, wanted persons and appeals for witnesses.
+        Appeal = "appeal",
+        /// Floods, storms, earthquakes and other natural hazards.
+        Disaster = "disaster",
+        Fire = "fire",
+        General = "general",
+    }
+}
+
+bounded_text!(
+    /// One line, as subscribers see it in lists.
+    Title, "title", max = 200, Single
+);
+bounded_text!(
+    /// The full text; long bodies are split into several messages when sent.
+    Body, "body", max = 50_000, Multi
+);
+bounded_text!(
+    /// Where a notice applies ("全市", "Pudong District").
+    Area, "area", max = 100, Single
+);
+bounded_text!(
+    /// Who issued a notice ("市公安局反诈中心").
+    Source, "source", max = 200, Single
+);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NoticeId(pub i64);
+
+impl fmt::Display for NoticeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What a notice says, independent of when it is published.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoticeContent {
+    pub title: Title,
+    pub body: Body,
+    pub category: Category,
+    pub severity: Severity,
+    pub area: Option<Area>,
+    pub language: Language,
+    pub source: Option<Source>,
+}
+
+/// When a new notice becomes public.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Publication {
+    /// Kept back until an editor publishes it.
+    Draft,
+    Now,
+    /// At a given time: in the future it is scheduled; in the past it counts as published then.
+    At(DateTime<Utc>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoticeError {
+    #[error(transparent)]
+    Text(#[from] TextError),
+    #[error(
+        "the expiry time {} is not after the publication time {}",
+        .expires_at.format("%Y-%m-%d %H:%M UTC"),
+        .publish_at.format("%Y-%m-%d %H:%M UTC")
+    )]
+    ExpiresBeforePublication { publish_at: DateTime<Utc>, expires_at: DateTime<Utc> },
+}
+
+/// A notice ready to be stored: its times agree with each other and with its status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewNotice {
+    content: NoticeContent,
+    status: NoticeStatus,
+    publish_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+    author: Actor,
+    created_at: DateTime<Utc>,
+}
+
+impl NewNotice {
+    pub fn new(
+        content: NoticeContent,
+        publication: Publication,
+        expires_at: Option<DateTime<Utc>>,
+        author: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Self, NoticeError> {
+        let (status, publish_at) = match publication {
+            Publication::Draft => (NoticeStatus::Draft, None),
+            Publication::Now => (NoticeStatus::Published, Some(now)),
+            Publication::At(at) if at > now => (NoticeStatus::Scheduled, Some(at)),
+            Publication::At(at) => (NoticeStatus::Published, Some(at)),
+        };
+        if let Some(expires_at) = expires_at {
+            let from = publish_at.unwrap_or(now).max(now);
+            if expires_at <= from {
+                return Err(NoticeError::ExpiresBeforePublication { publish_at: from, expires_at });
+            }
+        }
+        Ok(NewNotice { content, status, publish_at, expires_at, author, created_at: now })
+    }
+
+    pub fn content(&self) -> &NoticeContent {
+        &self.content
+    }
+    pub fn status(&self) -> NoticeStatus {
+        self.status
+    }
+    pub fn publish_at(&self) -> Option<DateTime<Utc>> {
+        self.publish_at
+    }
+    pub fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.expires_at
+    }
+    pub fn author(&self) -> &Actor {
+        &self.author
+    }
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+}
+
+/// A stored notice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub id: NoticeId,
+    pub content: NoticeContent,
+    pub status: NoticeStatus,
+    /// When it was or will be published; `None` for drafts.
+    pub publish_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub author: Actor,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Notice {
+    /// Whether citizens may see it at `now`: published and not yet expired.
+    pub fn is_public_at(&self, now: DateTime<Utc>) -> bool {
+        self.status == NoticeStatus::Published && self.expires_at.is_none_or(|t| t > now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+
+    fn content() -> NoticeContent {
+        NoticeContent {
+            title: Title::parse("警惕刷单返利诈骗").unwrap(),
+            body: Body::parse("刷单就是诈骗。").unwrap(),
+            category: Category::Fraud,
+            severity: Severity::Moderate,
+            area: None,
+            language: Language::Zh,
+            source: None,
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 28, 8, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn publication_decides_the_status() {
+        let make = |p| NewNotice::new(content(), p, None, Actor::System, now()).unwrap();
+        assert_eq!(make(Publication::Now).status(), NoticeStatus::Published);
+        assert_eq!(make(Publication::Now).publish_at(), Some(now()));
+        assert_eq!(make(Publication::Draft).status(), NoticeStatus::Draft);
+        assert_eq!(make(Publication::Draft).publish_at(), None);
+        let later = now() + Duration::hours(2);
+        assert_eq!(make(Publication::At(later)).status(), NoticeStatus::Scheduled);
+        let earlier = now() - Duration::hours(2);
+        assert_eq!(make(Publication::At(earlier)).status(), NoticeStatus::Published);
+    }
+
+    #[test]
+    fn expiry_must_follow_publication() {
+        let at = now() + Duration::hours(2);
+        let err = NewNotice::new(content(), Publication::At(at), Some(at), Actor::System, now());
+        assert!(matches!(err, Err(NoticeError::ExpiresBeforePublication { .. })));
+        let past = now() - Duration::minutes(1);
+        let err = NewNotice::new(content(), Publication::Now, Some(past), Actor::System, now());
+        assert!(matches!(err, Err(NoticeError::ExpiresBeforePublication { .. })));
+        let ok = NewNotice::new(content(), Publication::Now, Some(at), Actor::System, now());
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn keywords_parse_loosely_and_print_canonically() {
+        assert_eq!("moderate".parse::<Severity>(), Ok(Severity::Moderate));
+        assert_eq!("public-order".parse::<Category>(), Ok(Category::PublicOrder));
+        assert_eq!(Category::PublicOrder.to_string(), "public_order");
+        let err = "loud".parse::<Severity>().unwrap_err().to_string();
+        assert!(err.contains("Extreme, Severe, Moderate, Minor, Unknown"), "{err}");
+    }
+
+    #[test]
+    fn a_notice_is_public_only_while_published_and_unexpired() {
+        let mut notice = Notice {
+            id: NoticeId(1),
+            content: content(),
+            status: NoticeStatus::Published,
+            publish_at: Some(now()),
+            expires_at: Some(now() + Duration::days(1)),
+            author: Actor::System,
+            created_at: now(),
+            updated_at: now(),
+        };
+        assert!(notice.is_public_at(now()));
+        assert!(!notice.is_public_at(now() + Duration::days(2)));
+        notice.status = NoticeStatus::Retracted;
+        assert!(!notice.is_public_at(now()));
+    }
+}

@@ -1,0 +1,180 @@
+//! Subscribers: chats that receive digests and alerts, and how each wants them.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveTime, Timelike, Utc, Weekday};
+use chrono_tz::Tz;
+
+use super::keyword_enum::keyword_enum;
+use super::text::bounded_text;
+use super::{Category, Language};
+
+/// A Telegram chat id: positive for users, negative for groups and channels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChatId(pub i64);
+
+impl ChatId {
+    pub fn is_group(self) -> bool {
+        self.0 < 0
+    }
+}
+
+impl fmt::Display for ChatId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// How often a digest is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Frequency {
+    Off,
+    Daily,
+    Weekly(Weekday),
+}
+
+impl Frequency {
+    /// The stored keyword; the weekday of a weekly digest is stored beside it.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Frequency::Off => "off",
+            Frequency::Daily => "daily",
+            Frequency::Weekly(_) => "weekly",
+        }
+    }
+}
+
+/// The local time of day a digest is due, to the minute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DigestTime(NaiveTime);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a time of day: {0:?} (expected HH:MM, such as 07:30)")]
+pub struct BadDigestTime(pub String);
+
+impl DigestTime {
+    pub const DEFAULT: DigestTime = DigestTime(match NaiveTime::from_hms_opt(8, 0, 0) {
+        Some(t) => t,
+        None => unreachable!(),
+    });
+
+    pub fn time(self) -> NaiveTime {
+        self.0
+    }
+}
+
+impl FromStr for DigestTime {
+    type Err = BadDigestTime;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || BadDigestTime(s.to_owned());
+        let trimmed = s.trim().replace('：', ":");
+        let (h, m) = trimmed.split_once(':').ok_or_else(bad)?;
+        let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+        if m > 59 || h > 23 || trimmed.len() > 5 {
+            return Err(bad());
+        }
+        NaiveTime::from_hms_opt(h, m, 0).map(DigestTime).ok_or_else(bad)
+    }
+}
+
+impl fmt::Display for DigestTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}:{:02}", self.0.hour(), self.0.minute())
+    }
+}
+
+keyword_enum! {
+    /// Why a subscriber can no longer be reached.
+    pub enum GoneReason ("reason") {
+        /// The user blocked the bot.
+        Blocked = "blocked",
+        /// The user deleted their account.
+        Deactivated = "deactivated",
+        /// The bot was removed from the group or channel.
+        Kicked = "kicked",
+        /// Telegram no longer knows the chat.
+        ChatNotFound = "chat_not_found",
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubscriberStatus {
+    Active,
+    /// Telegram told us the chat is unreachable; the record is kept, nothing is sent.
+    Gone {
+        reason: GoneReason,
+        since: DateTime<Utc>,
+    },
+}
+
+bounded_text!(
+    /// A word a subscriber wants to see, or not to see, in their digest.
+    Keyword, "keyword", max = 50, Single
+);
+
+/// A chat's subscription and settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subscriber {
+    pub chat_id: ChatId,
+    /// Who made the subscription (in a private chat, the chat's own user).
+    pub user_id: Option<i64>,
+    /// The forum topic digests go into, for subscriptions made inside a topic.
+    pub thread_id: Option<i32>,
+    pub language: Language,
+    pub time_zone: Tz,
+    pub digest_time: DigestTime,
+    pub frequency: Frequency,
+    /// Categories to follow; empty follows all.
+    pub categories: BTreeSet<Category>,
+    pub include_keywords: Vec<Keyword>,
+    pub exclude_keywords: Vec<Keyword>,
+    pub status: SubscriberStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Subscriber {
+    /// A new daily subscription with the default settings.
+    pub fn new(chat_id: ChatId, language: Language, time_zone: Tz, now: DateTime<Utc>) -> Self {
+        Subscriber {
+            chat_id,
+            user_id: None,
+            thread_id: None,
+            language,
+            time_zone,
+            digest_time: DigestTime::DEFAULT,
+            frequency: Frequency::Daily,
+            categories: BTreeSet::new(),
+            include_keywords: Vec::new(),
+            exclude_keywords: Vec::new(),
+            status: SubscriberStatus::Active,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_times_parse_to_the_minute() {
+        assert_eq!("07:30".parse::<DigestTime>().unwrap().to_string(), "07:30");
+        assert_eq!("7:05".parse::<DigestTime>().unwrap().to_string(), "07:05");
+        assert_eq!("21：00".parse::<DigestTime>().unwrap().to_string(), "21:00");
+        for bad in ["24:00", "12:60", "noon", "12", "12:00:00", "-1:00"] {
+            assert!(bad.parse::<DigestTime>().is_err(), "{bad}");
+        }
+        assert_eq!(DigestTime::DEFAULT.to_string(), "08:00");
+    }
+
+    #[test]
+    fn group_chats_have_negative_ids() {
+        assert!(ChatId(-1001234567890).is_group());
+        assert!(!ChatId(42).is_group());
+    }
+}

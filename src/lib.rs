@@ -1,0 +1,15 @@
+//! Pingan (平安): a Telegram bot for a city public-security bureau's notices, anti-fraud
+//! tips and alerts. The binary in `main.rs` is a thin shell over this library.
+
+pub mod app;
+pub mod bot;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod console;
+pub mod domain;
+pub mod html;
+pub mod i18n;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,37 @@
+//! Running the embedded migrations and saying what they did.
+
+use std::collections::HashSet;
+use std::ops::DerefMut;
+
+use sqlx::migrate::{Migrate, Migrator};
+use sqlx::{Database, Pool};
+
+use super::StoreError;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MigrationReport {
+    /// Version and description of each migration this run applied.
+    pub applied_now: Vec<(i64, String)>,
+    /// The schema version the database is at now.
+    pub version: Option<i64>,
+}
+
+pub(crate) async fn run<DB>(pool: &Pool<DB>, migrator: &Migrator) -> Result<MigrationReport, StoreError>
+where
+    DB: Database,
+    DB::Connection: Migrate,
+{
+    let before: HashSet<i64> = {
+        let mut conn = pool.acquire().await?;
+        let conn = conn.deref_mut();
+        conn.ensure_migrations_table().await?;
+        conn.list_applied_migrations().await?.iter().map(|m| m.version).collect()
+    };
+    migrator.run(pool).await?;
+    let applied_now = migrator
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration() && !before.contains(&m.version))
+        .map(|m| (m.version, m.description.to_string()))
+        .collect();
+    Ok(MigrationReport { applied_now, version: migrator.iter().map(|m| m.version).max() })
+}

@@ -1,0 +1,68 @@
+//! The one storage interface, and its SQLite and PostgreSQL implementations.
+//!
+//! Queries both backends share are written once (in each topic's `impl_*_store!` macro,
+//! expanded for each backend); SQL that must differ lives in the backend's own module.
+
+mod admins;
+mod error;
+mod migrations;
+mod notices;
+mod postgres;
+mod sqlite;
+mod subscribers;
+mod tips;
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::config::{DatabaseSettings, DatabaseUrl};
+pub use admins::AdminStore;
+pub use error::StoreError;
+pub use migrations::MigrationReport;
+pub use notices::{NoticeQuery, NoticeStore};
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+pub use subscribers::SubscriberStore;
+pub use tips::{TipQuery, TipStore};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// Everything Pingan stores, on whichever backend the database URL names.
+#[async_trait]
+pub trait Store: NoticeStore + TipStore + SubscriberStore + AdminStore + Send + Sync + Debug {
+    fn backend(&self) -> Backend;
+    /// Brings the schema up to date; safe to run from several instances at once.
+    async fn migrate(&self) -> Result<MigrationReport, StoreError>;
+    /// Waits for queries in flight, then closes every connection.
+    async fn close(&self);
+}
+
+/// Connects to the configured database without touching its schema.
+pub async fn connect(settings: &DatabaseSettings) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(match &settings.url {
+        DatabaseUrl::Sqlite(url) => Arc::new(SqliteStore::connect(url, settings).await?),
+        DatabaseUrl::Postgres(url) => Arc::new(PgStore::connect(url.as_str(), settings).await?),
+    })
+}
+
+/// Connects and migrates: what every command does before it uses the database.
+pub async fn open(settings: &DatabaseSettings) -> Result<(Arc<dyn Store>, MigrationReport), StoreError> {
+    let store = connect(settings).await?;
+    let report = store.migrate().await?;
+    Ok((store, report))
+}

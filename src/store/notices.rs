@@ -1,0 +1,150 @@
+//! Storing notices.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::StoreError;
+use crate::domain::{
+    Area, Body, Language, NewNotice, Notice, NoticeContent, NoticeId, NoticeStatus, Source, Title,
+};
+
+/// Which notices to list, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NoticeQuery {
+    pub status: Option<NoticeStatus>,
+    pub language: Option<Language>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+#[async_trait]
+pub trait NoticeStore {
+    async fn insert_notice(&self, notice: &NewNotice) -> Result<Notice, StoreError>;
+    async fn notice(&self, id: NoticeId) -> Result<Option<Notice>, StoreError>;
+    async fn list_notices(&self, query: &NoticeQuery) -> Result<Vec<Notice>, StoreError>;
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct NoticeRow {
+    id: i64,
+    title: String,
+    body: String,
+    category: String,
+    severity: String,
+    area: Option<String>,
+    language: String,
+    status: String,
+    publish_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+    source: Option<String>,
+    author: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<NoticeRow> for Notice {
+    type Error = StoreError;
+
+    fn try_from(r: NoticeRow) -> Result<Self, Self::Error> {
+        let what = |field: &str| format!("notice {} {field}", r.id);
+        let bad = |field: &str, e: &dyn std::fmt::Display| StoreError::corrupt(&what(field), e);
+        Ok(Notice {
+            id: NoticeId(r.id),
+            content: NoticeContent {
+                title: Title::parse(&r.title).map_err(|e| bad("title", &e))?,
+                body: Body::parse(&r.body).map_err(|e| bad("body", &e))?,
+                category: r.category.parse().map_err(|e| bad("category", &e))?,
+                severity: r.severity.parse().map_err(|e| bad("severity", &e))?,
+                area: r.area.as_deref().map(Area::parse).transpose().map_err(|e| bad("area", &e))?,
+                language: r.language.parse().map_err(|e| bad("language", &e))?,
+                source: r.source.as_deref().map(Source::parse).transpose().map_err(|e| bad("source", &e))?,
+            },
+            status: r.status.parse().map_err(|e| bad("status", &e))?,
+            publish_at: r.publish_at,
+            expires_at: r.expires_at,
+            author: r.author.parse().map_err(|e| bad("author", &e))?,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+macro_rules! notice_columns {
+    () => {
+        "id, title, body, category, severity, area, language, status, publish_at, expires_at, \
+         source, author, created_at, updated_at"
+    };
+}
+
+/// The notice queries both backends share; `$store` has a `pool` field.
+macro_rules! impl_notice_store {
+    ($store:ty) => {
+        #[::async_trait::async_trait]
+        impl $crate::store::NoticeStore for $store {
+            async fn insert_notice(
+                &self,
+                n: &$crate::domain::NewNotice,
+            ) -> Result<$crate::domain::Notice, $crate::store::StoreError> {
+                let c = n.content();
+                let row: $crate::store::notices::NoticeRow = ::sqlx::query_as(concat!(
+                    "INSERT INTO notices (title, body, category, severity, area, language, status, \
+                     publish_at, expires_at, source, author, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING ",
+                    $crate::store::notices::notice_columns!()
+                ))
+                .bind(c.title.as_str())
+                .bind(c.body.as_str())
+                .bind(c.category.as_str())
+                .bind(c.severity.as_str())
+                .bind(c.area.as_ref().map(|a| a.as_str()))
+                .bind(c.language.code())
+                .bind(n.status().as_str())
+                .bind(n.publish_at())
+                .bind(n.expires_at())
+                .bind(c.source.as_ref().map(|s| s.as_str()))
+                .bind(n.author().to_string())
+                .bind(n.created_at())
+                .fetch_one(&self.pool)
+                .await?;
+                row.try_into()
+            }
+
+            async fn notice(
+                &self,
+                id: $crate::domain::NoticeId,
+            ) -> Result<Option<$crate::domain::Notice>, $crate::store::StoreError> {
+                let row: Option<$crate::store::notices::NoticeRow> = ::sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::store::notices::notice_columns!(),
+                    " FROM notices WHERE id = $1"
+                ))
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn list_notices(
+                &self,
+                q: &$crate::store::NoticeQuery,
+            ) -> Result<Vec<$crate::domain::Notice>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::notices::NoticeRow> = ::sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::store::notices::notice_columns!(),
+                    " FROM notices WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR language = $2) \
+                     ORDER BY COALESCE(publish_at, created_at) DESC, id DESC LIMIT $3 OFFSET $4"
+                ))
+                .bind(q.status.map(|s| s.as_str()))
+                .bind(q.language.map(|l| l.code()))
+                .bind(i64::from(q.limit))
+                .bind(i64::from(q.offset))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+        }
+    };
+}
+
+pub(crate) use impl_notice_store;
+pub(crate) use notice_columns;

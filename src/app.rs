@@ -18,13 +18,26 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(store: Arc<dyn Store>, texts: Texts, clock: Arc<dyn Clock>, settings: BotSettings) -> App {
-        App { store, texts, clock, settings }
+    pub fn new(
+        store: Arc<dyn Store>,
+        texts: Texts,
+        clock: Arc<dyn Clock>,
+        settings: BotSettings,
+    ) -> App {
+        App {
+            store,
+            texts,
+            clock,
+            settings,
+        }
     }
 
     /// The language to answer a message in.
     pub fn language_for(&self, message: &Incoming) -> Language {
-        let code = message.sender.as_ref().and_then(|s| s.language_code.as_deref());
+        let code = message
+            .sender
+            .as_ref()
+            .and_then(|s| s.language_code.as_deref());
         Language::from_telegram(code, self.settings.default_language)
     }
 

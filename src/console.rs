@@ -46,8 +46,12 @@ impl Outbound for ConsoleOutbound {
         let text = to_plain(message.html.as_str());
         let mut out = self.output.lock().unwrap_or_else(|p| p.into_inner());
         writeln!(out, "{text}\n").map_err(|e| SendError::Transient(e.to_string()))?;
-        out.flush().map_err(|e| SendError::Transient(e.to_string()))?;
-        Ok(Sent { chat: to.chat, message_id: self.next_message_id.fetch_add(1, Ordering::Relaxed) })
+        out.flush()
+            .map_err(|e| SendError::Transient(e.to_string()))?;
+        Ok(Sent {
+            chat: to.chat,
+            message_id: self.next_message_id.fetch_add(1, Ordering::Relaxed),
+        })
     }
 }
 
@@ -60,8 +64,10 @@ pub async fn run_console(
     interactive: bool,
 ) -> anyhow::Result<()> {
     let output: SharedOutput = Arc::new(Mutex::new(output));
-    let outbound: Arc<dyn Outbound> =
-        Arc::new(ConsoleOutbound { output: output.clone(), next_message_id: AtomicI32::new(1) });
+    let outbound: Arc<dyn Outbound> = Arc::new(ConsoleOutbound {
+        output: output.clone(),
+        next_message_id: AtomicI32::new(1),
+    });
     let handler = schema();
     let me = console_me()?;
     let mut lines = input.lines();
@@ -84,7 +90,9 @@ pub async fn run_console(
         if interactive {
             write("> ")?;
         }
-        let Some(line) = lines.next_line().await? else { break };
+        let Some(line) = lines.next_line().await? else {
+            break;
+        };
         let line = line.trim();
         if line.is_empty() {
             continue;

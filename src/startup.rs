@@ -15,16 +15,26 @@ use crate::store::{self, Store};
 /// Opens and migrates the configured database.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let url = &settings.database.url;
-    let (store, report) =
-        store::open(&settings.database).await.with_context(|| format!("cannot open the database {url}"))?;
+    let (store, report) = store::open(&settings.database)
+        .await
+        .with_context(|| format!("cannot open the database {url}"))?;
     for (version, description) in &report.applied_now {
-        tracing::info!(version, description, backend = store.backend().name(), "migration applied");
+        tracing::info!(
+            version,
+            description,
+            backend = store.backend().name(),
+            "migration applied"
+        );
     }
     Ok(store)
 }
 
 /// The shared state handlers see, over an open store.
-pub fn build_app(store: Arc<dyn Store>, bot: BotSettings, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>> {
+pub fn build_app(
+    store: Arc<dyn Store>,
+    bot: BotSettings,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Arc<App>> {
     let texts = Texts::load().context("the built-in locale files are broken")?;
     Ok(Arc::new(App::new(store, texts, clock, bot)))
 }

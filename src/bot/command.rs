@@ -23,8 +23,14 @@ pub struct CommandSpec {
 
 /// Every command, in the order menus and /help list them.
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "start", audience: Audience::Everyone },
-    CommandSpec { name: "help", audience: Audience::Everyone },
+    CommandSpec {
+        name: "start",
+        audience: Audience::Everyone,
+    },
+    CommandSpec {
+        name: "help",
+        audience: Audience::Everyone,
+    },
 ];
 
 /// What a message's text turned out to be.
@@ -57,7 +63,10 @@ pub fn parse(text: &str, bot_username: &str) -> Parsed {
     if name.is_empty() {
         return Parsed::NotACommand;
     }
-    let unknown = || Parsed::Unknown { typed: format!("/{name}"), addressed };
+    let unknown = || Parsed::Unknown {
+        typed: format!("/{name}"),
+        addressed,
+    };
     match name.to_ascii_lowercase().as_str() {
         "start" => Parsed::Command(Command::Start),
         "help" => Parsed::Command(Command::Help),
@@ -74,9 +83,15 @@ mod tests {
     #[test]
     fn reads_plain_and_addressed_commands() {
         assert_eq!(parse("/help", BOT), Parsed::Command(Command::Help));
-        assert_eq!(parse("/HELP@Pingan_Bot", BOT), Parsed::Command(Command::Help));
+        assert_eq!(
+            parse("/HELP@Pingan_Bot", BOT),
+            Parsed::Command(Command::Help)
+        );
         assert_eq!(parse("  /help  ", BOT), Parsed::Command(Command::Help));
-        assert_eq!(parse("/start notice-12", BOT), Parsed::Command(Command::Start));
+        assert_eq!(
+            parse("/start notice-12", BOT),
+            Parsed::Command(Command::Start)
+        );
         assert_eq!(parse("/start", BOT), Parsed::Command(Command::Start));
     }
 
@@ -84,11 +99,17 @@ mod tests {
     fn tells_unknown_commands_from_other_bots_commands_and_text() {
         assert_eq!(
             parse("/frobnicate", BOT),
-            Parsed::Unknown { typed: "/frobnicate".into(), addressed: false }
+            Parsed::Unknown {
+                typed: "/frobnicate".into(),
+                addressed: false
+            }
         );
         assert_eq!(
             parse("/frob@pingan_bot x", BOT),
-            Parsed::Unknown { typed: "/frob".into(), addressed: true }
+            Parsed::Unknown {
+                typed: "/frob".into(),
+                addressed: true
+            }
         );
         assert_eq!(parse("/start@other_bot", BOT), Parsed::OtherBot);
         assert_eq!(parse("诈骗电话怎么办", BOT), Parsed::NotACommand);
@@ -99,7 +120,11 @@ mod tests {
     #[test]
     fn every_listed_command_parses() {
         for spec in COMMANDS {
-            assert!(matches!(parse(&format!("/{}", spec.name), BOT), Parsed::Command(_)), "{}", spec.name);
+            assert!(
+                matches!(parse(&format!("/{}", spec.name), BOT), Parsed::Command(_)),
+                "{}",
+                spec.name
+            );
         }
     }
 }

@@ -46,14 +46,20 @@ impl Incoming {
         } else {
             ChatKind::Group
         };
-        let thread_id = message.thread_id.filter(|_| message.is_topic_message).map(|t| t.0.0);
+        let thread_id = message
+            .thread_id
+            .filter(|_| message.is_topic_message)
+            .map(|t| t.0.0);
         let sender = message.from.as_ref().filter(|u| !u.is_bot).map(|u| Sender {
             id: u.id.0 as i64,
             first_name: u.first_name.clone(),
             language_code: u.language_code.clone(),
         });
         Some(Incoming {
-            target: Target { chat: ChatId(message.chat.id.0), thread_id },
+            target: Target {
+                chat: ChatId(message.chat.id.0),
+                thread_id,
+            },
             chat_kind,
             sender,
             text,

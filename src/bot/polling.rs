@@ -48,15 +48,21 @@ pub async fn run_polling(
 
     let me = bot.get_me().await.map_err(|e| match e {
         RequestError::Api(ApiError::InvalidToken) => PollingError::BadToken("Unauthorized".into()),
-        other => PollingError::Unreachable { url: telegram.api_url.to_string(), reason: other.to_string() },
+        other => PollingError::Unreachable {
+            url: telegram.api_url.to_string(),
+            reason: other.to_string(),
+        },
     })?;
     tracing::info!(bot = me.username(), api = %telegram.api_url, "connected to the Bot API");
     if let Err(e) = register_commands(&bot, &app.texts, app.settings.default_language).await {
         tracing::warn!(error = %e, "could not register the command menu; continuing without it");
     }
 
-    let listener =
-        Polling::builder(bot.clone()).timeout(telegram.poll_timeout).delete_webhook().await.build();
+    let listener = Polling::builder(bot.clone())
+        .timeout(telegram.poll_timeout)
+        .delete_webhook()
+        .await
+        .build();
     let outbound: Arc<dyn Outbound> = Arc::new(TelegramOutbound::new(bot.clone()));
     let mut dispatcher = Dispatcher::builder(bot, schema())
         .dependencies(dptree::deps![app, outbound])

@@ -32,7 +32,10 @@ impl Outbound for TelegramOutbound {
     async fn send(&self, to: Target, message: OutMessage) -> Result<Sent, SendError> {
         let mut request = self
             .bot
-            .send_message(Recipient::Id(teloxide::types::ChatId(to.chat.0)), message.html.into_string())
+            .send_message(
+                Recipient::Id(teloxide::types::ChatId(to.chat.0)),
+                message.html.into_string(),
+            )
             .parse_mode(ParseMode::Html)
             .link_preview_options(no_link_preview());
         if let Some(thread) = to.thread_id {
@@ -41,7 +44,12 @@ impl Outbound for TelegramOutbound {
         let mut attempt = 1;
         loop {
             match request.clone().send().await {
-                Ok(sent) => return Ok(Sent { chat: to.chat, message_id: sent.id.0 }),
+                Ok(sent) => {
+                    return Ok(Sent {
+                        chat: to.chat,
+                        message_id: sent.id.0,
+                    });
+                }
                 Err(RequestError::RetryAfter(wait)) if attempt < ATTEMPTS_ON_RETRY_AFTER => {
                     tracing::warn!(
                         chat = to.chat.0,
@@ -74,20 +82,25 @@ pub fn classify(error: RequestError) -> SendError {
         RequestError::RetryAfter(wait) => SendError::RetryAfter(wait.duration()),
         RequestError::MigrateToChatId(to) => SendError::Migrated(ChatId(to.0)),
         RequestError::Api(api) => match api {
-            ApiError::BotBlocked | ApiError::CantInitiateConversation => SendError::Gone(GoneReason::Blocked),
+            ApiError::BotBlocked | ApiError::CantInitiateConversation => {
+                SendError::Gone(GoneReason::Blocked)
+            }
             ApiError::UserDeactivated => SendError::Gone(GoneReason::Deactivated),
-            ApiError::BotKicked | ApiError::BotKickedFromSupergroup | ApiError::BotKickedFromChannel => {
+            ApiError::BotKicked
+            | ApiError::BotKickedFromSupergroup
+            | ApiError::BotKickedFromChannel => SendError::Gone(GoneReason::Kicked),
+            ApiError::ChatNotFound => SendError::Gone(GoneReason::ChatNotFound),
+            ApiError::Unknown(text) if text.starts_with("Forbidden") => {
                 SendError::Gone(GoneReason::Kicked)
             }
-            ApiError::ChatNotFound => SendError::Gone(GoneReason::ChatNotFound),
-            ApiError::Unknown(text) if text.starts_with("Forbidden") => SendError::Gone(GoneReason::Kicked),
             other => SendError::Rejected(other.to_string()),
         },
         // A 5xx answer usually carries no JSON, so it surfaces as InvalidJson.
         RequestError::Network(e) => SendError::Transient(e.to_string()),
-        RequestError::InvalidJson { raw, .. } => {
-            SendError::Transient(format!("unreadable answer: {}", raw.chars().take(200).collect::<String>()))
-        }
+        RequestError::InvalidJson { raw, .. } => SendError::Transient(format!(
+            "unreadable answer: {}",
+            raw.chars().take(200).collect::<String>()
+        )),
         RequestError::Io(e) => SendError::Transient(e.to_string()),
     }
 }
@@ -106,9 +119,15 @@ pub fn command_menu(texts: &Texts, lang: Language) -> Vec<BotCommand> {
 
 /// Registers the command menu in Chinese and English, and in `default` for every other
 /// client language.
-pub async fn register_commands(bot: &Bot, texts: &Texts, default: Language) -> Result<(), RequestError> {
+pub async fn register_commands(
+    bot: &Bot,
+    texts: &Texts,
+    default: Language,
+) -> Result<(), RequestError> {
     for lang in Language::ALL {
-        bot.set_my_commands(command_menu(texts, lang)).language_code(lang.code()).await?;
+        bot.set_my_commands(command_menu(texts, lang))
+            .language_code(lang.code())
+            .await?;
     }
     bot.set_my_commands(command_menu(texts, default)).await?;
     Ok(())

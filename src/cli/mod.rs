@@ -59,16 +59,26 @@ pub fn main() -> ExitCode {
     let quiet = !matches!(cli.command, Command::Run | Command::Migrate);
     crate::telemetry::init(&loaded.settings.log, quiet);
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
-            return fail(&anyhow::Error::new(e).context("cannot start the async runtime"), ExitCode::FAILURE);
+            return fail(
+                &anyhow::Error::new(e).context("cannot start the async runtime"),
+                ExitCode::FAILURE,
+            );
         }
     };
     match runtime.block_on(execute(cli.command, loaded)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let code = if e.is::<crate::config::ConfigError>() { 2 } else { 1 };
+            let code = if e.is::<crate::config::ConfigError>() {
+                2
+            } else {
+                1
+            };
             fail(&e, ExitCode::from(code))
         }
     }
@@ -98,12 +108,20 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     let store = crate::store::connect(&settings.database)
         .await
         .with_context(|| format!("cannot open the database {url}"))?;
-    let report = store.migrate().await.with_context(|| format!("cannot migrate the database {url}"))?;
+    let report = store
+        .migrate()
+        .await
+        .with_context(|| format!("cannot migrate the database {url}"))?;
     for (version, description) in &report.applied_now {
         println!("applied migration {version} ({description})");
     }
-    let version = report.version.map_or_else(|| "none".to_owned(), |v| v.to_string());
-    println!("{} database {url} is at schema version {version}.", store.backend().name());
+    let version = report
+        .version
+        .map_or_else(|| "none".to_owned(), |v| v.to_string());
+    println!(
+        "{} database {url} is at schema version {version}.",
+        store.backend().name()
+    );
     store.close().await;
     Ok(())
 }

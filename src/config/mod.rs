@@ -24,7 +24,12 @@ pub enum ConfigError {
     #[error("{}: {reason}", .path.display())]
     File { path: PathBuf, reason: String },
     #[error("{key} (from {origin}) must be {expected}; got {got}")]
-    Invalid { key: &'static str, origin: Origin, expected: String, got: String },
+    Invalid {
+        key: &'static str,
+        origin: Origin,
+        expected: String,
+        got: String,
+    },
     #[error(
         "TELOXIDE_TOKEN is not set: `pingan run` needs the bot token from @BotFather \
          (set TELOXIDE_TOKEN, or telegram.token in {LOCAL_FILE})"
@@ -83,7 +88,8 @@ impl DatabaseUrl {
         }
         let url = Url::parse(text).ok()?;
         let postgres = matches!(url.scheme(), "postgres" | "postgresql");
-        (postgres && url.host_str().is_some_and(|h| !h.is_empty())).then_some(DatabaseUrl::Postgres(url))
+        (postgres && url.host_str().is_some_and(|h| !h.is_empty()))
+            .then_some(DatabaseUrl::Postgres(url))
     }
 
     /// The URL with its password, for the database driver only.
@@ -151,7 +157,11 @@ impl Loaded {
             Some(path) => Some(read_file(path)?),
             None => {
                 let path = Path::new(LOCAL_FILE);
-                if path.exists() { Some(read_file(path)?) } else { None }
+                if path.exists() {
+                    Some(read_file(path)?)
+                } else {
+                    None
+                }
             }
         };
         Self::from_sources(local, &|name| std::env::var(name).ok())
@@ -171,7 +181,11 @@ impl Loaded {
         let mut out = String::new();
         let mut section = "";
         for entry in self.layers.entries() {
-            let (sect, name) = entry.key.path.split_once('.').unwrap_or(("", entry.key.path));
+            let (sect, name) = entry
+                .key
+                .path
+                .split_once('.')
+                .unwrap_or(("", entry.key.path));
             if sect != section {
                 if !section.is_empty() {
                     out.push('\n');
@@ -204,7 +218,10 @@ impl Loaded {
 fn read_file(path: &Path) -> Result<(PathBuf, String), ConfigError> {
     std::fs::read_to_string(path)
         .map(|text| (path.to_owned(), text))
-        .map_err(|e| ConfigError::File { path: path.to_owned(), reason: format!("cannot read: {e}") })
+        .map_err(|e| ConfigError::File {
+            path: path.to_owned(),
+            reason: format!("cannot read: {e}"),
+        })
 }
 
 impl Settings {
@@ -213,35 +230,51 @@ impl Settings {
         let token = if token_text.trim().is_empty() {
             None
         } else {
-            Some(l.get("telegram.token", "a bot token such as 123456789:AAE…", |v| {
-                string(v).as_deref().and_then(BotToken::parse)
-            })?)
+            Some(l.get(
+                "telegram.token",
+                "a bot token such as 123456789:AAE…",
+                |v| string(v).as_deref().and_then(BotToken::parse),
+            )?)
         };
         let api_url = l.get("telegram.api_url", "an http:// or https:// URL", |v| {
             let url = Url::parse(string(v)?.trim().trim_end_matches('/')).ok()?;
             matches!(url.scheme(), "http" | "https").then_some(url)
         })?;
-        let poll_timeout = l.get("telegram.poll_timeout_secs", "a whole number from 1 to 50", |v| {
-            integer_in(v, 1, 50).map(|s| Duration::from_secs(s as u64))
-        })?;
+        let poll_timeout = l.get(
+            "telegram.poll_timeout_secs",
+            "a whole number from 1 to 50",
+            |v| integer_in(v, 1, 50).map(|s| Duration::from_secs(s as u64)),
+        )?;
 
         let url = l.get(
             "database.url",
             "empty (for pingan.db), sqlite://PATH or postgres://USER@HOST/DATABASE",
             |v| DatabaseUrl::parse(&string(v)?),
         )?;
-        let max_connections = l.get("database.max_connections", "a whole number from 1 to 100", |v| {
-            integer_in(v, 1, 100).map(|n| n as u32)
-        })?;
-        let busy_timeout = l.get("database.busy_timeout_ms", "a whole number from 100 to 60000", |v| {
-            integer_in(v, 100, 60_000).map(|ms| Duration::from_millis(ms as u64))
-        })?;
+        let max_connections = l.get(
+            "database.max_connections",
+            "a whole number from 1 to 100",
+            |v| integer_in(v, 1, 100).map(|n| n as u32),
+        )?;
+        let busy_timeout = l.get(
+            "database.busy_timeout_ms",
+            "a whole number from 100 to 60000",
+            |v| integer_in(v, 100, 60_000).map(|ms| Duration::from_millis(ms as u64)),
+        )?;
 
-        let default_language = l.get("bot.default_language", "zh or en", |v| string(v)?.parse().ok())?;
-        let time_zone = l.get("bot.time_zone", "an IANA time zone name such as Asia/Shanghai", |v| {
-            string(v)?.trim().parse::<Tz>().ok()
+        let default_language = l.get("bot.default_language", "zh or en", |v| {
+            string(v)?.parse().ok()
         })?;
-        let owners = l.get("bot.owners", "a list of Telegram user ids (whole numbers)", user_ids)?;
+        let time_zone = l.get(
+            "bot.time_zone",
+            "an IANA time zone name such as Asia/Shanghai",
+            |v| string(v)?.trim().parse::<Tz>().ok(),
+        )?;
+        let owners = l.get(
+            "bot.owners",
+            "a list of Telegram user ids (whole numbers)",
+            user_ids,
+        )?;
 
         let filter = l.get("log.level", "a tracing filter such as info", |v| {
             let s = string(v)?;
@@ -254,9 +287,21 @@ impl Settings {
         })?;
 
         Ok(Settings {
-            telegram: TelegramSettings { token, api_url, poll_timeout },
-            database: DatabaseSettings { url, max_connections, busy_timeout },
-            bot: BotSettings { default_language, time_zone, owners },
+            telegram: TelegramSettings {
+                token,
+                api_url,
+                poll_timeout,
+            },
+            database: DatabaseSettings {
+                url,
+                max_connections,
+                busy_timeout,
+            },
+            bot: BotSettings {
+                default_language,
+                time_zone,
+                owners,
+            },
             log: LogSettings { filter, format },
         })
     }
@@ -279,7 +324,10 @@ fn integer_in(v: &Value, min: i64, max: i64) -> Option<i64> {
 /// A TOML list of integers, or a comma-separated string of them.
 fn user_ids(v: &Value) -> Option<Vec<i64>> {
     match v {
-        Value::Array(items) => items.iter().map(|i| i.as_integer().filter(|n| *n > 0)).collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_integer().filter(|n| *n > 0))
+            .collect(),
         Value::String(s) => s
             .split(',')
             .map(str::trim)
@@ -295,15 +343,23 @@ mod tests {
     use super::*;
 
     fn load(vars: &[(&str, &str)]) -> Result<Loaded, ConfigError> {
-        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Loaded::from_sources(None, &move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Loaded::from_sources(None, &move |name| {
+            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
     }
 
     #[test]
     fn defaults_need_no_token_until_one_is_asked_for() {
         let loaded = load(&[]).unwrap();
         let s = &loaded.settings;
-        assert_eq!(s.database.url, DatabaseUrl::Sqlite("sqlite://pingan.db".into()));
+        assert_eq!(
+            s.database.url,
+            DatabaseUrl::Sqlite("sqlite://pingan.db".into())
+        );
         assert_eq!(s.bot.default_language, Language::Zh);
         assert_eq!(s.bot.time_zone, chrono_tz::Asia::Shanghai);
         assert_eq!(s.telegram.api_url.as_str(), "https://api.telegram.org/");
@@ -313,22 +369,36 @@ mod tests {
 
     #[test]
     fn a_bad_value_names_the_key_the_source_and_what_was_expected() {
-        let err = load(&[("PINGAN_DATABASE_MAX_CONNECTIONS", "many")]).unwrap_err().to_string();
+        let err = load(&[("PINGAN_DATABASE_MAX_CONNECTIONS", "many")])
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             err,
             "database.max_connections (from environment variable PINGAN_DATABASE_MAX_CONNECTIONS) \
              must be a whole number from 1 to 100; got \"many\""
         );
-        let err = load(&[("PINGAN_BOT_TIME_ZONE", "Asia/Shangai")]).unwrap_err().to_string();
+        let err = load(&[("PINGAN_BOT_TIME_ZONE", "Asia/Shangai")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("IANA time zone"), "{err}");
-        let err = load(&[("DATABASE_URL", "mysql://x@y/z")]).unwrap_err().to_string();
-        assert!(err.starts_with("database.url (from environment variable DATABASE_URL)"), "{err}");
+        let err = load(&[("DATABASE_URL", "mysql://x@y/z")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("database.url (from environment variable DATABASE_URL)"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_malformed_token_is_refused_without_being_echoed() {
-        let err = load(&[("TELOXIDE_TOKEN", "not-a-token-SECRET")]).unwrap_err().to_string();
-        assert!(err.contains("telegram.token") && !err.contains("SECRET"), "{err}");
+        let err = load(&[("TELOXIDE_TOKEN", "not-a-token-SECRET")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("telegram.token") && !err.contains("SECRET"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -346,9 +416,18 @@ mod tests {
         ])
         .unwrap();
         let text = loaded.describe();
-        assert!(!text.contains("SECRET") && !text.contains("hunter2"), "{text}");
-        assert!(text.contains("token = \"123:****\"  # environment variable TELOXIDE_TOKEN"), "{text}");
-        assert!(text.contains("postgres://app:****@db.example/pingan"), "{text}");
+        assert!(
+            !text.contains("SECRET") && !text.contains("hunter2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("token = \"123:****\"  # environment variable TELOXIDE_TOKEN"),
+            "{text}"
+        );
+        assert!(
+            text.contains("postgres://app:****@db.example/pingan"),
+            "{text}"
+        );
         assert!(text.contains("poll_timeout_secs = 10  # default"), "{text}");
     }
 

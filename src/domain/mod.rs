@@ -16,8 +16,8 @@ pub use keyword_enum::UnknownKeyword;
 pub use language::{Language, UnknownLanguage};
 pub use local_time::{LocalTimeError, parse_local_time};
 pub use notice::{
-    Area, Body, Category, NewNotice, Notice, NoticeContent, NoticeError, NoticeId, NoticeStatus, Publication,
-    Severity, Source, Title,
+    Area, Body, Category, NewNotice, Notice, NoticeContent, NoticeError, NoticeId, NoticeStatus,
+    Publication, Severity, Source, Title,
 };
 pub use subscriber::{
     BadDigestTime, ChatId, DigestTime, Frequency, GoneReason, Keyword, Subscriber, SubscriberStatus,

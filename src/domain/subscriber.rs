@@ -76,7 +76,9 @@ impl FromStr for DigestTime {
         if m > 59 || h > 23 || trimmed.len() > 5 {
             return Err(bad());
         }
-        NaiveTime::from_hms_opt(h, m, 0).map(DigestTime).ok_or_else(bad)
+        NaiveTime::from_hms_opt(h, m, 0)
+            .map(DigestTime)
+            .ok_or_else(bad)
     }
 }
 

@@ -44,7 +44,9 @@ impl Backend {
 
 /// Everything Pingan stores, on whichever backend the database URL names.
 #[async_trait]
-pub trait Store: NoticeStore + TipStore + SubscriberStore + AdminStore + Send + Sync + Debug {
+pub trait Store:
+    NoticeStore + TipStore + SubscriberStore + AdminStore + Send + Sync + Debug
+{
     fn backend(&self) -> Backend;
     /// Brings the schema up to date; safe to run from several instances at once.
     async fn migrate(&self) -> Result<MigrationReport, StoreError>;
@@ -61,7 +63,9 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<Arc<dyn Store>, Stor
 }
 
 /// Connects and migrates: what every command does before it uses the database.
-pub async fn open(settings: &DatabaseSettings) -> Result<(Arc<dyn Store>, MigrationReport), StoreError> {
+pub async fn open(
+    settings: &DatabaseSettings,
+) -> Result<(Arc<dyn Store>, MigrationReport), StoreError> {
     let store = connect(settings).await?;
     let report = store.migrate().await?;
     Ok((store, report))

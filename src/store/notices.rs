@@ -55,9 +55,19 @@ impl TryFrom<NoticeRow> for Notice {
                 body: Body::parse(&r.body).map_err(|e| bad("body", &e))?,
                 category: r.category.parse().map_err(|e| bad("category", &e))?,
                 severity: r.severity.parse().map_err(|e| bad("severity", &e))?,
-                area: r.area.as_deref().map(Area::parse).transpose().map_err(|e| bad("area", &e))?,
+                area: r
+                    .area
+                    .as_deref()
+                    .map(Area::parse)
+                    .transpose()
+                    .map_err(|e| bad("area", &e))?,
                 language: r.language.parse().map_err(|e| bad("language", &e))?,
-                source: r.source.as_deref().map(Source::parse).transpose().map_err(|e| bad("source", &e))?,
+                source: r
+                    .source
+                    .as_deref()
+                    .map(Source::parse)
+                    .transpose()
+                    .map_err(|e| bad("source", &e))?,
             },
             status: r.status.parse().map_err(|e| bad("status", &e))?,
             publish_at: r.publish_at,

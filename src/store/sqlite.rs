@@ -30,12 +30,24 @@ impl SqliteStore {
             .busy_timeout(settings.busy_timeout);
         let in_memory = url.contains(":memory:");
         // Each connection to `:memory:` would be a database of its own: keep exactly one.
-        let max_connections = if in_memory { 1 } else { settings.max_connections };
+        let max_connections = if in_memory {
+            1
+        } else {
+            settings.max_connections
+        };
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
             .min_connections(u32::from(in_memory))
-            .idle_timeout(if in_memory { None } else { Some(std::time::Duration::from_secs(600)) })
-            .max_lifetime(if in_memory { None } else { Some(std::time::Duration::from_secs(1800)) })
+            .idle_timeout(if in_memory {
+                None
+            } else {
+                Some(std::time::Duration::from_secs(600))
+            })
+            .max_lifetime(if in_memory {
+                None
+            } else {
+                Some(std::time::Duration::from_secs(1800))
+            })
             .acquire_timeout(settings.busy_timeout)
             .connect_with(options)
             .await?;

@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc, Weekday};
 
 use super::StoreError;
-use crate::domain::{Category, ChatId, Frequency, GoneReason, Keyword, Subscriber, SubscriberStatus};
+use crate::domain::{
+    Category, ChatId, Frequency, GoneReason, Keyword, Subscriber, SubscriberStatus,
+};
 
 #[async_trait]
 pub trait SubscriberStore {
@@ -77,7 +79,12 @@ impl SubscriberRow {
 }
 
 fn json_list<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    serde_json::Value::Array(items.map(|s| serde_json::Value::String(s.to_owned())).collect()).to_string()
+    serde_json::Value::Array(
+        items
+            .map(|s| serde_json::Value::String(s.to_owned()))
+            .collect(),
+    )
+    .to_string()
 }
 
 fn parse_list(text: &str) -> Result<Vec<String>, serde_json::Error> {
@@ -92,7 +99,10 @@ impl TryFrom<SubscriberRow> for Subscriber {
         let bad = |e: &dyn std::fmt::Display| StoreError::corrupt(&what, e);
         let keywords = |text: &str| -> Result<Vec<Keyword>, StoreError> {
             let words = parse_list(text).map_err(|e| bad(&e))?;
-            words.iter().map(|w| Keyword::parse(w).map_err(|e| bad(&e))).collect()
+            words
+                .iter()
+                .map(|w| Keyword::parse(w).map_err(|e| bad(&e)))
+                .collect()
         };
         let categories: BTreeSet<Category> = parse_list(&r.categories)
             .map_err(|e| bad(&e))?
@@ -107,9 +117,10 @@ impl TryFrom<SubscriberRow> for Subscriber {
         };
         let status = match (r.status.as_str(), r.gone_reason.as_deref(), r.gone_at) {
             ("active", _, _) => SubscriberStatus::Active,
-            ("gone", Some(reason), Some(since)) => {
-                SubscriberStatus::Gone { reason: reason.parse().map_err(|e| bad(&e))?, since }
-            }
+            ("gone", Some(reason), Some(since)) => SubscriberStatus::Gone {
+                reason: reason.parse().map_err(|e| bad(&e))?,
+                since,
+            },
             (other, _, _) => return Err(bad(&format!("status {other:?}"))),
         };
         Ok(Subscriber {
@@ -131,7 +142,9 @@ impl TryFrom<SubscriberRow> for Subscriber {
 }
 
 fn weekday(day: i32) -> Option<Weekday> {
-    u8::try_from(day).ok().and_then(|d| Weekday::try_from(d).ok())
+    u8::try_from(day)
+        .ok()
+        .and_then(|d| Weekday::try_from(d).ok())
 }
 
 macro_rules! subscriber_columns {

@@ -7,7 +7,11 @@ use crate::html::Html;
 pub(super) async fn help(ctx: &Ctx<'_>) -> HandlerResult {
     let mut text = command_list(ctx);
     text.push(&Html::trusted("\n\n".into()));
-    text.push(&ctx.app.texts.fill(ctx.lang, "help.groups", &[("bot", ctx.bot_username.into())]));
+    text.push(
+        &ctx.app
+            .texts
+            .fill(ctx.lang, "help.groups", &[("bot", ctx.bot_username.into())]),
+    );
     text.push(&Html::trusted("\n".into()));
     text.push(&ctx.text("help.footer"));
     if let Some(sender) = &ctx.msg.sender {
@@ -22,7 +26,11 @@ pub(super) async fn help(ctx: &Ctx<'_>) -> HandlerResult {
 }
 
 pub(super) async fn unknown_command(ctx: &Ctx<'_>, typed: &str) -> HandlerResult {
-    let mut text = ctx.app.texts.fill(ctx.lang, "reply.unknown_command", &[("command", typed.into())]);
+    let mut text = ctx.app.texts.fill(
+        ctx.lang,
+        "reply.unknown_command",
+        &[("command", typed.into())],
+    );
     text.push(&Html::trusted("\n\n".into()));
     text.push(&command_list(ctx));
     ctx.reply(text).await?;
@@ -39,7 +47,10 @@ fn command_list(ctx: &Ctx<'_>) -> Html {
         list.push(&texts.fill(
             ctx.lang,
             "help.line",
-            &[("command", spec.name.into()), ("description", (&description).into())],
+            &[
+                ("command", spec.name.into()),
+                ("description", (&description).into()),
+            ],
         ));
     }
     list

@@ -47,7 +47,12 @@ impl Ctx<'_> {
 
 /// The endpoint for text messages. Failures are answered and logged here, so the
 /// dispatcher never sees an error.
-pub async fn on_message(app: Arc<App>, out: Arc<dyn Outbound>, me: Me, msg: Incoming) -> HandlerResult {
+pub async fn on_message(
+    app: Arc<App>,
+    out: Arc<dyn Outbound>,
+    me: Me,
+    msg: Incoming,
+) -> HandlerResult {
     let ctx = Ctx {
         lang: app.language_for(&msg),
         app: &app,

@@ -1,0 +1,449 @@
+//! The `pingan` binary as an operator runs it, each test in an empty directory.
+
+use std::path::Path;
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+use tempfile::TempDir;
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
+
+use crate::support::fake_telegram::{FakeTelegram, TgUser};
+use crate::support::test_db::TestDb;
+
+/// The binary, in `dir`, with none of this machine's Pingan settings leaking in.
+fn pingan(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pingan"));
+    command.current_dir(dir).kill_on_drop(true);
+    for (name, _) in std::env::vars() {
+        let ours = name.starts_with("PINGAN_") || name.starts_with("TELOXIDE_");
+        if ours || name == "DATABASE_URL" || name == "RUST_LOG" {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+async fn output(command: &mut Command, stdin: Option<&str>) -> Output {
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("start pingan");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).await.expect("write stdin");
+    }
+    drop(input);
+    tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("pingan finished within a minute")
+        .expect("pingan output")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test]
+async fn run_in_an_empty_directory_creates_the_database_registers_commands_and_answers_many_chats()
+{
+    let fake = FakeTelegram::start_with_token("1:x").await;
+    let dir = TempDir::new().unwrap();
+    let child = pingan(dir.path())
+        .arg("run")
+        .env("TELOXIDE_TOKEN", "1:x")
+        .env("TELOXIDE_API_URL", fake.api_url())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    fake.wait_for("three command menus and a poll", |s| {
+        let menus = s
+            .calls
+            .iter()
+            .filter(|c| c.method == "setMyCommands" && c.status == 200)
+            .count();
+        (menus == 3 && s.poll_generation > 0).then_some(())
+    })
+    .await;
+    assert!(
+        dir.path().join("pingan.db").is_file(),
+        "pingan.db is created in the working directory"
+    );
+
+    for i in 0..30 {
+        let lang = if i % 3 == 0 {
+            Some("en")
+        } else {
+            Some("zh-hans")
+        };
+        fake.user_sends(&TgUser::new(5000 + i, "U", lang), "/start");
+    }
+    fake.wait_for("30 welcomes", |s| (s.sent.len() >= 30).then_some(()))
+        .await;
+    for i in 0..30 {
+        let replies = fake.sent_to(5000 + i);
+        assert_eq!(replies.len(), 1);
+        assert_eq!(
+            replies[0].text.starts_with("Hello"),
+            i % 3 == 0,
+            "{}",
+            replies[0].text
+        );
+    }
+
+    let pid = child.id().expect("pid").to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = std::time::Instant::now();
+    let done = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output()).await;
+    let output = done.expect("pingan stops within 10 s of SIGTERM").unwrap();
+    assert!(
+        output.status.success(),
+        "{:?}\n{}",
+        output.status,
+        text(&output.stderr)
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let log = text(&output.stderr);
+    assert!(
+        log.contains("SIGTERM received") && log.contains("stopped"),
+        "{log}"
+    );
+    assert!(!log.contains("1:x"), "the token is never logged");
+}
+
+#[tokio::test]
+async fn run_without_a_token_prints_one_line_naming_teloxide_token() {
+    let dir = TempDir::new().unwrap();
+    let out = output(pingan(dir.path()).arg("run"), None).await;
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("TELOXIDE_TOKEN"), "{stderr}");
+    assert!(
+        !dir.path().join("pingan.db").exists(),
+        "nothing is created without a token"
+    );
+}
+
+#[tokio::test]
+async fn run_with_a_token_telegram_refuses_says_so() {
+    let fake = FakeTelegram::start().await;
+    let dir = TempDir::new().unwrap();
+    let mut command = pingan(dir.path());
+    command
+        .arg("run")
+        .env("TELOXIDE_TOKEN", "42:wrong")
+        .env("TELOXIDE_API_URL", fake.api_url());
+    let out = output(&mut command, None).await;
+    assert!(!out.status.success());
+    let last = text(&out.stderr)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        last.contains("refused the bot token") && last.contains("TELOXIDE_TOKEN"),
+        "{last}"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_setting_stops_start_up_with_one_line() {
+    let dir = TempDir::new().unwrap();
+    let mut command = pingan(dir.path());
+    command
+        .arg("console")
+        .env("PINGAN_DATABASE_MAX_CONNECTIONS", "lots");
+    let out = output(&mut command, Some("/help\n")).await;
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("database.max_connections")
+            && stderr.contains("PINGAN_DATABASE_MAX_CONNECTIONS")
+    );
+
+    std::fs::create_dir(dir.path().join("config")).unwrap();
+    std::fs::write(
+        dir.path().join("config/local.toml"),
+        "[bot]\ndefault_language = \"fr\"\n",
+    )
+    .unwrap();
+    let out = output(pingan(dir.path()).arg("config"), None).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains("bot.default_language (from config/local.toml) must be zh or en"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn config_shows_the_effective_settings_with_secrets_masked() {
+    let dir = TempDir::new().unwrap();
+    let mut command = pingan(dir.path());
+    command
+        .arg("config")
+        .env("TELOXIDE_TOKEN", "123:VERY-SECRET")
+        .env("PINGAN_LOG_FORMAT", "json");
+    let out = output(&mut command, None).await;
+    let stdout = text(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        stdout.contains("token = \"123:****\"  # environment variable TELOXIDE_TOKEN"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("format = \"json\"  # environment variable PINGAN_LOG_FORMAT"));
+    assert!(stdout.contains("url = \"sqlite://pingan.db\"  # default"));
+    assert!(!stdout.contains("VERY-SECRET"));
+}
+
+#[tokio::test]
+async fn the_console_lists_the_commands_and_answers_in_english_when_asked() {
+    let dir = TempDir::new().unwrap();
+    let out = output(pingan(dir.path()).arg("console"), Some("/help\n")).await;
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for command in pingan::bot::command::COMMANDS {
+        assert!(
+            stdout.contains(&format!("/{} — ", command.name)),
+            "{stdout}"
+        );
+    }
+    assert!(
+        !stdout.contains('<'),
+        "HTML is reduced to plain text: {stdout}"
+    );
+
+    let mut english = pingan(dir.path());
+    english.args(["console", "--lang", "en"]);
+    let stdout = text(&output(&mut english, Some("/start\n")).await.stdout);
+    assert!(stdout.contains("This is Pingan"), "{stdout}");
+    assert!(
+        dir.path().join("pingan.db").is_file(),
+        "the console uses the same database as run"
+    );
+}
+
+#[tokio::test]
+async fn the_console_acts_as_an_editor_with_admin() {
+    let dir = TempDir::new().unwrap();
+    let mut command = pingan(dir.path());
+    command.args(["console", "--admin", "--lang", "en", "--chat-id", "4242"]);
+    let stdout = text(&output(&mut command, Some("/help\n")).await.stdout);
+    assert!(stdout.contains("Editor tools"), "{stdout}");
+}
+
+async fn add_and_list(dir: &Path, database_url: Option<&str>) {
+    let with_db = |mut c: Command| {
+        if let Some(url) = database_url {
+            c.env("DATABASE_URL", url);
+        }
+        c
+    };
+    let mut add = pingan(dir);
+    add.args([
+        "notices",
+        "add",
+        "--title",
+        "警惕刷单返利诈骗",
+        "--body",
+        "刷单就是诈骗。",
+        "--severity",
+        "Moderate",
+    ])
+    .args([
+        "--category",
+        "fraud",
+        "--area",
+        "全市",
+        "--expires-at",
+        "2099-01-01 00:00",
+    ]);
+    let out = output(&mut with_db(add), None).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("Notice 1 published"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let mut add_en = pingan(dir);
+    add_en
+        .args([
+            "notices",
+            "add",
+            "--title",
+            "Road closure",
+            "--body-file",
+            "-",
+            "--language",
+            "en",
+        ])
+        .args([
+            "--severity",
+            "minor",
+            "--publish-at",
+            "2099-06-01 08:00",
+            "--category",
+            "traffic",
+        ]);
+    let out = output(&mut with_db(add_en), Some("Closed for the marathon.\n")).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("scheduled for 2099-06-01 08:00 (Asia/Shanghai)"));
+
+    let out = output(
+        &mut with_db({
+            let mut c = pingan(dir);
+            c.args(["notices", "list"]);
+            c
+        }),
+        None,
+    )
+    .await;
+    let listing = text(&out.stdout);
+    let lines: Vec<&str> = listing.lines().collect();
+    assert!(lines[0].contains("ID") && lines[0].contains("TITLE"));
+    assert!(
+        lines[1].contains("scheduled")
+            && lines[1].contains("Minor")
+            && lines[1].ends_with("Road closure")
+    );
+    assert!(
+        lines[2].contains("published")
+            && lines[2].contains("Moderate")
+            && lines[2].contains("2099-01-01 00:00")
+    );
+    assert!(lines[2].ends_with("警惕刷单返利诈骗"));
+
+    let out = output(
+        &mut with_db({
+            let mut c = pingan(dir);
+            c.args(["notices", "list", "--status", "published"]);
+            c
+        }),
+        None,
+    )
+    .await;
+    assert_eq!(
+        text(&out.stdout).lines().count(),
+        3,
+        "header, one notice, time zone note"
+    );
+}
+
+#[tokio::test]
+async fn notices_added_at_the_command_line_are_listed_on_sqlite() {
+    let dir = TempDir::new().unwrap();
+    add_and_list(dir.path(), None).await;
+    assert!(dir.path().join("pingan.db").is_file());
+}
+
+#[tokio::test]
+async fn notices_added_at_the_command_line_are_listed_on_postgresql() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let dir = TempDir::new().unwrap();
+    add_and_list(dir.path(), Some(db.url())).await;
+    assert!(
+        !dir.path().join("pingan.db").exists(),
+        "PostgreSQL was used, not the SQLite default"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_notice_is_refused_with_a_reason_and_nothing_is_stored() {
+    let dir = TempDir::new().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (&["--title", "  ", "--body", "x"], "title is empty"),
+        (
+            &[
+                "--title",
+                "t",
+                "--body",
+                "x",
+                "--publish-at",
+                "next tuesday",
+            ],
+            "--publish-at",
+        ),
+        (
+            &["--title", "t", "--body", "x", "--expires-at", "2001-01-01"],
+            "expiry time",
+        ),
+        (
+            &["--title", "t", "--body", "x", "--severity", "loud"],
+            "Extreme, Severe, Moderate, Minor, Unknown",
+        ),
+    ];
+    for (args, reason) in cases {
+        let mut command = pingan(dir.path());
+        command.args(["notices", "add"]).args(args);
+        let out = output(&mut command, None).await;
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(reason),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = output(
+        &mut {
+            let mut c = pingan(dir.path());
+            c.args(["notices", "list"]);
+            c
+        },
+        None,
+    )
+    .await;
+    assert_eq!(text(&out.stdout).trim(), "No notices.");
+}
+
+#[tokio::test]
+async fn migrate_reports_what_it_applied_and_is_idempotent() {
+    let dir = TempDir::new().unwrap();
+    let first = text(&output(pingan(dir.path()).arg("migrate"), None).await.stdout);
+    assert!(first.contains("applied migration"), "{first}");
+    let second = text(&output(pingan(dir.path()).arg("migrate"), None).await.stdout);
+    assert!(
+        !second.contains("applied migration") && second.contains("schema version"),
+        "{second}"
+    );
+}
+
+#[tokio::test]
+async fn every_help_text_describes_its_options() {
+    let dir = TempDir::new().unwrap();
+    let help = |args: &'static [&'static str]| {
+        let mut c = pingan(dir.path());
+        c.args(args).arg("--help");
+        async move { output(&mut c, None).await }
+    };
+    let top = text(&help(&[]).await.stdout);
+    for command in ["run", "migrate", "console", "config", "notices"] {
+        assert!(top.contains(&format!("  {command} ")), "{top}");
+    }
+    let add = text(&help(&["notices", "add"]).await.stdout);
+    for keyword in pingan::domain::Severity::ALL.iter().map(|s| s.as_str()) {
+        assert!(add.contains(keyword), "severity {keyword} in: {add}");
+    }
+    for keyword in pingan::domain::Category::ALL.iter().map(|c| c.as_str()) {
+        assert!(add.contains(keyword), "category {keyword} in: {add}");
+    }
+    let list = text(&help(&["notices", "list"]).await.stdout);
+    for keyword in pingan::domain::NoticeStatus::ALL.iter().map(|s| s.as_str()) {
+        assert!(list.contains(keyword), "status {keyword} in: {list}");
+    }
+    let console = text(&help(&["console"]).await.stdout);
+    assert!(
+        console.contains("--lang") && console.contains("--admin") && console.contains("--chat-id")
+    );
+}

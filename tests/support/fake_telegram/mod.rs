@@ -1,0 +1,255 @@
+//! A fake Telegram Bot API on 127.0.0.1 that speaks the real wire format.
+//!
+//! It answers `getMe`, `getUpdates` (offsets, long polling, 409 on a competing poll),
+//! `sendMessage`, `editMessageText`, `answerCallbackQuery`, `setMyCommands`,
+//! `getMyCommands`, `sendPhoto`, `deleteWebhook` and a few more; records every call;
+//! refuses what Telegram refuses (empty or over-long text, malformed HTML, bad buttons);
+//! and on demand answers 429, 403, 400-migrate, 5xx or slowly. Tests drive it with
+//! updates and wait on what the bot sent — no sleeping.
+
+pub mod html;
+mod http;
+pub mod methods;
+pub mod state;
+pub mod wire;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use state::{Call, Fault, FaultRule, SentMessage, State};
+pub use wire::TgUser;
+use wire::{chat_json, command_entities};
+
+/// How long a test waits for the bot before it fails.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    changed: watch::Sender<u64>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn notify(&self) {
+        self.changed.send_modify(|n| *n += 1);
+    }
+}
+
+pub struct FakeTelegram {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    server: JoinHandle<()>,
+}
+
+impl Drop for FakeTelegram {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl FakeTelegram {
+    pub const TOKEN: &'static str = "123456:TEST-fake-token";
+
+    pub async fn start() -> FakeTelegram {
+        Self::start_with_token(Self::TOKEN).await
+    }
+
+    pub async fn start_with_token(token: &str) -> FakeTelegram {
+        let (changed, _) = watch::channel(0);
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::new(token)),
+            changed,
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the fake Bot API");
+        let addr = listener.local_addr().expect("fake Bot API address");
+        let app = http::router(shared.clone());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .await
+                .expect("fake Bot API server");
+        });
+        FakeTelegram {
+            shared,
+            addr,
+            server,
+        }
+    }
+
+    pub fn api_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn bot_username(&self) -> String {
+        self.shared.lock().bot_username.clone()
+    }
+
+    // --- Updates: what users do -------------------------------------------------------
+
+    /// Queues a raw update (its `update_id` is assigned here) and returns its id.
+    pub fn push_update(&self, update: Value) -> i64 {
+        let id = self.shared.lock().push_update(update);
+        self.shared.notify();
+        id
+    }
+
+    /// `user` types `text` in their private chat with the bot; returns the message id.
+    pub fn user_sends(&self, user: &TgUser, text: &str) -> i32 {
+        self.message_in(user.id, user, text, None)
+    }
+
+    /// `user` types `text` in a group (optionally inside a forum topic).
+    pub fn group_member_sends(
+        &self,
+        chat_id: i64,
+        user: &TgUser,
+        text: &str,
+        thread_id: Option<i32>,
+    ) -> i32 {
+        self.message_in(chat_id, user, text, thread_id)
+    }
+
+    fn message_in(&self, chat_id: i64, user: &TgUser, text: &str, thread_id: Option<i32>) -> i32 {
+        let mut state = self.shared.lock();
+        let message_id = state.next_message_id(chat_id);
+        let channel = state.channels.contains(&chat_id);
+        let mut message = json!({
+            "message_id": message_id,
+            "date": 1_790_000_000,
+            "chat": chat_json(chat_id, channel),
+            "from": user.json(),
+            "text": text,
+        });
+        if let Some(entities) = command_entities(text) {
+            message["entities"] = entities;
+        }
+        if let Some(thread) = thread_id {
+            message["message_thread_id"] = json!(thread);
+            message["is_topic_message"] = json!(true);
+        }
+        state.push_update(json!({ "message": message }));
+        drop(state);
+        self.shared.notify();
+        message_id
+    }
+
+    // --- What the bot did ------------------------------------------------------------
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.shared.lock().calls.clone()
+    }
+
+    pub fn calls_of(&self, method: &str) -> Vec<Call> {
+        self.shared
+            .lock()
+            .calls
+            .iter()
+            .filter(|c| c.method.eq_ignore_ascii_case(method))
+            .cloned()
+            .collect()
+    }
+
+    pub fn sent(&self) -> Vec<SentMessage> {
+        self.shared.lock().sent.clone()
+    }
+
+    pub fn sent_to(&self, chat_id: i64) -> Vec<SentMessage> {
+        self.shared
+            .lock()
+            .sent
+            .iter()
+            .filter(|m| m.chat_id == chat_id)
+            .cloned()
+            .collect()
+    }
+
+    /// The command menu registered for a scope type (`default`, …) and language code
+    /// (`""` for all languages).
+    pub fn commands(&self, scope: &str, language: &str) -> Option<Vec<(String, String)>> {
+        self.shared
+            .lock()
+            .commands
+            .get(&(scope.to_owned(), language.to_owned()))
+            .cloned()
+    }
+
+    /// Waits until `check` finds what it looks for; fails the test after [`WAIT`].
+    pub async fn wait_for<T>(&self, what: &str, mut check: impl FnMut(&State) -> Option<T>) -> T {
+        let mut changes = self.shared.changed.subscribe();
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Some(found) = check(&self.shared.lock()) {
+                return found;
+            }
+            if tokio::time::timeout_at(deadline, changes.changed())
+                .await
+                .is_err()
+            {
+                let state = self.shared.lock();
+                let recent: Vec<String> = state
+                    .calls
+                    .iter()
+                    .rev()
+                    .take(10)
+                    .map(|c| format!("{} -> {}", c.method, c.status))
+                    .collect();
+                panic!(
+                    "timed out after {WAIT:?} waiting for {what}; last calls (newest first): {recent:?}"
+                );
+            }
+        }
+    }
+
+    /// Waits until the bot has sent at least `n` messages to `chat_id`; returns them all.
+    pub async fn wait_for_sent(&self, chat_id: i64, n: usize) -> Vec<SentMessage> {
+        self.wait_for(&format!("{n} message(s) to chat {chat_id}"), |s| {
+            let to_chat: Vec<SentMessage> = s
+                .sent
+                .iter()
+                .filter(|m| m.chat_id == chat_id)
+                .cloned()
+                .collect();
+            (to_chat.len() >= n).then_some(to_chat)
+        })
+        .await
+    }
+
+    /// Waits until the bot has confirmed (polled past) every update queued so far.
+    pub async fn wait_until_consumed(&self) {
+        let last = self.shared.lock().next_update_id;
+        self.wait_for("the bot to confirm every update", |s| {
+            (s.confirmed_below >= last).then_some(())
+        })
+        .await
+    }
+
+    // --- Faults on demand ------------------------------------------------------------
+
+    pub fn add_fault(&self, rule: FaultRule) {
+        self.shared.lock().faults.push(rule);
+    }
+
+    pub fn clear_faults(&self) {
+        let mut state = self.shared.lock();
+        state.faults.clear();
+        state.random_server_errors = None;
+    }
+
+    /// Sends fail with 502 at random, at `rate` (0 to 1), reproducibly from `seed`.
+    pub fn random_server_errors(&self, rate: f64, seed: u64) {
+        self.shared.lock().random_server_errors = Some((rate, fastrand::Rng::with_seed(seed)));
+    }
+
+    pub fn register_channel(&self, chat_id: i64) {
+        self.shared.lock().channels.insert(chat_id);
+    }
+}

@@ -1,0 +1,222 @@
+//! What the fake Bot API remembers: pending updates, every call, every message the bot
+//! sent, and the faults it was told to produce.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::wire::Reply;
+
+/// One request the bot made.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub method: String,
+    pub params: Value,
+    pub status: u16,
+}
+
+/// A message the bot sent, as it stands after any edits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SentMessage {
+    pub chat_id: i64,
+    pub message_id: i32,
+    /// The `text` (or caption) exactly as the bot sent it.
+    pub raw: String,
+    /// What a client shows: markup removed, entities decoded.
+    pub text: String,
+    pub parse_mode: Option<String>,
+    pub thread_id: Option<i64>,
+    pub reply_to: Option<i64>,
+    pub reply_markup: Option<Value>,
+    pub photo: Option<Vec<u8>>,
+    pub edits: u32,
+}
+
+impl SentMessage {
+    /// The labels and callback data of the inline keyboard's buttons, row by row.
+    pub fn buttons(&self) -> Vec<Vec<(String, Option<String>)>> {
+        let rows = self
+            .reply_markup
+            .as_ref()
+            .and_then(|m| m["inline_keyboard"].as_array());
+        rows.map(|rows| {
+            rows.iter()
+                .map(|row| {
+                    row.as_array()
+                        .map(|buttons| {
+                            buttons
+                                .iter()
+                                .map(|b| {
+                                    let label = b["text"].as_str().unwrap_or_default().to_owned();
+                                    (label, b["callback_data"].as_str().map(str::to_owned))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+    }
+}
+
+/// What to do to a matching request instead of (or before) answering it normally.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    /// 429 with `parameters.retry_after`.
+    RetryAfter(u32),
+    /// 403 "Forbidden: bot was blocked by the user".
+    Blocked,
+    /// 403 "Forbidden: user is deactivated".
+    Deactivated,
+    /// 403 "Forbidden: bot was kicked from the group chat".
+    Kicked,
+    /// 400 "Bad Request: chat not found".
+    ChatNotFound,
+    /// 400 with `parameters.migrate_to_chat_id`.
+    Migrate(i64),
+    /// A 5xx status with Telegram's JSON body.
+    ServerError(u16),
+    /// Answer normally, but only after this long.
+    Delay(Duration),
+}
+
+impl Fault {
+    pub(super) fn reply(&self) -> Option<Reply> {
+        Some(match self {
+            Fault::RetryAfter(s) => Reply::retry_after(*s),
+            Fault::Blocked => Reply::error(403, "Forbidden: bot was blocked by the user"),
+            Fault::Deactivated => Reply::error(403, "Forbidden: user is deactivated"),
+            Fault::Kicked => Reply::error(403, "Forbidden: bot was kicked from the group chat"),
+            Fault::ChatNotFound => Reply::bad_request("chat not found"),
+            Fault::Migrate(to) => Reply::migrated(*to),
+            Fault::ServerError(code) => Reply::error(*code, server_error_text(*code)),
+            Fault::Delay(_) => return None,
+        })
+    }
+}
+
+fn server_error_text(code: u16) -> &'static str {
+    match code {
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Internal Server Error",
+    }
+}
+
+/// A fault for requests that match a method and/or chat, a number of times or forever.
+#[derive(Clone, Debug)]
+pub struct FaultRule {
+    pub method: Option<String>,
+    pub chat_id: Option<i64>,
+    pub remaining: Option<u32>,
+    pub fault: Fault,
+}
+
+impl FaultRule {
+    /// Every request of `method` gets `fault`.
+    pub fn on(method: &str, fault: Fault) -> FaultRule {
+        FaultRule {
+            method: Some(method.to_owned()),
+            chat_id: None,
+            remaining: None,
+            fault,
+        }
+    }
+
+    /// Only requests for this chat.
+    pub fn chat(mut self, chat_id: i64) -> FaultRule {
+        self.chat_id = Some(chat_id);
+        self
+    }
+
+    /// Only the next `n` matching requests.
+    pub fn times(mut self, n: u32) -> FaultRule {
+        self.remaining = Some(n);
+        self
+    }
+
+    fn matches(&self, method: &str, chat_id: Option<i64>) -> bool {
+        self.method.as_deref().is_none_or(|m| m == method)
+            && self.chat_id.is_none_or(|c| Some(c) == chat_id)
+            && self.remaining != Some(0)
+    }
+}
+
+#[derive(Debug)]
+pub struct State {
+    pub token: String,
+    pub bot_id: i64,
+    pub bot_username: String,
+    /// Updates not yet confirmed by a getUpdates offset past them.
+    pub pending: VecDeque<(i64, Value)>,
+    pub next_update_id: i64,
+    /// Every update id below this has been confirmed.
+    pub confirmed_below: i64,
+    /// Bumped by each getUpdates; an older poll still waiting sees it and gets 409.
+    pub poll_generation: u64,
+    pub calls: Vec<Call>,
+    pub sent: Vec<SentMessage>,
+    next_message_id: HashMap<i64, i32>,
+    /// (scope type, language code) -> commands as (command, description).
+    pub commands: HashMap<(String, String), Vec<(String, String)>>,
+    pub channels: HashSet<i64>,
+    pub callback_queries: HashMap<String, bool>,
+    pub faults: Vec<FaultRule>,
+    pub random_server_errors: Option<(f64, fastrand::Rng)>,
+}
+
+impl State {
+    pub fn new(token: &str) -> State {
+        State {
+            token: token.to_owned(),
+            bot_id: 7_000_000_001,
+            bot_username: "pingan_test_bot".to_owned(),
+            pending: VecDeque::new(),
+            next_update_id: 1,
+            confirmed_below: 1,
+            poll_generation: 0,
+            calls: Vec::new(),
+            sent: Vec::new(),
+            next_message_id: HashMap::new(),
+            commands: HashMap::new(),
+            channels: HashSet::new(),
+            callback_queries: HashMap::new(),
+            faults: Vec::new(),
+            random_server_errors: None,
+        }
+    }
+
+    /// Message ids count up per chat, shared by users' and the bot's messages.
+    pub fn next_message_id(&mut self, chat_id: i64) -> i32 {
+        let id = self.next_message_id.entry(chat_id).or_insert(0);
+        *id += 1;
+        *id
+    }
+
+    pub fn push_update(&mut self, mut update: Value) -> i64 {
+        let id = self.next_update_id;
+        self.next_update_id += 1;
+        update["update_id"] = Value::from(id);
+        self.pending.push_back((id, update));
+        id
+    }
+
+    /// The fault to apply to this request, if any; counts down limited rules.
+    pub fn take_fault(&mut self, method: &str, chat_id: Option<i64>) -> Option<Fault> {
+        if let Some(rule) = self.faults.iter_mut().find(|r| r.matches(method, chat_id)) {
+            if let Some(n) = rule.remaining.as_mut() {
+                *n -= 1;
+            }
+            return Some(rule.fault.clone());
+        }
+        let sends = matches!(
+            method,
+            "sendMessage" | "sendPhoto" | "editMessageText" | "copyMessage"
+        );
+        let (rate, rng) = self.random_server_errors.as_mut().filter(|_| sends)?;
+        (rng.f64() < *rate).then_some(Fault::ServerError(502))
+    }
+}

@@ -1,0 +1,124 @@
+//! The Bot API's JSON shapes: users, chats, messages, and the `ok`/`error` envelope.
+
+use serde_json::{Value, json};
+
+/// A reply of the Bot API: HTTP status and JSON body.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn ok(result: Value) -> Reply {
+        Reply {
+            status: 200,
+            body: json!({ "ok": true, "result": result }),
+        }
+    }
+
+    pub fn error(status: u16, description: &str) -> Reply {
+        Reply {
+            status,
+            body: json!({ "ok": false, "error_code": status, "description": description }),
+        }
+    }
+
+    pub fn bad_request(detail: &str) -> Reply {
+        Reply::error(400, &format!("Bad Request: {detail}"))
+    }
+
+    pub fn retry_after(seconds: u32) -> Reply {
+        Reply {
+            status: 429,
+            body: json!({
+                "ok": false,
+                "error_code": 429,
+                "description": format!("Too Many Requests: retry after {seconds}"),
+                "parameters": { "retry_after": seconds },
+            }),
+        }
+    }
+
+    pub fn migrated(to: i64) -> Reply {
+        Reply {
+            status: 400,
+            body: json!({
+                "ok": false,
+                "error_code": 400,
+                "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                "parameters": { "migrate_to_chat_id": to },
+            }),
+        }
+    }
+}
+
+/// A Telegram user as the API describes one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TgUser {
+    pub id: i64,
+    pub first_name: String,
+    pub language_code: Option<String>,
+}
+
+impl TgUser {
+    pub fn new(id: i64, first_name: &str, language_code: Option<&str>) -> TgUser {
+        TgUser {
+            id,
+            first_name: first_name.to_owned(),
+            language_code: language_code.map(str::to_owned),
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        let mut user = json!({ "id": self.id, "is_bot": false, "first_name": self.first_name });
+        if let Some(code) = &self.language_code {
+            user["language_code"] = json!(code);
+        }
+        user
+    }
+}
+
+/// The kind of chat an id stands for: positive ids are private chats, `-100…` ids are
+/// supergroups, other negative ids are basic groups (channels are registered explicitly).
+pub fn chat_json(id: i64, channel: bool) -> Value {
+    if id > 0 {
+        json!({ "id": id, "type": "private", "first_name": "User" })
+    } else if channel {
+        json!({ "id": id, "type": "channel", "title": "Channel" })
+    } else if id < -1_000_000_000_000 {
+        json!({ "id": id, "type": "supergroup", "title": "Supergroup", "is_forum": true })
+    } else {
+        json!({ "id": id, "type": "group", "title": "Group" })
+    }
+}
+
+pub fn bot_user_json(id: i64, username: &str) -> Value {
+    json!({ "id": id, "is_bot": true, "first_name": "Pingan", "username": username })
+}
+
+pub fn me_json(id: i64, username: &str) -> Value {
+    let mut me = bot_user_json(id, username);
+    for (flag, value) in [
+        ("can_join_groups", true),
+        ("can_read_all_group_messages", false),
+        ("supports_inline_queries", false),
+        ("can_connect_to_business", false),
+        ("has_main_web_app", false),
+    ] {
+        me[flag] = json!(value);
+    }
+    me
+}
+
+/// Entities a client attaches to a typed command, so updates look like the real thing.
+pub fn command_entities(text: &str) -> Option<Value> {
+    if !text.starts_with('/') {
+        return None;
+    }
+    let length: usize = text
+        .split_whitespace()
+        .next()
+        .map_or(0, |w| w.encode_utf16().count());
+    Some(json!([{ "type": "bot_command", "offset": 0, "length": length }]))
+}

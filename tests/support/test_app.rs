@@ -1,0 +1,86 @@
+//! The real application, started in this process against a fake Bot API.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use pingan::clock::{Clock, SystemClock};
+use pingan::config::{Loaded, Settings};
+use pingan::store::Store;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::fake_telegram::FakeTelegram;
+use super::test_db::TestDb;
+
+pub struct TestApp {
+    pub fake: FakeTelegram,
+    pub db: TestDb,
+    /// A connection of the test's own to the app's database.
+    pub store: Arc<dyn Store>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// The settings a test app runs with: the fake's URL and token, the test database, and
+/// any extra environment variables.
+pub fn settings_for(fake: &FakeTelegram, db: &TestDb, extra: &[(&str, &str)]) -> Settings {
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("TELOXIDE_TOKEN".to_owned(), FakeTelegram::TOKEN.to_owned()),
+        ("TELOXIDE_API_URL".to_owned(), fake.api_url()),
+        ("DATABASE_URL".to_owned(), db.url().to_owned()),
+    ]);
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Loaded::from_sources(None, &|name| env.get(name).cloned())
+        .expect("test settings")
+        .settings
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(TestDb::sqlite(), Arc::new(SystemClock), &[]).await
+}
+
+pub async fn spawn_app_with(
+    db: TestDb,
+    clock: Arc<dyn Clock>,
+    extra_env: &[(&str, &str)],
+) -> TestApp {
+    super::init_logging();
+    let fake = FakeTelegram::start().await;
+    let settings = settings_for(&fake, &db, extra_env);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(pingan::startup::run(settings, clock, async {
+        let _ = stopped.await;
+    }));
+    // The app migrates on start; wait for it to be polling before the test looks inside.
+    fake.wait_for("the bot to start polling", |s| {
+        (s.poll_generation > 0).then_some(())
+    })
+    .await;
+    let store = db.store().await;
+    TestApp {
+        fake,
+        db,
+        store,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+impl TestApp {
+    /// Stops the app as SIGTERM would, and returns how `run` ended.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let task = self.task.take().expect("the app task");
+        task.await.expect("the app task panicked")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! A fresh database for each test: a SQLite file in a temporary directory, or a schema
+//! of its own in the PostgreSQL named by `TEST_DATABASE_URL`.
+
+use std::io::Write;
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use pingan::config::{DatabaseSettings, DatabaseUrl};
+use pingan::store::{self, Store};
+use sqlx::Connection;
+use tempfile::TempDir;
+
+pub const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+#[derive(Debug)]
+pub enum TestDb {
+    Sqlite {
+        dir: TempDir,
+        url: String,
+    },
+    Postgres {
+        base: String,
+        schema: String,
+        url: String,
+    },
+}
+
+impl TestDb {
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("pingan.db").display());
+        TestDb::Sqlite { dir, url }
+    }
+
+    /// A new schema in the test PostgreSQL. `None` when the server cannot be reached —
+    /// unless `PINGAN_REQUIRE_POSTGRES=1`, which turns that into a failure.
+    pub async fn postgres() -> Option<TestDb> {
+        let base =
+            std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
+        let connected =
+            tokio::time::timeout(Duration::from_secs(5), sqlx::PgConnection::connect(&base)).await;
+        let mut conn = match connected {
+            Ok(Ok(conn)) => conn,
+            failed => {
+                let reason = match failed {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => "timed out".to_owned(),
+                };
+                if std::env::var("PINGAN_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                    panic!(
+                        "PostgreSQL at {base} is required (PINGAN_REQUIRE_POSTGRES=1) but unreachable: {reason}"
+                    );
+                }
+                warn_skipped_once(&base, &reason);
+                return None;
+            }
+        };
+        let schema = format!("test_{}", fastrand::u64(..));
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&mut conn)
+            .await
+            .expect("create test schema");
+        let _ = conn.close().await;
+        let separator = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{separator}options[search_path]={schema}");
+        Some(TestDb::Postgres { base, schema, url })
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } => url,
+        }
+    }
+
+    pub fn settings(&self) -> DatabaseSettings {
+        DatabaseSettings {
+            url: DatabaseUrl::parse(self.url()).expect("test database URL"),
+            max_connections: 5,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// The store, connected and migrated.
+    pub async fn store(&self) -> Arc<dyn Store> {
+        store::open(&self.settings())
+            .await
+            .expect("open the test database")
+            .0
+    }
+}
+
+/// Says once per test run, past the test harness's output capture, that PostgreSQL tests
+/// were skipped.
+fn warn_skipped_once(base: &str, reason: &str) {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "\nSKIPPED: PostgreSQL tests, because {base} is unreachable ({reason}). \
+             Set PINGAN_REQUIRE_POSTGRES=1 to make that a failure.\n"
+        );
+    });
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { base, schema, .. } = self {
+            let (base, schema) = (base.clone(), schema.clone());
+            // Drop runs outside async code; a small runtime of its own removes the schema.
+            let dropped = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(async {
+                    let mut conn = sqlx::PgConnection::connect(&base).await?;
+                    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                        .execute(&mut conn)
+                        .await?;
+                    conn.close().await?;
+                    Ok::<_, anyhow::Error>(())
+                })
+            })
+            .join();
+            if !matches!(dropped, Ok(Ok(()))) {
+                eprintln!("could not drop test schema {}", self.url());
+            }
+        }
+    }
+}

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::bot::incoming::Incoming;
+use crate::bot::incoming::Origin;
 use crate::clock::Clock;
 use crate::config::BotSettings;
 use crate::domain::{Language, Role};
@@ -32,13 +32,21 @@ impl App {
         }
     }
 
-    /// The language to answer a message in.
-    pub fn language_for(&self, message: &Incoming) -> Language {
-        let code = message
+    /// The language of a chat without settings of its own: its sender's client language.
+    pub fn language_for(&self, origin: &Origin) -> Language {
+        let code = origin
             .sender
             .as_ref()
             .and_then(|s| s.language_code.as_deref());
         Language::from_telegram(code, self.settings.default_language)
+    }
+
+    /// Who publishes Pingan, as said in `lang`.
+    pub fn publisher(&self, lang: Language) -> &str {
+        match lang {
+            Language::Zh => &self.settings.publisher_zh,
+            Language::En => &self.settings.publisher_en,
+        }
     }
 
     /// The user's role: owners named in the configuration, then the admins table.

@@ -2,10 +2,11 @@
 //!
 //! Each line typed becomes the Telegram update a private chat would send, and goes
 //! through the same dptree schema and handlers as `pingan run`; replies are shown as the
-//! plain text a Telegram client would display.
+//! plain text a Telegram client would display. Inline buttons are numbered `[1 …]`;
+//! typing `#1` presses one.
 
+use std::collections::HashMap;
 use std::io::Write;
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -15,9 +16,10 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 use crate::app::App;
 use crate::bot::incoming::Target;
+use crate::bot::keyboard::{ButtonAction, Keyboard};
 use crate::bot::outbound::{OutMessage, Outbound, SendError, Sent};
 use crate::bot::schema::schema;
-use crate::domain::Language;
+use crate::domain::{ChatId, Language};
 use crate::html::to_plain;
 
 /// The bot's username in the console, for `/command@pingan_bot`.
@@ -32,26 +34,112 @@ pub struct ConsoleUser {
     pub language: Option<Language>,
 }
 
-type SharedOutput = Arc<Mutex<Box<dyn Write + Send>>>;
+/// The terminal, and the buttons shown on it so far.
+struct Screen {
+    output: Box<dyn Write + Send>,
+    next_message_id: i32,
+    /// Button number -> (message it is on, its callback data).
+    buttons: HashMap<usize, (i32, String)>,
+    /// Message id -> its text, for the updates a button press sends.
+    texts: HashMap<i32, String>,
+}
+
+impl Screen {
+    fn show(
+        &mut self,
+        message_id: i32,
+        heading: Option<&str>,
+        content: &OutMessage,
+    ) -> std::io::Result<()> {
+        let text = to_plain(content.html.as_str());
+        if let Some(heading) = heading {
+            writeln!(self.output, "{heading}")?;
+        }
+        writeln!(self.output, "{text}")?;
+        if let Some(keyboard) = &content.keyboard {
+            self.show_keyboard(message_id, keyboard)?;
+        }
+        writeln!(self.output)?;
+        self.output.flush()?;
+        self.texts.insert(message_id, text);
+        Ok(())
+    }
+
+    fn show_keyboard(&mut self, message_id: i32, keyboard: &Keyboard) -> std::io::Result<()> {
+        for row in keyboard.rows() {
+            let mut line = String::new();
+            for button in row {
+                let number = self.buttons.len() + 1;
+                match &button.action {
+                    ButtonAction::Callback(callback) => {
+                        self.buttons.insert(number, (message_id, callback.encode()));
+                        line.push_str(&format!("[{number} {}] ", button.label));
+                    }
+                    ButtonAction::Url(url) => line.push_str(&format!("[{} {url}] ", button.label)),
+                }
+            }
+            writeln!(self.output, "  {}", line.trim_end())?;
+        }
+        Ok(())
+    }
+
+    fn note(&mut self, text: &str) -> std::io::Result<()> {
+        write!(self.output, "{text}")?;
+        self.output.flush()
+    }
+}
+
+type SharedScreen = Arc<Mutex<Screen>>;
+
+fn lock(screen: &SharedScreen) -> std::sync::MutexGuard<'_, Screen> {
+    screen.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn io_error(e: std::io::Error) -> SendError {
+    SendError::Transient(e.to_string())
+}
 
 /// Writes the bot's messages to the terminal as they are sent.
 struct ConsoleOutbound {
-    output: SharedOutput,
-    next_message_id: AtomicI32,
+    screen: SharedScreen,
 }
 
 #[async_trait]
 impl Outbound for ConsoleOutbound {
     async fn send(&self, to: Target, message: OutMessage) -> Result<Sent, SendError> {
-        let text = to_plain(message.html.as_str());
-        let mut out = self.output.lock().unwrap_or_else(|p| p.into_inner());
-        writeln!(out, "{text}\n").map_err(|e| SendError::Transient(e.to_string()))?;
-        out.flush()
-            .map_err(|e| SendError::Transient(e.to_string()))?;
+        let mut screen = lock(&self.screen);
+        screen.next_message_id += 1;
+        let message_id = screen.next_message_id;
+        screen.show(message_id, None, &message).map_err(io_error)?;
         Ok(Sent {
             chat: to.chat,
-            message_id: self.next_message_id.fetch_add(1, Ordering::Relaxed),
+            message_id,
         })
+    }
+
+    async fn edit(&self, message: Sent, content: OutMessage) -> Result<(), SendError> {
+        let heading = format!("(message {} changed)", message.message_id);
+        lock(&self.screen)
+            .show(message.message_id, Some(&heading), &content)
+            .map_err(io_error)
+    }
+
+    async fn answer_callback(
+        &self,
+        _callback_id: &str,
+        text: Option<&str>,
+    ) -> Result<(), SendError> {
+        match text {
+            Some(text) => lock(&self.screen)
+                .note(&format!("({text})\n\n"))
+                .map_err(io_error),
+            None => Ok(()),
+        }
+    }
+
+    async fn is_chat_admin(&self, _chat: ChatId, _user_id: i64) -> Result<bool, SendError> {
+        // The console is a private chat, where the user decides for themselves.
+        Ok(true)
     }
 }
 
@@ -63,32 +151,31 @@ pub async fn run_console(
     output: Box<dyn Write + Send>,
     interactive: bool,
 ) -> anyhow::Result<()> {
-    let output: SharedOutput = Arc::new(Mutex::new(output));
+    let screen = Arc::new(Mutex::new(Screen {
+        output,
+        next_message_id: 0,
+        buttons: HashMap::new(),
+        texts: HashMap::new(),
+    }));
     let outbound: Arc<dyn Outbound> = Arc::new(ConsoleOutbound {
-        output: output.clone(),
-        next_message_id: AtomicI32::new(1),
+        screen: screen.clone(),
     });
     let handler = schema();
     let me = console_me()?;
     let mut lines = input.lines();
     let mut update_id = 0;
-    let write = |text: &str| -> anyhow::Result<()> {
-        let mut out = output.lock().unwrap_or_else(|p| p.into_inner());
-        write!(out, "{text}")?;
-        out.flush()?;
-        Ok(())
-    };
 
     if interactive {
-        write(&format!(
-            "Pingan console: a private chat as user {} ({}). Type /help; Ctrl-D quits.\n\n",
+        lock(&screen).note(&format!(
+            "Pingan console: a private chat as user {} ({}). Type /help; #N presses button N; \
+             Ctrl-D quits.\n\n",
             user.chat_id,
             user.language.map_or("no client language", Language::code),
         ))?;
     }
     loop {
         if interactive {
-            write("> ")?;
+            lock(&screen).note("> ")?;
         }
         let Some(line) = lines.next_line().await? else {
             break;
@@ -98,10 +185,30 @@ pub async fn run_console(
             continue;
         }
         if !interactive {
-            write(&format!("> {line}\n"))?;
+            lock(&screen).note(&format!("> {line}\n"))?;
         }
         update_id += 1;
-        let update = text_update(update_id, &user, line, &app)?;
+        let update = match line.strip_prefix('#').map(str::parse::<usize>) {
+            Some(Ok(number)) => {
+                let pressed = {
+                    let screen = lock(&screen);
+                    screen.buttons.get(&number).map(|(message_id, data)| {
+                        let text = screen.texts.get(message_id).cloned().unwrap_or_default();
+                        (*message_id, data.clone(), text)
+                    })
+                };
+                match pressed {
+                    Some((message_id, data, text)) => {
+                        button_update(update_id, &user, message_id, &text, &data, &app)?
+                    }
+                    None => {
+                        lock(&screen).note(&format!("(there is no button {number})\n\n"))?;
+                        continue;
+                    }
+                }
+            }
+            _ => text_update(update_id, &user, line, &app)?,
+        };
         let deps = teloxide::dptree::deps![update, me.clone(), app.clone(), outbound.clone()];
         if let std::ops::ControlFlow::Continue(_) = handler.dispatch(deps).await {
             tracing::debug!("console line not handled");
@@ -124,24 +231,61 @@ fn console_me() -> anyhow::Result<Me> {
     }))?)
 }
 
-/// The update Telegram would send for `text` typed in the user's private chat.
-fn text_update(id: i32, user: &ConsoleUser, text: &str, app: &App) -> anyhow::Result<Update> {
-    let date = app.clock.now().timestamp();
+fn user_json(user: &ConsoleUser) -> serde_json::Value {
     let mut from = json!({ "id": user.chat_id, "is_bot": false, "first_name": "Console" });
     if let Some(lang) = user.language {
         from["language_code"] = json!(lang.code());
     }
-    // Parsed from text, as updates arrive from Telegram: teloxide's `Update` cannot be read
-    // from a `serde_json::Value` (it needs borrowed keys).
-    let update = json!({
+    from
+}
+
+fn chat_json(user: &ConsoleUser) -> serde_json::Value {
+    json!({ "id": user.chat_id, "type": "private", "first_name": "Console" })
+}
+
+/// Parsed from text, as updates arrive from Telegram: teloxide's `Update` cannot be read
+/// from a `serde_json::Value` (it needs borrowed keys).
+fn parse_update(update: serde_json::Value) -> anyhow::Result<Update> {
+    Ok(serde_json::from_str(&update.to_string())?)
+}
+
+/// The update Telegram would send for `text` typed in the user's private chat.
+fn text_update(id: i32, user: &ConsoleUser, text: &str, app: &App) -> anyhow::Result<Update> {
+    parse_update(json!({
         "update_id": id,
         "message": {
-            "message_id": id,
-            "date": date,
-            "chat": { "id": user.chat_id, "type": "private", "first_name": "Console" },
-            "from": from,
+            "message_id": 100_000 + id,
+            "date": app.clock.now().timestamp(),
+            "chat": chat_json(user),
+            "from": user_json(user),
             "text": text,
         }
-    });
-    Ok(serde_json::from_str(&update.to_string())?)
+    }))
+}
+
+/// The update Telegram would send when the user presses a button on `message_id`.
+fn button_update(
+    id: i32,
+    user: &ConsoleUser,
+    message_id: i32,
+    text: &str,
+    data: &str,
+    app: &App,
+) -> anyhow::Result<Update> {
+    parse_update(json!({
+        "update_id": id,
+        "callback_query": {
+            "id": format!("console-{id}"),
+            "from": user_json(user),
+            "chat_instance": "console",
+            "data": data,
+            "message": {
+                "message_id": message_id,
+                "date": app.clock.now().timestamp(),
+                "chat": chat_json(user),
+                "from": { "id": 1, "is_bot": true, "first_name": "Pingan", "username": CONSOLE_BOT_USERNAME },
+                "text": text,
+            },
+        }
+    }))
 }

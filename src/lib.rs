@@ -7,6 +7,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod console;
+pub mod content;
 pub mod domain;
 pub mod html;
 pub mod i18n;

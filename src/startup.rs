@@ -12,8 +12,8 @@ use crate::config::{BotSettings, Settings};
 use crate::i18n::Texts;
 use crate::store::{self, Store};
 
-/// Opens and migrates the configured database.
-pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+/// Opens and migrates the configured database, and loads the shipped tips.
+pub async fn open_store(settings: &Settings, clock: &dyn Clock) -> anyhow::Result<Arc<dyn Store>> {
     let url = &settings.database.url;
     let (store, report) = store::open(&settings.database)
         .await
@@ -24,6 +24,15 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
             description,
             backend = store.backend().name(),
             "migration applied"
+        );
+    }
+    let tips = crate::content::tips::seed_tips(store.as_ref(), clock.now()).await?;
+    if tips.inserted + tips.updated > 0 {
+        tracing::info!(
+            inserted = tips.inserted,
+            updated = tips.updated,
+            kept_edited = tips.kept_edited,
+            "tips library loaded"
         );
     }
     Ok(store)
@@ -47,7 +56,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     // Refuse before touching the database: without a token there is nothing to run.
     settings.telegram.token()?;
-    let store = open_store(&settings).await?;
+    let store = open_store(&settings, clock.as_ref()).await?;
     let app = build_app(store.clone(), settings.bot.clone(), clock)?;
     let result = run_polling(app, &settings.telegram, shutdown).await;
     store.close().await;

@@ -1,11 +1,23 @@
 //! The commands citizens and editors type, and how a message's text becomes one.
 
-/// A command Pingan understands, with its arguments parsed.
+/// A command Pingan understands. Arguments are kept as typed (trimmed); each handler
+/// reads its own and answers a usage line when they make no sense.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     /// `/start`, also with the payload a `t.me/<bot>?start=…` link adds, which is ignored.
     Start,
     Help,
+    Latest,
+    Notice(String),
+    Search(String),
+    Tip,
+    Tips,
+    Subscribe,
+    Unsubscribe,
+    Settings(String),
+    Lang(String),
+    About,
+    Forget,
 }
 
 /// Who a command is for: citizens' commands go into Telegram's command menu.
@@ -14,23 +26,35 @@ pub enum Audience {
     Everyone,
 }
 
-/// A command's name as typed, and where its description lives (`commands.<name>`).
+/// A command's name as typed; its description is the locale text `commands.<name>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CommandSpec {
     pub name: &'static str,
     pub audience: Audience,
 }
 
+const fn everyone(name: &'static str) -> CommandSpec {
+    CommandSpec {
+        name,
+        audience: Audience::Everyone,
+    }
+}
+
 /// Every command, in the order menus and /help list them.
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "start",
-        audience: Audience::Everyone,
-    },
-    CommandSpec {
-        name: "help",
-        audience: Audience::Everyone,
-    },
+    everyone("latest"),
+    everyone("notice"),
+    everyone("search"),
+    everyone("tip"),
+    everyone("tips"),
+    everyone("subscribe"),
+    everyone("unsubscribe"),
+    everyone("settings"),
+    everyone("lang"),
+    everyone("about"),
+    everyone("forget"),
+    everyone("start"),
+    everyone("help"),
 ];
 
 /// What a message's text turned out to be.
@@ -54,7 +78,10 @@ pub fn parse(text: &str, bot_username: &str) -> Parsed {
     let Some(rest) = text.trim_start().strip_prefix('/') else {
         return Parsed::NotACommand;
     };
-    let word = rest.split(char::is_whitespace).next().unwrap_or_default();
+    let (word, args) = match rest.find(char::is_whitespace) {
+        Some(i) => (&rest[..i], rest[i..].trim()),
+        None => (rest, ""),
+    };
     let (name, addressed) = match word.split_once('@') {
         Some((name, bot)) if bot.eq_ignore_ascii_case(bot_username) => (name, true),
         Some(_) => return Parsed::OtherBot,
@@ -63,14 +90,49 @@ pub fn parse(text: &str, bot_username: &str) -> Parsed {
     if name.is_empty() {
         return Parsed::NotACommand;
     }
-    let unknown = || Parsed::Unknown {
-        typed: format!("/{name}"),
-        addressed,
+    let args = args.to_owned();
+    let command = match name.to_ascii_lowercase().as_str() {
+        "start" => Command::Start,
+        "help" => Command::Help,
+        "latest" => Command::Latest,
+        "notice" => Command::Notice(args),
+        "search" => Command::Search(args),
+        "tip" => Command::Tip,
+        "tips" => Command::Tips,
+        "subscribe" => Command::Subscribe,
+        "unsubscribe" => Command::Unsubscribe,
+        "settings" => Command::Settings(args),
+        "lang" => Command::Lang(args),
+        "about" => Command::About,
+        "forget" => Command::Forget,
+        _ => {
+            return Parsed::Unknown {
+                typed: format!("/{name}"),
+                addressed,
+            };
+        }
     };
-    match name.to_ascii_lowercase().as_str() {
-        "start" => Parsed::Command(Command::Start),
-        "help" => Parsed::Command(Command::Help),
-        _ => unknown(),
+    Parsed::Command(command)
+}
+
+impl Command {
+    /// The command's name, for logs (never its arguments: they may be personal).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Start => "start",
+            Command::Help => "help",
+            Command::Latest => "latest",
+            Command::Notice(_) => "notice",
+            Command::Search(_) => "search",
+            Command::Tip => "tip",
+            Command::Tips => "tips",
+            Command::Subscribe => "subscribe",
+            Command::Unsubscribe => "unsubscribe",
+            Command::Settings(_) => "settings",
+            Command::Lang(_) => "lang",
+            Command::About => "about",
+            Command::Forget => "forget",
+        }
     }
 }
 
@@ -92,7 +154,18 @@ mod tests {
             parse("/start notice-12", BOT),
             Parsed::Command(Command::Start)
         );
-        assert_eq!(parse("/start", BOT), Parsed::Command(Command::Start));
+        assert_eq!(
+            parse("/search  刷单 返利 ", BOT),
+            Parsed::Command(Command::Search("刷单 返利".into()))
+        );
+        assert_eq!(
+            parse("/settings@pingan_bot tz Europe/Berlin", BOT),
+            Parsed::Command(Command::Settings("tz Europe/Berlin".into()))
+        );
+        assert_eq!(
+            parse("/notice", BOT),
+            Parsed::Command(Command::Notice(String::new()))
+        );
     }
 
     #[test]
@@ -118,13 +191,12 @@ mod tests {
     }
 
     #[test]
-    fn every_listed_command_parses() {
+    fn every_listed_command_parses_under_its_own_name() {
         for spec in COMMANDS {
-            assert!(
-                matches!(parse(&format!("/{}", spec.name), BOT), Parsed::Command(_)),
-                "{}",
-                spec.name
-            );
+            match parse(&format!("/{}", spec.name), BOT) {
+                Parsed::Command(command) => assert_eq!(command.name(), spec.name),
+                other => panic!("{}: {other:?}", spec.name),
+            }
         }
     }
 }

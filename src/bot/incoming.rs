@@ -1,7 +1,8 @@
-//! A message from Telegram, reduced to what Pingan's handlers need.
+//! Updates from Telegram, reduced to what Pingan's handlers need.
 
-use teloxide::types::Message;
+use teloxide::types::{CallbackQuery, Chat, MaybeInaccessibleMessage, Message, User};
 
+use super::outbound::Sent;
 use crate::domain::ChatId;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -11,6 +12,18 @@ pub enum ChatKind {
     Channel,
 }
 
+impl ChatKind {
+    fn of(chat: &Chat) -> ChatKind {
+        if chat.is_private() {
+            ChatKind::Private
+        } else if chat.is_channel() {
+            ChatKind::Channel
+        } else {
+            ChatKind::Group
+        }
+    }
+}
+
 /// Where a reply goes: a chat, and in forum groups the topic the message came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Target {
@@ -18,20 +31,46 @@ pub struct Target {
     pub thread_id: Option<i32>,
 }
 
-/// The person who sent a message.
+/// The person behind a message or a button press.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sender {
     pub id: i64,
     pub first_name: String,
     /// The language their Telegram client is set to (`zh-hans`, `en`, …), if it says.
     pub language_code: Option<String>,
+    /// A group admin posting anonymously, as the group itself.
+    pub anonymous_admin: bool,
 }
 
+impl Sender {
+    fn from_user(user: &User) -> Sender {
+        Sender {
+            id: user.id.0 as i64,
+            first_name: user.first_name.clone(),
+            language_code: user.language_code.clone(),
+            anonymous_admin: false,
+        }
+    }
+}
+
+/// Where an update happened and who did it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Incoming {
+pub struct Origin {
     pub target: Target,
     pub chat_kind: ChatKind,
     pub sender: Option<Sender>,
+}
+
+impl Origin {
+    pub fn is_private(&self) -> bool {
+        self.chat_kind == ChatKind::Private
+    }
+}
+
+/// A text message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Incoming {
+    pub origin: Origin,
     pub text: String,
 }
 
@@ -39,34 +78,69 @@ impl Incoming {
     /// Text messages only; photos, stickers and service messages give `None`.
     pub fn from_message(message: &Message) -> Option<Incoming> {
         let text = message.text()?.to_owned();
-        let chat_kind = if message.chat.is_private() {
-            ChatKind::Private
-        } else if message.chat.is_channel() {
-            ChatKind::Channel
-        } else {
-            ChatKind::Group
+        let thread_id = message
+            .thread_id
+            .filter(|_| message.is_topic_message)
+            .map(|t| t.0.0);
+        let anonymous_admin = message
+            .sender_chat
+            .as_ref()
+            .is_some_and(|c| c.id == message.chat.id);
+        let sender = message
+            .from
+            .as_ref()
+            .filter(|u| !u.is_bot || anonymous_admin)
+            .map(|u| Sender {
+                anonymous_admin,
+                ..Sender::from_user(u)
+            });
+        Some(Incoming {
+            origin: Origin {
+                target: Target {
+                    chat: ChatId(message.chat.id.0),
+                    thread_id,
+                },
+                chat_kind: ChatKind::of(&message.chat),
+                sender,
+            },
+            text,
+        })
+    }
+}
+
+/// A press on one of Pingan's inline buttons.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ButtonPress {
+    pub id: String,
+    pub origin: Origin,
+    /// The message the button is on.
+    pub message: Sent,
+    pub data: String,
+}
+
+impl ButtonPress {
+    /// Presses on messages Pingan can still see; others (too old, inline mode) give `None`.
+    pub fn from_query(query: &CallbackQuery) -> Option<ButtonPress> {
+        let MaybeInaccessibleMessage::Regular(message) = query.message.as_ref()? else {
+            return None;
         };
         let thread_id = message
             .thread_id
             .filter(|_| message.is_topic_message)
             .map(|t| t.0.0);
-        let sender = message.from.as_ref().filter(|u| !u.is_bot).map(|u| Sender {
-            id: u.id.0 as i64,
-            first_name: u.first_name.clone(),
-            language_code: u.language_code.clone(),
-        });
-        Some(Incoming {
-            target: Target {
-                chat: ChatId(message.chat.id.0),
-                thread_id,
+        let chat = ChatId(message.chat.id.0);
+        Some(ButtonPress {
+            id: query.id.0.clone(),
+            origin: Origin {
+                target: Target { chat, thread_id },
+                chat_kind: ChatKind::of(&message.chat),
+                sender: Some(Sender::from_user(&query.from)),
             },
-            chat_kind,
-            sender,
-            text,
+            message: Sent {
+                chat,
+                message_id: message.id.0,
+            },
+            data: query.data.clone().unwrap_or_default(),
         })
-    }
-
-    pub fn is_private(&self) -> bool {
-        self.chat_kind == ChatKind::Private
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::incoming::Target;
+use super::keyboard::Keyboard;
 use crate::domain::{ChatId, GoneReason};
 use crate::html::Html;
 
@@ -12,11 +13,22 @@ use crate::html::Html;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutMessage {
     pub html: Html,
+    pub keyboard: Option<Keyboard>,
 }
 
 impl OutMessage {
     pub fn html(html: Html) -> OutMessage {
-        OutMessage { html }
+        OutMessage {
+            html,
+            keyboard: None,
+        }
+    }
+
+    pub fn with_keyboard(html: Html, keyboard: Keyboard) -> OutMessage {
+        OutMessage {
+            html,
+            keyboard: (!keyboard.is_empty()).then_some(keyboard),
+        }
     }
 }
 
@@ -50,4 +62,15 @@ pub enum SendError {
 #[async_trait]
 pub trait Outbound: Send + Sync {
     async fn send(&self, to: Target, message: OutMessage) -> Result<Sent, SendError>;
+
+    /// Replaces a sent message's text and keyboard. Editing to the same content is not
+    /// an error.
+    async fn edit(&self, message: Sent, content: OutMessage) -> Result<(), SendError>;
+
+    /// Stops the button's spinner, showing `text` as a short notice if given.
+    async fn answer_callback(&self, callback_id: &str, text: Option<&str>)
+    -> Result<(), SendError>;
+
+    /// Whether `user_id` administers the group `chat`.
+    async fn is_chat_admin(&self, chat: ChatId, user_id: i64) -> Result<bool, SendError>;
 }

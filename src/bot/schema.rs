@@ -5,12 +5,18 @@ use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 
 use super::handlers::{self, HandlerError};
-use super::incoming::Incoming;
+use super::incoming::{ButtonPress, Incoming};
 
 pub fn schema() -> UpdateHandler<HandlerError> {
-    dptree::entry().branch(
-        Update::filter_message()
-            .filter_map(|message: Message| Incoming::from_message(&message))
-            .endpoint(handlers::on_message),
-    )
+    dptree::entry()
+        .branch(
+            Update::filter_message()
+                .filter_map(|message: Message| Incoming::from_message(&message))
+                .endpoint(handlers::on_message),
+        )
+        .branch(
+            Update::filter_callback_query()
+                .filter_map(|query: CallbackQuery| ButtonPress::from_query(&query))
+                .endpoint(handlers::on_button),
+        )
 }

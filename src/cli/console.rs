@@ -32,7 +32,7 @@ pub async fn run(
     settings: Settings,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<()> {
-    let store = startup::open_store(&settings).await?;
+    let store = startup::open_store(&settings, clock.as_ref()).await?;
     let mut bot = settings.bot.clone();
     if args.admin {
         bot.owners.push(args.chat_id);

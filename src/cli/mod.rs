@@ -47,6 +47,8 @@ enum Command {
     /// Add and list notices
     #[command(subcommand)]
     Notices(notices::NoticesCommand),
+    /// Load sample notices (Chinese and English) to try Pingan with; running it again adds nothing
+    DemoData,
 }
 
 /// Runs the command line and turns any failure into one line on standard error.
@@ -100,7 +102,17 @@ async fn execute(command: Command, loaded: Loaded) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Notices(command) => notices::run(command, &loaded.settings, clock).await,
+        Command::DemoData => demo_data(&loaded.settings, clock.as_ref()).await,
     }
+}
+
+async fn demo_data(settings: &Settings, clock: &dyn crate::clock::Clock) -> anyhow::Result<()> {
+    let store = startup::open_store(settings, clock).await?;
+    let loaded = crate::content::demo::load_demo_notices(store.as_ref(), clock.now()).await;
+    store.close().await;
+    let (added, present) = loaded?;
+    println!("Demo notices: {added} added, {present} already present.");
+    Ok(())
 }
 
 async fn migrate(settings: &Settings) -> anyhow::Result<()> {

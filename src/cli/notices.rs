@@ -97,7 +97,7 @@ pub async fn run(
     settings: &Settings,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<()> {
-    let store = startup::open_store(settings).await?;
+    let store = startup::open_store(settings, clock.as_ref()).await?;
     let zone = settings.bot.time_zone;
     let result = match command {
         NoticesCommand::Add(args) => add(args, store.as_ref(), settings, clock.as_ref()).await,
@@ -191,7 +191,7 @@ async fn list(args: ListArgs, store: &dyn Store, zone: Tz) -> anyhow::Result<()>
         status: args.status,
         language: args.language,
         limit: args.limit,
-        offset: 0,
+        ..NoticeQuery::default()
     };
     let notices = store
         .list_notices(&query)

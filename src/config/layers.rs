@@ -53,6 +53,8 @@ pub(crate) const KEYS: &[Key] = &[
     key("bot.default_language", "PINGAN_BOT_DEFAULT_LANGUAGE"),
     key("bot.time_zone", "PINGAN_BOT_TIME_ZONE"),
     key("bot.owners", "PINGAN_BOT_OWNERS"),
+    key("bot.publisher_zh", "PINGAN_BOT_PUBLISHER_ZH"),
+    key("bot.publisher_en", "PINGAN_BOT_PUBLISHER_EN"),
     key("log.level", "RUST_LOG"),
     key("log.format", "PINGAN_LOG_FORMAT"),
 ];

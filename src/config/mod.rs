@@ -128,6 +128,9 @@ pub struct BotSettings {
     pub default_language: Language,
     pub time_zone: Tz,
     pub owners: Vec<i64>,
+    /// Who publishes Pingan, in Chinese and in English.
+    pub publisher_zh: String,
+    pub publisher_en: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,6 +278,14 @@ impl Settings {
             "a list of Telegram user ids (whole numbers)",
             user_ids,
         )?;
+        let publisher = |key: &str| {
+            l.get(key, "a name of 1 to 100 characters", |v| {
+                let name = string(v)?.trim().to_owned();
+                (1..=100).contains(&name.chars().count()).then_some(name)
+            })
+        };
+        let publisher_zh = publisher("bot.publisher_zh")?;
+        let publisher_en = publisher("bot.publisher_en")?;
 
         let filter = l.get("log.level", "a tracing filter such as info", |v| {
             let s = string(v)?;
@@ -301,6 +312,8 @@ impl Settings {
                 default_language,
                 time_zone,
                 owners,
+                publisher_zh,
+                publisher_en,
             },
             log: LogSettings { filter, format },
         })

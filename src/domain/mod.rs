@@ -6,8 +6,10 @@ pub(crate) mod keyword_enum;
 mod language;
 mod local_time;
 mod notice;
+mod search_text;
 mod subscriber;
 pub(crate) mod text;
+mod time_zone;
 mod tip;
 
 pub use actor::{Actor, BadActor};
@@ -19,8 +21,10 @@ pub use notice::{
     Area, Body, Category, NewNotice, Notice, NoticeContent, NoticeError, NoticeId, NoticeStatus,
     Publication, Severity, Source, Title,
 };
+pub use search_text::{SearchTerms, Term, index_tokens};
 pub use subscriber::{
     BadDigestTime, ChatId, DigestTime, Frequency, GoneReason, Keyword, Subscriber, SubscriberStatus,
 };
 pub use text::TextError;
-pub use tip::{NewTip, ScamType, Tip, TipBody, TipId, TipTitle};
+pub use time_zone::{UnknownZone, parse_time_zone};
+pub use tip::{NewTip, ScamType, Tip, TipBody, TipId, TipTitle, tip_of_the_day};

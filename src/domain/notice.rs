@@ -120,6 +120,7 @@ pub enum NoticeError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewNotice {
     content: NoticeContent,
+    external_id: Option<String>,
     status: NoticeStatus,
     publish_at: Option<DateTime<Utc>>,
     expires_at: Option<DateTime<Utc>>,
@@ -152,12 +153,24 @@ impl NewNotice {
         }
         Ok(NewNotice {
             content,
+            external_id: None,
             status,
             publish_at,
             expires_at,
             author,
             created_at: now,
         })
+    }
+
+    /// Names the notice in another system (a CAP identifier, a demo key), so that loading
+    /// it again finds it instead of adding a copy.
+    pub fn with_external_id(mut self, id: impl Into<String>) -> Self {
+        self.external_id = Some(id.into());
+        self
+    }
+
+    pub fn external_id(&self) -> Option<&str> {
+        self.external_id.as_deref()
     }
 
     pub fn content(&self) -> &NoticeContent {
@@ -185,6 +198,7 @@ impl NewNotice {
 pub struct Notice {
     pub id: NoticeId,
     pub content: NoticeContent,
+    pub external_id: Option<String>,
     pub status: NoticeStatus,
     /// When it was or will be published; `None` for drafts.
     pub publish_at: Option<DateTime<Utc>>,
@@ -292,6 +306,7 @@ mod tests {
         let mut notice = Notice {
             id: NoticeId(1),
             content: content(),
+            external_id: None,
             status: NoticeStatus::Published,
             publish_at: Some(now()),
             expires_at: Some(now() + Duration::days(1)),

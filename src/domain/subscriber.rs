@@ -125,6 +125,9 @@ pub struct Subscriber {
     pub user_id: Option<i64>,
     /// The forum topic digests go into, for subscriptions made inside a topic.
     pub thread_id: Option<i32>,
+    /// Whether the chat receives alerts and digests. A chat that only chose its language
+    /// (or unsubscribed) keeps its settings with this off.
+    pub subscribed: bool,
     pub language: Language,
     pub time_zone: Tz,
     pub digest_time: DigestTime,
@@ -145,6 +148,7 @@ impl Subscriber {
             chat_id,
             user_id: None,
             thread_id: None,
+            subscribed: true,
             language,
             time_zone,
             digest_time: DigestTime::DEFAULT,

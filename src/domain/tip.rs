@@ -1,6 +1,6 @@
 //! Anti-fraud tips, one or more per scam type and language.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::keyword_enum::keyword_enum;
 use super::text::bounded_text;
@@ -72,4 +72,82 @@ pub struct Tip {
     pub edited_by: Option<Actor>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The tip for a local date: the same for everyone that day, rotating through the scam
+/// types (and, over the weeks, through each type's tips). `tips` must come in a stable
+/// order, as the store lists them.
+pub fn tip_of_the_day(tips: &[Tip], date: NaiveDate) -> Option<&Tip> {
+    let mut kinds: Vec<ScamType> = tips.iter().map(|t| t.scam_type).collect();
+    kinds.sort();
+    kinds.dedup();
+    if kinds.is_empty() {
+        return None;
+    }
+    let day = date.num_days_from_ce().unsigned_abs() as usize;
+    let kind = kinds[day % kinds.len()];
+    let of_kind: Vec<&Tip> = tips.iter().filter(|t| t.scam_type == kind).collect();
+    of_kind.get((day / kinds.len()) % of_kind.len()).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+
+    fn tip(id: i64, scam_type: ScamType) -> Tip {
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        Tip {
+            id: TipId(id),
+            scam_type,
+            language: Language::Zh,
+            title: TipTitle::parse("t").unwrap(),
+            body: TipBody::parse("b").unwrap(),
+            builtin_key: None,
+            retired: false,
+            edited_by: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn the_tip_of_the_day_rotates_through_every_scam_type() {
+        let tips = vec![
+            tip(1, ScamType::Loan),
+            tip(2, ScamType::Romance),
+            tip(3, ScamType::Loan),
+            tip(4, ScamType::Officials),
+        ];
+        let start = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let kinds: Vec<ScamType> = (0..3)
+            .map(|d| {
+                tip_of_the_day(&tips, start + Duration::days(d))
+                    .unwrap()
+                    .scam_type
+            })
+            .collect();
+        let mut seen = kinds.clone();
+        seen.sort();
+        assert_eq!(
+            seen,
+            [ScamType::Loan, ScamType::Officials, ScamType::Romance]
+        );
+        assert_eq!(
+            tip_of_the_day(&tips, start),
+            tip_of_the_day(&tips, start),
+            "the same all day"
+        );
+        let loans: Vec<TipId> = (0..12)
+            .filter_map(|d| tip_of_the_day(&tips, start + Duration::days(d)))
+            .filter(|t| t.scam_type == ScamType::Loan)
+            .map(|t| t.id)
+            .collect();
+        assert!(
+            loans.contains(&TipId(1)) && loans.contains(&TipId(3)),
+            "both loan tips come round"
+        );
+        assert_eq!(tip_of_the_day(&[], start), None);
+    }
 }

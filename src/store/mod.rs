@@ -8,6 +8,7 @@ mod error;
 mod migrations;
 mod notices;
 mod postgres;
+pub(crate) mod search;
 mod sqlite;
 mod subscribers;
 mod tips;
@@ -23,9 +24,10 @@ pub use error::StoreError;
 pub use migrations::MigrationReport;
 pub use notices::{NoticeQuery, NoticeStore};
 pub use postgres::PgStore;
+pub use search::{DocumentKind, Found, SearchPage, SearchStore};
 pub use sqlite::SqliteStore;
-pub use subscribers::SubscriberStore;
-pub use tips::{TipQuery, TipStore};
+pub use subscribers::{Forgotten, SubscriberStore};
+pub use tips::{SeedOutcome, TipQuery, TipStore};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -45,7 +47,7 @@ impl Backend {
 /// Everything Pingan stores, on whichever backend the database URL names.
 #[async_trait]
 pub trait Store:
-    NoticeStore + TipStore + SubscriberStore + AdminStore + Send + Sync + Debug
+    NoticeStore + TipStore + SearchStore + SubscriberStore + AdminStore + Send + Sync + Debug
 {
     fn backend(&self) -> Backend;
     /// Brings the schema up to date; safe to run from several instances at once.

@@ -8,20 +8,38 @@ use crate::domain::{
     Area, Body, Language, NewNotice, Notice, NoticeContent, NoticeId, NoticeStatus, Source, Title,
 };
 
-/// Which notices to list, newest first.
+/// Which notices to list or count, newest first.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NoticeQuery {
     pub status: Option<NoticeStatus>,
     pub language: Option<Language>,
+    /// Only notices citizens may see at this time: published and not expired.
+    pub visible_at: Option<DateTime<Utc>>,
     pub limit: u32,
     pub offset: u32,
 }
 
+impl NoticeQuery {
+    /// A page of what citizens see at `now`.
+    pub fn public(now: DateTime<Utc>, limit: u32, offset: u32) -> NoticeQuery {
+        NoticeQuery {
+            visible_at: Some(now),
+            limit,
+            offset,
+            ..NoticeQuery::default()
+        }
+    }
+}
+
 #[async_trait]
 pub trait NoticeStore {
+    /// Stores the notice and indexes it for search.
     async fn insert_notice(&self, notice: &NewNotice) -> Result<Notice, StoreError>;
     async fn notice(&self, id: NoticeId) -> Result<Option<Notice>, StoreError>;
+    async fn notice_by_external_id(&self, external_id: &str) -> Result<Option<Notice>, StoreError>;
     async fn list_notices(&self, query: &NoticeQuery) -> Result<Vec<Notice>, StoreError>;
+    /// How many notices match `query`, ignoring its limit and offset.
+    async fn count_notices(&self, query: &NoticeQuery) -> Result<u64, StoreError>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -38,6 +56,7 @@ pub(crate) struct NoticeRow {
     expires_at: Option<DateTime<Utc>>,
     source: Option<String>,
     author: String,
+    external_id: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -69,6 +88,7 @@ impl TryFrom<NoticeRow> for Notice {
                     .transpose()
                     .map_err(|e| bad("source", &e))?,
             },
+            external_id: r.external_id,
             status: r.status.parse().map_err(|e| bad("status", &e))?,
             publish_at: r.publish_at,
             expires_at: r.expires_at,
@@ -82,11 +102,20 @@ impl TryFrom<NoticeRow> for Notice {
 macro_rules! notice_columns {
     () => {
         "id, title, body, category, severity, area, language, status, publish_at, expires_at, \
-         source, author, created_at, updated_at"
+         source, author, external_id, created_at, updated_at"
     };
 }
 
-/// The notice queries both backends share; `$store` has a `pool` field.
+/// The filter of a [`NoticeQuery`]; its parameters are $1 to $3.
+macro_rules! notice_filter {
+    () => {
+        " FROM notices WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR language = $2) \
+          AND ($3 IS NULL OR (status = 'published' AND (expires_at IS NULL OR expires_at > $3)))"
+    };
+}
+
+/// The notice queries both backends share. `$store` has a `pool` field and an
+/// `index_document` function for its own search index.
 macro_rules! impl_notice_store {
     ($store:ty) => {
         #[::async_trait::async_trait]
@@ -96,10 +125,11 @@ macro_rules! impl_notice_store {
                 n: &$crate::domain::NewNotice,
             ) -> Result<$crate::domain::Notice, $crate::store::StoreError> {
                 let c = n.content();
+                let mut tx = self.pool.begin().await?;
                 let row: $crate::store::notices::NoticeRow = ::sqlx::query_as(concat!(
                     "INSERT INTO notices (title, body, category, severity, area, language, status, \
-                     publish_at, expires_at, source, author, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING ",
+                     publish_at, expires_at, source, author, external_id, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING ",
                     $crate::store::notices::notice_columns!()
                 ))
                 .bind(c.title.as_str())
@@ -113,10 +143,16 @@ macro_rules! impl_notice_store {
                 .bind(n.expires_at())
                 .bind(c.source.as_ref().map(|s| s.as_str()))
                 .bind(n.author().to_string())
+                .bind(n.external_id())
                 .bind(n.created_at())
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *tx)
                 .await?;
-                row.try_into()
+                let notice: $crate::domain::Notice = row.try_into()?;
+                let tokens = $crate::store::search::DocumentTokens::of(c.title.as_str(), c.body.as_str());
+                Self::index_document(&mut tx, $crate::store::search::DocumentKind::Notice, notice.id.0, &tokens)
+                    .await?;
+                tx.commit().await?;
+                Ok(notice)
             }
 
             async fn notice(
@@ -134,6 +170,21 @@ macro_rules! impl_notice_store {
                 row.map(TryInto::try_into).transpose()
             }
 
+            async fn notice_by_external_id(
+                &self,
+                external_id: &str,
+            ) -> Result<Option<$crate::domain::Notice>, $crate::store::StoreError> {
+                let row: Option<$crate::store::notices::NoticeRow> = ::sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::store::notices::notice_columns!(),
+                    " FROM notices WHERE external_id = $1"
+                ))
+                .bind(external_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
             async fn list_notices(
                 &self,
                 q: &$crate::store::NoticeQuery,
@@ -141,16 +192,28 @@ macro_rules! impl_notice_store {
                 let rows: Vec<$crate::store::notices::NoticeRow> = ::sqlx::query_as(concat!(
                     "SELECT ",
                     $crate::store::notices::notice_columns!(),
-                    " FROM notices WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR language = $2) \
-                     ORDER BY COALESCE(publish_at, created_at) DESC, id DESC LIMIT $3 OFFSET $4"
+                    $crate::store::notices::notice_filter!(),
+                    " ORDER BY COALESCE(publish_at, created_at) DESC, id DESC LIMIT $4 OFFSET $5"
                 ))
                 .bind(q.status.map(|s| s.as_str()))
                 .bind(q.language.map(|l| l.code()))
+                .bind(q.visible_at)
                 .bind(i64::from(q.limit))
                 .bind(i64::from(q.offset))
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn count_notices(&self, q: &$crate::store::NoticeQuery) -> Result<u64, $crate::store::StoreError> {
+                let (count,): (i64,) =
+                    ::sqlx::query_as(concat!("SELECT COUNT(*)", $crate::store::notices::notice_filter!()))
+                        .bind(q.status.map(|s| s.as_str()))
+                        .bind(q.language.map(|l| l.code()))
+                        .bind(q.visible_at)
+                        .fetch_one(&self.pool)
+                        .await?;
+                Ok(count.max(0) as u64)
             }
         }
     };
@@ -158,3 +221,4 @@ macro_rules! impl_notice_store {
 
 pub(crate) use impl_notice_store;
 pub(crate) use notice_columns;
+pub(crate) use notice_filter;

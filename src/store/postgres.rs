@@ -3,12 +3,15 @@
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use sqlx::PgPool;
+use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgConnection, PgPool};
 
+use super::search::{DocumentKind, DocumentTokens, RankedRows, tsquery};
 use super::{Backend, MigrationReport, Store, StoreError, migrations};
 use crate::config::DatabaseSettings;
+use crate::domain::SearchTerms;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -26,6 +29,63 @@ impl PgStore {
             .connect_with(options)
             .await?;
         Ok(PgStore { pool })
+    }
+
+    /// (Re)indexes one notice or tip; PostgreSQL computes the tsvector column itself.
+    async fn index_document(
+        conn: &mut PgConnection,
+        kind: DocumentKind,
+        ref_id: i64,
+        tokens: &DocumentTokens,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO search_documents (kind, ref_id, title, body) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (kind, ref_id) DO UPDATE SET title = excluded.title, body = excluded.body",
+        )
+        .bind(kind.as_str())
+        .bind(ref_id)
+        .bind(&tokens.title)
+        .bind(&tokens.body)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Matches, visible at `$2` (published and unexpired notices, current tips).
+const SEARCH_FROM: &str = " FROM search_documents d \
+     LEFT JOIN notices n ON d.kind = 'notice' AND n.id = d.ref_id \
+     LEFT JOIN tips t ON d.kind = 'tip' AND t.id = d.ref_id \
+     WHERE d.document @@ to_tsquery('simple', $1) \
+     AND ((n.status = 'published' AND (n.expires_at IS NULL OR n.expires_at > $2)) OR t.retired = FALSE)";
+
+impl PgStore {
+    async fn run_search(
+        &self,
+        terms: &SearchTerms,
+        now: DateTime<Utc>,
+        limit: u32,
+        offset: u32,
+    ) -> Result<RankedRows, StoreError> {
+        let query = tsquery(terms);
+        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*){SEARCH_FROM}"))
+            .bind(&query)
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await?;
+        // Notices before tips; then ts_rank, where title tokens carry weight A and body
+        // tokens B (its defaults: 1.0 and 0.4).
+        let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT d.kind, d.ref_id{SEARCH_FROM} ORDER BY d.kind = 'notice' DESC, \
+             ts_rank(d.document, to_tsquery('simple', $1)) DESC, d.id DESC LIMIT $3 OFFSET $4"
+        ))
+        .bind(&query)
+        .bind(now)
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((total.max(0) as u64, rows))
     }
 }
 
@@ -50,3 +110,4 @@ super::notices::impl_notice_store!(PgStore);
 super::tips::impl_tip_store!(PgStore);
 super::subscribers::impl_subscriber_store!(PgStore);
 super::admins::impl_admin_store!(PgStore);
+super::search::impl_search_store!(PgStore);

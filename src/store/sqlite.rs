@@ -3,12 +3,15 @@
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use sqlx::SqlitePool;
+use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{SqliteConnection, SqlitePool};
 
+use super::search::{DocumentKind, DocumentTokens, RankedRows, fts5_query};
 use super::{Backend, MigrationReport, Store, StoreError, migrations};
 use crate::config::DatabaseSettings;
+use crate::domain::SearchTerms;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -53,6 +56,72 @@ impl SqliteStore {
             .await?;
         Ok(SqliteStore { pool })
     }
+
+    /// (Re)indexes one notice or tip: a `search_documents` row, and its tokens in FTS5
+    /// under the same rowid.
+    async fn index_document(
+        conn: &mut SqliteConnection,
+        kind: DocumentKind,
+        ref_id: i64,
+        tokens: &DocumentTokens,
+    ) -> Result<(), StoreError> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO search_documents (kind, ref_id) VALUES ($1, $2) \
+             ON CONFLICT (kind, ref_id) DO UPDATE SET kind = excluded.kind RETURNING id",
+        )
+        .bind(kind.as_str())
+        .bind(ref_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        sqlx::query("DELETE FROM search_fts WHERE rowid = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("INSERT INTO search_fts (rowid, title, body) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(&tokens.title)
+            .bind(&tokens.body)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Matches, visible at `$2` (published and unexpired notices, current tips).
+const SEARCH_FROM: &str = " FROM search_fts f JOIN search_documents d ON d.id = f.rowid \
+     LEFT JOIN notices n ON d.kind = 'notice' AND n.id = d.ref_id \
+     LEFT JOIN tips t ON d.kind = 'tip' AND t.id = d.ref_id \
+     WHERE search_fts MATCH $1 AND ((n.status = 'published' AND (n.expires_at IS NULL OR n.expires_at > $2)) \
+     OR t.retired = FALSE)";
+
+impl SqliteStore {
+    async fn run_search(
+        &self,
+        terms: &SearchTerms,
+        now: DateTime<Utc>,
+        limit: u32,
+        offset: u32,
+    ) -> Result<RankedRows, StoreError> {
+        let query = fts5_query(terms);
+        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*){SEARCH_FROM}"))
+            .bind(&query)
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await?;
+        // Notices before tips; then bm25, lower for better matches, a title match counting
+        // ten times a body match.
+        let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT d.kind, d.ref_id{SEARCH_FROM} \
+             ORDER BY d.kind = 'notice' DESC, bm25(search_fts, 10.0, 1.0), d.id DESC LIMIT $3 OFFSET $4"
+        ))
+        .bind(&query)
+        .bind(now)
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((total.max(0) as u64, rows))
+    }
 }
 
 #[async_trait]
@@ -74,3 +143,4 @@ super::notices::impl_notice_store!(SqliteStore);
 super::tips::impl_tip_store!(SqliteStore);
 super::subscribers::impl_subscriber_store!(SqliteStore);
 super::admins::impl_admin_store!(SqliteStore);
+super::search::impl_search_store!(SqliteStore);

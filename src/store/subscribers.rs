@@ -22,6 +22,18 @@ pub trait SubscriberStore {
         reason: GoneReason,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Deletes what Pingan holds about a chat and, if given, the user asking: the chat's
+    /// subscription and settings, and the user's name on group subscriptions they made.
+    async fn forget(&self, chat_id: ChatId, user_id: Option<i64>) -> Result<Forgotten, StoreError>;
+}
+
+/// What [`SubscriberStore::forget`] deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Forgotten {
+    /// The chat's subscription and settings.
+    pub subscription: bool,
+    /// Group subscriptions no longer recording that this user made them.
+    pub group_links: u64,
 }
 
 /// A subscriber in its stored shape: lists as JSON text, the weekday as 0 (Monday) to 6.
@@ -30,6 +42,7 @@ pub(crate) struct SubscriberRow {
     pub chat_id: i64,
     pub user_id: Option<i64>,
     pub thread_id: Option<i32>,
+    pub subscribed: bool,
     pub language: String,
     pub time_zone: String,
     pub digest_time: String,
@@ -61,6 +74,7 @@ impl SubscriberRow {
             chat_id: s.chat_id.0,
             user_id: s.user_id,
             thread_id: s.thread_id,
+            subscribed: s.subscribed,
             language: s.language.code().to_owned(),
             time_zone: s.time_zone.name().to_owned(),
             digest_time: s.digest_time.to_string(),
@@ -127,6 +141,7 @@ impl TryFrom<SubscriberRow> for Subscriber {
             chat_id: ChatId(r.chat_id),
             user_id: r.user_id,
             thread_id: r.thread_id,
+            subscribed: r.subscribed,
             language: r.language.parse().map_err(|e| bad(&e))?,
             time_zone: r.time_zone.parse().map_err(|e| bad(&e))?,
             digest_time: r.digest_time.parse().map_err(|e| bad(&e))?,
@@ -149,8 +164,8 @@ fn weekday(day: i32) -> Option<Weekday> {
 
 macro_rules! subscriber_columns {
     () => {
-        "chat_id, user_id, thread_id, language, time_zone, digest_time, frequency, digest_weekday, \
-         categories, include_keywords, exclude_keywords, status, gone_reason, gone_at, \
+        "chat_id, user_id, thread_id, subscribed, language, time_zone, digest_time, frequency, \
+         digest_weekday, categories, include_keywords, exclude_keywords, status, gone_reason, gone_at, \
          created_at, updated_at"
     };
 }
@@ -167,9 +182,10 @@ macro_rules! impl_subscriber_store {
                 ::sqlx::query(concat!(
                     "INSERT INTO subscribers (",
                     $crate::store::subscribers::subscriber_columns!(),
-                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
                      ON CONFLICT (chat_id) DO UPDATE SET user_id = excluded.user_id, \
-                     thread_id = excluded.thread_id, language = excluded.language, \
+                     thread_id = excluded.thread_id, subscribed = excluded.subscribed, \
+                     language = excluded.language, \
                      time_zone = excluded.time_zone, digest_time = excluded.digest_time, \
                      frequency = excluded.frequency, digest_weekday = excluded.digest_weekday, \
                      categories = excluded.categories, include_keywords = excluded.include_keywords, \
@@ -180,6 +196,7 @@ macro_rules! impl_subscriber_store {
                 .bind(r.chat_id)
                 .bind(r.user_id)
                 .bind(r.thread_id)
+                .bind(r.subscribed)
                 .bind(r.language)
                 .bind(r.time_zone)
                 .bind(r.digest_time)
@@ -229,6 +246,30 @@ macro_rules! impl_subscriber_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() > 0)
+            }
+
+            async fn forget(
+                &self,
+                chat_id: $crate::domain::ChatId,
+                user_id: Option<i64>,
+            ) -> Result<$crate::store::Forgotten, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let deleted = ::sqlx::query("DELETE FROM subscribers WHERE chat_id = $1")
+                    .bind(chat_id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                let unlinked = match user_id {
+                    Some(user) => {
+                        ::sqlx::query("UPDATE subscribers SET user_id = NULL WHERE user_id = $1")
+                            .bind(user)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected()
+                    }
+                    None => 0,
+                };
+                tx.commit().await?;
+                Ok($crate::store::Forgotten { subscription: deleted.rows_affected() > 0, group_links: unlinked })
             }
         }
     };

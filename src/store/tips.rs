@@ -14,10 +14,26 @@ pub struct TipQuery {
     pub include_retired: bool,
 }
 
+/// What loading a shipped tip did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeedOutcome {
+    Inserted,
+    /// The shipped text changed since it was loaded, and no editor had touched it.
+    Updated,
+    Unchanged,
+    /// An editor changed it; their version stays.
+    KeptEdited,
+}
+
 #[async_trait]
 pub trait TipStore {
+    /// Stores the tip and indexes it for search.
     async fn insert_tip(&self, tip: &NewTip, now: DateTime<Utc>) -> Result<Tip, StoreError>;
+    async fn tip(&self, id: TipId) -> Result<Option<Tip>, StoreError>;
     async fn tips(&self, query: &TipQuery) -> Result<Vec<Tip>, StoreError>;
+    /// Loads a tip shipped with Pingan (it has a `builtin_key`): adds it if new, brings
+    /// it up to date if no editor has changed it, and otherwise leaves it alone.
+    async fn seed_tip(&self, tip: &NewTip, now: DateTime<Utc>) -> Result<SeedOutcome, StoreError>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -66,6 +82,8 @@ macro_rules! tip_columns {
     };
 }
 
+/// The tip queries both backends share. `$store` has a `pool` field and an
+/// `index_document` function for its own search index.
 macro_rules! impl_tip_store {
     ($store:ty) => {
         #[::async_trait::async_trait]
@@ -75,6 +93,7 @@ macro_rules! impl_tip_store {
                 t: &$crate::domain::NewTip,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<$crate::domain::Tip, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
                 let row: $crate::store::tips::TipRow = ::sqlx::query_as(concat!(
                     "INSERT INTO tips (scam_type, language, title, body, builtin_key, retired, \
                      created_by, created_at, updated_at) \
@@ -88,9 +107,83 @@ macro_rules! impl_tip_store {
                 .bind(t.builtin_key.as_deref())
                 .bind(t.author.to_string())
                 .bind(now)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *tx)
                 .await?;
-                row.try_into()
+                let tip: $crate::domain::Tip = row.try_into()?;
+                let tokens = $crate::store::search::DocumentTokens::of(t.title.as_str(), t.body.as_str());
+                Self::index_document(&mut tx, $crate::store::search::DocumentKind::Tip, tip.id.0, &tokens).await?;
+                tx.commit().await?;
+                Ok(tip)
+            }
+
+            async fn tip(
+                &self,
+                id: $crate::domain::TipId,
+            ) -> Result<Option<$crate::domain::Tip>, $crate::store::StoreError> {
+                let row: Option<$crate::store::tips::TipRow> = ::sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::store::tips::tip_columns!(),
+                    " FROM tips WHERE id = $1"
+                ))
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn seed_tip(
+                &self,
+                t: &$crate::domain::NewTip,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<$crate::store::SeedOutcome, $crate::store::StoreError> {
+                use $crate::store::SeedOutcome;
+                let Some(key) = t.builtin_key.as_deref() else {
+                    return Err($crate::store::StoreError::Conflict("a shipped tip needs a builtin_key".into()));
+                };
+                let existing: Option<$crate::store::tips::TipRow> = ::sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::store::tips::tip_columns!(),
+                    " FROM tips WHERE builtin_key = $1"
+                ))
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(existing) = existing else {
+                    <Self as $crate::store::TipStore>::insert_tip(self, t, now).await?;
+                    return Ok(SeedOutcome::Inserted);
+                };
+                let existing: $crate::domain::Tip = existing.try_into()?;
+                if existing.edited_by.is_some() {
+                    return Ok(SeedOutcome::KeptEdited);
+                }
+                let same = existing.title == t.title
+                    && existing.body == t.body
+                    && existing.scam_type == t.scam_type
+                    && existing.language == t.language;
+                if same {
+                    return Ok(SeedOutcome::Unchanged);
+                }
+                let mut tx = self.pool.begin().await?;
+                // `edited_by IS NULL` again: an editor who saved in the meantime wins.
+                let updated = ::sqlx::query(
+                    "UPDATE tips SET scam_type = $2, language = $3, title = $4, body = $5, updated_at = $6                      WHERE id = $1 AND edited_by IS NULL",
+                )
+                .bind(existing.id.0)
+                .bind(t.scam_type.as_str())
+                .bind(t.language.code())
+                .bind(t.title.as_str())
+                .bind(t.body.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                if updated.rows_affected() == 0 {
+                    return Ok(SeedOutcome::KeptEdited);
+                }
+                let tokens = $crate::store::search::DocumentTokens::of(t.title.as_str(), t.body.as_str());
+                Self::index_document(&mut tx, $crate::store::search::DocumentKind::Tip, existing.id.0, &tokens)
+                    .await?;
+                tx.commit().await?;
+                Ok(SeedOutcome::Updated)
             }
 
             async fn tips(

@@ -6,15 +6,17 @@ use crate::html::Html;
 
 pub(super) async fn help(ctx: &Ctx<'_>) -> HandlerResult {
     let mut text = command_list(ctx);
-    text.push(&Html::trusted("\n\n".into()));
-    text.push(
-        &ctx.app
-            .texts
-            .fill(ctx.lang, "help.groups", &[("bot", ctx.bot_username.into())]),
-    );
-    text.push(&Html::trusted("\n".into()));
-    text.push(&ctx.text("help.footer"));
-    if let Some(sender) = &ctx.msg.sender {
+    for (separator, part) in [
+        (
+            "\n\n",
+            ctx.fill("help.groups", &[("bot", ctx.bot_username.into())]),
+        ),
+        ("\n", ctx.text("help.footer")),
+    ] {
+        text.push(&Html::trusted(separator.into()));
+        text.push(&part);
+    }
+    if let Some(sender) = &ctx.origin.sender {
         let role = ctx.app.role_of(sender.id).await?;
         if role.is_some_and(|r| r.may_publish()) {
             text.push(&Html::trusted("\n\n".into()));
@@ -26,11 +28,7 @@ pub(super) async fn help(ctx: &Ctx<'_>) -> HandlerResult {
 }
 
 pub(super) async fn unknown_command(ctx: &Ctx<'_>, typed: &str) -> HandlerResult {
-    let mut text = ctx.app.texts.fill(
-        ctx.lang,
-        "reply.unknown_command",
-        &[("command", typed.into())],
-    );
+    let mut text = ctx.fill("reply.unknown_command", &[("command", typed.into())]);
     text.push(&Html::trusted("\n\n".into()));
     text.push(&command_list(ctx));
     ctx.reply(text).await?;
@@ -39,13 +37,11 @@ pub(super) async fn unknown_command(ctx: &Ctx<'_>, typed: &str) -> HandlerResult
 
 /// The heading and one line per citizens' command.
 fn command_list(ctx: &Ctx<'_>) -> Html {
-    let texts = &ctx.app.texts;
     let mut list = ctx.text("help.header");
     for spec in COMMANDS.iter().filter(|s| s.audience == Audience::Everyone) {
-        let description = texts.get(ctx.lang, &format!("commands.{}", spec.name));
+        let description = ctx.text(&format!("commands.{}", spec.name));
         list.push(&Html::trusted("\n".into()));
-        list.push(&texts.fill(
-            ctx.lang,
+        list.push(&ctx.fill(
             "help.line",
             &[
                 ("command", spec.name.into()),

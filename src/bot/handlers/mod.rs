@@ -1,19 +1,32 @@
-//! Handlers: one message in, replies out through [`Outbound`]. They never build SQL and
+//! Handlers: one update in, replies out through [`Outbound`]. They never build SQL and
 //! never talk to Telegram directly, so the console runs exactly the same code.
 
+mod about;
+mod forget;
 mod help;
+mod latest;
+mod notice;
+mod search;
+mod settings;
 mod start;
+mod subscription;
+mod tips;
 
 use std::sync::Arc;
 
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 use teloxide::types::Me;
 
+use super::callback::Callback;
 use super::command::{self, Command, Parsed};
-use super::incoming::Incoming;
+use super::incoming::{ButtonPress, Incoming, Origin};
 use super::outbound::{OutMessage, Outbound, SendError, Sent};
+use super::render::Style;
 use crate::app::App;
-use crate::domain::Language;
+use crate::domain::{Language, Subscriber};
 use crate::html::Html;
+use crate::i18n::Arg;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,22 +39,121 @@ pub enum HandlerError {
 
 pub type HandlerResult = Result<(), HandlerError>;
 
-/// One message being answered.
+/// One update being answered: where it came from, and the chat's settings.
 pub(crate) struct Ctx<'a> {
     pub app: &'a App,
     pub out: &'a dyn Outbound,
-    pub msg: &'a Incoming,
-    pub lang: Language,
+    pub origin: &'a Origin,
     pub bot_username: &'a str,
+    /// The chat's stored settings, if it has any.
+    pub chat: Option<Subscriber>,
+    pub lang: Language,
+    pub zone: Tz,
 }
 
-impl Ctx<'_> {
-    pub async fn reply(&self, html: Html) -> Result<Sent, SendError> {
-        self.out.send(self.msg.target, OutMessage::html(html)).await
+impl<'a> Ctx<'a> {
+    async fn load(
+        app: &'a App,
+        out: &'a dyn Outbound,
+        origin: &'a Origin,
+        bot_username: &'a str,
+    ) -> Result<Ctx<'a>, StoreError> {
+        let chat = app.store.subscriber(origin.target.chat).await?;
+        let lang = chat
+            .as_ref()
+            .map_or_else(|| app.language_for(origin), |c| c.language);
+        let zone = chat
+            .as_ref()
+            .map_or(app.settings.time_zone, |c| c.time_zone);
+        Ok(Ctx {
+            app,
+            out,
+            origin,
+            bot_username,
+            chat,
+            lang,
+            zone,
+        })
+    }
+
+    /// A context that only knows the user's language, for apologising when loading failed.
+    fn bare(
+        app: &'a App,
+        out: &'a dyn Outbound,
+        origin: &'a Origin,
+        bot_username: &'a str,
+    ) -> Ctx<'a> {
+        Ctx {
+            lang: app.language_for(origin),
+            zone: app.settings.time_zone,
+            app,
+            out,
+            origin,
+            bot_username,
+            chat: None,
+        }
+    }
+
+    pub fn style(&self) -> Style<'a> {
+        Style::new(&self.app.texts, self.lang, self.zone)
     }
 
     pub fn text(&self, key: &str) -> Html {
         self.app.texts.get(self.lang, key)
+    }
+
+    pub fn fill(&self, key: &str, args: &[(&str, Arg<'_>)]) -> Html {
+        self.app.texts.fill(self.lang, key, args)
+    }
+
+    pub fn label(&self, key: &str) -> String {
+        self.style().label(key)
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.app.clock.now()
+    }
+
+    /// Today's date where the chat is.
+    pub fn today(&self) -> NaiveDate {
+        self.now().with_timezone(&self.zone).date_naive()
+    }
+
+    pub async fn reply(&self, html: Html) -> Result<Sent, SendError> {
+        self.send(OutMessage::html(html)).await
+    }
+
+    pub async fn send(&self, message: OutMessage) -> Result<Sent, SendError> {
+        self.out.send(self.origin.target, message).await
+    }
+
+    /// Sends the parts of a long message in order.
+    pub async fn reply_parts(&self, parts: Vec<Html>) -> Result<(), SendError> {
+        for part in parts {
+            self.reply(part).await?;
+        }
+        Ok(())
+    }
+
+    /// Whether the sender may change this chat's subscription: anyone in a private chat,
+    /// only administrators in a group.
+    pub async fn may_manage_chat(&self) -> Result<bool, SendError> {
+        if self.origin.is_private() {
+            return Ok(true);
+        }
+        match &self.origin.sender {
+            Some(sender) if sender.anonymous_admin => Ok(true),
+            Some(sender) => {
+                self.out
+                    .is_chat_admin(self.origin.target.chat, sender.id)
+                    .await
+            }
+            None => Ok(false),
+        }
+    }
+
+    fn chat_id(&self) -> i64 {
+        self.origin.target.chat.0
     }
 }
 
@@ -53,32 +165,50 @@ pub async fn on_message(
     me: Me,
     msg: Incoming,
 ) -> HandlerResult {
-    let ctx = Ctx {
-        lang: app.language_for(&msg),
-        app: &app,
-        out: out.as_ref(),
-        msg: &msg,
-        bot_username: me.username(),
+    let origin = &msg.origin;
+    let result = match Ctx::load(&app, out.as_ref(), origin, me.username()).await {
+        Ok(ctx) => match route(&ctx, &msg.text).await {
+            Ok(()) => return Ok(()),
+            Err(error) => (ctx, error),
+        },
+        Err(error) => (
+            Ctx::bare(&app, out.as_ref(), origin, me.username()),
+            error.into(),
+        ),
     };
-    if let Err(error) = route(&ctx).await {
-        report_failure(&ctx, error).await;
+    let (ctx, error) = result;
+    if let Some(apology) = apology_for(&ctx, &error) {
+        if let Err(e) = ctx.reply(ctx.text(apology)).await {
+            tracing::warn!(chat = ctx.chat_id(), error = %e, "could not send the apology either");
+        }
     }
     Ok(())
 }
 
-async fn route(ctx: &Ctx<'_>) -> HandlerResult {
-    match command::parse(&ctx.msg.text, ctx.bot_username) {
+async fn route(ctx: &Ctx<'_>, text: &str) -> HandlerResult {
+    match command::parse(text, ctx.bot_username) {
         Parsed::Command(command) => {
-            tracing::info!(chat = ctx.msg.target.chat.0, command = ?command, "command");
+            tracing::info!(chat = ctx.chat_id(), command = command.name(), "command");
             match command {
                 Command::Start => start::start(ctx).await,
                 Command::Help => help::help(ctx).await,
+                Command::Latest => latest::latest(ctx).await,
+                Command::Notice(args) => notice::notice(ctx, &args).await,
+                Command::Search(query) => search::search(ctx, &query).await,
+                Command::Tip => tips::tip_of_the_day(ctx).await,
+                Command::Tips => tips::menu(ctx).await,
+                Command::Subscribe => subscription::subscribe(ctx).await,
+                Command::Unsubscribe => subscription::unsubscribe(ctx).await,
+                Command::Settings(args) => settings::settings(ctx, &args).await,
+                Command::Lang(args) => settings::lang(ctx, &args).await,
+                Command::About => about::about(ctx).await,
+                Command::Forget => forget::forget(ctx).await,
             }
         }
-        Parsed::Unknown { typed, addressed } if addressed || ctx.msg.is_private() => {
+        Parsed::Unknown { typed, addressed } if addressed || ctx.origin.is_private() => {
             help::unknown_command(ctx, &typed).await
         }
-        Parsed::NotACommand if ctx.msg.is_private() => {
+        Parsed::NotACommand if ctx.origin.is_private() => {
             ctx.reply(ctx.text("reply.not_a_command")).await?;
             Ok(())
         }
@@ -87,23 +217,71 @@ async fn route(ctx: &Ctx<'_>) -> HandlerResult {
     }
 }
 
-async fn report_failure(ctx: &Ctx<'_>, error: HandlerError) {
-    let chat = ctx.msg.target.chat.0;
-    let apology = match &error {
+/// What a button handler wants the button's spinner to say, if anything.
+pub(crate) type ButtonResult = Result<Option<String>, HandlerError>;
+
+/// The endpoint for inline-button presses. Every press is answered, so the spinner stops.
+pub async fn on_button(
+    app: Arc<App>,
+    out: Arc<dyn Outbound>,
+    me: Me,
+    press: ButtonPress,
+) -> HandlerResult {
+    let origin = &press.origin;
+    let (ctx, result) = match Ctx::load(&app, out.as_ref(), origin, me.username()).await {
+        Ok(ctx) => {
+            let result = route_button(&ctx, &press).await;
+            (ctx, result)
+        }
+        Err(error) => (
+            Ctx::bare(&app, out.as_ref(), origin, me.username()),
+            Err(error.into()),
+        ),
+    };
+    let answer = match result {
+        Ok(answer) => answer,
+        Err(error) => apology_for(&ctx, &error).map(|key| ctx.label(key)),
+    };
+    if let Err(e) = ctx.out.answer_callback(&press.id, answer.as_deref()).await {
+        tracing::warn!(chat = ctx.chat_id(), error = %e, "could not answer a button press");
+    }
+    Ok(())
+}
+
+async fn route_button(ctx: &Ctx<'_>, press: &ButtonPress) -> ButtonResult {
+    let Some(callback) = Callback::decode(&press.data) else {
+        return Ok(Some(ctx.label("button.outdated")));
+    };
+    tracing::debug!(chat = ctx.chat_id(), data = %press.data, "button");
+    let at = press.message;
+    match callback {
+        Callback::Noop => Ok(None),
+        Callback::LatestPage(page) => latest::page(ctx, at, page).await,
+        Callback::OpenNotice(id) => notice::open(ctx, id).await,
+        Callback::SearchPage { query, page } => search::page(ctx, at, query, page).await,
+        Callback::OpenTip(id) => tips::open(ctx, id).await,
+        Callback::TipsMenu => tips::menu_again(ctx, at).await,
+        Callback::TipsOf(kind) => tips::of_kind(ctx, at, kind).await,
+        Callback::Settings(action) => settings::button(ctx, at, action).await,
+        Callback::Forget(confirmed) => forget::confirmed(ctx, at, confirmed).await,
+    }
+}
+
+/// Logs a failure and picks the locale key of what to tell the user, if anything.
+fn apology_for(ctx: &Ctx<'_>, error: &HandlerError) -> Option<&'static str> {
+    let chat = ctx.chat_id();
+    match error {
         HandlerError::Send(SendError::Gone(reason)) => {
             tracing::info!(chat, %reason, "chat unreachable while answering");
-            return;
+            None
         }
         HandlerError::Store(e) if e.is_busy() => {
             tracing::warn!(chat, error = %e, "database busy while answering");
-            "reply.busy"
+            Some("reply.busy")
         }
         other => {
-            tracing::error!(chat, error = %other, "failed to answer a message");
-            "reply.internal_error"
+            tracing::error!(chat, error = %other, "failed to answer");
+            Some("reply.internal_error")
         }
-    };
-    if let Err(e) = ctx.reply(ctx.text(apology)).await {
-        tracing::warn!(chat, error = %e, "could not send the apology either");
     }
 }

@@ -1,0 +1,251 @@
+//! What an inline button does, and its compact form in `callback_data` (at most 64 bytes).
+
+use chrono::Weekday;
+use chrono_tz::Tz;
+
+use crate::domain::{Category, DigestTime, Frequency, Language, NoticeId, ScamType, TipId};
+
+/// Telegram's limit on `callback_data`.
+pub const MAX_CALLBACK_BYTES: usize = 64;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Callback {
+    /// A button that only shows something (a page number); pressing it does nothing.
+    Noop,
+    /// Page (from 0) of /latest.
+    LatestPage(u32),
+    OpenNotice(NoticeId),
+    /// Page of the results of a remembered search query.
+    SearchPage {
+        query: i64,
+        page: u32,
+    },
+    OpenTip(TipId),
+    TipsMenu,
+    TipsOf(ScamType),
+    Settings(SettingsAction),
+    /// /forget's confirmation: `true` deletes, `false` cancels.
+    Forget(bool),
+}
+
+/// The sub-menus of /settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SettingsMenu {
+    Frequency,
+    Weekday,
+    Time,
+    Zone,
+    Language,
+    Categories,
+    Keywords,
+}
+
+impl SettingsMenu {
+    const ALL: [(SettingsMenu, &'static str); 7] = [
+        (SettingsMenu::Frequency, "f"),
+        (SettingsMenu::Weekday, "w"),
+        (SettingsMenu::Time, "t"),
+        (SettingsMenu::Zone, "z"),
+        (SettingsMenu::Language, "l"),
+        (SettingsMenu::Categories, "c"),
+        (SettingsMenu::Keywords, "k"),
+    ];
+
+    fn code(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(m, _)| *m == self)
+            .map_or("", |(_, c)| c)
+    }
+
+    fn from_code(code: &str) -> Option<SettingsMenu> {
+        Self::ALL.iter().find(|(_, c)| *c == code).map(|(m, _)| *m)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SettingsAction {
+    Show,
+    Menu(SettingsMenu),
+    Frequency(Frequency),
+    Time(DigestTime),
+    Zone(Tz),
+    Language(Language),
+    ToggleCategory(Category),
+    AllCategories,
+    ClearKeywords,
+    /// Subscribe (`true`) or unsubscribe from the settings screen.
+    Subscribed(bool),
+}
+
+impl Callback {
+    pub fn encode(&self) -> String {
+        match self {
+            Callback::Noop => "x".into(),
+            Callback::LatestPage(page) => format!("l:{page}"),
+            Callback::OpenNotice(id) => format!("n:{}", id.0),
+            Callback::SearchPage { query, page } => format!("s:{query}:{page}"),
+            Callback::OpenTip(id) => format!("p:{}", id.0),
+            Callback::TipsMenu => "t".into(),
+            Callback::TipsOf(kind) => format!("t:{}", kind.as_str()),
+            Callback::Forget(yes) => format!("f:{}", u8::from(*yes)),
+            Callback::Settings(action) => format!("st{}", encode_settings(action)),
+        }
+    }
+
+    pub fn decode(data: &str) -> Option<Callback> {
+        let (head, rest) = data.split_once(':').unwrap_or((data, ""));
+        Some(match (head, rest) {
+            ("x", "") => Callback::Noop,
+            ("l", page) => Callback::LatestPage(page.parse().ok()?),
+            ("n", id) => Callback::OpenNotice(NoticeId(id.parse().ok()?)),
+            ("s", rest) => {
+                let (query, page) = rest.split_once(':')?;
+                Callback::SearchPage {
+                    query: query.parse().ok()?,
+                    page: page.parse().ok()?,
+                }
+            }
+            ("p", id) => Callback::OpenTip(TipId(id.parse().ok()?)),
+            ("t", "") => Callback::TipsMenu,
+            ("t", kind) => Callback::TipsOf(kind.parse().ok()?),
+            ("f", "1") => Callback::Forget(true),
+            ("f", "0") => Callback::Forget(false),
+            ("st", rest) => Callback::Settings(decode_settings(rest)?),
+            _ => return None,
+        })
+    }
+}
+
+fn encode_settings(action: &SettingsAction) -> String {
+    match action {
+        SettingsAction::Show => String::new(),
+        SettingsAction::Menu(menu) => format!(":m:{}", menu.code()),
+        SettingsAction::Frequency(Frequency::Off) => ":f:o".into(),
+        SettingsAction::Frequency(Frequency::Daily) => ":f:d".into(),
+        SettingsAction::Frequency(Frequency::Weekly(day)) => {
+            format!(":f:w{}", day.num_days_from_monday())
+        }
+        SettingsAction::Time(time) => format!(":t:{}", time.to_string().replace(':', "")),
+        SettingsAction::Zone(zone) => format!(":z:{}", zone.name()),
+        SettingsAction::Language(lang) => format!(":l:{}", lang.code()),
+        SettingsAction::ToggleCategory(category) => format!(":c:{}", category.as_str()),
+        SettingsAction::AllCategories => ":c:*".into(),
+        SettingsAction::ClearKeywords => ":k:-".into(),
+        SettingsAction::Subscribed(on) => format!(":s:{}", u8::from(*on)),
+    }
+}
+
+fn decode_settings(rest: &str) -> Option<SettingsAction> {
+    if rest.is_empty() {
+        return Some(SettingsAction::Show);
+    }
+    let (kind, value) = rest.split_once(':')?;
+    Some(match (kind, value) {
+        ("m", menu) => SettingsAction::Menu(SettingsMenu::from_code(menu)?),
+        ("f", "o") => SettingsAction::Frequency(Frequency::Off),
+        ("f", "d") => SettingsAction::Frequency(Frequency::Daily),
+        ("f", weekly) => {
+            let day: u8 = weekly.strip_prefix('w')?.parse().ok()?;
+            SettingsAction::Frequency(Frequency::Weekly(Weekday::try_from(day).ok()?))
+        }
+        ("t", hhmm) if hhmm.len() == 4 => {
+            SettingsAction::Time(format!("{}:{}", &hhmm[..2], &hhmm[2..]).parse().ok()?)
+        }
+        ("z", zone) => SettingsAction::Zone(zone.parse().ok()?),
+        ("l", lang) => SettingsAction::Language(lang.parse().ok()?),
+        ("c", "*") => SettingsAction::AllCategories,
+        ("c", category) => SettingsAction::ToggleCategory(category.parse().ok()?),
+        ("k", "-") => SettingsAction::ClearKeywords,
+        ("s", "1") => SettingsAction::Subscribed(true),
+        ("s", "0") => SettingsAction::Subscribed(false),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_kind() -> Vec<Callback> {
+        let mut all = vec![
+            Callback::Noop,
+            Callback::LatestPage(u32::MAX),
+            Callback::OpenNotice(NoticeId(i64::MAX)),
+            Callback::SearchPage {
+                query: i64::MAX,
+                page: u32::MAX,
+            },
+            Callback::OpenTip(TipId(i64::MAX)),
+            Callback::TipsMenu,
+            Callback::Forget(true),
+            Callback::Forget(false),
+        ];
+        all.extend(ScamType::ALL.iter().map(|t| Callback::TipsOf(*t)));
+        let mut settings = vec![
+            SettingsAction::Show,
+            SettingsAction::Frequency(Frequency::Off),
+            SettingsAction::Frequency(Frequency::Daily),
+            SettingsAction::Time("07:30".parse().unwrap()),
+            SettingsAction::AllCategories,
+            SettingsAction::ClearKeywords,
+            SettingsAction::Subscribed(true),
+            SettingsAction::Subscribed(false),
+        ];
+        settings.extend(
+            SettingsMenu::ALL
+                .iter()
+                .map(|(m, _)| SettingsAction::Menu(*m)),
+        );
+        settings.extend(Language::ALL.iter().map(|l| SettingsAction::Language(*l)));
+        settings.extend(
+            Category::ALL
+                .iter()
+                .map(|c| SettingsAction::ToggleCategory(*c)),
+        );
+        settings.extend(
+            [Weekday::Mon, Weekday::Sun]
+                .into_iter()
+                .map(|d| SettingsAction::Frequency(Frequency::Weekly(d))),
+        );
+        settings.extend(
+            chrono_tz::TZ_VARIANTS
+                .iter()
+                .map(|z| SettingsAction::Zone(*z)),
+        );
+        all.extend(settings.into_iter().map(Callback::Settings));
+        all
+    }
+
+    #[test]
+    fn every_callback_round_trips_within_telegrams_limit() {
+        for callback in every_kind() {
+            let data = callback.encode();
+            assert!(
+                data.len() <= MAX_CALLBACK_BYTES,
+                "{data} is {} bytes",
+                data.len()
+            );
+            assert_eq!(Callback::decode(&data), Some(callback), "{data}");
+        }
+    }
+
+    #[test]
+    fn stale_or_forged_data_decodes_to_nothing() {
+        for data in [
+            "",
+            "l:",
+            "l:x",
+            "n:-",
+            "s:1",
+            "t:nope",
+            "st:m:q",
+            "st:f:w9",
+            "st:t:2561",
+            "zz",
+            "f:2",
+        ] {
+            assert_eq!(Callback::decode(data), None, "{data}");
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! `/search <words>`: notices and tips, best first, five to a page.
+
+use super::latest::{PAGE_SIZE, pager};
+use super::{ButtonResult, Ctx, HandlerError, HandlerResult};
+use crate::bot::callback::Callback;
+use crate::bot::keyboard::{Button, Keyboard, short_label};
+use crate::bot::outbound::{OutMessage, Sent};
+use crate::bot::render::{notice_line, tip_line};
+use crate::domain::SearchTerms;
+use crate::html::Html;
+use crate::i18n::Arg;
+use crate::store::Found;
+
+/// Longer queries are cut to this many characters before they are searched and kept.
+const MAX_QUERY_CHARS: usize = 100;
+
+pub(super) async fn search(ctx: &Ctx<'_>, query: &str) -> HandlerResult {
+    let query: String = query.trim().chars().take(MAX_QUERY_CHARS).collect();
+    if query.is_empty() {
+        ctx.reply(ctx.text("search.usage")).await?;
+        return Ok(());
+    }
+    let Some(terms) = SearchTerms::parse(&query) else {
+        ctx.reply(ctx.fill("search.nothing_to_search", &[("query", (&query).into())]))
+            .await?;
+        return Ok(());
+    };
+    let remembered = ctx.app.store.remember_query(&query, ctx.now()).await?;
+    let message = render_page(ctx, &query, &terms, remembered, 0).await?;
+    ctx.send(message).await?;
+    Ok(())
+}
+
+pub(super) async fn page(ctx: &Ctx<'_>, at: Sent, remembered: i64, page: u32) -> ButtonResult {
+    let Some(query) = ctx.app.store.remembered_query(remembered).await? else {
+        return Ok(Some(ctx.label("button.outdated")));
+    };
+    let Some(terms) = SearchTerms::parse(&query) else {
+        return Ok(Some(ctx.label("button.outdated")));
+    };
+    let message = render_page(ctx, &query, &terms, remembered, page).await?;
+    ctx.out.edit(at, message).await?;
+    Ok(None)
+}
+
+async fn render_page(
+    ctx: &Ctx<'_>,
+    query: &str,
+    terms: &SearchTerms,
+    remembered: i64,
+    page: u32,
+) -> Result<OutMessage, HandlerError> {
+    let now = ctx.now();
+    let first = ctx
+        .app
+        .store
+        .search(terms, now, PAGE_SIZE, page * PAGE_SIZE)
+        .await?;
+    if first.total == 0 {
+        return Ok(OutMessage::html(
+            ctx.fill("search.no_results", &[("query", query.into())]),
+        ));
+    }
+    let pages = first.total.div_ceil(u64::from(PAGE_SIZE)) as u32;
+    // A page past the end (results expired meanwhile) shows the last one instead.
+    let (results, page) = if page >= pages {
+        let last = pages - 1;
+        (
+            ctx.app
+                .store
+                .search(terms, now, PAGE_SIZE, last * PAGE_SIZE)
+                .await?,
+            last,
+        )
+    } else {
+        (first, page)
+    };
+    let style = ctx.style();
+    let mut text = ctx.fill(
+        "search.header",
+        &[
+            ("query", query.into()),
+            ("total", Arg::Number(results.total as i64)),
+        ],
+    );
+    let mut keyboard = Keyboard::new();
+    for (i, hit) in results.hits.iter().enumerate() {
+        let number = (page * PAGE_SIZE) as usize + i + 1;
+        text.push(&Html::trusted("\n\n".into()));
+        let (line, title, open) = match hit {
+            Found::Notice(n) => (
+                notice_line(&style, number, n),
+                n.content.title.as_str(),
+                Callback::OpenNotice(n.id),
+            ),
+            Found::Tip(t) => (
+                tip_line(&style, number, t),
+                t.title.as_str(),
+                Callback::OpenTip(t.id),
+            ),
+        };
+        text.push(&line);
+        keyboard = keyboard.row(vec![Button::callback(
+            format!("{number}. {}", short_label(title, 28)),
+            open,
+        )]);
+    }
+    keyboard = keyboard.row(pager(ctx, page, pages, |page| Callback::SearchPage {
+        query: remembered,
+        page,
+    }));
+    Ok(OutMessage::with_keyboard(text, keyboard))
+}

@@ -1,0 +1,146 @@
+//! `/tip`, the tip of the day, and `/tips`, the library by scam type.
+
+use super::{ButtonResult, Ctx, HandlerError, HandlerResult};
+use crate::bot::callback::Callback;
+use crate::bot::keyboard::{Button, Keyboard};
+use crate::bot::outbound::{OutMessage, Sent};
+use crate::bot::render::split::{MESSAGE_LIMIT, shown};
+use crate::bot::render::tip_messages;
+use crate::domain::{ScamType, Tip, TipId, tip_of_the_day as pick_for};
+use crate::html::Html;
+use crate::i18n::Arg;
+use crate::store::TipQuery;
+
+async fn current_tips(ctx: &Ctx<'_>, kind: Option<ScamType>) -> Result<Vec<Tip>, HandlerError> {
+    let query = TipQuery {
+        scam_type: kind,
+        language: Some(ctx.lang),
+        include_retired: false,
+    };
+    Ok(ctx.app.store.tips(&query).await?)
+}
+
+pub(super) async fn tip_of_the_day(ctx: &Ctx<'_>) -> HandlerResult {
+    let tips = current_tips(ctx, None).await?;
+    let Some(tip) = pick_for(&tips, ctx.today()) else {
+        ctx.reply(ctx.text("tips.none")).await?;
+        return Ok(());
+    };
+    let more = Keyboard::new().row(vec![Button::callback(
+        ctx.label("tips.more_button"),
+        Callback::TipsMenu,
+    )]);
+    send_with_keyboard_last(ctx, tip_messages(&ctx.style(), "tip.of_the_day", tip), more).await
+}
+
+pub(super) async fn menu(ctx: &Ctx<'_>) -> HandlerResult {
+    let message = render_menu(ctx).await?;
+    ctx.send(message).await?;
+    Ok(())
+}
+
+pub(super) async fn menu_again(ctx: &Ctx<'_>, at: Sent) -> ButtonResult {
+    let message = render_menu(ctx).await?;
+    ctx.out.edit(at, message).await?;
+    Ok(None)
+}
+
+async fn render_menu(ctx: &Ctx<'_>) -> Result<OutMessage, HandlerError> {
+    let mut kinds: Vec<ScamType> = current_tips(ctx, None)
+        .await?
+        .iter()
+        .map(|t| t.scam_type)
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    if kinds.is_empty() {
+        return Ok(OutMessage::html(ctx.text("tips.none")));
+    }
+    let style = ctx.style();
+    let buttons = kinds
+        .into_iter()
+        .map(|k| Button::callback(style.scam_type(k), Callback::TipsOf(k)))
+        .collect();
+    Ok(OutMessage::with_keyboard(
+        ctx.text("tips.menu"),
+        Keyboard::new().grid(buttons, 2),
+    ))
+}
+
+/// Shows one scam type's tips in place of the menu, as many as fit in one message.
+pub(super) async fn of_kind(ctx: &Ctx<'_>, at: Sent, kind: ScamType) -> ButtonResult {
+    let tips = current_tips(ctx, Some(kind)).await?;
+    let style = ctx.style();
+    let mut text = ctx.fill(
+        "tips.kind_header",
+        &[("kind", (&style.scam_type(kind)).into())],
+    );
+    let mut shown_count = 0;
+    for tip in &tips {
+        let entry = ctx.fill(
+            "tips.entry",
+            &[
+                ("title", tip.title.as_str().into()),
+                ("body", tip.body.as_str().into()),
+            ],
+        );
+        // Leave room for the "more" line.
+        if shown(&text).encode_utf16().count() + shown(&entry).encode_utf16().count() + 200
+            > MESSAGE_LIMIT
+        {
+            break;
+        }
+        text.push(&Html::trusted("\n\n".into()));
+        text.push(&entry);
+        shown_count += 1;
+    }
+    if shown_count < tips.len() {
+        text.push(&Html::trusted("\n\n".into()));
+        text.push(&ctx.fill(
+            "tips.more_elsewhere",
+            &[("count", Arg::Number((tips.len() - shown_count) as i64))],
+        ));
+    }
+    if tips.is_empty() {
+        text.push(&Html::trusted("\n\n".into()));
+        text.push(&ctx.text("tips.none"));
+    }
+    let back = Keyboard::new().row(vec![Button::callback(
+        ctx.label("tips.back_button"),
+        Callback::TipsMenu,
+    )]);
+    ctx.out
+        .edit(at, OutMessage::with_keyboard(text, back))
+        .await?;
+    Ok(None)
+}
+
+/// A tip opened from search results.
+pub(super) async fn open(ctx: &Ctx<'_>, id: TipId) -> ButtonResult {
+    match ctx.app.store.tip(id).await? {
+        Some(tip) if !tip.retired => {
+            ctx.reply_parts(tip_messages(&ctx.style(), "tip.heading", &tip))
+                .await?;
+            Ok(None)
+        }
+        _ => Ok(Some(ctx.label("tips.gone"))),
+    }
+}
+
+/// Sends the parts in order, with `keyboard` under the last.
+async fn send_with_keyboard_last(
+    ctx: &Ctx<'_>,
+    parts: Vec<Html>,
+    keyboard: Keyboard,
+) -> HandlerResult {
+    let count = parts.len();
+    for (i, part) in parts.into_iter().enumerate() {
+        let message = if i + 1 == count {
+            OutMessage::with_keyboard(part, keyboard.clone())
+        } else {
+            OutMessage::html(part)
+        };
+        ctx.send(message).await?;
+    }
+    Ok(())
+}

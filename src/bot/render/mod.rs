@@ -1,0 +1,162 @@
+//! How notices, tips and settings look in a chat, in one language and time zone.
+
+pub mod split;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::domain::{Category, Language, Notice, ScamType, Severity, Tip};
+use crate::html::Html;
+use crate::i18n::{Arg, Texts};
+use split::{Block, MESSAGE_LIMIT, into_messages};
+
+/// The texts of one language, with times shown in one zone.
+#[derive(Clone, Copy, Debug)]
+pub struct Style<'a> {
+    pub texts: &'a Texts,
+    pub lang: Language,
+    pub zone: Tz,
+}
+
+impl<'a> Style<'a> {
+    pub fn new(texts: &'a Texts, lang: Language, zone: Tz) -> Style<'a> {
+        Style { texts, lang, zone }
+    }
+
+    pub fn text(&self, key: &str) -> Html {
+        self.texts.get(self.lang, key)
+    }
+
+    pub fn fill(&self, key: &str, args: &[(&str, Arg<'_>)]) -> Html {
+        self.texts.fill(self.lang, key, args)
+    }
+
+    /// A label as plain text, for buttons.
+    pub fn label(&self, key: &str) -> String {
+        crate::html::to_plain(self.texts.template(self.lang, key))
+    }
+
+    pub fn date(&self, t: DateTime<Utc>) -> String {
+        t.with_timezone(&self.zone)
+            .format(self.texts.template(self.lang, "format.date"))
+            .to_string()
+    }
+
+    pub fn date_time(&self, t: DateTime<Utc>) -> String {
+        t.with_timezone(&self.zone)
+            .format(self.texts.template(self.lang, "format.date_time"))
+            .to_string()
+    }
+
+    pub fn category(&self, c: Category) -> String {
+        self.label(&format!("category.{}", c.as_str()))
+    }
+
+    pub fn severity(&self, s: Severity) -> String {
+        self.label(&format!("severity.{}", s.as_str()))
+    }
+
+    pub fn scam_type(&self, t: ScamType) -> String {
+        self.label(&format!("scam.{}", t.as_str()))
+    }
+}
+
+/// A marker a reader sees before reading a word: red for the most severe.
+pub fn severity_marker(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Extreme => "🔴",
+        Severity::Severe => "🟠",
+        Severity::Moderate => "🟡",
+        Severity::Minor => "🔵",
+        Severity::Unknown => "⚪",
+    }
+}
+
+/// A notice as one entry of a list: number, marker, title, then date and area.
+pub fn notice_line(style: &Style<'_>, number: usize, notice: &Notice) -> Html {
+    let c = &notice.content;
+    let date = notice.publish_at.map(|t| style.date(t)).unwrap_or_default();
+    let area = c
+        .area
+        .as_ref()
+        .map(|a| a.as_str().to_owned())
+        .unwrap_or_else(|| style.label("notice.citywide"));
+    style.fill(
+        "notice.line",
+        &[
+            ("number", Arg::Number(number as i64)),
+            ("marker", severity_marker(c.severity).into()),
+            ("title", c.title.as_str().into()),
+            ("date", (&date).into()),
+            ("area", (&area).into()),
+        ],
+    )
+}
+
+/// A tip as one entry of a list.
+pub fn tip_line(style: &Style<'_>, number: usize, tip: &Tip) -> Html {
+    let kind = style.scam_type(tip.scam_type);
+    style.fill(
+        "tip.line",
+        &[
+            ("number", Arg::Number(number as i64)),
+            ("title", tip.title.as_str().into()),
+            ("kind", (&kind).into()),
+        ],
+    )
+}
+
+/// A whole notice, as one or more messages.
+pub fn notice_messages(style: &Style<'_>, notice: &Notice) -> Vec<Html> {
+    let c = &notice.content;
+    let date = notice
+        .publish_at
+        .map(|t| style.date_time(t))
+        .unwrap_or_default();
+    let area = c
+        .area
+        .as_ref()
+        .map(|a| a.as_str().to_owned())
+        .unwrap_or_else(|| style.label("notice.citywide"));
+    let header = style.fill(
+        "notice.header",
+        &[
+            ("marker", severity_marker(c.severity).into()),
+            ("title", c.title.as_str().into()),
+            ("severity", (&style.severity(c.severity)).into()),
+            ("category", (&style.category(c.category)).into()),
+            ("area", (&area).into()),
+            ("date", (&date).into()),
+        ],
+    );
+    let mut blocks = vec![
+        Block::Markup(header),
+        Block::Text(c.body.as_str().to_owned()),
+    ];
+    let id = notice.id.0.to_string();
+    let footer = match &c.source {
+        Some(source) => style.fill(
+            "notice.footer_source",
+            &[("source", source.as_str().into()), ("id", (&id).into())],
+        ),
+        None => style.fill("notice.footer", &[("id", (&id).into())]),
+    };
+    blocks.push(Block::Markup(footer));
+    into_messages(blocks, MESSAGE_LIMIT)
+}
+
+/// A whole tip, as one or more messages.
+pub fn tip_messages(style: &Style<'_>, heading_key: &str, tip: &Tip) -> Vec<Html> {
+    let heading = style.fill(
+        heading_key,
+        &[("kind", (&style.scam_type(tip.scam_type)).into())],
+    );
+    let title = style.fill("tip.title", &[("title", tip.title.as_str().into())]);
+    let blocks = vec![
+        Block::Markup(heading),
+        Block::Markup(title),
+        Block::Text(tip.body.as_str().to_owned()),
+        Block::Markup(style.text("tip.footer")),
+    ];
+    into_messages(blocks, MESSAGE_LIMIT)
+}

@@ -1,0 +1,226 @@
+//! Splitting long messages into Telegram-sized parts.
+//!
+//! A message is a list of blocks: short markup (headers, footers), never split, and
+//! plain text (a notice's body), split where a reader would pause — a blank line, then a
+//! line break, then the end of a sentence, then a space — and escaped only afterwards,
+//! so no part ends inside a tag, an entity or a character.
+
+use crate::html::{Html, to_plain};
+
+/// Telegram's limit on a message's text, in UTF-16 code units after entity parsing.
+pub const MESSAGE_LIMIT: usize = 4096;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Block {
+    /// Pingan's own markup; kept whole.
+    Markup(Html),
+    /// Plain text from an editor or the database; escaped when rendered.
+    Text(String),
+}
+
+/// Shown length as Telegram counts it.
+fn units(text: &str) -> usize {
+    text.encode_utf16().count()
+}
+
+/// Joins the blocks with blank lines into as few messages of at most `limit` units as
+/// the break rules allow.
+pub fn into_messages(blocks: Vec<Block>, limit: usize) -> Vec<Html> {
+    let mut parts = Vec::new();
+    let mut current = Html::default();
+    let mut used = 0;
+    let add = |current: &mut Html, used: &mut usize, html: &Html, len: usize| {
+        if *used > 0 {
+            current.push(&Html::trusted("\n\n".into()));
+            *used += 2;
+        }
+        current.push(html);
+        *used += len;
+    };
+    for block in blocks {
+        let text = match block {
+            Block::Markup(html) => {
+                let len = units(&to_plain(html.as_str()));
+                if len <= limit {
+                    if used > 0 && used + 2 + len > limit {
+                        parts.push(std::mem::take(&mut current));
+                        used = 0;
+                    }
+                    add(&mut current, &mut used, &html, len);
+                    continue;
+                }
+                // Markup longer than a message is a bug upstream; its text still goes out.
+                tracing::warn!(
+                    len,
+                    "markup block longer than a message; sending it as text"
+                );
+                to_plain(html.as_str())
+            }
+            Block::Text(text) => text,
+        };
+        let mut rest = text.trim();
+        while !rest.is_empty() {
+            let room = if used == 0 {
+                limit
+            } else {
+                limit.saturating_sub(used + 2)
+            };
+            let cut = if units(rest) <= room {
+                rest.len()
+            } else {
+                cut_point(rest, room)
+            };
+            if cut == 0 {
+                parts.push(std::mem::take(&mut current));
+                used = 0;
+                continue;
+            }
+            let piece = rest[..cut].trim_end();
+            add(&mut current, &mut used, &Html::escape(piece), units(piece));
+            rest = rest[cut..].trim_start();
+            if !rest.is_empty() {
+                parts.push(std::mem::take(&mut current));
+                used = 0;
+            }
+        }
+    }
+    if used > 0 {
+        parts.push(current);
+    }
+    parts
+}
+
+/// Where to cut `text` so that the first piece fits in `room` units: the last blank line,
+/// line break, sentence end or space that keeps the piece at least half full, else as
+/// much as fits. Returns a byte offset on a character boundary (0 if nothing fits).
+fn cut_point(text: &str, room: usize) -> usize {
+    let mut fits = 0;
+    let mut used = 0;
+    let mut best: [Option<usize>; 4] = [None; 4];
+    let mut previous = '\0';
+    for (i, c) in text.char_indices() {
+        used += c.len_utf16();
+        if used > room {
+            break;
+        }
+        let end = i + c.len_utf8();
+        fits = end;
+        let level = match c {
+            '\n' if previous == '\n' => Some(0),
+            '\n' => Some(1),
+            '。' | '！' | '？' | '；' | '!' | '?' | ';' => Some(2),
+            '.' => Some(2),
+            ' ' | '，' | '、' | ',' | '\t' => Some(3),
+            _ => None,
+        };
+        if let Some(level) = level {
+            best[level] = Some(end);
+        }
+        previous = c;
+    }
+    let half = text[..fits].len() / 2;
+    best.iter()
+        .flatten()
+        .copied()
+        .find(|&end| end >= half)
+        .unwrap_or(fits)
+}
+
+/// The text a part shows, for tests and the console.
+pub fn shown(part: &Html) -> String {
+    to_plain(part.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown_units(part: &Html) -> usize {
+        units(&shown(part))
+    }
+
+    fn squeeze(text: &str) -> String {
+        text.chars().filter(|c| !c.is_whitespace()).collect()
+    }
+
+    #[test]
+    fn short_messages_stay_whole() {
+        let parts = into_messages(
+            vec![
+                Block::Markup(Html::trusted("<b>标题</b>".into())),
+                Block::Text("正文 & <more>".into()),
+            ],
+            MESSAGE_LIMIT,
+        );
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].as_str(), "<b>标题</b>\n\n正文 &amp; &lt;more&gt;");
+    }
+
+    #[test]
+    fn a_long_body_is_split_at_paragraphs_and_nothing_is_lost() {
+        let paragraph = format!("{}。", "电信网络诈骗".repeat(100));
+        let body = vec![paragraph.as_str(); 20].join("\n\n");
+        let header = Html::trusted("<b>标题</b>".into());
+        let parts = into_messages(
+            vec![Block::Markup(header), Block::Text(body.clone())],
+            MESSAGE_LIMIT,
+        );
+        assert!(parts.len() > 1);
+        for part in &parts {
+            assert!(shown_units(part) <= MESSAGE_LIMIT);
+            assert!(
+                shown(part).trim_end().ends_with('。'),
+                "parts end at a paragraph"
+            );
+        }
+        let joined: String = parts.iter().map(shown).collect();
+        assert_eq!(squeeze(&joined), squeeze(&format!("标题{body}")));
+    }
+
+    #[test]
+    fn a_paragraph_longer_than_a_message_is_split_at_sentences() {
+        let body = "This sentence is about fraud. ".repeat(300);
+        let parts = into_messages(vec![Block::Text(body.clone())], MESSAGE_LIMIT);
+        assert!(parts.len() >= 2);
+        for part in &parts[..parts.len() - 1] {
+            assert!(shown(part).ends_with("fraud."), "{}", shown(part));
+            assert!(shown_units(part) <= MESSAGE_LIMIT);
+        }
+        let joined: String = parts.iter().map(shown).collect::<Vec<_>>().join(" ");
+        assert_eq!(joined, body.trim());
+    }
+
+    #[test]
+    fn text_without_any_break_is_cut_between_characters_never_inside_one() {
+        let body = "诈🚨".repeat(3000);
+        let parts = into_messages(vec![Block::Text(body.clone())], 100);
+        for part in &parts {
+            assert!(shown_units(part) <= 100);
+        }
+        assert_eq!(parts.iter().map(shown).collect::<String>(), body);
+    }
+
+    #[test]
+    fn escaping_never_splits_an_entity() {
+        let body = "&<>\"".repeat(2000);
+        let parts = into_messages(vec![Block::Text(body.clone())], 4096);
+        for part in &parts {
+            assert!(!part.as_str().ends_with('&'));
+            assert!(shown_units(part) <= 4096);
+        }
+        assert_eq!(parts.iter().map(shown).collect::<String>(), body);
+    }
+
+    #[test]
+    fn markup_that_does_not_fit_beside_text_starts_a_new_part() {
+        let parts = into_messages(
+            vec![
+                Block::Text("x".repeat(95)),
+                Block::Markup(Html::trusted("<i>footer</i>".into())),
+            ],
+            100,
+        );
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[1].as_str(), "<i>footer</i>");
+    }
+}

@@ -21,7 +21,10 @@ pub enum Callback {
         page: u32,
     },
     OpenTip(TipId),
+    /// The scam-type menu in place of the message the button is on.
     TipsMenu,
+    /// The scam-type menu as a new message (from under the tip of the day).
+    MoreTips,
     TipsOf(ScamType),
     Settings(SettingsAction),
     /// /forget's confirmation: `true` deletes, `false` cancels.
@@ -87,6 +90,7 @@ impl Callback {
             Callback::SearchPage { query, page } => format!("s:{query}:{page}"),
             Callback::OpenTip(id) => format!("p:{}", id.0),
             Callback::TipsMenu => "t".into(),
+            Callback::MoreTips => "m".into(),
             Callback::TipsOf(kind) => format!("t:{}", kind.as_str()),
             Callback::Forget(yes) => format!("f:{}", u8::from(*yes)),
             Callback::Settings(action) => format!("st{}", encode_settings(action)),
@@ -108,6 +112,7 @@ impl Callback {
             }
             ("p", id) => Callback::OpenTip(TipId(id.parse().ok()?)),
             ("t", "") => Callback::TipsMenu,
+            ("m", "") => Callback::MoreTips,
             ("t", kind) => Callback::TipsOf(kind.parse().ok()?),
             ("f", "1") => Callback::Forget(true),
             ("f", "0") => Callback::Forget(false),
@@ -178,6 +183,7 @@ mod tests {
             },
             Callback::OpenTip(TipId(i64::MAX)),
             Callback::TipsMenu,
+            Callback::MoreTips,
             Callback::Forget(true),
             Callback::Forget(false),
         ];

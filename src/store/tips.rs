@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::StoreError;
-use crate::domain::{Language, NewTip, ScamType, Tip, TipBody, TipId, TipTitle};
+use crate::domain::{Actor, Language, NewTip, ScamType, Tip, TipBody, TipId, TipTitle};
 
 /// Which tips to list, by scam type and then id.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -31,6 +31,16 @@ pub trait TipStore {
     async fn insert_tip(&self, tip: &NewTip, now: DateTime<Utc>) -> Result<Tip, StoreError>;
     async fn tip(&self, id: TipId) -> Result<Option<Tip>, StoreError>;
     async fn tips(&self, query: &TipQuery) -> Result<Vec<Tip>, StoreError>;
+    /// An editor's correction: new title and body, remembered as theirs so that upgrades
+    /// leave it alone. `NotFound` if there is no such tip.
+    async fn edit_tip(
+        &self,
+        id: TipId,
+        title: &TipTitle,
+        body: &TipBody,
+        by: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Tip, StoreError>;
     /// Loads a tip shipped with Pingan (it has a `builtin_key`): adds it if new, brings
     /// it up to date if no editor has changed it, and otherwise leaves it alone.
     async fn seed_tip(&self, tip: &NewTip, now: DateTime<Utc>) -> Result<SeedOutcome, StoreError>;
@@ -129,6 +139,33 @@ macro_rules! impl_tip_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 row.map(TryInto::try_into).transpose()
+            }
+
+            async fn edit_tip(
+                &self,
+                id: $crate::domain::TipId,
+                title: &$crate::domain::TipTitle,
+                body: &$crate::domain::TipBody,
+                by: &$crate::domain::Actor,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<$crate::domain::Tip, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let row: Option<$crate::store::tips::TipRow> = ::sqlx::query_as(concat!(
+                    "UPDATE tips SET title = $2, body = $3, edited_by = $4, updated_at = $5 WHERE id = $1 RETURNING ",
+                    $crate::store::tips::tip_columns!()
+                ))
+                .bind(id.0)
+                .bind(title.as_str())
+                .bind(body.as_str())
+                .bind(by.to_string())
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let tip: $crate::domain::Tip = row.ok_or($crate::store::StoreError::NotFound)?.try_into()?;
+                let tokens = $crate::store::search::DocumentTokens::of(title.as_str(), body.as_str());
+                Self::index_document(&mut tx, $crate::store::search::DocumentKind::Tip, id.0, &tokens).await?;
+                tx.commit().await?;
+                Ok(tip)
             }
 
             async fn seed_tip(

@@ -447,3 +447,53 @@ async fn every_help_text_describes_its_options() {
         console.contains("--lang") && console.contains("--admin") && console.contains("--chat-id")
     );
 }
+
+#[tokio::test]
+async fn after_demo_data_the_console_finds_chinese_and_english_fraud_notices() {
+    let dir = TempDir::new().unwrap();
+    let first = text(
+        &output(pingan(dir.path()).arg("demo-data"), None)
+            .await
+            .stdout,
+    );
+    assert!(
+        first.starts_with("Demo notices: 16 added, 0 already present."),
+        "{first}"
+    );
+    let again = text(
+        &output(pingan(dir.path()).arg("demo-data"), None)
+            .await
+            .stdout,
+    );
+    assert!(
+        again.starts_with("Demo notices: 0 added, 16 already present."),
+        "idempotent: {again}"
+    );
+
+    let out = output(
+        pingan(dir.path()).arg("console"),
+        Some("/search 诈骗\n/search fraud\n"),
+    )
+    .await;
+    let stdout = text(&out.stdout);
+    let (chinese, english) = stdout.split_once("> /search fraud").expect("two answers");
+    let first_result = chinese
+        .lines()
+        .find(|l| l.starts_with("1. "))
+        .unwrap_or_default();
+    assert!(
+        first_result.contains("诈骗") && !first_result.contains("💡"),
+        "an anti-fraud notice first: {chinese}"
+    );
+    assert!(
+        chinese
+            .lines()
+            .filter(|l| l.starts_with(char::is_numeric))
+            .count()
+            >= 5
+    );
+    assert!(
+        english.contains("Telecom fraud cases down 4.79%"),
+        "{english}"
+    );
+}

@@ -5,6 +5,7 @@
 mod support;
 
 mod bot;
+mod citizen;
 mod cli;
 mod fake_api;
 mod locales;

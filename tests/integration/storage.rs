@@ -9,7 +9,8 @@ use pingan::domain::{
     NewNotice, NewTip, NoticeContent, NoticeId, NoticeStatus, Publication, Role, ScamType,
     Severity, Source, Subscriber, SubscriberStatus, TipBody, TipTitle, Title,
 };
-use pingan::store::{NoticeQuery, Store, TipQuery};
+use pingan::domain::{Notice, SearchTerms, Tip, TipId};
+use pingan::store::{Found, NoticeQuery, SeedOutcome, Store, StoreError, TipQuery};
 
 /// Declares each test once per backend. PostgreSQL tests skip (saying so) when the
 /// server is unreachable, unless PINGAN_REQUIRE_POSTGRES=1.
@@ -20,7 +21,9 @@ macro_rules! conformance {
                 #[tokio::test]
                 async fn $name() {
                     let db = crate::support::test_db::TestDb::sqlite();
-                    super::$name(db.store().await).await;
+                    let store = db.store().await;
+                    super::$name(store.clone()).await;
+                    store.close().await;
                 }
             )+
         }
@@ -29,7 +32,11 @@ macro_rules! conformance {
                 #[tokio::test]
                 async fn $name() {
                     let Some(db) = crate::support::test_db::TestDb::postgres().await else { return };
-                    super::$name(db.store().await).await;
+                    let store = db.store().await;
+                    super::$name(store.clone()).await;
+                    // Connections go back to the pool (rolling back what a test left open)
+                    // before the schema is dropped.
+                    store.close().await;
                 }
             )+
         }
@@ -48,6 +55,16 @@ conformance!(
     a_subscriber_is_marked_gone_once,
     roles_are_granted_replaced_and_revoked,
     migrating_twice_changes_nothing,
+    public_notices_are_published_and_unexpired,
+    external_ids_find_notices_and_stay_unique,
+    search_finds_two_character_chinese_words_and_english_prefixes,
+    search_lists_notices_first_and_title_matches_before_body_matches,
+    search_leaves_out_what_citizens_may_not_see,
+    search_pages_through_results,
+    remembered_queries_keep_one_id_per_text,
+    shipped_tips_load_once_update_and_respect_editors,
+    an_edited_tip_is_found_by_its_new_words,
+    forgetting_a_chat_deletes_its_settings_and_unlinks_its_user,
 );
 
 fn at(h: u32, m: u32) -> DateTime<Utc> {
@@ -375,4 +392,353 @@ async fn migrating_twice_changes_nothing(store: Arc<dyn Store>) {
     let report = store.migrate().await.unwrap();
     assert!(report.applied_now.is_empty(), "{report:?}");
     assert!(report.version.is_some());
+}
+
+fn notice_at(
+    title: &str,
+    body: &str,
+    publication: Publication,
+    expires: Option<DateTime<Utc>>,
+) -> NewNotice {
+    let mut c = content(title, Language::Zh);
+    c.body = Body::parse(body).unwrap();
+    NewNotice::new(c, publication, expires, Actor::System, at(8, 0)).unwrap()
+}
+
+fn found_titles(hits: &[Found]) -> Vec<String> {
+    hits.iter()
+        .map(|h| match h {
+            Found::Notice(n) => n.content.title.as_str().to_owned(),
+            Found::Tip(t) => format!("tip:{}", t.title.as_str()),
+        })
+        .collect()
+}
+
+async fn search(store: &Arc<dyn Store>, query: &str, now: DateTime<Utc>) -> Vec<String> {
+    let terms = SearchTerms::parse(query).unwrap();
+    found_titles(&store.search(&terms, now, 20, 0).await.unwrap().hits)
+}
+
+async fn public_notices_are_published_and_unexpired(store: Arc<dyn Store>) {
+    let later = at(8, 0) + Duration::hours(5);
+    for (title, publication, expires) in [
+        ("now", Publication::Now, None),
+        (
+            "expiring",
+            Publication::Now,
+            Some(at(8, 0) + Duration::hours(1)),
+        ),
+        ("draft", Publication::Draft, None),
+        (
+            "scheduled",
+            Publication::At(at(8, 0) + Duration::days(1)),
+            None,
+        ),
+    ] {
+        store
+            .insert_notice(&notice_at(title, "正文", publication, expires))
+            .await
+            .unwrap();
+    }
+    let at_eight = NoticeQuery::public(at(8, 30), 10, 0);
+    assert_eq!(store.count_notices(&at_eight).await.unwrap(), 2);
+    let at_one = NoticeQuery::public(later, 10, 0);
+    assert_eq!(store.count_notices(&at_one).await.unwrap(), 1);
+    let titles: Vec<String> = store
+        .list_notices(&at_one)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n: Notice| n.content.title.into_string())
+        .collect();
+    assert_eq!(titles, ["now"]);
+    let english = NoticeQuery {
+        language: Some(Language::En),
+        ..NoticeQuery::public(later, 10, 0)
+    };
+    assert_eq!(store.count_notices(&english).await.unwrap(), 0);
+}
+
+async fn external_ids_find_notices_and_stay_unique(store: Arc<dyn Store>) {
+    let notice =
+        notice_at("CAP alert", "正文", Publication::Now, None).with_external_id("cap:cn-2026-1");
+    let stored = store.insert_notice(&notice).await.unwrap();
+    assert_eq!(stored.external_id.as_deref(), Some("cap:cn-2026-1"));
+    assert_eq!(
+        store
+            .notice_by_external_id("cap:cn-2026-1")
+            .await
+            .unwrap()
+            .map(|n| n.id),
+        Some(stored.id)
+    );
+    assert_eq!(
+        store.notice_by_external_id("cap:other").await.unwrap(),
+        None
+    );
+    assert!(matches!(
+        store.insert_notice(&notice).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn search_finds_two_character_chinese_words_and_english_prefixes(store: Arc<dyn Store>) {
+    store
+        .insert_notice(&notice_at(
+            "警惕冒充公检法",
+            "骗子自称民警，要求转账到安全账户。",
+            Publication::Now,
+            None,
+        ))
+        .await
+        .unwrap();
+    store
+        .insert_notice(&notice_at(
+            "刷单返利都是诈骗",
+            "先垫钱再返佣的兼职不要做。",
+            Publication::Now,
+            None,
+        ))
+        .await
+        .unwrap();
+    let mut english = content("Beware of fraudsters", Language::En);
+    english.body = Body::parse("Refund scams are common before holidays.").unwrap();
+    store
+        .insert_notice(
+            &NewNotice::new(english, Publication::Now, None, Actor::System, at(8, 0)).unwrap(),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(search(&store, "冒充", at(9, 0)).await, ["警惕冒充公检法"]);
+    assert_eq!(search(&store, "刷单", at(9, 0)).await, ["刷单返利都是诈骗"]);
+    assert_eq!(
+        search(&store, "转账", at(9, 0)).await,
+        ["警惕冒充公检法"],
+        "words in the body count"
+    );
+    assert_eq!(
+        search(&store, "刷单返利", at(9, 0)).await,
+        ["刷单返利都是诈骗"]
+    );
+    assert_eq!(
+        search(&store, "fraud", at(9, 0)).await,
+        ["Beware of fraudsters"],
+        "English words match as prefixes"
+    );
+    assert_eq!(
+        search(&store, "REFUND", at(9, 0)).await,
+        ["Beware of fraudsters"]
+    );
+    assert!(
+        search(&store, "冒充 刷单", at(9, 0)).await.is_empty(),
+        "every term must match"
+    );
+    assert!(search(&store, "地震", at(9, 0)).await.is_empty());
+}
+
+async fn search_lists_notices_first_and_title_matches_before_body_matches(store: Arc<dyn Store>) {
+    store
+        .insert_tip(
+            &tip(ScamType::OrderBrushing, Language::Zh, "刷单诈骗", None),
+            at(8, 0),
+        )
+        .await
+        .unwrap();
+    store
+        .insert_notice(&notice_at(
+            "交通提示",
+            "路上有人散发刷单诈骗传单。",
+            Publication::Now,
+            None,
+        ))
+        .await
+        .unwrap();
+    store
+        .insert_notice(&notice_at(
+            "刷单诈骗又有新花样",
+            "请大家注意。",
+            Publication::Now,
+            None,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        search(&store, "诈骗", at(9, 0)).await,
+        ["刷单诈骗又有新花样", "交通提示", "tip:刷单诈骗"]
+    );
+}
+
+async fn search_leaves_out_what_citizens_may_not_see(store: Arc<dyn Store>) {
+    let soon = Some(at(8, 0) + Duration::hours(1));
+    store
+        .insert_notice(&notice_at("诈骗草稿", "x", Publication::Draft, None))
+        .await
+        .unwrap();
+    store
+        .insert_notice(&notice_at(
+            "诈骗预告",
+            "x",
+            Publication::At(at(20, 0)),
+            None,
+        ))
+        .await
+        .unwrap();
+    store
+        .insert_notice(&notice_at("诈骗旧闻", "x", Publication::Now, soon))
+        .await
+        .unwrap();
+    assert_eq!(search(&store, "诈骗", at(8, 30)).await, ["诈骗旧闻"]);
+    assert!(
+        search(&store, "诈骗", at(10, 0)).await.is_empty(),
+        "expired notices drop out"
+    );
+}
+
+async fn search_pages_through_results(store: Arc<dyn Store>) {
+    for i in 0..7 {
+        store
+            .insert_notice(&notice_at(
+                &format!("诈骗案例{i}"),
+                "正文",
+                Publication::Now,
+                None,
+            ))
+            .await
+            .unwrap();
+    }
+    let terms = SearchTerms::parse("诈骗").unwrap();
+    let first = store.search(&terms, at(9, 0), 5, 0).await.unwrap();
+    let second = store.search(&terms, at(9, 0), 5, 5).await.unwrap();
+    assert_eq!((first.total, first.hits.len()), (7, 5));
+    assert_eq!((second.total, second.hits.len()), (7, 2));
+    let mut all = found_titles(&first.hits);
+    all.extend(found_titles(&second.hits));
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 7, "pages do not overlap");
+}
+
+async fn remembered_queries_keep_one_id_per_text(store: Arc<dyn Store>) {
+    let a = store.remember_query("刷单 返利", at(8, 0)).await.unwrap();
+    let b = store.remember_query("fraud", at(8, 0)).await.unwrap();
+    assert_ne!(a, b);
+    assert_eq!(
+        store.remember_query("刷单 返利", at(9, 0)).await.unwrap(),
+        a
+    );
+    assert_eq!(
+        store.remembered_query(a).await.unwrap().as_deref(),
+        Some("刷单 返利")
+    );
+    assert_eq!(store.remembered_query(a + b + 100).await.unwrap(), None);
+}
+
+async fn shipped_tips_load_once_update_and_respect_editors(store: Arc<dyn Store>) {
+    let shipped = tip(
+        ScamType::Officials,
+        Language::Zh,
+        "冒充公检法",
+        Some("officials.zh"),
+    );
+    assert_eq!(
+        store.seed_tip(&shipped, at(8, 0)).await.unwrap(),
+        SeedOutcome::Inserted
+    );
+    assert_eq!(
+        store.seed_tip(&shipped, at(9, 0)).await.unwrap(),
+        SeedOutcome::Unchanged
+    );
+
+    let mut upgraded = shipped.clone();
+    upgraded.title = TipTitle::parse("冒充公检法诈骗（新版）").unwrap();
+    assert_eq!(
+        store.seed_tip(&upgraded, at(10, 0)).await.unwrap(),
+        SeedOutcome::Updated
+    );
+    let stored = store.tips(&TipQuery::default()).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].title.as_str(), "冒充公检法诈骗（新版）");
+
+    let edited_title = TipTitle::parse("编辑改过的标题").unwrap();
+    store
+        .edit_tip(
+            stored[0].id,
+            &edited_title,
+            &stored[0].body,
+            &Actor::Telegram(5),
+            at(11, 0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.seed_tip(&shipped, at(12, 0)).await.unwrap(),
+        SeedOutcome::KeptEdited
+    );
+    let kept: Tip = store.tip(stored[0].id).await.unwrap().unwrap();
+    assert_eq!(kept.title, edited_title);
+    assert_eq!(kept.edited_by, Some(Actor::Telegram(5)));
+}
+
+async fn an_edited_tip_is_found_by_its_new_words(store: Arc<dyn Store>) {
+    let stored = store
+        .insert_tip(
+            &tip(ScamType::Loan, Language::Zh, "虚假贷款", None),
+            at(8, 0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(search(&store, "贷款", at(9, 0)).await, ["tip:虚假贷款"]);
+    let body = TipBody::parse("放款前收费的都是骗子。").unwrap();
+    store
+        .edit_tip(
+            stored.id,
+            &TipTitle::parse("网贷先收费").unwrap(),
+            &body,
+            &Actor::System,
+            at(9, 0),
+        )
+        .await
+        .unwrap();
+    assert!(search(&store, "贷款", at(10, 0)).await.is_empty());
+    assert_eq!(search(&store, "放款", at(10, 0)).await, ["tip:网贷先收费"]);
+    let missing = store
+        .edit_tip(
+            TipId(9_999),
+            &TipTitle::parse("x").unwrap(),
+            &body,
+            &Actor::System,
+            at(9, 0),
+        )
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound)));
+}
+
+async fn forgetting_a_chat_deletes_its_settings_and_unlinks_its_user(store: Arc<dyn Store>) {
+    let mut private = subscriber(77);
+    private.subscribed = false;
+    store.save_subscriber(&private).await.unwrap();
+    assert_eq!(
+        store
+            .subscriber(ChatId(77))
+            .await
+            .unwrap()
+            .map(|s| s.subscribed),
+        Some(false)
+    );
+    let group = subscriber(-1_001_000_000_077);
+    store.save_subscriber(&group).await.unwrap();
+
+    let forgotten = store.forget(ChatId(77), Some(77)).await.unwrap();
+    assert!(forgotten.subscription);
+    assert_eq!(forgotten.group_links, 1);
+    assert_eq!(store.subscriber(ChatId(77)).await.unwrap(), None);
+    let group_now = store.subscriber(group.chat_id).await.unwrap().unwrap();
+    assert_eq!(
+        group_now.user_id, None,
+        "the group keeps its subscription, not the user's id"
+    );
+
+    let again = store.forget(ChatId(77), Some(77)).await.unwrap();
+    assert_eq!((again.subscription, again.group_links), (false, 0));
 }

@@ -73,7 +73,9 @@ impl TestApp {
             let _ = stop.send(());
         }
         let task = self.task.take().expect("the app task");
-        task.await.expect("the app task panicked")
+        let result = task.await.expect("the app task panicked");
+        self.store.close().await;
+        result
     }
 }
 

@@ -89,6 +89,30 @@ impl TestDb {
     }
 }
 
+/// Schemas left behind by test runs that were killed, more than an hour old.
+async fn drop_stale_schemas(conn: &mut sqlx::PgConnection) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let names: Vec<(String,)> =
+        sqlx::query_as("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'test\\_%\\_%'")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap_or_default();
+    for (name,) in names {
+        let created = name
+            .split('_')
+            .nth(1)
+            .and_then(|secs| secs.parse::<u64>().ok());
+        if created.is_some_and(|secs| secs + 3600 < now) {
+            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                .execute(&mut *conn)
+                .await;
+        }
+    }
+}
+
 /// Says once per test run, past the test harness's output capture, that PostgreSQL tests
 /// were skipped.
 fn warn_skipped_once(base: &str, reason: &str) {

@@ -261,6 +261,7 @@ async fn route_button(ctx: &Ctx<'_>, press: &ButtonPress) -> ButtonResult {
         Callback::SearchPage { query, page } => search::page(ctx, at, query, page).await,
         Callback::OpenTip(id) => tips::open(ctx, id).await,
         Callback::TipsMenu => tips::menu_again(ctx, at).await,
+        Callback::MoreTips => tips::menu(ctx).await.map(|()| None),
         Callback::TipsOf(kind) => tips::of_kind(ctx, at, kind).await,
         Callback::Settings(action) => settings::button(ctx, at, action).await,
         Callback::Forget(confirmed) => forget::confirmed(ctx, at, confirmed).await,

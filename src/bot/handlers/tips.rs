@@ -28,7 +28,7 @@ pub(super) async fn tip_of_the_day(ctx: &Ctx<'_>) -> HandlerResult {
     };
     let more = Keyboard::new().row(vec![Button::callback(
         ctx.label("tips.more_button"),
-        Callback::TipsMenu,
+        Callback::MoreTips,
     )]);
     send_with_keyboard_last(ctx, tip_messages(&ctx.style(), "tip.of_the_day", tip), more).await
 }

@@ -26,6 +26,7 @@ const METHODS: &[&str] = &[
     "deleteMyCommands",
     "sendPhoto",
     "sendChatAction",
+    "getChatMember",
     "deleteWebhook",
     "setWebhook",
     "getWebhookInfo",
@@ -53,6 +54,7 @@ pub fn call(state: &mut State, method: &str, params: &Value, files: &Files) -> R
             Ok(json!(true))
         }
         "sendphoto" => send_photo(state, params, files),
+        "getchatmember" => get_chat_member(state, params),
         "sendchataction" | "deletewebhook" | "setwebhook" => Ok(json!(true)),
         "getwebhookinfo" => {
             Ok(json!({ "url": "", "has_custom_certificate": false, "pending_update_count": 0 }))
@@ -211,6 +213,41 @@ fn answer_callback_query(state: &mut State, params: &Value) -> Result<Value, Rep
             "query is too old and response timeout expired or query ID is invalid",
         )),
     }
+}
+
+fn get_chat_member(state: &mut State, params: &Value) -> Result<Value, Reply> {
+    let chat_id = chat_id(params)?;
+    let user_id =
+        int_param(params, "user_id").ok_or_else(|| Reply::bad_request("user_id is empty"))?;
+    let user = json!({ "id": user_id, "is_bot": false, "first_name": "Member" });
+    let is_admin = state
+        .admins
+        .get(&chat_id)
+        .is_some_and(|ids| ids.contains(&user_id));
+    Ok(if chat_id > 0 && chat_id == user_id {
+        json!({ "status": "member", "user": user })
+    } else if is_admin {
+        json!({
+            "status": "administrator",
+            "user": user,
+            "can_be_edited": false,
+            "is_anonymous": false,
+            "can_manage_chat": true,
+            "can_delete_messages": true,
+            "can_manage_video_chats": true,
+            "can_restrict_members": true,
+            "can_promote_members": false,
+            "can_change_info": true,
+            "can_invite_users": true,
+            "can_post_stories": false,
+            "can_edit_stories": false,
+            "can_delete_stories": false,
+            "can_pin_messages": true,
+            "can_manage_topics": true,
+        })
+    } else {
+        json!({ "status": "member", "user": user })
+    })
 }
 
 fn command_key(params: &Value) -> (String, String) {

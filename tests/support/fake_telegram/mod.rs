@@ -142,6 +142,85 @@ impl FakeTelegram {
         message_id
     }
 
+    /// `user` presses the button with callback `data` on `message`; returns the query id.
+    pub fn press(&self, user: &TgUser, message: &SentMessage, data: &str) -> String {
+        let mut state = self.shared.lock();
+        let id = format!("cq{}", state.callback_queries.len() + 1);
+        state.callback_queries.insert(id.clone(), false);
+        let channel = state.channels.contains(&message.chat_id);
+        let mut shown = json!({
+            "message_id": message.message_id,
+            "date": 1_790_000_000,
+            "chat": chat_json(message.chat_id, channel),
+            "from": wire::bot_user_json(state.bot_id, &state.bot_username),
+            "text": message.text,
+        });
+        if let Some(thread) = message.thread_id {
+            shown["message_thread_id"] = json!(thread);
+            shown["is_topic_message"] = json!(true);
+        }
+        state.push_update(json!({
+            "callback_query": {
+                "id": id,
+                "from": user.json(),
+                "chat_instance": format!("ci{}", message.chat_id),
+                "message": shown,
+                "data": data,
+            }
+        }));
+        drop(state);
+        self.shared.notify();
+        id
+    }
+
+    /// Presses the button whose label contains `label` on `message`; fails the test if
+    /// there is none.
+    pub fn press_labelled(&self, user: &TgUser, message: &SentMessage, label: &str) -> String {
+        let data = message
+            .buttons()
+            .into_iter()
+            .flatten()
+            .find(|(text, _)| text.contains(label))
+            .and_then(|(_, data)| data)
+            .unwrap_or_else(|| panic!("no button {label:?} among {:?}", message.buttons()));
+        self.press(user, message, &data)
+    }
+
+    /// Waits until the bot has answered the callback query `id`; returns the answer's text.
+    pub async fn wait_for_answer(&self, id: &str) -> Option<String> {
+        self.wait_for(&format!("an answer to callback query {id}"), |s| {
+            s.calls
+                .iter()
+                .find(|c| {
+                    c.method == "answerCallbackQuery"
+                        && c.params["callback_query_id"] == id
+                        && c.status == 200
+                })
+                .map(|c| c.params["text"].as_str().map(str::to_owned))
+        })
+        .await
+    }
+
+    /// The message as it stands now (after edits).
+    pub fn message(&self, chat_id: i64, message_id: i32) -> SentMessage {
+        let state = self.shared.lock();
+        let found = state
+            .sent
+            .iter()
+            .find(|m| m.chat_id == chat_id && m.message_id == message_id);
+        found
+            .cloned()
+            .unwrap_or_else(|| panic!("no message {message_id} in chat {chat_id}"))
+    }
+
+    /// Makes users administrators of a group, for getChatMember.
+    pub fn set_admins(&self, chat_id: i64, user_ids: &[i64]) {
+        self.shared
+            .lock()
+            .admins
+            .insert(chat_id, user_ids.iter().copied().collect());
+    }
+
     // --- What the bot did ------------------------------------------------------------
 
     pub fn calls(&self) -> Vec<Call> {

@@ -163,6 +163,9 @@ pub struct State {
     /// (scope type, language code) -> commands as (command, description).
     pub commands: HashMap<(String, String), Vec<(String, String)>>,
     pub channels: HashSet<i64>,
+    /// Group id -> its administrators' user ids.
+    pub admins: HashMap<i64, HashSet<i64>>,
+    /// Callback query id -> whether the bot has answered it.
     pub callback_queries: HashMap<String, bool>,
     pub faults: Vec<FaultRule>,
     pub random_server_errors: Option<(f64, fastrand::Rng)>,
@@ -183,6 +186,7 @@ impl State {
             next_message_id: HashMap::new(),
             commands: HashMap::new(),
             channels: HashSet::new(),
+            admins: HashMap::new(),
             callback_queries: HashMap::new(),
             faults: Vec::new(),
             random_server_errors: None,

@@ -18,26 +18,13 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(
-        store: Arc<dyn Store>,
-        texts: Texts,
-        clock: Arc<dyn Clock>,
-        settings: BotSettings,
-    ) -> App {
-        App {
-            store,
-            texts,
-            clock,
-            settings,
-        }
+    pub fn new(store: Arc<dyn Store>, texts: Texts, clock: Arc<dyn Clock>, settings: BotSettings) -> App {
+        App { store, texts, clock, settings }
     }
 
     /// The language of a chat without settings of its own: its sender's client language.
     pub fn language_for(&self, origin: &Origin) -> Language {
-        let code = origin
-            .sender
-            .as_ref()
-            .and_then(|s| s.language_code.as_deref());
+        let code = origin.sender.as_ref().and_then(|s| s.language_code.as_deref());
         Language::from_telegram(code, self.settings.default_language)
     }
 

@@ -32,9 +32,7 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn new(start: DateTime<Utc>) -> Self {
-        ManualClock {
-            now: Mutex::new(to_stored_precision(start)),
-        }
+        ManualClock { now: Mutex::new(to_stored_precision(start)) }
     }
 
     pub fn set(&self, to: DateTime<Utc>) {
@@ -48,9 +46,7 @@ impl ManualClock {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, DateTime<Utc>> {
         // A panic while holding this lock cannot leave a half-written DateTime.
-        self.now
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.now.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -45,12 +45,7 @@ struct Screen {
 }
 
 impl Screen {
-    fn show(
-        &mut self,
-        message_id: i32,
-        heading: Option<&str>,
-        content: &OutMessage,
-    ) -> std::io::Result<()> {
+    fn show(&mut self, message_id: i32, heading: Option<&str>, content: &OutMessage) -> std::io::Result<()> {
         let text = to_plain(content.html.as_str());
         if let Some(heading) = heading {
             writeln!(self.output, "{heading}")?;
@@ -111,28 +106,17 @@ impl Outbound for ConsoleOutbound {
         screen.next_message_id += 1;
         let message_id = screen.next_message_id;
         screen.show(message_id, None, &message).map_err(io_error)?;
-        Ok(Sent {
-            chat: to.chat,
-            message_id,
-        })
+        Ok(Sent { chat: to.chat, message_id })
     }
 
     async fn edit(&self, message: Sent, content: OutMessage) -> Result<(), SendError> {
         let heading = format!("(message {} changed)", message.message_id);
-        lock(&self.screen)
-            .show(message.message_id, Some(&heading), &content)
-            .map_err(io_error)
+        lock(&self.screen).show(message.message_id, Some(&heading), &content).map_err(io_error)
     }
 
-    async fn answer_callback(
-        &self,
-        _callback_id: &str,
-        text: Option<&str>,
-    ) -> Result<(), SendError> {
+    async fn answer_callback(&self, _callback_id: &str, text: Option<&str>) -> Result<(), SendError> {
         match text {
-            Some(text) => lock(&self.screen)
-                .note(&format!("({text})\n\n"))
-                .map_err(io_error),
+            Some(text) => lock(&self.screen).note(&format!("({text})\n\n")).map_err(io_error),
             None => Ok(()),
         }
     }
@@ -157,9 +141,7 @@ pub async fn run_console(
         buttons: HashMap::new(),
         texts: HashMap::new(),
     }));
-    let outbound: Arc<dyn Outbound> = Arc::new(ConsoleOutbound {
-        screen: screen.clone(),
-    });
+    let outbound: Arc<dyn Outbound> = Arc::new(ConsoleOutbound { screen: screen.clone() });
     let handler = schema();
     let me = console_me()?;
     let mut lines = input.lines();

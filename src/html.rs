@@ -127,23 +127,14 @@ mod tests {
 
     #[test]
     fn escapes_markup_characters() {
-        assert_eq!(
-            escape("<b>x</b> & \"y\""),
-            "&lt;b&gt;x&lt;/b&gt; &amp; &quot;y&quot;"
-        );
+        assert_eq!(escape("<b>x</b> & \"y\""), "&lt;b&gt;x&lt;/b&gt; &amp; &quot;y&quot;");
         assert_eq!(escape("诈骗 110"), "诈骗 110");
     }
 
     #[test]
     fn plain_text_drops_tags_and_decodes_entities() {
-        assert_eq!(
-            to_plain("<b>注意</b> &lt;script&gt; &amp; more"),
-            "注意 <script> & more"
-        );
-        assert_eq!(
-            to_plain("call <a href=\"tel:96110\">96110</a>"),
-            "call 96110 (tel:96110)"
-        );
+        assert_eq!(to_plain("<b>注意</b> &lt;script&gt; &amp; more"), "注意 <script> & more");
+        assert_eq!(to_plain("call <a href=\"tel:96110\">96110</a>"), "call 96110 (tel:96110)");
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod console;
 pub mod content;
+pub mod delivery;
 pub mod domain;
 pub mod html;
 pub mod i18n;

@@ -1,30 +1,38 @@
-//! Putting the application together: the database, the texts, the clock.
+//! Putting the application together: the database, the texts, the clock, and for
+//! `pingan run` the bot, the scheduler and the sender.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
 
 use crate::app::App;
+use crate::bot::api::BotApi;
+use crate::bot::outbound::Outbound;
 use crate::bot::polling::run_polling;
+use crate::bot::telegram::TelegramOutbound;
 use crate::clock::Clock;
 use crate::config::{BotSettings, Settings};
+use crate::delivery::rate::RateLimiter;
+use crate::delivery::scheduler::Scheduler;
+use crate::delivery::sender::Sender;
 use crate::i18n::Texts;
 use crate::store::{self, Store};
+
+/// After the stop signal, how long the scheduler and the sender may take to finish what
+/// they hold (the bot's own handlers get their grace in `run_polling`, at the same time).
+const DRAIN: Duration = Duration::from_secs(3);
 
 /// Opens and migrates the configured database, and loads the shipped tips.
 pub async fn open_store(settings: &Settings, clock: &dyn Clock) -> anyhow::Result<Arc<dyn Store>> {
     let url = &settings.database.url;
-    let (store, report) = store::open(&settings.database)
-        .await
-        .with_context(|| format!("cannot open the database {url}"))?;
+    let (store, report) =
+        store::open(&settings.database).await.with_context(|| format!("cannot open the database {url}"))?;
     for (version, description) in &report.applied_now {
-        tracing::info!(
-            version,
-            description,
-            backend = store.backend().name(),
-            "migration applied"
-        );
+        tracing::info!(version, description, backend = store.backend().name(), "migration applied");
     }
     let tips = crate::content::tips::seed_tips(store.as_ref(), clock.now()).await?;
     if tips.inserted + tips.updated > 0 {
@@ -39,26 +47,54 @@ pub async fn open_store(settings: &Settings, clock: &dyn Clock) -> anyhow::Resul
 }
 
 /// The shared state handlers see, over an open store.
-pub fn build_app(
-    store: Arc<dyn Store>,
-    bot: BotSettings,
-    clock: Arc<dyn Clock>,
-) -> anyhow::Result<Arc<App>> {
+pub fn build_app(store: Arc<dyn Store>, bot: BotSettings, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>> {
     let texts = Texts::load().context("the built-in locale files are broken")?;
     Ok(Arc::new(App::new(store, texts, clock, bot)))
 }
 
-/// `pingan run`: everything the bot does, until `shutdown` completes.
+/// `pingan run`: answer updates, publish and deliver, until `shutdown` completes.
 pub async fn run(
     settings: Settings,
     clock: Arc<dyn Clock>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
     // Refuse before touching the database: without a token there is nothing to run.
-    settings.telegram.token()?;
+    let token = settings.telegram.token()?.clone();
     let store = open_store(&settings, clock.as_ref()).await?;
-    let app = build_app(store.clone(), settings.bot.clone(), clock)?;
-    let result = run_polling(app, &settings.telegram, shutdown).await;
+    let app = build_app(store.clone(), settings.bot.clone(), clock.clone())?;
+    let api = BotApi::new(&settings.telegram.api_url, &token, settings.telegram.request_timeout)
+        .context("cannot set up the Bot API client")?;
+    let limiter = Arc::new(RateLimiter::new(settings.delivery.effective_rate()));
+    let outbound: Arc<dyn Outbound> = Arc::new(TelegramOutbound::new(api.clone(), limiter.clone()));
+
+    let (stop, stopped) = watch::channel(false);
+    let work = Arc::new(Notify::new());
+    let scheduler = Scheduler::new(
+        store.clone(),
+        clock.clone(),
+        app.texts.clone(),
+        settings.bot.clone(),
+        settings.delivery.clone(),
+        work.clone(),
+    );
+    let worker = format!("pid{}-{:04x}", std::process::id(), fastrand::u16(..));
+    let sender = Arc::new(Sender::new(store.clone(), api, limiter, clock, settings.delivery.clone(), worker));
+    let mut background = JoinSet::new();
+    background.spawn(scheduler.run(stopped.clone()));
+    background.spawn(sender.run(work, stopped));
+
+    let shutdown = async {
+        shutdown.await;
+        stop.send_replace(true);
+    };
+    let result = run_polling(app, &settings.telegram, outbound, shutdown).await;
+    stop.send_replace(true);
+    let drained =
+        tokio::time::timeout(DRAIN, async { while background.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        tracing::warn!(drain = ?DRAIN, "sends still in flight at exit; their leases will bring them back");
+        background.abort_all();
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(result?)

@@ -8,11 +8,7 @@ use crate::config::{LogFormat, LogSettings};
 /// Installs the global subscriber. `quiet` keeps only warnings and errors, for commands
 /// whose standard output is the product (the console, listings).
 pub fn init(settings: &LogSettings, quiet: bool) {
-    let filter = if quiet {
-        "warn".to_owned()
-    } else {
-        settings.filter.clone()
-    };
+    let filter = if quiet { "warn".to_owned() } else { settings.filter.clone() };
     // The filter was validated with the settings; the fallback only guards the `quiet` case.
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()

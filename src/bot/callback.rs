@@ -55,10 +55,7 @@ impl SettingsMenu {
     ];
 
     fn code(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(m, _)| *m == self)
-            .map_or("", |(_, c)| c)
+        Self::ALL.iter().find(|(m, _)| *m == self).map_or("", |(_, c)| c)
     }
 
     fn from_code(code: &str) -> Option<SettingsMenu> {
@@ -105,10 +102,7 @@ impl Callback {
             ("n", id) => Callback::OpenNotice(NoticeId(id.parse().ok()?)),
             ("s", rest) => {
                 let (query, page) = rest.split_once(':')?;
-                Callback::SearchPage {
-                    query: query.parse().ok()?,
-                    page: page.parse().ok()?,
-                }
+                Callback::SearchPage { query: query.parse().ok()?, page: page.parse().ok()? }
             }
             ("p", id) => Callback::OpenTip(TipId(id.parse().ok()?)),
             ("t", "") => Callback::TipsMenu,
@@ -177,10 +171,7 @@ mod tests {
             Callback::Noop,
             Callback::LatestPage(u32::MAX),
             Callback::OpenNotice(NoticeId(i64::MAX)),
-            Callback::SearchPage {
-                query: i64::MAX,
-                page: u32::MAX,
-            },
+            Callback::SearchPage { query: i64::MAX, page: u32::MAX },
             Callback::OpenTip(TipId(i64::MAX)),
             Callback::TipsMenu,
             Callback::MoreTips,
@@ -198,27 +189,13 @@ mod tests {
             SettingsAction::Subscribed(true),
             SettingsAction::Subscribed(false),
         ];
-        settings.extend(
-            SettingsMenu::ALL
-                .iter()
-                .map(|(m, _)| SettingsAction::Menu(*m)),
-        );
+        settings.extend(SettingsMenu::ALL.iter().map(|(m, _)| SettingsAction::Menu(*m)));
         settings.extend(Language::ALL.iter().map(|l| SettingsAction::Language(*l)));
+        settings.extend(Category::ALL.iter().map(|c| SettingsAction::ToggleCategory(*c)));
         settings.extend(
-            Category::ALL
-                .iter()
-                .map(|c| SettingsAction::ToggleCategory(*c)),
+            [Weekday::Mon, Weekday::Sun].into_iter().map(|d| SettingsAction::Frequency(Frequency::Weekly(d))),
         );
-        settings.extend(
-            [Weekday::Mon, Weekday::Sun]
-                .into_iter()
-                .map(|d| SettingsAction::Frequency(Frequency::Weekly(d))),
-        );
-        settings.extend(
-            chrono_tz::TZ_VARIANTS
-                .iter()
-                .map(|z| SettingsAction::Zone(*z)),
-        );
+        settings.extend(chrono_tz::TZ_VARIANTS.iter().map(|z| SettingsAction::Zone(*z)));
         all.extend(settings.into_iter().map(Callback::Settings));
         all
     }
@@ -227,30 +204,14 @@ mod tests {
     fn every_callback_round_trips_within_telegrams_limit() {
         for callback in every_kind() {
             let data = callback.encode();
-            assert!(
-                data.len() <= MAX_CALLBACK_BYTES,
-                "{data} is {} bytes",
-                data.len()
-            );
+            assert!(data.len() <= MAX_CALLBACK_BYTES, "{data} is {} bytes", data.len());
             assert_eq!(Callback::decode(&data), Some(callback), "{data}");
         }
     }
 
     #[test]
     fn stale_or_forged_data_decodes_to_nothing() {
-        for data in [
-            "",
-            "l:",
-            "l:x",
-            "n:-",
-            "s:1",
-            "t:nope",
-            "st:m:q",
-            "st:f:w9",
-            "st:t:2561",
-            "zz",
-            "f:2",
-        ] {
+        for data in ["", "l:", "l:x", "n:-", "s:1", "t:nope", "st:m:q", "st:f:w9", "st:t:2561", "zz", "f:2"] {
             assert_eq!(Callback::decode(data), None, "{data}");
         }
     }

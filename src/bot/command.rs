@@ -34,10 +34,7 @@ pub struct CommandSpec {
 }
 
 const fn everyone(name: &'static str) -> CommandSpec {
-    CommandSpec {
-        name,
-        audience: Audience::Everyone,
-    }
+    CommandSpec { name, audience: Audience::Everyone }
 }
 
 /// Every command, in the order menus and /help list them.
@@ -106,10 +103,7 @@ pub fn parse(text: &str, bot_username: &str) -> Parsed {
         "about" => Command::About,
         "forget" => Command::Forget,
         _ => {
-            return Parsed::Unknown {
-                typed: format!("/{name}"),
-                addressed,
-            };
+            return Parsed::Unknown { typed: format!("/{name}"), addressed };
         }
     };
     Parsed::Command(command)
@@ -145,44 +139,26 @@ mod tests {
     #[test]
     fn reads_plain_and_addressed_commands() {
         assert_eq!(parse("/help", BOT), Parsed::Command(Command::Help));
-        assert_eq!(
-            parse("/HELP@Pingan_Bot", BOT),
-            Parsed::Command(Command::Help)
-        );
+        assert_eq!(parse("/HELP@Pingan_Bot", BOT), Parsed::Command(Command::Help));
         assert_eq!(parse("  /help  ", BOT), Parsed::Command(Command::Help));
-        assert_eq!(
-            parse("/start notice-12", BOT),
-            Parsed::Command(Command::Start)
-        );
-        assert_eq!(
-            parse("/search  刷单 返利 ", BOT),
-            Parsed::Command(Command::Search("刷单 返利".into()))
-        );
+        assert_eq!(parse("/start notice-12", BOT), Parsed::Command(Command::Start));
+        assert_eq!(parse("/search  刷单 返利 ", BOT), Parsed::Command(Command::Search("刷单 返利".into())));
         assert_eq!(
             parse("/settings@pingan_bot tz Europe/Berlin", BOT),
             Parsed::Command(Command::Settings("tz Europe/Berlin".into()))
         );
-        assert_eq!(
-            parse("/notice", BOT),
-            Parsed::Command(Command::Notice(String::new()))
-        );
+        assert_eq!(parse("/notice", BOT), Parsed::Command(Command::Notice(String::new())));
     }
 
     #[test]
     fn tells_unknown_commands_from_other_bots_commands_and_text() {
         assert_eq!(
             parse("/frobnicate", BOT),
-            Parsed::Unknown {
-                typed: "/frobnicate".into(),
-                addressed: false
-            }
+            Parsed::Unknown { typed: "/frobnicate".into(), addressed: false }
         );
         assert_eq!(
             parse("/frob@pingan_bot x", BOT),
-            Parsed::Unknown {
-                typed: "/frob".into(),
-                addressed: true
-            }
+            Parsed::Unknown { typed: "/frob".into(), addressed: true }
         );
         assert_eq!(parse("/start@other_bot", BOT), Parsed::OtherBot);
         assert_eq!(parse("诈骗电话怎么办", BOT), Parsed::NotACommand);

@@ -78,28 +78,16 @@ impl Incoming {
     /// Text messages only; photos, stickers and service messages give `None`.
     pub fn from_message(message: &Message) -> Option<Incoming> {
         let text = message.text()?.to_owned();
-        let thread_id = message
-            .thread_id
-            .filter(|_| message.is_topic_message)
-            .map(|t| t.0.0);
-        let anonymous_admin = message
-            .sender_chat
-            .as_ref()
-            .is_some_and(|c| c.id == message.chat.id);
+        let thread_id = message.thread_id.filter(|_| message.is_topic_message).map(|t| t.0.0);
+        let anonymous_admin = message.sender_chat.as_ref().is_some_and(|c| c.id == message.chat.id);
         let sender = message
             .from
             .as_ref()
             .filter(|u| !u.is_bot || anonymous_admin)
-            .map(|u| Sender {
-                anonymous_admin,
-                ..Sender::from_user(u)
-            });
+            .map(|u| Sender { anonymous_admin, ..Sender::from_user(u) });
         Some(Incoming {
             origin: Origin {
-                target: Target {
-                    chat: ChatId(message.chat.id.0),
-                    thread_id,
-                },
+                target: Target { chat: ChatId(message.chat.id.0), thread_id },
                 chat_kind: ChatKind::of(&message.chat),
                 sender,
             },
@@ -124,10 +112,7 @@ impl ButtonPress {
         let MaybeInaccessibleMessage::Regular(message) = query.message.as_ref()? else {
             return None;
         };
-        let thread_id = message
-            .thread_id
-            .filter(|_| message.is_topic_message)
-            .map(|t| t.0.0);
+        let thread_id = message.thread_id.filter(|_| message.is_topic_message).map(|t| t.0.0);
         let chat = ChatId(message.chat.id.0);
         Some(ButtonPress {
             id: query.id.0.clone(),
@@ -136,10 +121,7 @@ impl ButtonPress {
                 chat_kind: ChatKind::of(&message.chat),
                 sender: Some(Sender::from_user(&query.from)),
             },
-            message: Sent {
-                chat,
-                message_id: message.id.0,
-            },
+            message: Sent { chat, message_id: message.id.0 },
             data: query.data.clone().unwrap_or_default(),
         })
     }

@@ -17,10 +17,7 @@ pub enum ButtonAction {
 
 impl Button {
     pub fn callback(label: impl Into<String>, callback: Callback) -> Button {
-        Button {
-            label: label.into(),
-            action: ButtonAction::Callback(callback),
-        }
+        Button { label: label.into(), action: ButtonAction::Callback(callback) }
     }
 }
 
@@ -76,9 +73,7 @@ mod tests {
 
     #[test]
     fn grid_fills_rows_and_drops_nothing() {
-        let buttons: Vec<Button> = (0..5)
-            .map(|i| Button::callback(i.to_string(), Callback::Noop))
-            .collect();
+        let buttons: Vec<Button> = (0..5).map(|i| Button::callback(i.to_string(), Callback::Noop)).collect();
         let keyboard = Keyboard::new().grid(buttons, 2);
         let sizes: Vec<usize> = keyboard.rows().iter().map(Vec::len).collect();
         assert_eq!(sizes, [2, 2, 1]);

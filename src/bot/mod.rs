@@ -1,5 +1,6 @@
 //! Telegram: commands, routing, handlers and the transports they answer through.
 
+pub mod api;
 pub mod callback;
 pub mod command;
 pub mod handlers;

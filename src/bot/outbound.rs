@@ -18,17 +18,11 @@ pub struct OutMessage {
 
 impl OutMessage {
     pub fn html(html: Html) -> OutMessage {
-        OutMessage {
-            html,
-            keyboard: None,
-        }
+        OutMessage { html, keyboard: None }
     }
 
     pub fn with_keyboard(html: Html, keyboard: Keyboard) -> OutMessage {
-        OutMessage {
-            html,
-            keyboard: (!keyboard.is_empty()).then_some(keyboard),
-        }
+        OutMessage { html, keyboard: (!keyboard.is_empty()).then_some(keyboard) }
     }
 }
 
@@ -68,8 +62,7 @@ pub trait Outbound: Send + Sync {
     async fn edit(&self, message: Sent, content: OutMessage) -> Result<(), SendError>;
 
     /// Stops the button's spinner, showing `text` as a short notice if given.
-    async fn answer_callback(&self, callback_id: &str, text: Option<&str>)
-    -> Result<(), SendError>;
+    async fn answer_callback(&self, callback_id: &str, text: Option<&str>) -> Result<(), SendError>;
 
     /// Whether `user_id` administers the group `chat`.
     async fn is_chat_admin(&self, chat: ChatId, user_id: i64) -> Result<bool, SendError>;

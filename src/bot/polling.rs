@@ -11,13 +11,13 @@ use teloxide::{ApiError, RequestError};
 
 use super::outbound::Outbound;
 use super::schema::schema;
-use super::telegram::{TelegramOutbound, register_commands};
+use super::telegram::register_commands;
 use crate::app::App;
 use crate::config::{ConfigError, TelegramSettings};
 
 /// After a stop signal, how long handlers in flight may take to finish. With the final
-/// getUpdates call and closing the database this keeps a stop well inside 10 s.
-const GRACE: Duration = Duration::from_secs(7);
+/// getUpdates call, the senders' drain and closing the database this keeps a stop inside 10 s.
+const GRACE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PollingError {
@@ -36,6 +36,7 @@ pub enum PollingError {
 pub async fn run_polling(
     app: Arc<App>,
     telegram: &TelegramSettings,
+    outbound: Arc<dyn Outbound>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), PollingError> {
     let token = telegram.token()?;
@@ -48,22 +49,15 @@ pub async fn run_polling(
 
     let me = bot.get_me().await.map_err(|e| match e {
         RequestError::Api(ApiError::InvalidToken) => PollingError::BadToken("Unauthorized".into()),
-        other => PollingError::Unreachable {
-            url: telegram.api_url.to_string(),
-            reason: other.to_string(),
-        },
+        other => PollingError::Unreachable { url: telegram.api_url.to_string(), reason: other.to_string() },
     })?;
     tracing::info!(bot = me.username(), api = %telegram.api_url, "connected to the Bot API");
     if let Err(e) = register_commands(&bot, &app.texts, app.settings.default_language).await {
         tracing::warn!(error = %e, "could not register the command menu; continuing without it");
     }
 
-    let listener = Polling::builder(bot.clone())
-        .timeout(telegram.poll_timeout)
-        .delete_webhook()
-        .await
-        .build();
-    let outbound: Arc<dyn Outbound> = Arc::new(TelegramOutbound::new(bot.clone()));
+    let listener =
+        Polling::builder(bot.clone()).timeout(telegram.poll_timeout).delete_webhook().await.build();
     let mut dispatcher = Dispatcher::builder(bot, schema())
         .dependencies(dptree::deps![app, outbound])
         .default_handler(|update| async move {

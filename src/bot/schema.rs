@@ -14,6 +14,7 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                 .filter_map(|message: Message| Incoming::from_message(&message))
                 .endpoint(handlers::on_message),
         )
+        .branch(Update::filter_my_chat_member().endpoint(handlers::on_membership))
         .branch(
             Update::filter_callback_query()
                 .filter_map(|query: CallbackQuery| ButtonPress::from_query(&query))

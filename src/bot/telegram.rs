@@ -1,205 +1,129 @@
-//! The Telegram side of [`Outbound`], and the command menu Telegram shows.
+//! The Telegram side of [`Outbound`] — replies, edits, button answers — over Pingan's own
+//! [`BotApi`], and the command menu Telegram shows.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use serde_json::{Value, json};
+use teloxide::RequestError;
 use teloxide::prelude::*;
-use teloxide::types::{
-    BotCommand, CallbackQueryId, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions,
-    MessageId, ParseMode, Recipient, ThreadId, UserId,
-};
-use teloxide::{ApiError, RequestError};
+use teloxide::types::BotCommand;
 
+use super::api::{ApiError, BotApi, HtmlMessage, reply_markup};
 use super::command::{Audience, COMMANDS};
 use super::incoming::Target;
-use super::keyboard::{ButtonAction, Keyboard};
 use super::outbound::{OutMessage, Outbound, SendError, Sent};
-use crate::domain::{ChatId, GoneReason, Language};
+use crate::delivery::rate::RateLimiter;
+use crate::domain::{ChatId, Language};
 use crate::html::to_plain;
 use crate::i18n::Texts;
 
-/// How many times a reply is sent again after Telegram asks to wait (429).
-const ATTEMPTS_ON_RETRY_AFTER: u32 = 8;
+/// How many times a reply is tried: Telegram asking to wait (429) and passing failures
+/// (5xx, timeouts) are tried again; a reply is never dropped for being rate limited.
+const ATTEMPTS: u32 = 8;
+/// The wait before trying a reply again after a passing failure; doubles each time.
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 
-/// Sends replies through teloxide's [`Bot`].
+/// Replies through [`BotApi`], taking their turn from the shared rate limiter ahead of
+/// every broadcast.
 #[derive(Clone, Debug)]
 pub struct TelegramOutbound {
-    bot: Bot,
+    api: BotApi,
+    limiter: Arc<RateLimiter>,
 }
 
 impl TelegramOutbound {
-    pub fn new(bot: Bot) -> Self {
-        TelegramOutbound { bot }
+    pub fn new(api: BotApi, limiter: Arc<RateLimiter>) -> Self {
+        TelegramOutbound { api, limiter }
+    }
+
+    /// Runs a request again after a 429 (as long as Telegram says) or a passing failure.
+    async fn with_retries<T, F, Fut>(&self, chat: ChatId, mut request: F) -> Result<T, SendError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let mut backoff = FIRST_BACKOFF;
+        for attempt in 1..=ATTEMPTS {
+            tokio::time::sleep_until(self.limiter.reply_slot()).await;
+            let error = match request().await {
+                Ok(value) => return Ok(value),
+                Err(e) => e.classify(),
+            };
+            let wait = match &error {
+                SendError::RetryAfter(wait) => {
+                    self.limiter.rate_limited(chat, *wait);
+                    *wait
+                }
+                SendError::Transient(_) => {
+                    let wait = backoff;
+                    backoff *= 2;
+                    wait
+                }
+                _ => return Err(error),
+            };
+            if attempt == ATTEMPTS {
+                return Err(error);
+            }
+            tracing::warn!(chat = chat.0, attempt, wait_ms = wait.as_millis() as u64, %error, "reply failed; trying again");
+            tokio::time::sleep(wait).await;
+        }
+        Err(SendError::Transient("out of attempts".into()))
     }
 }
 
 #[async_trait]
 impl Outbound for TelegramOutbound {
     async fn send(&self, to: Target, message: OutMessage) -> Result<Sent, SendError> {
-        let mut request = self
-            .bot
-            .send_message(recipient(to.chat), message.html.into_string())
-            .parse_mode(ParseMode::Html)
-            .link_preview_options(no_link_preview());
-        if let Some(thread) = to.thread_id {
-            request = request.message_thread_id(ThreadId(MessageId(thread)));
-        }
-        if let Some(keyboard) = &message.keyboard {
-            request = request.reply_markup(markup(keyboard));
-        }
-        let sent = with_retry_after(to.chat, || request.clone().send()).await?;
-        Ok(Sent {
+        let markup = message.keyboard.as_ref().map(reply_markup);
+        let html = message.html.into_string();
+        let request = HtmlMessage {
             chat: to.chat,
-            message_id: sent.id.0,
-        })
+            thread_id: to.thread_id,
+            html: &html,
+            reply_markup: markup.as_ref(),
+            paid_broadcast: false,
+        };
+        let message_id = self.with_retries(to.chat, || self.api.send_html(&request)).await?;
+        Ok(Sent { chat: to.chat, message_id })
     }
 
     async fn edit(&self, message: Sent, content: OutMessage) -> Result<(), SendError> {
-        let mut request = self
-            .bot
-            .edit_message_text(
-                recipient(message.chat),
-                MessageId(message.message_id),
-                content.html.into_string(),
-            )
-            .parse_mode(ParseMode::Html)
-            .link_preview_options(no_link_preview());
+        let mut params = json!({
+            "chat_id": message.chat.0,
+            "message_id": message.message_id,
+            "text": content.html.as_str(),
+            "parse_mode": "HTML",
+            "link_preview_options": { "is_disabled": true },
+        });
         if let Some(keyboard) = &content.keyboard {
-            request = request.reply_markup(markup(keyboard));
+            params["reply_markup"] = reply_markup(keyboard);
         }
-        match with_retry_after(message.chat, || request.clone().send()).await {
+        let edited =
+            self.with_retries(message.chat, || self.api.call::<Value>("editMessageText", &params)).await;
+        match edited {
             Ok(_) => Ok(()),
             // Pressing the button for the page already shown asks for no change.
-            Err(SendError::Rejected(reason)) if reason.contains("message is not modified") => {
-                Ok(())
-            }
+            Err(SendError::Rejected(reason)) if reason.contains("message is not modified") => Ok(()),
             Err(e) => Err(e),
         }
     }
 
-    async fn answer_callback(
-        &self,
-        callback_id: &str,
-        text: Option<&str>,
-    ) -> Result<(), SendError> {
-        let mut request = self
-            .bot
-            .answer_callback_query(CallbackQueryId(callback_id.to_owned()));
+    async fn answer_callback(&self, callback_id: &str, text: Option<&str>) -> Result<(), SendError> {
+        let mut params = json!({ "callback_query_id": callback_id });
         if let Some(text) = text {
-            request = request.text(text);
+            params["text"] = text.into();
         }
-        request.send().await.map(|_| ()).map_err(classify)
+        self.api.call::<Value>("answerCallbackQuery", &params).await.map(|_| ()).map_err(|e| e.classify())
     }
 
     async fn is_chat_admin(&self, chat: ChatId, user_id: i64) -> Result<bool, SendError> {
-        let user =
-            UserId(u64::try_from(user_id).map_err(|_| SendError::Rejected("bad user id".into()))?);
-        let member = with_retry_after(chat, || {
-            self.bot.get_chat_member(recipient(chat), user).send()
-        })
-        .await?;
-        Ok(member.is_privileged())
+        let params = json!({ "chat_id": chat.0, "user_id": user_id });
+        let member: Value = self.with_retries(chat, || self.api.call("getChatMember", &params)).await?;
+        Ok(matches!(member["status"].as_str(), Some("creator" | "administrator")))
     }
-}
-
-fn recipient(chat: ChatId) -> Recipient {
-    Recipient::Id(teloxide::types::ChatId(chat.0))
-}
-
-/// Runs a request again after each 429 Telegram answers, waiting as long as it says:
-/// a reply to a user is never dropped for being rate limited.
-async fn with_retry_after<T, F, Fut>(chat: ChatId, mut request: F) -> Result<T, SendError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, RequestError>>,
-{
-    let mut attempt = 1;
-    loop {
-        match request().await {
-            Ok(value) => return Ok(value),
-            Err(RequestError::RetryAfter(wait)) if attempt < ATTEMPTS_ON_RETRY_AFTER => {
-                tracing::warn!(
-                    chat = chat.0,
-                    wait_secs = wait.seconds(),
-                    attempt,
-                    "rate limited; waiting"
-                );
-                tokio::time::sleep(wait.duration()).await;
-                attempt += 1;
-            }
-            Err(e) => return Err(classify(e)),
-        }
-    }
-}
-
-fn markup(keyboard: &Keyboard) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new(keyboard.rows().iter().map(|row| {
-        row.iter()
-            .map(|button| match &button.action {
-                ButtonAction::Callback(callback) => {
-                    InlineKeyboardButton::callback(button.label.clone(), callback.encode())
-                }
-                ButtonAction::Url(url) => match url.parse() {
-                    Ok(url) => InlineKeyboardButton::url(button.label.clone(), url),
-                    // Pingan builds its URLs itself; a bad one becomes a harmless label.
-                    Err(_) => InlineKeyboardButton::callback(button.label.clone(), "x"),
-                },
-            })
-            .collect::<Vec<_>>()
-    }))
-}
-
-fn no_link_preview() -> LinkPreviewOptions {
-    LinkPreviewOptions {
-        is_disabled: true,
-        url: None,
-        prefer_small_media: false,
-        prefer_large_media: false,
-        show_above_text: false,
-    }
-}
-
-/// Sorts teloxide's errors by what a sender should do about them.
-pub fn classify(error: RequestError) -> SendError {
-    match error {
-        RequestError::RetryAfter(wait) => SendError::RetryAfter(wait.duration()),
-        RequestError::MigrateToChatId(to) => SendError::Migrated(ChatId(to.0)),
-        RequestError::Api(api) => match api {
-            ApiError::BotBlocked | ApiError::CantInitiateConversation => {
-                SendError::Gone(GoneReason::Blocked)
-            }
-            ApiError::UserDeactivated => SendError::Gone(GoneReason::Deactivated),
-            ApiError::BotKicked
-            | ApiError::BotKickedFromSupergroup
-            | ApiError::BotKickedFromChannel => SendError::Gone(GoneReason::Kicked),
-            ApiError::ChatNotFound => SendError::Gone(GoneReason::ChatNotFound),
-            ApiError::Unknown(text) if text.starts_with("Forbidden") => {
-                SendError::Gone(GoneReason::Kicked)
-            }
-            // Telegram's 5xx answers carry these descriptions.
-            ApiError::Unknown(text) if is_server_error(&text) => SendError::Transient(text),
-            ApiError::MessageNotModified => SendError::Rejected("message is not modified".into()),
-            other => SendError::Rejected(other.to_string()),
-        },
-        // A 5xx answer usually carries no JSON, so it surfaces as InvalidJson.
-        RequestError::Network(e) => SendError::Transient(e.to_string()),
-        RequestError::InvalidJson { raw, .. } => SendError::Transient(format!(
-            "unreadable answer: {}",
-            raw.chars().take(200).collect::<String>()
-        )),
-        RequestError::Io(e) => SendError::Transient(e.to_string()),
-    }
-}
-
-fn is_server_error(description: &str) -> bool {
-    [
-        "Internal Server Error",
-        "Bad Gateway",
-        "Service Unavailable",
-        "Gateway Timeout",
-    ]
-    .iter()
-    .any(|e| description.starts_with(e))
 }
 
 /// The citizens' command menu in `lang`.
@@ -216,15 +140,9 @@ pub fn command_menu(texts: &Texts, lang: Language) -> Vec<BotCommand> {
 
 /// Registers the command menu in Chinese and English, and in `default` for every other
 /// client language.
-pub async fn register_commands(
-    bot: &Bot,
-    texts: &Texts,
-    default: Language,
-) -> Result<(), RequestError> {
+pub async fn register_commands(bot: &Bot, texts: &Texts, default: Language) -> Result<(), RequestError> {
     for lang in Language::ALL {
-        bot.set_my_commands(command_menu(texts, lang))
-            .language_code(lang.code())
-            .await?;
+        bot.set_my_commands(command_menu(texts, lang)).language_code(lang.code()).await?;
     }
     bot.set_my_commands(command_menu(texts, default)).await?;
     Ok(())

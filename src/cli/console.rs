@@ -27,21 +27,14 @@ pub struct ConsoleArgs {
     chat_id: i64,
 }
 
-pub async fn run(
-    args: ConsoleArgs,
-    settings: Settings,
-    clock: Arc<dyn Clock>,
-) -> anyhow::Result<()> {
+pub async fn run(args: ConsoleArgs, settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     let store = startup::open_store(&settings, clock.as_ref()).await?;
     let mut bot = settings.bot.clone();
     if args.admin {
         bot.owners.push(args.chat_id);
     }
     let app = startup::build_app(store.clone(), bot, clock)?;
-    let user = ConsoleUser {
-        chat_id: args.chat_id,
-        language: args.lang,
-    };
+    let user = ConsoleUser { chat_id: args.chat_id, language: args.lang };
     let interactive = std::io::stdin().is_terminal();
     let input = tokio::io::BufReader::new(tokio::io::stdin());
     let result = run_console(app, user, input, Box::new(std::io::stdout()), interactive).await;

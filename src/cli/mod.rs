@@ -1,6 +1,7 @@
 //! The `pingan` command line.
 
 mod console;
+mod deliveries;
 mod notices;
 
 use std::path::PathBuf;
@@ -49,6 +50,8 @@ enum Command {
     Notices(notices::NoticesCommand),
     /// Load sample notices (Chinese and English) to try Pingan with; running it again adds nothing
     DemoData,
+    /// Show each fan-out (alert, channel post, digest run): queued, sent, failed, gone, and when it should finish
+    Deliveries(deliveries::DeliveriesArgs),
 }
 
 /// Runs the command line and turns any failure into one line on standard error.
@@ -61,26 +64,16 @@ pub fn main() -> ExitCode {
     let quiet = !matches!(cli.command, Command::Run | Command::Migrate);
     crate::telemetry::init(&loaded.settings.log, quiet);
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
-            return fail(
-                &anyhow::Error::new(e).context("cannot start the async runtime"),
-                ExitCode::FAILURE,
-            );
+            return fail(&anyhow::Error::new(e).context("cannot start the async runtime"), ExitCode::FAILURE);
         }
     };
     match runtime.block_on(execute(cli.command, loaded)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let code = if e.is::<crate::config::ConfigError>() {
-                2
-            } else {
-                1
-            };
+            let code = if e.is::<crate::config::ConfigError>() { 2 } else { 1 };
             fail(&e, ExitCode::from(code))
         }
     }
@@ -103,6 +96,7 @@ async fn execute(command: Command, loaded: Loaded) -> anyhow::Result<()> {
         }
         Command::Notices(command) => notices::run(command, &loaded.settings, clock).await,
         Command::DemoData => demo_data(&loaded.settings, clock.as_ref()).await,
+        Command::Deliveries(args) => deliveries::run(args, &loaded.settings, clock).await,
     }
 }
 
@@ -120,20 +114,12 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     let store = crate::store::connect(&settings.database)
         .await
         .with_context(|| format!("cannot open the database {url}"))?;
-    let report = store
-        .migrate()
-        .await
-        .with_context(|| format!("cannot migrate the database {url}"))?;
+    let report = store.migrate().await.with_context(|| format!("cannot migrate the database {url}"))?;
     for (version, description) in &report.applied_now {
         println!("applied migration {version} ({description})");
     }
-    let version = report
-        .version
-        .map_or_else(|| "none".to_owned(), |v| v.to_string());
-    println!(
-        "{} database {url} is at schema version {version}.",
-        store.backend().name()
-    );
+    let version = report.version.map_or_else(|| "none".to_owned(), |v| v.to_string());
+    println!("{} database {url} is at schema version {version}.", store.backend().name());
     store.close().await;
     Ok(())
 }

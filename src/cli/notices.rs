@@ -12,8 +12,8 @@ use clap::{Args, Subcommand};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::{
-    Actor, Area, Body, Category, Language, NewNotice, Notice, NoticeContent, NoticeStatus,
-    Publication, Severity, Source, Title, parse_local_time,
+    Actor, Area, Body, Category, Language, NewNotice, Notice, NoticeContent, NoticeStatus, Publication,
+    Severity, Source, Title, parse_local_time,
 };
 use crate::startup;
 use crate::store::{NoticeQuery, Store};
@@ -33,11 +33,7 @@ pub struct AddArgs {
     title: String,
 
     /// The full text (or use --body-file)
-    #[arg(
-        long,
-        conflicts_with = "body_file",
-        required_unless_present = "body_file"
-    )]
+    #[arg(long, conflicts_with = "body_file", required_unless_present = "body_file")]
     body: Option<String>,
 
     /// Read the full text from FILE; `-` reads standard input
@@ -92,11 +88,7 @@ pub struct ListArgs {
     limit: u32,
 }
 
-pub async fn run(
-    command: NoticesCommand,
-    settings: &Settings,
-    clock: Arc<dyn Clock>,
-) -> anyhow::Result<()> {
+pub async fn run(command: NoticesCommand, settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     let store = startup::open_store(settings, clock.as_ref()).await?;
     let zone = settings.bot.time_zone;
     let result = match command {
@@ -107,12 +99,7 @@ pub async fn run(
     result
 }
 
-async fn add(
-    args: AddArgs,
-    store: &dyn Store,
-    settings: &Settings,
-    clock: &dyn Clock,
-) -> anyhow::Result<()> {
+async fn add(args: AddArgs, store: &dyn Store, settings: &Settings, clock: &dyn Clock) -> anyhow::Result<()> {
     let zone = settings.bot.time_zone;
     let body = match (&args.body, &args.body_file) {
         (Some(text), _) => text.clone(),
@@ -129,10 +116,7 @@ async fn add(
         source: args.source.as_deref().map(Source::parse).transpose()?,
     };
     let time = |flag: &str, text: &Option<String>| -> anyhow::Result<Option<DateTime<Utc>>> {
-        text.as_deref()
-            .map(|t| parse_local_time(t, zone))
-            .transpose()
-            .with_context(|| format!("--{flag}"))
+        text.as_deref().map(|t| parse_local_time(t, zone)).transpose().with_context(|| format!("--{flag}"))
     };
     let publication = match (args.draft, time("publish-at", &args.publish_at)?) {
         (true, _) => Publication::Draft,
@@ -140,17 +124,8 @@ async fn add(
         (false, None) => Publication::Now,
     };
     let expires_at = time("expires-at", &args.expires_at)?;
-    let notice = NewNotice::new(
-        content,
-        publication,
-        expires_at,
-        Actor::current_cli_user(),
-        clock.now(),
-    )?;
-    let stored = store
-        .insert_notice(&notice)
-        .await
-        .context("cannot store the notice")?;
+    let notice = NewNotice::new(content, publication, expires_at, Actor::current_cli_user(), clock.now())?;
+    let stored = store.insert_notice(&notice).await.context("cannot store the notice")?;
     println!("{}", summary(&stored, zone));
     Ok(())
 }
@@ -158,13 +133,10 @@ async fn add(
 fn read_body(path: &std::path::Path) -> anyhow::Result<String> {
     if path.as_os_str() == "-" {
         let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("cannot read the body from standard input")?;
+        std::io::stdin().read_to_string(&mut text).context("cannot read the body from standard input")?;
         Ok(text)
     } else {
-        std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the body from {}", path.display()))
+        std::fs::read_to_string(path).with_context(|| format!("cannot read the body from {}", path.display()))
     }
 }
 
@@ -173,16 +145,10 @@ fn summary(n: &Notice, zone: Tz) -> String {
     let when = n.publish_at.map(|t| local(t, zone)).unwrap_or_default();
     match n.status {
         NoticeStatus::Scheduled => {
-            format!(
-                "Notice {} scheduled for {when} ({zone}): {}",
-                n.id, n.content.title
-            )
+            format!("Notice {} scheduled for {when} ({zone}): {}", n.id, n.content.title)
         }
         NoticeStatus::Draft => format!("Notice {} saved as a draft: {}", n.id, n.content.title),
-        _ => format!(
-            "Notice {} published {when} ({zone}): {}",
-            n.id, n.content.title
-        ),
+        _ => format!("Notice {} published {when} ({zone}): {}", n.id, n.content.title),
     }
 }
 
@@ -193,10 +159,7 @@ async fn list(args: ListArgs, store: &dyn Store, zone: Tz) -> anyhow::Result<()>
         limit: args.limit,
         ..NoticeQuery::default()
     };
-    let notices = store
-        .list_notices(&query)
-        .await
-        .context("cannot list notices")?;
+    let notices = store.list_notices(&query).await.context("cannot list notices")?;
     if notices.is_empty() {
         println!("No notices.");
         return Ok(());
@@ -214,12 +177,8 @@ async fn list(args: ListArgs, store: &dyn Store, zone: Tz) -> anyhow::Result<()>
             c.severity.as_str(),
             c.category.as_str(),
             c.language.code(),
-            n.publish_at
-                .map(|t| local(t, zone))
-                .unwrap_or_else(|| "-".into()),
-            n.expires_at
-                .map(|t| local(t, zone))
-                .unwrap_or_else(|| "-".into()),
+            n.publish_at.map(|t| local(t, zone)).unwrap_or_else(|| "-".into()),
+            n.expires_at.map(|t| local(t, zone)).unwrap_or_else(|| "-".into()),
             c.title,
         );
     }

@@ -18,43 +18,34 @@ pub(crate) struct Key {
 }
 
 const fn key(path: &'static str, env: &'static str) -> Key {
-    Key {
-        path,
-        env,
-        secret: false,
-    }
+    Key { path, env, secret: false }
 }
 
 /// Every key Pingan reads. A test checks this against `config/default.toml`.
 pub(crate) const KEYS: &[Key] = &[
-    Key {
-        path: "telegram.token",
-        env: "TELOXIDE_TOKEN",
-        secret: true,
-    },
+    Key { path: "telegram.token", env: "TELOXIDE_TOKEN", secret: true },
     key("telegram.api_url", "TELOXIDE_API_URL"),
-    key(
-        "telegram.poll_timeout_secs",
-        "PINGAN_TELEGRAM_POLL_TIMEOUT_SECS",
-    ),
-    Key {
-        path: "database.url",
-        env: "DATABASE_URL",
-        secret: true,
-    },
-    key(
-        "database.max_connections",
-        "PINGAN_DATABASE_MAX_CONNECTIONS",
-    ),
-    key(
-        "database.busy_timeout_ms",
-        "PINGAN_DATABASE_BUSY_TIMEOUT_MS",
-    ),
+    key("telegram.poll_timeout_secs", "PINGAN_TELEGRAM_POLL_TIMEOUT_SECS"),
+    key("telegram.request_timeout_secs", "PINGAN_TELEGRAM_REQUEST_TIMEOUT_SECS"),
+    Key { path: "database.url", env: "DATABASE_URL", secret: true },
+    key("database.max_connections", "PINGAN_DATABASE_MAX_CONNECTIONS"),
+    key("database.busy_timeout_ms", "PINGAN_DATABASE_BUSY_TIMEOUT_MS"),
     key("bot.default_language", "PINGAN_BOT_DEFAULT_LANGUAGE"),
     key("bot.time_zone", "PINGAN_BOT_TIME_ZONE"),
     key("bot.owners", "PINGAN_BOT_OWNERS"),
     key("bot.publisher_zh", "PINGAN_BOT_PUBLISHER_ZH"),
     key("bot.publisher_en", "PINGAN_BOT_PUBLISHER_EN"),
+    key("delivery.rate_per_second", "PINGAN_DELIVERY_RATE_PER_SECOND"),
+    key("delivery.allow_paid_broadcast", "PINGAN_DELIVERY_ALLOW_PAID_BROADCAST"),
+    key("delivery.paid_rate_per_second", "PINGAN_DELIVERY_PAID_RATE_PER_SECOND"),
+    key("delivery.concurrency", "PINGAN_DELIVERY_CONCURRENCY"),
+    key("delivery.max_attempts", "PINGAN_DELIVERY_MAX_ATTEMPTS"),
+    key("delivery.retry_base_ms", "PINGAN_DELIVERY_RETRY_BASE_MS"),
+    key("delivery.lease_secs", "PINGAN_DELIVERY_LEASE_SECS"),
+    key("delivery.tick_ms", "PINGAN_DELIVERY_TICK_MS"),
+    key("delivery.empty_digest", "PINGAN_DELIVERY_EMPTY_DIGEST"),
+    key("delivery.channel", "PINGAN_DELIVERY_CHANNEL"),
+    key("delivery.max_publication_age_minutes", "PINGAN_DELIVERY_MAX_PUBLICATION_AGE_MINUTES"),
     key("log.level", "RUST_LOG"),
     key("log.format", "PINGAN_LOG_FORMAT"),
 ];
@@ -102,31 +93,20 @@ impl Layers {
         let defaults = parse_file(Path::new("config/default.toml"), DEFAULTS)?;
         let mut entries = BTreeMap::new();
         for key in KEYS {
-            let value = lookup(&defaults, key.path)
-                .cloned()
-                .ok_or_else(|| ConfigError::File {
-                    path: "built-in config/default.toml".into(),
-                    reason: format!("has no key `{}`", key.path),
-                })?;
-            entries.insert(
-                key.path,
-                Entry {
-                    key,
-                    value,
-                    origin: Origin::Default,
-                },
-            );
+            let value = lookup(&defaults, key.path).cloned().ok_or_else(|| ConfigError::File {
+                path: "built-in config/default.toml".into(),
+                reason: format!("has no key `{}`", key.path),
+            })?;
+            entries.insert(key.path, Entry { key, value, origin: Origin::Default });
         }
 
         if let Some((path, text)) = local {
             let table = parse_file(&path, &text)?;
             for (dotted, value) in leaves(&table) {
-                let entry = entries
-                    .get_mut(dotted.as_str())
-                    .ok_or_else(|| ConfigError::File {
-                        path: path.clone(),
-                        reason: format!("unknown key `{dotted}` (see config/default.toml)"),
-                    })?;
+                let entry = entries.get_mut(dotted.as_str()).ok_or_else(|| ConfigError::File {
+                    path: path.clone(),
+                    reason: format!("unknown key `{dotted}` (see config/default.toml)"),
+                })?;
                 entry.value = value.clone();
                 entry.origin = Origin::File(path.clone());
             }
@@ -182,9 +162,7 @@ fn describe(entry: &Entry) -> String {
 
 fn parse_file(path: &Path, text: &str) -> Result<toml::Table, ConfigError> {
     text.parse::<toml::Table>().map_err(|e| {
-        let line = e
-            .span()
-            .map(|span| text[..span.start].matches('\n').count() + 1);
+        let line = e.span().map(|span| text[..span.start].matches('\n').count() + 1);
         let message = e.message().trim().replace('\n', "; ");
         ConfigError::File {
             path: path.to_owned(),
@@ -233,43 +211,27 @@ mod tests {
     #[test]
     fn every_environment_variable_is_named_in_default_toml() {
         for key in KEYS {
-            assert!(
-                DEFAULTS.contains(&format!("env: {}", key.env)),
-                "{} not documented",
-                key.env
-            );
+            assert!(DEFAULTS.contains(&format!("env: {}", key.env)), "{} not documented", key.env);
         }
     }
 
     #[test]
     fn later_layers_win_and_remember_their_origin() {
-        let local = Some((
-            PathBuf::from("local.toml"),
-            "[database]\nmax_connections = 3\n".into(),
-        ));
+        let local = Some((PathBuf::from("local.toml"), "[database]\nmax_connections = 3\n".into()));
         let env = |name: &str| (name == "PINGAN_LOG_FORMAT").then(|| "json".to_owned());
         let layers = Layers::merge(local, &env).unwrap();
         let e = layers.entry("database.max_connections");
         assert_eq!(e.value, Value::Integer(3));
         assert_eq!(e.origin, Origin::File("local.toml".into()));
-        assert_eq!(
-            layers.entry("log.format").origin,
-            Origin::Env("PINGAN_LOG_FORMAT")
-        );
+        assert_eq!(layers.entry("log.format").origin, Origin::Env("PINGAN_LOG_FORMAT"));
         assert_eq!(layers.entry("log.level").origin, Origin::Default);
     }
 
     #[test]
     fn unknown_keys_and_bad_toml_name_the_file() {
-        let local = Some((
-            PathBuf::from("local.toml"),
-            "[database]\nmax_conections = 3\n".into(),
-        ));
+        let local = Some((PathBuf::from("local.toml"), "[database]\nmax_conections = 3\n".into()));
         let err = Layers::merge(local, &|_| None).unwrap_err().to_string();
-        assert!(
-            err.contains("local.toml") && err.contains("database.max_conections"),
-            "{err}"
-        );
+        assert!(err.contains("local.toml") && err.contains("database.max_conections"), "{err}");
 
         let local = Some((PathBuf::from("local.toml"), "[database\n".into()));
         let err = Layers::merge(local, &|_| None).unwrap_err().to_string();

@@ -24,12 +24,7 @@ pub enum ConfigError {
     #[error("{}: {reason}", .path.display())]
     File { path: PathBuf, reason: String },
     #[error("{key} (from {origin}) must be {expected}; got {got}")]
-    Invalid {
-        key: &'static str,
-        origin: Origin,
-        expected: String,
-        got: String,
-    },
+    Invalid { key: &'static str, origin: Origin, expected: String, got: String },
     #[error(
         "TELOXIDE_TOKEN is not set: `pingan run` needs the bot token from @BotFather \
          (set TELOXIDE_TOKEN, or telegram.token in {LOCAL_FILE})"
@@ -42,6 +37,7 @@ pub struct Settings {
     pub telegram: TelegramSettings,
     pub database: DatabaseSettings,
     pub bot: BotSettings,
+    pub delivery: DeliverySettings,
     pub log: LogSettings,
 }
 
@@ -50,6 +46,7 @@ pub struct TelegramSettings {
     token: Option<BotToken>,
     pub api_url: Url,
     pub poll_timeout: Duration,
+    pub request_timeout: Duration,
 }
 
 impl TelegramSettings {
@@ -88,8 +85,7 @@ impl DatabaseUrl {
         }
         let url = Url::parse(text).ok()?;
         let postgres = matches!(url.scheme(), "postgres" | "postgresql");
-        (postgres && url.host_str().is_some_and(|h| !h.is_empty()))
-            .then_some(DatabaseUrl::Postgres(url))
+        (postgres && url.host_str().is_some_and(|h| !h.is_empty())).then_some(DatabaseUrl::Postgres(url))
     }
 
     /// The URL with its password, for the database driver only.
@@ -133,6 +129,35 @@ pub struct BotSettings {
     pub publisher_en: String,
 }
 
+/// What a digest with nothing new does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmptyDigest {
+    TipOnly,
+    Skip,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeliverySettings {
+    pub rate_per_second: u32,
+    pub allow_paid_broadcast: bool,
+    pub paid_rate_per_second: u32,
+    pub concurrency: usize,
+    pub max_attempts: u32,
+    pub retry_base: Duration,
+    pub lease: Duration,
+    pub tick: Duration,
+    pub empty_digest: EmptyDigest,
+    pub channel: Option<crate::domain::ChatId>,
+    pub max_publication_age: Duration,
+}
+
+impl DeliverySettings {
+    /// The broadcast rate in force: the paid one when paid broadcasts are on.
+    pub fn effective_rate(&self) -> u32 {
+        if self.allow_paid_broadcast { self.paid_rate_per_second } else { self.rate_per_second }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
@@ -160,11 +185,7 @@ impl Loaded {
             Some(path) => Some(read_file(path)?),
             None => {
                 let path = Path::new(LOCAL_FILE);
-                if path.exists() {
-                    Some(read_file(path)?)
-                } else {
-                    None
-                }
+                if path.exists() { Some(read_file(path)?) } else { None }
             }
         };
         Self::from_sources(local, &|name| std::env::var(name).ok())
@@ -184,11 +205,7 @@ impl Loaded {
         let mut out = String::new();
         let mut section = "";
         for entry in self.layers.entries() {
-            let (sect, name) = entry
-                .key
-                .path
-                .split_once('.')
-                .unwrap_or(("", entry.key.path));
+            let (sect, name) = entry.key.path.split_once('.').unwrap_or(("", entry.key.path));
             if sect != section {
                 if !section.is_empty() {
                     out.push('\n');
@@ -221,10 +238,7 @@ impl Loaded {
 fn read_file(path: &Path) -> Result<(PathBuf, String), ConfigError> {
     std::fs::read_to_string(path)
         .map(|text| (path.to_owned(), text))
-        .map_err(|e| ConfigError::File {
-            path: path.to_owned(),
-            reason: format!("cannot read: {e}"),
-        })
+        .map_err(|e| ConfigError::File { path: path.to_owned(), reason: format!("cannot read: {e}") })
 }
 
 impl Settings {
@@ -233,51 +247,40 @@ impl Settings {
         let token = if token_text.trim().is_empty() {
             None
         } else {
-            Some(l.get(
-                "telegram.token",
-                "a bot token such as 123456789:AAE…",
-                |v| string(v).as_deref().and_then(BotToken::parse),
-            )?)
+            Some(l.get("telegram.token", "a bot token such as 123456789:AAE…", |v| {
+                string(v).as_deref().and_then(BotToken::parse)
+            })?)
         };
         let api_url = l.get("telegram.api_url", "an http:// or https:// URL", |v| {
             let url = Url::parse(string(v)?.trim().trim_end_matches('/')).ok()?;
             matches!(url.scheme(), "http" | "https").then_some(url)
         })?;
-        let poll_timeout = l.get(
-            "telegram.poll_timeout_secs",
-            "a whole number from 1 to 50",
-            |v| integer_in(v, 1, 50).map(|s| Duration::from_secs(s as u64)),
-        )?;
+        let poll_timeout = l.get("telegram.poll_timeout_secs", "a whole number from 1 to 50", |v| {
+            integer_in(v, 1, 50).map(|s| Duration::from_secs(s as u64))
+        })?;
+
+        let request_timeout =
+            l.get("telegram.request_timeout_secs", "a whole number from 1 to 120", |v| {
+                integer_in(v, 1, 120).map(|s| Duration::from_secs(s as u64))
+            })?;
 
         let url = l.get(
             "database.url",
             "empty (for pingan.db), sqlite://PATH or postgres://USER@HOST/DATABASE",
             |v| DatabaseUrl::parse(&string(v)?),
         )?;
-        let max_connections = l.get(
-            "database.max_connections",
-            "a whole number from 1 to 100",
-            |v| integer_in(v, 1, 100).map(|n| n as u32),
-        )?;
-        let busy_timeout = l.get(
-            "database.busy_timeout_ms",
-            "a whole number from 100 to 60000",
-            |v| integer_in(v, 100, 60_000).map(|ms| Duration::from_millis(ms as u64)),
-        )?;
-
-        let default_language = l.get("bot.default_language", "zh or en", |v| {
-            string(v)?.parse().ok()
+        let max_connections = l.get("database.max_connections", "a whole number from 1 to 100", |v| {
+            integer_in(v, 1, 100).map(|n| n as u32)
         })?;
-        let time_zone = l.get(
-            "bot.time_zone",
-            "an IANA time zone name such as Asia/Shanghai",
-            |v| string(v)?.trim().parse::<Tz>().ok(),
-        )?;
-        let owners = l.get(
-            "bot.owners",
-            "a list of Telegram user ids (whole numbers)",
-            user_ids,
-        )?;
+        let busy_timeout = l.get("database.busy_timeout_ms", "a whole number from 100 to 60000", |v| {
+            integer_in(v, 100, 60_000).map(|ms| Duration::from_millis(ms as u64))
+        })?;
+
+        let default_language = l.get("bot.default_language", "zh or en", |v| string(v)?.parse().ok())?;
+        let time_zone = l.get("bot.time_zone", "an IANA time zone name such as Asia/Shanghai", |v| {
+            string(v)?.trim().parse::<Tz>().ok()
+        })?;
+        let owners = l.get("bot.owners", "a list of Telegram user ids (whole numbers)", user_ids)?;
         let publisher = |key: &str| {
             l.get(key, "a name of 1 to 100 characters", |v| {
                 let name = string(v)?.trim().to_owned();
@@ -286,6 +289,8 @@ impl Settings {
         };
         let publisher_zh = publisher("bot.publisher_zh")?;
         let publisher_en = publisher("bot.publisher_en")?;
+
+        let delivery = DeliverySettings::from_layers(l)?;
 
         let filter = l.get("log.level", "a tracing filter such as info", |v| {
             let s = string(v)?;
@@ -298,25 +303,64 @@ impl Settings {
         })?;
 
         Ok(Settings {
-            telegram: TelegramSettings {
-                token,
-                api_url,
-                poll_timeout,
-            },
-            database: DatabaseSettings {
-                url,
-                max_connections,
-                busy_timeout,
-            },
-            bot: BotSettings {
-                default_language,
-                time_zone,
-                owners,
-                publisher_zh,
-                publisher_en,
-            },
+            telegram: TelegramSettings { token, api_url, poll_timeout, request_timeout },
+            database: DatabaseSettings { url, max_connections, busy_timeout },
+            bot: BotSettings { default_language, time_zone, owners, publisher_zh, publisher_en },
+            delivery,
             log: LogSettings { filter, format },
         })
+    }
+}
+
+impl DeliverySettings {
+    fn from_layers(l: &Layers) -> Result<DeliverySettings, ConfigError> {
+        let whole = |key: &str, min: i64, max: i64| {
+            l.get(key, &format!("a whole number from {min} to {max}"), |v| integer_in(v, min, max))
+        };
+        let channel =
+            l.get("delivery.channel", "empty, or a channel's numeric id such as -1001234567890", |v| {
+                let text = string(v)?;
+                match text.trim() {
+                    "" => Some(None),
+                    id => {
+                        id.parse::<i64>().ok().filter(|id| *id < 0).map(|id| Some(crate::domain::ChatId(id)))
+                    }
+                }
+            })?;
+        Ok(DeliverySettings {
+            rate_per_second: whole("delivery.rate_per_second", 1, 1000)? as u32,
+            allow_paid_broadcast: l.get("delivery.allow_paid_broadcast", "true or false", boolean)?,
+            paid_rate_per_second: whole("delivery.paid_rate_per_second", 1, 1000)? as u32,
+            concurrency: whole("delivery.concurrency", 1, 1000)? as usize,
+            max_attempts: whole("delivery.max_attempts", 1, 100)? as u32,
+            retry_base: Duration::from_millis(whole("delivery.retry_base_ms", 10, 600_000)? as u64),
+            lease: Duration::from_secs(whole("delivery.lease_secs", 5, 3600)? as u64),
+            tick: Duration::from_millis(whole("delivery.tick_ms", 10, 60_000)? as u64),
+            empty_digest: l.get("delivery.empty_digest", "tip_only or skip", |v| {
+                match string(v)?.trim() {
+                    "tip_only" => Some(EmptyDigest::TipOnly),
+                    "skip" => Some(EmptyDigest::Skip),
+                    _ => None,
+                }
+            })?,
+            channel,
+            max_publication_age: Duration::from_secs(
+                whole("delivery.max_publication_age_minutes", 1, 10_080)? as u64 * 60,
+            ),
+        })
+    }
+}
+
+/// `true`/`false` in TOML, or as text from the environment.
+fn boolean(v: &Value) -> Option<bool> {
+    match v {
+        Value::Boolean(b) => Some(*b),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Some(true),
+            "false" | "0" | "no" | "off" => Some(false),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -337,10 +381,7 @@ fn integer_in(v: &Value, min: i64, max: i64) -> Option<i64> {
 /// A TOML list of integers, or a comma-separated string of them.
 fn user_ids(v: &Value) -> Option<Vec<i64>> {
     match v {
-        Value::Array(items) => items
-            .iter()
-            .map(|i| i.as_integer().filter(|n| *n > 0))
-            .collect(),
+        Value::Array(items) => items.iter().map(|i| i.as_integer().filter(|n| *n > 0)).collect(),
         Value::String(s) => s
             .split(',')
             .map(str::trim)
@@ -356,23 +397,15 @@ mod tests {
     use super::*;
 
     fn load(vars: &[(&str, &str)]) -> Result<Loaded, ConfigError> {
-        let vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Loaded::from_sources(None, &move |name| {
-            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-        })
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Loaded::from_sources(None, &move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
     }
 
     #[test]
     fn defaults_need_no_token_until_one_is_asked_for() {
         let loaded = load(&[]).unwrap();
         let s = &loaded.settings;
-        assert_eq!(
-            s.database.url,
-            DatabaseUrl::Sqlite("sqlite://pingan.db".into())
-        );
+        assert_eq!(s.database.url, DatabaseUrl::Sqlite("sqlite://pingan.db".into()));
         assert_eq!(s.bot.default_language, Language::Zh);
         assert_eq!(s.bot.time_zone, chrono_tz::Asia::Shanghai);
         assert_eq!(s.telegram.api_url.as_str(), "https://api.telegram.org/");
@@ -382,36 +415,22 @@ mod tests {
 
     #[test]
     fn a_bad_value_names_the_key_the_source_and_what_was_expected() {
-        let err = load(&[("PINGAN_DATABASE_MAX_CONNECTIONS", "many")])
-            .unwrap_err()
-            .to_string();
+        let err = load(&[("PINGAN_DATABASE_MAX_CONNECTIONS", "many")]).unwrap_err().to_string();
         assert_eq!(
             err,
             "database.max_connections (from environment variable PINGAN_DATABASE_MAX_CONNECTIONS) \
              must be a whole number from 1 to 100; got \"many\""
         );
-        let err = load(&[("PINGAN_BOT_TIME_ZONE", "Asia/Shangai")])
-            .unwrap_err()
-            .to_string();
+        let err = load(&[("PINGAN_BOT_TIME_ZONE", "Asia/Shangai")]).unwrap_err().to_string();
         assert!(err.contains("IANA time zone"), "{err}");
-        let err = load(&[("DATABASE_URL", "mysql://x@y/z")])
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.starts_with("database.url (from environment variable DATABASE_URL)"),
-            "{err}"
-        );
+        let err = load(&[("DATABASE_URL", "mysql://x@y/z")]).unwrap_err().to_string();
+        assert!(err.starts_with("database.url (from environment variable DATABASE_URL)"), "{err}");
     }
 
     #[test]
     fn a_malformed_token_is_refused_without_being_echoed() {
-        let err = load(&[("TELOXIDE_TOKEN", "not-a-token-SECRET")])
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("telegram.token") && !err.contains("SECRET"),
-            "{err}"
-        );
+        let err = load(&[("TELOXIDE_TOKEN", "not-a-token-SECRET")]).unwrap_err().to_string();
+        assert!(err.contains("telegram.token") && !err.contains("SECRET"), "{err}");
     }
 
     #[test]
@@ -429,18 +448,9 @@ mod tests {
         ])
         .unwrap();
         let text = loaded.describe();
-        assert!(
-            !text.contains("SECRET") && !text.contains("hunter2"),
-            "{text}"
-        );
-        assert!(
-            text.contains("token = \"123:****\"  # environment variable TELOXIDE_TOKEN"),
-            "{text}"
-        );
-        assert!(
-            text.contains("postgres://app:****@db.example/pingan"),
-            "{text}"
-        );
+        assert!(!text.contains("SECRET") && !text.contains("hunter2"), "{text}");
+        assert!(text.contains("token = \"123:****\"  # environment variable TELOXIDE_TOKEN"), "{text}");
+        assert!(text.contains("postgres://app:****@db.example/pingan"), "{text}");
         assert!(text.contains("poll_timeout_secs = 10  # default"), "{text}");
     }
 

@@ -11,10 +11,8 @@ impl BotToken {
     pub fn parse(text: &str) -> Option<BotToken> {
         let (id, secret) = text.trim().split_once(':')?;
         let id_ok = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
-        let secret_ok = !secret.is_empty()
-            && secret
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        let secret_ok =
+            !secret.is_empty() && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         (id_ok && secret_ok).then(|| BotToken(text.trim().to_owned()))
     }
 

@@ -5,8 +5,7 @@ use serde::Deserialize;
 
 use super::ContentError;
 use crate::domain::{
-    Actor, Area, Body, Category, Language, NewNotice, NoticeContent, Publication, Severity, Source,
-    Title,
+    Actor, Area, Body, Category, Language, NewNotice, NoticeContent, Publication, Severity, Source, Title,
 };
 use crate::store::{Store, StoreError};
 
@@ -67,10 +66,7 @@ pub fn demo_notices(now: DateTime<Utc>) -> Result<Vec<NewNotice>, ContentError> 
 }
 
 /// Adds each demo notice not already there. Returns (added, already present).
-pub async fn load_demo_notices(
-    store: &dyn Store,
-    now: DateTime<Utc>,
-) -> Result<(usize, usize), DemoError> {
+pub async fn load_demo_notices(store: &dyn Store, now: DateTime<Utc>) -> Result<(usize, usize), DemoError> {
     let (mut added, mut present) = (0, 0);
     for notice in demo_notices(now)? {
         let Some(id) = notice.external_id() else {
@@ -106,18 +102,12 @@ mod tests {
     fn demo_notices_come_in_both_languages_with_unique_ids() {
         let notices = demo_notices(Utc::now()).unwrap();
         assert!(notices.len() >= 10);
-        let zh = notices
-            .iter()
-            .filter(|n| n.content().language == Language::Zh)
-            .count();
+        let zh = notices.iter().filter(|n| n.content().language == Language::Zh).count();
         assert_eq!(zh * 2, notices.len());
         let mut ids: Vec<&str> = notices.iter().filter_map(|n| n.external_id()).collect();
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), notices.len());
-        assert!(
-            notices.iter().all(|n| !n.content().severity.is_urgent()),
-            "demo data never raises an alert"
-        );
+        assert!(notices.iter().all(|n| !n.content().severity.is_urgent()), "demo data never raises an alert");
     }
 }

@@ -13,9 +13,6 @@ pub struct ContentError {
 
 impl ContentError {
     fn new(file: &'static str, reason: impl std::fmt::Display) -> ContentError {
-        ContentError {
-            file,
-            reason: reason.to_string(),
-        }
+        ContentError { file, reason: reason.to_string() }
     }
 }

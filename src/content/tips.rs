@@ -10,16 +10,8 @@ use crate::domain::{Actor, Language, NewTip, ScamType, TipBody, TipTitle};
 use crate::store::{SeedOutcome, Store, StoreError};
 
 const FILES: [(Language, &str, &str); 2] = [
-    (
-        Language::Zh,
-        "tips.zh-CN.toml",
-        include_str!("../../locales/tips.zh-CN.toml"),
-    ),
-    (
-        Language::En,
-        "tips.en.toml",
-        include_str!("../../locales/tips.en.toml"),
-    ),
+    (Language::Zh, "tips.zh-CN.toml", include_str!("../../locales/tips.zh-CN.toml")),
+    (Language::En, "tips.en.toml", include_str!("../../locales/tips.en.toml")),
 ];
 
 #[derive(Deserialize)]
@@ -66,8 +58,7 @@ pub fn builtin_tips() -> Result<Vec<NewTip>, ContentError> {
                 language,
                 title: TipTitle::parse(&entry.title)
                     .map_err(|e| ContentError::new(name, format!("{kind}: {e}")))?,
-                body: TipBody::parse(&body)
-                    .map_err(|e| ContentError::new(name, format!("{kind}: {e}")))?,
+                body: TipBody::parse(&body).map_err(|e| ContentError::new(name, format!("{kind}: {e}")))?,
                 builtin_key: Some(format!("{kind}.{}", language.code())),
                 author: Actor::System,
             });
@@ -118,11 +109,8 @@ mod tests {
     fn every_scam_type_has_a_tip_in_both_languages() {
         let tips = builtin_tips().unwrap();
         for language in Language::ALL {
-            let kinds: BTreeSet<ScamType> = tips
-                .iter()
-                .filter(|t| t.language == language)
-                .map(|t| t.scam_type)
-                .collect();
+            let kinds: BTreeSet<ScamType> =
+                tips.iter().filter(|t| t.language == language).map(|t| t.scam_type).collect();
             assert_eq!(kinds.len(), ScamType::ALL.len(), "{language}");
         }
         assert!(ScamType::ALL.len() >= 12);

@@ -69,12 +69,9 @@ mod tests {
 
     #[test]
     fn round_trips_through_its_stored_form() {
-        for actor in [
-            Actor::Telegram(42),
-            Actor::Cli("alice".into()),
-            Actor::Api("cms".into()),
-            Actor::System,
-        ] {
+        for actor in
+            [Actor::Telegram(42), Actor::Cli("alice".into()), Actor::Api("cms".into()), Actor::System]
+        {
             assert_eq!(actor.to_string().parse::<Actor>(), Ok(actor));
         }
         assert!("telegram:abc".parse::<Actor>().is_err());

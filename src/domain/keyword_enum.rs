@@ -20,14 +20,11 @@ pub(crate) fn match_keyword<T: Copy>(
     keyword: impl Fn(T) -> &'static str,
 ) -> Result<T, UnknownKeyword> {
     let wanted = input.trim().replace('-', "_");
-    all.iter()
-        .copied()
-        .find(|v| keyword(*v).eq_ignore_ascii_case(&wanted))
-        .ok_or_else(|| UnknownKeyword {
-            what,
-            got: input.to_owned(),
-            expected: all.iter().map(|v| keyword(*v)).collect(),
-        })
+    all.iter().copied().find(|v| keyword(*v).eq_ignore_ascii_case(&wanted)).ok_or_else(|| UnknownKeyword {
+        what,
+        got: input.to_owned(),
+        expected: all.iter().map(|v| keyword(*v)).collect(),
+    })
 }
 
 pub(crate) fn write_keyword(f: &mut fmt::Formatter<'_>, keyword: &str) -> fmt::Result {

@@ -67,28 +67,16 @@ mod tests {
     #[test]
     fn chinese_variants_are_chinese() {
         for code in ["zh", "zh-hans", "zh-TW", "ZH-HK"] {
-            assert_eq!(
-                Language::from_telegram(Some(code), Language::En),
-                Language::Zh
-            );
+            assert_eq!(Language::from_telegram(Some(code), Language::En), Language::Zh);
         }
     }
 
     #[test]
     fn missing_code_uses_the_fallback_and_other_languages_get_english() {
         assert_eq!(Language::from_telegram(None, Language::Zh), Language::Zh);
-        assert_eq!(
-            Language::from_telegram(Some(""), Language::Zh),
-            Language::Zh
-        );
-        assert_eq!(
-            Language::from_telegram(Some("de"), Language::Zh),
-            Language::En
-        );
-        assert_eq!(
-            Language::from_telegram(Some("en-GB"), Language::Zh),
-            Language::En
-        );
+        assert_eq!(Language::from_telegram(Some(""), Language::Zh), Language::Zh);
+        assert_eq!(Language::from_telegram(Some("de"), Language::Zh), Language::En);
+        assert_eq!(Language::from_telegram(Some("en-GB"), Language::Zh), Language::En);
     }
 
     #[test]

@@ -5,9 +5,7 @@ use chrono_tz::Tz;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LocalTimeError {
-    #[error(
-        "not a time: {0:?} (expected YYYY-MM-DD HH:MM, YYYY-MM-DD, or RFC 3339 with an offset)"
-    )]
+    #[error("not a time: {0:?} (expected YYYY-MM-DD HH:MM, YYYY-MM-DD, or RFC 3339 with an offset)")]
     Unreadable(String),
     #[error("{time} does not exist in {zone}: the clocks skip that hour")]
     Skipped { time: NaiveDateTime, zone: Tz },
@@ -20,20 +18,11 @@ pub fn parse_local_time(text: &str, zone: Tz) -> Result<DateTime<Utc>, LocalTime
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }
-    let naive = [
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-    ]
-    .iter()
-    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-    .or_else(|| {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .ok()
-            .map(|d| d.and_time(NaiveTime::MIN))
-    })
-    .ok_or_else(|| LocalTimeError::Unreadable(text.to_owned()))?;
+    let naive = ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+        .or_else(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().map(|d| d.and_time(NaiveTime::MIN)))
+        .ok_or_else(|| LocalTimeError::Unreadable(text.to_owned()))?;
     match zone.from_local_datetime(&naive) {
         LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
         LocalResult::Ambiguous(first, _) => Ok(first.with_timezone(&Utc)),
@@ -48,21 +37,13 @@ mod tests {
     use super::*;
 
     fn utc(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .unwrap()
-            .with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
     }
 
     #[test]
     fn local_times_are_read_in_the_zone() {
-        assert_eq!(
-            parse_local_time("2026-12-01 08:00", Asia::Shanghai),
-            Ok(utc("2026-12-01T00:00:00Z"))
-        );
-        assert_eq!(
-            parse_local_time("2026-12-01", Asia::Shanghai),
-            Ok(utc("2026-11-30T16:00:00Z"))
-        );
+        assert_eq!(parse_local_time("2026-12-01 08:00", Asia::Shanghai), Ok(utc("2026-12-01T00:00:00Z")));
+        assert_eq!(parse_local_time("2026-12-01", Asia::Shanghai), Ok(utc("2026-11-30T16:00:00Z")));
         assert_eq!(
             parse_local_time("2026-12-01T08:00:00+01:00", Asia::Shanghai),
             Ok(utc("2026-12-01T07:00:00Z"))
@@ -74,17 +55,11 @@ mod tests {
         let err = parse_local_time("2026-03-29 02:30", Europe::Berlin).unwrap_err();
         assert!(matches!(err, LocalTimeError::Skipped { .. }), "{err}");
         // 01:30 happens twice in New York on 2026-11-01: first in EDT (UTC-4).
-        assert_eq!(
-            parse_local_time("2026-11-01 01:30", America::New_York),
-            Ok(utc("2026-11-01T05:30:00Z"))
-        );
+        assert_eq!(parse_local_time("2026-11-01 01:30", America::New_York), Ok(utc("2026-11-01T05:30:00Z")));
     }
 
     #[test]
     fn nonsense_is_refused() {
-        assert!(matches!(
-            parse_local_time("tomorrow", Asia::Shanghai),
-            Err(LocalTimeError::Unreadable(_))
-        ));
+        assert!(matches!(parse_local_time("tomorrow", Asia::Shanghai), Err(LocalTimeError::Unreadable(_))));
     }
 }

@@ -6,6 +6,7 @@ pub(crate) mod keyword_enum;
 mod language;
 mod local_time;
 mod notice;
+mod schedule;
 mod search_text;
 mod subscriber;
 pub(crate) mod text;
@@ -18,12 +19,14 @@ pub use keyword_enum::UnknownKeyword;
 pub use language::{Language, UnknownLanguage};
 pub use local_time::{LocalTimeError, parse_local_time};
 pub use notice::{
-    Area, Body, Category, NewNotice, Notice, NoticeContent, NoticeError, NoticeId, NoticeStatus,
-    Publication, Severity, Source, Title,
+    Area, Body, Category, NewNotice, Notice, NoticeContent, NoticeError, NoticeId, NoticeStatus, Publication,
+    Severity, Source, Title,
 };
+pub use schedule::{digest_period, local_date, next_digest_after};
 pub use search_text::{SearchTerms, Term, index_tokens};
 pub use subscriber::{
-    BadDigestTime, ChatId, DigestTime, Frequency, GoneReason, Keyword, Subscriber, SubscriberStatus,
+    BadDigestTime, ChatId, DigestTime, Frequency, GoneReason, Interests, Keyword, Subscriber,
+    SubscriberStatus,
 };
 pub use text::TextError;
 pub use time_zone::{UnknownZone, parse_time_zone};

@@ -110,10 +110,7 @@ pub enum NoticeError {
         .expires_at.format("%Y-%m-%d %H:%M UTC"),
         .publish_at.format("%Y-%m-%d %H:%M UTC")
     )]
-    ExpiresBeforePublication {
-        publish_at: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    },
+    ExpiresBeforePublication { publish_at: DateTime<Utc>, expires_at: DateTime<Utc> },
 }
 
 /// A notice ready to be stored: its times agree with each other and with its status.
@@ -145,21 +142,10 @@ impl NewNotice {
         if let Some(expires_at) = expires_at {
             let from = publish_at.unwrap_or(now).max(now);
             if expires_at <= from {
-                return Err(NoticeError::ExpiresBeforePublication {
-                    publish_at: from,
-                    expires_at,
-                });
+                return Err(NoticeError::ExpiresBeforePublication { publish_at: from, expires_at });
             }
         }
-        Ok(NewNotice {
-            content,
-            external_id: None,
-            status,
-            publish_at,
-            expires_at,
-            author,
-            created_at: now,
-        })
+        Ok(NewNotice { content, external_id: None, status, publish_at, expires_at, author, created_at: now })
     }
 
     /// Names the notice in another system (a CAP identifier, a demo key), so that loading
@@ -245,43 +231,19 @@ mod tests {
         assert_eq!(make(Publication::Draft).status(), NoticeStatus::Draft);
         assert_eq!(make(Publication::Draft).publish_at(), None);
         let later = now() + Duration::hours(2);
-        assert_eq!(
-            make(Publication::At(later)).status(),
-            NoticeStatus::Scheduled
-        );
+        assert_eq!(make(Publication::At(later)).status(), NoticeStatus::Scheduled);
         let earlier = now() - Duration::hours(2);
-        assert_eq!(
-            make(Publication::At(earlier)).status(),
-            NoticeStatus::Published
-        );
+        assert_eq!(make(Publication::At(earlier)).status(), NoticeStatus::Published);
     }
 
     #[test]
     fn expiry_must_follow_publication() {
         let at = now() + Duration::hours(2);
-        let err = NewNotice::new(
-            content(),
-            Publication::At(at),
-            Some(at),
-            Actor::System,
-            now(),
-        );
-        assert!(matches!(
-            err,
-            Err(NoticeError::ExpiresBeforePublication { .. })
-        ));
+        let err = NewNotice::new(content(), Publication::At(at), Some(at), Actor::System, now());
+        assert!(matches!(err, Err(NoticeError::ExpiresBeforePublication { .. })));
         let past = now() - Duration::minutes(1);
-        let err = NewNotice::new(
-            content(),
-            Publication::Now,
-            Some(past),
-            Actor::System,
-            now(),
-        );
-        assert!(matches!(
-            err,
-            Err(NoticeError::ExpiresBeforePublication { .. })
-        ));
+        let err = NewNotice::new(content(), Publication::Now, Some(past), Actor::System, now());
+        assert!(matches!(err, Err(NoticeError::ExpiresBeforePublication { .. })));
         let ok = NewNotice::new(content(), Publication::Now, Some(at), Actor::System, now());
         assert!(ok.is_ok());
     }
@@ -289,16 +251,10 @@ mod tests {
     #[test]
     fn keywords_parse_loosely_and_print_canonically() {
         assert_eq!("moderate".parse::<Severity>(), Ok(Severity::Moderate));
-        assert_eq!(
-            "public-order".parse::<Category>(),
-            Ok(Category::PublicOrder)
-        );
+        assert_eq!("public-order".parse::<Category>(), Ok(Category::PublicOrder));
         assert_eq!(Category::PublicOrder.to_string(), "public_order");
         let err = "loud".parse::<Severity>().unwrap_err().to_string();
-        assert!(
-            err.contains("Extreme, Severe, Moderate, Minor, Unknown"),
-            "{err}"
-        );
+        assert!(err.contains("Extreme, Severe, Moderate, Minor, Unknown"), "{err}");
     }
 
     #[test]

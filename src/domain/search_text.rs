@@ -25,19 +25,11 @@ impl SearchTerms {
         let mut terms = Vec::new();
         for run in runs(query) {
             match run {
-                Run::Han(chars) if chars.len() == 1 => {
-                    terms.push(Term::Exact(chars[0].to_string()))
-                }
+                Run::Han(chars) if chars.len() == 1 => terms.push(Term::Exact(chars[0].to_string())),
                 Run::Han(chars) => {
-                    terms.extend(
-                        chars
-                            .windows(2)
-                            .map(|pair| Term::Exact(pair.iter().collect())),
-                    );
+                    terms.extend(chars.windows(2).map(|pair| Term::Exact(pair.iter().collect())));
                 }
-                Run::Word(word)
-                    if word.chars().count() >= 3 && !word.chars().all(|c| c.is_ascii_digit()) =>
-                {
+                Run::Word(word) if word.chars().count() >= 3 && !word.chars().all(|c| c.is_ascii_digit()) => {
                     terms.push(Term::Prefix(word))
                 }
                 Run::Word(word) => terms.push(Term::Exact(word)),
@@ -122,10 +114,7 @@ mod tests {
 
     #[test]
     fn other_words_are_lower_cased_and_punctuation_separates() {
-        assert_eq!(
-            index_tokens("Fraud-ALERT: call 96110"),
-            "fraud alert call 96110"
-        );
+        assert_eq!(index_tokens("Fraud-ALERT: call 96110"), "fraud alert call 96110");
         assert_eq!(index_tokens("QQ群诈骗"), "qq 群 诈 骗 群诈 诈骗");
     }
 
@@ -145,20 +134,10 @@ mod tests {
         assert_eq!(terms("诈骗"), Some(vec![Term::Exact("诈骗".into())]));
         assert_eq!(
             terms("刷单返利"),
-            Some(vec![
-                Term::Exact("刷单".into()),
-                Term::Exact("单返".into()),
-                Term::Exact("返利".into())
-            ])
+            Some(vec![Term::Exact("刷单".into()), Term::Exact("单返".into()), Term::Exact("返利".into())])
         );
         assert_eq!(terms("骗"), Some(vec![Term::Exact("骗".into())]));
-        assert_eq!(
-            terms("Fraud 110"),
-            Some(vec![
-                Term::Prefix("fraud".into()),
-                Term::Exact("110".into())
-            ])
-        );
+        assert_eq!(terms("Fraud 110"), Some(vec![Term::Prefix("fraud".into()), Term::Exact("110".into())]));
         assert_eq!(terms("to"), Some(vec![Term::Exact("to".into())]));
         assert_eq!(terms(" ，。!? "), None);
     }

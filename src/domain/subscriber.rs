@@ -76,9 +76,7 @@ impl FromStr for DigestTime {
         if m > 59 || h > 23 || trimmed.len() > 5 {
             return Err(bad());
         }
-        NaiveTime::from_hms_opt(h, m, 0)
-            .map(DigestTime)
-            .ok_or_else(bad)
+        NaiveTime::from_hms_opt(h, m, 0).map(DigestTime).ok_or_else(bad)
     }
 }
 
@@ -137,6 +135,8 @@ pub struct Subscriber {
     pub include_keywords: Vec<Keyword>,
     pub exclude_keywords: Vec<Keyword>,
     pub status: SubscriberStatus,
+    /// Where the window of the last digest queued for this chat ended.
+    pub last_digest_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -157,9 +157,56 @@ impl Subscriber {
             include_keywords: Vec::new(),
             exclude_keywords: Vec::new(),
             status: SubscriberStatus::Active,
+            last_digest_at: None,
             created_at: now,
             updated_at: now,
         }
+    }
+
+    /// When the next digest is due: `None` for chats that are unsubscribed, unreachable
+    /// or without digests. Counted from the last digest or the last change of settings,
+    /// whichever is later, so a change never brings a digest already sent back.
+    pub fn next_digest_at(&self) -> Option<DateTime<Utc>> {
+        if !self.subscribed || self.status != SubscriberStatus::Active {
+            return None;
+        }
+        let after = self.last_digest_at.map_or(self.updated_at, |last| last.max(self.updated_at));
+        super::next_digest_after(self.frequency, self.digest_time, self.time_zone, after)
+    }
+
+    /// What the chat wants to read about.
+    pub fn interests(&self) -> Interests {
+        let lower = |words: &[Keyword]| words.iter().map(|w| w.as_str().to_lowercase()).collect();
+        Interests {
+            categories: self.categories.clone(),
+            include: lower(&self.include_keywords),
+            exclude: lower(&self.exclude_keywords),
+        }
+    }
+
+    /// Whether a notice with this text and category is one this chat follows.
+    pub fn follows(&self, category: Category, text: &str) -> bool {
+        self.interests().follows(category, text)
+    }
+}
+
+/// Categories and keywords a chat follows; chats with the same interests get the same digest.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Interests {
+    /// Empty follows every category.
+    pub categories: BTreeSet<Category>,
+    /// Lower-cased; if any, a notice must contain one.
+    pub include: Vec<String>,
+    /// Lower-cased; a notice containing one is left out.
+    pub exclude: Vec<String>,
+}
+
+impl Interests {
+    pub fn follows(&self, category: Category, text: &str) -> bool {
+        let text = text.to_lowercase();
+        (self.categories.is_empty() || self.categories.contains(&category))
+            && (self.include.is_empty() || self.include.iter().any(|w| text.contains(w.as_str())))
+            && !self.exclude.iter().any(|w| text.contains(w.as_str()))
     }
 }
 
@@ -176,6 +223,32 @@ mod tests {
             assert!(bad.parse::<DigestTime>().is_err(), "{bad}");
         }
         assert_eq!(DigestTime::DEFAULT.to_string(), "08:00");
+    }
+
+    #[test]
+    fn a_chat_follows_its_categories_and_keywords() {
+        let mut s = Subscriber::new(ChatId(1), Language::Zh, chrono_tz::Asia::Shanghai, Utc::now());
+        assert!(s.follows(Category::Traffic, "道路结冰"), "no filter follows everything");
+        s.categories.insert(Category::Fraud);
+        assert!(!s.follows(Category::Traffic, "道路结冰"));
+        assert!(s.follows(Category::Fraud, "刷单诈骗"));
+        s.include_keywords.push(Keyword::parse("刷单").unwrap());
+        assert!(!s.follows(Category::Fraud, "冒充公检法"));
+        s.exclude_keywords.push(Keyword::parse("演练").unwrap());
+        assert!(!s.follows(Category::Fraud, "刷单诈骗 演练"));
+        assert!(s.follows(Category::Fraud, "Refund 刷单"));
+    }
+
+    #[test]
+    fn only_active_subscriptions_with_digests_are_scheduled() {
+        let now = Utc::now();
+        let mut s = Subscriber::new(ChatId(1), Language::Zh, chrono_tz::Asia::Shanghai, now);
+        assert!(s.next_digest_at().is_some_and(|t| t > now));
+        s.frequency = Frequency::Off;
+        assert_eq!(s.next_digest_at(), None);
+        s.frequency = Frequency::Daily;
+        s.subscribed = false;
+        assert_eq!(s.next_digest_at(), None);
     }
 
     #[test]

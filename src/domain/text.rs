@@ -9,11 +9,7 @@ pub enum TextError {
     #[error("{field} is empty")]
     Empty { field: &'static str },
     #[error("{field} is {got} characters long; at most {max} are allowed")]
-    TooLong {
-        field: &'static str,
-        max: usize,
-        got: usize,
-    },
+    TooLong { field: &'static str, max: usize, got: usize },
     #[error("{field} contains a control character (U+{code:04X})")]
     ControlCharacter { field: &'static str, code: u32 },
     #[error("{field} must be a single line")]
@@ -27,12 +23,7 @@ pub(crate) enum Lines {
 }
 
 /// Trims `input`, checks it against the limits and returns the cleaned text.
-pub(crate) fn clean(
-    field: &'static str,
-    input: &str,
-    max: usize,
-    lines: Lines,
-) -> Result<String, TextError> {
+pub(crate) fn clean(field: &'static str, input: &str, max: usize, lines: Lines) -> Result<String, TextError> {
     let normalized = input.replace("\r\n", "\n");
     let text = normalized.trim();
     if text.is_empty() {
@@ -43,10 +34,7 @@ pub(crate) fn clean(
             '\n' if lines == Lines::Single => return Err(TextError::LineBreak { field }),
             '\n' | '\t' => {}
             c if c.is_control() => {
-                return Err(TextError::ControlCharacter {
-                    field,
-                    code: c as u32,
-                });
+                return Err(TextError::ControlCharacter { field, code: c as u32 });
             }
             _ => {}
         }
@@ -110,37 +98,21 @@ mod tests {
 
     #[test]
     fn trims_and_normalizes_line_endings() {
-        assert_eq!(
-            clean("body", "  a\r\nb  ", 10, Lines::Multi).unwrap(),
-            "a\nb"
-        );
+        assert_eq!(clean("body", "  a\r\nb  ", 10, Lines::Multi).unwrap(), "a\nb");
     }
 
     #[test]
     fn refuses_empty_long_and_control_text() {
-        assert_eq!(
-            clean("title", "   ", 5, Lines::Single),
-            Err(TextError::Empty { field: "title" })
-        );
+        assert_eq!(clean("title", "   ", 5, Lines::Single), Err(TextError::Empty { field: "title" }));
         assert_eq!(
             clean("title", "诈骗诈骗诈骗", 5, Lines::Single),
-            Err(TextError::TooLong {
-                field: "title",
-                max: 5,
-                got: 6
-            })
+            Err(TextError::TooLong { field: "title", max: 5, got: 6 })
         );
         assert_eq!(
             clean("title", "a\u{7}b", 5, Lines::Single),
-            Err(TextError::ControlCharacter {
-                field: "title",
-                code: 7
-            })
+            Err(TextError::ControlCharacter { field: "title", code: 7 })
         );
-        assert_eq!(
-            clean("title", "a\nb", 5, Lines::Single),
-            Err(TextError::LineBreak { field: "title" })
-        );
+        assert_eq!(clean("title", "a\nb", 5, Lines::Single), Err(TextError::LineBreak { field: "title" }));
     }
 
     #[test]

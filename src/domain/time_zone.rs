@@ -13,30 +13,19 @@ pub struct UnknownZone {
 /// Accepts an IANA name in any case ("asia/shanghai") or a unique city ("Berlin").
 pub fn parse_time_zone(typed: &str) -> Result<Tz, UnknownZone> {
     let wanted = typed.trim().replace(' ', "_");
-    if let Some(zone) = TZ_VARIANTS
-        .iter()
-        .find(|z| z.name().eq_ignore_ascii_case(&wanted))
-    {
+    if let Some(zone) = TZ_VARIANTS.iter().find(|z| z.name().eq_ignore_ascii_case(&wanted)) {
         return Ok(*zone);
     }
     let by_city: Vec<Tz> = TZ_VARIANTS
         .iter()
         .filter(|z| z.name().contains('/'))
-        .filter(|z| {
-            z.name()
-                .rsplit('/')
-                .next()
-                .is_some_and(|city| city.eq_ignore_ascii_case(&wanted))
-        })
+        .filter(|z| z.name().rsplit('/').next().is_some_and(|city| city.eq_ignore_ascii_case(&wanted)))
         .copied()
         .collect();
     if let [zone] = by_city.as_slice() {
         return Ok(*zone);
     }
-    Err(UnknownZone {
-        typed: typed.trim().to_owned(),
-        suggestion: closest(&wanted),
-    })
+    Err(UnknownZone { typed: typed.trim().to_owned(), suggestion: closest(&wanted) })
 }
 
 /// The zone whose name (or city) is within a few edits of `typed`.
@@ -49,10 +38,7 @@ fn closest(typed: &str) -> Option<Tz> {
         .map(|z| {
             let name = z.name().to_ascii_lowercase();
             let city = name.rsplit('/').next().unwrap_or_default().to_owned();
-            (
-                edit_distance(&typed, &name).min(edit_distance(&typed, &city)),
-                *z,
-            )
+            (edit_distance(&typed, &name).min(edit_distance(&typed, &city)), *z)
         })
         .filter(|(distance, _)| *distance <= allowed)
         .min_by_key(|(distance, zone)| (*distance, zone.name().len()))
@@ -91,14 +77,8 @@ mod tests {
     fn a_near_miss_gets_a_suggestion() {
         let err = parse_time_zone("Asia/Shangai").unwrap_err();
         assert_eq!(err.suggestion, Some(Asia::Shanghai));
-        assert_eq!(
-            parse_time_zone("Europe/Berln").unwrap_err().suggestion,
-            Some(Europe::Berlin)
-        );
-        assert_eq!(
-            parse_time_zone("Mars/Olympus").unwrap_err().suggestion,
-            None
-        );
+        assert_eq!(parse_time_zone("Europe/Berln").unwrap_err().suggestion, Some(Europe::Berlin));
+        assert_eq!(parse_time_zone("Mars/Olympus").unwrap_err().suggestion, None);
     }
 
     #[test]

@@ -121,33 +121,18 @@ mod tests {
             tip(4, ScamType::Officials),
         ];
         let start = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
-        let kinds: Vec<ScamType> = (0..3)
-            .map(|d| {
-                tip_of_the_day(&tips, start + Duration::days(d))
-                    .unwrap()
-                    .scam_type
-            })
-            .collect();
+        let kinds: Vec<ScamType> =
+            (0..3).map(|d| tip_of_the_day(&tips, start + Duration::days(d)).unwrap().scam_type).collect();
         let mut seen = kinds.clone();
         seen.sort();
-        assert_eq!(
-            seen,
-            [ScamType::Loan, ScamType::Officials, ScamType::Romance]
-        );
-        assert_eq!(
-            tip_of_the_day(&tips, start),
-            tip_of_the_day(&tips, start),
-            "the same all day"
-        );
+        assert_eq!(seen, [ScamType::Loan, ScamType::Officials, ScamType::Romance]);
+        assert_eq!(tip_of_the_day(&tips, start), tip_of_the_day(&tips, start), "the same all day");
         let loans: Vec<TipId> = (0..12)
             .filter_map(|d| tip_of_the_day(&tips, start + Duration::days(d)))
             .filter(|t| t.scam_type == ScamType::Loan)
             .map(|t| t.id)
             .collect();
-        assert!(
-            loans.contains(&TipId(1)) && loans.contains(&TipId(3)),
-            "both loan tips come round"
-        );
+        assert!(loans.contains(&TipId(1)) && loans.contains(&TipId(3)), "both loan tips come round");
         assert_eq!(tip_of_the_day(&[], start), None);
     }
 }

@@ -60,27 +60,18 @@ struct Catalog(HashMap<String, String>);
 
 impl Catalog {
     fn parse(file: &'static str, source: &str) -> Result<Catalog, LocaleError> {
-        let table: toml::Table = source.parse().map_err(|e: toml::de::Error| LocaleError {
-            file,
-            reason: e.message().to_owned(),
-        })?;
+        let table: toml::Table = source
+            .parse()
+            .map_err(|e: toml::de::Error| LocaleError { file, reason: e.message().to_owned() })?;
         let mut map = HashMap::new();
         flatten("", &table, &mut map).map_err(|reason| LocaleError { file, reason })?;
         Ok(Catalog(map))
     }
 }
 
-fn flatten(
-    prefix: &str,
-    table: &toml::Table,
-    out: &mut HashMap<String, String>,
-) -> Result<(), String> {
+fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>) -> Result<(), String> {
     for (key, value) in table {
-        let path = if prefix.is_empty() {
-            key.clone()
-        } else {
-            format!("{prefix}.{key}")
-        };
+        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
         match value {
             toml::Value::String(s) => {
                 out.insert(path, s.trim_end_matches('\n').to_owned());
@@ -107,10 +98,7 @@ impl fmt::Debug for Texts {
 impl Texts {
     /// Loads the built-in locale files.
     pub fn load() -> Result<Texts, LocaleError> {
-        Ok(Texts {
-            zh: Catalog::parse("zh-CN.toml", ZH)?,
-            en: Catalog::parse("en.toml", EN)?,
-        })
+        Ok(Texts { zh: Catalog::parse("zh-CN.toml", ZH)?, en: Catalog::parse("en.toml", EN)? })
     }
 
     fn catalog(&self, lang: Language) -> &Catalog {
@@ -144,10 +132,7 @@ impl Texts {
 
     /// Every key and its template, for tests that check the catalogs.
     pub fn entries(&self, lang: Language) -> impl Iterator<Item = (&str, &str)> {
-        self.catalog(lang)
-            .0
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
+        self.catalog(lang).0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 }
 
@@ -198,9 +183,7 @@ pub fn placeholders(template: &str) -> Vec<&str> {
 }
 
 fn is_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 #[cfg(test)]
@@ -212,23 +195,10 @@ mod tests {
     #[test]
     fn both_locales_have_the_same_keys_and_placeholders() {
         let texts = Texts::load().unwrap();
-        let keys = |lang| {
-            texts
-                .entries(lang)
-                .map(|(k, _)| k.to_owned())
-                .collect::<BTreeSet<_>>()
-        };
+        let keys = |lang| texts.entries(lang).map(|(k, _)| k.to_owned()).collect::<BTreeSet<_>>();
         let (zh, en) = (keys(Language::Zh), keys(Language::En));
-        assert_eq!(
-            zh.difference(&en).collect::<Vec<_>>(),
-            Vec::<&String>::new(),
-            "only in zh-CN"
-        );
-        assert_eq!(
-            en.difference(&zh).collect::<Vec<_>>(),
-            Vec::<&String>::new(),
-            "only in en"
-        );
+        assert_eq!(zh.difference(&en).collect::<Vec<_>>(), Vec::<&String>::new(), "only in zh-CN");
+        assert_eq!(en.difference(&zh).collect::<Vec<_>>(), Vec::<&String>::new(), "only in en");
         for key in &zh {
             assert_eq!(
                 placeholders(texts.template(Language::Zh, key)),
@@ -258,17 +228,11 @@ mod tests {
                 ("n", Arg::Number(96110)),
             ],
         );
-        assert_eq!(
-            filled,
-            "<b>&lt;script&gt; &amp; co</b> <i>ok</i> 96110 {missing}"
-        );
+        assert_eq!(filled, "<b>&lt;script&gt; &amp; co</b> <i>ok</i> 96110 {missing}");
     }
 
     #[test]
     fn placeholders_are_lowercase_names_in_braces() {
-        assert_eq!(
-            placeholders("{b} {a} {b} {Not} {} {x_1}"),
-            vec!["a", "b", "x_1"]
-        );
+        assert_eq!(placeholders("{b} {a} {b} {Not} {} {x_1}"), vec!["a", "b", "x_1"]);
     }
 }

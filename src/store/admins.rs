@@ -38,10 +38,7 @@ impl TryFrom<AdminRow> for Admin {
         Ok(Admin {
             user_id: r.user_id,
             role: r.role.parse().map_err(|e| StoreError::corrupt(&what, e))?,
-            granted_by: r
-                .granted_by
-                .parse()
-                .map_err(|e| StoreError::corrupt(&what, e))?,
+            granted_by: r.granted_by.parse().map_err(|e| StoreError::corrupt(&what, e))?,
             granted_at: r.granted_at,
         })
     }

@@ -16,10 +16,7 @@ pub struct MigrationReport {
     pub version: Option<i64>,
 }
 
-pub(crate) async fn run<DB>(
-    pool: &Pool<DB>,
-    migrator: &Migrator,
-) -> Result<MigrationReport, StoreError>
+pub(crate) async fn run<DB>(pool: &Pool<DB>, migrator: &Migrator) -> Result<MigrationReport, StoreError>
 where
     DB: Database,
     DB::Connection: Migrate,
@@ -28,11 +25,7 @@ where
         let mut conn = pool.acquire().await?;
         let conn = conn.deref_mut();
         conn.ensure_migrations_table().await?;
-        conn.list_applied_migrations()
-            .await?
-            .iter()
-            .map(|m| m.version)
-            .collect()
+        conn.list_applied_migrations().await?.iter().map(|m| m.version).collect()
     };
     migrator.run(pool).await?;
     let applied_now = migrator
@@ -40,8 +33,5 @@ where
         .filter(|m| m.migration_type.is_up_migration() && !before.contains(&m.version))
         .map(|m| (m.version, m.description.to_string()))
         .collect();
-    Ok(MigrationReport {
-        applied_now,
-        version: migrator.iter().map(|m| m.version).max(),
-    })
+    Ok(MigrationReport { applied_now, version: migrator.iter().map(|m| m.version).max() })
 }

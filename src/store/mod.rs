@@ -7,6 +7,7 @@ mod admins;
 mod error;
 mod migrations;
 mod notices;
+pub(crate) mod outbox;
 mod postgres;
 pub(crate) mod search;
 mod sqlite;
@@ -23,6 +24,10 @@ pub use admins::AdminStore;
 pub use error::StoreError;
 pub use migrations::MigrationReport;
 pub use notices::{NoticeQuery, NoticeStore};
+pub use outbox::{
+    ClaimedDelivery, DueDigests, FanoutKind, FanoutProgress, NewFanout, OutboxStore, Outcome, Recipient,
+    StoredMessage,
+};
 pub use postgres::PgStore;
 pub use search::{DocumentKind, Found, SearchPage, SearchStore};
 pub use sqlite::SqliteStore;
@@ -47,7 +52,7 @@ impl Backend {
 /// Everything Pingan stores, on whichever backend the database URL names.
 #[async_trait]
 pub trait Store:
-    NoticeStore + TipStore + SearchStore + SubscriberStore + AdminStore + Send + Sync + Debug
+    NoticeStore + TipStore + SearchStore + SubscriberStore + AdminStore + OutboxStore + Send + Sync + Debug
 {
     fn backend(&self) -> Backend;
     /// Brings the schema up to date; safe to run from several instances at once.
@@ -65,9 +70,7 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<Arc<dyn Store>, Stor
 }
 
 /// Connects and migrates: what every command does before it uses the database.
-pub async fn open(
-    settings: &DatabaseSettings,
-) -> Result<(Arc<dyn Store>, MigrationReport), StoreError> {
+pub async fn open(settings: &DatabaseSettings) -> Result<(Arc<dyn Store>, MigrationReport), StoreError> {
     let store = connect(settings).await?;
     let report = store.migrate().await?;
     Ok((store, report))

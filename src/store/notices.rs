@@ -15,6 +15,10 @@ pub struct NoticeQuery {
     pub language: Option<Language>,
     /// Only notices citizens may see at this time: published and not expired.
     pub visible_at: Option<DateTime<Utc>>,
+    /// Only notices published at or after this time…
+    pub published_since: Option<DateTime<Utc>>,
+    /// …and before this one.
+    pub published_before: Option<DateTime<Utc>>,
     pub limit: u32,
     pub offset: u32,
 }
@@ -22,12 +26,7 @@ pub struct NoticeQuery {
 impl NoticeQuery {
     /// A page of what citizens see at `now`.
     pub fn public(now: DateTime<Utc>, limit: u32, offset: u32) -> NoticeQuery {
-        NoticeQuery {
-            visible_at: Some(now),
-            limit,
-            offset,
-            ..NoticeQuery::default()
-        }
+        NoticeQuery { visible_at: Some(now), limit, offset, ..NoticeQuery::default() }
     }
 }
 
@@ -74,19 +73,9 @@ impl TryFrom<NoticeRow> for Notice {
                 body: Body::parse(&r.body).map_err(|e| bad("body", &e))?,
                 category: r.category.parse().map_err(|e| bad("category", &e))?,
                 severity: r.severity.parse().map_err(|e| bad("severity", &e))?,
-                area: r
-                    .area
-                    .as_deref()
-                    .map(Area::parse)
-                    .transpose()
-                    .map_err(|e| bad("area", &e))?,
+                area: r.area.as_deref().map(Area::parse).transpose().map_err(|e| bad("area", &e))?,
                 language: r.language.parse().map_err(|e| bad("language", &e))?,
-                source: r
-                    .source
-                    .as_deref()
-                    .map(Source::parse)
-                    .transpose()
-                    .map_err(|e| bad("source", &e))?,
+                source: r.source.as_deref().map(Source::parse).transpose().map_err(|e| bad("source", &e))?,
             },
             external_id: r.external_id,
             status: r.status.parse().map_err(|e| bad("status", &e))?,
@@ -106,11 +95,12 @@ macro_rules! notice_columns {
     };
 }
 
-/// The filter of a [`NoticeQuery`]; its parameters are $1 to $3.
+/// The filter of a [`NoticeQuery`]; its parameters are $1 to $5.
 macro_rules! notice_filter {
     () => {
         " FROM notices WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR language = $2) \
-          AND ($3 IS NULL OR (status = 'published' AND (expires_at IS NULL OR expires_at > $3)))"
+          AND ($3 IS NULL OR (status = 'published' AND (expires_at IS NULL OR expires_at > $3))) \
+          AND ($4 IS NULL OR publish_at >= $4) AND ($5 IS NULL OR publish_at < $5)"
     };
 }
 
@@ -149,8 +139,13 @@ macro_rules! impl_notice_store {
                 .await?;
                 let notice: $crate::domain::Notice = row.try_into()?;
                 let tokens = $crate::store::search::DocumentTokens::of(c.title.as_str(), c.body.as_str());
-                Self::index_document(&mut tx, $crate::store::search::DocumentKind::Notice, notice.id.0, &tokens)
-                    .await?;
+                Self::index_document(
+                    &mut tx,
+                    $crate::store::search::DocumentKind::Notice,
+                    notice.id.0,
+                    &tokens,
+                )
+                .await?;
                 tx.commit().await?;
                 Ok(notice)
             }
@@ -193,11 +188,13 @@ macro_rules! impl_notice_store {
                     "SELECT ",
                     $crate::store::notices::notice_columns!(),
                     $crate::store::notices::notice_filter!(),
-                    " ORDER BY COALESCE(publish_at, created_at) DESC, id DESC LIMIT $4 OFFSET $5"
+                    " ORDER BY COALESCE(publish_at, created_at) DESC, id DESC LIMIT $6 OFFSET $7"
                 ))
                 .bind(q.status.map(|s| s.as_str()))
                 .bind(q.language.map(|l| l.code()))
                 .bind(q.visible_at)
+                .bind(q.published_since)
+                .bind(q.published_before)
                 .bind(i64::from(q.limit))
                 .bind(i64::from(q.offset))
                 .fetch_all(&self.pool)
@@ -205,12 +202,17 @@ macro_rules! impl_notice_store {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
-            async fn count_notices(&self, q: &$crate::store::NoticeQuery) -> Result<u64, $crate::store::StoreError> {
+            async fn count_notices(
+                &self,
+                q: &$crate::store::NoticeQuery,
+            ) -> Result<u64, $crate::store::StoreError> {
                 let (count,): (i64,) =
                     ::sqlx::query_as(concat!("SELECT COUNT(*)", $crate::store::notices::notice_filter!()))
                         .bind(q.status.map(|s| s.as_str()))
                         .bind(q.language.map(|l| l.code()))
                         .bind(q.visible_at)
+                        .bind(q.published_since)
+                        .bind(q.published_before)
                         .fetch_one(&self.pool)
                         .await?;
                 Ok(count.max(0) as u64)

@@ -70,10 +70,7 @@ pub(crate) struct DocumentTokens {
 
 impl DocumentTokens {
     pub fn of(title: &str, body: &str) -> DocumentTokens {
-        DocumentTokens {
-            title: crate::domain::index_tokens(title),
-            body: crate::domain::index_tokens(body),
-        }
+        DocumentTokens { title: crate::domain::index_tokens(title), body: crate::domain::index_tokens(body) }
     }
 }
 
@@ -109,20 +106,14 @@ pub(crate) fn tsquery(terms: &SearchTerms) -> String {
 pub(crate) type RankedRows = (u64, Vec<(String, i64)>);
 
 /// Resolves ranked `(kind, id)` rows to the notices and tips themselves.
-pub(crate) async fn load_hits<S>(
-    store: &S,
-    rows: Vec<(String, i64)>,
-) -> Result<Vec<Found>, StoreError>
+pub(crate) async fn load_hits<S>(store: &S, rows: Vec<(String, i64)>) -> Result<Vec<Found>, StoreError>
 where
     S: super::NoticeStore + super::TipStore + Sync,
 {
     let mut hits = Vec::with_capacity(rows.len());
     for (kind, id) in rows {
         let found = match DocumentKind::parse(&kind)? {
-            DocumentKind::Notice => store
-                .notice(crate::domain::NoticeId(id))
-                .await?
-                .map(Found::Notice),
+            DocumentKind::Notice => store.notice(crate::domain::NoticeId(id)).await?.map(Found::Notice),
             DocumentKind::Tip => store.tip(crate::domain::TipId(id)).await?.map(Found::Tip),
         };
         // A row changed between the two queries simply drops out of this page.
@@ -166,10 +157,11 @@ macro_rules! impl_search_store {
             }
 
             async fn remembered_query(&self, id: i64) -> Result<Option<String>, $crate::store::StoreError> {
-                let row: Option<(String,)> = ::sqlx::query_as("SELECT text FROM search_queries WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?;
+                let row: Option<(String,)> =
+                    ::sqlx::query_as("SELECT text FROM search_queries WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
                 Ok(row.map(|(text,)| text))
             }
         }
@@ -185,10 +177,7 @@ mod tests {
     #[test]
     fn queries_quote_every_token() {
         let terms = SearchTerms::parse("诈骗 fraud's 110").unwrap();
-        assert_eq!(
-            fts5_query(&terms),
-            "\"诈骗\" AND \"fraud\"* AND \"s\" AND \"110\""
-        );
+        assert_eq!(fts5_query(&terms), "\"诈骗\" AND \"fraud\"* AND \"s\" AND \"110\"");
         assert_eq!(tsquery(&terms), "'诈骗' & 'fraud':* & 's' & '110'");
     }
 }

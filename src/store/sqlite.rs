@@ -9,7 +9,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{SqliteConnection, SqlitePool};
 
 use super::search::{DocumentKind, DocumentTokens, RankedRows, fts5_query};
-use super::{Backend, MigrationReport, Store, StoreError, migrations};
+use super::{Backend, ClaimedDelivery, MigrationReport, Store, StoreError, migrations};
 use crate::config::DatabaseSettings;
 use crate::domain::SearchTerms;
 
@@ -33,24 +33,12 @@ impl SqliteStore {
             .busy_timeout(settings.busy_timeout);
         let in_memory = url.contains(":memory:");
         // Each connection to `:memory:` would be a database of its own: keep exactly one.
-        let max_connections = if in_memory {
-            1
-        } else {
-            settings.max_connections
-        };
+        let max_connections = if in_memory { 1 } else { settings.max_connections };
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
             .min_connections(u32::from(in_memory))
-            .idle_timeout(if in_memory {
-                None
-            } else {
-                Some(std::time::Duration::from_secs(600))
-            })
-            .max_lifetime(if in_memory {
-                None
-            } else {
-                Some(std::time::Duration::from_secs(1800))
-            })
+            .idle_timeout(if in_memory { None } else { Some(std::time::Duration::from_secs(600)) })
+            .max_lifetime(if in_memory { None } else { Some(std::time::Duration::from_secs(1800)) })
             .acquire_timeout(settings.busy_timeout)
             .connect_with(options)
             .await?;
@@ -73,10 +61,7 @@ impl SqliteStore {
         .bind(ref_id)
         .fetch_one(&mut *conn)
         .await?;
-        sqlx::query("DELETE FROM search_fts WHERE rowid = $1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query("DELETE FROM search_fts WHERE rowid = $1").bind(id).execute(&mut *conn).await?;
         sqlx::query("INSERT INTO search_fts (rowid, title, body) VALUES ($1, $2, $3)")
             .bind(id)
             .bind(&tokens.title)
@@ -95,6 +80,30 @@ const SEARCH_FROM: &str = " FROM search_fts f JOIN search_documents d ON d.id = 
      OR t.retired = FALSE)";
 
 impl SqliteStore {
+    /// SQLite has one writer at a time, so one UPDATE claims rows no one else can take.
+    async fn claim_rows(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        let rows = sqlx::query_as(concat!(
+            "UPDATE deliveries SET status = 'sending', lease_until = $2, leased_by = $3, updated_at = $1 \
+             WHERE id IN (SELECT id FROM deliveries \
+             WHERE (status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1) \
+             ORDER BY priority, next_attempt_at, id LIMIT $4) RETURNING ",
+            super::outbox::claimed_columns!()
+        ))
+        .bind(now)
+        .bind(lease_until)
+        .bind(worker)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
     async fn run_search(
         &self,
         terms: &SearchTerms,
@@ -144,3 +153,4 @@ super::tips::impl_tip_store!(SqliteStore);
 super::subscribers::impl_subscriber_store!(SqliteStore);
 super::admins::impl_admin_store!(SqliteStore);
 super::search::impl_search_store!(SqliteStore);
+super::outbox::impl_outbox_store!(SqliteStore, ::sqlx::Sqlite);

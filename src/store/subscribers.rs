@@ -6,22 +6,23 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc, Weekday};
 
 use super::StoreError;
-use crate::domain::{
-    Category, ChatId, Frequency, GoneReason, Keyword, Subscriber, SubscriberStatus,
-};
+use crate::domain::{Category, ChatId, Frequency, GoneReason, Keyword, Subscriber, SubscriberStatus};
 
 #[async_trait]
 pub trait SubscriberStore {
     /// Creates the chat's subscription or replaces its settings.
     async fn save_subscriber(&self, subscriber: &Subscriber) -> Result<(), StoreError>;
     async fn subscriber(&self, chat_id: ChatId) -> Result<Option<Subscriber>, StoreError>;
-    /// Marks an active subscriber unreachable; false if it was not active.
+    /// Marks an active subscriber unreachable and ends its pending deliveries; false if
+    /// it was not active.
     async fn mark_gone(
         &self,
         chat_id: ChatId,
         reason: GoneReason,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// A chat that had gone (blocked the bot, removed it) is back; false if it was not gone.
+    async fn mark_active(&self, chat_id: ChatId, at: DateTime<Utc>) -> Result<bool, StoreError>;
     /// Deletes what Pingan holds about a chat and, if given, the user asking: the chat's
     /// subscription and settings, and the user's name on group subscriptions they made.
     async fn forget(&self, chat_id: ChatId, user_id: Option<i64>) -> Result<Forgotten, StoreError>;
@@ -54,6 +55,9 @@ pub(crate) struct SubscriberRow {
     pub status: String,
     pub gone_reason: Option<String>,
     pub gone_at: Option<DateTime<Utc>>,
+    pub last_digest_at: Option<DateTime<Utc>>,
+    /// Derived from the settings when saved; the scheduler's index.
+    pub next_digest_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -86,6 +90,8 @@ impl SubscriberRow {
             status: status.to_owned(),
             gone_reason,
             gone_at,
+            last_digest_at: s.last_digest_at,
+            next_digest_at: s.next_digest_at(),
             created_at: s.created_at,
             updated_at: s.updated_at,
         }
@@ -93,12 +99,7 @@ impl SubscriberRow {
 }
 
 fn json_list<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    serde_json::Value::Array(
-        items
-            .map(|s| serde_json::Value::String(s.to_owned()))
-            .collect(),
-    )
-    .to_string()
+    serde_json::Value::Array(items.map(|s| serde_json::Value::String(s.to_owned())).collect()).to_string()
 }
 
 fn parse_list(text: &str) -> Result<Vec<String>, serde_json::Error> {
@@ -113,10 +114,7 @@ impl TryFrom<SubscriberRow> for Subscriber {
         let bad = |e: &dyn std::fmt::Display| StoreError::corrupt(&what, e);
         let keywords = |text: &str| -> Result<Vec<Keyword>, StoreError> {
             let words = parse_list(text).map_err(|e| bad(&e))?;
-            words
-                .iter()
-                .map(|w| Keyword::parse(w).map_err(|e| bad(&e)))
-                .collect()
+            words.iter().map(|w| Keyword::parse(w).map_err(|e| bad(&e))).collect()
         };
         let categories: BTreeSet<Category> = parse_list(&r.categories)
             .map_err(|e| bad(&e))?
@@ -131,10 +129,9 @@ impl TryFrom<SubscriberRow> for Subscriber {
         };
         let status = match (r.status.as_str(), r.gone_reason.as_deref(), r.gone_at) {
             ("active", _, _) => SubscriberStatus::Active,
-            ("gone", Some(reason), Some(since)) => SubscriberStatus::Gone {
-                reason: reason.parse().map_err(|e| bad(&e))?,
-                since,
-            },
+            ("gone", Some(reason), Some(since)) => {
+                SubscriberStatus::Gone { reason: reason.parse().map_err(|e| bad(&e))?, since }
+            }
             (other, _, _) => return Err(bad(&format!("status {other:?}"))),
         };
         Ok(Subscriber {
@@ -150,6 +147,7 @@ impl TryFrom<SubscriberRow> for Subscriber {
             include_keywords: keywords(&r.include_keywords)?,
             exclude_keywords: keywords(&r.exclude_keywords)?,
             status,
+            last_digest_at: r.last_digest_at,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -157,16 +155,14 @@ impl TryFrom<SubscriberRow> for Subscriber {
 }
 
 fn weekday(day: i32) -> Option<Weekday> {
-    u8::try_from(day)
-        .ok()
-        .and_then(|d| Weekday::try_from(d).ok())
+    u8::try_from(day).ok().and_then(|d| Weekday::try_from(d).ok())
 }
 
 macro_rules! subscriber_columns {
     () => {
         "chat_id, user_id, thread_id, subscribed, language, time_zone, digest_time, frequency, \
          digest_weekday, categories, include_keywords, exclude_keywords, status, gone_reason, gone_at, \
-         created_at, updated_at"
+         last_digest_at, next_digest_at, created_at, updated_at"
     };
 }
 
@@ -182,7 +178,8 @@ macro_rules! impl_subscriber_store {
                 ::sqlx::query(concat!(
                     "INSERT INTO subscribers (",
                     $crate::store::subscribers::subscriber_columns!(),
-                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+                     $18, $19) \
                      ON CONFLICT (chat_id) DO UPDATE SET user_id = excluded.user_id, \
                      thread_id = excluded.thread_id, subscribed = excluded.subscribed, \
                      language = excluded.language, \
@@ -191,6 +188,7 @@ macro_rules! impl_subscriber_store {
                      categories = excluded.categories, include_keywords = excluded.include_keywords, \
                      exclude_keywords = excluded.exclude_keywords, status = excluded.status, \
                      gone_reason = excluded.gone_reason, gone_at = excluded.gone_at, \
+                     last_digest_at = excluded.last_digest_at, next_digest_at = excluded.next_digest_at, \
                      updated_at = excluded.updated_at"
                 ))
                 .bind(r.chat_id)
@@ -208,6 +206,8 @@ macro_rules! impl_subscriber_store {
                 .bind(r.status)
                 .bind(r.gone_reason)
                 .bind(r.gone_at)
+                .bind(r.last_digest_at)
+                .bind(r.next_digest_at)
                 .bind(r.created_at)
                 .bind(r.updated_at)
                 .execute(&self.pool)
@@ -236,12 +236,40 @@ macro_rules! impl_subscriber_store {
                 reason: $crate::domain::GoneReason,
                 at: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
                 let done = ::sqlx::query(
                     "UPDATE subscribers SET status = 'gone', gone_reason = $2, gone_at = $3, \
-                     updated_at = $3 WHERE chat_id = $1 AND status = 'active'",
+                     next_digest_at = NULL, updated_at = $3 WHERE chat_id = $1 AND status = 'active'",
                 )
                 .bind(chat_id.0)
                 .bind(reason.as_str())
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                ::sqlx::query(
+                    "UPDATE deliveries SET status = 'gone', last_error = $2, updated_at = $3 \
+                     WHERE chat_id = $1 AND status = 'pending'",
+                )
+                .bind(chat_id.0)
+                .bind(format!("chat gone: {reason}"))
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn mark_active(
+                &self,
+                chat_id: $crate::domain::ChatId,
+                at: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<bool, $crate::store::StoreError> {
+                // The scheduler gives the chat its digest schedule back on its next tick.
+                let done = ::sqlx::query(
+                    "UPDATE subscribers SET status = 'active', gone_reason = NULL, gone_at = NULL, updated_at = $2 \
+                     WHERE chat_id = $1 AND status = 'gone'",
+                )
+                .bind(chat_id.0)
                 .bind(at)
                 .execute(&self.pool)
                 .await?;

@@ -74,12 +74,7 @@ impl TryFrom<TipRow> for Tip {
             body: TipBody::parse(&r.body).map_err(|e| bad(&e))?,
             builtin_key: r.builtin_key,
             retired: r.retired,
-            edited_by: r
-                .edited_by
-                .as_deref()
-                .map(str::parse)
-                .transpose()
-                .map_err(|e| bad(&e))?,
+            edited_by: r.edited_by.as_deref().map(str::parse).transpose().map_err(|e| bad(&e))?,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })

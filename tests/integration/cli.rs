@@ -25,10 +25,7 @@ fn pingan(dir: &Path) -> Command {
 }
 
 async fn output(command: &mut Command, stdin: Option<&str>) -> Output {
-    command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = command.spawn().expect("start pingan");
     let mut input = child.stdin.take().expect("stdin");
     if let Some(text) = stdin {
@@ -46,8 +43,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 #[tokio::test]
-async fn run_in_an_empty_directory_creates_the_database_registers_commands_and_answers_many_chats()
-{
+async fn run_in_an_empty_directory_creates_the_database_registers_commands_and_answers_many_chats() {
     let fake = FakeTelegram::start_with_token("1:x").await;
     let dir = TempDir::new().unwrap();
     let child = pingan(dir.path())
@@ -60,61 +56,33 @@ async fn run_in_an_empty_directory_creates_the_database_registers_commands_and_a
         .unwrap();
 
     fake.wait_for("three command menus and a poll", |s| {
-        let menus = s
-            .calls
-            .iter()
-            .filter(|c| c.method == "setMyCommands" && c.status == 200)
-            .count();
+        let menus = s.calls.iter().filter(|c| c.method == "setMyCommands" && c.status == 200).count();
         (menus == 3 && s.poll_generation > 0).then_some(())
     })
     .await;
-    assert!(
-        dir.path().join("pingan.db").is_file(),
-        "pingan.db is created in the working directory"
-    );
+    assert!(dir.path().join("pingan.db").is_file(), "pingan.db is created in the working directory");
 
     for i in 0..30 {
-        let lang = if i % 3 == 0 {
-            Some("en")
-        } else {
-            Some("zh-hans")
-        };
+        let lang = if i % 3 == 0 { Some("en") } else { Some("zh-hans") };
         fake.user_sends(&TgUser::new(5000 + i, "U", lang), "/start");
     }
-    fake.wait_for("30 welcomes", |s| (s.sent.len() >= 30).then_some(()))
-        .await;
+    fake.wait_for("30 welcomes", |s| (s.sent.len() >= 30).then_some(())).await;
     for i in 0..30 {
         let replies = fake.sent_to(5000 + i);
         assert_eq!(replies.len(), 1);
-        assert_eq!(
-            replies[0].text.starts_with("Hello"),
-            i % 3 == 0,
-            "{}",
-            replies[0].text
-        );
+        assert_eq!(replies[0].text.starts_with("Hello"), i % 3 == 0, "{}", replies[0].text);
     }
 
     let pid = child.id().expect("pid").to_string();
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
+    let killed = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(killed.success());
     let started = std::time::Instant::now();
     let done = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output()).await;
     let output = done.expect("pingan stops within 10 s of SIGTERM").unwrap();
-    assert!(
-        output.status.success(),
-        "{:?}\n{}",
-        output.status,
-        text(&output.stderr)
-    );
+    assert!(output.status.success(), "{:?}\n{}", output.status, text(&output.stderr));
     assert!(started.elapsed() < Duration::from_secs(10));
     let log = text(&output.stderr);
-    assert!(
-        log.contains("SIGTERM received") && log.contains("stopped"),
-        "{log}"
-    );
+    assert!(log.contains("SIGTERM received") && log.contains("stopped"), "{log}");
     assert!(!log.contains("1:x"), "the token is never logged");
 }
 
@@ -126,10 +94,7 @@ async fn run_without_a_token_prints_one_line_naming_teloxide_token() {
     let stderr = text(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("TELOXIDE_TOKEN"), "{stderr}");
-    assert!(
-        !dir.path().join("pingan.db").exists(),
-        "nothing is created without a token"
-    );
+    assert!(!dir.path().join("pingan.db").exists(), "nothing is created without a token");
 }
 
 #[tokio::test]
@@ -137,69 +102,43 @@ async fn run_with_a_token_telegram_refuses_says_so() {
     let fake = FakeTelegram::start().await;
     let dir = TempDir::new().unwrap();
     let mut command = pingan(dir.path());
-    command
-        .arg("run")
-        .env("TELOXIDE_TOKEN", "42:wrong")
-        .env("TELOXIDE_API_URL", fake.api_url());
+    command.arg("run").env("TELOXIDE_TOKEN", "42:wrong").env("TELOXIDE_API_URL", fake.api_url());
     let out = output(&mut command, None).await;
     assert!(!out.status.success());
-    let last = text(&out.stderr)
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .to_owned();
-    assert!(
-        last.contains("refused the bot token") && last.contains("TELOXIDE_TOKEN"),
-        "{last}"
-    );
+    let last = text(&out.stderr).lines().last().unwrap_or_default().to_owned();
+    assert!(last.contains("refused the bot token") && last.contains("TELOXIDE_TOKEN"), "{last}");
 }
 
 #[tokio::test]
 async fn a_bad_setting_stops_start_up_with_one_line() {
     let dir = TempDir::new().unwrap();
     let mut command = pingan(dir.path());
-    command
-        .arg("console")
-        .env("PINGAN_DATABASE_MAX_CONNECTIONS", "lots");
+    command.arg("console").env("PINGAN_DATABASE_MAX_CONNECTIONS", "lots");
     let out = output(&mut command, Some("/help\n")).await;
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
-        stderr.contains("database.max_connections")
-            && stderr.contains("PINGAN_DATABASE_MAX_CONNECTIONS")
+        stderr.contains("database.max_connections") && stderr.contains("PINGAN_DATABASE_MAX_CONNECTIONS")
     );
 
     std::fs::create_dir(dir.path().join("config")).unwrap();
-    std::fs::write(
-        dir.path().join("config/local.toml"),
-        "[bot]\ndefault_language = \"fr\"\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("config/local.toml"), "[bot]\ndefault_language = \"fr\"\n").unwrap();
     let out = output(pingan(dir.path()).arg("config"), None).await;
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr.contains("bot.default_language (from config/local.toml) must be zh or en"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("bot.default_language (from config/local.toml) must be zh or en"), "{stderr}");
 }
 
 #[tokio::test]
 async fn config_shows_the_effective_settings_with_secrets_masked() {
     let dir = TempDir::new().unwrap();
     let mut command = pingan(dir.path());
-    command
-        .arg("config")
-        .env("TELOXIDE_TOKEN", "123:VERY-SECRET")
-        .env("PINGAN_LOG_FORMAT", "json");
+    command.arg("config").env("TELOXIDE_TOKEN", "123:VERY-SECRET").env("PINGAN_LOG_FORMAT", "json");
     let out = output(&mut command, None).await;
     let stdout = text(&out.stdout);
     assert!(out.status.success());
-    assert!(
-        stdout.contains("token = \"123:****\"  # environment variable TELOXIDE_TOKEN"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("token = \"123:****\"  # environment variable TELOXIDE_TOKEN"), "{stdout}");
     assert!(stdout.contains("format = \"json\"  # environment variable PINGAN_LOG_FORMAT"));
     assert!(stdout.contains("url = \"sqlite://pingan.db\"  # default"));
     assert!(!stdout.contains("VERY-SECRET"));
@@ -212,24 +151,15 @@ async fn the_console_lists_the_commands_and_answers_in_english_when_asked() {
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     for command in pingan::bot::command::COMMANDS {
-        assert!(
-            stdout.contains(&format!("/{} — ", command.name)),
-            "{stdout}"
-        );
+        assert!(stdout.contains(&format!("/{} — ", command.name)), "{stdout}");
     }
-    assert!(
-        !stdout.contains('<'),
-        "HTML is reduced to plain text: {stdout}"
-    );
+    assert!(!stdout.contains('<'), "HTML is reduced to plain text: {stdout}");
 
     let mut english = pingan(dir.path());
     english.args(["console", "--lang", "en"]);
     let stdout = text(&output(&mut english, Some("/start\n")).await.stdout);
     assert!(stdout.contains("This is Pingan"), "{stdout}");
-    assert!(
-        dir.path().join("pingan.db").is_file(),
-        "the console uses the same database as run"
-    );
+    assert!(dir.path().join("pingan.db").is_file(), "the console uses the same database as run");
 }
 
 #[tokio::test]
@@ -259,42 +189,15 @@ async fn add_and_list(dir: &Path, database_url: Option<&str>) {
         "--severity",
         "Moderate",
     ])
-    .args([
-        "--category",
-        "fraud",
-        "--area",
-        "全市",
-        "--expires-at",
-        "2099-01-01 00:00",
-    ]);
+    .args(["--category", "fraud", "--area", "全市", "--expires-at", "2099-01-01 00:00"]);
     let out = output(&mut with_db(add), None).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stdout).starts_with("Notice 1 published"),
-        "{}",
-        text(&out.stdout)
-    );
+    assert!(text(&out.stdout).starts_with("Notice 1 published"), "{}", text(&out.stdout));
 
     let mut add_en = pingan(dir);
     add_en
-        .args([
-            "notices",
-            "add",
-            "--title",
-            "Road closure",
-            "--body-file",
-            "-",
-            "--language",
-            "en",
-        ])
-        .args([
-            "--severity",
-            "minor",
-            "--publish-at",
-            "2099-06-01 08:00",
-            "--category",
-            "traffic",
-        ]);
+        .args(["notices", "add", "--title", "Road closure", "--body-file", "-", "--language", "en"])
+        .args(["--severity", "minor", "--publish-at", "2099-06-01 08:00", "--category", "traffic"]);
     let out = output(&mut with_db(add_en), Some("Closed for the marathon.\n")).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("scheduled for 2099-06-01 08:00 (Asia/Shanghai)"));
@@ -312,9 +215,7 @@ async fn add_and_list(dir: &Path, database_url: Option<&str>) {
     let lines: Vec<&str> = listing.lines().collect();
     assert!(lines[0].contains("ID") && lines[0].contains("TITLE"));
     assert!(
-        lines[1].contains("scheduled")
-            && lines[1].contains("Minor")
-            && lines[1].ends_with("Road closure")
+        lines[1].contains("scheduled") && lines[1].contains("Minor") && lines[1].ends_with("Road closure")
     );
     assert!(
         lines[2].contains("published")
@@ -332,11 +233,7 @@ async fn add_and_list(dir: &Path, database_url: Option<&str>) {
         None,
     )
     .await;
-    assert_eq!(
-        text(&out.stdout).lines().count(),
-        3,
-        "header, one notice, time zone note"
-    );
+    assert_eq!(text(&out.stdout).lines().count(), 3, "header, one notice, time zone note");
 }
 
 #[tokio::test]
@@ -353,10 +250,7 @@ async fn notices_added_at_the_command_line_are_listed_on_postgresql() {
     };
     let dir = TempDir::new().unwrap();
     add_and_list(dir.path(), Some(db.url())).await;
-    assert!(
-        !dir.path().join("pingan.db").exists(),
-        "PostgreSQL was used, not the SQLite default"
-    );
+    assert!(!dir.path().join("pingan.db").exists(), "PostgreSQL was used, not the SQLite default");
 }
 
 #[tokio::test]
@@ -364,36 +258,16 @@ async fn a_bad_notice_is_refused_with_a_reason_and_nothing_is_stored() {
     let dir = TempDir::new().unwrap();
     let cases: [(&[&str], &str); 4] = [
         (&["--title", "  ", "--body", "x"], "title is empty"),
-        (
-            &[
-                "--title",
-                "t",
-                "--body",
-                "x",
-                "--publish-at",
-                "next tuesday",
-            ],
-            "--publish-at",
-        ),
-        (
-            &["--title", "t", "--body", "x", "--expires-at", "2001-01-01"],
-            "expiry time",
-        ),
-        (
-            &["--title", "t", "--body", "x", "--severity", "loud"],
-            "Extreme, Severe, Moderate, Minor, Unknown",
-        ),
+        (&["--title", "t", "--body", "x", "--publish-at", "next tuesday"], "--publish-at"),
+        (&["--title", "t", "--body", "x", "--expires-at", "2001-01-01"], "expiry time"),
+        (&["--title", "t", "--body", "x", "--severity", "loud"], "Extreme, Severe, Moderate, Minor, Unknown"),
     ];
     for (args, reason) in cases {
         let mut command = pingan(dir.path());
         command.args(["notices", "add"]).args(args);
         let out = output(&mut command, None).await;
         assert!(!out.status.success(), "{args:?}");
-        assert!(
-            text(&out.stderr).contains(reason),
-            "{args:?}: {}",
-            text(&out.stderr)
-        );
+        assert!(text(&out.stderr).contains(reason), "{args:?}: {}", text(&out.stderr));
     }
     let out = output(
         &mut {
@@ -413,10 +287,7 @@ async fn migrate_reports_what_it_applied_and_is_idempotent() {
     let first = text(&output(pingan(dir.path()).arg("migrate"), None).await.stdout);
     assert!(first.contains("applied migration"), "{first}");
     let second = text(&output(pingan(dir.path()).arg("migrate"), None).await.stdout);
-    assert!(
-        !second.contains("applied migration") && second.contains("schema version"),
-        "{second}"
-    );
+    assert!(!second.contains("applied migration") && second.contains("schema version"), "{second}");
 }
 
 #[tokio::test]
@@ -443,57 +314,25 @@ async fn every_help_text_describes_its_options() {
         assert!(list.contains(keyword), "status {keyword} in: {list}");
     }
     let console = text(&help(&["console"]).await.stdout);
-    assert!(
-        console.contains("--lang") && console.contains("--admin") && console.contains("--chat-id")
-    );
+    assert!(console.contains("--lang") && console.contains("--admin") && console.contains("--chat-id"));
 }
 
 #[tokio::test]
 async fn after_demo_data_the_console_finds_chinese_and_english_fraud_notices() {
     let dir = TempDir::new().unwrap();
-    let first = text(
-        &output(pingan(dir.path()).arg("demo-data"), None)
-            .await
-            .stdout,
-    );
-    assert!(
-        first.starts_with("Demo notices: 16 added, 0 already present."),
-        "{first}"
-    );
-    let again = text(
-        &output(pingan(dir.path()).arg("demo-data"), None)
-            .await
-            .stdout,
-    );
-    assert!(
-        again.starts_with("Demo notices: 0 added, 16 already present."),
-        "idempotent: {again}"
-    );
+    let first = text(&output(pingan(dir.path()).arg("demo-data"), None).await.stdout);
+    assert!(first.starts_with("Demo notices: 16 added, 0 already present."), "{first}");
+    let again = text(&output(pingan(dir.path()).arg("demo-data"), None).await.stdout);
+    assert!(again.starts_with("Demo notices: 0 added, 16 already present."), "idempotent: {again}");
 
-    let out = output(
-        pingan(dir.path()).arg("console"),
-        Some("/search 诈骗\n/search fraud\n"),
-    )
-    .await;
+    let out = output(pingan(dir.path()).arg("console"), Some("/search 诈骗\n/search fraud\n")).await;
     let stdout = text(&out.stdout);
     let (chinese, english) = stdout.split_once("> /search fraud").expect("two answers");
-    let first_result = chinese
-        .lines()
-        .find(|l| l.starts_with("1. "))
-        .unwrap_or_default();
+    let first_result = chinese.lines().find(|l| l.starts_with("1. ")).unwrap_or_default();
     assert!(
         first_result.contains("诈骗") && !first_result.contains("💡"),
         "an anti-fraud notice first: {chinese}"
     );
-    assert!(
-        chinese
-            .lines()
-            .filter(|l| l.starts_with(char::is_numeric))
-            .count()
-            >= 5
-    );
-    assert!(
-        english.contains("Telecom fraud cases down 4.79%"),
-        "{english}"
-    );
+    assert!(chinese.lines().filter(|l| l.starts_with(char::is_numeric)).count() >= 5);
+    assert!(english.contains("Telecom fraud cases down 4.79%"), "{english}");
 }

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc, Weekday};
 use pingan::domain::{
-    Actor, Area, Body, Category, ChatId, DigestTime, Frequency, GoneReason, Keyword, Language,
-    NewNotice, NewTip, NoticeContent, NoticeId, NoticeStatus, Publication, Role, ScamType,
-    Severity, Source, Subscriber, SubscriberStatus, TipBody, TipTitle, Title,
+    Actor, Area, Body, Category, ChatId, DigestTime, Frequency, GoneReason, Keyword, Language, NewNotice,
+    NewTip, NoticeContent, NoticeId, NoticeStatus, Publication, Role, ScamType, Severity, Source, Subscriber,
+    SubscriberStatus, TipBody, TipTitle, Title,
 };
 use pingan::domain::{Notice, SearchTerms, Tip, TipId};
 use pingan::store::{Found, NoticeQuery, SeedOutcome, Store, StoreError, TipQuery};
@@ -90,14 +90,7 @@ async fn add(
     publication: Publication,
     now: DateTime<Utc>,
 ) {
-    let notice = NewNotice::new(
-        content(title, language),
-        publication,
-        None,
-        Actor::System,
-        now,
-    )
-    .unwrap();
+    let notice = NewNotice::new(content(title, language), publication, None, Actor::System, now).unwrap();
     store.insert_notice(&notice).await.unwrap();
 }
 
@@ -107,14 +100,8 @@ async fn a_notice_reads_back_exactly_as_written(store: Arc<dyn Store>) {
     c.area = Some(Area::parse("全市").unwrap());
     c.source = Some(Source::parse("市公安局反诈中心").unwrap());
     let expires = at(23, 0) + Duration::days(30);
-    let new = NewNotice::new(
-        c.clone(),
-        Publication::Now,
-        Some(expires),
-        Actor::Telegram(42),
-        at(8, 0),
-    )
-    .unwrap();
+    let new =
+        NewNotice::new(c.clone(), Publication::Now, Some(expires), Actor::Telegram(42), at(8, 0)).unwrap();
 
     let stored = store.insert_notice(&new).await.unwrap();
     assert_eq!(stored.content, c);
@@ -131,60 +118,23 @@ async fn a_notice_reads_back_exactly_as_written(store: Arc<dyn Store>) {
 async fn notices_list_newest_first_and_filter_by_status_and_language(store: Arc<dyn Store>) {
     add(&store, "oldest", Language::En, Publication::Now, at(8, 0)).await;
     add(&store, "middle", Language::Zh, Publication::Now, at(9, 0)).await;
-    add(
-        &store,
-        "scheduled",
-        Language::Zh,
-        Publication::At(at(20, 0)),
-        at(10, 0),
-    )
-    .await;
+    add(&store, "scheduled", Language::Zh, Publication::At(at(20, 0)), at(10, 0)).await;
     add(&store, "draft", Language::Zh, Publication::Draft, at(11, 0)).await;
 
     let titles = |notices: Vec<pingan::domain::Notice>| {
-        notices
-            .into_iter()
-            .map(|n| n.content.title.into_string())
-            .collect::<Vec<_>>()
+        notices.into_iter().map(|n| n.content.title.into_string()).collect::<Vec<_>>()
     };
-    let all = store
-        .list_notices(&NoticeQuery {
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let all = store.list_notices(&NoticeQuery { limit: 10, ..Default::default() }).await.unwrap();
     assert_eq!(titles(all), ["scheduled", "draft", "middle", "oldest"]);
 
-    let published = NoticeQuery {
-        status: Some(NoticeStatus::Published),
-        limit: 10,
-        ..Default::default()
-    };
-    assert_eq!(
-        titles(store.list_notices(&published).await.unwrap()),
-        ["middle", "oldest"]
-    );
+    let published = NoticeQuery { status: Some(NoticeStatus::Published), limit: 10, ..Default::default() };
+    assert_eq!(titles(store.list_notices(&published).await.unwrap()), ["middle", "oldest"]);
 
-    let english = NoticeQuery {
-        language: Some(Language::En),
-        limit: 10,
-        ..Default::default()
-    };
-    assert_eq!(
-        titles(store.list_notices(&english).await.unwrap()),
-        ["oldest"]
-    );
+    let english = NoticeQuery { language: Some(Language::En), limit: 10, ..Default::default() };
+    assert_eq!(titles(store.list_notices(&english).await.unwrap()), ["oldest"]);
 
-    let second_page = NoticeQuery {
-        limit: 2,
-        offset: 2,
-        ..Default::default()
-    };
-    assert_eq!(
-        titles(store.list_notices(&second_page).await.unwrap()),
-        ["middle", "oldest"]
-    );
+    let second_page = NoticeQuery { limit: 2, offset: 2, ..Default::default() };
+    assert_eq!(titles(store.list_notices(&second_page).await.unwrap()), ["middle", "oldest"]);
 }
 
 async fn an_unknown_notice_is_absent(store: Arc<dyn Store>) {
@@ -213,95 +163,42 @@ fn tip(scam_type: ScamType, language: Language, title: &str, key: Option<&str>) 
 }
 
 async fn tips_filter_by_scam_type_and_language(store: Arc<dyn Store>) {
+    store.insert_tip(&tip(ScamType::OrderBrushing, Language::Zh, "刷单返利", None), at(8, 0)).await.unwrap();
     store
-        .insert_tip(
-            &tip(ScamType::OrderBrushing, Language::Zh, "刷单返利", None),
-            at(8, 0),
-        )
+        .insert_tip(&tip(ScamType::OrderBrushing, Language::En, "Order brushing", None), at(8, 0))
         .await
         .unwrap();
-    store
-        .insert_tip(
-            &tip(
-                ScamType::OrderBrushing,
-                Language::En,
-                "Order brushing",
-                None,
-            ),
-            at(8, 0),
-        )
-        .await
-        .unwrap();
-    let stored = store
-        .insert_tip(
-            &tip(ScamType::Romance, Language::Zh, "网络交友", None),
-            at(8, 0),
-        )
-        .await
-        .unwrap();
+    let stored =
+        store.insert_tip(&tip(ScamType::Romance, Language::Zh, "网络交友", None), at(8, 0)).await.unwrap();
     assert!(!stored.retired);
     assert_eq!(stored.edited_by, None);
 
-    let query = |scam_type, language| TipQuery {
-        scam_type,
-        language,
-        include_retired: false,
-    };
-    let titles = |tips: Vec<pingan::domain::Tip>| {
-        tips.into_iter()
-            .map(|t| t.title.into_string())
-            .collect::<Vec<_>>()
-    };
+    let query = |scam_type, language| TipQuery { scam_type, language, include_retired: false };
+    let titles =
+        |tips: Vec<pingan::domain::Tip>| tips.into_iter().map(|t| t.title.into_string()).collect::<Vec<_>>();
     assert_eq!(
-        titles(
-            store
-                .tips(&query(Some(ScamType::OrderBrushing), Some(Language::Zh)))
-                .await
-                .unwrap()
-        ),
+        titles(store.tips(&query(Some(ScamType::OrderBrushing), Some(Language::Zh))).await.unwrap()),
         ["刷单返利"]
     );
-    assert_eq!(
-        titles(store.tips(&query(None, Some(Language::Zh))).await.unwrap()).len(),
-        2
-    );
-    assert_eq!(
-        titles(
-            store
-                .tips(&query(Some(ScamType::Romance), None))
-                .await
-                .unwrap()
-        ),
-        ["网络交友"]
-    );
+    assert_eq!(titles(store.tips(&query(None, Some(Language::Zh))).await.unwrap()).len(), 2);
+    assert_eq!(titles(store.tips(&query(Some(ScamType::Romance), None)).await.unwrap()), ["网络交友"]);
 }
 
 async fn builtin_tip_keys_are_unique(store: Arc<dyn Store>) {
     let first = tip(ScamType::Loan, Language::Zh, "虚假贷款", Some("loan.zh.1"));
     store.insert_tip(&first, at(8, 0)).await.unwrap();
     let again = store.insert_tip(&first, at(9, 0)).await;
-    assert!(
-        matches!(again, Err(pingan::store::StoreError::Conflict(_))),
-        "{again:?}"
-    );
+    assert!(matches!(again, Err(pingan::store::StoreError::Conflict(_))), "{again:?}");
 }
 
 fn subscriber(chat: i64) -> Subscriber {
-    let mut s = Subscriber::new(
-        ChatId(chat),
-        Language::En,
-        chrono_tz::Europe::Berlin,
-        at(8, 0),
-    );
+    let mut s = Subscriber::new(ChatId(chat), Language::En, chrono_tz::Europe::Berlin, at(8, 0));
     s.user_id = Some(77);
     s.thread_id = Some(12);
     s.digest_time = "07:30".parse::<DigestTime>().unwrap();
     s.frequency = Frequency::Weekly(Weekday::Sun);
     s.categories = BTreeSet::from([Category::Fraud, Category::Traffic]);
-    s.include_keywords = vec![
-        Keyword::parse("诈骗").unwrap(),
-        Keyword::parse("refund").unwrap(),
-    ];
+    s.include_keywords = vec![Keyword::parse("诈骗").unwrap(), Keyword::parse("refund").unwrap()];
     s.exclude_keywords = vec![Keyword::parse("演习").unwrap()];
     s
 }
@@ -328,60 +225,27 @@ async fn saving_a_subscription_again_replaces_its_settings(store: Arc<dyn Store>
 async fn a_subscriber_is_marked_gone_once(store: Arc<dyn Store>) {
     let s = subscriber(6);
     store.save_subscriber(&s).await.unwrap();
-    assert!(
-        store
-            .mark_gone(s.chat_id, GoneReason::Blocked, at(10, 0))
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .mark_gone(s.chat_id, GoneReason::Kicked, at(11, 0))
-            .await
-            .unwrap()
-    );
+    assert!(store.mark_gone(s.chat_id, GoneReason::Blocked, at(10, 0)).await.unwrap());
+    assert!(!store.mark_gone(s.chat_id, GoneReason::Kicked, at(11, 0)).await.unwrap());
     let read = store.subscriber(s.chat_id).await.unwrap().unwrap();
-    assert_eq!(
-        read.status,
-        SubscriberStatus::Gone {
-            reason: GoneReason::Blocked,
-            since: at(10, 0)
-        }
-    );
+    assert_eq!(read.status, SubscriberStatus::Gone { reason: GoneReason::Blocked, since: at(10, 0) });
     assert_eq!(read.updated_at, at(10, 0));
-    assert!(
-        !store
-            .mark_gone(ChatId(404), GoneReason::Blocked, at(10, 0))
-            .await
-            .unwrap()
-    );
+    assert!(!store.mark_gone(ChatId(404), GoneReason::Blocked, at(10, 0)).await.unwrap());
 }
 
 async fn roles_are_granted_replaced_and_revoked(store: Arc<dyn Store>) {
     let by = Actor::Cli("root".into());
     store.grant(11, Role::Editor, &by, at(8, 0)).await.unwrap();
-    store
-        .grant(12, Role::Moderator, &Actor::Telegram(11), at(8, 5))
-        .await
-        .unwrap();
+    store.grant(12, Role::Moderator, &Actor::Telegram(11), at(8, 5)).await.unwrap();
     let replaced = store.grant(11, Role::Owner, &by, at(9, 0)).await.unwrap();
-    assert_eq!(
-        (replaced.role, replaced.granted_at),
-        (Role::Owner, at(9, 0))
-    );
+    assert_eq!((replaced.role, replaced.granted_at), (Role::Owner, at(9, 0)));
 
     let admins = store.admins().await.unwrap();
     assert_eq!(
-        admins
-            .iter()
-            .map(|a| (a.user_id, a.role))
-            .collect::<Vec<_>>(),
+        admins.iter().map(|a| (a.user_id, a.role)).collect::<Vec<_>>(),
         [(12, Role::Moderator), (11, Role::Owner)]
     );
-    assert_eq!(
-        store.admin(12).await.unwrap().unwrap().granted_by,
-        Actor::Telegram(11)
-    );
+    assert_eq!(store.admin(12).await.unwrap().unwrap().granted_by, Actor::Telegram(11));
 
     assert!(store.revoke(12).await.unwrap());
     assert!(!store.revoke(12).await.unwrap());
@@ -394,12 +258,7 @@ async fn migrating_twice_changes_nothing(store: Arc<dyn Store>) {
     assert!(report.version.is_some());
 }
 
-fn notice_at(
-    title: &str,
-    body: &str,
-    publication: Publication,
-    expires: Option<DateTime<Utc>>,
-) -> NewNotice {
+fn notice_at(title: &str, body: &str, publication: Publication, expires: Option<DateTime<Utc>>) -> NewNotice {
     let mut c = content(title, Language::Zh);
     c.body = Body::parse(body).unwrap();
     NewNotice::new(c, publication, expires, Actor::System, at(8, 0)).unwrap()
@@ -423,22 +282,11 @@ async fn public_notices_are_published_and_unexpired(store: Arc<dyn Store>) {
     let later = at(8, 0) + Duration::hours(5);
     for (title, publication, expires) in [
         ("now", Publication::Now, None),
-        (
-            "expiring",
-            Publication::Now,
-            Some(at(8, 0) + Duration::hours(1)),
-        ),
+        ("expiring", Publication::Now, Some(at(8, 0) + Duration::hours(1))),
         ("draft", Publication::Draft, None),
-        (
-            "scheduled",
-            Publication::At(at(8, 0) + Duration::days(1)),
-            None,
-        ),
+        ("scheduled", Publication::At(at(8, 0) + Duration::days(1)), None),
     ] {
-        store
-            .insert_notice(&notice_at(title, "正文", publication, expires))
-            .await
-            .unwrap();
+        store.insert_notice(&notice_at(title, "正文", publication, expires)).await.unwrap();
     }
     let at_eight = NoticeQuery::public(at(8, 30), 10, 0);
     assert_eq!(store.count_notices(&at_eight).await.unwrap(), 2);
@@ -452,34 +300,17 @@ async fn public_notices_are_published_and_unexpired(store: Arc<dyn Store>) {
         .map(|n: Notice| n.content.title.into_string())
         .collect();
     assert_eq!(titles, ["now"]);
-    let english = NoticeQuery {
-        language: Some(Language::En),
-        ..NoticeQuery::public(later, 10, 0)
-    };
+    let english = NoticeQuery { language: Some(Language::En), ..NoticeQuery::public(later, 10, 0) };
     assert_eq!(store.count_notices(&english).await.unwrap(), 0);
 }
 
 async fn external_ids_find_notices_and_stay_unique(store: Arc<dyn Store>) {
-    let notice =
-        notice_at("CAP alert", "正文", Publication::Now, None).with_external_id("cap:cn-2026-1");
+    let notice = notice_at("CAP alert", "正文", Publication::Now, None).with_external_id("cap:cn-2026-1");
     let stored = store.insert_notice(&notice).await.unwrap();
     assert_eq!(stored.external_id.as_deref(), Some("cap:cn-2026-1"));
-    assert_eq!(
-        store
-            .notice_by_external_id("cap:cn-2026-1")
-            .await
-            .unwrap()
-            .map(|n| n.id),
-        Some(stored.id)
-    );
-    assert_eq!(
-        store.notice_by_external_id("cap:other").await.unwrap(),
-        None
-    );
-    assert!(matches!(
-        store.insert_notice(&notice).await,
-        Err(StoreError::Conflict(_))
-    ));
+    assert_eq!(store.notice_by_external_id("cap:cn-2026-1").await.unwrap().map(|n| n.id), Some(stored.id));
+    assert_eq!(store.notice_by_external_id("cap:other").await.unwrap(), None);
+    assert!(matches!(store.insert_notice(&notice).await, Err(StoreError::Conflict(_))));
 }
 
 async fn search_finds_two_character_chinese_words_and_english_prefixes(store: Arc<dyn Store>) {
@@ -493,117 +324,56 @@ async fn search_finds_two_character_chinese_words_and_english_prefixes(store: Ar
         .await
         .unwrap();
     store
-        .insert_notice(&notice_at(
-            "刷单返利都是诈骗",
-            "先垫钱再返佣的兼职不要做。",
-            Publication::Now,
-            None,
-        ))
+        .insert_notice(&notice_at("刷单返利都是诈骗", "先垫钱再返佣的兼职不要做。", Publication::Now, None))
         .await
         .unwrap();
     let mut english = content("Beware of fraudsters", Language::En);
     english.body = Body::parse("Refund scams are common before holidays.").unwrap();
     store
-        .insert_notice(
-            &NewNotice::new(english, Publication::Now, None, Actor::System, at(8, 0)).unwrap(),
-        )
+        .insert_notice(&NewNotice::new(english, Publication::Now, None, Actor::System, at(8, 0)).unwrap())
         .await
         .unwrap();
 
     assert_eq!(search(&store, "冒充", at(9, 0)).await, ["警惕冒充公检法"]);
     assert_eq!(search(&store, "刷单", at(9, 0)).await, ["刷单返利都是诈骗"]);
-    assert_eq!(
-        search(&store, "转账", at(9, 0)).await,
-        ["警惕冒充公检法"],
-        "words in the body count"
-    );
-    assert_eq!(
-        search(&store, "刷单返利", at(9, 0)).await,
-        ["刷单返利都是诈骗"]
-    );
+    assert_eq!(search(&store, "转账", at(9, 0)).await, ["警惕冒充公检法"], "words in the body count");
+    assert_eq!(search(&store, "刷单返利", at(9, 0)).await, ["刷单返利都是诈骗"]);
     assert_eq!(
         search(&store, "fraud", at(9, 0)).await,
         ["Beware of fraudsters"],
         "English words match as prefixes"
     );
-    assert_eq!(
-        search(&store, "REFUND", at(9, 0)).await,
-        ["Beware of fraudsters"]
-    );
-    assert!(
-        search(&store, "冒充 刷单", at(9, 0)).await.is_empty(),
-        "every term must match"
-    );
+    assert_eq!(search(&store, "REFUND", at(9, 0)).await, ["Beware of fraudsters"]);
+    assert!(search(&store, "冒充 刷单", at(9, 0)).await.is_empty(), "every term must match");
     assert!(search(&store, "地震", at(9, 0)).await.is_empty());
 }
 
 async fn search_lists_notices_first_and_title_matches_before_body_matches(store: Arc<dyn Store>) {
+    store.insert_tip(&tip(ScamType::OrderBrushing, Language::Zh, "刷单诈骗", None), at(8, 0)).await.unwrap();
     store
-        .insert_tip(
-            &tip(ScamType::OrderBrushing, Language::Zh, "刷单诈骗", None),
-            at(8, 0),
-        )
+        .insert_notice(&notice_at("交通提示", "路上有人散发刷单诈骗传单。", Publication::Now, None))
         .await
         .unwrap();
     store
-        .insert_notice(&notice_at(
-            "交通提示",
-            "路上有人散发刷单诈骗传单。",
-            Publication::Now,
-            None,
-        ))
+        .insert_notice(&notice_at("刷单诈骗又有新花样", "请大家注意。", Publication::Now, None))
         .await
         .unwrap();
-    store
-        .insert_notice(&notice_at(
-            "刷单诈骗又有新花样",
-            "请大家注意。",
-            Publication::Now,
-            None,
-        ))
-        .await
-        .unwrap();
-    assert_eq!(
-        search(&store, "诈骗", at(9, 0)).await,
-        ["刷单诈骗又有新花样", "交通提示", "tip:刷单诈骗"]
-    );
+    assert_eq!(search(&store, "诈骗", at(9, 0)).await, ["刷单诈骗又有新花样", "交通提示", "tip:刷单诈骗"]);
 }
 
 async fn search_leaves_out_what_citizens_may_not_see(store: Arc<dyn Store>) {
     let soon = Some(at(8, 0) + Duration::hours(1));
-    store
-        .insert_notice(&notice_at("诈骗草稿", "x", Publication::Draft, None))
-        .await
-        .unwrap();
-    store
-        .insert_notice(&notice_at(
-            "诈骗预告",
-            "x",
-            Publication::At(at(20, 0)),
-            None,
-        ))
-        .await
-        .unwrap();
-    store
-        .insert_notice(&notice_at("诈骗旧闻", "x", Publication::Now, soon))
-        .await
-        .unwrap();
+    store.insert_notice(&notice_at("诈骗草稿", "x", Publication::Draft, None)).await.unwrap();
+    store.insert_notice(&notice_at("诈骗预告", "x", Publication::At(at(20, 0)), None)).await.unwrap();
+    store.insert_notice(&notice_at("诈骗旧闻", "x", Publication::Now, soon)).await.unwrap();
     assert_eq!(search(&store, "诈骗", at(8, 30)).await, ["诈骗旧闻"]);
-    assert!(
-        search(&store, "诈骗", at(10, 0)).await.is_empty(),
-        "expired notices drop out"
-    );
+    assert!(search(&store, "诈骗", at(10, 0)).await.is_empty(), "expired notices drop out");
 }
 
 async fn search_pages_through_results(store: Arc<dyn Store>) {
     for i in 0..7 {
         store
-            .insert_notice(&notice_at(
-                &format!("诈骗案例{i}"),
-                "正文",
-                Publication::Now,
-                None,
-            ))
+            .insert_notice(&notice_at(&format!("诈骗案例{i}"), "正文", Publication::Now, None))
             .await
             .unwrap();
     }
@@ -623,94 +393,47 @@ async fn remembered_queries_keep_one_id_per_text(store: Arc<dyn Store>) {
     let a = store.remember_query("刷单 返利", at(8, 0)).await.unwrap();
     let b = store.remember_query("fraud", at(8, 0)).await.unwrap();
     assert_ne!(a, b);
-    assert_eq!(
-        store.remember_query("刷单 返利", at(9, 0)).await.unwrap(),
-        a
-    );
-    assert_eq!(
-        store.remembered_query(a).await.unwrap().as_deref(),
-        Some("刷单 返利")
-    );
+    assert_eq!(store.remember_query("刷单 返利", at(9, 0)).await.unwrap(), a);
+    assert_eq!(store.remembered_query(a).await.unwrap().as_deref(), Some("刷单 返利"));
     assert_eq!(store.remembered_query(a + b + 100).await.unwrap(), None);
 }
 
 async fn shipped_tips_load_once_update_and_respect_editors(store: Arc<dyn Store>) {
-    let shipped = tip(
-        ScamType::Officials,
-        Language::Zh,
-        "冒充公检法",
-        Some("officials.zh"),
-    );
-    assert_eq!(
-        store.seed_tip(&shipped, at(8, 0)).await.unwrap(),
-        SeedOutcome::Inserted
-    );
-    assert_eq!(
-        store.seed_tip(&shipped, at(9, 0)).await.unwrap(),
-        SeedOutcome::Unchanged
-    );
+    let shipped = tip(ScamType::Officials, Language::Zh, "冒充公检法", Some("officials.zh"));
+    assert_eq!(store.seed_tip(&shipped, at(8, 0)).await.unwrap(), SeedOutcome::Inserted);
+    assert_eq!(store.seed_tip(&shipped, at(9, 0)).await.unwrap(), SeedOutcome::Unchanged);
 
     let mut upgraded = shipped.clone();
     upgraded.title = TipTitle::parse("冒充公检法诈骗（新版）").unwrap();
-    assert_eq!(
-        store.seed_tip(&upgraded, at(10, 0)).await.unwrap(),
-        SeedOutcome::Updated
-    );
+    assert_eq!(store.seed_tip(&upgraded, at(10, 0)).await.unwrap(), SeedOutcome::Updated);
     let stored = store.tips(&TipQuery::default()).await.unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].title.as_str(), "冒充公检法诈骗（新版）");
 
     let edited_title = TipTitle::parse("编辑改过的标题").unwrap();
     store
-        .edit_tip(
-            stored[0].id,
-            &edited_title,
-            &stored[0].body,
-            &Actor::Telegram(5),
-            at(11, 0),
-        )
+        .edit_tip(stored[0].id, &edited_title, &stored[0].body, &Actor::Telegram(5), at(11, 0))
         .await
         .unwrap();
-    assert_eq!(
-        store.seed_tip(&shipped, at(12, 0)).await.unwrap(),
-        SeedOutcome::KeptEdited
-    );
+    assert_eq!(store.seed_tip(&shipped, at(12, 0)).await.unwrap(), SeedOutcome::KeptEdited);
     let kept: Tip = store.tip(stored[0].id).await.unwrap().unwrap();
     assert_eq!(kept.title, edited_title);
     assert_eq!(kept.edited_by, Some(Actor::Telegram(5)));
 }
 
 async fn an_edited_tip_is_found_by_its_new_words(store: Arc<dyn Store>) {
-    let stored = store
-        .insert_tip(
-            &tip(ScamType::Loan, Language::Zh, "虚假贷款", None),
-            at(8, 0),
-        )
-        .await
-        .unwrap();
+    let stored =
+        store.insert_tip(&tip(ScamType::Loan, Language::Zh, "虚假贷款", None), at(8, 0)).await.unwrap();
     assert_eq!(search(&store, "贷款", at(9, 0)).await, ["tip:虚假贷款"]);
     let body = TipBody::parse("放款前收费的都是骗子。").unwrap();
     store
-        .edit_tip(
-            stored.id,
-            &TipTitle::parse("网贷先收费").unwrap(),
-            &body,
-            &Actor::System,
-            at(9, 0),
-        )
+        .edit_tip(stored.id, &TipTitle::parse("网贷先收费").unwrap(), &body, &Actor::System, at(9, 0))
         .await
         .unwrap();
     assert!(search(&store, "贷款", at(10, 0)).await.is_empty());
     assert_eq!(search(&store, "放款", at(10, 0)).await, ["tip:网贷先收费"]);
-    let missing = store
-        .edit_tip(
-            TipId(9_999),
-            &TipTitle::parse("x").unwrap(),
-            &body,
-            &Actor::System,
-            at(9, 0),
-        )
-        .await;
+    let missing =
+        store.edit_tip(TipId(9_999), &TipTitle::parse("x").unwrap(), &body, &Actor::System, at(9, 0)).await;
     assert!(matches!(missing, Err(StoreError::NotFound)));
 }
 
@@ -718,14 +441,7 @@ async fn forgetting_a_chat_deletes_its_settings_and_unlinks_its_user(store: Arc<
     let mut private = subscriber(77);
     private.subscribed = false;
     store.save_subscriber(&private).await.unwrap();
-    assert_eq!(
-        store
-            .subscriber(ChatId(77))
-            .await
-            .unwrap()
-            .map(|s| s.subscribed),
-        Some(false)
-    );
+    assert_eq!(store.subscriber(ChatId(77)).await.unwrap().map(|s| s.subscribed), Some(false));
     let group = subscriber(-1_001_000_000_077);
     store.save_subscriber(&group).await.unwrap();
 
@@ -734,10 +450,7 @@ async fn forgetting_a_chat_deletes_its_settings_and_unlinks_its_user(store: Arc<
     assert_eq!(forgotten.group_links, 1);
     assert_eq!(store.subscriber(ChatId(77)).await.unwrap(), None);
     let group_now = store.subscriber(group.chat_id).await.unwrap().unwrap();
-    assert_eq!(
-        group_now.user_id, None,
-        "the group keeps its subscription, not the user's id"
-    );
+    assert_eq!(group_now.user_id, None, "the group keeps its subscription, not the user's id");
 
     let again = store.forget(ChatId(77), Some(77)).await.unwrap();
     assert_eq!((again.subscription, again.group_links), (false, 0));

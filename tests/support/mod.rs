@@ -12,10 +12,7 @@ pub fn init_logging() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         if let Ok(filter) = std::env::var("TEST_LOG") {
-            let _ = tracing_subscriber::fmt()
-                .with_env_filter(filter)
-                .with_test_writer()
-                .try_init();
+            let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
         }
     });
 }

@@ -30,20 +30,14 @@ pub fn settings_for(fake: &FakeTelegram, db: &TestDb, extra: &[(&str, &str)]) ->
         ("DATABASE_URL".to_owned(), db.url().to_owned()),
     ]);
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    Loaded::from_sources(None, &|name| env.get(name).cloned())
-        .expect("test settings")
-        .settings
+    Loaded::from_sources(None, &|name| env.get(name).cloned()).expect("test settings").settings
 }
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(TestDb::sqlite(), Arc::new(SystemClock), &[]).await
 }
 
-pub async fn spawn_app_with(
-    db: TestDb,
-    clock: Arc<dyn Clock>,
-    extra_env: &[(&str, &str)],
-) -> TestApp {
+pub async fn spawn_app_with(db: TestDb, clock: Arc<dyn Clock>, extra_env: &[(&str, &str)]) -> TestApp {
     super::init_logging();
     let fake = FakeTelegram::start().await;
     let settings = settings_for(&fake, &db, extra_env);
@@ -52,18 +46,9 @@ pub async fn spawn_app_with(
         let _ = stopped.await;
     }));
     // The app migrates on start; wait for it to be polling before the test looks inside.
-    fake.wait_for("the bot to start polling", |s| {
-        (s.poll_generation > 0).then_some(())
-    })
-    .await;
+    fake.wait_for("the bot to start polling", |s| (s.poll_generation > 0).then_some(())).await;
     let store = db.store().await;
-    TestApp {
-        fake,
-        db,
-        store,
-        stop: Some(stop),
-        task: Some(task),
-    }
+    TestApp { fake, db, store, stop: Some(stop), task: Some(task) }
 }
 
 impl TestApp {

@@ -14,15 +14,8 @@ pub const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 #[derive(Debug)]
 pub enum TestDb {
-    Sqlite {
-        dir: TempDir,
-        url: String,
-    },
-    Postgres {
-        base: String,
-        schema: String,
-        url: String,
-    },
+    Sqlite { dir: TempDir, url: String },
+    Postgres { base: String, schema: String, url: String },
 }
 
 impl TestDb {
@@ -35,8 +28,7 @@ impl TestDb {
     /// A new schema in the test PostgreSQL. `None` when the server cannot be reached —
     /// unless `PINGAN_REQUIRE_POSTGRES=1`, which turns that into a failure.
     pub async fn postgres() -> Option<TestDb> {
-        let base =
-            std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
+        let base = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
         let connected =
             tokio::time::timeout(Duration::from_secs(5), sqlx::PgConnection::connect(&base)).await;
         let mut conn = match connected {
@@ -56,10 +48,7 @@ impl TestDb {
             }
         };
         let schema = format!("test_{}", fastrand::u64(..));
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&mut conn)
-            .await
-            .expect("create test schema");
+        sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.expect("create test schema");
         let _ = conn.close().await;
         let separator = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{separator}options[search_path]={schema}");
@@ -82,33 +71,23 @@ impl TestDb {
 
     /// The store, connected and migrated.
     pub async fn store(&self) -> Arc<dyn Store> {
-        store::open(&self.settings())
-            .await
-            .expect("open the test database")
-            .0
+        store::open(&self.settings()).await.expect("open the test database").0
     }
 }
 
 /// Schemas left behind by test runs that were killed, more than an hour old.
 async fn drop_stale_schemas(conn: &mut sqlx::PgConnection) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
     let names: Vec<(String,)> =
         sqlx::query_as("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'test\\_%\\_%'")
             .fetch_all(&mut *conn)
             .await
             .unwrap_or_default();
     for (name,) in names {
-        let created = name
-            .split('_')
-            .nth(1)
-            .and_then(|secs| secs.parse::<u64>().ok());
+        let created = name.split('_').nth(1).and_then(|secs| secs.parse::<u64>().ok());
         if created.is_some_and(|secs| secs + 3600 < now) {
-            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
-                .execute(&mut *conn)
-                .await;
+            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE")).execute(&mut *conn).await;
         }
     }
 }
@@ -132,9 +111,7 @@ impl Drop for TestDb {
             let (base, schema) = (base.clone(), schema.clone());
             // Drop runs outside async code; a small runtime of its own removes the schema.
             let dropped = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()?;
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
                 runtime.block_on(async {
                     let mut conn = sqlx::PgConnection::connect(&base).await?;
                     sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))

@@ -6,10 +6,7 @@ pub(super) async fn about(ctx: &Ctx<'_>) -> HandlerResult {
     let publisher = ctx.app.publisher(ctx.lang);
     let text = ctx.fill(
         "about.text",
-        &[
-            ("publisher", publisher.into()),
-            ("version", env!("CARGO_PKG_VERSION").into()),
-        ],
+        &[("publisher", publisher.into()), ("version", env!("CARGO_PKG_VERSION").into())],
     );
     ctx.reply(text).await?;
     Ok(())

@@ -16,11 +16,7 @@ pub(super) async fn forget(ctx: &Ctx<'_>) -> HandlerResult {
         Button::callback(ctx.label("forget.yes"), Callback::Forget(true)),
         Button::callback(ctx.label("forget.no"), Callback::Forget(false)),
     ]);
-    ctx.send(OutMessage::with_keyboard(
-        ctx.text("forget.confirm"),
-        keyboard,
-    ))
-    .await?;
+    ctx.send(OutMessage::with_keyboard(ctx.text("forget.confirm"), keyboard)).await?;
     Ok(())
 }
 
@@ -29,38 +25,22 @@ pub(super) async fn confirmed(ctx: &Ctx<'_>, at: Sent, confirmed: bool) -> Butto
         return Ok(Some(ctx.label("group.admins_only")));
     }
     if !confirmed {
-        ctx.out
-            .edit(at, OutMessage::html(ctx.text("forget.cancelled")))
-            .await?;
+        ctx.out.edit(at, OutMessage::html(ctx.text("forget.cancelled"))).await?;
         return Ok(None);
     }
-    let user = ctx
-        .origin
-        .sender
-        .as_ref()
-        .filter(|s| !s.anonymous_admin)
-        .map(|s| s.id);
+    let user = ctx.origin.sender.as_ref().filter(|s| !s.anonymous_admin).map(|s| s.id);
     let forgotten = ctx.app.store.forget(ctx.origin.target.chat, user).await?;
-    tracing::info!(
-        chat = ctx.origin.target.chat.0,
-        ?forgotten,
-        "forgot a chat at its request"
-    );
+    tracing::info!(chat = ctx.origin.target.chat.0, ?forgotten, "forgot a chat at its request");
     let mut lines = Vec::new();
     if forgotten.subscription {
         lines.push(ctx.text("forget.deleted_subscription"));
     }
     if forgotten.group_links > 0 {
-        lines.push(ctx.fill(
-            "forget.deleted_group_links",
-            &[("count", Arg::Number(forgotten.group_links as i64))],
-        ));
+        lines.push(
+            ctx.fill("forget.deleted_group_links", &[("count", Arg::Number(forgotten.group_links as i64))]),
+        );
     }
-    let mut text = ctx.text(if lines.is_empty() {
-        "forget.nothing"
-    } else {
-        "forget.done"
-    });
+    let mut text = ctx.text(if lines.is_empty() { "forget.nothing" } else { "forget.done" });
     for line in lines {
         text.push(&Html::trusted("\n".into()));
         text.push(&line);

@@ -7,10 +7,7 @@ use crate::html::Html;
 pub(super) async fn help(ctx: &Ctx<'_>) -> HandlerResult {
     let mut text = command_list(ctx);
     for (separator, part) in [
-        (
-            "\n\n",
-            ctx.fill("help.groups", &[("bot", ctx.bot_username.into())]),
-        ),
+        ("\n\n", ctx.fill("help.groups", &[("bot", ctx.bot_username.into())])),
         ("\n", ctx.text("help.footer")),
     ] {
         text.push(&Html::trusted(separator.into()));
@@ -41,13 +38,9 @@ fn command_list(ctx: &Ctx<'_>) -> Html {
     for spec in COMMANDS.iter().filter(|s| s.audience == Audience::Everyone) {
         let description = ctx.text(&format!("commands.{}", spec.name));
         list.push(&Html::trusted("\n".into()));
-        list.push(&ctx.fill(
-            "help.line",
-            &[
-                ("command", spec.name.into()),
-                ("description", (&description).into()),
-            ],
-        ));
+        list.push(
+            &ctx.fill("help.line", &[("command", spec.name.into()), ("description", (&description).into())]),
+        );
     }
     list
 }

@@ -50,36 +50,22 @@ async fn render_page(ctx: &Ctx<'_>, page: u32) -> Result<OutMessage, super::Hand
     let style = ctx.style();
     let mut text = ctx.fill(
         "latest.header",
-        &[
-            ("page", Arg::Number(i64::from(page) + 1)),
-            ("pages", Arg::Number(i64::from(pages))),
-        ],
+        &[("page", Arg::Number(i64::from(page) + 1)), ("pages", Arg::Number(i64::from(pages)))],
     );
     let mut keyboard = Keyboard::new();
     for (i, notice) in notices.iter().enumerate() {
         let number = (page * PAGE_SIZE) as usize + i + 1;
         text.push(&Html::trusted("\n\n".into()));
         text.push(&notice_line(&style, number, notice));
-        let label = format!(
-            "{number}. {}",
-            short_label(notice.content.title.as_str(), 28)
-        );
-        keyboard = keyboard.row(vec![Button::callback(
-            label,
-            Callback::OpenNotice(notice.id),
-        )]);
+        let label = format!("{number}. {}", short_label(notice.content.title.as_str(), 28));
+        keyboard = keyboard.row(vec![Button::callback(label, Callback::OpenNotice(notice.id))]);
     }
     keyboard = keyboard.row(pager(ctx, page, pages, Callback::LatestPage));
     Ok(OutMessage::with_keyboard(text, keyboard))
 }
 
 /// ◀ page/pages ▶, each arrow only where there is a page to go to.
-pub(super) fn pager(
-    ctx: &Ctx<'_>,
-    page: u32,
-    pages: u32,
-    to: impl Fn(u32) -> Callback,
-) -> Vec<Button> {
+pub(super) fn pager(ctx: &Ctx<'_>, page: u32, pages: u32, to: impl Fn(u32) -> Callback) -> Vec<Button> {
     if pages <= 1 {
         return Vec::new();
     }
@@ -87,10 +73,7 @@ pub(super) fn pager(
     if page > 0 {
         row.push(Button::callback(ctx.label("paging.previous"), to(page - 1)));
     }
-    row.push(Button::callback(
-        format!("{}/{pages}", page + 1),
-        Callback::Noop,
-    ));
+    row.push(Button::callback(format!("{}/{pages}", page + 1), Callback::Noop));
     if page + 1 < pages {
         row.push(Button::callback(ctx.label("paging.next"), to(page + 1)));
     }

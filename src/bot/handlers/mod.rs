@@ -5,6 +5,7 @@ mod about;
 mod forget;
 mod help;
 mod latest;
+mod membership;
 mod notice;
 mod search;
 mod settings;
@@ -13,6 +14,8 @@ mod subscription;
 mod tips;
 
 use std::sync::Arc;
+
+pub use membership::on_membership;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -59,30 +62,13 @@ impl<'a> Ctx<'a> {
         bot_username: &'a str,
     ) -> Result<Ctx<'a>, StoreError> {
         let chat = app.store.subscriber(origin.target.chat).await?;
-        let lang = chat
-            .as_ref()
-            .map_or_else(|| app.language_for(origin), |c| c.language);
-        let zone = chat
-            .as_ref()
-            .map_or(app.settings.time_zone, |c| c.time_zone);
-        Ok(Ctx {
-            app,
-            out,
-            origin,
-            bot_username,
-            chat,
-            lang,
-            zone,
-        })
+        let lang = chat.as_ref().map_or_else(|| app.language_for(origin), |c| c.language);
+        let zone = chat.as_ref().map_or(app.settings.time_zone, |c| c.time_zone);
+        Ok(Ctx { app, out, origin, bot_username, chat, lang, zone })
     }
 
     /// A context that only knows the user's language, for apologising when loading failed.
-    fn bare(
-        app: &'a App,
-        out: &'a dyn Outbound,
-        origin: &'a Origin,
-        bot_username: &'a str,
-    ) -> Ctx<'a> {
+    fn bare(app: &'a App, out: &'a dyn Outbound, origin: &'a Origin, bot_username: &'a str) -> Ctx<'a> {
         Ctx {
             lang: app.language_for(origin),
             zone: app.settings.time_zone,
@@ -143,11 +129,7 @@ impl<'a> Ctx<'a> {
         }
         match &self.origin.sender {
             Some(sender) if sender.anonymous_admin => Ok(true),
-            Some(sender) => {
-                self.out
-                    .is_chat_admin(self.origin.target.chat, sender.id)
-                    .await
-            }
+            Some(sender) => self.out.is_chat_admin(self.origin.target.chat, sender.id).await,
             None => Ok(false),
         }
     }
@@ -159,22 +141,14 @@ impl<'a> Ctx<'a> {
 
 /// The endpoint for text messages. Failures are answered and logged here, so the
 /// dispatcher never sees an error.
-pub async fn on_message(
-    app: Arc<App>,
-    out: Arc<dyn Outbound>,
-    me: Me,
-    msg: Incoming,
-) -> HandlerResult {
+pub async fn on_message(app: Arc<App>, out: Arc<dyn Outbound>, me: Me, msg: Incoming) -> HandlerResult {
     let origin = &msg.origin;
     let result = match Ctx::load(&app, out.as_ref(), origin, me.username()).await {
         Ok(ctx) => match route(&ctx, &msg.text).await {
             Ok(()) => return Ok(()),
             Err(error) => (ctx, error),
         },
-        Err(error) => (
-            Ctx::bare(&app, out.as_ref(), origin, me.username()),
-            error.into(),
-        ),
+        Err(error) => (Ctx::bare(&app, out.as_ref(), origin, me.username()), error.into()),
     };
     let (ctx, error) = result;
     if let Some(apology) = apology_for(&ctx, &error) {
@@ -221,22 +195,14 @@ async fn route(ctx: &Ctx<'_>, text: &str) -> HandlerResult {
 pub(crate) type ButtonResult = Result<Option<String>, HandlerError>;
 
 /// The endpoint for inline-button presses. Every press is answered, so the spinner stops.
-pub async fn on_button(
-    app: Arc<App>,
-    out: Arc<dyn Outbound>,
-    me: Me,
-    press: ButtonPress,
-) -> HandlerResult {
+pub async fn on_button(app: Arc<App>, out: Arc<dyn Outbound>, me: Me, press: ButtonPress) -> HandlerResult {
     let origin = &press.origin;
     let (ctx, result) = match Ctx::load(&app, out.as_ref(), origin, me.username()).await {
         Ok(ctx) => {
             let result = route_button(&ctx, &press).await;
             (ctx, result)
         }
-        Err(error) => (
-            Ctx::bare(&app, out.as_ref(), origin, me.username()),
-            Err(error.into()),
-        ),
+        Err(error) => (Ctx::bare(&app, out.as_ref(), origin, me.username()), Err(error.into())),
     };
     let answer = match result {
         Ok(answer) => answer,

@@ -25,35 +25,24 @@ async fn show(ctx: &Ctx<'_>, id: NoticeId) -> HandlerResult {
     let number = id.0.to_string();
     let unavailable = match ctx.app.store.notice(id).await? {
         Some(notice) if notice.is_public_at(now) => {
-            ctx.reply_parts(notice_messages(&ctx.style(), &notice))
-                .await?;
+            ctx.reply_parts(notice_messages(&ctx.style(), &notice)).await?;
             return Ok(());
         }
         Some(notice) if notice.status == NoticeStatus::Retracted => "notice.retracted",
-        Some(notice)
-            if matches!(
-                notice.status,
-                NoticeStatus::Published | NoticeStatus::Expired
-            ) =>
-        {
+        Some(notice) if matches!(notice.status, NoticeStatus::Published | NoticeStatus::Expired) => {
             "notice.expired"
         }
         // Drafts and scheduled notices are not public yet; citizens learn nothing of them.
         _ => "notice.not_found",
     };
-    ctx.reply(ctx.fill(unavailable, &[("id", (&number).into())]))
-        .await?;
+    ctx.reply(ctx.fill(unavailable, &[("id", (&number).into())])).await?;
     Ok(())
 }
 
 /// `12`, `#12` or `＃12`.
 fn parse_id(args: &str) -> Option<NoticeId> {
     let digits = args.trim().trim_start_matches(['#', '＃']);
-    digits
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .map(NoticeId)
+    digits.parse::<i64>().ok().filter(|id| *id > 0).map(NoticeId)
 }
 
 #[cfg(test)]

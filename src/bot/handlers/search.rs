@@ -21,8 +21,7 @@ pub(super) async fn search(ctx: &Ctx<'_>, query: &str) -> HandlerResult {
         return Ok(());
     }
     let Some(terms) = SearchTerms::parse(&query) else {
-        ctx.reply(ctx.fill("search.nothing_to_search", &[("query", (&query).into())]))
-            .await?;
+        ctx.reply(ctx.fill("search.nothing_to_search", &[("query", (&query).into())])).await?;
         return Ok(());
     };
     let remembered = ctx.app.store.remember_query(&query, ctx.now()).await?;
@@ -51,63 +50,35 @@ async fn render_page(
     page: u32,
 ) -> Result<OutMessage, HandlerError> {
     let now = ctx.now();
-    let first = ctx
-        .app
-        .store
-        .search(terms, now, PAGE_SIZE, page * PAGE_SIZE)
-        .await?;
+    let first = ctx.app.store.search(terms, now, PAGE_SIZE, page * PAGE_SIZE).await?;
     if first.total == 0 {
-        return Ok(OutMessage::html(
-            ctx.fill("search.no_results", &[("query", query.into())]),
-        ));
+        return Ok(OutMessage::html(ctx.fill("search.no_results", &[("query", query.into())])));
     }
     let pages = first.total.div_ceil(u64::from(PAGE_SIZE)) as u32;
     // A page past the end (results expired meanwhile) shows the last one instead.
     let (results, page) = if page >= pages {
         let last = pages - 1;
-        (
-            ctx.app
-                .store
-                .search(terms, now, PAGE_SIZE, last * PAGE_SIZE)
-                .await?,
-            last,
-        )
+        (ctx.app.store.search(terms, now, PAGE_SIZE, last * PAGE_SIZE).await?, last)
     } else {
         (first, page)
     };
     let style = ctx.style();
-    let mut text = ctx.fill(
-        "search.header",
-        &[
-            ("query", query.into()),
-            ("total", Arg::Number(results.total as i64)),
-        ],
-    );
+    let mut text =
+        ctx.fill("search.header", &[("query", query.into()), ("total", Arg::Number(results.total as i64))]);
     let mut keyboard = Keyboard::new();
     for (i, hit) in results.hits.iter().enumerate() {
         let number = (page * PAGE_SIZE) as usize + i + 1;
         text.push(&Html::trusted("\n\n".into()));
         let (line, title, open) = match hit {
-            Found::Notice(n) => (
-                notice_line(&style, number, n),
-                n.content.title.as_str(),
-                Callback::OpenNotice(n.id),
-            ),
-            Found::Tip(t) => (
-                tip_line(&style, number, t),
-                t.title.as_str(),
-                Callback::OpenTip(t.id),
-            ),
+            Found::Notice(n) => {
+                (notice_line(&style, number, n), n.content.title.as_str(), Callback::OpenNotice(n.id))
+            }
+            Found::Tip(t) => (tip_line(&style, number, t), t.title.as_str(), Callback::OpenTip(t.id)),
         };
         text.push(&line);
-        keyboard = keyboard.row(vec![Button::callback(
-            format!("{number}. {}", short_label(title, 28)),
-            open,
-        )]);
+        keyboard =
+            keyboard.row(vec![Button::callback(format!("{number}. {}", short_label(title, 28)), open)]);
     }
-    keyboard = keyboard.row(pager(ctx, page, pages, |page| Callback::SearchPage {
-        query: remembered,
-        page,
-    }));
+    keyboard = keyboard.row(pager(ctx, page, pages, |page| Callback::SearchPage { query: remembered, page }));
     Ok(OutMessage::with_keyboard(text, keyboard))
 }

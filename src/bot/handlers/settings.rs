@@ -19,9 +19,7 @@ use crate::i18n::Arg;
 /// At most this many keywords to include, and as many to exclude.
 const MAX_KEYWORDS: usize = 10;
 
-const TIMES: [&str; 9] = [
-    "06:00", "07:00", "07:30", "08:00", "09:00", "12:00", "18:00", "20:00", "21:00",
-];
+const TIMES: [&str; 9] = ["06:00", "07:00", "07:30", "08:00", "09:00", "12:00", "18:00", "20:00", "21:00"];
 
 const ZONES: [Tz; 10] = [
     chrono_tz::Asia::Shanghai,
@@ -36,25 +34,14 @@ const ZONES: [Tz; 10] = [
     chrono_tz::Australia::Sydney,
 ];
 
-const WEEKDAYS: [Weekday; 7] = [
-    Weekday::Mon,
-    Weekday::Tue,
-    Weekday::Wed,
-    Weekday::Thu,
-    Weekday::Fri,
-    Weekday::Sat,
-    Weekday::Sun,
-];
+const WEEKDAYS: [Weekday; 7] =
+    [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun];
 
 /// The chat's settings: stored ones, or the defaults of a chat that has none (not subscribed).
 pub(super) fn chat_settings(ctx: &Ctx<'_>) -> Subscriber {
     ctx.chat.clone().unwrap_or_else(|| {
-        let mut fresh = Subscriber::new(
-            ctx.origin.target.chat,
-            ctx.lang,
-            ctx.app.settings.time_zone,
-            ctx.now(),
-        );
+        let mut fresh =
+            Subscriber::new(ctx.origin.target.chat, ctx.lang, ctx.app.settings.time_zone, ctx.now());
         fresh.subscribed = false;
         fresh.thread_id = ctx.origin.target.thread_id;
         fresh.user_id = ctx.origin.sender.as_ref().map(|s| s.id);
@@ -62,10 +49,7 @@ pub(super) fn chat_settings(ctx: &Ctx<'_>) -> Subscriber {
     })
 }
 
-pub(super) async fn save(
-    ctx: &Ctx<'_>,
-    mut settings: Subscriber,
-) -> Result<Subscriber, HandlerError> {
+pub(super) async fn save(ctx: &Ctx<'_>, mut settings: Subscriber) -> Result<Subscriber, HandlerError> {
     settings.updated_at = ctx.now();
     ctx.app.store.save_subscriber(&settings).await?;
     Ok(settings)
@@ -86,10 +70,9 @@ fn frequency_text(ctx: &Ctx<'_>, s: &Subscriber) -> Html {
     let zone = s.time_zone.name();
     match s.frequency {
         Frequency::Off => ctx.text("settings.digest_off"),
-        Frequency::Daily => ctx.fill(
-            "settings.digest_daily",
-            &[("time", (&time).into()), ("zone", zone.into())],
-        ),
+        Frequency::Daily => {
+            ctx.fill("settings.digest_daily", &[("time", (&time).into()), ("zone", zone.into())])
+        }
         Frequency::Weekly(day) => ctx.fill(
             "settings.digest_weekly",
             &[
@@ -105,11 +88,7 @@ fn keyword_list(ctx: &Ctx<'_>, words: &[Keyword]) -> String {
     if words.is_empty() {
         return ctx.label("settings.none");
     }
-    words
-        .iter()
-        .map(Keyword::as_str)
-        .collect::<Vec<_>>()
-        .join(ctx.label("settings.list_separator").as_str())
+    words.iter().map(Keyword::as_str).collect::<Vec<_>>().join(ctx.label("settings.list_separator").as_str())
 }
 
 /// The settings as text: status, digest, categories, keywords, language.
@@ -125,11 +104,7 @@ pub(super) fn screen(ctx: &Ctx<'_>, s: &Subscriber) -> Html {
     let exclude = keyword_list(ctx, &s.exclude_keywords);
     let language = language_label(ctx, s.language);
     let digest = frequency_text(ctx, s);
-    let status = ctx.text(if s.subscribed {
-        "settings.status_on"
-    } else {
-        "settings.status_off"
-    });
+    let status = ctx.text(if s.subscribed { "settings.status_on" } else { "settings.status_off" });
     ctx.fill(
         "settings.screen",
         &[
@@ -144,26 +119,16 @@ pub(super) fn screen(ctx: &Ctx<'_>, s: &Subscriber) -> Html {
 }
 
 fn to_menu(ctx: &Ctx<'_>, key: &str, menu: SettingsMenu) -> Button {
-    Button::callback(
-        ctx.label(key),
-        Callback::Settings(SettingsAction::Menu(menu)),
-    )
+    Button::callback(ctx.label(key), Callback::Settings(SettingsAction::Menu(menu)))
 }
 
 fn back(ctx: &Ctx<'_>) -> Vec<Button> {
-    vec![Button::callback(
-        ctx.label("settings.button.back"),
-        Callback::Settings(SettingsAction::Show),
-    )]
+    vec![Button::callback(ctx.label("settings.button.back"), Callback::Settings(SettingsAction::Show))]
 }
 
 /// A button that sets something, ticked when it is the current choice.
 fn choice(label: String, current: bool, action: SettingsAction) -> Button {
-    let label = if current {
-        format!("✓ {label}")
-    } else {
-        label
-    };
+    let label = if current { format!("✓ {label}") } else { label };
     Button::callback(label, Callback::Settings(action))
 }
 
@@ -219,27 +184,17 @@ fn menu_view(ctx: &Ctx<'_>, s: &Subscriber, menu: SettingsMenu) -> OutMessage {
                     SettingsAction::Frequency(Frequency::Off),
                 ),
             ];
-            (
-                ctx.text("settings.menu.frequency"),
-                Keyboard::new().row(buttons),
-            )
+            (ctx.text("settings.menu.frequency"), Keyboard::new().row(buttons))
         }
         SettingsMenu::Weekday => {
             let buttons = WEEKDAYS
                 .iter()
                 .map(|d| {
                     let current = s.frequency == Frequency::Weekly(*d);
-                    choice(
-                        weekday_label(ctx, *d),
-                        current,
-                        SettingsAction::Frequency(Frequency::Weekly(*d)),
-                    )
+                    choice(weekday_label(ctx, *d), current, SettingsAction::Frequency(Frequency::Weekly(*d)))
                 })
                 .collect();
-            (
-                ctx.text("settings.menu.weekday"),
-                Keyboard::new().grid(buttons, 4),
-            )
+            (ctx.text("settings.menu.weekday"), Keyboard::new().grid(buttons, 4))
         }
         SettingsMenu::Time => {
             let buttons = TIMES
@@ -247,57 +202,29 @@ fn menu_view(ctx: &Ctx<'_>, s: &Subscriber, menu: SettingsMenu) -> OutMessage {
                 .filter_map(|t| t.parse::<DigestTime>().ok())
                 .map(|t| choice(t.to_string(), s.digest_time == t, SettingsAction::Time(t)))
                 .collect();
-            (
-                ctx.text("settings.menu.time"),
-                Keyboard::new().grid(buttons, 3),
-            )
+            (ctx.text("settings.menu.time"), Keyboard::new().grid(buttons, 3))
         }
         SettingsMenu::Zone => {
             let buttons = ZONES
                 .iter()
-                .map(|z| {
-                    choice(
-                        z.name().to_owned(),
-                        s.time_zone == *z,
-                        SettingsAction::Zone(*z),
-                    )
-                })
+                .map(|z| choice(z.name().to_owned(), s.time_zone == *z, SettingsAction::Zone(*z)))
                 .collect();
-            (
-                ctx.text("settings.menu.zone"),
-                Keyboard::new().grid(buttons, 2),
-            )
+            (ctx.text("settings.menu.zone"), Keyboard::new().grid(buttons, 2))
         }
         SettingsMenu::Language => {
             let buttons = Language::ALL
                 .iter()
-                .map(|l| {
-                    choice(
-                        language_label(ctx, *l),
-                        s.language == *l,
-                        SettingsAction::Language(*l),
-                    )
-                })
+                .map(|l| choice(language_label(ctx, *l), s.language == *l, SettingsAction::Language(*l)))
                 .collect();
-            (
-                ctx.text("settings.menu.language"),
-                Keyboard::new().row(buttons),
-            )
+            (ctx.text("settings.menu.language"), Keyboard::new().row(buttons))
         }
         SettingsMenu::Categories => {
             let buttons = Category::ALL
                 .iter()
                 .map(|c| {
-                    let mark = if s.categories.contains(c) {
-                        "✅"
-                    } else {
-                        "⬜"
-                    };
+                    let mark = if s.categories.contains(c) { "✅" } else { "⬜" };
                     let label = format!("{mark} {}", style.category(*c));
-                    Button::callback(
-                        label,
-                        Callback::Settings(SettingsAction::ToggleCategory(*c)),
-                    )
+                    Button::callback(label, Callback::Settings(SettingsAction::ToggleCategory(*c)))
                 })
                 .collect();
             let all = choice(
@@ -305,20 +232,14 @@ fn menu_view(ctx: &Ctx<'_>, s: &Subscriber, menu: SettingsMenu) -> OutMessage {
                 s.categories.is_empty(),
                 SettingsAction::AllCategories,
             );
-            (
-                ctx.text("settings.menu.categories"),
-                Keyboard::new().grid(buttons, 2).row(vec![all]),
-            )
+            (ctx.text("settings.menu.categories"), Keyboard::new().grid(buttons, 2).row(vec![all]))
         }
         SettingsMenu::Keywords => {
             let include = keyword_list(ctx, &s.include_keywords);
             let exclude = keyword_list(ctx, &s.exclude_keywords);
             let text = ctx.fill(
                 "settings.menu.keywords",
-                &[
-                    ("include", (&include).into()),
-                    ("exclude", (&exclude).into()),
-                ],
+                &[("include", (&include).into()), ("exclude", (&exclude).into())],
             );
             let clear = Button::callback(
                 ctx.label("settings.button.clear_keywords"),
@@ -359,15 +280,9 @@ enum Unreadable {
 }
 
 fn parse_change(args: &str) -> Result<Change, Unreadable> {
-    let (what, value) = args
-        .split_once(char::is_whitespace)
-        .map_or((args, ""), |(w, v)| (w, v.trim()));
+    let (what, value) = args.split_once(char::is_whitespace).map_or((args, ""), |(w, v)| (w, v.trim()));
     let value_or_usage = |v: &str| {
-        if v.is_empty() {
-            Err(Unreadable::Usage)
-        } else {
-            Ok(v.to_owned())
-        }
+        if v.is_empty() { Err(Unreadable::Usage) } else { Ok(v.to_owned()) }
     };
     match what.to_lowercase().as_str() {
         "time" | "时间" => {
@@ -376,21 +291,15 @@ fn parse_change(args: &str) -> Result<Change, Unreadable> {
         }
         "tz" | "zone" | "timezone" | "时区" => {
             let v = value_or_usage(value)?;
-            parse_time_zone(&v)
-                .map(Change::Zone)
-                .map_err(Unreadable::Zone)
+            parse_time_zone(&v).map(Change::Zone).map_err(Unreadable::Zone)
         }
         "frequency" | "freq" | "频率" => {
             let v = value_or_usage(value)?;
-            parse_frequency(&v)
-                .map(Change::Frequency)
-                .ok_or(Unreadable::Frequency(v))
+            parse_frequency(&v).map(Change::Frequency).ok_or(Unreadable::Frequency(v))
         }
         "lang" | "language" | "语言" => {
             let v = value_or_usage(value)?;
-            v.parse()
-                .map(Change::Language)
-                .map_err(|_| Unreadable::Language(v))
+            v.parse().map(Change::Language).map_err(|_| Unreadable::Language(v))
         }
         "categories" | "category" | "分类" => {
             let v = value_or_usage(value)?;
@@ -399,19 +308,16 @@ fn parse_change(args: &str) -> Result<Change, Unreadable> {
             }
             v.split([',', '，', ' ', '、'])
                 .filter(|part| !part.is_empty())
-                .map(|part| {
-                    part.parse::<Category>()
-                        .map_err(|_| Unreadable::Category(part.to_owned()))
-                })
+                .map(|part| part.parse::<Category>().map_err(|_| Unreadable::Category(part.to_owned())))
                 .collect::<Result<BTreeSet<_>, _>>()
                 .map(Change::Categories)
         }
-        "include" | "关注" => Keyword::parse(&value_or_usage(value)?)
-            .map(Change::Include)
-            .map_err(|_| Unreadable::Keyword),
-        "exclude" | "屏蔽" => Keyword::parse(&value_or_usage(value)?)
-            .map(Change::Exclude)
-            .map_err(|_| Unreadable::Keyword),
+        "include" | "关注" => {
+            Keyword::parse(&value_or_usage(value)?).map(Change::Include).map_err(|_| Unreadable::Keyword)
+        }
+        "exclude" | "屏蔽" => {
+            Keyword::parse(&value_or_usage(value)?).map(Change::Exclude).map_err(|_| Unreadable::Keyword)
+        }
         "keywords" | "关键词" if matches!(value.to_lowercase().as_str(), "clear" | "清空") => {
             Ok(Change::ClearKeywords)
         }
@@ -426,9 +332,7 @@ fn parse_frequency(text: &str) -> Option<Frequency> {
     let frequency = match first.as_str() {
         "daily" | "每天" | "每日" => Frequency::Daily,
         "off" | "none" | "关闭" | "不要" => Frequency::Off,
-        "weekly" | "每周" => {
-            Frequency::Weekly(words.next().map_or(Some(Weekday::Mon), parse_weekday)?)
-        }
+        "weekly" | "每周" => Frequency::Weekly(words.next().map_or(Some(Weekday::Mon), parse_weekday)?),
         _ => return None,
     };
     words.next().is_none().then_some(frequency)
@@ -438,10 +342,7 @@ fn parse_weekday(text: &str) -> Option<Weekday> {
     let text = text.to_lowercase();
     let chinese = ["一", "二", "三", "四", "五", "六", "日"];
     if let Some(i) = chinese.iter().position(|c| {
-        text == *c
-            || text == format!("周{c}")
-            || text == format!("星期{c}")
-            || (*c == "日" && text == "周天")
+        text == *c || text == format!("周{c}") || text == format!("星期{c}") || (*c == "日" && text == "周天")
     }) {
         return WEEKDAYS.get(i).copied();
     }
@@ -472,10 +373,7 @@ fn apply(s: &mut Subscriber, change: Change) -> bool {
 }
 
 fn add_keyword(list: &mut Vec<Keyword>, word: Keyword) -> bool {
-    if list
-        .iter()
-        .any(|w| w.as_str().eq_ignore_ascii_case(word.as_str()))
-    {
+    if list.iter().any(|w| w.as_str().eq_ignore_ascii_case(word.as_str())) {
         return true;
     }
     if list.len() >= MAX_KEYWORDS {
@@ -504,21 +402,13 @@ pub(super) async fn settings(ctx: &Ctx<'_>, args: &str) -> HandlerResult {
     }
     let mut updated = current;
     if !apply(&mut updated, change) {
-        ctx.reply(ctx.fill(
-            "settings.too_many_keywords",
-            &[("max", Arg::Number(MAX_KEYWORDS as i64))],
-        ))
-        .await?;
+        ctx.reply(ctx.fill("settings.too_many_keywords", &[("max", Arg::Number(MAX_KEYWORDS as i64))]))
+            .await?;
         return Ok(());
     }
     let saved = save(ctx, updated).await?;
     // Answer in the chat's language as it is now: a language change shows at once.
-    let after = Ctx {
-        lang: saved.language,
-        zone: saved.time_zone,
-        chat: Some(saved.clone()),
-        ..*ctx
-    };
+    let after = Ctx { lang: saved.language, zone: saved.time_zone, chat: Some(saved.clone()), ..*ctx };
     let mut text = after.text("settings.saved");
     text.push(&Html::trusted("\n\n".into()));
     text.push(&screen(&after, &saved));
@@ -530,36 +420,18 @@ fn explain(ctx: &Ctx<'_>, unreadable: Unreadable) -> Html {
     match unreadable {
         Unreadable::Usage => ctx.text("settings.usage"),
         Unreadable::Time(typed) => ctx.fill("settings.bad_time", &[("typed", (&typed).into())]),
-        Unreadable::Zone(UnknownZone {
-            typed,
-            suggestion: Some(zone),
-        }) => ctx.fill(
+        Unreadable::Zone(UnknownZone { typed, suggestion: Some(zone) }) => ctx.fill(
             "settings.bad_zone_suggest",
-            &[
-                ("typed", (&typed).into()),
-                ("suggestion", zone.name().into()),
-            ],
+            &[("typed", (&typed).into()), ("suggestion", zone.name().into())],
         ),
-        Unreadable::Zone(UnknownZone {
-            typed,
-            suggestion: None,
-        }) => ctx.fill("settings.bad_zone", &[("typed", (&typed).into())]),
-        Unreadable::Frequency(typed) => {
-            ctx.fill("settings.bad_frequency", &[("typed", (&typed).into())])
+        Unreadable::Zone(UnknownZone { typed, suggestion: None }) => {
+            ctx.fill("settings.bad_zone", &[("typed", (&typed).into())])
         }
-        Unreadable::Language(typed) => {
-            ctx.fill("settings.bad_language", &[("typed", (&typed).into())])
-        }
+        Unreadable::Frequency(typed) => ctx.fill("settings.bad_frequency", &[("typed", (&typed).into())]),
+        Unreadable::Language(typed) => ctx.fill("settings.bad_language", &[("typed", (&typed).into())]),
         Unreadable::Category(typed) => {
-            let all = Category::ALL
-                .iter()
-                .map(|c| c.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
-            ctx.fill(
-                "settings.bad_category",
-                &[("typed", (&typed).into()), ("all", (&all).into())],
-            )
+            let all = Category::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
+            ctx.fill("settings.bad_category", &[("typed", (&typed).into()), ("all", (&all).into())])
         }
         Unreadable::Keyword => ctx.text("settings.bad_keyword"),
     }
@@ -567,8 +439,7 @@ fn explain(ctx: &Ctx<'_>, unreadable: Unreadable) -> Html {
 
 pub(super) async fn lang(ctx: &Ctx<'_>, args: &str) -> HandlerResult {
     if args.trim().is_empty() {
-        ctx.send(menu_view(ctx, &chat_settings(ctx), SettingsMenu::Language))
-            .await?;
+        ctx.send(menu_view(ctx, &chat_settings(ctx), SettingsMenu::Language)).await?;
         return Ok(());
     }
     settings(ctx, &format!("lang {}", args.trim())).await
@@ -599,13 +470,10 @@ pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, action: SettingsAction) -> B
         SettingsAction::Time(t) => (Change::Time(t), None),
         SettingsAction::Zone(z) => (Change::Zone(z), None),
         SettingsAction::Language(l) => (Change::Language(l), None),
-        SettingsAction::ToggleCategory(c) => {
-            (Change::ToggleCategory(c), Some(SettingsMenu::Categories))
+        SettingsAction::ToggleCategory(c) => (Change::ToggleCategory(c), Some(SettingsMenu::Categories)),
+        SettingsAction::AllCategories => {
+            (Change::Categories(BTreeSet::new()), Some(SettingsMenu::Categories))
         }
-        SettingsAction::AllCategories => (
-            Change::Categories(BTreeSet::new()),
-            Some(SettingsMenu::Categories),
-        ),
         SettingsAction::ClearKeywords => (Change::ClearKeywords, None),
     };
     if !ctx.may_manage_chat().await? {
@@ -614,12 +482,7 @@ pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, action: SettingsAction) -> B
     let mut updated = current;
     apply(&mut updated, change);
     let saved = save(ctx, updated).await?;
-    let after = Ctx {
-        lang: saved.language,
-        zone: saved.time_zone,
-        chat: Some(saved.clone()),
-        ..*ctx
-    };
+    let after = Ctx { lang: saved.language, zone: saved.time_zone, chat: Some(saved.clone()), ..*ctx };
     let view = match stay_in {
         Some(menu) => menu_view(&after, &saved, menu),
         None => main_view(&after, &saved),
@@ -634,70 +497,34 @@ mod tests {
 
     #[test]
     fn changes_are_read_in_english_and_chinese() {
-        assert_eq!(
-            parse_change("time 07:30"),
-            Ok(Change::Time("07:30".parse().unwrap()))
-        );
-        assert_eq!(
-            parse_change("时区 Europe/Berlin"),
-            Ok(Change::Zone(chrono_tz::Europe::Berlin))
-        );
+        assert_eq!(parse_change("time 07:30"), Ok(Change::Time("07:30".parse().unwrap())));
+        assert_eq!(parse_change("时区 Europe/Berlin"), Ok(Change::Zone(chrono_tz::Europe::Berlin)));
         assert_eq!(
             parse_change("frequency weekly fri"),
             Ok(Change::Frequency(Frequency::Weekly(Weekday::Fri)))
         );
-        assert_eq!(
-            parse_change("频率 每周 周日"),
-            Ok(Change::Frequency(Frequency::Weekly(Weekday::Sun)))
-        );
-        assert_eq!(
-            parse_change("freq weekly"),
-            Ok(Change::Frequency(Frequency::Weekly(Weekday::Mon)))
-        );
-        assert_eq!(
-            parse_change("frequency off"),
-            Ok(Change::Frequency(Frequency::Off))
-        );
+        assert_eq!(parse_change("频率 每周 周日"), Ok(Change::Frequency(Frequency::Weekly(Weekday::Sun))));
+        assert_eq!(parse_change("freq weekly"), Ok(Change::Frequency(Frequency::Weekly(Weekday::Mon))));
+        assert_eq!(parse_change("frequency off"), Ok(Change::Frequency(Frequency::Off)));
         assert_eq!(
             parse_change("categories fraud, traffic"),
-            Ok(Change::Categories(BTreeSet::from([
-                Category::Fraud,
-                Category::Traffic
-            ])))
+            Ok(Change::Categories(BTreeSet::from([Category::Fraud, Category::Traffic])))
         );
-        assert_eq!(
-            parse_change("categories all"),
-            Ok(Change::Categories(BTreeSet::new()))
-        );
-        assert_eq!(
-            parse_change("include 刷单"),
-            Ok(Change::Include(Keyword::parse("刷单").unwrap()))
-        );
+        assert_eq!(parse_change("categories all"), Ok(Change::Categories(BTreeSet::new())));
+        assert_eq!(parse_change("include 刷单"), Ok(Change::Include(Keyword::parse("刷单").unwrap())));
         assert_eq!(parse_change("keywords clear"), Ok(Change::ClearKeywords));
         assert_eq!(parse_change("lang en"), Ok(Change::Language(Language::En)));
     }
 
     #[test]
     fn bad_values_say_what_was_wrong() {
-        assert_eq!(
-            parse_change("time 25:00"),
-            Err(Unreadable::Time("25:00".into()))
-        );
+        assert_eq!(parse_change("time 25:00"), Err(Unreadable::Time("25:00".into())));
         assert!(matches!(
             parse_change("tz Asia/Shangai"),
-            Err(Unreadable::Zone(UnknownZone {
-                suggestion: Some(chrono_tz::Asia::Shanghai),
-                ..
-            }))
+            Err(Unreadable::Zone(UnknownZone { suggestion: Some(chrono_tz::Asia::Shanghai), .. }))
         ));
-        assert_eq!(
-            parse_change("frequency hourly"),
-            Err(Unreadable::Frequency("hourly".into()))
-        );
-        assert_eq!(
-            parse_change("categories weather"),
-            Err(Unreadable::Category("weather".into()))
-        );
+        assert_eq!(parse_change("frequency hourly"), Err(Unreadable::Frequency("hourly".into())));
+        assert_eq!(parse_change("categories weather"), Err(Unreadable::Category("weather".into())));
         assert_eq!(parse_change("colour blue"), Err(Unreadable::Usage));
         assert_eq!(parse_change("time"), Err(Unreadable::Usage));
     }
@@ -709,14 +536,8 @@ mod tests {
         assert!(add_keyword(&mut list, Keyword::parse("fraud").unwrap()));
         assert_eq!(list.len(), 1);
         for i in 1..MAX_KEYWORDS {
-            assert!(add_keyword(
-                &mut list,
-                Keyword::parse(&format!("w{i}")).unwrap()
-            ));
+            assert!(add_keyword(&mut list, Keyword::parse(&format!("w{i}")).unwrap()));
         }
-        assert!(!add_keyword(
-            &mut list,
-            Keyword::parse("one too many").unwrap()
-        ));
+        assert!(!add_keyword(&mut list, Keyword::parse("one too many").unwrap()));
     }
 }

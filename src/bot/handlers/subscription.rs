@@ -27,11 +27,7 @@ pub(super) async fn subscribe(ctx: &Ctx<'_>) -> HandlerResult {
     }
     let already = ctx.chat.as_ref().is_some_and(|c| c.subscribed);
     let settings = save(ctx, subscribed(ctx)).await?;
-    let mut text = ctx.text(if already {
-        "subscribe.already"
-    } else {
-        "subscribe.done"
-    });
+    let mut text = ctx.text(if already { "subscribe.already" } else { "subscribe.done" });
     text.push(&crate::html::Html::trusted("\n\n".into()));
     text.push(&screen(ctx, &settings));
     let keyboard = Keyboard::new().row(vec![Button::callback(

@@ -12,11 +12,7 @@ use crate::i18n::Arg;
 use crate::store::TipQuery;
 
 async fn current_tips(ctx: &Ctx<'_>, kind: Option<ScamType>) -> Result<Vec<Tip>, HandlerError> {
-    let query = TipQuery {
-        scam_type: kind,
-        language: Some(ctx.lang),
-        include_retired: false,
-    };
+    let query = TipQuery { scam_type: kind, language: Some(ctx.lang), include_retired: false };
     Ok(ctx.app.store.tips(&query).await?)
 }
 
@@ -26,10 +22,7 @@ pub(super) async fn tip_of_the_day(ctx: &Ctx<'_>) -> HandlerResult {
         ctx.reply(ctx.text("tips.none")).await?;
         return Ok(());
     };
-    let more = Keyboard::new().row(vec![Button::callback(
-        ctx.label("tips.more_button"),
-        Callback::MoreTips,
-    )]);
+    let more = Keyboard::new().row(vec![Button::callback(ctx.label("tips.more_button"), Callback::MoreTips)]);
     send_with_keyboard_last(ctx, tip_messages(&ctx.style(), "tip.of_the_day", tip), more).await
 }
 
@@ -46,48 +39,29 @@ pub(super) async fn menu_again(ctx: &Ctx<'_>, at: Sent) -> ButtonResult {
 }
 
 async fn render_menu(ctx: &Ctx<'_>) -> Result<OutMessage, HandlerError> {
-    let mut kinds: Vec<ScamType> = current_tips(ctx, None)
-        .await?
-        .iter()
-        .map(|t| t.scam_type)
-        .collect();
+    let mut kinds: Vec<ScamType> = current_tips(ctx, None).await?.iter().map(|t| t.scam_type).collect();
     kinds.sort();
     kinds.dedup();
     if kinds.is_empty() {
         return Ok(OutMessage::html(ctx.text("tips.none")));
     }
     let style = ctx.style();
-    let buttons = kinds
-        .into_iter()
-        .map(|k| Button::callback(style.scam_type(k), Callback::TipsOf(k)))
-        .collect();
-    Ok(OutMessage::with_keyboard(
-        ctx.text("tips.menu"),
-        Keyboard::new().grid(buttons, 2),
-    ))
+    let buttons =
+        kinds.into_iter().map(|k| Button::callback(style.scam_type(k), Callback::TipsOf(k))).collect();
+    Ok(OutMessage::with_keyboard(ctx.text("tips.menu"), Keyboard::new().grid(buttons, 2)))
 }
 
 /// Shows one scam type's tips in place of the menu, as many as fit in one message.
 pub(super) async fn of_kind(ctx: &Ctx<'_>, at: Sent, kind: ScamType) -> ButtonResult {
     let tips = current_tips(ctx, Some(kind)).await?;
     let style = ctx.style();
-    let mut text = ctx.fill(
-        "tips.kind_header",
-        &[("kind", (&style.scam_type(kind)).into())],
-    );
+    let mut text = ctx.fill("tips.kind_header", &[("kind", (&style.scam_type(kind)).into())]);
     let mut shown_count = 0;
     for tip in &tips {
-        let entry = ctx.fill(
-            "tips.entry",
-            &[
-                ("title", tip.title.as_str().into()),
-                ("body", tip.body.as_str().into()),
-            ],
-        );
+        let entry = ctx
+            .fill("tips.entry", &[("title", tip.title.as_str().into()), ("body", tip.body.as_str().into())]);
         // Leave room for the "more" line.
-        if shown(&text).encode_utf16().count() + shown(&entry).encode_utf16().count() + 200
-            > MESSAGE_LIMIT
-        {
+        if shown(&text).encode_utf16().count() + shown(&entry).encode_utf16().count() + 200 > MESSAGE_LIMIT {
             break;
         }
         text.push(&Html::trusted("\n\n".into()));
@@ -96,22 +70,16 @@ pub(super) async fn of_kind(ctx: &Ctx<'_>, at: Sent, kind: ScamType) -> ButtonRe
     }
     if shown_count < tips.len() {
         text.push(&Html::trusted("\n\n".into()));
-        text.push(&ctx.fill(
-            "tips.more_elsewhere",
-            &[("count", Arg::Number((tips.len() - shown_count) as i64))],
-        ));
+        text.push(
+            &ctx.fill("tips.more_elsewhere", &[("count", Arg::Number((tips.len() - shown_count) as i64))]),
+        );
     }
     if tips.is_empty() {
         text.push(&Html::trusted("\n\n".into()));
         text.push(&ctx.text("tips.none"));
     }
-    let back = Keyboard::new().row(vec![Button::callback(
-        ctx.label("tips.back_button"),
-        Callback::TipsMenu,
-    )]);
-    ctx.out
-        .edit(at, OutMessage::with_keyboard(text, back))
-        .await?;
+    let back = Keyboard::new().row(vec![Button::callback(ctx.label("tips.back_button"), Callback::TipsMenu)]);
+    ctx.out.edit(at, OutMessage::with_keyboard(text, back)).await?;
     Ok(None)
 }
 
@@ -119,8 +87,7 @@ pub(super) async fn of_kind(ctx: &Ctx<'_>, at: Sent, kind: ScamType) -> ButtonRe
 pub(super) async fn open(ctx: &Ctx<'_>, id: TipId) -> ButtonResult {
     match ctx.app.store.tip(id).await? {
         Some(tip) if !tip.retired => {
-            ctx.reply_parts(tip_messages(&ctx.style(), "tip.heading", &tip))
-                .await?;
+            ctx.reply_parts(tip_messages(&ctx.style(), "tip.heading", &tip)).await?;
             Ok(None)
         }
         _ => Ok(Some(ctx.label("tips.gone"))),
@@ -128,11 +95,7 @@ pub(super) async fn open(ctx: &Ctx<'_>, id: TipId) -> ButtonResult {
 }
 
 /// Sends the parts in order, with `keyboard` under the last.
-async fn send_with_keyboard_last(
-    ctx: &Ctx<'_>,
-    parts: Vec<Html>,
-    keyboard: Keyboard,
-) -> HandlerResult {
+async fn send_with_keyboard_last(ctx: &Ctx<'_>, parts: Vec<Html>, keyboard: Keyboard) -> HandlerResult {
     let count = parts.len();
     for (i, part) in parts.into_iter().enumerate() {
         let message = if i + 1 == count {

@@ -37,15 +37,11 @@ impl<'a> Style<'a> {
     }
 
     pub fn date(&self, t: DateTime<Utc>) -> String {
-        t.with_timezone(&self.zone)
-            .format(self.texts.template(self.lang, "format.date"))
-            .to_string()
+        t.with_timezone(&self.zone).format(self.texts.template(self.lang, "format.date")).to_string()
     }
 
     pub fn date_time(&self, t: DateTime<Utc>) -> String {
-        t.with_timezone(&self.zone)
-            .format(self.texts.template(self.lang, "format.date_time"))
-            .to_string()
+        t.with_timezone(&self.zone).format(self.texts.template(self.lang, "format.date_time")).to_string()
     }
 
     pub fn category(&self, c: Category) -> String {
@@ -76,11 +72,8 @@ pub fn severity_marker(severity: Severity) -> &'static str {
 pub fn notice_line(style: &Style<'_>, number: usize, notice: &Notice) -> Html {
     let c = &notice.content;
     let date = notice.publish_at.map(|t| style.date(t)).unwrap_or_default();
-    let area = c
-        .area
-        .as_ref()
-        .map(|a| a.as_str().to_owned())
-        .unwrap_or_else(|| style.label("notice.citywide"));
+    let area =
+        c.area.as_ref().map(|a| a.as_str().to_owned()).unwrap_or_else(|| style.label("notice.citywide"));
     style.fill(
         "notice.line",
         &[
@@ -108,16 +101,15 @@ pub fn tip_line(style: &Style<'_>, number: usize, tip: &Tip) -> Html {
 
 /// A whole notice, as one or more messages.
 pub fn notice_messages(style: &Style<'_>, notice: &Notice) -> Vec<Html> {
+    into_messages(notice_blocks(style, notice), MESSAGE_LIMIT)
+}
+
+/// A whole notice as blocks: header, body, footer.
+pub fn notice_blocks(style: &Style<'_>, notice: &Notice) -> Vec<Block> {
     let c = &notice.content;
-    let date = notice
-        .publish_at
-        .map(|t| style.date_time(t))
-        .unwrap_or_default();
-    let area = c
-        .area
-        .as_ref()
-        .map(|a| a.as_str().to_owned())
-        .unwrap_or_else(|| style.label("notice.citywide"));
+    let date = notice.publish_at.map(|t| style.date_time(t)).unwrap_or_default();
+    let area =
+        c.area.as_ref().map(|a| a.as_str().to_owned()).unwrap_or_else(|| style.label("notice.citywide"));
     let header = style.fill(
         "notice.header",
         &[
@@ -129,28 +121,21 @@ pub fn notice_messages(style: &Style<'_>, notice: &Notice) -> Vec<Html> {
             ("date", (&date).into()),
         ],
     );
-    let mut blocks = vec![
-        Block::Markup(header),
-        Block::Text(c.body.as_str().to_owned()),
-    ];
+    let mut blocks = vec![Block::Markup(header), Block::Text(c.body.as_str().to_owned())];
     let id = notice.id.0.to_string();
     let footer = match &c.source {
-        Some(source) => style.fill(
-            "notice.footer_source",
-            &[("source", source.as_str().into()), ("id", (&id).into())],
-        ),
+        Some(source) => {
+            style.fill("notice.footer_source", &[("source", source.as_str().into()), ("id", (&id).into())])
+        }
         None => style.fill("notice.footer", &[("id", (&id).into())]),
     };
     blocks.push(Block::Markup(footer));
-    into_messages(blocks, MESSAGE_LIMIT)
+    blocks
 }
 
 /// A whole tip, as one or more messages.
 pub fn tip_messages(style: &Style<'_>, heading_key: &str, tip: &Tip) -> Vec<Html> {
-    let heading = style.fill(
-        heading_key,
-        &[("kind", (&style.scam_type(tip.scam_type)).into())],
-    );
+    let heading = style.fill(heading_key, &[("kind", (&style.scam_type(tip.scam_type)).into())]);
     let title = style.fill("tip.title", &[("title", tip.title.as_str().into())]);
     let blocks = vec![
         Block::Markup(heading),

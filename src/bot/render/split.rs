@@ -50,26 +50,15 @@ pub fn into_messages(blocks: Vec<Block>, limit: usize) -> Vec<Html> {
                     continue;
                 }
                 // Markup longer than a message is a bug upstream; its text still goes out.
-                tracing::warn!(
-                    len,
-                    "markup block longer than a message; sending it as text"
-                );
+                tracing::warn!(len, "markup block longer than a message; sending it as text");
                 to_plain(html.as_str())
             }
             Block::Text(text) => text,
         };
         let mut rest = text.trim();
         while !rest.is_empty() {
-            let room = if used == 0 {
-                limit
-            } else {
-                limit.saturating_sub(used + 2)
-            };
-            let cut = if units(rest) <= room {
-                rest.len()
-            } else {
-                cut_point(rest, room)
-            };
+            let room = if used == 0 { limit } else { limit.saturating_sub(used + 2) };
+            let cut = if units(rest) <= room { rest.len() } else { cut_point(rest, room) };
             if cut == 0 {
                 parts.push(std::mem::take(&mut current));
                 used = 0;
@@ -119,11 +108,7 @@ fn cut_point(text: &str, room: usize) -> usize {
         previous = c;
     }
     let half = text[..fits].len() / 2;
-    best.iter()
-        .flatten()
-        .copied()
-        .find(|&end| end >= half)
-        .unwrap_or(fits)
+    best.iter().flatten().copied().find(|&end| end >= half).unwrap_or(fits)
 }
 
 /// The text a part shows, for tests and the console.
@@ -146,10 +131,7 @@ mod tests {
     #[test]
     fn short_messages_stay_whole() {
         let parts = into_messages(
-            vec![
-                Block::Markup(Html::trusted("<b>标题</b>".into())),
-                Block::Text("正文 & <more>".into()),
-            ],
+            vec![Block::Markup(Html::trusted("<b>标题</b>".into())), Block::Text("正文 & <more>".into())],
             MESSAGE_LIMIT,
         );
         assert_eq!(parts.len(), 1);
@@ -161,17 +143,11 @@ mod tests {
         let paragraph = format!("{}。", "电信网络诈骗".repeat(100));
         let body = vec![paragraph.as_str(); 20].join("\n\n");
         let header = Html::trusted("<b>标题</b>".into());
-        let parts = into_messages(
-            vec![Block::Markup(header), Block::Text(body.clone())],
-            MESSAGE_LIMIT,
-        );
+        let parts = into_messages(vec![Block::Markup(header), Block::Text(body.clone())], MESSAGE_LIMIT);
         assert!(parts.len() > 1);
         for part in &parts {
             assert!(shown_units(part) <= MESSAGE_LIMIT);
-            assert!(
-                shown(part).trim_end().ends_with('。'),
-                "parts end at a paragraph"
-            );
+            assert!(shown(part).trim_end().ends_with('。'), "parts end at a paragraph");
         }
         let joined: String = parts.iter().map(shown).collect();
         assert_eq!(squeeze(&joined), squeeze(&format!("标题{body}")));
@@ -214,10 +190,7 @@ mod tests {
     #[test]
     fn markup_that_does_not_fit_beside_text_starts_a_new_part() {
         let parts = into_messages(
-            vec![
-                Block::Text("x".repeat(95)),
-                Block::Markup(Html::trusted("<i>footer</i>".into())),
-            ],
+            vec![Block::Text("x".repeat(95)), Block::Markup(Html::trusted("<i>footer</i>".into()))],
             100,
         );
         assert_eq!(parts.len(), 2);

@@ -49,9 +49,7 @@ pub fn parse(html: &str) -> Result<String, String> {
                             )));
                         }
                         None => {
-                            return Err(cant_parse(format!(
-                                "Unexpected end tag at byte offset {i}"
-                            )));
+                            return Err(cant_parse(format!("Unexpected end tag at byte offset {i}")));
                         }
                     }
                 } else {
@@ -67,9 +65,8 @@ pub fn parse(html: &str) -> Result<String, String> {
                 i = end + 1;
             }
             b'&' => {
-                let (decoded, len) = entity(&html[i..]).ok_or_else(|| {
-                    cant_parse(format!("Unsupported HTML entity at byte offset {i}"))
-                })?;
+                let (decoded, len) = entity(&html[i..])
+                    .ok_or_else(|| cant_parse(format!("Unsupported HTML entity at byte offset {i}")))?;
                 plain.push(decoded);
                 i += len;
             }
@@ -81,9 +78,7 @@ pub fn parse(html: &str) -> Result<String, String> {
         }
     }
     if let Some(top) = open.pop() {
-        return Err(cant_parse(format!(
-            "Can't find end tag corresponding to start tag \"{top}\""
-        )));
+        return Err(cant_parse(format!("Can't find end tag corresponding to start tag \"{top}\"")));
     }
     Ok(plain)
 }
@@ -97,30 +92,24 @@ fn check_attributes(tag: &str, attrs: &str, offset: usize) -> Result<(), String>
     let mut rest = attrs.trim();
     let mut has_href = false;
     while !rest.is_empty() {
-        let name_end = rest
-            .find(|c: char| c == '=' || c.is_whitespace())
-            .unwrap_or(rest.len());
+        let name_end = rest.find(|c: char| c == '=' || c.is_whitespace()).unwrap_or(rest.len());
         let name = &rest[..name_end];
         rest = rest[name_end..].trim_start();
         if let Some(value) = rest.strip_prefix('=') {
             let value = value.trim_start();
             let quote = value.chars().next().filter(|q| *q == '"' || *q == '\'');
             let Some(q) = quote else {
-                return Err(cant_parse(format!(
-                    "Expected quoted attribute value at byte offset {offset}"
-                )));
+                return Err(cant_parse(format!("Expected quoted attribute value at byte offset {offset}")));
             };
-            let close = value[1..].find(q).ok_or_else(|| {
-                cant_parse(format!("Unclosed attribute value at byte offset {offset}"))
-            })?;
+            let close = value[1..]
+                .find(q)
+                .ok_or_else(|| cant_parse(format!("Unclosed attribute value at byte offset {offset}")))?;
             rest = value[close + 2..].trim_start();
         }
         has_href |= name.eq_ignore_ascii_case("href");
     }
     if tag.eq_ignore_ascii_case("a") && !has_href {
-        return Err(cant_parse(format!(
-            "Tag \"a\" must have attribute \"href\" at byte offset {offset}"
-        )));
+        return Err(cant_parse(format!("Tag \"a\" must have attribute \"href\" at byte offset {offset}")));
     }
     Ok(())
 }
@@ -161,30 +150,15 @@ mod tests {
             parse("<b>诈骗</b> &lt;x&gt; &amp; <a href=\"https://x.cn\">link</a>").unwrap(),
             "诈骗 <x> & link"
         );
-        assert_eq!(
-            parse("<pre><code class=\"language-rust\">x</code></pre>").unwrap(),
-            "x"
-        );
+        assert_eq!(parse("<pre><code class=\"language-rust\">x</code></pre>").unwrap(), "x");
         assert_eq!(parse("&#96;&#x41;").unwrap(), "`A");
     }
 
     #[test]
     fn refuses_what_telegram_refuses() {
-        assert!(
-            parse("<script>x</script>")
-                .unwrap_err()
-                .contains("Unsupported start tag \"script\"")
-        );
-        assert!(
-            parse("<b>x")
-                .unwrap_err()
-                .contains("Can't find end tag corresponding to start tag \"b\"")
-        );
-        assert!(
-            parse("<b><i>x</b></i>")
-                .unwrap_err()
-                .contains("Unmatched end tag")
-        );
+        assert!(parse("<script>x</script>").unwrap_err().contains("Unsupported start tag \"script\""));
+        assert!(parse("<b>x").unwrap_err().contains("Can't find end tag corresponding to start tag \"b\""));
+        assert!(parse("<b><i>x</b></i>").unwrap_err().contains("Unmatched end tag"));
         assert!(parse("x</b>").is_err());
         assert!(parse("a & b").is_err());
         assert!(parse("<a>x</a>").is_err());

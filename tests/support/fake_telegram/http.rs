@@ -16,9 +16,7 @@ use super::state::{Call, Fault};
 use super::wire::Reply;
 
 pub(super) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route("/{bot}/{method}", any(handle))
-        .with_state(shared)
+    Router::new().route("/{bot}/{method}", any(handle)).with_state(shared)
 }
 
 async fn handle(
@@ -39,20 +37,14 @@ async fn handle(
     };
     {
         let mut state = shared.lock();
-        state.calls.push(Call {
-            method: method.clone(),
-            params,
-            status: reply.status,
-        });
+        state.calls.push(Call { method: method.clone(), params, status: reply.status });
     }
     shared.notify();
     respond(reply)
 }
 
 async fn answer(shared: &Arc<Shared>, method: &str, params: &Value, files: &Files) -> Reply {
-    let fault = shared
-        .lock()
-        .take_fault(method, int_param(params, "chat_id"));
+    let fault = shared.lock().take_fault(method, int_param(params, "chat_id"));
     match fault {
         Some(Fault::Delay(pause)) => tokio::time::sleep(pause).await,
         Some(other) => {
@@ -99,20 +91,12 @@ async fn get_updates(shared: &Arc<Shared>, params: &Value) -> Reply {
                     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
                 );
             }
-            let ready: Vec<Value> = state
-                .pending
-                .iter()
-                .take(limit)
-                .map(|(_, u)| u.clone())
-                .collect();
+            let ready: Vec<Value> = state.pending.iter().take(limit).map(|(_, u)| u.clone()).collect();
             if !ready.is_empty() || tokio::time::Instant::now() >= deadline {
                 return Reply::ok(Value::Array(ready));
             }
         }
-        if tokio::time::timeout_at(deadline, changes.changed())
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout_at(deadline, changes.changed()).await.is_err() {
             continue;
         }
     }
@@ -120,12 +104,7 @@ async fn get_updates(shared: &Arc<Shared>, params: &Value) -> Reply {
 
 fn respond(reply: Reply) -> Response {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        reply.body.to_string(),
-    )
-        .into_response()
+    (status, [(header::CONTENT_TYPE, "application/json")], reply.body.to_string()).into_response()
 }
 
 /// Parameters from the query string and the body, as the Bot API accepts them.
@@ -150,17 +129,11 @@ async fn read_params(request: Request) -> Result<(Value, Files), Reply> {
         while let Ok(Some(field)) = multipart.next_field().await {
             let name = field.name().unwrap_or_default().to_owned();
             let is_file = field.file_name().is_some();
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|_| Reply::bad_request("bad multipart field"))?;
+            let bytes = field.bytes().await.map_err(|_| Reply::bad_request("bad multipart field"))?;
             if is_file {
                 files.push((name, bytes.to_vec()));
             } else {
-                params.insert(
-                    name,
-                    Value::String(String::from_utf8_lossy(&bytes).into_owned()),
-                );
+                params.insert(name, Value::String(String::from_utf8_lossy(&bytes).into_owned()));
             }
         }
     } else {
@@ -168,8 +141,8 @@ async fn read_params(request: Request) -> Result<(Value, Files), Reply> {
             .await
             .map_err(|_| Reply::bad_request("body too large"))?;
         if content_type.starts_with("application/json") && !body.is_empty() {
-            let json: Value = serde_json::from_slice(&body)
-                .map_err(|_| Reply::bad_request("can't parse JSON body"))?;
+            let json: Value =
+                serde_json::from_slice(&body).map_err(|_| Reply::bad_request("can't parse JSON body"))?;
             if let Value::Object(map) = json {
                 params.extend(map);
             }

@@ -99,9 +99,7 @@ fn shown_text(text: &str, parse_mode: Option<&str>) -> Result<String, Reply> {
         Some(mode) if mode.eq_ignore_ascii_case("html") => {
             html::parse(text).map_err(|detail| Reply::bad_request(&detail))
         }
-        Some(other) => Err(Reply::bad_request(&format!(
-            "unsupported parse_mode {other:?} in this fake"
-        ))),
+        Some(other) => Err(Reply::bad_request(&format!("unsupported parse_mode {other:?} in this fake"))),
     }
 }
 
@@ -122,13 +120,8 @@ fn check_markup(params: &Value) -> Result<Option<Value>, Reply> {
         return Ok(None);
     };
     if let Some(rows) = markup.get("inline_keyboard") {
-        let rows = rows
-            .as_array()
-            .ok_or_else(|| Reply::bad_request("inline keyboard expected"))?;
-        for button in rows
-            .iter()
-            .flat_map(|r| r.as_array().cloned().unwrap_or_default())
-        {
+        let rows = rows.as_array().ok_or_else(|| Reply::bad_request("inline keyboard expected"))?;
+        for button in rows.iter().flat_map(|r| r.as_array().cloned().unwrap_or_default()) {
             if button["text"].as_str().is_none_or(|t| t.trim().is_empty()) {
                 return Err(Reply::bad_request("BUTTON_TEXT_INVALID"));
             }
@@ -138,9 +131,7 @@ fn check_markup(params: &Value) -> Result<Option<Value>, Reply> {
                     return Err(Reply::bad_request("BUTTON_DATA_INVALID"));
                 }
             } else if button.get("url").is_none() {
-                return Err(Reply::bad_request(
-                    "can't find field \"callback_data\" or \"url\"",
-                ));
+                return Err(Reply::bad_request("can't find field \"callback_data\" or \"url\""));
             }
         }
     }
@@ -182,9 +173,7 @@ fn edit_message_text(state: &mut State, params: &Value) -> Result<Value, Reply> 
     let index = state
         .sent
         .iter()
-        .position(|m| {
-            m.chat_id == chat_id && i64::from(m.message_id) == message_id && m.photo.is_none()
-        })
+        .position(|m| m.chat_id == chat_id && i64::from(m.message_id) == message_id && m.photo.is_none())
         .ok_or_else(|| Reply::bad_request("message to edit not found"))?;
     let message = &mut state.sent[index];
     if message.raw == raw && message.reply_markup == reply_markup {
@@ -209,21 +198,15 @@ fn answer_callback_query(state: &mut State, params: &Value) -> Result<Value, Rep
             *answered = true;
             Ok(json!(true))
         }
-        _ => Err(Reply::bad_request(
-            "query is too old and response timeout expired or query ID is invalid",
-        )),
+        _ => Err(Reply::bad_request("query is too old and response timeout expired or query ID is invalid")),
     }
 }
 
 fn get_chat_member(state: &mut State, params: &Value) -> Result<Value, Reply> {
     let chat_id = chat_id(params)?;
-    let user_id =
-        int_param(params, "user_id").ok_or_else(|| Reply::bad_request("user_id is empty"))?;
+    let user_id = int_param(params, "user_id").ok_or_else(|| Reply::bad_request("user_id is empty"))?;
     let user = json!({ "id": user_id, "is_bot": false, "first_name": "Member" });
-    let is_admin = state
-        .admins
-        .get(&chat_id)
-        .is_some_and(|ids| ids.contains(&user_id));
+    let is_admin = state.admins.get(&chat_id).is_some_and(|ids| ids.contains(&user_id));
     Ok(if chat_id > 0 && chat_id == user_id {
         json!({ "status": "member", "user": user })
     } else if is_admin {
@@ -252,32 +235,19 @@ fn get_chat_member(state: &mut State, params: &Value) -> Result<Value, Reply> {
 
 fn command_key(params: &Value) -> (String, String) {
     let scope = json_param(params, "scope").ok().flatten();
-    let scope = scope
-        .as_ref()
-        .and_then(|s| s["type"].as_str())
-        .unwrap_or("default")
-        .to_owned();
-    (
-        scope,
-        str_param(params, "language_code")
-            .unwrap_or_default()
-            .to_owned(),
-    )
+    let scope = scope.as_ref().and_then(|s| s["type"].as_str()).unwrap_or("default").to_owned();
+    (scope, str_param(params, "language_code").unwrap_or_default().to_owned())
 }
 
 fn set_my_commands(state: &mut State, params: &Value) -> Result<Value, Reply> {
     let commands = json_param(params, "commands")?.unwrap_or(Value::Null);
-    let commands = commands
-        .as_array()
-        .ok_or_else(|| Reply::bad_request("commands is not an array"))?;
+    let commands = commands.as_array().ok_or_else(|| Reply::bad_request("commands is not an array"))?;
     let mut list = Vec::new();
     for c in commands {
         let name = c["command"].as_str().unwrap_or_default();
         let description = c["description"].as_str().unwrap_or_default();
         let name_ok = (1..=32).contains(&name.len())
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if !name_ok {
             return Err(Reply::bad_request("BOT_COMMAND_INVALID"));
         }
@@ -298,24 +268,14 @@ fn set_my_commands(state: &mut State, params: &Value) -> Result<Value, Reply> {
 }
 
 fn get_my_commands(state: &mut State, params: &Value) -> Result<Value, Reply> {
-    let list = state
-        .commands
-        .get(&command_key(params))
-        .cloned()
-        .unwrap_or_default();
-    Ok(Value::Array(
-        list.into_iter()
-            .map(|(c, d)| json!({ "command": c, "description": d }))
-            .collect(),
-    ))
+    let list = state.commands.get(&command_key(params)).cloned().unwrap_or_default();
+    Ok(Value::Array(list.into_iter().map(|(c, d)| json!({ "command": c, "description": d })).collect()))
 }
 
 fn send_photo(state: &mut State, params: &Value, files: &Files) -> Result<Value, Reply> {
     let chat_id = chat_id(params)?;
     // Uploads come as a part named `photo`, or as `photo=attach://<part>`.
-    let part = str_param(params, "photo")
-        .and_then(|p| p.strip_prefix("attach://"))
-        .unwrap_or("photo");
+    let part = str_param(params, "photo").and_then(|p| p.strip_prefix("attach://")).unwrap_or("photo");
     let photo = files
         .iter()
         .find(|(name, _)| name == part)
@@ -385,7 +345,6 @@ pub fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
     if bytes.len() < 24 || &bytes[..8] != b"\x89PNG\r\n\x1a\n" {
         return None;
     }
-    let word =
-        |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    let word = |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
     Some((word(16), word(20)))
 }

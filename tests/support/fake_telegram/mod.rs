@@ -64,25 +64,14 @@ impl FakeTelegram {
 
     pub async fn start_with_token(token: &str) -> FakeTelegram {
         let (changed, _) = watch::channel(0);
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State::new(token)),
-            changed,
-        });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the fake Bot API");
+        let shared = Arc::new(Shared { state: Mutex::new(State::new(token)), changed });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the fake Bot API");
         let addr = listener.local_addr().expect("fake Bot API address");
         let app = http::router(shared.clone());
         let server = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .await
-                .expect("fake Bot API server");
+            axum::serve(listener, app).await.expect("fake Bot API server");
         });
-        FakeTelegram {
-            shared,
-            addr,
-            server,
-        }
+        FakeTelegram { shared, addr, server }
     }
 
     pub fn api_url(&self) -> String {
@@ -108,13 +97,7 @@ impl FakeTelegram {
     }
 
     /// `user` types `text` in a group (optionally inside a forum topic).
-    pub fn group_member_sends(
-        &self,
-        chat_id: i64,
-        user: &TgUser,
-        text: &str,
-        thread_id: Option<i32>,
-    ) -> i32 {
+    pub fn group_member_sends(&self, chat_id: i64, user: &TgUser, text: &str, thread_id: Option<i32>) -> i32 {
         self.message_in(chat_id, user, text, thread_id)
     }
 
@@ -204,21 +187,13 @@ impl FakeTelegram {
     /// The message as it stands now (after edits).
     pub fn message(&self, chat_id: i64, message_id: i32) -> SentMessage {
         let state = self.shared.lock();
-        let found = state
-            .sent
-            .iter()
-            .find(|m| m.chat_id == chat_id && m.message_id == message_id);
-        found
-            .cloned()
-            .unwrap_or_else(|| panic!("no message {message_id} in chat {chat_id}"))
+        let found = state.sent.iter().find(|m| m.chat_id == chat_id && m.message_id == message_id);
+        found.cloned().unwrap_or_else(|| panic!("no message {message_id} in chat {chat_id}"))
     }
 
     /// Makes users administrators of a group, for getChatMember.
     pub fn set_admins(&self, chat_id: i64, user_ids: &[i64]) {
-        self.shared
-            .lock()
-            .admins
-            .insert(chat_id, user_ids.iter().copied().collect());
+        self.shared.lock().admins.insert(chat_id, user_ids.iter().copied().collect());
     }
 
     // --- What the bot did ------------------------------------------------------------
@@ -228,13 +203,7 @@ impl FakeTelegram {
     }
 
     pub fn calls_of(&self, method: &str) -> Vec<Call> {
-        self.shared
-            .lock()
-            .calls
-            .iter()
-            .filter(|c| c.method.eq_ignore_ascii_case(method))
-            .cloned()
-            .collect()
+        self.shared.lock().calls.iter().filter(|c| c.method.eq_ignore_ascii_case(method)).cloned().collect()
     }
 
     pub fn sent(&self) -> Vec<SentMessage> {
@@ -242,23 +211,13 @@ impl FakeTelegram {
     }
 
     pub fn sent_to(&self, chat_id: i64) -> Vec<SentMessage> {
-        self.shared
-            .lock()
-            .sent
-            .iter()
-            .filter(|m| m.chat_id == chat_id)
-            .cloned()
-            .collect()
+        self.shared.lock().sent.iter().filter(|m| m.chat_id == chat_id).cloned().collect()
     }
 
     /// The command menu registered for a scope type (`default`, …) and language code
     /// (`""` for all languages).
     pub fn commands(&self, scope: &str, language: &str) -> Option<Vec<(String, String)>> {
-        self.shared
-            .lock()
-            .commands
-            .get(&(scope.to_owned(), language.to_owned()))
-            .cloned()
+        self.shared.lock().commands.get(&(scope.to_owned(), language.to_owned())).cloned()
     }
 
     /// Waits until `check` finds what it looks for; fails the test after [`WAIT`].
@@ -269,10 +228,7 @@ impl FakeTelegram {
             if let Some(found) = check(&self.shared.lock()) {
                 return found;
             }
-            if tokio::time::timeout_at(deadline, changes.changed())
-                .await
-                .is_err()
-            {
+            if tokio::time::timeout_at(deadline, changes.changed()).await.is_err() {
                 let state = self.shared.lock();
                 let recent: Vec<String> = state
                     .calls
@@ -281,9 +237,7 @@ impl FakeTelegram {
                     .take(10)
                     .map(|c| format!("{} -> {}", c.method, c.status))
                     .collect();
-                panic!(
-                    "timed out after {WAIT:?} waiting for {what}; last calls (newest first): {recent:?}"
-                );
+                panic!("timed out after {WAIT:?} waiting for {what}; last calls (newest first): {recent:?}");
             }
         }
     }
@@ -291,12 +245,7 @@ impl FakeTelegram {
     /// Waits until the bot has sent at least `n` messages to `chat_id`; returns them all.
     pub async fn wait_for_sent(&self, chat_id: i64, n: usize) -> Vec<SentMessage> {
         self.wait_for(&format!("{n} message(s) to chat {chat_id}"), |s| {
-            let to_chat: Vec<SentMessage> = s
-                .sent
-                .iter()
-                .filter(|m| m.chat_id == chat_id)
-                .cloned()
-                .collect();
+            let to_chat: Vec<SentMessage> = s.sent.iter().filter(|m| m.chat_id == chat_id).cloned().collect();
             (to_chat.len() >= n).then_some(to_chat)
         })
         .await
@@ -305,10 +254,7 @@ impl FakeTelegram {
     /// Waits until the bot has confirmed (polled past) every update queued so far.
     pub async fn wait_until_consumed(&self) {
         let last = self.shared.lock().next_update_id;
-        self.wait_for("the bot to confirm every update", |s| {
-            (s.confirmed_below >= last).then_some(())
-        })
-        .await
+        self.wait_for("the bot to confirm every update", |s| (s.confirmed_below >= last).then_some(())).await
     }
 
     // --- Faults on demand ------------------------------------------------------------

@@ -36,10 +36,7 @@ pub struct SentMessage {
 impl SentMessage {
     /// The labels and callback data of the inline keyboard's buttons, row by row.
     pub fn buttons(&self) -> Vec<Vec<(String, Option<String>)>> {
-        let rows = self
-            .reply_markup
-            .as_ref()
-            .and_then(|m| m["inline_keyboard"].as_array());
+        let rows = self.reply_markup.as_ref().and_then(|m| m["inline_keyboard"].as_array());
         rows.map(|rows| {
             rows.iter()
                 .map(|row| {
@@ -118,12 +115,7 @@ pub struct FaultRule {
 impl FaultRule {
     /// Every request of `method` gets `fault`.
     pub fn on(method: &str, fault: Fault) -> FaultRule {
-        FaultRule {
-            method: Some(method.to_owned()),
-            chat_id: None,
-            remaining: None,
-            fault,
-        }
+        FaultRule { method: Some(method.to_owned()), chat_id: None, remaining: None, fault }
     }
 
     /// Only requests for this chat.
@@ -216,10 +208,7 @@ impl State {
             }
             return Some(rule.fault.clone());
         }
-        let sends = matches!(
-            method,
-            "sendMessage" | "sendPhoto" | "editMessageText" | "copyMessage"
-        );
+        let sends = matches!(method, "sendMessage" | "sendPhoto" | "editMessageText" | "copyMessage");
         let (rate, rng) = self.random_server_errors.as_mut().filter(|_| sends)?;
         (rng.f64() < *rate).then_some(Fault::ServerError(502))
     }

@@ -11,17 +11,11 @@ pub struct Reply {
 
 impl Reply {
     pub fn ok(result: Value) -> Reply {
-        Reply {
-            status: 200,
-            body: json!({ "ok": true, "result": result }),
-        }
+        Reply { status: 200, body: json!({ "ok": true, "result": result }) }
     }
 
     pub fn error(status: u16, description: &str) -> Reply {
-        Reply {
-            status,
-            body: json!({ "ok": false, "error_code": status, "description": description }),
-        }
+        Reply { status, body: json!({ "ok": false, "error_code": status, "description": description }) }
     }
 
     pub fn bad_request(detail: &str) -> Reply {
@@ -63,11 +57,7 @@ pub struct TgUser {
 
 impl TgUser {
     pub fn new(id: i64, first_name: &str, language_code: Option<&str>) -> TgUser {
-        TgUser {
-            id,
-            first_name: first_name.to_owned(),
-            language_code: language_code.map(str::to_owned),
-        }
+        TgUser { id, first_name: first_name.to_owned(), language_code: language_code.map(str::to_owned) }
     }
 
     pub fn json(&self) -> Value {
@@ -116,9 +106,6 @@ pub fn command_entities(text: &str) -> Option<Value> {
     if !text.starts_with('/') {
         return None;
     }
-    let length: usize = text
-        .split_whitespace()
-        .next()
-        .map_or(0, |w| w.encode_utf16().count());
+    let length: usize = text.split_whitespace().next().map_or(0, |w| w.encode_utf16().count());
     Some(json!([{ "type": "bot_command", "offset": 0, "length": length }]))
 }

@@ -1,0 +1,264 @@
+//! Pingan's own Bot API client for sending: the status code, `retry_after` and
+//! `migrate_to_chat_id` come back to the caller, and nothing sleeps inside a request.
+//! (teloxide-core sleeps 10 s in any request answered with a 5xx; Pingan keeps teloxide
+//! for receiving updates.)
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use url::Url;
+
+use super::keyboard::{ButtonAction, Keyboard};
+use super::outbound::SendError;
+use crate::config::BotToken;
+use crate::domain::{ChatId, GoneReason};
+
+/// Telegram's answer when it is not `ok`, or why there was no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error("Telegram answered {code}: {description}")]
+    Telegram { code: u16, description: String, retry_after: Option<u64>, migrate_to: Option<i64> },
+    #[error("no answer from Telegram: {0}")]
+    Network(String),
+    #[error("an answer Telegram would not give: {0}")]
+    Unreadable(String),
+}
+
+impl ApiError {
+    /// Sorts a failure by what a sender should do next.
+    pub fn classify(&self) -> SendError {
+        match self {
+            ApiError::Telegram { retry_after: Some(secs), .. } => {
+                SendError::RetryAfter(Duration::from_secs(*secs))
+            }
+            ApiError::Telegram { migrate_to: Some(to), .. } => SendError::Migrated(ChatId(*to)),
+            ApiError::Telegram { code, description, .. } => classify_description(*code, description),
+            ApiError::Network(reason) | ApiError::Unreadable(reason) => SendError::Transient(reason.clone()),
+        }
+    }
+}
+
+fn classify_description(code: u16, description: &str) -> SendError {
+    let lower = description.to_ascii_lowercase();
+    if code >= 500 || code == 429 {
+        return SendError::Transient(description.to_owned());
+    }
+    let gone = if lower.contains("blocked by the user") || lower.contains("can't initiate conversation") {
+        Some(GoneReason::Blocked)
+    } else if lower.contains("user is deactivated") {
+        Some(GoneReason::Deactivated)
+    } else if lower.contains("chat not found") {
+        Some(GoneReason::ChatNotFound)
+    } else if code == 403 || lower.contains("kicked") || lower.contains("not a member") {
+        Some(GoneReason::Kicked)
+    } else {
+        None
+    };
+    match gone {
+        Some(reason) => SendError::Gone(reason),
+        None => SendError::Rejected(description.to_owned()),
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope<T> {
+    ok: bool,
+    result: Option<T>,
+    error_code: Option<u16>,
+    description: Option<String>,
+    parameters: Option<Parameters>,
+}
+
+#[derive(Deserialize)]
+struct Parameters {
+    retry_after: Option<u64>,
+    migrate_to_chat_id: Option<i64>,
+}
+
+/// A client for one bot. Its `Debug` never shows the token.
+#[derive(Clone)]
+pub struct BotApi {
+    http: reqwest::Client,
+    /// `<api_url>/bot<token>/`, ready for a method name.
+    base: Url,
+}
+
+impl std::fmt::Debug for BotApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BotApi")
+    }
+}
+
+impl BotApi {
+    pub fn new(api_url: &Url, token: &BotToken, timeout: Duration) -> Result<BotApi, ApiError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(timeout)
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| ApiError::Network(e.to_string()))?;
+        let mut base = api_url.clone();
+        base.path_segments_mut()
+            .map_err(|()| ApiError::Unreadable("the API URL cannot have a path".into()))?
+            .pop_if_empty()
+            .push(&format!("bot{}", token.expose()))
+            .push("");
+        Ok(BotApi { http, base })
+    }
+
+    /// Calls `method` with JSON parameters.
+    pub async fn call<T: DeserializeOwned>(&self, method: &str, params: &Value) -> Result<T, ApiError> {
+        let url = self.base.join(method).map_err(|e| ApiError::Unreadable(e.to_string()))?;
+        let response = self.http.post(url).json(params).send().await.map_err(network)?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(network)?;
+        match serde_json::from_slice::<Envelope<T>>(&body) {
+            Ok(Envelope { ok: true, result: Some(result), .. }) => Ok(result),
+            Ok(envelope) => Err(ApiError::Telegram {
+                code: envelope.error_code.unwrap_or(status),
+                description: envelope.description.unwrap_or_else(|| format!("HTTP {status}")),
+                retry_after: envelope.parameters.as_ref().and_then(|p| p.retry_after),
+                migrate_to: envelope.parameters.as_ref().and_then(|p| p.migrate_to_chat_id),
+            }),
+            // A proxy's error page in front of Telegram: the status says what happened.
+            Err(_) if status >= 400 => Err(ApiError::Telegram {
+                code: status,
+                description: format!("HTTP {status}"),
+                retry_after: None,
+                migrate_to: None,
+            }),
+            Err(e) => Err(ApiError::Unreadable(e.to_string())),
+        }
+    }
+}
+
+impl BotApi {
+    /// Sends one HTML message; returns its Telegram message id.
+    pub async fn send_html(&self, to: &HtmlMessage<'_>) -> Result<i32, ApiError> {
+        let mut params = serde_json::json!({
+            "chat_id": to.chat.0,
+            "text": to.html,
+            "parse_mode": "HTML",
+            "link_preview_options": { "is_disabled": true },
+        });
+        if let Some(thread) = to.thread_id {
+            params["message_thread_id"] = thread.into();
+        }
+        if let Some(markup) = to.reply_markup {
+            params["reply_markup"] = markup.clone();
+        }
+        if to.paid_broadcast {
+            params["allow_paid_broadcast"] = true.into();
+        }
+        let sent: SentMessage = self.call("sendMessage", &params).await?;
+        Ok(sent.message_id)
+    }
+}
+
+/// A message for [`BotApi::send_html`].
+#[derive(Clone, Copy, Debug)]
+pub struct HtmlMessage<'a> {
+    pub chat: ChatId,
+    pub thread_id: Option<i32>,
+    pub html: &'a str,
+    pub reply_markup: Option<&'a Value>,
+    pub paid_broadcast: bool,
+}
+
+#[derive(Deserialize)]
+struct SentMessage {
+    message_id: i32,
+}
+
+/// An inline keyboard in the Bot API's `reply_markup` shape.
+pub fn reply_markup(keyboard: &Keyboard) -> Value {
+    let rows: Vec<Value> = keyboard
+        .rows()
+        .iter()
+        .map(|row| {
+            Value::Array(
+                row.iter()
+                    .map(|button| match &button.action {
+                        ButtonAction::Callback(callback) => {
+                            serde_json::json!({ "text": button.label, "callback_data": callback.encode() })
+                        }
+                        ButtonAction::Url(url) => serde_json::json!({ "text": button.label, "url": url }),
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    serde_json::json!({ "inline_keyboard": rows })
+}
+
+/// Network errors without the URL, which holds the token.
+fn network(e: reqwest::Error) -> ApiError {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else {
+        "request failed"
+    };
+    ApiError::Network(kind.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn telegram(code: u16, description: &str) -> ApiError {
+        ApiError::Telegram { code, description: description.into(), retry_after: None, migrate_to: None }
+    }
+
+    #[test]
+    fn failures_are_sorted_by_what_to_do_next() {
+        let wait = ApiError::Telegram {
+            code: 429,
+            description: "Too Many Requests: retry after 7".into(),
+            retry_after: Some(7),
+            migrate_to: None,
+        };
+        assert_eq!(wait.classify(), SendError::RetryAfter(Duration::from_secs(7)));
+        let moved = ApiError::Telegram {
+            code: 400,
+            description: "x".into(),
+            retry_after: None,
+            migrate_to: Some(-100),
+        };
+        assert_eq!(moved.classify(), SendError::Migrated(ChatId(-100)));
+        assert_eq!(
+            telegram(403, "Forbidden: bot was blocked by the user").classify(),
+            SendError::Gone(GoneReason::Blocked)
+        );
+        assert_eq!(
+            telegram(403, "Forbidden: user is deactivated").classify(),
+            SendError::Gone(GoneReason::Deactivated)
+        );
+        assert_eq!(
+            telegram(403, "Forbidden: bot was kicked from the supergroup chat").classify(),
+            SendError::Gone(GoneReason::Kicked)
+        );
+        assert_eq!(
+            telegram(400, "Bad Request: chat not found").classify(),
+            SendError::Gone(GoneReason::ChatNotFound)
+        );
+        assert!(matches!(telegram(502, "Bad Gateway").classify(), SendError::Transient(_)));
+        assert!(matches!(
+            telegram(400, "Bad Request: can't parse entities").classify(),
+            SendError::Rejected(_)
+        ));
+        assert!(matches!(ApiError::Network("timed out".into()).classify(), SendError::Transient(_)));
+    }
+
+    #[test]
+    fn the_base_url_ends_in_the_bot_path_and_debug_hides_the_token() {
+        let token = BotToken::parse("123:SECRET").unwrap();
+        let api =
+            BotApi::new(&"http://127.0.0.1:8081".parse().unwrap(), &token, Duration::from_secs(5)).unwrap();
+        assert_eq!(api.base.join("getMe").unwrap().as_str(), "http://127.0.0.1:8081/bot123:SECRET/getMe");
+        assert_eq!(format!("{api:?}"), "BotApi");
+    }
+}

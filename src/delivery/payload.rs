@@ -1,0 +1,65 @@
+//! A rendered message as the outbox stores it: its parts, each HTML with an optional
+//! inline keyboard already in the Bot API's shape.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::bot::api::reply_markup;
+use crate::bot::keyboard::Keyboard;
+use crate::html::Html;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Payload {
+    pub parts: Vec<Part>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Part {
+    pub html: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_markup: Option<Value>,
+}
+
+impl Payload {
+    /// The parts of a message, with `keyboard` under the last one.
+    pub fn new(parts: Vec<Html>, keyboard: Option<&Keyboard>) -> Payload {
+        let count = parts.len();
+        let parts = parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, html)| Part {
+                html: html.into_string(),
+                reply_markup: keyboard.filter(|k| i + 1 == count && !k.is_empty()).map(reply_markup),
+            })
+            .collect();
+        Payload { parts }
+    }
+
+    pub fn to_json(&self) -> String {
+        // A payload is strings and JSON values only; serializing it cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn from_json(json: &str) -> Result<Payload, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bot::callback::Callback;
+    use crate::bot::keyboard::Button;
+
+    #[test]
+    fn the_keyboard_goes_under_the_last_part_and_survives_storage() {
+        let keyboard = Keyboard::new().row(vec![Button::callback("1", Callback::LatestPage(0))]);
+        let payload = Payload::new(vec![Html::escape("a"), Html::escape("b")], Some(&keyboard));
+        assert!(payload.parts[0].reply_markup.is_none());
+        assert_eq!(
+            payload.parts[1].reply_markup.as_ref().unwrap()["inline_keyboard"][0][0]["callback_data"],
+            "l:0"
+        );
+        assert_eq!(Payload::from_json(&payload.to_json()).unwrap(), payload);
+    }
+}

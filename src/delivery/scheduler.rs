@@ -1,0 +1,286 @@
+//! The scheduler: on every tick it publishes notices whose time has come, expires old
+//! ones, fans out new publications (urgent alerts, the channel post) and queues the
+//! digests that are due. Every step is safe to run in several instances at once: each
+//! claims its work in the same transaction that queues it.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use tokio::sync::{Notify, watch};
+
+use super::payload::Payload;
+use super::render::{self, digest_kind};
+use crate::bot::render::Style;
+use crate::clock::Clock;
+use crate::config::{BotSettings, DeliverySettings, EmptyDigest};
+use crate::domain::{
+    DigestTime, Frequency, Interests, Language, Notice, Severity, Subscriber, Tip, digest_period, local_date,
+    next_digest_after, tip_of_the_day,
+};
+use crate::i18n::Texts;
+use crate::store::{
+    DueDigests, FanoutKind, NewFanout, NoticeQuery, Recipient, Store, StoreError, StoredMessage, TipQuery,
+};
+
+/// Queue order: alerts first, then channel posts, then digests.
+pub const ALERT_PRIORITY: i32 = 0;
+pub const CHANNEL_PRIORITY: i32 = 1;
+pub const DIGEST_PRIORITY: i32 = 2;
+
+/// Due digests handled per round of a tick.
+const DIGEST_BATCH: u32 = 1_000;
+/// Notices in one digest window that are looked at (a window rarely holds more).
+const WINDOW_NOTICES: u32 = 500;
+
+pub struct Scheduler {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    texts: Texts,
+    bot: BotSettings,
+    delivery: DeliverySettings,
+    /// Woken when work is queued, so the sender starts at once.
+    work: Arc<Notify>,
+}
+
+/// What one tick did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TickReport {
+    pub published: u64,
+    pub expired: u64,
+    pub fanned_out: u64,
+    pub digests: u64,
+}
+
+impl Scheduler {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        texts: Texts,
+        bot: BotSettings,
+        delivery: DeliverySettings,
+        work: Arc<Notify>,
+    ) -> Scheduler {
+        Scheduler { store, clock, texts, bot, delivery, work }
+    }
+
+    /// Ticks until `stop` turns true.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut ticks = tokio::time::interval(self.delivery.tick);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {
+                    match self.tick().await {
+                        Ok(report) if report != TickReport::default() => tracing::info!(?report, "scheduler"),
+                        Ok(_) => {}
+                        Err(e) if e.is_busy() => tracing::warn!(error = %e, "scheduler: database busy; next tick"),
+                        Err(e) => tracing::error!(error = %e, "scheduler tick failed"),
+                    }
+                }
+                _ = stop.changed() => break,
+            }
+            if *stop.borrow() {
+                break;
+            }
+        }
+    }
+
+    pub async fn tick(&self) -> Result<TickReport, StoreError> {
+        let now = self.clock.now();
+        let mut report = TickReport {
+            published: self.store.publish_due(now).await?,
+            expired: self.store.expire_due(now).await?,
+            ..TickReport::default()
+        };
+        for notice in self.store.publications_to_fan_out(now, 50).await? {
+            report.fanned_out += self.fan_out(&notice, now).await?;
+        }
+        for subscriber in self.store.unscheduled_subscribers(DIGEST_BATCH).await? {
+            // Saving derives the schedule the row lacks.
+            self.store.save_subscriber(&subscriber).await?;
+        }
+        loop {
+            let due = self.store.due_digests(now, DIGEST_BATCH).await?;
+            let full = due.len() as u32 == DIGEST_BATCH;
+            report.digests += self.queue_digests(due, now).await?;
+            if !full {
+                break;
+            }
+        }
+        if report.fanned_out + report.digests > 0 {
+            self.work.notify_one();
+        }
+        Ok(report)
+    }
+
+    fn style(&self, lang: Language, zone: Tz) -> Style<'_> {
+        Style::new(&self.texts, lang, zone)
+    }
+
+    /// Queues a new publication's alert (if urgent) and channel post (if a channel is set).
+    async fn fan_out(&self, notice: &Notice, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let published = notice.publish_at.unwrap_or(now);
+        let max_age = Duration::from_std(self.delivery.max_publication_age).unwrap_or(Duration::hours(1));
+        let mut fanouts = Vec::new();
+        if now - published > max_age {
+            tracing::info!(notice = notice.id.0, "publication too old to alert or mirror; marking it done");
+        } else {
+            let style = self.style(notice.content.language, self.bot.time_zone);
+            if let Some(channel) = self.delivery.channel {
+                fanouts.push(NewFanout {
+                    key: format!("channel:{}", notice.id),
+                    kind: FanoutKind::Channel,
+                    notice_id: Some(notice.id),
+                    message: stored(format!("channel:{}", notice.id), &render::channel_post(&style, notice)),
+                    priority: CHANNEL_PRIORITY,
+                    recipients: vec![Recipient {
+                        chat_id: channel,
+                        thread_id: None,
+                        dedupe_key: format!("channel:{}", notice.id),
+                    }],
+                });
+            }
+            if notice.content.severity.is_urgent() {
+                let text = format!("{} {}", notice.content.title, notice.content.body);
+                let recipients: Vec<Recipient> = self
+                    .store
+                    .alert_candidates(notice.content.language)
+                    .await?
+                    .into_iter()
+                    // Extreme reaches every subscriber; Severe respects their filters.
+                    .filter(|s| {
+                        notice.content.severity == Severity::Extreme
+                            || s.follows(notice.content.category, &text)
+                    })
+                    .map(|s| Recipient {
+                        chat_id: s.chat_id,
+                        thread_id: s.thread_id,
+                        dedupe_key: format!("alert:{}:{}", notice.id, s.chat_id),
+                    })
+                    .collect();
+                if !recipients.is_empty() {
+                    fanouts.push(NewFanout {
+                        key: format!("alert:{}", notice.id),
+                        kind: FanoutKind::Alert,
+                        notice_id: Some(notice.id),
+                        message: stored(format!("alert:{}", notice.id), &render::alert(&style, notice)),
+                        priority: ALERT_PRIORITY,
+                        recipients,
+                    });
+                }
+            }
+        }
+        let queued = self.store.enqueue_publication(notice.id, &fanouts, now).await?;
+        if let Some(queued) = queued.filter(|q| *q > 0) {
+            tracing::info!(notice = notice.id.0, deliveries = queued, "publication fanned out");
+        }
+        Ok(queued.unwrap_or(0))
+    }
+
+    /// Groups due subscribers by everything their digest depends on, renders each
+    /// group's digest once, and queues it.
+    async fn queue_digests(&self, due: Vec<Subscriber>, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut groups: HashMap<DigestGroup, Vec<Recipient>> = HashMap::new();
+        for s in due {
+            let Some(at) = s.next_digest_at() else { continue };
+            let since = s.last_digest_at.unwrap_or(at - digest_period(s.frequency));
+            let group = DigestGroup {
+                language: s.language,
+                zone: s.time_zone,
+                time: s.digest_time,
+                frequency: s.frequency,
+                interests: s.interests(),
+                since,
+                due: at,
+            };
+            let dedupe_key = format!("digest:{}:{}", s.chat_id, at.timestamp());
+            groups.entry(group).or_default().push(Recipient {
+                chat_id: s.chat_id,
+                thread_id: s.thread_id,
+                dedupe_key,
+            });
+        }
+        let mut windows: HashMap<(Language, DateTime<Utc>, DateTime<Utc>), Vec<Notice>> = HashMap::new();
+        let mut tips: HashMap<Language, Vec<Tip>> = HashMap::new();
+        let mut queued = 0;
+        for (group, recipients) in groups {
+            let window_key = (group.language, group.since, group.due);
+            if let Entry::Vacant(slot) = windows.entry(window_key) {
+                let query = NoticeQuery {
+                    language: Some(group.language),
+                    visible_at: Some(group.due),
+                    published_since: Some(group.since),
+                    published_before: Some(group.due),
+                    limit: WINDOW_NOTICES,
+                    ..NoticeQuery::default()
+                };
+                slot.insert(self.store.list_notices(&query).await?);
+            }
+            if let Entry::Vacant(slot) = tips.entry(group.language) {
+                let query = TipQuery { language: Some(group.language), ..TipQuery::default() };
+                slot.insert(self.store.tips(&query).await?);
+            }
+            let window = &windows[&window_key];
+            let language_tips = &tips[&group.language];
+            let message = self.render_digest(&group, window, language_tips);
+            let digests = DueDigests {
+                fanout_key: format!("digest:{}", group.due.to_rfc3339()),
+                message,
+                due: group.due,
+                next: next_digest_after(group.frequency, group.time, group.zone, group.due),
+                recipients,
+                priority: DIGEST_PRIORITY,
+            };
+            queued += self.store.enqueue_digests(&digests, now).await?;
+        }
+        Ok(queued)
+    }
+
+    fn render_digest(&self, group: &DigestGroup, window: &[Notice], tips: &[Tip]) -> Option<StoredMessage> {
+        let follows = |n: &&Notice| {
+            group.interests.follows(n.content.category, &format!("{} {}", n.content.title, n.content.body))
+        };
+        let matching: Vec<&Notice> = window.iter().filter(follows).collect();
+        if matching.is_empty() && self.delivery.empty_digest == EmptyDigest::Skip {
+            return None;
+        }
+        let style = self.style(group.language, group.zone);
+        let weekly = matches!(group.frequency, Frequency::Weekly(_));
+        let all: Vec<&Notice> = window.iter().collect();
+        let tip = tip_of_the_day(tips, local_date(group.due, group.zone));
+        let kind = digest_kind(weekly, group.since, group.due, &style);
+        let payload = render::digest(&style, kind, &matching, if weekly { &all } else { &[] }, tip);
+        Some(stored(format!("digest:{}", group.content_hash()), &payload))
+    }
+}
+
+fn stored(content_key: String, payload: &Payload) -> StoredMessage {
+    StoredMessage { content_key, parts_json: payload.to_json() }
+}
+
+/// Everything a digest's content depends on: subscribers who share it share one message.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct DigestGroup {
+    language: Language,
+    zone: Tz,
+    time: DigestTime,
+    frequency: Frequency,
+    interests: Interests,
+    since: DateTime<Utc>,
+    due: DateTime<Utc>,
+}
+
+impl DigestGroup {
+    /// A key for the rendered digest that is the same in every instance and every build
+    /// (FNV-1a over the group's description; Rust's own hasher may change between builds).
+    fn content_hash(&self) -> String {
+        let description = format!("{self:?}");
+        let hash = description
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+        format!("{}:{hash:016x}", self.due.timestamp())
+    }
+}

@@ -1,0 +1,667 @@
+//! The durable outbox: fan-outs, the messages they send, one delivery row per recipient,
+//! claimed by senders with a lease and closed with an outcome.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::StoreError;
+use crate::domain::{ChatId, GoneReason, Language, Notice, NoticeId, Subscriber};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FanoutKind {
+    Alert,
+    Channel,
+    Digest,
+}
+
+impl FanoutKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FanoutKind::Alert => "alert",
+            FanoutKind::Channel => "channel",
+            FanoutKind::Digest => "digest",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Result<FanoutKind, StoreError> {
+        match s {
+            "alert" => Ok(FanoutKind::Alert),
+            "channel" => Ok(FanoutKind::Channel),
+            "digest" => Ok(FanoutKind::Digest),
+            other => Err(StoreError::corrupt("fan-out kind", other)),
+        }
+    }
+}
+
+/// A rendered message as the outbox keeps it: JSON the delivery module made and reads.
+/// The same `content_key` is stored once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredMessage {
+    pub content_key: String,
+    pub parts_json: String,
+}
+
+/// One chat a fan-out sends to, with the key that keeps it from getting the same thing twice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recipient {
+    pub chat_id: ChatId,
+    pub thread_id: Option<i32>,
+    pub dedupe_key: String,
+}
+
+/// A broadcast to queue: one message to many chats.
+#[derive(Clone, Debug)]
+pub struct NewFanout {
+    pub key: String,
+    pub kind: FanoutKind,
+    pub notice_id: Option<NoticeId>,
+    pub message: StoredMessage,
+    /// Lower goes first: alerts before channel posts before digests.
+    pub priority: i32,
+    pub recipients: Vec<Recipient>,
+}
+
+/// Digests due at one moment for chats that share everything the digest depends on.
+#[derive(Clone, Debug)]
+pub struct DueDigests {
+    pub fanout_key: String,
+    /// `None` when there is nothing to send and the policy is to skip.
+    pub message: Option<StoredMessage>,
+    pub due: DateTime<Utc>,
+    /// When these chats' next digest is due.
+    pub next: Option<DateTime<Utc>>,
+    pub recipients: Vec<Recipient>,
+    pub priority: i32,
+}
+
+/// A delivery a sender has claimed.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ClaimedDelivery {
+    pub id: i64,
+    pub fanout_id: i64,
+    /// The `outbox_messages` row it sends.
+    pub message_id: i64,
+    chat_id: i64,
+    pub thread_id: Option<i32>,
+    pub attempts: i32,
+    /// Parts already sent by an earlier attempt.
+    pub parts_sent: i32,
+}
+
+impl ClaimedDelivery {
+    pub fn chat(&self) -> ChatId {
+        ChatId(self.chat_id)
+    }
+}
+
+/// The columns of a claimed delivery, for the backends' claim queries.
+macro_rules! claimed_columns {
+    () => {
+        "id, fanout_id, message_id, chat_id, thread_id, attempts, parts_sent"
+    };
+}
+
+pub(crate) use claimed_columns;
+
+/// How a delivery attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every part went out; the first part's Telegram message id is kept for corrections.
+    Sent {
+        first_message_id: Option<i32>,
+        parts: i32,
+    },
+    /// Some parts went out: a retry resumes after them.
+    PartlySent {
+        first_message_id: Option<i32>,
+        parts: i32,
+    },
+    /// Try again at `at`. `counts` is false for rate limiting, which is not the chat's fault.
+    Retry {
+        at: DateTime<Utc>,
+        error: String,
+        counts: bool,
+    },
+    Failed {
+        error: String,
+    },
+    /// The chat is unreachable: this and every pending delivery to it end, and the
+    /// subscriber is marked gone.
+    Gone {
+        reason: GoneReason,
+    },
+    /// The group became a supergroup: the subscription and pending deliveries move.
+    Moved {
+        to: ChatId,
+    },
+}
+
+/// A fan-out and how far it has come.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FanoutProgress {
+    pub id: i64,
+    pub key: String,
+    pub kind: FanoutKind,
+    pub notice_id: Option<NoticeId>,
+    pub created_at: DateTime<Utc>,
+    pub pending: u64,
+    pub sending: u64,
+    pub sent: u64,
+    pub failed: u64,
+    pub gone: u64,
+    pub last_sent_at: Option<DateTime<Utc>>,
+}
+
+impl FanoutProgress {
+    pub fn total(&self) -> u64 {
+        self.pending + self.sending + self.sent + self.failed + self.gone
+    }
+
+    pub fn finished(&self) -> bool {
+        self.pending + self.sending == 0
+    }
+}
+
+#[async_trait]
+pub trait OutboxStore {
+    /// Scheduled notices whose time has come become published; returns how many.
+    async fn publish_due(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Published notices past their expiry become expired; returns how many.
+    async fn expire_due(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Published notices whose publication has not been fanned out yet, oldest first.
+    async fn publications_to_fan_out(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Notice>, StoreError>;
+    /// Active subscriptions in `language`, the candidates for an alert.
+    async fn alert_candidates(&self, language: Language) -> Result<Vec<Subscriber>, StoreError>;
+    /// Marks the notice's publication fanned out and queues `fanouts`, in one transaction.
+    /// `None` if another process had already fanned it out; else the deliveries queued.
+    async fn enqueue_publication(
+        &self,
+        notice: NoticeId,
+        fanouts: &[NewFanout],
+        now: DateTime<Utc>,
+    ) -> Result<Option<u64>, StoreError>;
+
+    /// Active subscriptions whose digest is due at `now`, soonest first.
+    async fn due_digests(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Subscriber>, StoreError>;
+    /// Subscriptions with digests but no schedule yet (saved before schedules existed).
+    async fn unscheduled_subscribers(&self, limit: u32) -> Result<Vec<Subscriber>, StoreError>;
+    /// Moves the chats' schedules on and queues their digest, in one transaction. Chats
+    /// whose schedule someone else moved meanwhile are left out. Returns deliveries queued.
+    async fn enqueue_digests(&self, digests: &DueDigests, now: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Claims up to `limit` deliveries that are due (or whose lease expired) until `lease_until`.
+    async fn claim_deliveries(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError>;
+    async fn outbox_message(&self, id: i64) -> Result<Option<String>, StoreError>;
+    async fn record_outcome(
+        &self,
+        delivery: &ClaimedDelivery,
+        outcome: &Outcome,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The newest fan-outs first.
+    async fn fanout_progress(&self, limit: u32) -> Result<Vec<FanoutProgress>, StoreError>;
+    /// When the next pending delivery is due, to sleep until then.
+    async fn next_delivery_due(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ProgressRow {
+    id: i64,
+    key: String,
+    kind: String,
+    notice_id: Option<i64>,
+    created_at: DateTime<Utc>,
+    pending: i64,
+    sending: i64,
+    sent: i64,
+    failed: i64,
+    gone: i64,
+    last_sent_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<ProgressRow> for FanoutProgress {
+    type Error = StoreError;
+
+    fn try_from(r: ProgressRow) -> Result<Self, Self::Error> {
+        let count = |n: i64| n.max(0) as u64;
+        Ok(FanoutProgress {
+            id: r.id,
+            key: r.key,
+            kind: FanoutKind::parse(&r.kind)?,
+            notice_id: r.notice_id.map(NoticeId),
+            created_at: r.created_at,
+            pending: count(r.pending),
+            sending: count(r.sending),
+            sent: count(r.sent),
+            failed: count(r.failed),
+            gone: count(r.gone),
+            last_sent_at: r.last_sent_at,
+        })
+    }
+}
+
+/// Rows per multi-row INSERT: well under both backends' limits on bound parameters.
+pub(crate) const INSERT_CHUNK: usize = 500;
+
+/// The outbox queries both backends share. `$store` has a `pool` field and a
+/// `claim_rows` function (claiming differs: PostgreSQL skips rows other senders locked).
+macro_rules! impl_outbox_store {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            /// Inserts the fan-out (or finds it) and its message (or finds it); returns both ids.
+            async fn upsert_fanout(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                key: &str,
+                kind: $crate::store::FanoutKind,
+                notice: Option<$crate::domain::NoticeId>,
+                message: Option<&$crate::store::StoredMessage>,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<(i64, Option<i64>), $crate::store::StoreError> {
+                ::sqlx::query(
+                    "INSERT INTO fanouts (key, kind, notice_id, created_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (key) DO NOTHING",
+                )
+                .bind(key)
+                .bind(kind.as_str())
+                .bind(notice.map(|n| n.0))
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                let (fanout,): (i64,) = ::sqlx::query_as("SELECT id FROM fanouts WHERE key = $1")
+                    .bind(key)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                let Some(message) = message else { return Ok((fanout, None)) };
+                ::sqlx::query(
+                    "INSERT INTO outbox_messages (content_key, parts, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (content_key) DO NOTHING",
+                )
+                .bind(&message.content_key)
+                .bind(&message.parts_json)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                let (id,): (i64,) = ::sqlx::query_as("SELECT id FROM outbox_messages WHERE content_key = $1")
+                    .bind(&message.content_key)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                Ok((fanout, Some(id)))
+            }
+
+            /// Queues one delivery per recipient, skipping dedupe keys already queued.
+            async fn insert_deliveries(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                fanout: i64,
+                message: i64,
+                priority: i32,
+                recipients: &[$crate::store::Recipient],
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<u64, $crate::store::StoreError> {
+                let mut queued = 0;
+                for chunk in recipients.chunks($crate::store::outbox::INSERT_CHUNK) {
+                    let mut insert = ::sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO deliveries (fanout_id, message_id, dedupe_key, chat_id, thread_id, priority, \
+                         status, next_attempt_at, created_at, updated_at) ",
+                    );
+                    insert.push_values(chunk, |mut row, r| {
+                        row.push_bind(fanout)
+                            .push_bind(message)
+                            .push_bind(r.dedupe_key.clone())
+                            .push_bind(r.chat_id.0)
+                            .push_bind(r.thread_id)
+                            .push_bind(priority)
+                            .push_bind("pending")
+                            .push_bind(now)
+                            .push_bind(now)
+                            .push_bind(now);
+                    });
+                    insert.push(" ON CONFLICT (dedupe_key) DO NOTHING");
+                    queued += insert.build().execute(&mut **tx).await?.rows_affected();
+                }
+                Ok(queued)
+            }
+        }
+
+        #[::async_trait::async_trait]
+        impl $crate::store::OutboxStore for $store {
+            async fn publish_due(&self, now: ::chrono::DateTime<::chrono::Utc>) -> Result<u64, $crate::store::StoreError> {
+                let done = ::sqlx::query(
+                    "UPDATE notices SET status = 'published', updated_at = $1 \
+                     WHERE status = 'scheduled' AND publish_at <= $1",
+                )
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn expire_due(&self, now: ::chrono::DateTime<::chrono::Utc>) -> Result<u64, $crate::store::StoreError> {
+                let done = ::sqlx::query(
+                    "UPDATE notices SET status = 'expired', updated_at = $1 \
+                     WHERE status = 'published' AND expires_at IS NOT NULL AND expires_at <= $1",
+                )
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn publications_to_fan_out(
+                &self,
+                now: ::chrono::DateTime<::chrono::Utc>,
+                limit: u32,
+            ) -> Result<Vec<$crate::domain::Notice>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::notices::NoticeRow> = ::sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::store::notices::notice_columns!(),
+                    " FROM notices WHERE status = 'published' AND fanned_out_at IS NULL AND publish_at <= $1 \
+                     ORDER BY publish_at, id LIMIT $2"
+                ))
+                .bind(now)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn alert_candidates(
+                &self,
+                language: $crate::domain::Language,
+            ) -> Result<Vec<$crate::domain::Subscriber>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::subscribers::SubscriberRow> = ::sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::store::subscribers::subscriber_columns!(),
+                    " FROM subscribers WHERE subscribed AND status = 'active' AND language = $1 ORDER BY chat_id"
+                ))
+                .bind(language.code())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn enqueue_publication(
+                &self,
+                notice: $crate::domain::NoticeId,
+                fanouts: &[$crate::store::NewFanout],
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<Option<u64>, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let claimed = ::sqlx::query(
+                    "UPDATE notices SET fanned_out_at = $2 WHERE id = $1 AND fanned_out_at IS NULL",
+                )
+                .bind(notice.0)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                if claimed.rows_affected() == 0 {
+                    return Ok(None);
+                }
+                let mut queued = 0;
+                for f in fanouts {
+                    let (fanout, message) =
+                        Self::upsert_fanout(&mut tx, &f.key, f.kind, f.notice_id, Some(&f.message), now).await?;
+                    if let Some(message) = message {
+                        queued += Self::insert_deliveries(&mut tx, fanout, message, f.priority, &f.recipients, now).await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(Some(queued))
+            }
+
+            async fn due_digests(
+                &self,
+                now: ::chrono::DateTime<::chrono::Utc>,
+                limit: u32,
+            ) -> Result<Vec<$crate::domain::Subscriber>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::subscribers::SubscriberRow> = ::sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::store::subscribers::subscriber_columns!(),
+                    " FROM subscribers WHERE subscribed AND status = 'active' AND next_digest_at <= $1 \
+                     ORDER BY next_digest_at, chat_id LIMIT $2"
+                ))
+                .bind(now)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn unscheduled_subscribers(
+                &self,
+                limit: u32,
+            ) -> Result<Vec<$crate::domain::Subscriber>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::subscribers::SubscriberRow> = ::sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::store::subscribers::subscriber_columns!(),
+                    " FROM subscribers WHERE subscribed AND status = 'active' AND frequency <> 'off' \
+                     AND next_digest_at IS NULL ORDER BY chat_id LIMIT $1"
+                ))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn enqueue_digests(
+                &self,
+                d: &$crate::store::DueDigests,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<u64, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let (fanout, message) = Self::upsert_fanout(
+                    &mut tx,
+                    &d.fanout_key,
+                    $crate::store::FanoutKind::Digest,
+                    None,
+                    d.message.as_ref(),
+                    now,
+                )
+                .await?;
+                // Only chats still due at `d.due` move on: another instance may have got there first.
+                let mut moved = Vec::with_capacity(d.recipients.len());
+                for chunk in d.recipients.chunks($crate::store::outbox::INSERT_CHUNK) {
+                    let mut update = ::sqlx::QueryBuilder::<$db>::new("UPDATE subscribers SET last_digest_at = ");
+                    update.push_bind(d.due).push(", next_digest_at = ").push_bind(d.next);
+                    update.push(" WHERE next_digest_at = ").push_bind(d.due).push(" AND chat_id IN (");
+                    let mut ids = update.separated(", ");
+                    for r in chunk {
+                        ids.push_bind(r.chat_id.0);
+                    }
+                    update.push(") RETURNING chat_id");
+                    let rows: Vec<(i64,)> = update.build_query_as().fetch_all(&mut *tx).await?;
+                    moved.extend(rows.into_iter().map(|(id,)| id));
+                }
+                let queued = match message {
+                    Some(message) => {
+                        let moved: ::std::collections::HashSet<i64> = moved.into_iter().collect();
+                        let still_due: Vec<$crate::store::Recipient> =
+                            d.recipients.iter().filter(|r| moved.contains(&r.chat_id.0)).cloned().collect();
+                        Self::insert_deliveries(&mut tx, fanout, message, d.priority, &still_due, now).await?
+                    }
+                    None => 0,
+                };
+                tx.commit().await?;
+                Ok(queued)
+            }
+
+            async fn claim_deliveries(
+                &self,
+                worker: &str,
+                now: ::chrono::DateTime<::chrono::Utc>,
+                lease_until: ::chrono::DateTime<::chrono::Utc>,
+                limit: u32,
+            ) -> Result<Vec<$crate::store::ClaimedDelivery>, $crate::store::StoreError> {
+                self.claim_rows(worker, now, lease_until, limit).await
+            }
+
+            async fn outbox_message(&self, id: i64) -> Result<Option<String>, $crate::store::StoreError> {
+                let row: Option<(String,)> = ::sqlx::query_as("SELECT parts FROM outbox_messages WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|(parts,)| parts))
+            }
+
+            async fn record_outcome(
+                &self,
+                d: &$crate::store::ClaimedDelivery,
+                outcome: &$crate::store::Outcome,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::Outcome;
+                match outcome {
+                    Outcome::Sent { first_message_id, parts } | Outcome::PartlySent { first_message_id, parts } => {
+                        let status = if matches!(outcome, Outcome::Sent { .. }) { "sent" } else { "sending" };
+                        ::sqlx::query(
+                            "UPDATE deliveries SET status = $2, parts_sent = $3, \
+                             telegram_message_id = COALESCE(telegram_message_id, $4), \
+                             sent_at = CASE WHEN $2 = 'sent' THEN $5 ELSE sent_at END, \
+                             lease_until = CASE WHEN $2 = 'sent' THEN NULL ELSE lease_until END, \
+                             updated_at = $5 WHERE id = $1",
+                        )
+                        .bind(d.id)
+                        .bind(status)
+                        .bind(*parts)
+                        .bind(*first_message_id)
+                        .bind(now)
+                        .execute(&self.pool)
+                        .await?;
+                    }
+                    Outcome::Retry { at, error, counts } => {
+                        ::sqlx::query(
+                            "UPDATE deliveries SET status = 'pending', next_attempt_at = $2, \
+                             attempts = attempts + $3, last_error = $4, lease_until = NULL, leased_by = NULL, \
+                             updated_at = $5 WHERE id = $1",
+                        )
+                        .bind(d.id)
+                        .bind(*at)
+                        .bind(i32::from(*counts))
+                        .bind(error)
+                        .bind(now)
+                        .execute(&self.pool)
+                        .await?;
+                    }
+                    Outcome::Failed { error } => {
+                        ::sqlx::query(
+                            "UPDATE deliveries SET status = 'failed', attempts = attempts + 1, last_error = $2, \
+                             lease_until = NULL, updated_at = $3 WHERE id = $1",
+                        )
+                        .bind(d.id)
+                        .bind(error)
+                        .bind(now)
+                        .execute(&self.pool)
+                        .await?;
+                    }
+                    Outcome::Gone { reason } => {
+                        let mut tx = self.pool.begin().await?;
+                        let error = format!("chat gone: {reason}");
+                        ::sqlx::query(
+                            "UPDATE deliveries SET status = 'gone', last_error = $3, lease_until = NULL, updated_at = $4 \
+                             WHERE id = $1 OR (chat_id = $2 AND status = 'pending')",
+                        )
+                        .bind(d.id)
+                        .bind(d.chat().0)
+                        .bind(&error)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                        ::sqlx::query(
+                            "UPDATE subscribers SET status = 'gone', gone_reason = $2, gone_at = $3, \
+                             next_digest_at = NULL, updated_at = $3 WHERE chat_id = $1 AND status = 'active'",
+                        )
+                        .bind(d.chat().0)
+                        .bind(reason.as_str())
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                        tx.commit().await?;
+                    }
+                    Outcome::Moved { to } => {
+                        let mut tx = self.pool.begin().await?;
+                        let (old, new) = (d.chat().0, to.0);
+                        // If the new chat already has settings of its own, those stay.
+                        let taken: Option<(i64,)> = ::sqlx::query_as("SELECT chat_id FROM subscribers WHERE chat_id = $1")
+                            .bind(new)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                        if taken.is_some() {
+                            ::sqlx::query("DELETE FROM subscribers WHERE chat_id = $1").bind(old).execute(&mut *tx).await?;
+                        } else {
+                            ::sqlx::query("UPDATE subscribers SET chat_id = $2, updated_at = $3 WHERE chat_id = $1")
+                                .bind(old)
+                                .bind(new)
+                                .bind(now)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                        ::sqlx::query(
+                            "UPDATE deliveries SET chat_id = $2, updated_at = $3 \
+                             WHERE chat_id = $1 AND status IN ('pending', 'sending')",
+                        )
+                        .bind(old)
+                        .bind(new)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                        ::sqlx::query(
+                            "UPDATE deliveries SET status = 'pending', next_attempt_at = $2, lease_until = NULL, \
+                             last_error = $3, updated_at = $2 WHERE id = $1",
+                        )
+                        .bind(d.id)
+                        .bind(now)
+                        .bind(format!("moved from chat {old} to {new}"))
+                        .execute(&mut *tx)
+                        .await?;
+                        tx.commit().await?;
+                    }
+                }
+                Ok(())
+            }
+
+            async fn fanout_progress(
+                &self,
+                limit: u32,
+            ) -> Result<Vec<$crate::store::FanoutProgress>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::outbox::ProgressRow> = ::sqlx::query_as(
+                    "SELECT f.id, f.key, f.kind, f.notice_id, f.created_at, \
+                     COALESCE(SUM(CASE WHEN d.status = 'pending' THEN 1 ELSE 0 END), 0) AS pending, \
+                     COALESCE(SUM(CASE WHEN d.status = 'sending' THEN 1 ELSE 0 END), 0) AS sending, \
+                     COALESCE(SUM(CASE WHEN d.status = 'sent' THEN 1 ELSE 0 END), 0) AS sent, \
+                     COALESCE(SUM(CASE WHEN d.status = 'failed' THEN 1 ELSE 0 END), 0) AS failed, \
+                     COALESCE(SUM(CASE WHEN d.status = 'gone' THEN 1 ELSE 0 END), 0) AS gone, \
+                     MAX(d.sent_at) AS last_sent_at \
+                     FROM fanouts f LEFT JOIN deliveries d ON d.fanout_id = f.id \
+                     GROUP BY f.id, f.key, f.kind, f.notice_id, f.created_at ORDER BY f.id DESC LIMIT $1",
+                )
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn next_delivery_due(
+                &self,
+            ) -> Result<Option<::chrono::DateTime<::chrono::Utc>>, $crate::store::StoreError> {
+                let row: Option<(::chrono::DateTime<::chrono::Utc>,)> = ::sqlx::query_as(
+                    "SELECT next_attempt_at FROM deliveries WHERE status = 'pending' \
+                     ORDER BY next_attempt_at LIMIT 1",
+                )
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(at,)| at))
+            }
+        }
+    };
+}
+
+pub(crate) use impl_outbox_store;

@@ -4,8 +4,9 @@
 //! Every send takes a slot. Broadcast slots are spaced `1/rate` apart and never closer
 //! than a chat's own interval; a reply takes the next slot at once and pushes the
 //! broadcasts behind it, so users never wait behind a broadcast. A 429 for a chat holds
-//! that chat for as long as Telegram says and slows the whole rate down; 429s for several
-//! chats within a second hold everything. The rate creeps back up after quiet periods.
+//! that chat for as long as Telegram says. 429s for several chats within a second mean
+//! the bot as a whole is over Telegram's limit: everything holds for the time Telegram
+//! gave, and the rate drops. It creeps back up after quiet spells.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -21,12 +22,13 @@ const PRIVATE_CHAT_INTERVAL: Duration = Duration::from_secs(1);
 const GROUP_INTERVAL: Duration = Duration::from_secs(3);
 /// 429s from this many chats within a second hold all sending.
 const GLOBAL_FLOOD_CHATS: usize = 3;
-/// After a 429 the rate drops to this share; after each quiet spell it recovers a little.
+/// After a flood the rate drops to this share (at most once a second); after each quiet
+/// spell it recovers a little, up to the configured rate.
 const SLOW_DOWN: f64 = 0.7;
-const RECOVER: f64 = 1.1;
-const QUIET_SPELL: Duration = Duration::from_secs(10);
-/// The slowest the rate goes.
-const MIN_INTERVAL: Duration = Duration::from_secs(1);
+const RECOVER: f64 = 1.25;
+const QUIET_SPELL: Duration = Duration::from_secs(5);
+/// The rate never drops below this share of the configured one, nor below one a second.
+const FLOOR_SHARE: u32 = 10;
 
 fn chat_interval(chat: ChatId) -> Duration {
     if chat.is_group() { GROUP_INTERVAL } else { PRIVATE_CHAT_INTERVAL }
@@ -46,6 +48,7 @@ struct State {
 #[derive(Debug)]
 pub struct RateLimiter {
     configured: Duration,
+    slowest: Duration,
     state: Mutex<State>,
 }
 
@@ -58,9 +61,11 @@ enum Turn {
 impl RateLimiter {
     pub fn new(per_second: u32) -> RateLimiter {
         let configured = Duration::from_secs(1) / per_second.max(1);
+        let slowest = (configured * FLOOR_SHARE).min(Duration::from_secs(1)).max(configured);
         let now = Instant::now();
         RateLimiter {
             configured,
+            slowest,
             state: Mutex::new(State {
                 interval: configured,
                 next_slot: now,
@@ -120,16 +125,14 @@ impl RateLimiter {
         now.max(s.paused_until)
     }
 
-    /// Telegram answered 429 for `chat`: hold the chat, slow down, and hold everything if
-    /// several chats were refused at once.
+    /// Telegram answered 429 for `chat`: hold the chat; if several chats were refused
+    /// within a second, hold everything and slow down.
     pub fn rate_limited(&self, chat: ChatId, retry_after: Duration) {
         let mut s = self.lock();
         let now = Instant::now();
         let hold = now + retry_after;
         let held = s.chats.get(&chat.0).copied().unwrap_or(now).max(hold);
         s.chats.insert(chat.0, held);
-        s.interval = s.interval.div_f64(SLOW_DOWN).min(MIN_INTERVAL).max(self.configured);
-        s.last_change = now;
         s.recent_429.push_back((now, chat.0));
         while s.recent_429.front().is_some_and(|(at, _)| now.duration_since(*at) > Duration::from_secs(1)) {
             s.recent_429.pop_front();
@@ -137,12 +140,18 @@ impl RateLimiter {
         let mut chats: Vec<i64> = s.recent_429.iter().map(|(_, c)| *c).collect();
         chats.sort_unstable();
         chats.dedup();
-        if chats.len() >= GLOBAL_FLOOD_CHATS {
-            s.paused_until = s.paused_until.max(hold);
+        if chats.len() < GLOBAL_FLOOD_CHATS {
+            return;
+        }
+        s.paused_until = s.paused_until.max(hold);
+        if now.duration_since(s.last_change) >= Duration::from_secs(1) || s.interval == self.configured {
+            s.interval = s.interval.div_f64(SLOW_DOWN).min(self.slowest);
+            s.last_change = now;
             tracing::warn!(
                 chats = chats.len(),
                 retry_after_secs = retry_after.as_secs(),
-                "Telegram is refusing several chats; holding all sends"
+                rate = 1.0 / s.interval.as_secs_f64(),
+                "Telegram is refusing several chats; holding all sends and slowing down"
             );
         }
     }
@@ -209,27 +218,48 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_429_holds_the_chat_and_slows_the_rate_and_several_hold_everything() {
+    async fn a_429_holds_its_chat_only() {
         let limiter = RateLimiter::new(20);
         limiter.rate_limited(ChatId(1), Duration::from_secs(5));
-        assert!(limiter.current_rate() < 20.0);
+        assert_eq!(limiter.current_rate(), 20.0);
         let start = Instant::now();
+        limiter.until_broadcast_slot(ChatId(2)).await;
+        assert!(Instant::now().duration_since(start) < Duration::from_millis(100), "other chats go on");
         limiter.until_broadcast_slot(ChatId(1)).await;
         assert!(Instant::now().duration_since(start) >= Duration::from_secs(5));
+    }
 
-        limiter.rate_limited(ChatId(2), Duration::from_secs(7));
-        limiter.rate_limited(ChatId(3), Duration::from_secs(7));
-        limiter.rate_limited(ChatId(4), Duration::from_secs(7));
+    #[tokio::test(start_paused = true)]
+    async fn refusals_for_several_chats_hold_everything_and_slow_down_once_a_second() {
+        let limiter = RateLimiter::new(20);
+        for chat in 2..=10 {
+            limiter.rate_limited(ChatId(chat), Duration::from_secs(7));
+        }
+        assert!((limiter.current_rate() - 14.0).abs() < 0.01, "slowed once, not nine times");
         let start = Instant::now();
         limiter.until_broadcast_slot(ChatId(99)).await;
         assert!(Instant::now().duration_since(start) >= Duration::from_secs(7), "a flood holds every chat");
+        for _ in 0..20 {
+            tokio::time::advance(Duration::from_secs(1)).await;
+            for chat in 100..103 {
+                limiter.rate_limited(ChatId(chat), Duration::from_secs(1));
+            }
+        }
+        assert!(
+            (limiter.current_rate() - 2.0).abs() < 0.01,
+            "never below a tenth: {}",
+            limiter.current_rate()
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn the_rate_recovers_after_quiet_spells() {
         let limiter = RateLimiter::new(20);
-        limiter.rate_limited(ChatId(1), Duration::from_secs(1));
+        for chat in 1..=3 {
+            limiter.rate_limited(ChatId(chat), Duration::from_secs(1));
+        }
         let slowed = limiter.current_rate();
+        assert!(slowed < 20.0);
         for _ in 0..10 {
             tokio::time::advance(QUIET_SPELL).await;
             limiter.sent_ok();

@@ -182,10 +182,13 @@ impl Scheduler {
 
     /// Groups due subscribers by everything their digest depends on, renders each
     /// group's digest once, and queues it.
-    async fn queue_digests(&self, due: Vec<Subscriber>, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    async fn queue_digests(
+        &self,
+        due: Vec<(Subscriber, DateTime<Utc>)>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
         let mut groups: HashMap<DigestGroup, Vec<Recipient>> = HashMap::new();
-        for s in due {
-            let Some(at) = s.next_digest_at() else { continue };
+        for (s, at) in due {
             let since = s.last_digest_at.unwrap_or(at - digest_period(s.frequency));
             let group = DigestGroup {
                 language: s.language,
@@ -207,30 +210,37 @@ impl Scheduler {
         let mut tips: HashMap<Language, Vec<Tip>> = HashMap::new();
         let mut queued = 0;
         for (group, recipients) in groups {
-            let window_key = (group.language, group.since, group.due);
-            if let Entry::Vacant(slot) = windows.entry(window_key) {
-                let query = NoticeQuery {
-                    language: Some(group.language),
-                    visible_at: Some(group.due),
-                    published_since: Some(group.since),
-                    published_before: Some(group.due),
-                    limit: WINDOW_NOTICES,
-                    ..NoticeQuery::default()
-                };
-                slot.insert(self.store.list_notices(&query).await?);
-            }
-            if let Entry::Vacant(slot) = tips.entry(group.language) {
-                let query = TipQuery { language: Some(group.language), ..TipQuery::default() };
-                slot.insert(self.store.tips(&query).await?);
-            }
-            let window = &windows[&window_key];
-            let language_tips = &tips[&group.language];
-            let message = self.render_digest(&group, window, language_tips);
+            let next = next_digest_after(group.frequency, group.time, group.zone, group.due);
+            // Down past the next digest too (a long outage): send only the latest, which
+            // then covers the whole time since the last one sent.
+            let stale = next.is_some_and(|next| next <= now);
+            let message = if stale {
+                None
+            } else {
+                let window_key = (group.language, group.since, group.due);
+                if let Entry::Vacant(slot) = windows.entry(window_key) {
+                    let query = NoticeQuery {
+                        language: Some(group.language),
+                        visible_at: Some(group.due),
+                        published_since: Some(group.since),
+                        published_before: Some(group.due),
+                        limit: WINDOW_NOTICES,
+                        ..NoticeQuery::default()
+                    };
+                    slot.insert(self.store.list_notices(&query).await?);
+                }
+                if let Entry::Vacant(slot) = tips.entry(group.language) {
+                    let query = TipQuery { language: Some(group.language), ..TipQuery::default() };
+                    slot.insert(self.store.tips(&query).await?);
+                }
+                self.render_digest(&group, &windows[&window_key], &tips[&group.language])
+            };
             let digests = DueDigests {
                 fanout_key: format!("digest:{}", group.due.to_rfc3339()),
                 message,
                 due: group.due,
-                next: next_digest_after(group.frequency, group.time, group.zone, group.due),
+                next,
+                window_start: if stale { group.since } else { group.due },
                 recipients,
                 priority: DIGEST_PRIORITY,
             };

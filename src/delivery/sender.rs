@@ -75,9 +75,14 @@ impl Sender {
                 }
             };
             if claimed.is_empty() {
+                // Sleep until the next retry is due (or new work arrives), at most IDLE.
+                let next_due = self.store.next_delivery_due().await.ok().flatten();
+                let wait = next_due
+                    .and_then(|at| (at - self.clock.now()).to_std().ok())
+                    .map_or(IDLE, |until| until.clamp(Duration::from_millis(5), IDLE));
                 tokio::select! {
                     _ = work.notified() => {}
-                    _ = tokio::time::sleep(IDLE) => {}
+                    _ = tokio::time::sleep(wait) => {}
                     _ = stop.changed() => {}
                 }
                 continue;

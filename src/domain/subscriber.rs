@@ -163,9 +163,10 @@ impl Subscriber {
         }
     }
 
-    /// When the next digest is due: `None` for chats that are unsubscribed, unreachable
-    /// or without digests. Counted from the last digest or the last change of settings,
-    /// whichever is later, so a change never brings a digest already sent back.
+    /// When the next digest is due after the settings were saved: `None` for chats that are
+    /// unsubscribed, unreachable or without digests. Counted from the last digest or the
+    /// last change of settings, whichever is later, so a change never brings a digest
+    /// already sent back. (The store keeps it; the scheduler then moves it on itself.)
     pub fn next_digest_at(&self) -> Option<DateTime<Utc>> {
         if !self.subscribed || self.status != SubscriberStatus::Active {
             return None;

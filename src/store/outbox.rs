@@ -70,6 +70,10 @@ pub struct DueDigests {
     pub due: DateTime<Utc>,
     /// When these chats' next digest is due.
     pub next: Option<DateTime<Utc>>,
+    /// Where the chats' next digest window starts: `due` once this digest is queued; the
+    /// start of this one's window when it is skipped as stale (the bot was down past the
+    /// next one too), so that the next digest covers both.
+    pub window_start: DateTime<Utc>,
     pub recipients: Vec<Recipient>,
     pub priority: i32,
 }
@@ -185,8 +189,13 @@ pub trait OutboxStore {
         now: DateTime<Utc>,
     ) -> Result<Option<u64>, StoreError>;
 
-    /// Active subscriptions whose digest is due at `now`, soonest first.
-    async fn due_digests(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Subscriber>, StoreError>;
+    /// Active subscriptions whose digest is due at `now`, soonest first, each with the
+    /// moment it was due.
+    async fn due_digests(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(Subscriber, DateTime<Utc>)>, StoreError>;
     /// Subscriptions with digests but no schedule yet (saved before schedules existed).
     async fn unscheduled_subscribers(&self, limit: u32) -> Result<Vec<Subscriber>, StoreError>;
     /// Moves the chats' schedules on and queues their digest, in one transaction. Chats
@@ -422,7 +431,8 @@ macro_rules! impl_outbox_store {
                 &self,
                 now: ::chrono::DateTime<::chrono::Utc>,
                 limit: u32,
-            ) -> Result<Vec<$crate::domain::Subscriber>, $crate::store::StoreError> {
+            ) -> Result<Vec<($crate::domain::Subscriber, ::chrono::DateTime<::chrono::Utc>)>, $crate::store::StoreError>
+            {
                 let rows: Vec<$crate::store::subscribers::SubscriberRow> = ::sqlx::query_as(concat!(
                     "SELECT ",
                     $crate::store::subscribers::subscriber_columns!(),
@@ -433,7 +443,12 @@ macro_rules! impl_outbox_store {
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await?;
-                rows.into_iter().map(TryInto::try_into).collect()
+                rows.into_iter()
+                    .map(|row| {
+                        let due = row.next_digest_at.unwrap_or(now);
+                        Ok((row.try_into()?, due))
+                    })
+                    .collect()
             }
 
             async fn unscheduled_subscribers(
@@ -470,8 +485,8 @@ macro_rules! impl_outbox_store {
                 // Only chats still due at `d.due` move on: another instance may have got there first.
                 let mut moved = Vec::with_capacity(d.recipients.len());
                 for chunk in d.recipients.chunks($crate::store::outbox::INSERT_CHUNK) {
-                    let mut update = ::sqlx::QueryBuilder::<$db>::new("UPDATE subscribers SET last_digest_at = ");
-                    update.push_bind(d.due).push(", next_digest_at = ").push_bind(d.next);
+                    let mut update = ::sqlx::QueryBuilder::<$db>::new("UPDATE subscribers SET next_digest_at = ");
+                    update.push_bind(d.next).push(", last_digest_at = ").push_bind(d.window_start);
                     update.push(" WHERE next_digest_at = ").push_bind(d.due).push(" AND chat_id IN (");
                     let mut ids = update.separated(", ");
                     for r in chunk {

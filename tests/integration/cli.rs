@@ -1,46 +1,15 @@
 //! The `pingan` binary as an operator runs it, each test in an empty directory.
 
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use tempfile::TempDir;
-use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 
+use crate::support::binary::{output, pingan, text};
 use crate::support::fake_telegram::{FakeTelegram, TgUser};
 use crate::support::test_db::TestDb;
-
-/// The binary, in `dir`, with none of this machine's Pingan settings leaking in.
-fn pingan(dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_pingan"));
-    command.current_dir(dir).kill_on_drop(true);
-    for (name, _) in std::env::vars() {
-        let ours = name.starts_with("PINGAN_") || name.starts_with("TELOXIDE_");
-        if ours || name == "DATABASE_URL" || name == "RUST_LOG" {
-            command.env_remove(name);
-        }
-    }
-    command
-}
-
-async fn output(command: &mut Command, stdin: Option<&str>) -> Output {
-    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = command.spawn().expect("start pingan");
-    let mut input = child.stdin.take().expect("stdin");
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).await.expect("write stdin");
-    }
-    drop(input);
-    tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .expect("pingan finished within a minute")
-        .expect("pingan output")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 #[tokio::test]
 async fn run_in_an_empty_directory_creates_the_database_registers_commands_and_answers_many_chats() {

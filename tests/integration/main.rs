@@ -7,6 +7,8 @@ mod support;
 mod bot;
 mod citizen;
 mod cli;
+mod crash;
+mod delivery;
 mod fake_api;
 mod locales;
 mod storage;

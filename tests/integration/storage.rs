@@ -10,7 +10,10 @@ use pingan::domain::{
     SubscriberStatus, TipBody, TipTitle, Title,
 };
 use pingan::domain::{Notice, SearchTerms, Tip, TipId};
-use pingan::store::{Found, NoticeQuery, SeedOutcome, Store, StoreError, TipQuery};
+use pingan::store::{
+    DueDigests, FanoutKind, Found, NewFanout, NoticeQuery, Outcome, Recipient, SeedOutcome, Store,
+    StoreError, StoredMessage, TipQuery,
+};
 
 /// Declares each test once per backend. PostgreSQL tests skip (saying so) when the
 /// server is unreachable, unless PINGAN_REQUIRE_POSTGRES=1.
@@ -65,6 +68,11 @@ conformance!(
     shipped_tips_load_once_update_and_respect_editors,
     an_edited_tip_is_found_by_its_new_words,
     forgetting_a_chat_deletes_its_settings_and_unlinks_its_user,
+    a_publication_is_fanned_out_once_and_claimed_once,
+    expired_leases_are_claimed_again,
+    outcomes_close_deliveries_and_follow_the_chat,
+    digests_are_queued_once_per_due_time_and_move_the_schedule_on,
+    due_notices_are_published_and_expired,
 );
 
 fn at(h: u32, m: u32) -> DateTime<Utc> {
@@ -454,4 +462,145 @@ async fn forgetting_a_chat_deletes_its_settings_and_unlinks_its_user(store: Arc<
 
     let again = store.forget(ChatId(77), Some(77)).await.unwrap();
     assert_eq!((again.subscription, again.group_links), (false, 0));
+}
+
+fn fanout(key: &str, chats: &[i64]) -> NewFanout {
+    NewFanout {
+        key: key.to_owned(),
+        kind: FanoutKind::Alert,
+        notice_id: None,
+        message: StoredMessage { content_key: format!("{key}:zh"), parts_json: "{\"parts\":[]}".into() },
+        priority: 0,
+        recipients: chats
+            .iter()
+            .map(|c| Recipient { chat_id: ChatId(*c), thread_id: None, dedupe_key: format!("{key}:{c}") })
+            .collect(),
+    }
+}
+
+async fn a_publication_is_fanned_out_once_and_claimed_once(store: Arc<dyn Store>) {
+    let notice = store.insert_notice(&notice_at("警报", "正文", Publication::Now, None)).await.unwrap();
+    let now = at(8, 0);
+    let queued = store.enqueue_publication(notice.id, &[fanout("alert:1", &[1, 2, 3])], now).await.unwrap();
+    assert_eq!(queued, Some(3));
+    let again = store.enqueue_publication(notice.id, &[fanout("alert:1", &[1, 2, 3])], now).await.unwrap();
+    assert_eq!(again, None, "a second instance finds it done");
+    assert!(store.publications_to_fan_out(now, 10).await.unwrap().is_empty());
+
+    let lease = now + Duration::seconds(30);
+    let first = store.claim_deliveries("a", now, lease, 2).await.unwrap();
+    let second = store.claim_deliveries("b", now, lease, 10).await.unwrap();
+    assert_eq!((first.len(), second.len()), (2, 1));
+    assert!(store.claim_deliveries("c", now, lease, 10).await.unwrap().is_empty(), "leased rows are taken");
+    let progress = &store.fanout_progress(10).await.unwrap()[0];
+    assert_eq!((progress.total(), progress.sending), (3, 3));
+}
+
+async fn expired_leases_are_claimed_again(store: Arc<dyn Store>) {
+    let notice = store.insert_notice(&notice_at("警报", "正文", Publication::Now, None)).await.unwrap();
+    store.enqueue_publication(notice.id, &[fanout("alert:2", &[7])], at(8, 0)).await.unwrap();
+    let claimed = store.claim_deliveries("crashed", at(8, 0), at(8, 1), 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert!(
+        store.claim_deliveries("b", at(8, 0) + Duration::seconds(30), at(8, 2), 10).await.unwrap().is_empty()
+    );
+    let again = store.claim_deliveries("b", at(8, 2), at(8, 3), 10).await.unwrap();
+    assert_eq!(again.iter().map(|d| d.id).collect::<Vec<_>>(), [claimed[0].id], "after the lease runs out");
+}
+
+async fn outcomes_close_deliveries_and_follow_the_chat(store: Arc<dyn Store>) {
+    for chat in [11, 12, 13, -14, -15] {
+        store.save_subscriber(&subscriber(chat)).await.unwrap();
+    }
+    let notice = store.insert_notice(&notice_at("警报", "正文", Publication::Now, None)).await.unwrap();
+    store
+        .enqueue_publication(notice.id, &[fanout("alert:3", &[11, 12, 13, -14, -15])], at(8, 0))
+        .await
+        .unwrap();
+    let claimed = store.claim_deliveries("w", at(8, 0), at(9, 0), 10).await.unwrap();
+    let by_chat = |chat: i64| claimed.iter().find(|d| d.chat() == ChatId(chat)).unwrap().clone();
+    let now = at(8, 1);
+    store
+        .record_outcome(&by_chat(11), &Outcome::Sent { first_message_id: Some(5), parts: 1 }, now)
+        .await
+        .unwrap();
+    store
+        .record_outcome(
+            &by_chat(12),
+            &Outcome::Retry { at: at(8, 5), error: "502".into(), counts: true },
+            now,
+        )
+        .await
+        .unwrap();
+    store.record_outcome(&by_chat(13), &Outcome::Gone { reason: GoneReason::Blocked }, now).await.unwrap();
+    store
+        .record_outcome(&by_chat(-14), &Outcome::Moved { to: ChatId(-1_000_000_000_014) }, now)
+        .await
+        .unwrap();
+    store
+        .record_outcome(&by_chat(-15), &Outcome::Failed { error: "can't parse entities".into() }, now)
+        .await
+        .unwrap();
+
+    let p = &store.fanout_progress(1).await.unwrap()[0];
+    assert_eq!((p.sent, p.pending, p.gone, p.failed, p.sending), (1, 2, 1, 1, 0));
+    assert!(matches!(
+        store.subscriber(ChatId(13)).await.unwrap().unwrap().status,
+        SubscriberStatus::Gone { .. }
+    ));
+    assert_eq!(store.subscriber(ChatId(-14)).await.unwrap(), None, "the subscription moved");
+    assert!(store.subscriber(ChatId(-1_000_000_000_014)).await.unwrap().is_some());
+
+    let retried = store.claim_deliveries("w", at(8, 2), at(9, 0), 10).await.unwrap();
+    assert_eq!(
+        retried.iter().map(|d| d.chat()).collect::<Vec<_>>(),
+        [ChatId(-1_000_000_000_014)],
+        "moved: at once"
+    );
+    let later = store.claim_deliveries("w", at(8, 5), at(9, 0), 10).await.unwrap();
+    assert_eq!(later.iter().map(|d| (d.chat(), d.attempts)).collect::<Vec<_>>(), [(ChatId(12), 1)]);
+}
+
+async fn digests_are_queued_once_per_due_time_and_move_the_schedule_on(store: Arc<dyn Store>) {
+    let mut s = Subscriber::new(ChatId(21), Language::Zh, chrono_tz::Asia::Shanghai, at(0, 0));
+    s.updated_at = at(0, 0);
+    store.save_subscriber(&s).await.unwrap();
+    let due = s.next_digest_at().unwrap();
+    assert!(store.due_digests(due - Duration::minutes(1), 10).await.unwrap().is_empty());
+    assert_eq!(store.due_digests(due, 10).await.unwrap().len(), 1);
+
+    let digests = DueDigests {
+        fanout_key: format!("digest:{due}"),
+        message: Some(StoredMessage { content_key: "digest:x".into(), parts_json: "{\"parts\":[]}".into() }),
+        due,
+        next: Some(due + Duration::days(1)),
+        window_start: due,
+        recipients: vec![Recipient {
+            chat_id: ChatId(21),
+            thread_id: None,
+            dedupe_key: "digest:21:x".into(),
+        }],
+        priority: 2,
+    };
+    assert_eq!(store.enqueue_digests(&digests, due).await.unwrap(), 1);
+    assert_eq!(store.enqueue_digests(&digests, due).await.unwrap(), 0, "another instance queues nothing");
+    assert!(store.due_digests(due, 10).await.unwrap().is_empty());
+    let moved_on = store.subscriber(ChatId(21)).await.unwrap().unwrap();
+    assert_eq!(moved_on.last_digest_at, Some(due));
+    assert_eq!(moved_on.next_digest_at(), Some(due + Duration::days(1)));
+}
+
+async fn due_notices_are_published_and_expired(store: Arc<dyn Store>) {
+    let soon = at(9, 0);
+    store
+        .insert_notice(&notice_at("预告", "正文", Publication::At(soon), Some(soon + Duration::hours(1))))
+        .await
+        .unwrap();
+    assert_eq!(store.publish_due(at(8, 59)).await.unwrap(), 0);
+    assert_eq!(store.publish_due(soon).await.unwrap(), 1);
+    assert_eq!(store.publications_to_fan_out(soon, 10).await.unwrap().len(), 1);
+    assert_eq!(store.expire_due(soon + Duration::minutes(59)).await.unwrap(), 0);
+    assert_eq!(store.expire_due(soon + Duration::hours(1)).await.unwrap(), 1);
+    let listed = store.list_notices(&NoticeQuery { limit: 5, ..NoticeQuery::default() }).await.unwrap();
+    assert_eq!(listed[0].status, NoticeStatus::Expired);
 }

@@ -1,6 +1,7 @@
 //! What the integration tests share: a fake Bot API, fresh databases, a running app.
 #![allow(dead_code)]
 
+pub mod binary;
 pub mod fake_telegram;
 pub mod test_app;
 pub mod test_db;

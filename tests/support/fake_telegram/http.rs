@@ -37,7 +37,12 @@ async fn handle(
     };
     {
         let mut state = shared.lock();
-        state.calls.push(Call { method: method.clone(), params, status: reply.status });
+        state.calls.push(Call {
+            method: method.clone(),
+            params,
+            status: reply.status,
+            at: tokio::time::Instant::now(),
+        });
     }
     shared.notify();
     respond(reply)
@@ -56,6 +61,13 @@ async fn answer(shared: &Arc<Shared>, method: &str, params: &Value, files: &File
     }
     if method == "getUpdates" {
         return get_updates(shared, params).await;
+    }
+    let chat = int_param(params, "chat_id");
+    if matches!(method, "sendMessage" | "sendPhoto") {
+        let mut state = shared.lock();
+        if chat.is_some_and(|chat| state.flood.refuse(chat, tokio::time::Instant::now())) {
+            return Reply::retry_after(1);
+        }
     }
     methods::call(&mut shared.lock(), method, params, files)
 }

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use state::{Call, Fault, FaultRule, SentMessage, State};
+pub use state::{Call, Fault, FaultRule, Limits, SentMessage, State};
 pub use wire::TgUser;
 use wire::{chat_json, command_entities};
 
@@ -266,12 +266,23 @@ impl FakeTelegram {
     pub fn clear_faults(&self) {
         let mut state = self.shared.lock();
         state.faults.clear();
-        state.random_server_errors = None;
+        state.random_errors = None;
     }
 
     /// Sends fail with 502 at random, at `rate` (0 to 1), reproducibly from `seed`.
     pub fn random_server_errors(&self, rate: f64, seed: u64) {
-        self.shared.lock().random_server_errors = Some((rate, fastrand::Rng::with_seed(seed)));
+        self.random_errors(rate, 0.0, seed);
+    }
+
+    /// Sends fail at random: a share with 502, a share with 429 (retry after 1 s).
+    pub fn random_errors(&self, server_errors: f64, retry_afters: f64, seed: u64) {
+        self.shared.lock().random_errors =
+            Some((server_errors, retry_afters, fastrand::Rng::with_seed(seed)));
+    }
+
+    /// Answers sends that break Telegram's flood limits with 429, as Telegram does.
+    pub fn enforce_limits(&self, limits: Limits) {
+        self.shared.lock().flood.limits = Some(limits);
     }
 
     pub fn register_channel(&self, chat_id: i64) {

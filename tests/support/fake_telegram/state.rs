@@ -4,6 +4,8 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use serde_json::Value;
 
 use super::wire::Reply;
@@ -14,6 +16,59 @@ pub struct Call {
     pub method: String,
     pub params: Value,
     pub status: u16,
+    /// When the fake answered it.
+    pub at: Instant,
+}
+
+/// Telegram's flood limits, for a fake that enforces them: over a limit, a send gets 429.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Messages in any one second, to all chats.
+    pub per_second: usize,
+    /// The least time between two messages to one private chat.
+    pub chat_interval: Duration,
+    /// Messages in any one minute to one group.
+    pub group_per_minute: usize,
+}
+
+impl Limits {
+    /// Telegram's published figures, with a little slack for request jitter.
+    pub fn telegram() -> Limits {
+        Limits { per_second: 30, chat_interval: Duration::from_millis(900), group_per_minute: 20 }
+    }
+}
+
+/// Recent sends, for enforcing [`Limits`].
+#[derive(Debug, Default)]
+pub struct Flood {
+    pub limits: Option<Limits>,
+    all: VecDeque<Instant>,
+    per_chat: HashMap<i64, VecDeque<Instant>>,
+}
+
+impl Flood {
+    /// Whether a send to `chat` now would break a limit; if not, counts it.
+    pub fn refuse(&mut self, chat: i64, now: Instant) -> bool {
+        let Some(limits) = self.limits else { return false };
+        while self.all.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1)) {
+            self.all.pop_front();
+        }
+        let chat_sends = self.per_chat.entry(chat).or_default();
+        while chat_sends.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60)) {
+            chat_sends.pop_front();
+        }
+        let chat_too_soon = if chat < 0 {
+            chat_sends.len() >= limits.group_per_minute
+        } else {
+            chat_sends.back().is_some_and(|t| now.duration_since(*t) < limits.chat_interval)
+        };
+        if self.all.len() >= limits.per_second || chat_too_soon {
+            return true;
+        }
+        self.all.push_back(now);
+        chat_sends.push_back(now);
+        false
+    }
 }
 
 /// A message the bot sent, as it stands after any edits.
@@ -160,7 +215,9 @@ pub struct State {
     /// Callback query id -> whether the bot has answered it.
     pub callback_queries: HashMap<String, bool>,
     pub faults: Vec<FaultRule>,
-    pub random_server_errors: Option<(f64, fastrand::Rng)>,
+    /// Sends fail at random: (share answered 502, share answered 429, the generator).
+    pub random_errors: Option<(f64, f64, fastrand::Rng)>,
+    pub flood: Flood,
 }
 
 impl State {
@@ -181,7 +238,8 @@ impl State {
             admins: HashMap::new(),
             callback_queries: HashMap::new(),
             faults: Vec::new(),
-            random_server_errors: None,
+            random_errors: None,
+            flood: Flood::default(),
         }
     }
 
@@ -209,7 +267,14 @@ impl State {
             return Some(rule.fault.clone());
         }
         let sends = matches!(method, "sendMessage" | "sendPhoto" | "editMessageText" | "copyMessage");
-        let (rate, rng) = self.random_server_errors.as_mut().filter(|_| sends)?;
-        (rng.f64() < *rate).then_some(Fault::ServerError(502))
+        let (server_errors, retry_afters, rng) = self.random_errors.as_mut().filter(|_| sends)?;
+        let roll = rng.f64();
+        if roll < *server_errors {
+            Some(Fault::ServerError(502))
+        } else if roll < *server_errors + *retry_afters {
+            Some(Fault::RetryAfter(1))
+        } else {
+            None
+        }
     }
 }

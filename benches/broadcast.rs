@@ -8,6 +8,9 @@
 //! It prints the achieved rate (sends after the first, over the time from the first to the
 //! last), the 429s provoked, and the time from publication to the last delivery.
 
+// The tests' support code; only part of it is used here, and its unit tests do not run
+// in a benchmark.
+#[allow(unused_imports)]
 #[path = "../tests/support/mod.rs"]
 mod support;
 

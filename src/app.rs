@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::bot::incoming::Origin;
 use crate::clock::Clock;
-use crate::config::BotSettings;
+use crate::config::{BotSettings, DeliverySettings};
 use crate::domain::{Language, Role};
 use crate::i18n::Texts;
 use crate::store::{Store, StoreError};
@@ -15,11 +15,29 @@ pub struct App {
     pub texts: Texts,
     pub clock: Arc<dyn Clock>,
     pub settings: BotSettings,
+    pub delivery: DeliverySettings,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl App {
-    pub fn new(store: Arc<dyn Store>, texts: Texts, clock: Arc<dyn Clock>, settings: BotSettings) -> App {
-        App { store, texts, clock, settings }
+    pub fn new(
+        store: Arc<dyn Store>,
+        texts: Texts,
+        clock: Arc<dyn Clock>,
+        settings: BotSettings,
+        delivery: DeliverySettings,
+    ) -> App {
+        App { store, texts, clock, settings, delivery, metrics: Arc::default() }
+    }
+
+    /// The publishing desk, for editors' changes.
+    pub fn desk(&self) -> crate::publishing::Desk<'_> {
+        crate::publishing::Desk {
+            store: self.store.as_ref(),
+            texts: &self.texts,
+            zone: self.settings.time_zone,
+            clock: self.clock.as_ref(),
+        }
     }
 
     /// The language of a chat without settings of its own: its sender's client language.

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod bot;
+pub mod cap;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -11,7 +12,11 @@ pub mod content;
 pub mod delivery;
 pub mod domain;
 pub mod html;
+pub mod http;
 pub mod i18n;
+pub mod metrics;
+pub mod publishing;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod tokens;

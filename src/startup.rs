@@ -46,10 +46,16 @@ pub async fn open_store(settings: &Settings, clock: &dyn Clock) -> anyhow::Resul
     Ok(store)
 }
 
-/// The shared state handlers see, over an open store.
-pub fn build_app(store: Arc<dyn Store>, bot: BotSettings, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>> {
+/// The shared state handlers see, over an open store. `bot` may differ from the
+/// settings' (the console adds its user to the owners).
+pub fn build_app(
+    store: Arc<dyn Store>,
+    settings: &Settings,
+    bot: BotSettings,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Arc<App>> {
     let texts = Texts::load().context("the built-in locale files are broken")?;
-    Ok(Arc::new(App::new(store, texts, clock, bot)))
+    Ok(Arc::new(App::new(store, texts, clock, bot, settings.delivery.clone())))
 }
 
 /// `pingan run`: answer updates, publish and deliver, until `shutdown` completes.
@@ -61,7 +67,7 @@ pub async fn run(
     // Refuse before touching the database: without a token there is nothing to run.
     let token = settings.telegram.token()?.clone();
     let store = open_store(&settings, clock.as_ref()).await?;
-    let app = build_app(store.clone(), settings.bot.clone(), clock.clone())?;
+    let app = build_app(store.clone(), &settings, settings.bot.clone(), clock.clone())?;
     let api = BotApi::new(&settings.telegram.api_url, &token, settings.telegram.request_timeout)
         .context("cannot set up the Bot API client")?;
     let limiter = Arc::new(RateLimiter::new(settings.delivery.effective_rate()));
@@ -78,8 +84,32 @@ pub async fn run(
         work.clone(),
     );
     let worker = format!("pid{}-{:04x}", std::process::id(), fastrand::u16(..));
-    let sender = Arc::new(Sender::new(store.clone(), api, limiter, clock, settings.delivery.clone(), worker));
+    let sender = Arc::new(Sender::new(
+        store.clone(),
+        api,
+        limiter,
+        clock,
+        settings.delivery.clone(),
+        worker,
+        app.metrics.clone(),
+    ));
     let mut background = JoinSet::new();
+    if let Some(address) = settings.http.listen {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot serve HTTP on {address} (http.listen, PINGAN_HTTP_LISTEN)"))?;
+        tracing::info!(%address, "serving /healthz, /metrics and /api");
+        let mut http_stop = stopped.clone();
+        let app = app.clone();
+        background.spawn(async move {
+            let stop = async move {
+                let _ = http_stop.wait_for(|stop| *stop).await;
+            };
+            if let Err(e) = crate::http::serve(listener, app, stop).await {
+                tracing::error!(error = %e, "the HTTP server stopped");
+            }
+        });
+    }
     background.spawn(scheduler.run(stopped.clone()));
     background.spawn(sender.run(work, stopped));
 

@@ -13,11 +13,12 @@ ALTER TABLE notices ADD COLUMN fanned_out_at TEXT;
 UPDATE notices SET fanned_out_at = updated_at WHERE status IN ('published', 'retracted', 'expired');
 CREATE INDEX notices_to_fan_out ON notices (status, fanned_out_at);
 
--- One broadcast: a notice's alert, its channel post, or the digests due at one moment.
+-- One broadcast: a notice's alert, its channel post, the digests due at one moment, or a
+-- correction or cancellation sent to those who received a notice.
 CREATE TABLE fanouts (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     key        TEXT NOT NULL UNIQUE,
-    kind       TEXT NOT NULL CHECK (kind IN ('alert', 'channel', 'digest')),
+    kind       TEXT NOT NULL CHECK (kind IN ('alert', 'channel', 'digest', 'correction')),
     notice_id  INTEGER REFERENCES notices (id),
     created_at TEXT NOT NULL
 );
@@ -47,6 +48,8 @@ CREATE TABLE deliveries (
     lease_until         TEXT,
     leased_by           TEXT,
     telegram_message_id INTEGER,
+    -- A correction replies to the message the chat got.
+    reply_to            INTEGER,
     last_error          TEXT,
     created_at          TEXT NOT NULL,
     updated_at          TEXT NOT NULL,

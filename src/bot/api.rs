@@ -152,6 +152,10 @@ impl BotApi {
         if to.paid_broadcast {
             params["allow_paid_broadcast"] = true.into();
         }
+        if let Some(message_id) = to.reply_to {
+            params["reply_parameters"] =
+                serde_json::json!({ "message_id": message_id, "allow_sending_without_reply": true });
+        }
         let sent: SentMessage = self.call("sendMessage", &params).await?;
         Ok(sent.message_id)
     }
@@ -165,6 +169,8 @@ pub struct HtmlMessage<'a> {
     pub html: &'a str,
     pub reply_markup: Option<&'a Value>,
     pub paid_broadcast: bool,
+    /// Sent as a reply to this message of the chat's (sent anyway if it was deleted).
+    pub reply_to: Option<i32>,
 }
 
 #[derive(Deserialize)]

@@ -3,7 +3,7 @@
 use chrono::Weekday;
 use chrono_tz::Tz;
 
-use crate::domain::{Category, DigestTime, Frequency, Language, NoticeId, ScamType, TipId};
+use crate::domain::{Category, DigestTime, Frequency, Language, NoticeId, ScamType, Severity, TipId};
 
 /// Telegram's limit on `callback_data`.
 pub const MAX_CALLBACK_BYTES: usize = 64;
@@ -29,6 +29,30 @@ pub enum Callback {
     Settings(SettingsAction),
     /// /forget's confirmation: `true` deletes, `false` cancels.
     Forget(bool),
+    /// A step of an editor's /post or /urgent.
+    Post(PostAction),
+    /// Confirms (`true`) or drops an editor's correction (/edit).
+    Correct(bool),
+    /// Confirms (`confirm`) or cancels the retraction of a notice.
+    Retract {
+        id: NoticeId,
+        confirm: bool,
+    },
+}
+
+/// The buttons of the /post dialogue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PostAction {
+    Category(Category),
+    Severity(Severity),
+    /// The notice applies city-wide (no area).
+    Citywide,
+    /// Expires this many days after publication; 0 never.
+    ExpiresInDays(u16),
+    PublishNow,
+    Publish,
+    Restart,
+    Cancel,
 }
 
 /// The sub-menus of /settings.
@@ -91,6 +115,9 @@ impl Callback {
             Callback::TipsOf(kind) => format!("t:{}", kind.as_str()),
             Callback::Forget(yes) => format!("f:{}", u8::from(*yes)),
             Callback::Settings(action) => format!("st{}", encode_settings(action)),
+            Callback::Post(action) => format!("po:{}", encode_post(*action)),
+            Callback::Correct(yes) => format!("ed:{}", u8::from(*yes)),
+            Callback::Retract { id, confirm } => format!("rt:{}:{}", id.0, u8::from(*confirm)),
         }
     }
 
@@ -111,9 +138,49 @@ impl Callback {
             ("f", "1") => Callback::Forget(true),
             ("f", "0") => Callback::Forget(false),
             ("st", rest) => Callback::Settings(decode_settings(rest)?),
+            ("po", rest) => Callback::Post(decode_post(rest)?),
+            ("ed", "1") => Callback::Correct(true),
+            ("ed", "0") => Callback::Correct(false),
+            ("rt", rest) => {
+                let (id, confirm) = rest.split_once(':')?;
+                let confirm = match confirm {
+                    "1" => true,
+                    "0" => false,
+                    _ => return None,
+                };
+                Callback::Retract { id: NoticeId(id.parse().ok()?), confirm }
+            }
             _ => return None,
         })
     }
+}
+
+fn encode_post(action: PostAction) -> String {
+    match action {
+        PostAction::Category(c) => format!("c:{}", c.as_str()),
+        PostAction::Severity(s) => format!("s:{}", s.as_str()),
+        PostAction::Citywide => "a".into(),
+        PostAction::ExpiresInDays(days) => format!("e:{days}"),
+        PostAction::PublishNow => "n".into(),
+        PostAction::Publish => "y".into(),
+        PostAction::Restart => "r".into(),
+        PostAction::Cancel => "x".into(),
+    }
+}
+
+fn decode_post(rest: &str) -> Option<PostAction> {
+    let (kind, value) = rest.split_once(':').unwrap_or((rest, ""));
+    Some(match (kind, value) {
+        ("c", c) => PostAction::Category(c.parse().ok()?),
+        ("s", s) => PostAction::Severity(s.parse().ok()?),
+        ("a", "") => PostAction::Citywide,
+        ("e", days) => PostAction::ExpiresInDays(days.parse().ok()?),
+        ("n", "") => PostAction::PublishNow,
+        ("y", "") => PostAction::Publish,
+        ("r", "") => PostAction::Restart,
+        ("x", "") => PostAction::Cancel,
+        _ => return None,
+    })
 }
 
 fn encode_settings(action: &SettingsAction) -> String {
@@ -179,6 +246,26 @@ mod tests {
             Callback::Forget(false),
         ];
         all.extend(ScamType::ALL.iter().map(|t| Callback::TipsOf(*t)));
+        all.extend(Category::ALL.iter().map(|c| Callback::Post(PostAction::Category(*c))));
+        all.extend(Severity::ALL.iter().map(|s| Callback::Post(PostAction::Severity(*s))));
+        all.extend(
+            [
+                PostAction::Citywide,
+                PostAction::ExpiresInDays(0),
+                PostAction::ExpiresInDays(u16::MAX),
+                PostAction::PublishNow,
+                PostAction::Publish,
+                PostAction::Restart,
+                PostAction::Cancel,
+            ]
+            .map(Callback::Post),
+        );
+        all.extend([
+            Callback::Correct(true),
+            Callback::Correct(false),
+            Callback::Retract { id: NoticeId(i64::MAX), confirm: true },
+            Callback::Retract { id: NoticeId(1), confirm: false },
+        ]);
         let mut settings = vec![
             SettingsAction::Show,
             SettingsAction::Frequency(Frequency::Off),

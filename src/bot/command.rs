@@ -18,12 +18,27 @@ pub enum Command {
     Lang(String),
     About,
     Forget,
+    /// Editors: compose a notice (guided, or all in one message).
+    Post(String),
+    /// Editors: an urgent notice that goes out at once.
+    Urgent(String),
+    /// Editors: correct a notice.
+    Edit(String),
+    /// Editors: withdraw a notice.
+    Retract(String),
+    /// Editors: drop the notice being composed.
+    Cancel,
+    /// Owners: list, grant and revoke roles.
+    Admins(String),
 }
 
-/// Who a command is for: citizens' commands go into Telegram's command menu.
+/// Who a command is for: citizens' commands go into Telegram's command menu; the bureau's
+/// show in /help for those with a role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Audience {
     Everyone,
+    Editors,
+    Owners,
 }
 
 /// A command's name as typed; its description is the locale text `commands.<name>`.
@@ -52,6 +67,12 @@ pub const COMMANDS: &[CommandSpec] = &[
     everyone("forget"),
     everyone("start"),
     everyone("help"),
+    CommandSpec { name: "post", audience: Audience::Editors },
+    CommandSpec { name: "urgent", audience: Audience::Editors },
+    CommandSpec { name: "edit", audience: Audience::Editors },
+    CommandSpec { name: "retract", audience: Audience::Editors },
+    CommandSpec { name: "cancel", audience: Audience::Editors },
+    CommandSpec { name: "admins", audience: Audience::Owners },
 ];
 
 /// What a message's text turned out to be.
@@ -102,6 +123,12 @@ pub fn parse(text: &str, bot_username: &str) -> Parsed {
         "lang" => Command::Lang(args),
         "about" => Command::About,
         "forget" => Command::Forget,
+        "post" => Command::Post(args),
+        "urgent" => Command::Urgent(args),
+        "edit" => Command::Edit(args),
+        "retract" => Command::Retract(args),
+        "cancel" => Command::Cancel,
+        "admins" => Command::Admins(args),
         _ => {
             return Parsed::Unknown { typed: format!("/{name}"), addressed };
         }
@@ -126,6 +153,12 @@ impl Command {
             Command::Lang(_) => "lang",
             Command::About => "about",
             Command::Forget => "forget",
+            Command::Post(_) => "post",
+            Command::Urgent(_) => "urgent",
+            Command::Edit(_) => "edit",
+            Command::Retract(_) => "retract",
+            Command::Cancel => "cancel",
+            Command::Admins(_) => "admins",
         }
     }
 }

@@ -85,6 +85,7 @@ impl Outbound for TelegramOutbound {
             html: &html,
             reply_markup: markup.as_ref(),
             paid_broadcast: false,
+            reply_to: None,
         };
         let message_id = self.with_retries(to.chat, || self.api.send_html(&request)).await?;
         Ok(Sent { chat: to.chat, message_id })

@@ -33,7 +33,7 @@ pub async fn run(args: ConsoleArgs, settings: Settings, clock: Arc<dyn Clock>) -
     if args.admin {
         bot.owners.push(args.chat_id);
     }
-    let app = startup::build_app(store.clone(), bot, clock)?;
+    let app = startup::build_app(store.clone(), &settings, bot, clock)?;
     let user = ConsoleUser { chat_id: args.chat_id, language: args.lang };
     let interactive = std::io::stdin().is_terminal();
     let input = tokio::io::BufReader::new(tokio::io::stdin());

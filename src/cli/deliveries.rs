@@ -34,7 +34,7 @@ pub async fn run(args: DeliveriesArgs, settings: &Settings, clock: Arc<dyn Clock
         "ID", "KIND", "NOTICE", "STARTED", "TOTAL", "SENT", "FAILED", "GONE", "WAITING"
     );
     for f in &fanouts {
-        let finish = match expected_finish(f, rate, now) {
+        let finish = match expected_finish(f.pending + f.sending, rate, now) {
             None => "done".to_owned(),
             Some(at) => format!("~{}", at.with_timezone(&zone).format("%H:%M:%S")),
         };

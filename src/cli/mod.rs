@@ -1,5 +1,6 @@
 //! The `pingan` command line.
 
+mod admin;
 mod console;
 mod deliveries;
 mod notices;
@@ -52,6 +53,11 @@ enum Command {
     DemoData,
     /// Show each fan-out (alert, channel post, digest run): queued, sent, failed, gone, and when it should finish
     Deliveries(deliveries::DeliveriesArgs),
+    /// Roles (owner, editor, moderator) and HTTP API tokens
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// The audit log, newest first: who published, corrected, retracted, granted or imported what
+    Audit(admin::AuditArgs),
 }
 
 /// Runs the command line and turns any failure into one line on standard error.
@@ -97,6 +103,8 @@ async fn execute(command: Command, loaded: Loaded) -> anyhow::Result<()> {
         Command::Notices(command) => notices::run(command, &loaded.settings, clock).await,
         Command::DemoData => demo_data(&loaded.settings, clock.as_ref()).await,
         Command::Deliveries(args) => deliveries::run(args, &loaded.settings, clock).await,
+        Command::Admin(command) => admin::run(command, &loaded.settings, clock).await,
+        Command::Audit(args) => admin::audit(args, &loaded.settings, clock).await,
     }
 }
 

@@ -9,12 +9,15 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use clap::{Args, Subcommand};
 
+use crate::cap;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::{
-    Actor, Area, Body, Category, Language, NewNotice, Notice, NoticeContent, NoticeStatus, Publication,
-    Severity, Source, Title, parse_local_time,
+    Actor, Area, AuditAction, AuditEntry, Body, Category, Language, NewNotice, Notice, NoticeContent,
+    NoticeId, NoticeStatus, Publication, Severity, Source, Title, parse_local_time,
 };
+use crate::i18n::Texts;
+use crate::publishing::Desk;
 use crate::startup;
 use crate::store::{NoticeQuery, Store};
 
@@ -24,6 +27,33 @@ pub enum NoticesCommand {
     Add(AddArgs),
     /// List notices, newest first
     List(ListArgs),
+    /// Withdraw a notice; everyone its alert or channel post reached is told
+    Retract {
+        /// The notice's number
+        id: i64,
+    },
+    /// Import CAP 1.2 alerts (XML, or the same structure as JSON); a bad file imports nothing
+    Import(ImportArgs),
+    /// Write notices as CAP 1.2 alerts: one as XML, several (or with --json) as a JSON list
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Files with one alert each (XML), or JSON with one alert or a list
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The notices' numbers
+    #[arg(required = true, value_name = "ID")]
+    ids: Vec<i64>,
+
+    /// Write JSON (CAP's element names) instead of XML
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -94,6 +124,9 @@ pub async fn run(command: NoticesCommand, settings: &Settings, clock: Arc<dyn Cl
     let result = match command {
         NoticesCommand::Add(args) => add(args, store.as_ref(), settings, clock.as_ref()).await,
         NoticesCommand::List(args) => list(args, store.as_ref(), zone).await,
+        NoticesCommand::Retract { id } => retract(id, store.as_ref(), settings, clock.as_ref()).await,
+        NoticesCommand::Import(args) => import(args, store.as_ref(), settings, clock.as_ref()).await,
+        NoticesCommand::Export(args) => export(args, store.as_ref(), settings).await,
     };
     store.close().await;
     result
@@ -124,8 +157,13 @@ async fn add(args: AddArgs, store: &dyn Store, settings: &Settings, clock: &dyn 
         (false, None) => Publication::Now,
     };
     let expires_at = time("expires-at", &args.expires_at)?;
-    let notice = NewNotice::new(content, publication, expires_at, Actor::current_cli_user(), clock.now())?;
-    let stored = store.insert_notice(&notice).await.context("cannot store the notice")?;
+    let me = Actor::current_cli_user();
+    let notice = NewNotice::new(content, publication, expires_at, me.clone(), clock.now())?;
+    let texts = Texts::load()?;
+    let stored = desk(store, &texts, settings, clock)
+        .publish(&notice, &me)
+        .await
+        .context("cannot store the notice")?;
     println!("{}", summary(&stored, zone));
     Ok(())
 }
@@ -138,6 +176,89 @@ fn read_body(path: &std::path::Path) -> anyhow::Result<String> {
     } else {
         std::fs::read_to_string(path).with_context(|| format!("cannot read the body from {}", path.display()))
     }
+}
+
+fn desk<'a>(store: &'a dyn Store, texts: &'a Texts, settings: &Settings, clock: &'a dyn Clock) -> Desk<'a> {
+    Desk { store, texts, zone: settings.bot.time_zone, clock }
+}
+
+async fn retract(id: i64, store: &dyn Store, settings: &Settings, clock: &dyn Clock) -> anyhow::Result<()> {
+    let texts = Texts::load()?;
+    let (notice, told) =
+        desk(store, &texts, settings, clock).retract(NoticeId(id), &Actor::current_cli_user()).await?;
+    println!("Notice {} withdrawn: {}; {told} recipient(s) will be told.", notice.id, notice.content.title);
+    Ok(())
+}
+
+async fn import(
+    args: ImportArgs,
+    store: &dyn Store,
+    settings: &Settings,
+    clock: &dyn Clock,
+) -> anyhow::Result<()> {
+    // Every file is read and checked before anything is stored.
+    let mut batches = Vec::new();
+    let mut problems = Vec::new();
+    for path in &args.files {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) => {
+                problems.push(format!("{}: cannot read: {e}", path.display()));
+                continue;
+            }
+        };
+        let json = path.extension().is_some_and(|e| e == "json") || text.trim_start().starts_with(['{', '[']);
+        let parsed = if json { cap::parse_json(&text) } else { cap::parse_xml(&text).map(|a| vec![a]) };
+        match parsed {
+            Ok(alerts) => batches.push((path, alerts)),
+            Err(e) => problems.push(format!("{}: {e}", path.display())),
+        }
+    }
+    if !problems.is_empty() {
+        bail!("nothing imported:\n{}", problems.join("\n"));
+    }
+    let texts = Texts::load()?;
+    let desk = desk(store, &texts, settings, clock);
+    let me = Actor::current_cli_user();
+    for (path, alerts) in batches {
+        let report =
+            cap::import_alerts(&alerts, &desk, &me).await.with_context(|| format!("{}", path.display()))?;
+        let summary = format!(
+            "{} created, {} corrected, {} withdrawn, {} skipped",
+            report.created.len(),
+            report.corrected.len(),
+            report.retracted.len(),
+            report.skipped.len()
+        );
+        let entry = AuditEntry {
+            at: clock.now(),
+            actor: me.clone(),
+            action: AuditAction::Imported,
+            subject: path.display().to_string(),
+            detail: summary.clone(),
+        };
+        store.record_audit(&entry).await?;
+        println!("{}: {summary}", path.display());
+        for reason in &report.skipped {
+            println!("  skipped: {reason}");
+        }
+    }
+    Ok(())
+}
+
+async fn export(args: ExportArgs, store: &dyn Store, settings: &Settings) -> anyhow::Result<()> {
+    let mut alerts = Vec::new();
+    for id in &args.ids {
+        let notice =
+            store.notice(NoticeId(*id)).await?.ok_or_else(|| anyhow::anyhow!("there is no notice {id}"))?;
+        alerts.push(cap::alert_of(&notice, &settings.bot.cap_sender));
+    }
+    match (args.json, alerts.as_slice()) {
+        (false, [alert]) => print!("{}", cap::to_xml(alert)),
+        (false, _) => bail!("a CAP XML document holds one alert; give one id, or --json for several"),
+        (true, _) => println!("{}", serde_json::to_string_pretty(&alerts)?),
+    }
+    Ok(())
 }
 
 /// One line saying what happened to a newly added notice.

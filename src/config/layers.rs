@@ -35,6 +35,7 @@ pub(crate) const KEYS: &[Key] = &[
     key("bot.owners", "PINGAN_BOT_OWNERS"),
     key("bot.publisher_zh", "PINGAN_BOT_PUBLISHER_ZH"),
     key("bot.publisher_en", "PINGAN_BOT_PUBLISHER_EN"),
+    key("bot.cap_sender", "PINGAN_BOT_CAP_SENDER"),
     key("delivery.rate_per_second", "PINGAN_DELIVERY_RATE_PER_SECOND"),
     key("delivery.allow_paid_broadcast", "PINGAN_DELIVERY_ALLOW_PAID_BROADCAST"),
     key("delivery.paid_rate_per_second", "PINGAN_DELIVERY_PAID_RATE_PER_SECOND"),
@@ -46,6 +47,7 @@ pub(crate) const KEYS: &[Key] = &[
     key("delivery.empty_digest", "PINGAN_DELIVERY_EMPTY_DIGEST"),
     key("delivery.channel", "PINGAN_DELIVERY_CHANNEL"),
     key("delivery.max_publication_age_minutes", "PINGAN_DELIVERY_MAX_PUBLICATION_AGE_MINUTES"),
+    key("http.listen", "PINGAN_HTTP_LISTEN"),
     key("log.level", "RUST_LOG"),
     key("log.format", "PINGAN_LOG_FORMAT"),
 ];

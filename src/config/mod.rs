@@ -38,7 +38,14 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub bot: BotSettings,
     pub delivery: DeliverySettings,
+    pub http: HttpSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Where `pingan run` serves `/healthz`, `/metrics` and `/api`; `None` serves nothing.
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Clone)]
@@ -127,6 +134,8 @@ pub struct BotSettings {
     /// Who publishes Pingan, in Chinese and in English.
     pub publisher_zh: String,
     pub publisher_en: String,
+    /// The `sender` of CAP alerts Pingan writes for its own notices.
+    pub cap_sender: String,
 }
 
 /// What a digest with nothing new does.
@@ -289,8 +298,23 @@ impl Settings {
         };
         let publisher_zh = publisher("bot.publisher_zh")?;
         let publisher_en = publisher("bot.publisher_en")?;
+        let cap_sender = l.get(
+            "bot.cap_sender",
+            "a CAP sender id without spaces or commas, such as pingan@police.example.gov.cn",
+            |v| {
+                let sender = string(v)?.trim().to_owned();
+                (!sender.is_empty() && !sender.contains([' ', ',', '<', '&'])).then_some(sender)
+            },
+        )?;
 
         let delivery = DeliverySettings::from_layers(l)?;
+        let listen = l.get("http.listen", "off, or an address such as 127.0.0.1:8080", |v| {
+            let text = string(v)?;
+            match text.trim() {
+                "" | "off" => Some(None),
+                address => address.parse().ok().map(Some),
+            }
+        })?;
 
         let filter = l.get("log.level", "a tracing filter such as info", |v| {
             let s = string(v)?;
@@ -305,8 +329,9 @@ impl Settings {
         Ok(Settings {
             telegram: TelegramSettings { token, api_url, poll_timeout, request_timeout },
             database: DatabaseSettings { url, max_connections, busy_timeout },
-            bot: BotSettings { default_language, time_zone, owners, publisher_zh, publisher_en },
+            bot: BotSettings { default_language, time_zone, owners, publisher_zh, publisher_en, cap_sender },
             delivery,
+            http: HttpSettings { listen },
             log: LogSettings { filter, format },
         })
     }

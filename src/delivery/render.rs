@@ -23,6 +23,23 @@ pub fn alert(style: &Style<'_>, notice: &Notice) -> Payload {
     Payload::new(into_messages(blocks, MESSAGE_LIMIT), None)
 }
 
+/// A corrected notice, sent as a reply to the message each recipient got.
+pub fn correction(style: &Style<'_>, notice: &Notice) -> Payload {
+    let mut blocks = vec![Block::Markup(style.text("follow_up.correction"))];
+    blocks.extend(notice_blocks(style, notice));
+    Payload::new(into_messages(blocks, MESSAGE_LIMIT), None)
+}
+
+/// A withdrawn notice, as a reply to the message each recipient got.
+pub fn cancellation(style: &Style<'_>, notice: &Notice) -> Payload {
+    let id = notice.id.to_string();
+    let text = style.fill(
+        "follow_up.cancellation",
+        &[("title", notice.content.title.as_str().into()), ("id", (&id).into())],
+    );
+    Payload::new(vec![text], None)
+}
+
 /// A notice as posted in the bureau's channel.
 pub fn channel_post(style: &Style<'_>, notice: &Notice) -> Payload {
     let mut blocks = Vec::new();

@@ -15,6 +15,7 @@ use crate::bot::api::{BotApi, HtmlMessage};
 use crate::bot::outbound::SendError;
 use crate::clock::Clock;
 use crate::config::DeliverySettings;
+use crate::metrics::{Metrics, SendOutcome};
 use crate::store::{ClaimedDelivery, Outcome, Store, StoreError};
 
 /// The longest wait between retries of a failing delivery.
@@ -31,6 +32,7 @@ pub struct Sender {
     clock: Arc<dyn Clock>,
     settings: DeliverySettings,
     worker: String,
+    metrics: Arc<Metrics>,
     messages: Mutex<HashMap<i64, Arc<Payload>>>,
 }
 
@@ -42,8 +44,9 @@ impl Sender {
         clock: Arc<dyn Clock>,
         settings: DeliverySettings,
         worker: String,
+        metrics: Arc<Metrics>,
     ) -> Sender {
-        Sender { store, api, limiter, clock, settings, worker, messages: Mutex::new(HashMap::new()) }
+        Sender { store, api, limiter, clock, settings, worker, metrics, messages: Mutex::new(HashMap::new()) }
     }
 
     /// Sends until `stop` turns true, then waits for the sends in flight.
@@ -150,8 +153,13 @@ impl Sender {
                 html: &part.html,
                 reply_markup: part.reply_markup.as_ref(),
                 paid_broadcast: self.settings.allow_paid_broadcast,
+                // The first part replies to the message being corrected.
+                reply_to: d.reply_to.filter(|_| sent == d.parts_sent),
             };
-            match self.api.send_html(&message).await {
+            let started = std::time::Instant::now();
+            let result = self.api.send_html(&message).await;
+            self.metrics.send(outcome_of(&result), started.elapsed());
+            match result {
                 Ok(message_id) => {
                     self.limiter.sent_ok();
                     if sent == 0 {
@@ -218,6 +226,19 @@ impl Sender {
             _ => {}
         }
         self.store.record_outcome(d, outcome, now).await
+    }
+}
+
+fn outcome_of(result: &Result<i32, crate::bot::api::ApiError>) -> SendOutcome {
+    match result {
+        Ok(_) => SendOutcome::Sent,
+        Err(e) => match e.classify() {
+            SendError::RetryAfter(_) => SendOutcome::RateLimited,
+            SendError::Transient(_) => SendOutcome::Transient,
+            SendError::Gone(_) => SendOutcome::Gone,
+            SendError::Migrated(_) => SendOutcome::Moved,
+            SendError::Rejected(_) => SendOutcome::Rejected,
+        },
     }
 }
 

@@ -18,10 +18,10 @@ pub enum Actor {
 impl Actor {
     /// The person running this process, for commands typed at the CLI.
     pub fn current_cli_user() -> Actor {
-        let name = std::env::var("USER")
-            .or_else(|_| std::env::var("USERNAME"))
-            .ok()
-            .filter(|n| !n.trim().is_empty())
+        let name = ["USER", "LOGNAME", "USERNAME"]
+            .into_iter()
+            .filter_map(|key| std::env::var(key).ok())
+            .find(|n| !n.trim().is_empty())
             .unwrap_or_else(|| "unknown".to_owned());
         Actor::Cli(name)
     }

@@ -2,6 +2,7 @@
 
 mod actor;
 mod admin;
+mod audit;
 pub(crate) mod keyword_enum;
 mod language;
 mod local_time;
@@ -15,12 +16,13 @@ mod tip;
 
 pub use actor::{Actor, BadActor};
 pub use admin::{Admin, Role};
+pub use audit::{ApiToken, AuditAction, AuditEntry};
 pub use keyword_enum::UnknownKeyword;
 pub use language::{Language, UnknownLanguage};
 pub use local_time::{LocalTimeError, parse_local_time};
 pub use notice::{
-    Area, Body, Category, NewNotice, Notice, NoticeContent, NoticeError, NoticeId, NoticeStatus, Publication,
-    Severity, Source, Title,
+    Area, Body, Category, NewNotice, Notice, NoticeContent, NoticeCorrection, NoticeError, NoticeId,
+    NoticeStatus, Publication, Severity, Source, Title,
 };
 pub use schedule::{digest_period, local_date, next_digest_after};
 pub use search_text::{SearchTerms, Term, index_tokens};

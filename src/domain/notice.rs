@@ -148,6 +148,43 @@ impl NewNotice {
         Ok(NewNotice { content, external_id: None, status, publish_at, expires_at, author, created_at: now })
     }
 
+    /// A notice published elsewhere at `published` (a CAP import): scheduled if that is
+    /// still to come, expired if `expires_at` has passed, else published.
+    pub fn imported(
+        content: NoticeContent,
+        published: DateTime<Utc>,
+        expires_at: Option<DateTime<Utc>>,
+        author: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Self, NoticeError> {
+        if let Some(expires_at) = expires_at.filter(|t| *t <= published) {
+            return Err(NoticeError::ExpiresBeforePublication { publish_at: published, expires_at });
+        }
+        let status = if published > now {
+            NoticeStatus::Scheduled
+        } else if expires_at.is_some_and(|t| t <= now) {
+            NoticeStatus::Expired
+        } else {
+            NoticeStatus::Published
+        };
+        Ok(NewNotice {
+            content,
+            external_id: None,
+            status,
+            publish_at: Some(published),
+            expires_at,
+            author,
+            created_at: now,
+        })
+    }
+
+    /// A notice kept back as a draft whatever its times (a CAP test or exercise).
+    pub fn into_draft(mut self) -> Self {
+        self.status = NoticeStatus::Draft;
+        self.publish_at = None;
+        self
+    }
+
     /// Names the notice in another system (a CAP identifier, a demo key), so that loading
     /// it again finds it instead of adding a copy.
     pub fn with_external_id(mut self, id: impl Into<String>) -> Self {
@@ -176,6 +213,34 @@ impl NewNotice {
     }
     pub fn created_at(&self) -> DateTime<Utc> {
         self.created_at
+    }
+}
+
+/// New content for a published notice: a correction its recipients are told about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoticeCorrection {
+    content: NoticeContent,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+impl NoticeCorrection {
+    pub fn new(
+        content: NoticeContent,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<Self, NoticeError> {
+        if let Some(expires_at) = expires_at.filter(|t| *t <= now) {
+            return Err(NoticeError::ExpiresBeforePublication { publish_at: now, expires_at });
+        }
+        Ok(NoticeCorrection { content, expires_at })
+    }
+
+    pub fn content(&self) -> &NoticeContent {
+        &self.content
+    }
+
+    pub fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.expires_at
     }
 }
 

@@ -4,6 +4,7 @@
 //! expanded for each backend); SQL that must differ lives in the backend's own module.
 
 mod admins;
+pub(crate) mod audit;
 mod error;
 mod migrations;
 mod notices;
@@ -21,17 +22,18 @@ use async_trait::async_trait;
 
 use crate::config::{DatabaseSettings, DatabaseUrl};
 pub use admins::AdminStore;
+pub use audit::AuditStore;
 pub use error::StoreError;
 pub use migrations::MigrationReport;
 pub use notices::{NoticeQuery, NoticeStore};
 pub use outbox::{
-    ClaimedDelivery, DueDigests, FanoutKind, FanoutProgress, NewFanout, OutboxStore, Outcome, Recipient,
-    StoredMessage,
+    ClaimedDelivery, DeliveryCounts, DueDigests, FanoutKind, FanoutProgress, NewFanout, OutboxStore, Outcome,
+    Pending, Recipient, StoredMessage,
 };
 pub use postgres::PgStore;
 pub use search::{DocumentKind, Found, SearchPage, SearchStore};
 pub use sqlite::SqliteStore;
-pub use subscribers::{Forgotten, SubscriberStore};
+pub use subscribers::{Forgotten, SubscriberCounts, SubscriberStore};
 pub use tips::{SeedOutcome, TipQuery, TipStore};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,7 +54,16 @@ impl Backend {
 /// Everything Pingan stores, on whichever backend the database URL names.
 #[async_trait]
 pub trait Store:
-    NoticeStore + TipStore + SearchStore + SubscriberStore + AdminStore + OutboxStore + Send + Sync + Debug
+    NoticeStore
+    + TipStore
+    + SearchStore
+    + SubscriberStore
+    + AdminStore
+    + OutboxStore
+    + AuditStore
+    + Send
+    + Sync
+    + Debug
 {
     fn backend(&self) -> Backend;
     /// Brings the schema up to date; safe to run from several instances at once.

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 
 use super::StoreError;
 use crate::domain::{
-    Area, Body, Language, NewNotice, Notice, NoticeContent, NoticeId, NoticeStatus, Source, Title,
+    Area, Body, Language, NewNotice, Notice, NoticeContent, NoticeCorrection, NoticeId, NoticeStatus, Source,
+    Title,
 };
 
 /// Which notices to list or count, newest first.
@@ -35,6 +36,15 @@ pub trait NoticeStore {
     /// Stores the notice and indexes it for search.
     async fn insert_notice(&self, notice: &NewNotice) -> Result<Notice, StoreError>;
     async fn notice(&self, id: NoticeId) -> Result<Option<Notice>, StoreError>;
+    /// Replaces a notice's content and expiry, and reindexes it; `NotFound` if missing.
+    async fn correct_notice(
+        &self,
+        id: NoticeId,
+        correction: &NoticeCorrection,
+        now: DateTime<Utc>,
+    ) -> Result<Notice, StoreError>;
+    /// Withdraws a notice; `NotFound` if missing.
+    async fn retract_notice(&self, id: NoticeId, now: DateTime<Utc>) -> Result<Notice, StoreError>;
     async fn notice_by_external_id(&self, external_id: &str) -> Result<Option<Notice>, StoreError>;
     async fn list_notices(&self, query: &NoticeQuery) -> Result<Vec<Notice>, StoreError>;
     /// How many notices match `query`, ignoring its limit and offset.
@@ -163,6 +173,54 @@ macro_rules! impl_notice_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 row.map(TryInto::try_into).transpose()
+            }
+
+            async fn correct_notice(
+                &self,
+                id: $crate::domain::NoticeId,
+                correction: &$crate::domain::NoticeCorrection,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<$crate::domain::Notice, $crate::store::StoreError> {
+                let c = correction.content();
+                let mut tx = self.pool.begin().await?;
+                let row: Option<$crate::store::notices::NoticeRow> = ::sqlx::query_as(concat!(
+                    "UPDATE notices SET title = $2, body = $3, category = $4, severity = $5, area = $6, \
+                     language = $7, source = $8, expires_at = $9, updated_at = $10 WHERE id = $1 RETURNING ",
+                    $crate::store::notices::notice_columns!()
+                ))
+                .bind(id.0)
+                .bind(c.title.as_str())
+                .bind(c.body.as_str())
+                .bind(c.category.as_str())
+                .bind(c.severity.as_str())
+                .bind(c.area.as_ref().map(|a| a.as_str()))
+                .bind(c.language.code())
+                .bind(c.source.as_ref().map(|s| s.as_str()))
+                .bind(correction.expires_at())
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let notice: $crate::domain::Notice = row.ok_or($crate::store::StoreError::NotFound)?.try_into()?;
+                let tokens = $crate::store::search::DocumentTokens::of(c.title.as_str(), c.body.as_str());
+                Self::index_document(&mut tx, $crate::store::search::DocumentKind::Notice, id.0, &tokens).await?;
+                tx.commit().await?;
+                Ok(notice)
+            }
+
+            async fn retract_notice(
+                &self,
+                id: $crate::domain::NoticeId,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<$crate::domain::Notice, $crate::store::StoreError> {
+                let row: Option<$crate::store::notices::NoticeRow> = ::sqlx::query_as(concat!(
+                    "UPDATE notices SET status = 'retracted', updated_at = $2 WHERE id = $1 RETURNING ",
+                    $crate::store::notices::notice_columns!()
+                ))
+                .bind(id.0)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.ok_or($crate::store::StoreError::NotFound)?.try_into()
             }
 
             async fn notice_by_external_id(

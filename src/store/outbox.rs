@@ -12,6 +12,8 @@ pub enum FanoutKind {
     Alert,
     Channel,
     Digest,
+    /// A correction or cancellation, as a reply to what each recipient got.
+    Correction,
 }
 
 impl FanoutKind {
@@ -20,6 +22,7 @@ impl FanoutKind {
             FanoutKind::Alert => "alert",
             FanoutKind::Channel => "channel",
             FanoutKind::Digest => "digest",
+            FanoutKind::Correction => "correction",
         }
     }
 
@@ -28,6 +31,7 @@ impl FanoutKind {
             "alert" => Ok(FanoutKind::Alert),
             "channel" => Ok(FanoutKind::Channel),
             "digest" => Ok(FanoutKind::Digest),
+            "correction" => Ok(FanoutKind::Correction),
             other => Err(StoreError::corrupt("fan-out kind", other)),
         }
     }
@@ -90,6 +94,8 @@ pub struct ClaimedDelivery {
     pub attempts: i32,
     /// Parts already sent by an earlier attempt.
     pub parts_sent: i32,
+    /// The Telegram message this one replies to (a correction).
+    pub reply_to: Option<i32>,
 }
 
 impl ClaimedDelivery {
@@ -101,7 +107,7 @@ impl ClaimedDelivery {
 /// The columns of a claimed delivery, for the backends' claim queries.
 macro_rules! claimed_columns {
     () => {
-        "id, fanout_id, message_id, chat_id, thread_id, attempts, parts_sent"
+        "id, fanout_id, message_id, chat_id, thread_id, attempts, parts_sent, reply_to"
     };
 }
 
@@ -138,6 +144,25 @@ pub enum Outcome {
     Moved {
         to: ChatId,
     },
+}
+
+/// Deliveries by status, over all fan-outs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct DeliveryCounts {
+    pub pending: i64,
+    pub sending: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub gone: i64,
+}
+
+/// What happens to a notice's alerts and channel posts still waiting when it changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pending {
+    /// They send this message instead (a correction: they get the new text).
+    Replace,
+    /// They are not sent (a retraction).
+    Cancel,
 }
 
 /// A fan-out and how far it has come.
@@ -189,6 +214,18 @@ pub trait OutboxStore {
         now: DateTime<Utc>,
     ) -> Result<Option<u64>, StoreError>;
 
+    /// Queues `message` for every chat the notice's alert or channel post reached, as a
+    /// reply to the message each got, under the fan-out `key`; deals with the ones still
+    /// waiting as `pending` says. Returns the follow-ups queued.
+    async fn enqueue_follow_up(
+        &self,
+        notice: NoticeId,
+        key: &str,
+        message: &StoredMessage,
+        pending: Pending,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+
     /// Active subscriptions whose digest is due at `now`, soonest first, each with the
     /// moment it was due.
     async fn due_digests(
@@ -219,6 +256,10 @@ pub trait OutboxStore {
     ) -> Result<(), StoreError>;
     /// The newest fan-outs first.
     async fn fanout_progress(&self, limit: u32) -> Result<Vec<FanoutProgress>, StoreError>;
+    /// The fan-outs of one notice: its alert, channel post, corrections.
+    async fn notice_fanouts(&self, notice: NoticeId) -> Result<Vec<FanoutProgress>, StoreError>;
+    /// Every delivery counted by status.
+    async fn delivery_counts(&self) -> Result<DeliveryCounts, StoreError>;
     /// When the next pending delivery is due, to sleep until then.
     async fn next_delivery_due(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
 }
@@ -258,6 +299,22 @@ impl TryFrom<ProgressRow> for FanoutProgress {
         })
     }
 }
+
+/// Each fan-out with its deliveries counted by status; a WHERE and GROUP BY follow.
+macro_rules! progress_query {
+    () => {
+        "SELECT f.id, f.key, f.kind, f.notice_id, f.created_at, \
+         COALESCE(SUM(CASE WHEN d.status = 'pending' THEN 1 ELSE 0 END), 0) AS pending, \
+         COALESCE(SUM(CASE WHEN d.status = 'sending' THEN 1 ELSE 0 END), 0) AS sending, \
+         COALESCE(SUM(CASE WHEN d.status = 'sent' THEN 1 ELSE 0 END), 0) AS sent, \
+         COALESCE(SUM(CASE WHEN d.status = 'failed' THEN 1 ELSE 0 END), 0) AS failed, \
+         COALESCE(SUM(CASE WHEN d.status = 'gone' THEN 1 ELSE 0 END), 0) AS gone, \
+         MAX(d.sent_at) AS last_sent_at \
+         FROM fanouts f LEFT JOIN deliveries d ON d.fanout_id = f.id"
+    };
+}
+
+pub(crate) use progress_query;
 
 /// Rows per multi-row INSERT: well under both backends' limits on bound parameters.
 pub(crate) const INSERT_CHUNK: usize = 500;
@@ -425,6 +482,67 @@ macro_rules! impl_outbox_store {
                 }
                 tx.commit().await?;
                 Ok(Some(queued))
+            }
+
+            async fn enqueue_follow_up(
+                &self,
+                notice: $crate::domain::NoticeId,
+                key: &str,
+                message: &$crate::store::StoredMessage,
+                pending: $crate::store::Pending,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<u64, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let (fanout, message_id) = Self::upsert_fanout(
+                    &mut tx,
+                    key,
+                    $crate::store::FanoutKind::Correction,
+                    Some(notice),
+                    Some(message),
+                    now,
+                )
+                .await?;
+                let message_id = message_id.unwrap_or_default();
+                let queued = ::sqlx::query(
+                    "INSERT INTO deliveries (fanout_id, message_id, dedupe_key, chat_id, thread_id, priority, status, \
+                     next_attempt_at, reply_to, created_at, updated_at) \
+                     SELECT $1, $2, $3 || ':' || CAST(d.chat_id AS TEXT), d.chat_id, d.thread_id, 0, 'pending', $4, \
+                     d.telegram_message_id, $4, $4 \
+                     FROM deliveries d JOIN fanouts f ON f.id = d.fanout_id \
+                     WHERE f.notice_id = $5 AND f.kind IN ('alert', 'channel') AND d.status = 'sent' \
+                     ON CONFLICT (dedupe_key) DO NOTHING",
+                )
+                .bind(fanout)
+                .bind(message_id)
+                .bind(key)
+                .bind(now)
+                .bind(notice.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                let waiting = "status = 'pending' AND fanout_id IN \
+                     (SELECT id FROM fanouts WHERE notice_id = $1 AND kind IN ('alert', 'channel'))";
+                match pending {
+                    $crate::store::Pending::Replace => {
+                        ::sqlx::query(&format!("UPDATE deliveries SET message_id = $2, parts_sent = 0 WHERE {waiting}"))
+                            .bind(notice.0)
+                            .bind(message_id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    $crate::store::Pending::Cancel => {
+                        ::sqlx::query(&format!(
+                            "UPDATE deliveries SET status = 'failed', last_error = 'withdrawn before it was sent', \
+                             updated_at = $2 WHERE {waiting}"
+                        ))
+                        .bind(notice.0)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(queued)
             }
 
             async fn due_digests(
@@ -647,21 +765,42 @@ macro_rules! impl_outbox_store {
                 &self,
                 limit: u32,
             ) -> Result<Vec<$crate::store::FanoutProgress>, $crate::store::StoreError> {
-                let rows: Vec<$crate::store::outbox::ProgressRow> = ::sqlx::query_as(
-                    "SELECT f.id, f.key, f.kind, f.notice_id, f.created_at, \
-                     COALESCE(SUM(CASE WHEN d.status = 'pending' THEN 1 ELSE 0 END), 0) AS pending, \
-                     COALESCE(SUM(CASE WHEN d.status = 'sending' THEN 1 ELSE 0 END), 0) AS sending, \
-                     COALESCE(SUM(CASE WHEN d.status = 'sent' THEN 1 ELSE 0 END), 0) AS sent, \
-                     COALESCE(SUM(CASE WHEN d.status = 'failed' THEN 1 ELSE 0 END), 0) AS failed, \
-                     COALESCE(SUM(CASE WHEN d.status = 'gone' THEN 1 ELSE 0 END), 0) AS gone, \
-                     MAX(d.sent_at) AS last_sent_at \
-                     FROM fanouts f LEFT JOIN deliveries d ON d.fanout_id = f.id \
-                     GROUP BY f.id, f.key, f.kind, f.notice_id, f.created_at ORDER BY f.id DESC LIMIT $1",
-                )
+                let rows: Vec<$crate::store::outbox::ProgressRow> = ::sqlx::query_as(concat!(
+                    $crate::store::outbox::progress_query!(),
+                    " GROUP BY f.id, f.key, f.kind, f.notice_id, f.created_at ORDER BY f.id DESC LIMIT $1"
+                ))
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn notice_fanouts(
+                &self,
+                notice: $crate::domain::NoticeId,
+            ) -> Result<Vec<$crate::store::FanoutProgress>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::outbox::ProgressRow> = ::sqlx::query_as(concat!(
+                    $crate::store::outbox::progress_query!(),
+                    " WHERE f.notice_id = $1 GROUP BY f.id, f.key, f.kind, f.notice_id, f.created_at ORDER BY f.id"
+                ))
+                .bind(notice.0)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn delivery_counts(&self) -> Result<$crate::store::DeliveryCounts, $crate::store::StoreError> {
+                Ok(::sqlx::query_as(
+                    "SELECT \
+                     COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS pending, \
+                     COALESCE(SUM(CASE WHEN status = 'sending' THEN 1 ELSE 0 END), 0) AS sending, \
+                     COALESCE(SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), 0) AS sent, \
+                     COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS failed, \
+                     COALESCE(SUM(CASE WHEN status = 'gone' THEN 1 ELSE 0 END), 0) AS gone \
+                     FROM deliveries",
+                )
+                .fetch_one(&self.pool)
+                .await?)
             }
 
             async fn next_delivery_due(

@@ -152,5 +152,6 @@ super::notices::impl_notice_store!(SqliteStore);
 super::tips::impl_tip_store!(SqliteStore);
 super::subscribers::impl_subscriber_store!(SqliteStore);
 super::admins::impl_admin_store!(SqliteStore);
+super::audit::impl_audit_store!(SqliteStore);
 super::search::impl_search_store!(SqliteStore);
 super::outbox::impl_outbox_store!(SqliteStore, ::sqlx::Sqlite);

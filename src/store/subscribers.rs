@@ -21,11 +21,24 @@ pub trait SubscriberStore {
         reason: GoneReason,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Chats counted by state.
+    async fn subscriber_counts(&self) -> Result<SubscriberCounts, StoreError>;
     /// A chat that had gone (blocked the bot, removed it) is back; false if it was not gone.
     async fn mark_active(&self, chat_id: ChatId, at: DateTime<Utc>) -> Result<bool, StoreError>;
     /// Deletes what Pingan holds about a chat and, if given, the user asking: the chat's
     /// subscription and settings, and the user's name on group subscriptions they made.
     async fn forget(&self, chat_id: ChatId, user_id: Option<i64>) -> Result<Forgotten, StoreError>;
+}
+
+/// Chats with settings, by state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct SubscriberCounts {
+    /// Reachable and subscribed.
+    pub active: i64,
+    /// Reachable, settings kept, not subscribed.
+    pub unsubscribed: i64,
+    /// Unreachable (blocked the bot, removed it).
+    pub gone: i64,
 }
 
 /// What [`SubscriberStore::forget`] deleted.
@@ -257,6 +270,18 @@ macro_rules! impl_subscriber_store {
                 .await?;
                 tx.commit().await?;
                 Ok(done.rows_affected() > 0)
+            }
+
+            async fn subscriber_counts(&self) -> Result<$crate::store::SubscriberCounts, $crate::store::StoreError> {
+                Ok(::sqlx::query_as(
+                    "SELECT \
+                     COALESCE(SUM(CASE WHEN status = 'active' AND subscribed THEN 1 ELSE 0 END), 0) AS active, \
+                     COALESCE(SUM(CASE WHEN status = 'active' AND NOT subscribed THEN 1 ELSE 0 END), 0) AS unsubscribed, \
+                     COALESCE(SUM(CASE WHEN status = 'gone' THEN 1 ELSE 0 END), 0) AS gone \
+                     FROM subscribers",
+                )
+                .fetch_one(&self.pool)
+                .await?)
             }
 
             async fn mark_active(

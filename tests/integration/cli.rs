@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use pingan::bot::command::Audience;
 use tempfile::TempDir;
 use tokio::process::Command;
 
@@ -120,9 +121,16 @@ async fn the_console_lists_the_commands_and_answers_in_english_when_asked() {
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     for command in pingan::bot::command::COMMANDS {
-        assert!(stdout.contains(&format!("/{} — ", command.name)), "{stdout}");
+        let listed = stdout.contains(&format!("/{} — ", command.name));
+        assert_eq!(listed, command.audience == Audience::Everyone, "/{}: {stdout}", command.name);
     }
     assert!(!stdout.contains('<'), "HTML is reduced to plain text: {stdout}");
+    let mut admin = pingan(dir.path());
+    admin.args(["console", "--admin"]);
+    let stdout = text(&output(&mut admin, Some("/help\n")).await.stdout);
+    for command in pingan::bot::command::COMMANDS {
+        assert!(stdout.contains(&format!("/{} — ", command.name)), "--admin is an owner: {stdout}");
+    }
 
     let mut english = pingan(dir.path());
     english.args(["console", "--lang", "en"]);
@@ -304,4 +312,50 @@ async fn after_demo_data_the_console_finds_chinese_and_english_fraud_notices() {
     );
     assert!(chinese.lines().filter(|l| l.starts_with(char::is_numeric)).count() >= 5);
     assert!(english.contains("Telecom fraud cases down 4.79%"), "{english}");
+}
+
+#[tokio::test]
+async fn roles_and_tokens_are_managed_from_the_command_line_and_audited() {
+    let dir = TempDir::new().unwrap();
+    let run = |args: &'static [&'static str]| {
+        let mut command = pingan(dir.path());
+        command.args(args).env("USER", "alice");
+        async move { output(&mut command, None).await }
+    };
+    let stdout = |out: &std::process::Output| text(&out.stdout);
+
+    assert!(stdout(&run(&["admin", "list"]).await).starts_with("No one has a role."));
+    assert_eq!(stdout(&run(&["admin", "grant", "42", "editor"]).await).trim(), "User 42 is now editor.");
+    let bad = run(&["admin", "grant", "43", "boss"]).await;
+    assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("unknown role \"boss\": expected one of owner, editor, moderator"));
+    let list = stdout(&run(&["admin", "list"]).await);
+    assert!(list.contains("42  editor     granted by cli:alice"), "{list}");
+    assert!(!list.contains("43"), "a refused grant changes nothing");
+    assert_eq!(stdout(&run(&["admin", "revoke", "44"]).await).trim(), "User 44 had no role.");
+    assert_eq!(stdout(&run(&["admin", "revoke", "42"]).await).trim(), "User 42 no longer has a role.");
+
+    let created = run(&["admin", "token", "create", "cms", "--role", "moderator"]).await;
+    let token = stdout(&created);
+    assert!(
+        token.trim().starts_with("pingan_") && token.lines().count() == 1,
+        "only the token on stdout: {token}"
+    );
+    assert!(text(&created.stderr).contains("shown only now"));
+    let again = run(&["admin", "token", "create", "cms"]).await;
+    assert!(!again.status.success() && text(&again.stderr).contains("already a token named \"cms\""));
+    let tokens = stdout(&run(&["admin", "token", "list"]).await);
+    assert!(
+        tokens.contains("cms") && tokens.contains("moderator") && !tokens.contains(token.trim()),
+        "{tokens}"
+    );
+    assert!(run(&["admin", "token", "revoke", "cms"]).await.status.success());
+    assert!(!run(&["admin", "token", "revoke", "cms"]).await.status.success(), "revoked once only");
+
+    let audit = stdout(&run(&["audit"]).await);
+    let actions: Vec<&str> = audit.lines().map(|l| l.split_whitespace().nth(3).unwrap_or_default()).collect();
+    assert_eq!(actions, ["token_revoked", "token_created", "revoked", "granted"], "newest first:\n{audit}");
+    assert!(audit.lines().all(|l| l.contains("cli:alice")));
+    assert!(stdout(&run(&["audit", "--actor", "cli:bob"]).await).contains("empty for that actor"));
+    assert!(stdout(&run(&["audit", "--actor", "cli:alice", "--limit", "1"]).await).lines().count() == 1);
 }

@@ -4,11 +4,14 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod api;
 mod bot;
+mod cap;
 mod citizen;
 mod cli;
 mod crash;
 mod delivery;
+mod editor;
 mod fake_api;
 mod locales;
 mod storage;

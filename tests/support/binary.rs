@@ -17,6 +17,8 @@ pub fn pingan(dir: &Path) -> Command {
             command.env_remove(name);
         }
     }
+    // Binaries run side by side in tests; none takes the default HTTP port.
+    command.env("PINGAN_HTTP_LISTEN", "off");
     command
 }
 

@@ -28,6 +28,8 @@ pub fn settings_for(fake: &FakeTelegram, db: &TestDb, extra: &[(&str, &str)]) ->
         ("TELOXIDE_TOKEN".to_owned(), FakeTelegram::TOKEN.to_owned()),
         ("TELOXIDE_API_URL".to_owned(), fake.api_url()),
         ("DATABASE_URL".to_owned(), db.url().to_owned()),
+        // Tests that want HTTP ask for it on a port of their own.
+        ("PINGAN_HTTP_LISTEN".to_owned(), "off".to_owned()),
     ]);
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Loaded::from_sources(None, &|name| env.get(name).cloned()).expect("test settings").settings
@@ -70,4 +72,29 @@ impl Drop for TestApp {
             task.abort();
         }
     }
+}
+
+/// A port nothing listens on right now, for an app's HTTP server.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("its address").port()
+}
+
+/// A running app serving HTTP too; returns it and the server's base URL.
+pub async fn spawn_app_with_http(clock: Arc<dyn Clock>, extra_env: &[(&str, &str)]) -> (TestApp, String) {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut env = vec![("PINGAN_HTTP_LISTEN", listen.as_str()), ("PINGAN_DELIVERY_TICK_MS", "50")];
+    env.extend_from_slice(extra_env);
+    let app = spawn_app_with(TestDb::sqlite(), clock, &env).await;
+    let base = format!("http://{listen}");
+    // The server starts before polling does; this only waits out a slow first accept.
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    (app, base)
 }

@@ -110,10 +110,14 @@ impl Drop for TestDb {
         if let TestDb::Postgres { base, schema, .. } = self {
             let (base, schema) = (base.clone(), schema.clone());
             // Drop runs outside async code; a small runtime of its own removes the schema.
+            // It blocks the test's thread meanwhile, so a transaction the test left open (its
+            // rollback is a task on that thread) would hold the schema's locks for ever: the
+            // lock timeout gives up instead, and a later run's stale cleanup removes it.
             let dropped = std::thread::spawn(move || {
                 let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
                 runtime.block_on(async {
                     let mut conn = sqlx::PgConnection::connect(&base).await?;
+                    sqlx::query("SET lock_timeout = '5s'").execute(&mut conn).await?;
                     sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
                         .execute(&mut conn)
                         .await?;

@@ -17,7 +17,11 @@ pub(super) async fn help(ctx: &Ctx<'_>) -> HandlerResult {
         let role = ctx.app.role_of(sender.id).await?;
         if role.is_some_and(|r| r.may_publish()) {
             text.push(&Html::trusted("\n\n".into()));
-            text.push(&ctx.text("help.editor"));
+            text.push(&command_section(ctx, "help.editor", Audience::Editors));
+        }
+        if role.is_some_and(|r| r.may_manage_admins()) {
+            text.push(&Html::trusted("\n\n".into()));
+            text.push(&command_section(ctx, "help.owner", Audience::Owners));
         }
     }
     ctx.reply(text).await?;
@@ -34,8 +38,13 @@ pub(super) async fn unknown_command(ctx: &Ctx<'_>, typed: &str) -> HandlerResult
 
 /// The heading and one line per citizens' command.
 fn command_list(ctx: &Ctx<'_>) -> Html {
-    let mut list = ctx.text("help.header");
-    for spec in COMMANDS.iter().filter(|s| s.audience == Audience::Everyone) {
+    command_section(ctx, "help.header", Audience::Everyone)
+}
+
+/// A heading and one line per command for `audience`.
+fn command_section(ctx: &Ctx<'_>, heading: &str, audience: Audience) -> Html {
+    let mut list = ctx.text(heading);
+    for spec in COMMANDS.iter().filter(|s| s.audience == audience) {
         let description = ctx.text(&format!("commands.{}", spec.name));
         list.push(&Html::trusted("\n".into()));
         list.push(

@@ -11,6 +11,7 @@ use crate::domain::{ChatId, GoneReason};
 /// A user who blocks the bot, or a group that removes it, is gone at once, not only at
 /// the next failed send; one who comes back is active again.
 pub async fn on_membership(app: Arc<App>, update: ChatMemberUpdated) -> HandlerResult {
+    app.metrics.update();
     let chat = ChatId(update.chat.id.0);
     let now = app.clock.now();
     match update.new_chat_member.kind {

@@ -2,6 +2,7 @@
 //! never talk to Telegram directly, so the console runs exactly the same code.
 
 mod about;
+mod editor;
 mod forget;
 mod help;
 mod latest;
@@ -38,14 +39,16 @@ pub enum HandlerError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Send(#[from] SendError),
+    #[error(transparent)]
+    Publish(#[from] crate::publishing::PublishError),
 }
 
 pub type HandlerResult = Result<(), HandlerError>;
 
 /// One update being answered: where it came from, and the chat's settings.
 pub(crate) struct Ctx<'a> {
-    pub app: &'a App,
-    pub out: &'a dyn Outbound,
+    pub app: &'a Arc<App>,
+    pub out: &'a Arc<dyn Outbound>,
     pub origin: &'a Origin,
     pub bot_username: &'a str,
     /// The chat's stored settings, if it has any.
@@ -56,8 +59,8 @@ pub(crate) struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     async fn load(
-        app: &'a App,
-        out: &'a dyn Outbound,
+        app: &'a Arc<App>,
+        out: &'a Arc<dyn Outbound>,
         origin: &'a Origin,
         bot_username: &'a str,
     ) -> Result<Ctx<'a>, StoreError> {
@@ -68,7 +71,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// A context that only knows the user's language, for apologising when loading failed.
-    fn bare(app: &'a App, out: &'a dyn Outbound, origin: &'a Origin, bot_username: &'a str) -> Ctx<'a> {
+    fn bare(
+        app: &'a Arc<App>,
+        out: &'a Arc<dyn Outbound>,
+        origin: &'a Origin,
+        bot_username: &'a str,
+    ) -> Ctx<'a> {
         Ctx {
             lang: app.language_for(origin),
             zone: app.settings.time_zone,
@@ -142,13 +150,14 @@ impl<'a> Ctx<'a> {
 /// The endpoint for text messages. Failures are answered and logged here, so the
 /// dispatcher never sees an error.
 pub async fn on_message(app: Arc<App>, out: Arc<dyn Outbound>, me: Me, msg: Incoming) -> HandlerResult {
+    app.metrics.update();
     let origin = &msg.origin;
-    let result = match Ctx::load(&app, out.as_ref(), origin, me.username()).await {
+    let result = match Ctx::load(&app, &out, origin, me.username()).await {
         Ok(ctx) => match route(&ctx, &msg.text).await {
             Ok(()) => return Ok(()),
             Err(error) => (ctx, error),
         },
-        Err(error) => (Ctx::bare(&app, out.as_ref(), origin, me.username()), error.into()),
+        Err(error) => (Ctx::bare(&app, &out, origin, me.username()), error.into()),
     };
     let (ctx, error) = result;
     if let Some(apology) = apology_for(&ctx, &error) {
@@ -163,6 +172,7 @@ async fn route(ctx: &Ctx<'_>, text: &str) -> HandlerResult {
     match command::parse(text, ctx.bot_username) {
         Parsed::Command(command) => {
             tracing::info!(chat = ctx.chat_id(), command = command.name(), "command");
+            ctx.app.metrics.command(command.name());
             match command {
                 Command::Start => start::start(ctx).await,
                 Command::Help => help::help(ctx).await,
@@ -177,13 +187,22 @@ async fn route(ctx: &Ctx<'_>, text: &str) -> HandlerResult {
                 Command::Lang(args) => settings::lang(ctx, &args).await,
                 Command::About => about::about(ctx).await,
                 Command::Forget => forget::forget(ctx).await,
+                Command::Post(args) => editor::post(ctx, &args, editor::draft::DraftKind::Post).await,
+                Command::Urgent(args) => editor::post(ctx, &args, editor::draft::DraftKind::Urgent).await,
+                Command::Edit(args) => editor::edit(ctx, &args).await,
+                Command::Retract(args) => editor::retract(ctx, &args).await,
+                Command::Cancel => editor::cancel(ctx).await,
+                Command::Admins(args) => editor::admins(ctx, &args).await,
             }
         }
         Parsed::Unknown { typed, addressed } if addressed || ctx.origin.is_private() => {
+            ctx.app.metrics.command("unknown");
             help::unknown_command(ctx, &typed).await
         }
         Parsed::NotACommand if ctx.origin.is_private() => {
-            ctx.reply(ctx.text("reply.not_a_command")).await?;
+            if !editor::continue_draft(ctx, text).await? {
+                ctx.reply(ctx.text("reply.not_a_command")).await?;
+            }
             Ok(())
         }
         // In groups, other people's chatter and other bots' commands are not for us.
@@ -196,13 +215,14 @@ pub(crate) type ButtonResult = Result<Option<String>, HandlerError>;
 
 /// The endpoint for inline-button presses. Every press is answered, so the spinner stops.
 pub async fn on_button(app: Arc<App>, out: Arc<dyn Outbound>, me: Me, press: ButtonPress) -> HandlerResult {
+    app.metrics.update();
     let origin = &press.origin;
-    let (ctx, result) = match Ctx::load(&app, out.as_ref(), origin, me.username()).await {
+    let (ctx, result) = match Ctx::load(&app, &out, origin, me.username()).await {
         Ok(ctx) => {
             let result = route_button(&ctx, &press).await;
             (ctx, result)
         }
-        Err(error) => (Ctx::bare(&app, out.as_ref(), origin, me.username()), Err(error.into())),
+        Err(error) => (Ctx::bare(&app, &out, origin, me.username()), Err(error.into())),
     };
     let answer = match result {
         Ok(answer) => answer,
@@ -231,6 +251,9 @@ async fn route_button(ctx: &Ctx<'_>, press: &ButtonPress) -> ButtonResult {
         Callback::TipsOf(kind) => tips::of_kind(ctx, at, kind).await,
         Callback::Settings(action) => settings::button(ctx, at, action).await,
         Callback::Forget(confirmed) => forget::confirmed(ctx, at, confirmed).await,
+        Callback::Post(action) => editor::post_button(ctx, at, action).await,
+        Callback::Correct(confirmed) => editor::confirm_correction(ctx, at, confirmed).await,
+        Callback::Retract { id, confirm } => editor::confirm_retraction(ctx, at, id, confirm).await,
     }
 }
 

@@ -1,0 +1,168 @@
+//! `/edit <id>` and `/retract <id>`: a correction or a withdrawal, sent to everyone who
+//! received the notice as a reply to the message they got.
+
+use super::draft::{Draft, DraftKind};
+use super::{load_draft, notice_id, progress, require, require_for_button, save_draft};
+use crate::bot::callback::Callback;
+use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult};
+use crate::bot::keyboard::{Button, Keyboard};
+use crate::bot::outbound::{OutMessage, Sent};
+use crate::bot::render::Style;
+use crate::delivery::render;
+use crate::domain::{Actor, Notice, NoticeId, NoticeStatus, Role};
+use crate::i18n::Arg;
+
+/// The notice, if it exists and may still be changed; otherwise the editor is told why.
+async fn changeable(ctx: &Ctx<'_>, args: &str) -> Result<Option<Notice>, crate::bot::handlers::HandlerError> {
+    let Some(id) = notice_id(args) else {
+        ctx.reply(ctx.text("editor.id_usage")).await?;
+        return Ok(None);
+    };
+    let number = id.to_string();
+    match ctx.app.store.notice(id).await? {
+        Some(n) if matches!(n.status, NoticeStatus::Published | NoticeStatus::Scheduled) => Ok(Some(n)),
+        Some(n) => {
+            let status = n.status.as_str();
+            ctx.reply(
+                ctx.fill("editor.not_changeable", &[("id", (&number).into()), ("status", status.into())]),
+            )
+            .await?;
+            Ok(None)
+        }
+        None => {
+            ctx.reply(ctx.fill("editor.no_notice", &[("id", (&number).into())])).await?;
+            Ok(None)
+        }
+    }
+}
+
+pub(in crate::bot::handlers) async fn edit(ctx: &Ctx<'_>, args: &str) -> HandlerResult {
+    let Some(user) = require(ctx, Role::may_publish).await? else { return Ok(()) };
+    if !ctx.origin.is_private() {
+        ctx.reply(ctx.text("editor.private_only")).await?;
+        return Ok(());
+    }
+    let Some(notice) = changeable(ctx, args).await? else { return Ok(()) };
+    let draft = Draft::new(DraftKind::Correct(notice.id.0), notice.content.language);
+    save_draft(ctx, user, &draft).await?;
+    let id = notice.id.to_string();
+    let prompt = ctx
+        .fill("editor.edit_prompt", &[("id", (&id).into()), ("title", notice.content.title.as_str().into())]);
+    ctx.reply(prompt).await?;
+    Ok(())
+}
+
+/// The corrected title and body typed: show the correction as recipients will see it.
+pub(super) async fn take_text(ctx: &Ctx<'_>, user: i64, mut draft: Draft, text: &str) -> HandlerResult {
+    let DraftKind::Correct(id) = draft.kind else { return Ok(()) };
+    draft.take_text(text);
+    let Some(mut notice) = ctx.app.store.notice(NoticeId(id)).await? else {
+        ctx.app.store.delete_draft(ctx.origin.target.chat, user).await?;
+        ctx.reply(ctx.fill("editor.no_notice", &[("id", (&id.to_string()).into())])).await?;
+        return Ok(());
+    };
+    let correction = match draft.correction(notice.content.clone(), notice.expires_at, ctx.now()) {
+        Ok(correction) => correction,
+        Err(e) => {
+            ctx.reply(ctx.fill("editor.invalid", &[("reason", (&e.to_string()).into())])).await?;
+            return Ok(());
+        }
+    };
+    save_draft(ctx, user, &draft).await?;
+    notice.content = correction.content().clone();
+    let style = Style::new(&ctx.app.texts, notice.content.language, ctx.app.settings.time_zone);
+    for part in render::correction(&style, &notice).parts {
+        ctx.reply(crate::html::Html::trusted(part.html)).await?;
+    }
+    let keyboard = Keyboard::new().row(vec![
+        Button::callback(ctx.label("editor.send_correction_button"), Callback::Correct(true)),
+        Button::callback(ctx.label("editor.cancel_button"), Callback::Correct(false)),
+    ]);
+    ctx.send(OutMessage::with_keyboard(ctx.text("editor.correction_question"), keyboard)).await?;
+    Ok(())
+}
+
+pub(in crate::bot::handlers) async fn confirm_correction(
+    ctx: &Ctx<'_>,
+    at: Sent,
+    confirmed: bool,
+) -> ButtonResult {
+    let user = match require_for_button(ctx, Role::may_publish).await? {
+        Ok(user) => user,
+        Err(refusal) => return Ok(Some(refusal)),
+    };
+    let Some(draft) = load_draft(ctx, user).await? else { return Ok(Some(ctx.label("button.outdated"))) };
+    let DraftKind::Correct(id) = draft.kind else { return Ok(Some(ctx.label("button.outdated"))) };
+    ctx.app.store.delete_draft(ctx.origin.target.chat, user).await?;
+    if !confirmed {
+        ctx.out.edit(at, OutMessage::html(ctx.text("editor.cancelled"))).await?;
+        return Ok(None);
+    }
+    let Some(current) = ctx.app.store.notice(NoticeId(id)).await? else {
+        return Ok(Some(ctx.label("button.outdated")));
+    };
+    let correction = match draft.correction(current.content.clone(), current.expires_at, ctx.now()) {
+        Ok(correction) => correction,
+        Err(e) => return Ok(Some(e.to_string())),
+    };
+    let (notice, told) = ctx.app.desk().correct(NoticeId(id), &correction, &Actor::Telegram(user)).await?;
+    let text = ctx
+        .fill("editor.corrected", &[("id", (&id.to_string()).into()), ("count", Arg::Number(told as i64))]);
+    ctx.out.edit(at, OutMessage::html(text)).await?;
+    if told > 0 {
+        progress::follow(ctx, &notice).await?;
+    }
+    Ok(None)
+}
+
+pub(in crate::bot::handlers) async fn retract(ctx: &Ctx<'_>, args: &str) -> HandlerResult {
+    if require(ctx, Role::may_publish).await?.is_none() {
+        return Ok(());
+    }
+    let Some(notice) = changeable(ctx, args).await? else { return Ok(()) };
+    let id = notice.id.to_string();
+    let question = ctx.fill(
+        "editor.retract_question",
+        &[("id", (&id).into()), ("title", notice.content.title.as_str().into())],
+    );
+    let keyboard = Keyboard::new().row(vec![
+        Button::callback(
+            ctx.label("editor.retract_button"),
+            Callback::Retract { id: notice.id, confirm: true },
+        ),
+        Button::callback(
+            ctx.label("editor.cancel_button"),
+            Callback::Retract { id: notice.id, confirm: false },
+        ),
+    ]);
+    ctx.send(OutMessage::with_keyboard(question, keyboard)).await?;
+    Ok(())
+}
+
+pub(in crate::bot::handlers) async fn confirm_retraction(
+    ctx: &Ctx<'_>,
+    at: Sent,
+    id: NoticeId,
+    confirm: bool,
+) -> ButtonResult {
+    let user = match require_for_button(ctx, Role::may_publish).await? {
+        Ok(user) => user,
+        Err(refusal) => return Ok(Some(refusal)),
+    };
+    if !confirm {
+        ctx.out.edit(at, OutMessage::html(ctx.text("editor.cancelled"))).await?;
+        return Ok(None);
+    }
+    let number = id.to_string();
+    match ctx.app.store.notice(id).await? {
+        Some(n) if matches!(n.status, NoticeStatus::Published | NoticeStatus::Scheduled) => {}
+        _ => return Ok(Some(ctx.fill("editor.no_notice", &[("id", (&number).into())]).as_str().to_owned())),
+    }
+    let (notice, told) = ctx.app.desk().retract(id, &Actor::Telegram(user)).await?;
+    let text = ctx.fill("editor.retracted", &[("id", (&number).into()), ("count", Arg::Number(told as i64))]);
+    ctx.out.edit(at, OutMessage::html(text)).await?;
+    if told > 0 {
+        progress::follow(ctx, &notice).await?;
+    }
+    Ok(None)
+}

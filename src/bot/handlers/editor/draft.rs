@@ -1,0 +1,309 @@
+//! A notice an editor is composing: what is filled in, what comes next, and the
+//! one-message form experts type.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{
+    Area, Body, Category, Language, NewNotice, NoticeContent, NoticeCorrection, NoticeError, Publication,
+    Severity, Source, TextError, Title, parse_local_time,
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DraftKind {
+    Post,
+    /// Goes out at once, Severe or Extreme.
+    Urgent,
+    /// A correction of this notice.
+    Correct(i64),
+}
+
+/// What the dialogue asks for next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Step {
+    Title,
+    Body,
+    /// A correction's new title and body, in one message.
+    Text,
+    Category,
+    Severity,
+    Area,
+    Expiry,
+    Timing,
+    Preview,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    pub kind: DraftKind,
+    pub language: Language,
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub category: Option<Category>,
+    pub severity: Option<Severity>,
+    pub area: Option<AreaChoice>,
+    pub expires_at: Option<Expiry>,
+    pub publish_at: Option<Timing>,
+}
+
+/// Answers that may be "none": each is an enum, as `Option<Option<_>>` would not survive
+/// JSON (`Some(None)` reads back as `None`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AreaChoice {
+    Citywide,
+    Named(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Expiry {
+    Never,
+    At(DateTime<Utc>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Timing {
+    Now,
+    At(DateTime<Utc>),
+}
+
+impl Draft {
+    pub fn new(kind: DraftKind, language: Language) -> Draft {
+        let mut draft = Draft {
+            kind,
+            language,
+            title: None,
+            body: None,
+            category: None,
+            severity: None,
+            area: None,
+            expires_at: None,
+            publish_at: None,
+        };
+        if kind == DraftKind::Urgent {
+            draft.publish_at = Some(Timing::Now);
+        }
+        draft
+    }
+
+    fn expiry(&self) -> Option<DateTime<Utc>> {
+        match self.expires_at {
+            Some(Expiry::At(at)) => Some(at),
+            _ => None,
+        }
+    }
+
+    /// The first thing still missing, in the order the dialogue asks.
+    pub fn next_step(&self) -> Step {
+        if let DraftKind::Correct(_) = self.kind {
+            return if self.title.is_none() || self.body.is_none() { Step::Text } else { Step::Preview };
+        }
+        match self {
+            Draft { title: None, .. } => Step::Title,
+            Draft { body: None, .. } => Step::Body,
+            Draft { category: None, .. } => Step::Category,
+            Draft { severity: None, .. } => Step::Severity,
+            Draft { area: None, .. } => Step::Area,
+            Draft { expires_at: None, .. } => Step::Expiry,
+            Draft { publish_at: None, .. } => Step::Timing,
+            _ => Step::Preview,
+        }
+    }
+
+    pub fn content(&self) -> Result<NoticeContent, DraftError> {
+        let title = Title::parse(self.title.as_deref().unwrap_or_default())?;
+        let body = Body::parse(self.body.as_deref().unwrap_or_default())?;
+        let area = match &self.area {
+            Some(AreaChoice::Named(name)) => Some(Area::parse(name)?),
+            _ => None,
+        };
+        Ok(NoticeContent {
+            title,
+            body,
+            category: self.category.ok_or(DraftError::Incomplete)?,
+            severity: self.severity.ok_or(DraftError::Incomplete)?,
+            area,
+            language: self.language,
+            source: None,
+        })
+    }
+
+    /// The notice to publish, with `source` naming the publisher.
+    pub fn notice(
+        &self,
+        source: Option<&str>,
+        author: crate::domain::Actor,
+        now: DateTime<Utc>,
+    ) -> Result<NewNotice, DraftError> {
+        let mut content = self.content()?;
+        content.source = source.map(Source::parse).transpose()?;
+        let publication = match self.publish_at {
+            Some(Timing::At(at)) => Publication::At(at),
+            _ => Publication::Now,
+        };
+        Ok(NewNotice::new(content, publication, self.expiry(), author, now)?)
+    }
+
+    /// The correction of a notice, keeping what the text does not change.
+    pub fn correction(
+        &self,
+        mut current: NoticeContent,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<NoticeCorrection, DraftError> {
+        current.title = Title::parse(self.title.as_deref().unwrap_or_default())?;
+        current.body = Body::parse(self.body.as_deref().unwrap_or_default())?;
+        Ok(NoticeCorrection::new(current, expires_at, now)?)
+    }
+
+    /// Reads a correction's text: the title on the first line, the body after it.
+    pub fn take_text(&mut self, text: &str) {
+        let text = text.trim();
+        let (title, body) = text.split_once('\n').unwrap_or((text, ""));
+        self.title = Some(title.trim().to_owned());
+        self.body = Some(body.trim().to_owned());
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DraftError {
+    #[error(transparent)]
+    Text(#[from] TextError),
+    #[error(transparent)]
+    Notice(#[from] NoticeError),
+    #[error("something is still missing")]
+    Incomplete,
+    #[error("line {line}: {reason}")]
+    Form { line: usize, reason: String },
+}
+
+/// Reads the one-message form:
+///
+/// ```text
+/// /post
+/// title: 警惕冒充客服退款诈骗
+/// category: fraud
+/// severity: Moderate
+/// area: 全市
+/// expires: 2026-12-31
+/// publish: 2026-12-01 08:00
+/// ---
+/// the body…
+/// ```
+///
+/// Keys may also be written in Chinese (标题, 分类, 级别, 地区, 语言, 过期, 发布); a blank line
+/// may stand for `---`. Anything not given is asked for afterwards.
+pub fn parse_form(kind: DraftKind, language: Language, text: &str, zone: Tz) -> Result<Draft, DraftError> {
+    let mut draft = Draft::new(kind, language);
+    let mut lines = text.lines().enumerate();
+    let mut body = Vec::new();
+    for (i, line) in lines.by_ref() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed == "---" {
+            break;
+        }
+        let bad = |reason: String| DraftError::Form { line: i + 1, reason };
+        let Some((key, value)) = trimmed.split_once([':', '：']) else {
+            return Err(bad(format!("expected \"key: value\", got {trimmed:?}")));
+        };
+        let value = value.trim();
+        match key.trim().to_lowercase().as_str() {
+            "title" | "标题" => draft.title = Some(value.to_owned()),
+            "category" | "分类" => draft.category = Some(value.parse().map_err(|e| bad(format!("{e}")))?),
+            "severity" | "级别" => draft.severity = Some(value.parse().map_err(|e| bad(format!("{e}")))?),
+            "area" | "地区" => {
+                draft.area = Some(if value.is_empty() {
+                    AreaChoice::Citywide
+                } else {
+                    AreaChoice::Named(value.to_owned())
+                })
+            }
+            "language" | "语言" => draft.language = value.parse().map_err(|e| bad(format!("{e}")))?,
+            "expires" | "过期" => {
+                draft.expires_at = Some(match value {
+                    "never" | "不过期" => Expiry::Never,
+                    time => Expiry::At(parse_local_time(time, zone).map_err(|e| bad(e.to_string()))?),
+                })
+            }
+            "publish" | "发布" => {
+                draft.publish_at = Some(match value {
+                    "now" | "立即" => Timing::Now,
+                    time => Timing::At(parse_local_time(time, zone).map_err(|e| bad(e.to_string()))?),
+                });
+            }
+            other => return Err(bad(format!("unknown key {other:?}"))),
+        }
+    }
+    body.extend(lines.map(|(_, line)| line));
+    let body = body.join("\n");
+    if !body.trim().is_empty() {
+        draft.body = Some(body.trim().to_owned());
+    }
+    if kind == DraftKind::Urgent {
+        draft.publish_at = Some(Timing::Now);
+    }
+    Ok(draft)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dialogue_asks_for_what_is_missing_in_order() {
+        let mut d = Draft::new(DraftKind::Post, Language::Zh);
+        assert_eq!(d.next_step(), Step::Title);
+        d.title = Some("t".into());
+        d.body = Some("b".into());
+        assert_eq!(d.next_step(), Step::Category);
+        d.category = Some(Category::Fraud);
+        d.severity = Some(Severity::Minor);
+        d.area = Some(AreaChoice::Citywide);
+        d.expires_at = Some(Expiry::Never);
+        assert_eq!(d.next_step(), Step::Timing);
+        d.publish_at = Some(Timing::Now);
+        assert_eq!(d.next_step(), Step::Preview);
+        assert_eq!(
+            Draft::new(DraftKind::Urgent, Language::Zh).publish_at,
+            Some(Timing::Now),
+            "urgent means now"
+        );
+        let json = serde_json::to_string(&d).unwrap();
+        assert_eq!(serde_json::from_str::<Draft>(&json).unwrap(), d, "every answer survives storage");
+    }
+
+    #[test]
+    fn the_one_message_form_fills_a_draft() {
+        let form = "标题：警惕冒充客服\ncategory: fraud\n级别: Severe\narea: 全市\nexpires: 2026-12-31\n---\n第一段。\n\n第二段。";
+        let d = parse_form(DraftKind::Post, Language::Zh, form, chrono_tz::Asia::Shanghai).unwrap();
+        assert_eq!(d.title.as_deref(), Some("警惕冒充客服"));
+        assert_eq!(d.category, Some(Category::Fraud));
+        assert_eq!(d.severity, Some(Severity::Severe));
+        assert_eq!(d.area, Some(AreaChoice::Named("全市".into())));
+        assert!(matches!(d.expires_at, Some(Expiry::At(_))));
+        assert_eq!(d.body.as_deref(), Some("第一段。\n\n第二段。"));
+        assert_eq!(d.next_step(), Step::Timing, "no publish line: asked");
+    }
+
+    #[test]
+    fn a_bad_form_line_is_named() {
+        let err = parse_form(
+            DraftKind::Post,
+            Language::Zh,
+            "title: x\nseverity: loud\n\nbody",
+            chrono_tz::Asia::Shanghai,
+        );
+        assert!(matches!(err, Err(DraftError::Form { line: 2, .. })), "{err:?}");
+        let err = parse_form(DraftKind::Post, Language::Zh, "just text", chrono_tz::Asia::Shanghai);
+        assert!(matches!(err, Err(DraftError::Form { line: 1, .. })));
+    }
+
+    #[test]
+    fn a_correction_reads_title_then_body() {
+        let mut d = Draft::new(DraftKind::Correct(3), Language::En);
+        assert_eq!(d.next_step(), Step::Text);
+        d.take_text("New title\n\nNew body.\nMore.");
+        assert_eq!((d.title.as_deref(), d.body.as_deref()), (Some("New title"), Some("New body.\nMore.")));
+        assert_eq!(d.next_step(), Step::Preview);
+    }
+}

@@ -1,0 +1,391 @@
+//! CAP 1.2, the Common Alerting Protocol: reading alerts (XML, or the same structure as
+//! JSON), turning them into notices, and writing notices as alerts.
+
+mod import;
+pub mod xml;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Category, Language, Notice};
+pub use import::{ImportReport, import_alerts};
+use xml::{Element, XmlError};
+
+/// The namespace of CAP 1.2 documents.
+pub const NAMESPACE: &str = "urn:oasis:names:tc:emergency:cap:1.2";
+/// The parameter that carries Pingan's own category, so that a round trip keeps it.
+const CATEGORY_PARAMETER: &str = "pingan:category";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Alert {
+    pub identifier: String,
+    pub sender: String,
+    pub sent: String,
+    pub status: String,
+    pub msg_type: String,
+    /// "sender,identifier,sent" triples, separated by spaces.
+    #[serde(default)]
+    pub references: Option<String>,
+    #[serde(default)]
+    pub info: Vec<Info>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Info {
+    #[serde(default = "default_language")]
+    pub language: String,
+    #[serde(default)]
+    pub category: Vec<String>,
+    pub event: String,
+    pub urgency: String,
+    pub severity: String,
+    pub certainty: String,
+    pub headline: Option<String>,
+    pub description: Option<String>,
+    pub instruction: Option<String>,
+    pub effective: Option<String>,
+    pub expires: Option<String>,
+    pub sender_name: Option<String>,
+    #[serde(default)]
+    pub area: Vec<AreaDesc>,
+    #[serde(default)]
+    pub parameter: Vec<Parameter>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AreaDesc {
+    pub area_desc: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Parameter {
+    pub value_name: String,
+    pub value: String,
+}
+
+/// CAP's default when an `<info>` names no language.
+fn default_language() -> String {
+    "en-US".to_owned()
+}
+
+/// What is wrong with an alert, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CapError {
+    #[error(transparent)]
+    Xml(#[from] XmlError),
+    #[error("{0}")]
+    Json(String),
+    #[error("{path}: {reason}")]
+    Invalid { path: String, reason: String },
+}
+
+fn invalid(path: impl Into<String>, reason: impl Into<String>) -> CapError {
+    CapError::Invalid { path: path.into(), reason: reason.into() }
+}
+
+/// Reads a CAP 1.2 alert from XML.
+pub fn parse_xml(text: &str) -> Result<Alert, CapError> {
+    let root = xml::parse(text)?;
+    if root.name != "alert" {
+        return Err(invalid("/", format!("the root element is <{}>, not <alert>", root.name)));
+    }
+    let required = |e: &Element, path: &str, name: &str| {
+        e.text_of(name).ok_or_else(|| invalid(format!("{path}/{name}"), "is missing"))
+    };
+    let mut infos = Vec::new();
+    for (i, info) in root.all("info").enumerate() {
+        let path = format!("/alert/info[{}]", i + 1);
+        infos.push(Info {
+            language: info.text_of("language").unwrap_or_else(default_language),
+            category: info.all("category").map(|c| c.text.trim().to_owned()).collect(),
+            event: required(info, &path, "event")?,
+            urgency: required(info, &path, "urgency")?,
+            severity: required(info, &path, "severity")?,
+            certainty: required(info, &path, "certainty")?,
+            headline: info.text_of("headline"),
+            description: info.text_of("description"),
+            instruction: info.text_of("instruction"),
+            effective: info.text_of("effective"),
+            expires: info.text_of("expires"),
+            sender_name: info.text_of("senderName"),
+            area: info
+                .all("area")
+                .filter_map(|a| a.text_of("areaDesc"))
+                .map(|area_desc| AreaDesc { area_desc })
+                .collect(),
+            parameter: info
+                .all("parameter")
+                .filter_map(|p| {
+                    Some(Parameter { value_name: p.text_of("valueName")?, value: p.text_of("value")? })
+                })
+                .collect(),
+        });
+    }
+    let alert = Alert {
+        identifier: required(&root, "/alert", "identifier")?,
+        sender: required(&root, "/alert", "sender")?,
+        sent: required(&root, "/alert", "sent")?,
+        status: required(&root, "/alert", "status")?,
+        msg_type: required(&root, "/alert", "msgType")?,
+        references: root.text_of("references"),
+        info: infos,
+    };
+    validate(&alert)?;
+    Ok(alert)
+}
+
+/// Reads alerts from JSON: one alert object, or a list of them, with CAP's element names.
+pub fn parse_json(text: &str) -> Result<Vec<Alert>, CapError> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| CapError::Json(format!("line {}, column {}: {e}", e.line(), e.column())))?;
+    // Deserialising through serde_path_to_error names the element that is wrong.
+    let alert = |value: serde_json::Value, at: String| -> Result<Alert, CapError> {
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = match e.path().to_string() {
+                root if root == "." => at.clone(),
+                inner => format!("{at}/{}", inner.replace('.', "/")),
+            };
+            invalid(path, e.into_inner().to_string())
+        })
+    };
+    let alerts: Vec<Alert> = match value {
+        serde_json::Value::Array(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| alert(v, format!("[{i}]/alert")))
+            .collect::<Result<_, _>>()?,
+        other => vec![alert(other, "/alert".into())?],
+    };
+    for alert in &alerts {
+        validate(alert)?;
+    }
+    Ok(alerts)
+}
+
+fn validate(alert: &Alert) -> Result<(), CapError> {
+    parse_time(&alert.sent)
+        .ok_or_else(|| invalid("/alert/sent", format!("not a CAP time: {:?}", alert.sent)))?;
+    if !matches!(alert.status.as_str(), "Actual" | "Exercise" | "System" | "Test" | "Draft") {
+        return Err(invalid("/alert/status", format!("unknown status {:?}", alert.status)));
+    }
+    if !matches!(alert.msg_type.as_str(), "Alert" | "Update" | "Cancel" | "Ack" | "Error") {
+        return Err(invalid("/alert/msgType", format!("unknown message type {:?}", alert.msg_type)));
+    }
+    for (i, info) in alert.info.iter().enumerate() {
+        let path = |name: &str| format!("/alert/info[{}]/{name}", i + 1);
+        if info.category.is_empty() {
+            return Err(invalid(path("category"), "is missing"));
+        }
+        for (name, time) in [("effective", &info.effective), ("expires", &info.expires)] {
+            if let Some(t) = time.as_deref().filter(|t| parse_time(t).is_none()) {
+                return Err(invalid(path(name), format!("not a CAP time: {t:?}")));
+            }
+        }
+        if info.severity.parse::<crate::domain::Severity>().is_err() {
+            return Err(invalid(path("severity"), format!("unknown severity {:?}", info.severity)));
+        }
+    }
+    Ok(())
+}
+
+/// A CAP time (RFC 3339 with an offset; CAP writes UTC as `-00:00`).
+pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    let normalized = match text.strip_suffix("-00:00") {
+        Some(head) => format!("{head}+00:00"),
+        None => text.to_owned(),
+    };
+    DateTime::<FixedOffset>::parse_from_rfc3339(&normalized).ok().map(|t| t.with_timezone(&Utc))
+}
+
+fn format_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
+}
+
+/// Pingan's category for a CAP category.
+fn category_from_cap(cap: &str) -> Category {
+    match cap {
+        "Security" => Category::PublicOrder,
+        "Transport" => Category::Traffic,
+        "Rescue" => Category::Appeal,
+        "Geo" | "Met" | "Env" | "CBRNE" => Category::Disaster,
+        "Fire" => Category::Fire,
+        _ => Category::General,
+    }
+}
+
+fn category_to_cap(category: Category) -> &'static str {
+    match category {
+        Category::Fraud | Category::PublicOrder => "Security",
+        Category::Traffic => "Transport",
+        Category::Appeal => "Rescue",
+        Category::Disaster => "Met",
+        Category::Fire => "Fire",
+        Category::General => "Other",
+    }
+}
+
+/// The language of an `<info>`, if Pingan speaks it.
+fn language_of(tag: &str) -> Option<Language> {
+    let lower = tag.to_ascii_lowercase();
+    if lower.starts_with("zh") {
+        Some(Language::Zh)
+    } else if lower.starts_with("en") {
+        Some(Language::En)
+    } else {
+        None
+    }
+}
+
+fn language_tag(language: Language) -> &'static str {
+    match language {
+        Language::Zh => "zh-CN",
+        Language::En => "en-US",
+    }
+}
+
+/// The alert's (sender, identifier) a notice came from, or Pingan's own for its notices.
+fn identity(notice: &Notice, sender: &str) -> (String, String) {
+    let imported = notice.external_id.as_deref().and_then(|id| {
+        let rest = id.strip_prefix("cap:")?;
+        let (rest, _language) = rest.rsplit_once(':')?;
+        let (sender, identifier) = rest.split_once(':')?;
+        Some((sender.to_owned(), identifier.to_owned()))
+    });
+    imported.unwrap_or_else(|| (sender.to_owned(), format!("pingan-{}", notice.id)))
+}
+
+/// The external id a notice imported from an alert's `<info>` gets.
+fn external_id(sender: &str, identifier: &str, language: Language) -> String {
+    format!("cap:{sender}:{identifier}:{}", language.code())
+}
+
+/// A notice as a CAP 1.2 alert. `sender` names this system for Pingan's own notices.
+pub fn alert_of(notice: &Notice, sender: &str) -> Alert {
+    let c = &notice.content;
+    let (sender, identifier) = identity(notice, sender);
+    let status = if notice.status == crate::domain::NoticeStatus::Draft { "Draft" } else { "Actual" };
+    Alert {
+        identifier,
+        sender,
+        sent: format_time(notice.updated_at),
+        status: status.to_owned(),
+        msg_type: "Alert".to_owned(),
+        references: None,
+        info: vec![Info {
+            language: language_tag(c.language).to_owned(),
+            category: vec![category_to_cap(c.category).to_owned()],
+            event: c.title.as_str().to_owned(),
+            urgency: if c.severity.is_urgent() { "Immediate" } else { "Expected" }.to_owned(),
+            severity: c.severity.as_str().to_owned(),
+            certainty: "Observed".to_owned(),
+            headline: Some(c.title.as_str().to_owned()),
+            description: Some(c.body.as_str().to_owned()),
+            instruction: None,
+            effective: Some(format_time(notice.publish_at.unwrap_or(notice.created_at))),
+            expires: notice.expires_at.map(format_time),
+            sender_name: c.source.as_ref().map(|s| s.as_str().to_owned()),
+            area: c.area.iter().map(|a| AreaDesc { area_desc: a.as_str().to_owned() }).collect(),
+            parameter: vec![Parameter {
+                value_name: CATEGORY_PARAMETER.to_owned(),
+                value: c.category.as_str().to_owned(),
+            }],
+        }],
+    }
+}
+
+/// A notice as a CAP 1.2 XML document.
+pub fn export(notice: &Notice, sender: &str) -> String {
+    to_xml(&alert_of(notice, sender))
+}
+
+/// An alert as a CAP 1.2 XML document, its elements in the order the schema requires.
+pub fn to_xml(alert: &Alert) -> String {
+    let e = |s: &str| quick_xml::escape::escape(s).into_owned();
+    let mut out = vec![format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<alert xmlns=\"{NAMESPACE}\">")];
+    let head = [
+        ("identifier", alert.identifier.as_str()),
+        ("sender", alert.sender.as_str()),
+        ("sent", alert.sent.as_str()),
+        ("status", alert.status.as_str()),
+        ("msgType", alert.msg_type.as_str()),
+        ("scope", "Public"),
+    ];
+    for (name, value) in head.into_iter().chain(alert.references.as_deref().map(|r| ("references", r))) {
+        out.push(format!("  <{name}>{}</{name}>", e(value)));
+    }
+    for info in &alert.info {
+        out.push("  <info>".into());
+        let mut field = |name: &str, value: &str| out.push(format!("    <{name}>{}</{name}>", e(value)));
+        field("language", &info.language);
+        for category in &info.category {
+            field("category", category);
+        }
+        field("event", &info.event);
+        field("urgency", &info.urgency);
+        field("severity", &info.severity);
+        field("certainty", &info.certainty);
+        for (name, value) in [
+            ("effective", &info.effective),
+            ("expires", &info.expires),
+            ("senderName", &info.sender_name),
+            ("headline", &info.headline),
+            ("description", &info.description),
+            ("instruction", &info.instruction),
+        ] {
+            if let Some(value) = value {
+                field(name, value);
+            }
+        }
+        for p in &info.parameter {
+            out.push(format!(
+                "    <parameter>\n      <valueName>{}</valueName>\n      <value>{}</value>\n    </parameter>",
+                e(&p.value_name),
+                e(&p.value)
+            ));
+        }
+        for a in &info.area {
+            out.push(format!("    <area>\n      <areaDesc>{}</areaDesc>\n    </area>", e(&a.area_desc)));
+        }
+        out.push("  </info>".into());
+    }
+    out.push("</alert>\n".into());
+    out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cap_times_are_read_with_their_offset() {
+        assert_eq!(
+            parse_time("2003-06-17T14:57:00-07:00").unwrap().to_rfc3339(),
+            "2003-06-17T21:57:00+00:00"
+        );
+        assert_eq!(
+            parse_time("2012-05-02T23:21:04-00:00").unwrap().to_rfc3339(),
+            "2012-05-02T23:21:04+00:00"
+        );
+        assert!(parse_time("yesterday").is_none());
+    }
+
+    #[test]
+    fn a_malformed_alert_says_what_and_where() {
+        let err = parse_xml(
+            "<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\">\n<identifier>x</identifier>\n</alert>",
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "/alert/sender: is missing");
+        let err = parse_xml("<alert>\n<identifier>x</identifier>\n<sender>").unwrap_err();
+        assert!(matches!(err, CapError::Xml(XmlError { .. })), "{err}");
+        let err = parse_json("{\"identifier\": 1}").unwrap_err();
+        assert!(err.to_string().starts_with("/alert/identifier: invalid type"), "{err}");
+        let err = parse_json("[{\"identifier\": \"x\"}]").unwrap_err();
+        assert!(err.to_string().starts_with("[0]/alert: missing field"), "{err}");
+    }
+}

@@ -1,0 +1,42 @@
+//! The audit log: who published, corrected, retracted, granted or imported what, and when.
+
+use chrono::{DateTime, Utc};
+
+use super::Actor;
+use super::keyword_enum::keyword_enum;
+
+keyword_enum! {
+    pub enum AuditAction ("audit action") {
+        Published = "published",
+        Scheduled = "scheduled",
+        Drafted = "drafted",
+        Corrected = "corrected",
+        Retracted = "retracted",
+        Granted = "granted",
+        Revoked = "revoked",
+        Imported = "imported",
+        TokenCreated = "token_created",
+        TokenRevoked = "token_revoked",
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub actor: Actor,
+    pub action: AuditAction,
+    /// What it was done to: `notice 12`, `user 4242`, `token cms`, a file name.
+    pub subject: String,
+    pub detail: String,
+}
+
+/// An HTTP API token, as stored (never the token itself).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiToken {
+    pub name: String,
+    pub role: super::Role,
+    pub created_by: Actor,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}

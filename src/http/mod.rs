@@ -1,0 +1,86 @@
+//! The HTTP server: `/healthz`, `/metrics`, and the admin API under `/api` with its
+//! OpenAPI document at `/api/openapi.json`, generated from the handlers below.
+
+mod auth;
+mod error;
+mod notices;
+mod ops;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::app::App;
+pub use error::ApiError;
+
+#[derive(Clone)]
+pub struct HttpState {
+    pub app: Arc<App>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Pingan admin API", description = "Notices, corrections, retractions and counts for the bureau's systems. \
+        Every /api route but this document needs `Authorization: Bearer <token>` (pingan admin token create)."),
+    paths(
+        ops::healthz,
+        ops::metrics,
+        ops::stats,
+        notices::list,
+        notices::read,
+        notices::create,
+        notices::correct,
+        notices::retract,
+        notices::cap,
+    ),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document, as JSON.
+pub fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+}
+
+pub fn router(app: Arc<App>) -> Router {
+    let openapi = openapi_json();
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .route(
+            "/api/openapi.json",
+            get(move || async move { ([("content-type", "application/json")], openapi) }),
+        )
+        .route("/api/stats", get(ops::stats))
+        .route("/api/notices", get(notices::list).post(notices::create))
+        .route("/api/notices/{id}", get(notices::read).patch(notices::correct))
+        .route("/api/notices/{id}/retract", post(notices::retract))
+        .route("/api/notices/{id}/cap", get(notices::cap))
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .with_state(HttpState { app })
+}
+
+/// Serves until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await
+}

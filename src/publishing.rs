@@ -1,0 +1,125 @@
+//! Publishing, correcting and retracting notices: the one path every editor tool takes —
+//! Telegram, the command line, the HTTP API, CAP imports — so that each is audited and
+//! each correction or retraction reaches whoever received the notice.
+
+use chrono_tz::Tz;
+
+use crate::bot::render::Style;
+use crate::clock::Clock;
+use crate::delivery::render;
+use crate::domain::{
+    Actor, AuditAction, AuditEntry, NewNotice, Notice, NoticeCorrection, NoticeId, NoticeStatus,
+};
+use crate::i18n::Texts;
+use crate::store::{Pending, Store, StoreError, StoredMessage};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("there is no notice {0}")]
+    NotFound(NoticeId),
+    #[error("notice {0} is {1}; only published or scheduled notices can be changed")]
+    NotChangeable(NoticeId, NoticeStatus),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The publishing desk: a store, the texts follow-ups are written in, and the clock.
+pub struct Desk<'a> {
+    pub store: &'a dyn Store,
+    pub texts: &'a Texts,
+    /// The zone times are shown in, in corrections.
+    pub zone: Tz,
+    pub clock: &'a dyn Clock,
+}
+
+impl Desk<'_> {
+    async fn audit(
+        &self,
+        actor: &Actor,
+        action: AuditAction,
+        notice: NoticeId,
+        detail: String,
+    ) -> Result<(), StoreError> {
+        let entry = AuditEntry {
+            at: self.clock.now(),
+            actor: actor.clone(),
+            action,
+            subject: format!("notice {notice}"),
+            detail,
+        };
+        self.store.record_audit(&entry).await
+    }
+
+    /// Stores a new notice. The scheduler alerts and mirrors it when it is published.
+    pub async fn publish(&self, notice: &NewNotice, actor: &Actor) -> Result<Notice, PublishError> {
+        let stored = self.store.insert_notice(notice).await?;
+        let action = match stored.status {
+            NoticeStatus::Scheduled => AuditAction::Scheduled,
+            NoticeStatus::Draft => AuditAction::Drafted,
+            _ => AuditAction::Published,
+        };
+        let detail =
+            format!("{} {}: {}", stored.content.severity, stored.content.category, stored.content.title);
+        self.audit(actor, action, stored.id, detail).await?;
+        Ok(stored)
+    }
+
+    async fn changeable(&self, id: NoticeId) -> Result<Notice, PublishError> {
+        let notice = self.store.notice(id).await?.ok_or(PublishError::NotFound(id))?;
+        match notice.status {
+            NoticeStatus::Published | NoticeStatus::Scheduled => Ok(notice),
+            other => Err(PublishError::NotChangeable(id, other)),
+        }
+    }
+
+    /// Corrects a notice; everyone its alert or channel post reached gets the corrected
+    /// text as a reply to the message they got. Returns the notice and the follow-ups queued.
+    pub async fn correct(
+        &self,
+        id: NoticeId,
+        correction: &NoticeCorrection,
+        actor: &Actor,
+    ) -> Result<(Notice, u64), PublishError> {
+        self.changeable(id).await?;
+        let now = self.clock.now();
+        let notice = self.store.correct_notice(id, correction, now).await?;
+        let style = Style::new(self.texts, notice.content.language, self.zone);
+        let key = format!("correction:{id}:{}", now.timestamp_micros());
+        let message = StoredMessage {
+            content_key: key.clone(),
+            parts_json: render::correction(&style, &notice).to_json(),
+        };
+        let queued = self.store.enqueue_follow_up(id, &key, &message, Pending::Replace, now).await?;
+        self.audit(
+            actor,
+            AuditAction::Corrected,
+            id,
+            format!("{}; {queued} recipients told", notice.content.title),
+        )
+        .await?;
+        Ok((notice, queued))
+    }
+
+    /// Withdraws a notice; everyone its alert or channel post reached is told, as a reply,
+    /// and alerts not yet sent are not sent. Returns the notice and the follow-ups queued.
+    pub async fn retract(&self, id: NoticeId, actor: &Actor) -> Result<(Notice, u64), PublishError> {
+        self.changeable(id).await?;
+        let now = self.clock.now();
+        let notice = self.store.retract_notice(id, now).await?;
+        let style = Style::new(self.texts, notice.content.language, self.zone);
+        let key = format!("retraction:{id}");
+        let message = StoredMessage {
+            content_key: key.clone(),
+            parts_json: render::cancellation(&style, &notice).to_json(),
+        };
+        let queued = self.store.enqueue_follow_up(id, &key, &message, Pending::Cancel, now).await?;
+        self.audit(
+            actor,
+            AuditAction::Retracted,
+            id,
+            format!("{}; {queued} recipients told", notice.content.title),
+        )
+        .await?;
+        Ok((notice, queued))
+    }
+}

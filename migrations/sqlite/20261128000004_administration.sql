@@ -1,4 +1,4 @@
--- Administration: the audit log, API tokens and editors' drafts (sqlite).
+-- Administration: the audit log, API tokens and the dialogues users are in (sqlite).
 
 -- Who did what and when: publishing, corrections, retractions, roles, imports, tokens.
 CREATE TABLE audit_log (
@@ -23,9 +23,9 @@ CREATE TABLE api_tokens (
     last_used_at TEXT
 );
 
--- A notice an editor is composing in Telegram (/post, /urgent, /edit): one per editor
--- and chat, as JSON, so any instance can carry the dialogue on.
-CREATE TABLE drafts (
+-- The dialogue a user is in with the bot in a chat (an editor composing a notice, a
+-- citizen writing a report), as JSON, so any instance can carry it on.
+CREATE TABLE dialogues (
     chat_id    INTEGER NOT NULL,
     user_id    INTEGER NOT NULL,
     state      TEXT NOT NULL,

@@ -26,7 +26,7 @@ pub enum Command {
     Edit(String),
     /// Editors: withdraw a notice.
     Retract(String),
-    /// Editors: drop the notice being composed.
+    /// Ends the dialogue the user is in (a notice being written, a report).
     Cancel,
     /// Owners: list, grant and revoke roles.
     Admins(String),
@@ -65,13 +65,13 @@ pub const COMMANDS: &[CommandSpec] = &[
     everyone("lang"),
     everyone("about"),
     everyone("forget"),
+    everyone("cancel"),
     everyone("start"),
     everyone("help"),
     CommandSpec { name: "post", audience: Audience::Editors },
     CommandSpec { name: "urgent", audience: Audience::Editors },
     CommandSpec { name: "edit", audience: Audience::Editors },
     CommandSpec { name: "retract", audience: Audience::Editors },
-    CommandSpec { name: "cancel", audience: Audience::Editors },
     CommandSpec { name: "admins", audience: Audience::Owners },
 ];
 

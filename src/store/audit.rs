@@ -1,10 +1,10 @@
-//! Storing the audit log, API tokens and editors' drafts.
+//! Storing the audit log and API tokens.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::StoreError;
-use crate::domain::{Actor, ApiToken, AuditEntry, ChatId, Role};
+use crate::domain::{Actor, ApiToken, AuditEntry, Role};
 
 #[async_trait]
 pub trait AuditStore {
@@ -26,17 +26,6 @@ pub trait AuditStore {
     /// False if there is no live token of that name.
     async fn revoke_token(&self, name: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
     async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError>;
-
-    /// An editor's draft in a chat, as the JSON the bot stored.
-    async fn draft(&self, chat: ChatId, user: i64) -> Result<Option<String>, StoreError>;
-    async fn save_draft(
-        &self,
-        chat: ChatId,
-        user: i64,
-        state: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
-    async fn delete_draft(&self, chat: ChatId, user: i64) -> Result<(), StoreError>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -178,48 +167,6 @@ macro_rules! impl_audit_store {
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
-            }
-
-            async fn draft(
-                &self,
-                chat: $crate::domain::ChatId,
-                user: i64,
-            ) -> Result<Option<String>, $crate::store::StoreError> {
-                let row: Option<(String,)> = ::sqlx::query_as("SELECT state FROM drafts WHERE chat_id = $1 AND user_id = $2")
-                    .bind(chat.0)
-                    .bind(user)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                Ok(row.map(|(state,)| state))
-            }
-
-            async fn save_draft(
-                &self,
-                chat: $crate::domain::ChatId,
-                user: i64,
-                state: &str,
-                now: ::chrono::DateTime<::chrono::Utc>,
-            ) -> Result<(), $crate::store::StoreError> {
-                ::sqlx::query(
-                    "INSERT INTO drafts (chat_id, user_id, state, updated_at) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (chat_id, user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-                )
-                .bind(chat.0)
-                .bind(user)
-                .bind(state)
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
-            }
-
-            async fn delete_draft(&self, chat: $crate::domain::ChatId, user: i64) -> Result<(), $crate::store::StoreError> {
-                ::sqlx::query("DELETE FROM drafts WHERE chat_id = $1 AND user_id = $2")
-                    .bind(chat.0)
-                    .bind(user)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(())
             }
         }
     };

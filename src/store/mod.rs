@@ -5,6 +5,7 @@
 
 mod admins;
 pub(crate) mod audit;
+mod dialogues;
 mod error;
 mod migrations;
 mod notices;
@@ -23,6 +24,7 @@ use async_trait::async_trait;
 use crate::config::{DatabaseSettings, DatabaseUrl};
 pub use admins::AdminStore;
 pub use audit::AuditStore;
+pub use dialogues::DialogueStore;
 pub use error::StoreError;
 pub use migrations::MigrationReport;
 pub use notices::{NoticeQuery, NoticeStore};
@@ -61,6 +63,7 @@ pub trait Store:
     + AdminStore
     + OutboxStore
     + AuditStore
+    + DialogueStore
     + Send
     + Sync
     + Debug

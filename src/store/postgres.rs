@@ -136,5 +136,6 @@ super::tips::impl_tip_store!(PgStore);
 super::subscribers::impl_subscriber_store!(PgStore);
 super::admins::impl_admin_store!(PgStore);
 super::audit::impl_audit_store!(PgStore);
+super::dialogues::impl_dialogue_store!(PgStore);
 super::search::impl_search_store!(PgStore);
 super::outbox::impl_outbox_store!(PgStore, ::sqlx::Postgres);

@@ -153,5 +153,6 @@ super::tips::impl_tip_store!(SqliteStore);
 super::subscribers::impl_subscriber_store!(SqliteStore);
 super::admins::impl_admin_store!(SqliteStore);
 super::audit::impl_audit_store!(SqliteStore);
+super::dialogues::impl_dialogue_store!(SqliteStore);
 super::search::impl_search_store!(SqliteStore);
 super::outbox::impl_outbox_store!(SqliteStore, ::sqlx::Sqlite);

@@ -321,6 +321,11 @@ macro_rules! impl_subscriber_store {
                     }
                     None => 0,
                 };
+                ::sqlx::query("DELETE FROM dialogues WHERE chat_id = $1 OR user_id = $2")
+                    .bind(chat_id.0)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok($crate::store::Forgotten { subscription: deleted.rows_affected() > 0, group_links: unlinked })
             }

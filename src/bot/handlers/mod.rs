@@ -2,6 +2,7 @@
 //! never talk to Telegram directly, so the console runs exactly the same code.
 
 mod about;
+mod dialogue;
 mod editor;
 mod forget;
 mod help;
@@ -191,7 +192,7 @@ async fn route(ctx: &Ctx<'_>, text: &str) -> HandlerResult {
                 Command::Urgent(args) => editor::post(ctx, &args, editor::draft::DraftKind::Urgent).await,
                 Command::Edit(args) => editor::edit(ctx, &args).await,
                 Command::Retract(args) => editor::retract(ctx, &args).await,
-                Command::Cancel => editor::cancel(ctx).await,
+                Command::Cancel => dialogue::cancel(ctx).await,
                 Command::Admins(args) => editor::admins(ctx, &args).await,
             }
         }
@@ -199,12 +200,7 @@ async fn route(ctx: &Ctx<'_>, text: &str) -> HandlerResult {
             ctx.app.metrics.command("unknown");
             help::unknown_command(ctx, &typed).await
         }
-        Parsed::NotACommand if ctx.origin.is_private() => {
-            if !editor::continue_draft(ctx, text).await? {
-                ctx.reply(ctx.text("reply.not_a_command")).await?;
-            }
-            Ok(())
-        }
+        Parsed::NotACommand if ctx.origin.is_private() => dialogue::continue_with(ctx, text).await,
         // In groups, other people's chatter and other bots' commands are not for us.
         Parsed::Unknown { .. } | Parsed::NotACommand | Parsed::OtherBot => Ok(()),
     }

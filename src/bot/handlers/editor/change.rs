@@ -4,6 +4,7 @@
 use super::draft::{Draft, DraftKind};
 use super::{load_draft, notice_id, progress, require, require_for_button, save_draft};
 use crate::bot::callback::Callback;
+use crate::bot::handlers::dialogue;
 use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult};
 use crate::bot::keyboard::{Button, Keyboard};
 use crate::bot::outbound::{OutMessage, Sent};
@@ -57,7 +58,7 @@ pub(super) async fn take_text(ctx: &Ctx<'_>, user: i64, mut draft: Draft, text: 
     let DraftKind::Correct(id) = draft.kind else { return Ok(()) };
     draft.take_text(text);
     let Some(mut notice) = ctx.app.store.notice(NoticeId(id)).await? else {
-        ctx.app.store.delete_draft(ctx.origin.target.chat, user).await?;
+        dialogue::end(ctx, user).await?;
         ctx.reply(ctx.fill("editor.no_notice", &[("id", (&id.to_string()).into())])).await?;
         return Ok(());
     };
@@ -93,9 +94,9 @@ pub(in crate::bot::handlers) async fn confirm_correction(
     };
     let Some(draft) = load_draft(ctx, user).await? else { return Ok(Some(ctx.label("button.outdated"))) };
     let DraftKind::Correct(id) = draft.kind else { return Ok(Some(ctx.label("button.outdated"))) };
-    ctx.app.store.delete_draft(ctx.origin.target.chat, user).await?;
+    dialogue::end(ctx, user).await?;
     if !confirmed {
-        ctx.out.edit(at, OutMessage::html(ctx.text("editor.cancelled"))).await?;
+        ctx.out.edit(at, OutMessage::html(ctx.text("dialogue.cancelled"))).await?;
         return Ok(None);
     }
     let Some(current) = ctx.app.store.notice(NoticeId(id)).await? else {
@@ -150,7 +151,7 @@ pub(in crate::bot::handlers) async fn confirm_retraction(
         Err(refusal) => return Ok(Some(refusal)),
     };
     if !confirm {
-        ctx.out.edit(at, OutMessage::html(ctx.text("editor.cancelled"))).await?;
+        ctx.out.edit(at, OutMessage::html(ctx.text("dialogue.cancelled"))).await?;
         return Ok(None);
     }
     let number = id.to_string();

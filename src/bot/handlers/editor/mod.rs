@@ -7,6 +7,7 @@ pub(crate) mod draft;
 mod post;
 mod progress;
 
+use super::dialogue::{self, Dialogue};
 use super::{ButtonResult, Ctx, HandlerError};
 use crate::bot::callback::PostAction;
 use crate::bot::outbound::Sent;
@@ -15,7 +16,7 @@ use draft::{Draft, DraftKind};
 
 pub(super) use admins::admins;
 pub(super) use change::{confirm_correction, confirm_retraction, edit, retract};
-pub(super) use post::{cancel, post};
+pub(super) use post::post;
 
 /// The sender's user id if their role allows `may`; otherwise they are told, politely.
 async fn allowed(ctx: &Ctx<'_>, may: fn(Role) -> bool) -> Result<Option<i64>, HandlerError> {
@@ -48,35 +49,30 @@ async fn require_for_button(
 }
 
 async fn load_draft(ctx: &Ctx<'_>, user: i64) -> Result<Option<Draft>, HandlerError> {
-    let Some(json) = ctx.app.store.draft(ctx.origin.target.chat, user).await? else { return Ok(None) };
-    match serde_json::from_str(&json) {
-        Ok(draft) => Ok(Some(draft)),
-        Err(e) => {
-            // A draft from an older version: start again rather than fail.
-            tracing::warn!(error = %e, "dropping a draft that no longer reads");
-            ctx.app.store.delete_draft(ctx.origin.target.chat, user).await?;
-            Ok(None)
-        }
-    }
+    Ok(match dialogue::load(ctx, user).await? {
+        Some(Dialogue::Notice(draft)) => Some(draft),
+        _ => None,
+    })
 }
 
 async fn save_draft(ctx: &Ctx<'_>, user: i64, draft: &Draft) -> Result<(), HandlerError> {
-    let json = serde_json::to_string(draft).unwrap_or_default();
-    ctx.app.store.save_draft(ctx.origin.target.chat, user, &json, ctx.now()).await?;
-    Ok(())
+    dialogue::save(ctx, user, &Dialogue::Notice(draft.clone())).await
 }
 
-/// Plain text from an editor with a draft in this chat goes to the draft. Returns false
-/// when there is no draft (the text is then answered as any other).
-pub(super) async fn continue_draft(ctx: &Ctx<'_>, text: &str) -> Result<bool, HandlerError> {
-    let Some(sender) = &ctx.origin.sender else { return Ok(false) };
-    let Some(draft) = load_draft(ctx, sender.id).await? else { return Ok(false) };
+/// The next message of an editor's draft. Returns false if they may no longer publish
+/// (the text is then answered as any other).
+pub(in crate::bot::handlers) async fn take_text(
+    ctx: &Ctx<'_>,
+    user: i64,
+    draft: Draft,
+    text: &str,
+) -> Result<bool, HandlerError> {
     if allowed(ctx, Role::may_publish).await?.is_none() {
         return Ok(false);
     }
     match draft.kind {
-        DraftKind::Correct(_) => change::take_text(ctx, sender.id, draft, text).await?,
-        DraftKind::Post | DraftKind::Urgent => post::take_text(ctx, sender.id, draft, text).await?,
+        DraftKind::Correct(_) => change::take_text(ctx, user, draft, text).await?,
+        DraftKind::Post | DraftKind::Urgent => post::take_text(ctx, user, draft, text).await?,
     }
     Ok(true)
 }

@@ -6,6 +6,7 @@ use chrono::Duration;
 use super::draft::{AreaChoice, Draft, DraftError, DraftKind, Expiry, Step, Timing, parse_form};
 use super::{load_draft, progress, require, require_for_button, save_draft};
 use crate::bot::callback::{Callback, PostAction};
+use crate::bot::handlers::dialogue;
 use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult};
 use crate::bot::keyboard::{Button, Keyboard};
 use crate::bot::outbound::{OutMessage, Sent};
@@ -32,14 +33,6 @@ pub(in crate::bot::handlers) async fn post(ctx: &Ctx<'_>, args: &str, kind: Draf
     };
     save_draft(ctx, user, &draft).await?;
     ask(ctx, &draft).await
-}
-
-pub(in crate::bot::handlers) async fn cancel(ctx: &Ctx<'_>) -> HandlerResult {
-    let Some(user) = require(ctx, Role::may_publish).await? else { return Ok(()) };
-    let had = load_draft(ctx, user).await?.is_some();
-    ctx.app.store.delete_draft(ctx.origin.target.chat, user).await?;
-    ctx.reply(ctx.text(if had { "editor.cancelled" } else { "editor.nothing_to_cancel" })).await?;
-    Ok(())
 }
 
 /// Asks for what the draft is missing, or shows the preview when nothing is.
@@ -219,8 +212,8 @@ pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, action: PostAction) -> Butto
         }
         PostAction::PublishNow => draft.publish_at = Some(Timing::Now),
         PostAction::Cancel => {
-            ctx.app.store.delete_draft(ctx.origin.target.chat, user).await?;
-            ctx.out.edit(at, OutMessage::html(ctx.text("editor.cancelled"))).await?;
+            dialogue::end(ctx, user).await?;
+            ctx.out.edit(at, OutMessage::html(ctx.text("dialogue.cancelled"))).await?;
             return Ok(None);
         }
         PostAction::Restart => {
@@ -246,7 +239,7 @@ async fn publish(ctx: &Ctx<'_>, at: Sent, user: i64, draft: &Draft) -> ButtonRes
         }
     };
     let stored = ctx.app.desk().publish(&notice, &Actor::Telegram(user)).await?;
-    ctx.app.store.delete_draft(ctx.origin.target.chat, user).await?;
+    dialogue::end(ctx, user).await?;
     let id = stored.id.to_string();
     let done = match stored.status {
         NoticeStatus::Scheduled => {

@@ -23,6 +23,16 @@ pub enum PublishError {
     Store(#[from] StoreError),
 }
 
+/// A notice corrected or withdrawn, and who is being told.
+#[derive(Clone, Debug)]
+pub struct Changed {
+    pub notice: Notice,
+    /// The follow-ups queued now, one per chat the notice reached.
+    pub told: u64,
+    /// The fan-out carrying the follow-up (chats the notice reaches later join it).
+    pub follow_up: String,
+}
+
 /// The publishing desk: a store, the texts follow-ups are written in, and the clock.
 pub struct Desk<'a> {
     pub store: &'a dyn Store,
@@ -66,20 +76,21 @@ impl Desk<'_> {
 
     async fn changeable(&self, id: NoticeId) -> Result<Notice, PublishError> {
         let notice = self.store.notice(id).await?.ok_or(PublishError::NotFound(id))?;
-        match notice.status {
-            NoticeStatus::Published | NoticeStatus::Scheduled => Ok(notice),
-            other => Err(PublishError::NotChangeable(id, other)),
+        if notice.status.is_changeable() {
+            Ok(notice)
+        } else {
+            Err(PublishError::NotChangeable(id, notice.status))
         }
     }
 
     /// Corrects a notice; everyone its alert or channel post reached gets the corrected
-    /// text as a reply to the message they got. Returns the notice and the follow-ups queued.
+    /// text as a reply to the message they got.
     pub async fn correct(
         &self,
         id: NoticeId,
         correction: &NoticeCorrection,
         actor: &Actor,
-    ) -> Result<(Notice, u64), PublishError> {
+    ) -> Result<Changed, PublishError> {
         self.changeable(id).await?;
         let now = self.clock.now();
         let notice = self.store.correct_notice(id, correction, now).await?;
@@ -97,12 +108,12 @@ impl Desk<'_> {
             format!("{}; {queued} recipients told", notice.content.title),
         )
         .await?;
-        Ok((notice, queued))
+        Ok(Changed { notice, told: queued, follow_up: key })
     }
 
     /// Withdraws a notice; everyone its alert or channel post reached is told, as a reply,
-    /// and alerts not yet sent are not sent. Returns the notice and the follow-ups queued.
-    pub async fn retract(&self, id: NoticeId, actor: &Actor) -> Result<(Notice, u64), PublishError> {
+    /// and alerts not yet sent are not sent.
+    pub async fn retract(&self, id: NoticeId, actor: &Actor) -> Result<Changed, PublishError> {
         self.changeable(id).await?;
         let now = self.clock.now();
         let notice = self.store.retract_notice(id, now).await?;
@@ -120,6 +131,6 @@ impl Desk<'_> {
             format!("{}; {queued} recipients told", notice.content.title),
         )
         .await?;
-        Ok((notice, queued))
+        Ok(Changed { notice, told: queued, follow_up: key })
     }
 }

@@ -32,3 +32,11 @@ CREATE TABLE dialogues (
     updated_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (chat_id, user_id)
 );
+
+-- Other external ids that changed a notice (a CAP Update names the alert it corrects and
+-- has an identifier of its own), so the notice is found by each of them.
+CREATE TABLE notice_aliases (
+    external_id TEXT PRIMARY KEY,
+    notice_id   BIGINT NOT NULL REFERENCES notices (id),
+    created_at  TIMESTAMPTZ NOT NULL
+);

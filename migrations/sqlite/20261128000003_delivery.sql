@@ -13,6 +13,14 @@ ALTER TABLE notices ADD COLUMN fanned_out_at TEXT;
 UPDATE notices SET fanned_out_at = updated_at WHERE status IN ('published', 'retracted', 'expired');
 CREATE INDEX notices_to_fan_out ON notices (status, fanned_out_at);
 
+-- A rendered message (its parts, as JSON), shared by every delivery of the same content.
+CREATE TABLE outbox_messages (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    content_key TEXT NOT NULL UNIQUE,
+    parts       TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+
 -- One broadcast: a notice's alert, its channel post, the digests due at one moment, or a
 -- correction or cancellation sent to those who received a notice.
 CREATE TABLE fanouts (
@@ -20,15 +28,9 @@ CREATE TABLE fanouts (
     key        TEXT NOT NULL UNIQUE,
     kind       TEXT NOT NULL CHECK (kind IN ('alert', 'channel', 'digest', 'correction')),
     notice_id  INTEGER REFERENCES notices (id),
+    -- A correction's or cancellation's message, which chats reached later still get.
+    message_id INTEGER REFERENCES outbox_messages (id),
     created_at TEXT NOT NULL
-);
-
--- A rendered message (its parts, as JSON), shared by every delivery of the same content.
-CREATE TABLE outbox_messages (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    content_key TEXT NOT NULL UNIQUE,
-    parts       TEXT NOT NULL,
-    created_at  TEXT NOT NULL
 );
 
 -- One message to one chat. Senders claim pending rows with a lease; a lease that expires

@@ -1,6 +1,10 @@
 //! Turning CAP alerts into notices: an Alert creates one notice per `<info>` in a language
 //! Pingan speaks; an Update corrects the notices it refers to; a Cancel withdraws them.
-//! Everything is planned (and checked) before anything is stored.
+//!
+//! Every alert is checked first ([`prepare`]); only when all of them make valid notices is
+//! anything stored. They are then applied in order, each against what the ones before it
+//! stored, so an Update or a Cancel may follow its Alert in the same batch. Each alert is
+//! remembered by its identifiers, so importing it again changes nothing.
 
 use chrono::{DateTime, Utc};
 
@@ -9,8 +13,8 @@ use super::{
     parse_time,
 };
 use crate::domain::{
-    Actor, Area, Body, Category, Language, NewNotice, NoticeContent, NoticeCorrection, NoticeId,
-    NoticeStatus, Severity, Source, Title,
+    Actor, Area, Body, Category, Language, NewNotice, Notice, NoticeContent, NoticeCorrection, NoticeId,
+    Severity, Source, Title,
 };
 use crate::publishing::{Desk, PublishError};
 use crate::store::StoreError;
@@ -26,6 +30,15 @@ pub struct ImportReport {
     pub skipped: Vec<String>,
 }
 
+impl ImportReport {
+    fn extend(&mut self, other: ImportReport) {
+        self.created.extend(other.created);
+        self.corrected.extend(other.corrected);
+        self.retracted.extend(other.retracted);
+        self.skipped.extend(other.skipped);
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error(transparent)]
@@ -36,132 +49,220 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
-enum Action {
-    Create(Box<NewNotice>),
-    Correct(NoticeId, Box<NoticeCorrection>),
-    Retract(NoticeId),
-    Skip(String),
+/// An alert that has been checked: each `<info>` Pingan can use, as notice content.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    alert: Alert,
+    infos: Vec<PreparedInfo>,
+    /// `<info>` blocks in languages Pingan does not speak, with the reason.
+    skipped: Vec<String>,
 }
 
-/// Imports `alerts` through the publishing desk, as `actor`. If any alert does not make
-/// valid notices, nothing at all is stored.
-pub async fn import_alerts(
-    alerts: &[Alert],
-    desk: &Desk<'_>,
-    actor: &Actor,
-) -> Result<ImportReport, ImportError> {
-    let now = desk.clock.now();
-    let mut plan = Vec::new();
-    for alert in alerts {
-        plan.extend(plan_alert(alert, desk, actor, now).await?);
-    }
-    let mut report = ImportReport::default();
-    for action in plan {
-        match action {
-            Action::Create(notice) => report.created.push(desk.publish(&notice, actor).await?.id),
-            Action::Correct(id, correction) => {
-                report.corrected.push(desk.correct(id, &correction, actor).await?.0.id)
-            }
-            Action::Retract(id) => report.retracted.push(desk.retract(id, actor).await?.0.id),
-            Action::Skip(reason) => report.skipped.push(reason),
-        }
-    }
-    Ok(report)
+#[derive(Clone, Debug)]
+struct PreparedInfo {
+    language: Language,
+    content: NoticeContent,
+    published: Option<DateTime<Utc>>,
+    expires: Option<DateTime<Utc>>,
 }
 
-/// The notices an alert's references name, in `language`.
-fn referenced(alert: &Alert, language: Language) -> Vec<String> {
-    alert
-        .references
-        .as_deref()
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|triple| {
-            let mut parts = triple.split(',');
-            let (sender, identifier) = (parts.next()?, parts.next()?);
-            Some(external_id(sender, identifier, language))
-        })
-        .collect()
+impl Prepared {
+    fn name(&self) -> String {
+        format!("alert {} from {}", self.alert.identifier, self.alert.sender)
+    }
+
+    /// Exercises, tests and drafts change nothing that is live.
+    fn is_actual(&self) -> bool {
+        self.alert.status == "Actual"
+    }
 }
 
-async fn plan_alert(
-    alert: &Alert,
-    desk: &Desk<'_>,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<Vec<Action>, ImportError> {
-    let name = format!("alert {} from {}", alert.identifier, alert.sender);
-    let mut plan = Vec::new();
-    if alert.msg_type == "Cancel" {
-        let languages: Vec<Language> = if alert.info.is_empty() {
-            Language::ALL.to_vec()
-        } else {
-            alert.info.iter().filter_map(|i| language_of(&i.language)).collect()
-        };
-        for language in languages {
-            for reference in referenced(alert, language) {
-                match desk.store.notice_by_external_id(&reference).await? {
-                    Some(n) if matches!(n.status, NoticeStatus::Published | NoticeStatus::Scheduled) => {
-                        plan.push(Action::Retract(n.id))
-                    }
-                    Some(n) => {
-                        plan.push(Action::Skip(format!("{name}: notice {} is already {}", n.id, n.status)))
-                    }
-                    None => {}
-                }
-            }
-        }
-        if plan.is_empty() {
-            plan.push(Action::Skip(format!("{name}: cancels alerts not imported here; nothing to withdraw")));
-        }
-        return Ok(plan);
-    }
-    if matches!(alert.msg_type.as_str(), "Ack" | "Error") {
-        return Ok(vec![Action::Skip(format!("{name}: a {} message carries no notice", alert.msg_type))]);
-    }
+/// Checks an alert and turns its `<info>` blocks into notice content, storing nothing.
+pub fn prepare(alert: &Alert) -> Result<Prepared, CapError> {
+    let mut prepared = Prepared { alert: alert.clone(), infos: Vec::new(), skipped: Vec::new() };
     for (i, info) in alert.info.iter().enumerate() {
         let Some(language) = language_of(&info.language) else {
-            plan.push(Action::Skip(format!("{name}: info in {} (Pingan speaks zh and en)", info.language)));
+            prepared.skipped.push(format!(
+                "{}: info in {} (Pingan speaks zh and en)",
+                prepared.name(),
+                info.language
+            ));
             continue;
         };
         let path = format!("/alert/info[{}]", i + 1);
         let content = content(alert, info, language, &path)?;
-        let published =
-            info.effective.as_deref().or(Some(alert.sent.as_str())).and_then(parse_time).unwrap_or(now);
+        let published = info.effective.as_deref().or(Some(alert.sent.as_str())).and_then(parse_time);
         let expires = info.expires.as_deref().and_then(parse_time);
-        let own_id = external_id(&alert.sender, &alert.identifier, language);
-        if desk.store.notice_by_external_id(&own_id).await?.is_some() {
-            plan.push(Action::Skip(format!("{name} ({language}): already imported")));
-            continue;
+        if let (Some(published), Some(expires)) = (published, expires)
+            && expires <= published
+        {
+            return Err(invalid(format!("{path}/expires"), "is not after the alert takes effect"));
         }
-        if alert.msg_type == "Update" {
-            let mut target = None;
-            for reference in referenced(alert, language) {
-                if let Some(n) = desk.store.notice_by_external_id(&reference).await? {
-                    target = Some(n);
-                }
+        prepared.infos.push(PreparedInfo { language, content, published, expires });
+    }
+    Ok(prepared)
+}
+
+/// Imports `alerts` through the publishing desk, as `actor`: all are checked first, and
+/// if any does not make valid notices, nothing at all is stored. `own_sender` is the
+/// sender Pingan writes its own alerts as (`bot.cap_sender`), so its exports are known.
+pub async fn import_alerts(
+    alerts: &[Alert],
+    desk: &Desk<'_>,
+    actor: &Actor,
+    own_sender: &str,
+) -> Result<ImportReport, ImportError> {
+    let prepared = alerts.iter().map(prepare).collect::<Result<Vec<_>, _>>()?;
+    import_prepared(&prepared, desk, actor, own_sender).await
+}
+
+/// Applies alerts checked by [`prepare`], in order.
+pub async fn import_prepared(
+    alerts: &[Prepared],
+    desk: &Desk<'_>,
+    actor: &Actor,
+    own_sender: &str,
+) -> Result<ImportReport, ImportError> {
+    let mut report = ImportReport::default();
+    for alert in alerts {
+        let importer = Importer { desk, actor, own_sender };
+        report.extend(importer.apply(alert).await?);
+    }
+    Ok(report)
+}
+
+struct Importer<'a> {
+    desk: &'a Desk<'a>,
+    actor: &'a Actor,
+    own_sender: &'a str,
+}
+
+impl Importer<'_> {
+    /// The notice an alert's (sender, identifier) stands for in `language`: one imported
+    /// from it (or changed by it), or, for Pingan's own exports, the notice itself.
+    async fn find(
+        &self,
+        sender: &str,
+        identifier: &str,
+        language: Language,
+    ) -> Result<Option<Notice>, StoreError> {
+        if let Some(notice) =
+            self.desk.store.notice_by_external_id(&external_id(sender, identifier, language)).await?
+        {
+            return Ok(Some(notice));
+        }
+        let own = identifier.strip_prefix("pingan-").and_then(|n| n.parse::<i64>().ok());
+        match own {
+            Some(id) if sender == self.own_sender => {
+                Ok(self.desk.store.notice(NoticeId(id)).await?.filter(|n| n.content.language == language))
             }
+            _ => Ok(None),
+        }
+    }
+
+    /// The notices an alert's `<references>` name, in `language`.
+    async fn referenced(&self, alert: &Alert, language: Language) -> Result<Vec<Notice>, StoreError> {
+        let mut found: Vec<Notice> = Vec::new();
+        for triple in alert.references.as_deref().unwrap_or_default().split_whitespace() {
+            let mut parts = triple.split(',');
+            let (Some(sender), Some(identifier)) = (parts.next(), parts.next()) else { continue };
+            if let Some(notice) = self.find(sender, identifier, language).await?
+                && !found.iter().any(|n| n.id == notice.id)
+            {
+                found.push(notice);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn apply(&self, prepared: &Prepared) -> Result<ImportReport, ImportError> {
+        let alert = &prepared.alert;
+        let name = prepared.name();
+        let mut report = ImportReport { skipped: prepared.skipped.clone(), ..ImportReport::default() };
+        let now = self.desk.clock.now();
+        match alert.msg_type.as_str() {
+            "Ack" | "Error" => {
+                report.skipped.push(format!("{name}: a {} message carries no notice", alert.msg_type));
+                return Ok(report);
+            }
+            "Update" | "Cancel" if !prepared.is_actual() => {
+                report.skipped.push(format!("{name}: a {} {} changes nothing", alert.status, alert.msg_type));
+                return Ok(report);
+            }
+            "Cancel" => {
+                let languages: Vec<Language> = if prepared.infos.is_empty() {
+                    Language::ALL.to_vec()
+                } else {
+                    prepared.infos.iter().map(|i| i.language).collect()
+                };
+                for language in languages {
+                    for notice in self.referenced(alert, language).await? {
+                        if notice.status.is_changeable() {
+                            let changed = self.desk.retract(notice.id, self.actor).await?;
+                            report.retracted.push(changed.notice.id);
+                        } else {
+                            report
+                                .skipped
+                                .push(format!("{name}: notice {} is already {}", notice.id, notice.status));
+                        }
+                    }
+                }
+                if report.retracted.is_empty() && report.skipped.len() == prepared.skipped.len() {
+                    report
+                        .skipped
+                        .push(format!("{name}: cancels alerts not imported here; nothing to withdraw"));
+                }
+                return Ok(report);
+            }
+            _ => {}
+        }
+        for info in &prepared.infos {
+            let language = info.language;
+            let own_id = external_id(&alert.sender, &alert.identifier, language);
+            if let Some(notice) = self.find(&alert.sender, &alert.identifier, language).await? {
+                report.skipped.push(format!("{name} ({language}): already here as notice {}", notice.id));
+                continue;
+            }
+            let target = match alert.msg_type.as_str() {
+                "Update" => self.referenced(alert, language).await?.pop(),
+                _ => None,
+            };
             if let Some(target) = target {
-                match NoticeCorrection::new(content.clone(), expires, now) {
-                    Ok(correction) => plan.push(Action::Correct(target.id, Box::new(correction))),
-                    Err(e) => plan.push(Action::Skip(format!(
-                        "{name} ({language}): not applied to notice {}: {e}",
-                        target.id
-                    ))),
+                if !target.status.is_changeable() {
+                    report
+                        .skipped
+                        .push(format!("{name} ({language}): notice {} is {}", target.id, target.status));
+                    continue;
+                }
+                match NoticeCorrection::new(info.content.clone(), info.expires, now) {
+                    Ok(correction) => {
+                        let changed = self.desk.correct(target.id, &correction, self.actor).await?;
+                        self.desk.store.add_external_alias(&own_id, target.id, now).await?;
+                        report.corrected.push(changed.notice.id);
+                    }
+                    Err(e) => report
+                        .skipped
+                        .push(format!("{name} ({language}): not applied to notice {}: {e}", target.id)),
                 }
                 continue;
             }
-        }
-        let notice = NewNotice::imported(content, published, expires, actor.clone(), now)
-            .map_err(|e| invalid(format!("{path}/expires"), e.to_string()))?
+            let notice = NewNotice::imported(
+                info.content.clone(),
+                info.published.unwrap_or(now),
+                info.expires,
+                self.actor.clone(),
+                now,
+            )
+            .map_err(|e| invalid(format!("/alert/info ({language})/expires"), e.to_string()))?
             .with_external_id(own_id);
-        let notice = if alert.status == "Actual" { notice } else { notice.into_draft() };
-        plan.push(Action::Create(Box::new(notice)));
+            let notice = if prepared.is_actual() { notice } else { notice.into_draft() };
+            report.created.push(self.desk.publish(&notice, self.actor).await?.id);
+        }
+        if alert.info.is_empty() {
+            report.skipped.push(format!("{name}: no <info>, nothing to publish"));
+        }
+        Ok(report)
     }
-    if alert.info.is_empty() {
-        plan.push(Action::Skip(format!("{name}: no <info>, nothing to publish")));
-    }
-    Ok(plan)
 }
 
 /// At most `max` characters of `text`, cut with an ellipsis.

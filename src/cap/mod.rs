@@ -8,7 +8,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Category, Language, Notice};
-pub use import::{ImportReport, import_alerts};
+pub use import::{ImportReport, Prepared, import_alerts, import_prepared, prepare};
 use xml::{Element, XmlError};
 
 /// The namespace of CAP 1.2 documents.

@@ -184,8 +184,9 @@ fn desk<'a>(store: &'a dyn Store, texts: &'a Texts, settings: &Settings, clock: 
 
 async fn retract(id: i64, store: &dyn Store, settings: &Settings, clock: &dyn Clock) -> anyhow::Result<()> {
     let texts = Texts::load()?;
-    let (notice, told) =
+    let changed =
         desk(store, &texts, settings, clock).retract(NoticeId(id), &Actor::current_cli_user()).await?;
+    let (notice, told) = (changed.notice, changed.told);
     println!("Notice {} withdrawn: {}; {told} recipient(s) will be told.", notice.id, notice.content.title);
     Ok(())
 }
@@ -209,7 +210,7 @@ async fn import(
         };
         let json = path.extension().is_some_and(|e| e == "json") || text.trim_start().starts_with(['{', '[']);
         let parsed = if json { cap::parse_json(&text) } else { cap::parse_xml(&text).map(|a| vec![a]) };
-        match parsed {
+        match parsed.and_then(|alerts| alerts.iter().map(cap::prepare).collect::<Result<Vec<_>, _>>()) {
             Ok(alerts) => batches.push((path, alerts)),
             Err(e) => problems.push(format!("{}: {e}", path.display())),
         }
@@ -221,8 +222,9 @@ async fn import(
     let desk = desk(store, &texts, settings, clock);
     let me = Actor::current_cli_user();
     for (path, alerts) in batches {
-        let report =
-            cap::import_alerts(&alerts, &desk, &me).await.with_context(|| format!("{}", path.display()))?;
+        let report = cap::import_prepared(&alerts, &desk, &me, &settings.bot.cap_sender)
+            .await
+            .with_context(|| format!("{}", path.display()))?;
         let summary = format!(
             "{} created, {} corrected, {} withdrawn, {} skipped",
             report.created.len(),

@@ -173,7 +173,7 @@ impl Scheduler {
                 }
             }
         }
-        let queued = self.store.enqueue_publication(notice.id, &fanouts, now).await?;
+        let queued = self.store.enqueue_publication(notice, &fanouts, now).await?;
         if let Some(queued) = queued.filter(|q| *q > 0) {
             tracing::info!(notice = notice.id.0, deliveries = queued, "publication fanned out");
         }

@@ -36,6 +36,13 @@ keyword_enum! {
     }
 }
 
+impl NoticeStatus {
+    /// Published and scheduled notices may still be corrected or withdrawn.
+    pub fn is_changeable(self) -> bool {
+        matches!(self, NoticeStatus::Published | NoticeStatus::Scheduled)
+    }
+}
+
 keyword_enum! {
     /// What a notice is about; subscribers follow categories.
     pub enum Category ("category") {

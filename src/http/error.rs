@@ -19,6 +19,8 @@ pub enum ApiError {
     Forbidden,
     #[error("{0}")]
     NotFound(String),
+    #[error("this route does not take that method")]
+    MethodNotAllowed,
     #[error("{0}")]
     Conflict(String),
     /// Well-formed, but not a valid notice (a title too long, an expiry in the past).
@@ -38,7 +40,8 @@ pub struct ErrorBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// bad_request, unauthorized, forbidden, not_found, conflict, invalid, busy or internal.
+    /// bad_request, unauthorized, forbidden, not_found, method_not_allowed, conflict, invalid,
+    /// busy or internal.
     pub code: &'static str,
     pub message: String,
 }
@@ -50,6 +53,7 @@ impl ApiError {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             ApiError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),

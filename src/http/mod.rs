@@ -73,6 +73,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/notices/{id}/retract", post(notices::retract))
         .route("/api/notices/{id}/cap", get(notices::cap))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(HttpState { app })
 }
 

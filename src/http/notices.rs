@@ -1,7 +1,8 @@
 //! `/api/notices`: list, read, create, correct and retract notices, and read one as CAP.
 
 use axum::Json;
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
@@ -27,6 +28,34 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Input<T> {
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(request, state).await {
             Ok(Json(value)) => Ok(Input(value)),
+            Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
+        }
+    }
+}
+
+/// A notice's number in the path; anything else is this API's 404.
+pub struct NoticeNumber(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for NoticeNumber {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<i64>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(NoticeNumber(id)),
+            Err(_) => Err(ApiError::NotFound("a notice's number is a whole number".into())),
+        }
+    }
+}
+
+/// Query parameters whose problems come back as this API's errors.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(Params(value)),
             Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
         }
     }
@@ -118,6 +147,19 @@ pub struct NoticePatch {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+impl NoticePatch {
+    fn is_empty(&self) -> bool {
+        let NoticePatch { title, body, category, severity, area, source, expires_at } = self;
+        title.is_none()
+            && body.is_none()
+            && category.is_none()
+            && severity.is_none()
+            && area.is_none()
+            && source.is_none()
+            && expires_at.is_none()
+    }
+}
+
 /// A corrected or retracted notice, and how many recipients are being told.
 #[derive(Serialize, ToSchema)]
 pub struct ChangeView {
@@ -160,7 +202,7 @@ where
 pub async fn list(
     State(state): State<HttpState>,
     _caller: Caller,
-    Query(params): Query<ListParams>,
+    Params(params): Params<ListParams>,
 ) -> Result<Json<NoticeListView>, ApiError> {
     let limit = params.limit.unwrap_or(20);
     if !(1..=200).contains(&limit) {
@@ -195,7 +237,7 @@ pub async fn list(
 pub async fn read(
     State(state): State<HttpState>,
     _caller: Caller,
-    Path(id): Path<i64>,
+    NoticeNumber(id): NoticeNumber,
 ) -> Result<Json<NoticeView>, ApiError> {
     let notice = state.app.store.notice(NoticeId(id)).await?;
     notice.map(|n| Json(n.into())).ok_or_else(|| ApiError::NotFound(format!("there is no notice {id}")))
@@ -252,10 +294,13 @@ pub async fn create(
 pub async fn correct(
     State(state): State<HttpState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    NoticeNumber(id): NoticeNumber,
     Input(patch): Input<NoticePatch>,
 ) -> Result<Json<ChangeView>, ApiError> {
     caller.must_publish()?;
+    if patch.is_empty() {
+        return Err(ApiError::Invalid("nothing to change: give at least one field".into()));
+    }
     let current = state
         .app
         .store
@@ -283,9 +328,8 @@ pub async fn correct(
     }
     let expires_at = patch.expires_at.or(current.expires_at);
     let correction = NoticeCorrection::new(c, expires_at, state.app.clock.now()).map_err(invalid)?;
-    let (notice, recipients_told) =
-        state.app.desk().correct(NoticeId(id), &correction, &caller.actor()).await?;
-    Ok(Json(ChangeView { notice: notice.into(), recipients_told }))
+    let changed = state.app.desk().correct(NoticeId(id), &correction, &caller.actor()).await?;
+    Ok(Json(ChangeView { notice: changed.notice.into(), recipients_told: changed.told }))
 }
 
 /// Withdraw a notice. Everyone its alert or channel post reached is told, as a reply;
@@ -297,11 +341,11 @@ pub async fn correct(
 pub async fn retract(
     State(state): State<HttpState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    NoticeNumber(id): NoticeNumber,
 ) -> Result<Json<ChangeView>, ApiError> {
     caller.must_publish()?;
-    let (notice, recipients_told) = state.app.desk().retract(NoticeId(id), &caller.actor()).await?;
-    Ok(Json(ChangeView { notice: notice.into(), recipients_told }))
+    let changed = state.app.desk().retract(NoticeId(id), &caller.actor()).await?;
+    Ok(Json(ChangeView { notice: changed.notice.into(), recipients_told: changed.told }))
 }
 
 /// One notice as a CAP 1.2 alert.
@@ -312,7 +356,7 @@ pub async fn retract(
 pub async fn cap(
     State(state): State<HttpState>,
     _caller: Caller,
-    Path(id): Path<i64>,
+    NoticeNumber(id): NoticeNumber,
 ) -> Result<impl IntoResponse, ApiError> {
     let notice = state
         .app

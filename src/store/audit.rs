@@ -21,7 +21,8 @@ pub trait AuditStore {
         by: &Actor,
         now: DateTime<Utc>,
     ) -> Result<ApiToken, StoreError>;
-    /// The live (unrevoked) token with this hash, noting that it was used.
+    /// The live (unrevoked) token with this hash, noting (at most once a minute) that it
+    /// was used.
     async fn use_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<ApiToken>, StoreError>;
     /// False if there is no live token of that name.
     async fn revoke_token(&self, name: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
@@ -137,14 +138,22 @@ macro_rules! impl_audit_store {
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<Option<$crate::domain::ApiToken>, $crate::store::StoreError> {
                 let row: Option<$crate::store::audit::TokenRow> = ::sqlx::query_as(
-                    "UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL \
-                     RETURNING name, role, created_by, created_at, revoked_at, last_used_at",
+                    "SELECT name, role, created_by, created_at, revoked_at, last_used_at FROM api_tokens \
+                     WHERE token_hash = $1 AND revoked_at IS NULL",
                 )
                 .bind(token_hash)
-                .bind(now)
                 .fetch_optional(&self.pool)
                 .await?;
-                row.map(TryInto::try_into).transpose()
+                let Some(token) = row.map($crate::domain::ApiToken::try_from).transpose()? else { return Ok(None) };
+                // Noting every call would make each API read a write; once a minute is enough.
+                if token.last_used_at.is_none_or(|t| now - t >= ::chrono::Duration::minutes(1)) {
+                    ::sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1")
+                        .bind(token_hash)
+                        .bind(now)
+                        .execute(&self.pool)
+                        .await?;
+                }
+                Ok(Some(token))
             }
 
             async fn revoke_token(

@@ -45,7 +45,17 @@ pub trait NoticeStore {
     ) -> Result<Notice, StoreError>;
     /// Withdraws a notice; `NotFound` if missing.
     async fn retract_notice(&self, id: NoticeId, now: DateTime<Utc>) -> Result<Notice, StoreError>;
+    /// The notice with this external id, or that a later message under this id changed
+    /// (see [`NoticeStore::add_external_alias`]).
     async fn notice_by_external_id(&self, external_id: &str) -> Result<Option<Notice>, StoreError>;
+    /// Records that `external_id` (say, a CAP Update) changed the notice, so finding it
+    /// again finds the notice and importing it twice changes nothing.
+    async fn add_external_alias(
+        &self,
+        external_id: &str,
+        notice: NoticeId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     async fn list_notices(&self, query: &NoticeQuery) -> Result<Vec<Notice>, StoreError>;
     /// How many notices match `query`, ignoring its limit and offset.
     async fn count_notices(&self, query: &NoticeQuery) -> Result<u64, StoreError>;
@@ -230,12 +240,31 @@ macro_rules! impl_notice_store {
                 let row: Option<$crate::store::notices::NoticeRow> = ::sqlx::query_as(concat!(
                     "SELECT ",
                     $crate::store::notices::notice_columns!(),
-                    " FROM notices WHERE external_id = $1"
+                    " FROM notices WHERE external_id = $1 \
+                     OR id = (SELECT notice_id FROM notice_aliases WHERE external_id = $1)"
                 ))
                 .bind(external_id)
                 .fetch_optional(&self.pool)
                 .await?;
                 row.map(TryInto::try_into).transpose()
+            }
+
+            async fn add_external_alias(
+                &self,
+                external_id: &str,
+                notice: $crate::domain::NoticeId,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<(), $crate::store::StoreError> {
+                ::sqlx::query(
+                    "INSERT INTO notice_aliases (external_id, notice_id, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (external_id) DO NOTHING",
+                )
+                .bind(external_id)
+                .bind(notice.0)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
             }
 
             async fn list_notices(

@@ -205,11 +205,13 @@ pub trait OutboxStore {
     ) -> Result<Vec<Notice>, StoreError>;
     /// Active subscriptions in `language`, the candidates for an alert.
     async fn alert_candidates(&self, language: Language) -> Result<Vec<Subscriber>, StoreError>;
-    /// Marks the notice's publication fanned out and queues `fanouts`, in one transaction.
-    /// `None` if another process had already fanned it out; else the deliveries queued.
+    /// Marks the notice's publication fanned out and queues `fanouts` (rendered from
+    /// `notice` as read), in one transaction. `None` if another process had already fanned
+    /// it out, or if the notice was corrected or withdrawn since it was read (read it again);
+    /// else the deliveries queued.
     async fn enqueue_publication(
         &self,
-        notice: NoticeId,
+        notice: &Notice,
         fanouts: &[NewFanout],
         now: DateTime<Utc>,
     ) -> Result<Option<u64>, StoreError>;
@@ -364,6 +366,34 @@ macro_rules! impl_outbox_store {
                 Ok((fanout, Some(id)))
             }
 
+            /// An alert or channel post that was in flight (or half sent) when its notice was
+            /// corrected or withdrawn went out as it was: it gets the latest follow-up it does
+            /// not already carry, as a reply.
+            async fn queue_missed_follow_up(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                delivery: i64,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<(), $crate::store::StoreError> {
+                ::sqlx::query(
+                    "INSERT INTO deliveries (fanout_id, message_id, dedupe_key, chat_id, thread_id, priority, status, \
+                     next_attempt_at, reply_to, created_at, updated_at) \
+                     SELECT c.id, c.message_id, c.key || ':' || CAST(d.chat_id AS TEXT), d.chat_id, d.thread_id, 0, \
+                     'pending', $2, d.telegram_message_id, $2, $2 \
+                     FROM deliveries d \
+                     JOIN fanouts f ON f.id = d.fanout_id AND f.kind IN ('alert', 'channel') \
+                     JOIN fanouts c ON c.notice_id = f.notice_id AND c.kind = 'correction' \
+                     WHERE d.id = $1 AND c.message_id IS NOT NULL \
+                     AND c.id = (SELECT MAX(l.id) FROM fanouts l WHERE l.notice_id = f.notice_id AND l.kind = 'correction') \
+                     AND c.message_id <> d.message_id \
+                     ON CONFLICT (dedupe_key) DO NOTHING",
+                )
+                .bind(delivery)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
             /// Queues one delivery per recipient, skipping dedupe keys already queued.
             async fn insert_deliveries(
                 tx: &mut ::sqlx::Transaction<'_, $db>,
@@ -457,16 +487,18 @@ macro_rules! impl_outbox_store {
 
             async fn enqueue_publication(
                 &self,
-                notice: $crate::domain::NoticeId,
+                notice: &$crate::domain::Notice,
                 fanouts: &[$crate::store::NewFanout],
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<Option<u64>, $crate::store::StoreError> {
                 let mut tx = self.pool.begin().await?;
                 let claimed = ::sqlx::query(
-                    "UPDATE notices SET fanned_out_at = $2 WHERE id = $1 AND fanned_out_at IS NULL",
+                    "UPDATE notices SET fanned_out_at = $2 WHERE id = $1 AND fanned_out_at IS NULL \
+                     AND status = 'published' AND updated_at = $3",
                 )
-                .bind(notice.0)
+                .bind(notice.id.0)
                 .bind(now)
+                .bind(notice.updated_at)
                 .execute(&mut *tx)
                 .await?;
                 if claimed.rows_affected() == 0 {
@@ -503,6 +535,22 @@ macro_rules! impl_outbox_store {
                 )
                 .await?;
                 let message_id = message_id.unwrap_or_default();
+                ::sqlx::query("UPDATE fanouts SET message_id = $2 WHERE id = $1")
+                    .bind(fanout)
+                    .bind(message_id)
+                    .execute(&mut *tx)
+                    .await?;
+                // An earlier correction still waiting is superseded: this one says it all.
+                ::sqlx::query(
+                    "UPDATE deliveries SET status = 'failed', last_error = 'superseded by a later change', \
+                     updated_at = $3 WHERE status = 'pending' AND parts_sent = 0 AND fanout_id <> $2 AND fanout_id IN \
+                     (SELECT id FROM fanouts WHERE notice_id = $1 AND kind = 'correction')",
+                )
+                .bind(notice.0)
+                .bind(fanout)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
                 let queued = ::sqlx::query(
                     "INSERT INTO deliveries (fanout_id, message_id, dedupe_key, chat_id, thread_id, priority, status, \
                      next_attempt_at, reply_to, created_at, updated_at) \
@@ -520,7 +568,9 @@ macro_rules! impl_outbox_store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-                let waiting = "status = 'pending' AND fanout_id IN \
+                // Alerts not begun yet take the change; one in flight or half sent finishes as it
+                // was, and gets this follow-up when it is recorded as sent (`record_outcome`).
+                let waiting = "status = 'pending' AND parts_sent = 0 AND fanout_id IN \
                      (SELECT id FROM fanouts WHERE notice_id = $1 AND kind IN ('alert', 'channel'))";
                 match pending {
                     $crate::store::Pending::Replace => {
@@ -655,6 +705,7 @@ macro_rules! impl_outbox_store {
                 match outcome {
                     Outcome::Sent { first_message_id, parts } | Outcome::PartlySent { first_message_id, parts } => {
                         let status = if matches!(outcome, Outcome::Sent { .. }) { "sent" } else { "sending" };
+                        let mut tx = self.pool.begin().await?;
                         ::sqlx::query(
                             "UPDATE deliveries SET status = $2, parts_sent = $3, \
                              telegram_message_id = COALESCE(telegram_message_id, $4), \
@@ -667,8 +718,12 @@ macro_rules! impl_outbox_store {
                         .bind(*parts)
                         .bind(*first_message_id)
                         .bind(now)
-                        .execute(&self.pool)
+                        .execute(&mut *tx)
                         .await?;
+                        if status == "sent" {
+                            Self::queue_missed_follow_up(&mut tx, d.id, now).await?;
+                        }
+                        tx.commit().await?;
                     }
                     Outcome::Retry { at, error, counts } => {
                         ::sqlx::query(

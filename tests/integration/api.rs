@@ -192,6 +192,10 @@ async fn bad_requests_get_json_errors_with_the_right_status() {
             StatusCode::NOT_FOUND,
             "not_found",
         ),
+        (Method::GET, "/api/notices/abc", None, StatusCode::NOT_FOUND, "not_found"),
+        (Method::GET, "/api/notices?limit=many", None, StatusCode::BAD_REQUEST, "bad_request"),
+        (Method::DELETE, "/api/notices", None, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+        (Method::PATCH, "/api/notices/1", Some(json!({})), StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
     ];
     for (method, path, body, status, code) in cases {
         let (got, error) = api.call(method.clone(), path, Some(&editor), body).await;

@@ -17,6 +17,9 @@ use crate::support::binary::{output, pingan, text};
 use crate::support::test_app::spawn_app_with;
 use crate::support::test_db::TestDb;
 
+/// The sender this Pingan writes its own alerts as.
+const OWN_SENDER: &str = "pingan@police.example.gov.cn";
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cap").join(name)
 }
@@ -35,7 +38,7 @@ async fn import(store: &Arc<dyn Store>, clock: &dyn Clock, path: &Path) -> cap::
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let texts = Texts::load().unwrap();
     let desk = Desk { store: store.as_ref(), texts: &texts, zone: chrono_tz::Asia::Shanghai, clock };
-    cap::import_alerts(&[alerts], &desk, &Actor::Cli("test".into())).await.unwrap()
+    cap::import_alerts(&[alerts], &desk, &Actor::Cli("test".into()), OWN_SENDER).await.unwrap()
 }
 
 #[tokio::test]
@@ -97,7 +100,7 @@ async fn a_round_trip_import_export_import_keeps_the_notice() {
         let report = import(&first, &clock, &file).await;
         for id in report.created {
             let original = first.notice(id).await.unwrap().unwrap();
-            let xml = cap::export(&original, "pingan@police.example.gov.cn");
+            let xml = cap::export(&original, OWN_SENDER);
             let dir = TempDir::new().unwrap();
             let exported = dir.path().join("exported.xml");
             std::fs::write(&exported, &xml).unwrap();
@@ -202,4 +205,103 @@ async fn a_bad_file_is_reported_with_its_position_and_nothing_is_imported() {
     assert!(audit.contains("imported") && audit.contains("pingan_alert.json"), "{audit}");
     let exported = text(&output(pingan(dir.path()).args(["notices", "export", "1"]), None).await.stdout);
     assert!(cap::parse_xml(&exported).is_ok(), "{exported}");
+}
+
+fn parsed(name: &str) -> cap::Alert {
+    cap::parse_xml(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn alerts_apply_in_order_once_and_only_when_actual() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 28, 3, 0, 0).unwrap());
+    let texts = Texts::load().unwrap();
+    let desk = Desk { store: store.as_ref(), texts: &texts, zone: chrono_tz::Asia::Shanghai, clock: &clock };
+    let me = Actor::Cli("test".into());
+    let import = |alerts: Vec<cap::Alert>| {
+        let (desk, me) = (&desk, &me);
+        async move { cap::import_alerts(&alerts, desk, me, OWN_SENDER).await.unwrap() }
+    };
+
+    // An alert, its update and its cancellation in one batch: each finds the one before.
+    let alert = parsed("pingan_zh_alert.xml");
+    let update = parsed("pingan_zh_update.xml");
+    let batch = import(vec![alert.clone(), update.clone()]).await;
+    assert_eq!((batch.created.len(), batch.corrected.len()), (2, 1), "{batch:?}");
+    let zh = batch.created[0];
+    assert!(store.notice(zh).await.unwrap().unwrap().content.title.as_str().contains("（更新）"));
+
+    // Importing them again changes nothing: the update is remembered too.
+    let again = import(vec![alert, update]).await;
+    assert!(again.created.is_empty() && again.corrected.is_empty(), "{again:?}");
+    assert!(again.skipped.iter().all(|s| s.contains("already here")), "{again:?}");
+
+    // A test cancellation withdraws nothing; the actual one does.
+    let mut drill = parsed("pingan_cancel.xml");
+    drill.status = "Test".into();
+    let nothing = import(vec![drill]).await;
+    assert!(nothing.retracted.is_empty() && nothing.skipped[0].contains("a Test Cancel changes nothing"));
+    assert_eq!(store.notice(zh).await.unwrap().unwrap().status, NoticeStatus::Published);
+    let withdrawn = import(vec![parsed("pingan_cancel.xml")]).await;
+    assert_eq!(withdrawn.retracted.len(), 2, "{withdrawn:?}");
+    assert_eq!(store.notice(zh).await.unwrap().unwrap().status, NoticeStatus::Retracted);
+
+    // A bad alert anywhere in a batch stores nothing of it.
+    let mut broken = parsed("pingan_zh_alert.xml");
+    broken.identifier = "PINGAN-TEST-2026-009".into();
+    let mut bad = broken.clone();
+    bad.info[0].severity = "Apocalyptic".into();
+    let before = store.count_notices(&pingan::store::NoticeQuery::default()).await.unwrap();
+    let err = cap::import_alerts(&[broken, bad], &desk, &me, OWN_SENDER).await.unwrap_err();
+    assert!(err.to_string().contains("/alert/info[1]/severity"), "{err}");
+    assert_eq!(store.count_notices(&pingan::store::NoticeQuery::default()).await.unwrap(), before);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn pingan_knows_its_own_exports() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 28, 3, 0, 0).unwrap());
+    let texts = Texts::load().unwrap();
+    let desk = Desk { store: store.as_ref(), texts: &texts, zone: chrono_tz::Asia::Shanghai, clock: &clock };
+    let me = Actor::Cli("test".into());
+    let content = pingan::domain::NoticeContent {
+        title: pingan::domain::Title::parse("本站自己的通告").unwrap(),
+        body: pingan::domain::Body::parse("正文").unwrap(),
+        category: pingan::domain::Category::Fraud,
+        severity: pingan::domain::Severity::Moderate,
+        area: None,
+        language: Language::Zh,
+        source: None,
+    };
+    let ours = pingan::domain::NewNotice::new(
+        content,
+        pingan::domain::Publication::Now,
+        None,
+        me.clone(),
+        clock.now(),
+    )
+    .unwrap();
+    let ours = desk.publish(&ours, &me).await.unwrap();
+    let exported = cap::parse_xml(&cap::export(&ours, OWN_SENDER)).unwrap();
+    let report = cap::import_alerts(std::slice::from_ref(&exported), &desk, &me, OWN_SENDER).await.unwrap();
+    assert!(report.created.is_empty(), "{report:?}");
+    assert!(report.skipped[0].contains(&format!("already here as notice {}", ours.id)), "{report:?}");
+
+    // An update another system writes about our notice corrects it.
+    let mut update = exported;
+    update.msg_type = "Update".into();
+    update.references = Some(format!("{OWN_SENDER},{},{}", update.identifier, update.sent));
+    update.identifier = "CMS-42".into();
+    update.sender = "cms@police.example.gov.cn".into();
+    update.info[0].headline = Some("本站自己的通告（更新）".into());
+    let report = cap::import_alerts(&[update], &desk, &me, OWN_SENDER).await.unwrap();
+    assert_eq!(report.corrected, [ours.id]);
+    assert_eq!(
+        store.notice(ours.id).await.unwrap().unwrap().content.title.as_str(),
+        "本站自己的通告（更新）"
+    );
+    store.close().await;
 }

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc, Weekday};
 use pingan::domain::{
     Actor, Area, Body, Category, ChatId, DigestTime, Frequency, GoneReason, Keyword, Language, NewNotice,
-    NewTip, NoticeContent, NoticeId, NoticeStatus, Publication, Role, ScamType, Severity, Source, Subscriber,
-    SubscriberStatus, TipBody, TipTitle, Title,
+    NewTip, NoticeContent, NoticeCorrection, NoticeId, NoticeStatus, Publication, Role, ScamType, Severity,
+    Source, Subscriber, SubscriberStatus, TipBody, TipTitle, Title,
 };
 use pingan::domain::{Notice, SearchTerms, Tip, TipId};
 use pingan::store::{
-    DueDigests, FanoutKind, Found, NewFanout, NoticeQuery, Outcome, Recipient, SeedOutcome, Store,
+    DueDigests, FanoutKind, Found, NewFanout, NoticeQuery, Outcome, Pending, Recipient, SeedOutcome, Store,
     StoreError, StoredMessage, TipQuery,
 };
 
@@ -69,6 +69,8 @@ conformance!(
     an_edited_tip_is_found_by_its_new_words,
     forgetting_a_chat_deletes_its_settings_and_unlinks_its_user,
     a_publication_is_fanned_out_once_and_claimed_once,
+    a_publication_changed_since_it_was_read_is_not_fanned_out,
+    a_follow_up_reaches_each_recipient_once_whatever_state_its_alert_was_in,
     expired_leases_are_claimed_again,
     outcomes_close_deliveries_and_follow_the_chat,
     digests_are_queued_once_per_due_time_and_move_the_schedule_on,
@@ -481,9 +483,9 @@ fn fanout(key: &str, chats: &[i64]) -> NewFanout {
 async fn a_publication_is_fanned_out_once_and_claimed_once(store: Arc<dyn Store>) {
     let notice = store.insert_notice(&notice_at("警报", "正文", Publication::Now, None)).await.unwrap();
     let now = at(8, 0);
-    let queued = store.enqueue_publication(notice.id, &[fanout("alert:1", &[1, 2, 3])], now).await.unwrap();
+    let queued = store.enqueue_publication(&notice, &[fanout("alert:1", &[1, 2, 3])], now).await.unwrap();
     assert_eq!(queued, Some(3));
-    let again = store.enqueue_publication(notice.id, &[fanout("alert:1", &[1, 2, 3])], now).await.unwrap();
+    let again = store.enqueue_publication(&notice, &[fanout("alert:1", &[1, 2, 3])], now).await.unwrap();
     assert_eq!(again, None, "a second instance finds it done");
     assert!(store.publications_to_fan_out(now, 10).await.unwrap().is_empty());
 
@@ -496,9 +498,82 @@ async fn a_publication_is_fanned_out_once_and_claimed_once(store: Arc<dyn Store>
     assert_eq!((progress.total(), progress.sending), (3, 3));
 }
 
+async fn a_publication_changed_since_it_was_read_is_not_fanned_out(store: Arc<dyn Store>) {
+    let read = store.insert_notice(&notice_at("警报", "正文", Publication::Now, None)).await.unwrap();
+    let correction = NoticeCorrection::new(content("更正后的警报", Language::Zh), None, at(8, 1)).unwrap();
+    let corrected = store.correct_notice(read.id, &correction, at(8, 1)).await.unwrap();
+    let stale = store.enqueue_publication(&read, &[fanout("alert:9", &[1])], at(8, 1)).await.unwrap();
+    assert_eq!(stale, None, "rendered from the notice before its correction");
+    let fresh = store.enqueue_publication(&corrected, &[fanout("alert:9", &[1])], at(8, 1)).await.unwrap();
+    assert_eq!(fresh, Some(1));
+
+    let other = store.insert_notice(&notice_at("另一条", "正文", Publication::Now, None)).await.unwrap();
+    store.retract_notice(other.id, at(8, 2)).await.unwrap();
+    assert_eq!(store.enqueue_publication(&other, &[fanout("alert:10", &[1])], at(8, 2)).await.unwrap(), None);
+}
+
+async fn a_follow_up_reaches_each_recipient_once_whatever_state_its_alert_was_in(store: Arc<dyn Store>) {
+    let notice = store.insert_notice(&notice_at("警报", "正文", Publication::Now, None)).await.unwrap();
+    let mut alert = fanout("alert:1", &[1, 2, 3, 4]);
+    alert.notice_id = Some(notice.id);
+    store.enqueue_publication(&notice, &[alert], at(8, 0)).await.unwrap();
+    let claimed = store.claim_deliveries("w", at(8, 0), at(8, 1), 10).await.unwrap();
+    let of = |chat: i64| claimed.iter().find(|d| d.chat() == ChatId(chat)).unwrap().clone();
+    let sent = |id: i32| Outcome::Sent { first_message_id: Some(id), parts: 1 };
+    let retry = Outcome::Retry { at: at(8, 0), error: "502".into(), counts: true };
+    // Chat 1 got the alert; chat 2's is in flight; chat 3's waits; chat 4's is half sent.
+    store.record_outcome(&of(1), &sent(101), at(8, 0)).await.unwrap();
+    store.record_outcome(&of(3), &retry, at(8, 0)).await.unwrap();
+    store
+        .record_outcome(&of(4), &Outcome::PartlySent { first_message_id: Some(104), parts: 1 }, at(8, 0))
+        .await
+        .unwrap();
+    store.record_outcome(&of(4), &retry, at(8, 0)).await.unwrap();
+
+    let message = |key: &str| StoredMessage { content_key: key.into(), parts_json: "{\"parts\":[]}".into() };
+    let told = store
+        .enqueue_follow_up(notice.id, "correction:1", &message("correction:1"), Pending::Replace, at(8, 1))
+        .await
+        .unwrap();
+    assert_eq!(told, 1, "only chat 1 has the alert already");
+    let told = store
+        .enqueue_follow_up(notice.id, "retraction:1", &message("retraction:1"), Pending::Cancel, at(8, 2))
+        .await
+        .unwrap();
+    assert_eq!(told, 1);
+    // The alert in flight lands, and the half-sent one is finished: each is told too.
+    store.record_outcome(&of(2), &sent(102), at(8, 3)).await.unwrap();
+    let mut rest = store.claim_deliveries("w", at(8, 3), at(8, 4), 10).await.unwrap();
+    rest.sort_by_key(|d| d.chat());
+    assert_eq!(rest.iter().map(|d| d.chat()).collect::<Vec<_>>(), [ChatId(1), ChatId(2), ChatId(4)]);
+    let finished = rest.pop().unwrap();
+    assert_eq!(
+        (finished.parts_sent, finished.fanout_id),
+        (1, of(4).fanout_id),
+        "the half-sent alert goes on"
+    );
+    store
+        .record_outcome(&finished, &Outcome::Sent { first_message_id: Some(104), parts: 2 }, at(8, 4))
+        .await
+        .unwrap();
+
+    let mut follow_ups = rest;
+    follow_ups.extend(store.claim_deliveries("w", at(8, 4), at(8, 5), 10).await.unwrap());
+    let got: Vec<(ChatId, Option<i32>)> = follow_ups.iter().map(|d| (d.chat(), d.reply_to)).collect();
+    assert_eq!(got, [(ChatId(1), Some(101)), (ChatId(2), Some(102)), (ChatId(4), Some(104))]);
+    let retraction = follow_ups[0].message_id;
+    assert!(
+        follow_ups.iter().all(|d| d.message_id == retraction),
+        "the latest change, not the superseded one"
+    );
+    let progress = store.notice_fanouts(notice.id).await.unwrap();
+    let failed: u64 = progress.iter().map(|p| p.failed).sum();
+    assert_eq!(failed, 2, "chat 1's superseded correction, chat 3's withdrawn alert");
+}
+
 async fn expired_leases_are_claimed_again(store: Arc<dyn Store>) {
     let notice = store.insert_notice(&notice_at("警报", "正文", Publication::Now, None)).await.unwrap();
-    store.enqueue_publication(notice.id, &[fanout("alert:2", &[7])], at(8, 0)).await.unwrap();
+    store.enqueue_publication(&notice, &[fanout("alert:2", &[7])], at(8, 0)).await.unwrap();
     let claimed = store.claim_deliveries("crashed", at(8, 0), at(8, 1), 10).await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert!(
@@ -514,7 +589,7 @@ async fn outcomes_close_deliveries_and_follow_the_chat(store: Arc<dyn Store>) {
     }
     let notice = store.insert_notice(&notice_at("警报", "正文", Publication::Now, None)).await.unwrap();
     store
-        .enqueue_publication(notice.id, &[fanout("alert:3", &[11, 12, 13, -14, -15])], at(8, 0))
+        .enqueue_publication(&notice, &[fanout("alert:3", &[11, 12, 13, -14, -15])], at(8, 0))
         .await
         .unwrap();
     let claimed = store.claim_deliveries("w", at(8, 0), at(9, 0), 10).await.unwrap();

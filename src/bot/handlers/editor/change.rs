@@ -2,16 +2,18 @@
 //! received the notice as a reply to the message they got.
 
 use super::draft::{Draft, DraftKind};
-use super::{load_draft, notice_id, progress, require, require_for_button, save_draft};
+use super::progress::{self, Watched};
+use super::{load_draft, notice_id, require, require_for_button, save_draft};
 use crate::bot::callback::Callback;
 use crate::bot::handlers::dialogue;
-use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult};
+use crate::bot::handlers::{ButtonResult, Ctx, HandlerError, HandlerResult};
 use crate::bot::keyboard::{Button, Keyboard};
 use crate::bot::outbound::{OutMessage, Sent};
 use crate::bot::render::Style;
 use crate::delivery::render;
-use crate::domain::{Actor, Notice, NoticeId, NoticeStatus, Role};
+use crate::domain::{Actor, Notice, NoticeId, Role};
 use crate::i18n::Arg;
+use crate::publishing::PublishError;
 
 /// The notice, if it exists and may still be changed; otherwise the editor is told why.
 async fn changeable(ctx: &Ctx<'_>, args: &str) -> Result<Option<Notice>, crate::bot::handlers::HandlerError> {
@@ -21,7 +23,7 @@ async fn changeable(ctx: &Ctx<'_>, args: &str) -> Result<Option<Notice>, crate::
     };
     let number = id.to_string();
     match ctx.app.store.notice(id).await? {
-        Some(n) if matches!(n.status, NoticeStatus::Published | NoticeStatus::Scheduled) => Ok(Some(n)),
+        Some(n) if n.status.is_changeable() => Ok(Some(n)),
         Some(n) => {
             let status = n.status.as_str();
             ctx.reply(
@@ -39,10 +41,6 @@ async fn changeable(ctx: &Ctx<'_>, args: &str) -> Result<Option<Notice>, crate::
 
 pub(in crate::bot::handlers) async fn edit(ctx: &Ctx<'_>, args: &str) -> HandlerResult {
     let Some(user) = require(ctx, Role::may_publish).await? else { return Ok(()) };
-    if !ctx.origin.is_private() {
-        ctx.reply(ctx.text("editor.private_only")).await?;
-        return Ok(());
-    }
     let Some(notice) = changeable(ctx, args).await? else { return Ok(()) };
     let draft = Draft::new(DraftKind::Correct(notice.id.0), notice.content.language);
     save_draft(ctx, user, &draft).await?;
@@ -94,26 +92,55 @@ pub(in crate::bot::handlers) async fn confirm_correction(
     };
     let Some(draft) = load_draft(ctx, user).await? else { return Ok(Some(ctx.label("button.outdated"))) };
     let DraftKind::Correct(id) = draft.kind else { return Ok(Some(ctx.label("button.outdated"))) };
-    dialogue::end(ctx, user).await?;
     if !confirmed {
+        dialogue::end(ctx, user).await?;
         ctx.out.edit(at, OutMessage::html(ctx.text("dialogue.cancelled"))).await?;
         return Ok(None);
     }
     let Some(current) = ctx.app.store.notice(NoticeId(id)).await? else {
+        dialogue::end(ctx, user).await?;
         return Ok(Some(ctx.label("button.outdated")));
     };
+    // The draft stays until the correction is made, so a problem can be fixed by sending
+    // the text again.
     let correction = match draft.correction(current.content.clone(), current.expires_at, ctx.now()) {
         Ok(correction) => correction,
         Err(e) => return Ok(Some(e.to_string())),
     };
-    let (notice, told) = ctx.app.desk().correct(NoticeId(id), &correction, &Actor::Telegram(user)).await?;
-    let text = ctx
-        .fill("editor.corrected", &[("id", (&id.to_string()).into()), ("count", Arg::Number(told as i64))]);
-    ctx.out.edit(at, OutMessage::html(text)).await?;
-    if told > 0 {
-        progress::follow(ctx, &notice).await?;
+    let changed = match ctx.app.desk().correct(NoticeId(id), &correction, &Actor::Telegram(user)).await {
+        Ok(changed) => changed,
+        Err(PublishError::NotChangeable(..) | PublishError::NotFound(_)) => {
+            dialogue::end(ctx, user).await?;
+            return Ok(Some(not_changeable(ctx, NoticeId(id)).await?));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    dialogue::end(ctx, user).await?;
+    let told = Arg::Number(changed.told as i64);
+    ctx.out
+        .edit(
+            at,
+            OutMessage::html(
+                ctx.fill("editor.corrected", &[("id", (&id.to_string()).into()), ("count", told)]),
+            ),
+        )
+        .await?;
+    if changed.told > 0 {
+        progress::follow(ctx, &changed.notice, Watched::FollowUp(changed.follow_up)).await?;
     }
     Ok(None)
+}
+
+/// What an editor is told when a notice changed under them (someone else withdrew it).
+async fn not_changeable(ctx: &Ctx<'_>, id: NoticeId) -> Result<String, HandlerError> {
+    let number = id.to_string();
+    Ok(match ctx.app.store.notice(id).await? {
+        Some(n) => ctx
+            .fill("editor.not_changeable", &[("id", (&number).into()), ("status", n.status.as_str().into())]),
+        None => ctx.fill("editor.no_notice", &[("id", (&number).into())]),
+    }
+    .as_str()
+    .to_owned())
 }
 
 pub(in crate::bot::handlers) async fn retract(ctx: &Ctx<'_>, args: &str) -> HandlerResult {
@@ -154,16 +181,24 @@ pub(in crate::bot::handlers) async fn confirm_retraction(
         ctx.out.edit(at, OutMessage::html(ctx.text("dialogue.cancelled"))).await?;
         return Ok(None);
     }
-    let number = id.to_string();
-    match ctx.app.store.notice(id).await? {
-        Some(n) if matches!(n.status, NoticeStatus::Published | NoticeStatus::Scheduled) => {}
-        _ => return Ok(Some(ctx.fill("editor.no_notice", &[("id", (&number).into())]).as_str().to_owned())),
-    }
-    let (notice, told) = ctx.app.desk().retract(id, &Actor::Telegram(user)).await?;
-    let text = ctx.fill("editor.retracted", &[("id", (&number).into()), ("count", Arg::Number(told as i64))]);
-    ctx.out.edit(at, OutMessage::html(text)).await?;
-    if told > 0 {
-        progress::follow(ctx, &notice).await?;
+    let changed = match ctx.app.desk().retract(id, &Actor::Telegram(user)).await {
+        Ok(changed) => changed,
+        Err(PublishError::NotChangeable(..) | PublishError::NotFound(_)) => {
+            return Ok(Some(not_changeable(ctx, id).await?));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let told = Arg::Number(changed.told as i64);
+    ctx.out
+        .edit(
+            at,
+            OutMessage::html(
+                ctx.fill("editor.retracted", &[("id", (&id.to_string()).into()), ("count", told)]),
+            ),
+        )
+        .await?;
+    if changed.told > 0 {
+        progress::follow(ctx, &changed.notice, Watched::FollowUp(changed.follow_up)).await?;
     }
     Ok(None)
 }

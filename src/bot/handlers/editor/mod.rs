@@ -31,11 +31,15 @@ async fn allowed(ctx: &Ctx<'_>, may: fn(Role) -> bool) -> Result<Option<i64>, Ha
     Ok(None)
 }
 
-/// Like [`allowed`], answering a refused command.
+/// The bureau works in private chats with the bot: nothing unpublished, and no staff
+/// ids, end up in a group. Answers a refused command, or one sent in a group.
 async fn require(ctx: &Ctx<'_>, may: fn(Role) -> bool) -> Result<Option<i64>, HandlerError> {
     let user = allowed(ctx, may).await?;
     if user.is_none() {
         ctx.reply(ctx.text("editor.refused")).await?;
+    } else if !ctx.origin.is_private() {
+        ctx.reply(ctx.text("editor.private_only")).await?;
+        return Ok(None);
     }
     Ok(user)
 }

@@ -16,10 +16,6 @@ use crate::domain::{Actor, Category, Notice, NoticeId, NoticeStatus, Role, Sever
 
 pub(in crate::bot::handlers) async fn post(ctx: &Ctx<'_>, args: &str, kind: DraftKind) -> HandlerResult {
     let Some(user) = require(ctx, Role::may_publish).await? else { return Ok(()) };
-    if !ctx.origin.is_private() {
-        ctx.reply(ctx.text("editor.private_only")).await?;
-        return Ok(());
-    }
     let draft = if args.trim().is_empty() {
         Draft::new(kind, ctx.lang)
     } else {
@@ -250,7 +246,7 @@ async fn publish(ctx: &Ctx<'_>, at: Sent, user: i64, draft: &Draft) -> ButtonRes
     };
     ctx.out.edit(at, OutMessage::html(done)).await?;
     if stored.status == NoticeStatus::Published {
-        progress::follow(ctx, &stored).await?;
+        progress::follow(ctx, &stored, progress::Watched::Publication).await?;
     }
     Ok(None)
 }

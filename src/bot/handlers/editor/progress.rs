@@ -11,7 +11,7 @@ use crate::bot::render::Style;
 use crate::delivery::progress::expected_finish;
 use crate::domain::{Language, Notice, NoticeId};
 use crate::i18n::Arg;
-use crate::store::FanoutProgress;
+use crate::store::{FanoutKind, FanoutProgress};
 
 /// Telegram's edits are rate limited too; once every three seconds is plenty to watch.
 const EVERY: Duration = Duration::from_secs(3);
@@ -20,9 +20,27 @@ const AT_MOST: Duration = Duration::from_secs(3600);
 /// A notice with no fan-out after this long goes out only in digests.
 const NO_FANOUT_AFTER: Duration = Duration::from_secs(20);
 
-/// Tells the editor the notice is queued, then keeps that message updated with its
-/// delivery progress until it is all sent.
-pub(super) async fn follow(ctx: &Ctx<'_>, notice: &Notice) -> Result<(), SendError> {
+/// What a status message follows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Watched {
+    /// A new publication: its alert and channel post.
+    Publication,
+    /// A correction or withdrawal: the follow-up fan-out with this key.
+    FollowUp(String),
+}
+
+impl Watched {
+    fn covers(&self, fanout: &FanoutProgress) -> bool {
+        match self {
+            Watched::Publication => matches!(fanout.kind, FanoutKind::Alert | FanoutKind::Channel),
+            Watched::FollowUp(key) => &fanout.key == key,
+        }
+    }
+}
+
+/// Tells the editor the notice is queued, then keeps that message updated with the
+/// progress of what it `watched` until it is all sent.
+pub(super) async fn follow(ctx: &Ctx<'_>, notice: &Notice, watched: Watched) -> Result<(), SendError> {
     let zero = Arg::Number(0);
     let title = notice.content.title.as_str();
     let queued = ctx.fill(
@@ -32,44 +50,52 @@ pub(super) async fn follow(ctx: &Ctx<'_>, notice: &Notice) -> Result<(), SendErr
     let status = ctx.reply(queued.clone()).await?;
     let app = ctx.app.clone();
     let out = ctx.out.clone();
-    tokio::spawn(watch(app, out, status, notice.id, title.to_owned(), queued.into_string(), ctx.lang));
+    let watch = Watch { status, notice: notice.id, watched, title: title.to_owned(), lang: ctx.lang };
+    tokio::spawn(watch.run(app, out, queued.into_string()));
     Ok(())
 }
 
-async fn watch(
-    app: Arc<App>,
-    out: Arc<dyn Outbound>,
+/// One status message and what it shows.
+struct Watch {
     status: Sent,
     notice: NoticeId,
+    watched: Watched,
     title: String,
-    mut shown: String,
     lang: Language,
-) {
-    let started = tokio::time::Instant::now();
-    loop {
-        let fanouts = match app.store.notice_fanouts(notice).await {
-            Ok(fanouts) => fanouts,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read delivery progress; will try again");
-                Vec::new()
+}
+
+impl Watch {
+    async fn run(self, app: Arc<App>, out: Arc<dyn Outbound>, mut shown: String) {
+        let Watch { status, notice, watched, title, lang } = self;
+        let started = tokio::time::Instant::now();
+        loop {
+            let fanouts = match app.store.notice_fanouts(notice).await {
+                Ok(mut fanouts) => {
+                    fanouts.retain(|f| watched.covers(f));
+                    fanouts
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read delivery progress; will try again");
+                    Vec::new()
+                }
+            };
+            let style = Style::new(&app.texts, lang, app.settings.time_zone);
+            let (text, done) = if fanouts.is_empty() && started.elapsed() >= NO_FANOUT_AFTER {
+                (style.fill("editor.progress_digest_only", &[("title", title.as_str().into())]), true)
+            } else {
+                describe(&app, &style, &title, &fanouts)
+            };
+            if text.as_str() != shown {
+                if let Err(e) = out.edit(status, OutMessage::html(text.clone())).await {
+                    tracing::warn!(error = %e, "cannot update a status message");
+                }
+                shown = text.into_string();
             }
-        };
-        let style = Style::new(&app.texts, lang, app.settings.time_zone);
-        let (text, done) = if fanouts.is_empty() && started.elapsed() >= NO_FANOUT_AFTER {
-            (style.fill("editor.progress_digest_only", &[("title", title.as_str().into())]), true)
-        } else {
-            describe(&app, &style, &title, &fanouts)
-        };
-        if text.as_str() != shown {
-            if let Err(e) = out.edit(status, OutMessage::html(text.clone())).await {
-                tracing::warn!(error = %e, "cannot update a status message");
+            if done || started.elapsed() >= AT_MOST {
+                break;
             }
-            shown = text.into_string();
+            tokio::time::sleep(EVERY).await;
         }
-        if done || started.elapsed() >= AT_MOST {
-            break;
-        }
-        tokio::time::sleep(EVERY).await;
     }
 }
 

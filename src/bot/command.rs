@@ -18,6 +18,8 @@ pub enum Command {
     Lang(String),
     About,
     Forget,
+    /// The risk check of a phone number, link or account.
+    Check(String),
     /// Editors: compose a notice (guided, or all in one message).
     Post(String),
     /// Editors: an urgent notice that goes out at once.
@@ -28,6 +30,8 @@ pub enum Command {
     Retract(String),
     /// Ends the dialogue the user is in (a notice being written, a report).
     Cancel,
+    /// Editors: the list of fraud numbers, sites and accounts.
+    Indicator(String),
     /// Owners: list, grant and revoke roles.
     Admins(String),
 }
@@ -64,6 +68,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     everyone("settings"),
     everyone("lang"),
     everyone("about"),
+    everyone("check"),
     everyone("forget"),
     everyone("cancel"),
     everyone("start"),
@@ -72,6 +77,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "urgent", audience: Audience::Editors },
     CommandSpec { name: "edit", audience: Audience::Editors },
     CommandSpec { name: "retract", audience: Audience::Editors },
+    CommandSpec { name: "indicator", audience: Audience::Editors },
     CommandSpec { name: "admins", audience: Audience::Owners },
 ];
 
@@ -123,6 +129,8 @@ pub fn parse(text: &str, bot_username: &str) -> Parsed {
         "lang" => Command::Lang(args),
         "about" => Command::About,
         "forget" => Command::Forget,
+        "check" => Command::Check(args),
+        "indicator" => Command::Indicator(args),
         "post" => Command::Post(args),
         "urgent" => Command::Urgent(args),
         "edit" => Command::Edit(args),
@@ -153,6 +161,8 @@ impl Command {
             Command::Lang(_) => "lang",
             Command::About => "about",
             Command::Forget => "forget",
+            Command::Check(_) => "check",
+            Command::Indicator(_) => "indicator",
             Command::Post(_) => "post",
             Command::Urgent(_) => "urgent",
             Command::Edit(_) => "edit",

@@ -1,6 +1,7 @@
 //! Content shipped with Pingan: the anti-fraud tips library and the demo notices.
 
 pub mod demo;
+pub mod officials;
 pub mod tips;
 
 /// A shipped content file that does not parse: a bug in this build, caught by tests.

@@ -17,6 +17,10 @@ keyword_enum! {
         Imported = "imported",
         TokenCreated = "token_created",
         TokenRevoked = "token_revoked",
+        Listed = "listed",
+        Unlisted = "unlisted",
+        ReportApproved = "report_approved",
+        ReportRejected = "report_rejected",
     }
 }
 

@@ -3,10 +3,12 @@
 mod actor;
 mod admin;
 mod audit;
+pub mod check;
 pub(crate) mod keyword_enum;
 mod language;
 mod local_time;
 mod notice;
+mod report;
 mod schedule;
 mod search_text;
 mod subscriber;
@@ -17,6 +19,10 @@ mod tip;
 pub use actor::{Actor, BadActor};
 pub use admin::{Admin, Role};
 pub use audit::{ApiToken, AuditAction, AuditEntry};
+pub use check::{
+    AccountNumber, Domain, Indicator, IndicatorKind, IndicatorReason, NewIndicator, PhoneNumber, Risk,
+    Subject, SubjectError, Verdict,
+};
 pub use keyword_enum::UnknownKeyword;
 pub use language::{Language, UnknownLanguage};
 pub use local_time::{LocalTimeError, parse_local_time};
@@ -24,6 +30,7 @@ pub use notice::{
     Area, Body, Category, NewNotice, Notice, NoticeContent, NoticeCorrection, NoticeError, NoticeId,
     NoticeStatus, Publication, Severity, Source, Title,
 };
+pub use report::{ForwardedText, NewReport, Report, ReportId, ReportStatus, ReportStory, ReportedSubject};
 pub use schedule::{digest_period, local_date, next_digest_after};
 pub use search_text::{SearchTerms, Term, index_tokens};
 pub use subscriber::{

@@ -7,10 +7,12 @@ mod admins;
 pub(crate) mod audit;
 mod dialogues;
 mod error;
+pub(crate) mod indicators;
 mod migrations;
 mod notices;
 pub(crate) mod outbox;
 mod postgres;
+pub(crate) mod reports;
 pub(crate) mod search;
 mod sqlite;
 mod subscribers;
@@ -26,6 +28,7 @@ pub use admins::AdminStore;
 pub use audit::AuditStore;
 pub use dialogues::DialogueStore;
 pub use error::StoreError;
+pub use indicators::IndicatorStore;
 pub use migrations::MigrationReport;
 pub use notices::{NoticeQuery, NoticeStore};
 pub use outbox::{
@@ -33,6 +36,7 @@ pub use outbox::{
     Pending, Recipient, StoredMessage,
 };
 pub use postgres::PgStore;
+pub use reports::ReportStore;
 pub use search::{DocumentKind, Found, SearchPage, SearchStore};
 pub use sqlite::SqliteStore;
 pub use subscribers::{Forgotten, SubscriberCounts, SubscriberStore};
@@ -64,6 +68,8 @@ pub trait Store:
     + OutboxStore
     + AuditStore
     + DialogueStore
+    + IndicatorStore
+    + ReportStore
     + Send
     + Sync
     + Debug

@@ -137,5 +137,7 @@ super::subscribers::impl_subscriber_store!(PgStore);
 super::admins::impl_admin_store!(PgStore);
 super::audit::impl_audit_store!(PgStore);
 super::dialogues::impl_dialogue_store!(PgStore);
+super::indicators::impl_indicator_store!(PgStore);
+super::reports::impl_report_store!(PgStore, ::sqlx::Postgres);
 super::search::impl_search_store!(PgStore);
 super::outbox::impl_outbox_store!(PgStore, ::sqlx::Postgres);

@@ -48,6 +48,9 @@ pub struct Forgotten {
     pub subscription: bool,
     /// Group subscriptions no longer recording that this user made them.
     pub group_links: u64,
+    /// Reports not yet decided, deleted; decided ones stay with the bureau, unlinked.
+    pub reports_deleted: u64,
+    pub reports_unlinked: u64,
 }
 
 /// A subscriber in its stored shape: lists as JSON text, the weekday as 0 (Monday) to 6.
@@ -326,8 +329,28 @@ macro_rules! impl_subscriber_store {
                     .bind(user_id)
                     .execute(&mut *tx)
                     .await?;
+                let reports_deleted = ::sqlx::query(
+                    "DELETE FROM reports WHERE status = 'pending' AND (chat_id = $1 OR user_id = $2)",
+                )
+                .bind(chat_id.0)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                let reports_unlinked =
+                    ::sqlx::query("UPDATE reports SET chat_id = NULL, user_id = NULL WHERE chat_id = $1 OR user_id = $2")
+                        .bind(chat_id.0)
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
                 tx.commit().await?;
-                Ok($crate::store::Forgotten { subscription: deleted.rows_affected() > 0, group_links: unlinked })
+                Ok($crate::store::Forgotten {
+                    subscription: deleted.rows_affected() > 0,
+                    group_links: unlinked,
+                    reports_deleted,
+                    reports_unlinked,
+                })
             }
         }
     };

@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod anti_fraud;
 mod api;
 mod bot;
 mod cap;

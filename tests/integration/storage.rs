@@ -9,6 +9,10 @@ use pingan::domain::{
     NewTip, NoticeContent, NoticeCorrection, NoticeId, NoticeStatus, Publication, Role, ScamType, Severity,
     Source, Subscriber, SubscriberStatus, TipBody, TipTitle, Title,
 };
+use pingan::domain::{
+    ForwardedText, IndicatorKind, IndicatorReason, NewIndicator, NewReport, ReportStatus, ReportStory,
+    ReportedSubject, Risk, Subject,
+};
 use pingan::domain::{Notice, SearchTerms, Tip, TipId};
 use pingan::store::{
     DueDigests, FanoutKind, Found, NewFanout, NoticeQuery, Outcome, Pending, Recipient, SeedOutcome, Store,
@@ -69,6 +73,8 @@ conformance!(
     an_edited_tip_is_found_by_its_new_words,
     forgetting_a_chat_deletes_its_settings_and_unlinks_its_user,
     a_publication_is_fanned_out_once_and_claimed_once,
+    indicators_are_listed_updated_and_removed,
+    reports_are_decided_once_counted_and_forgotten,
     a_publication_changed_since_it_was_read_is_not_fanned_out,
     a_follow_up_reaches_each_recipient_once_whatever_state_its_alert_was_in,
     expired_leases_are_claimed_again,
@@ -496,6 +502,86 @@ async fn a_publication_is_fanned_out_once_and_claimed_once(store: Arc<dyn Store>
     assert!(store.claim_deliveries("c", now, lease, 10).await.unwrap().is_empty(), "leased rows are taken");
     let progress = &store.fanout_progress(10).await.unwrap()[0];
     assert_eq!((progress.total(), progress.sending), (3, 3));
+}
+
+async fn indicators_are_listed_updated_and_removed(store: Arc<dyn Store>) {
+    let new = |input: &str, risk: Risk, reason: &str| NewIndicator {
+        subject: Subject::parse(input).unwrap(),
+        risk,
+        reason: IndicatorReason::parse(reason).unwrap(),
+        added_by: Actor::System,
+    };
+    let (listed, created) =
+        store.put_indicator(&new("138-0013-8000", Risk::Suspicious, "可疑"), at(8, 0)).await.unwrap();
+    assert!(created);
+    assert_eq!((listed.kind, listed.value.as_str()), (IndicatorKind::Phone, "+8613800138000"));
+    let (updated, created) =
+        store.put_indicator(&new("+86 138 0013 8000", Risk::Fraud, "冒充客服"), at(8, 1)).await.unwrap();
+    assert!(!created, "the same number, written another way");
+    assert_eq!((updated.risk, updated.reason.as_str()), (Risk::Fraud, "冒充客服"));
+    store
+        .put_indicator(&new("https://www.example-bank.cn/x", Risk::Official, "示例银行"), at(8, 2))
+        .await
+        .unwrap();
+    store.put_indicator(&new("6222 0212 3456 7890 128", Risk::Fraud, "收款账户"), at(8, 3)).await.unwrap();
+
+    let found = store.indicator(IndicatorKind::Phone, "+8613800138000").await.unwrap().unwrap();
+    assert_eq!(found, updated);
+    assert_eq!(store.official_domains().await.unwrap(), ["example-bank.cn"]);
+    let all = store.indicators(None, 10, 0).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0].value, "6222021234567890128", "newest first");
+    assert_eq!(store.indicators(Some(IndicatorKind::Domain), 10, 0).await.unwrap().len(), 1);
+    assert!(store.remove_indicator(IndicatorKind::Phone, "+8613800138000").await.unwrap());
+    assert!(!store.remove_indicator(IndicatorKind::Phone, "+8613800138000").await.unwrap());
+    assert_eq!(store.indicator(IndicatorKind::Phone, "+8613800138000").await.unwrap(), None);
+}
+
+async fn reports_are_decided_once_counted_and_forgotten(store: Arc<dyn Store>) {
+    let story = "接到冒充客服的电话 13800138000，让我去 alipay-refund.top 填卡号。";
+    let new = |user: i64, minute: u32| NewReport {
+        chat: ChatId(user),
+        user_id: user,
+        language: Language::Zh,
+        story: ReportStory::parse(story).unwrap(),
+        forwarded: Some(ForwardedText::parse("【退款通知】<b>请点击</b>").unwrap()),
+        subjects: Subject::find_all(story).iter().map(ReportedSubject::from).collect(),
+        created_at: at(8, minute),
+    };
+    let first = store.submit_report(&new(31, 0)).await.unwrap();
+    assert_eq!(first.status, ReportStatus::Pending);
+    assert_eq!(first.subjects.len(), 2, "{:?}", first.subjects);
+    assert_eq!(first.forwarded.as_ref().unwrap().as_str(), "【退款通知】<b>请点击</b>");
+    let second = store.submit_report(&new(31, 5)).await.unwrap();
+    let other = store.submit_report(&new(32, 6)).await.unwrap();
+    assert_eq!(store.reports_by_user_since(31, at(8, 1)).await.unwrap(), 1);
+    assert_eq!(store.reports_by_user_since(31, at(7, 0)).await.unwrap(), 2);
+    assert_eq!(store.count_pending_reports().await.unwrap(), 3);
+    let pending = store.pending_reports(2, 0).await.unwrap();
+    assert_eq!(pending.iter().map(|r| r.id).collect::<Vec<_>>(), [first.id, second.id], "oldest first");
+    assert_eq!(pending[0], first);
+
+    let moderator = Actor::Telegram(99);
+    let approved =
+        store.decide_report(first.id, ReportStatus::Approved, &moderator, at(9, 0)).await.unwrap().unwrap();
+    assert_eq!(
+        (approved.status, approved.decided_by.clone()),
+        (ReportStatus::Approved, Some(moderator.clone()))
+    );
+    assert_eq!(
+        store.decide_report(first.id, ReportStatus::Rejected, &moderator, at(9, 1)).await.unwrap(),
+        None
+    );
+    store.decide_report(other.id, ReportStatus::Approved, &moderator, at(9, 2)).await.unwrap();
+    assert_eq!(store.approved_reports_naming(IndicatorKind::Phone, "+8613800138000").await.unwrap(), 2);
+    assert_eq!(store.approved_reports_naming(IndicatorKind::Domain, "alipay-refund.top").await.unwrap(), 2);
+
+    let forgotten = store.forget(ChatId(31), Some(31)).await.unwrap();
+    assert_eq!((forgotten.reports_deleted, forgotten.reports_unlinked), (1, 1));
+    assert_eq!(store.report(second.id).await.unwrap(), None, "the pending one is gone");
+    let kept = store.report(first.id).await.unwrap().unwrap();
+    assert_eq!((kept.chat, kept.user_id), (None, None), "the decided one stays, unlinked");
+    assert_eq!(store.approved_reports_naming(IndicatorKind::Phone, "+8613800138000").await.unwrap(), 2);
 }
 
 async fn a_publication_changed_since_it_was_read_is_not_fanned_out(store: Arc<dyn Store>) {

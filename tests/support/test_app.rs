@@ -44,11 +44,15 @@ pub async fn spawn_app_with(db: TestDb, clock: Arc<dyn Clock>, extra_env: &[(&st
     let fake = FakeTelegram::start().await;
     let settings = settings_for(&fake, &db, extra_env);
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(pingan::startup::run(settings, clock, async {
+    let mut task = tokio::spawn(pingan::startup::run(settings, clock, async {
         let _ = stopped.await;
     }));
-    // The app migrates on start; wait for it to be polling before the test looks inside.
-    fake.wait_for("the bot to start polling", |s| (s.poll_generation > 0).then_some(())).await;
+    // The app migrates on start; wait for it to be polling before the test looks inside,
+    // and say why if it stopped instead.
+    tokio::select! {
+        () = fake.wait_for("the bot to start polling", |s| (s.poll_generation > 0).then_some(())) => {}
+        ended = &mut task => panic!("the app stopped while starting: {ended:?}"),
+    }
     let store = db.store().await;
     TestApp { fake, db, store, stop: Some(stop), task: Some(task) }
 }

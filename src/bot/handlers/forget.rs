@@ -40,6 +40,14 @@ pub(super) async fn confirmed(ctx: &Ctx<'_>, at: Sent, confirmed: bool) -> Butto
             ctx.fill("forget.deleted_group_links", &[("count", Arg::Number(forgotten.group_links as i64))]),
         );
     }
+    if forgotten.reports_deleted > 0 {
+        let count = Arg::Number(forgotten.reports_deleted as i64);
+        lines.push(ctx.fill("forget.deleted_reports", &[("count", count)]));
+    }
+    if forgotten.reports_unlinked > 0 {
+        let count = Arg::Number(forgotten.reports_unlinked as i64);
+        lines.push(ctx.fill("forget.unlinked_reports", &[("count", count)]));
+    }
     let mut text = ctx.text(if lines.is_empty() { "forget.nothing" } else { "forget.done" });
     for line in lines {
         text.push(&Html::trusted("\n".into()));

@@ -2,6 +2,7 @@
 //! never talk to Telegram directly, so the console runs exactly the same code.
 
 mod about;
+mod check;
 mod dialogue;
 mod editor;
 mod forget;
@@ -188,6 +189,8 @@ async fn route(ctx: &Ctx<'_>, text: &str) -> HandlerResult {
                 Command::Lang(args) => settings::lang(ctx, &args).await,
                 Command::About => about::about(ctx).await,
                 Command::Forget => forget::forget(ctx).await,
+                Command::Check(args) => check::check(ctx, &args).await,
+                Command::Indicator(args) => editor::indicator(ctx, &args).await,
                 Command::Post(args) => editor::post(ctx, &args, editor::draft::DraftKind::Post).await,
                 Command::Urgent(args) => editor::post(ctx, &args, editor::draft::DraftKind::Urgent).await,
                 Command::Edit(args) => editor::edit(ctx, &args).await,

@@ -32,10 +32,10 @@ impl PhoneNumber {
     pub fn parse(input: &str) -> Result<PhoneNumber, PhoneError> {
         let mut digits = String::new();
         let mut international = false;
-        for (i, c) in input.trim().chars().enumerate() {
+        for c in input.trim().chars() {
             match fold_width(c) {
                 d @ '0'..='9' => digits.push(d),
-                '+' if i == 0 => international = true,
+                '+' if digits.is_empty() && !international => international = true,
                 ' ' | '-' | '.' | '(' | ')' | '/' | '\u{a0}' => {}
                 _ => return Err(PhoneError::NotANumber(input.trim().to_owned())),
             }

@@ -4,6 +4,7 @@
 mod admins;
 mod change;
 pub(crate) mod draft;
+mod indicators;
 mod post;
 mod progress;
 
@@ -16,6 +17,7 @@ use draft::{Draft, DraftKind};
 
 pub(super) use admins::admins;
 pub(super) use change::{confirm_correction, confirm_retraction, edit, retract};
+pub(super) use indicators::indicator;
 pub(super) use post::post;
 
 /// The sender's user id if their role allows `may`; otherwise they are told, politely.

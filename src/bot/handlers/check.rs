@@ -1,0 +1,121 @@
+//! `/check <phone|link|account>`: what the bureau knows of it, and what to do.
+
+use super::{Ctx, HandlerResult};
+use crate::checking;
+use crate::domain::check::{AccountError, LinkError, PhoneError};
+use crate::domain::{IndicatorKind, Subject, SubjectError, Verdict};
+use crate::html::Html;
+use crate::i18n::Arg;
+
+pub(super) async fn check(ctx: &Ctx<'_>, args: &str) -> HandlerResult {
+    if args.trim().is_empty() {
+        ctx.reply(ctx.text("check.usage")).await?;
+        return Ok(());
+    }
+    let subject = match Subject::parse(args) {
+        Ok(subject) => subject,
+        Err(e) => {
+            let reason = why_unreadable(ctx, &e);
+            ctx.reply(ctx.fill("check.unreadable", &[("reason", Arg::Html(&reason))])).await?;
+            return Ok(());
+        }
+    };
+    let verdict = checking::verdict(ctx.app.store.as_ref(), &subject, ctx.lang).await?;
+    tracing::info!(kind = %subject.kind(), verdict = verdict_name(&verdict), "checked");
+    ctx.reply(answer(ctx, &subject, &verdict)).await?;
+    Ok(())
+}
+
+/// The answer: the verdict, what to do, and always the numbers to call.
+pub(super) fn answer(ctx: &Ctx<'_>, subject: &Subject, verdict: &Verdict) -> Html {
+    let shown = subject.to_string();
+    let kind_word = ctx.label(&format!("check.kind_{}", subject.kind()));
+    let base = [("subject", Arg::Text(&shown)), ("kind", Arg::Text(&kind_word))];
+    let advice = || ctx.text(&format!("check.advice_{}", subject.kind()));
+    let mut parts: Vec<Html> = Vec::new();
+    match verdict {
+        Verdict::Fraud(indicator) => {
+            parts.push(
+                ctx.fill("check.fraud", &joined(&base, &[("reason", indicator.reason.as_str().into())])),
+            );
+            parts.push(advice());
+        }
+        Verdict::LookAlike { official } => {
+            parts.push(
+                ctx.fill("check.look_alike", &joined(&base, &[("official", official.as_str().into())])),
+            );
+            parts.push(advice());
+        }
+        Verdict::Suspicious { listed, reports } => {
+            parts.push(ctx.fill("check.suspicious", &base));
+            if let Some(indicator) = listed {
+                parts.push(ctx.fill(
+                    "check.listed_reason",
+                    &joined(&base, &[("reason", indicator.reason.as_str().into())]),
+                ));
+            }
+            if *reports > 0 {
+                parts.push(ctx.fill("check.reported", &[("count", Arg::Number(*reports as i64))]));
+            }
+            parts.push(advice());
+        }
+        Verdict::Official(indicator) => {
+            parts.push(
+                ctx.fill("check.official", &joined(&base, &[("name", indicator.reason.as_str().into())])),
+            );
+            parts.push(match subject.kind() {
+                IndicatorKind::Phone => ctx.text("check.official_phone_caution"),
+                _ => ctx.text("check.official_domain_caution"),
+            });
+        }
+        Verdict::NoRecord => {
+            parts.push(ctx.fill("check.no_record", &base));
+            if let Subject::Link(domain) = subject
+                && domain.is_internationalised()
+            {
+                parts.push(ctx.fill("check.idn_note", &[("unicode", domain.unicode().as_str().into())]));
+            }
+        }
+    }
+    parts.push(ctx.text("check.footer"));
+    let mut text = Html::default();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            text.push(&Html::trusted("\n\n".into()));
+        }
+        text.push(part);
+    }
+    text
+}
+
+fn joined<'a>(base: &[(&'a str, Arg<'a>)], extra: &[(&'a str, Arg<'a>)]) -> Vec<(&'a str, Arg<'a>)> {
+    base.iter().chain(extra).copied().collect()
+}
+
+fn verdict_name(verdict: &Verdict) -> &'static str {
+    match verdict {
+        Verdict::Fraud(_) => "fraud",
+        Verdict::LookAlike { .. } => "look_alike",
+        Verdict::Suspicious { .. } => "suspicious",
+        Verdict::Official(_) => "official",
+        Verdict::NoRecord => "no_record",
+    }
+}
+
+/// Why the value could not be read, in the chat's language.
+pub(super) fn why_unreadable(ctx: &Ctx<'_>, error: &SubjectError) -> Html {
+    match error {
+        SubjectError::Phone(PhoneError::NeedsAreaCode(_)) => ctx.text("check.needs_area_code"),
+        SubjectError::Phone(PhoneError::TooLong(_) | PhoneError::TooShort) => {
+            ctx.text("check.bad_phone_length")
+        }
+        SubjectError::Phone(PhoneError::NoDigits | PhoneError::NotANumber(_)) => ctx.text("check.bad_phone"),
+        SubjectError::Link(LinkError::IpAddress(ip)) => {
+            ctx.fill("check.ip_address", &[("ip", ip.as_str().into())])
+        }
+        SubjectError::Link(LinkError::NotALink(_)) => ctx.text("check.bad_link"),
+        SubjectError::Account(AccountError::Length(_) | AccountError::Characters(_)) => {
+            ctx.text("check.bad_account")
+        }
+    }
+}

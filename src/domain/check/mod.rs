@@ -1,0 +1,342 @@
+//! The risk check: what a citizen asks about (a phone number, a link, an account),
+//! normalised so every way of writing it finds the same record, and the verdict.
+
+mod account;
+mod confusables;
+mod link;
+mod phone;
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+pub use account::{AccountError, AccountNumber};
+pub use link::{Domain, LinkError};
+pub use phone::{PhoneError, PhoneNumber};
+
+use super::Actor;
+use super::keyword_enum::keyword_enum;
+
+keyword_enum! {
+    /// What an indicator is.
+    pub enum IndicatorKind ("kind") {
+        Phone = "phone",
+        Domain = "domain",
+        Account = "account",
+    }
+}
+
+keyword_enum! {
+    /// What the bureau knows of a value.
+    pub enum Risk ("risk") {
+        /// Used in fraud: do not answer, pay or click.
+        Fraud = "fraud",
+        /// Reported or suspected; be careful.
+        Suspicious = "suspicious",
+        /// A genuine number or site of a bank, a platform or the authorities (callers
+        /// can still fake the number they show).
+        Official = "official",
+    }
+}
+
+/// A phone number, a link's domain or an account number, normalised.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Subject {
+    Phone(PhoneNumber),
+    Link(Domain),
+    Account(AccountNumber),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SubjectError {
+    #[error(transparent)]
+    Phone(#[from] PhoneError),
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    #[error(transparent)]
+    Account(#[from] AccountError),
+}
+
+impl Subject {
+    /// Reads what a citizen typed. `phone …`, `link …` or `account …` (or 电话, 网址,
+    /// 账号, 卡号) say what it is; otherwise a link has a dot and letters, a phone number
+    /// is digits (with `+`, spaces, dashes, brackets) of the lengths phone numbers have,
+    /// and anything else is an account.
+    pub fn parse(input: &str) -> Result<Subject, SubjectError> {
+        let input = input.trim();
+        if let Some((word, rest)) = input.split_once(char::is_whitespace) {
+            match word.to_lowercase().as_str() {
+                "phone" | "tel" | "电话" | "号码" | "手机" => {
+                    return Ok(Subject::Phone(PhoneNumber::parse(rest)?));
+                }
+                "link" | "url" | "site" | "网址" | "链接" | "网站" => {
+                    return Ok(Subject::Link(Domain::parse(rest)?));
+                }
+                "account" | "card" | "账号" | "账户" | "卡号" | "银行卡" => {
+                    return Ok(Subject::Account(AccountNumber::parse(rest)?));
+                }
+                _ => {}
+            }
+        }
+        Ok(match guess(input) {
+            IndicatorKind::Domain => Subject::Link(Domain::parse(input)?),
+            IndicatorKind::Phone => Subject::Phone(PhoneNumber::parse(input)?),
+            IndicatorKind::Account => Subject::Account(AccountNumber::parse(input)?),
+        })
+    }
+
+    /// Reads a value stored as `kind`, as an editor or an import file gives it.
+    pub fn of_kind(kind: IndicatorKind, input: &str) -> Result<Subject, SubjectError> {
+        Ok(match kind {
+            IndicatorKind::Phone => Subject::Phone(PhoneNumber::parse(input)?),
+            IndicatorKind::Domain => Subject::Link(Domain::parse(input)?),
+            IndicatorKind::Account => Subject::Account(AccountNumber::parse(input)?),
+        })
+    }
+
+    /// Every phone number, link and long account number in a free text (a citizen's
+    /// report, a forwarded message), each once.
+    pub fn find_all(text: &str) -> Vec<Subject> {
+        let mut found: Vec<Subject> = Vec::new();
+        for token in candidates(text) {
+            let subject = match guess(&token) {
+                IndicatorKind::Domain => Domain::parse(&token).ok().map(Subject::Link),
+                // A run of digits that is no phone number (a QQ number) is an account.
+                IndicatorKind::Phone => {
+                    PhoneNumber::parse(&token).ok().map(Subject::Phone).or_else(|| account(&token))
+                }
+                IndicatorKind::Account => account(&token),
+            };
+            if let Some(subject) = subject
+                && !found.contains(&subject)
+            {
+                found.push(subject);
+            }
+        }
+        found
+    }
+
+    pub fn kind(&self) -> IndicatorKind {
+        match self {
+            Subject::Phone(_) => IndicatorKind::Phone,
+            Subject::Link(_) => IndicatorKind::Domain,
+            Subject::Account(_) => IndicatorKind::Account,
+        }
+    }
+
+    /// The normalised value records are kept under: `+8613800138000`, `icbc.com.cn`,
+    /// `6222021234567890128`.
+    pub fn key(&self) -> String {
+        match self {
+            Subject::Phone(p) => p.e164().to_owned(),
+            Subject::Link(d) => d.ascii().to_owned(),
+            Subject::Account(a) => a.as_str().to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::Phone(p) => p.fmt(f),
+            Subject::Link(d) => d.fmt(f),
+            Subject::Account(a) => a.fmt(f),
+        }
+    }
+}
+
+/// An account number found in free text: long enough, and with digits in it, so words
+/// are not taken for accounts.
+fn account(token: &str) -> Option<Subject> {
+    AccountNumber::parse(token)
+        .ok()
+        .filter(|a| a.as_str().len() >= 8 && a.as_str().bytes().any(|b| b.is_ascii_digit()))
+        .map(Subject::Account)
+}
+
+/// What a value probably is, from its shape.
+fn guess(input: &str) -> IndicatorKind {
+    let has_letter = input.chars().any(|c| c.is_alphabetic());
+    if input.contains("://") || (input.contains('.') && has_letter && !input.contains('@')) {
+        return IndicatorKind::Domain;
+    }
+    let digits = input.chars().filter(|c| phone::fold_width(*c).is_ascii_digit()).count();
+    let phone_like = input.chars().all(|c| {
+        let c = phone::fold_width(c);
+        c.is_ascii_digit() || " +-()./\u{a0}".contains(c)
+    });
+    // 16 to 19 digits without a + are bank cards; phone numbers have at most 15.
+    let card_like = (16..=19).contains(&digits) && !input.trim_start().starts_with(['+', '＋']);
+    if phone_like && (3..=15).contains(&digits) && !card_like {
+        IndicatorKind::Phone
+    } else {
+        IndicatorKind::Account
+    }
+}
+
+/// Stretches of a text that may be a phone number, a link or an account: runs of the
+/// characters those are written with, split at other characters (Chinese text around
+/// them, most punctuation).
+fn candidates(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let flush = |current: &mut String, out: &mut Vec<String>| {
+        let token = current.trim_matches(|c: char| " -./:(),".contains(c)).to_owned();
+        if token.chars().filter(|c| c.is_ascii_alphanumeric()).count() >= 5 {
+            out.push(token);
+        }
+        current.clear();
+    };
+    for c in text.chars() {
+        let c = phone::fold_width(c);
+        // Letters of other alphabets stay (a look-alike link hides Cyrillic in Latin), but
+        // Chinese characters end a stretch: a story is written in them.
+        let letter = c.is_alphanumeric() && !is_cjk(c);
+        let keeps = letter || "+-./:_@%?=&#~()".contains(c);
+        // A space may sit inside a phone or card number (138 0013 8000) but ends a link.
+        let joins = c == ' ' && current.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
+        if keeps || (joins && !current.is_empty()) {
+            current.push(c);
+        } else if !keeps {
+            flush(&mut current, &mut out);
+        }
+    }
+    flush(&mut current, &mut out);
+    out
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x2E80..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x2FFFF)
+}
+
+/// A value in the bureau's list, with what is known of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Indicator {
+    pub kind: IndicatorKind,
+    /// The normalised value ([`Subject::key`]).
+    pub value: String,
+    pub risk: Risk,
+    pub reason: IndicatorReason,
+    pub added_by: Actor,
+    pub added_at: DateTime<Utc>,
+}
+
+super::text::bounded_text!(
+    /// Why a value is listed, shown to citizens who check it.
+    IndicatorReason, "reason", max = 300, Single
+);
+
+/// A value to add to the list (or to update, if it is there).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewIndicator {
+    pub subject: Subject,
+    pub risk: Risk,
+    pub reason: IndicatorReason,
+    pub added_by: Actor,
+}
+
+/// What a check found, most serious first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The bureau lists it as used in fraud.
+    Fraud(Indicator),
+    /// A link imitating an official site.
+    LookAlike { official: String },
+    /// Listed as suspicious, or named in reports the bureau accepted.
+    Suspicious { listed: Option<Indicator>, reports: u64 },
+    /// A genuine number or site (callers can still fake the number they show).
+    Official(Indicator),
+    /// Nothing is known: which is not proof of safety.
+    NoRecord,
+}
+
+impl Verdict {
+    /// Weighs what is known of `subject`: its entry in the list, how many accepted
+    /// reports name it, and the official domains a link may imitate.
+    pub fn of<'a>(
+        subject: &Subject,
+        listed: Option<Indicator>,
+        reports: u64,
+        official_domains: impl IntoIterator<Item = &'a str>,
+    ) -> Verdict {
+        match listed {
+            Some(i) if i.risk == Risk::Fraud => return Verdict::Fraud(i),
+            Some(i) if i.risk == Risk::Official => return Verdict::Official(i),
+            _ => {}
+        }
+        if let Subject::Link(domain) = subject
+            && let Some(official) = domain.imitates(official_domains)
+        {
+            return Verdict::LookAlike { official };
+        }
+        if listed.is_some() || reports > 0 {
+            return Verdict::Suspicious { listed, reports };
+        }
+        Verdict::NoRecord
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(input: &str) -> (IndicatorKind, String) {
+        let subject = Subject::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+        (subject.kind(), subject.key())
+    }
+
+    #[test]
+    fn what_a_citizen_types_is_recognised() {
+        let phone = (IndicatorKind::Phone, "+8613800138000".to_owned());
+        for written in
+            ["138-0013-8000", "+86 138 0013 8000", "8613800138000", "phone 13800138000", "电话 138 0013 8000"]
+        {
+            assert_eq!(key(written), phone, "{written}");
+        }
+        assert_eq!(key("https://www.icbc.com.cn/x"), (IndicatorKind::Domain, "icbc.com.cn".to_owned()));
+        assert_eq!(key("网址 icbc.com.cn"), (IndicatorKind::Domain, "icbc.com.cn".to_owned()));
+        assert_eq!(
+            key("6222 0212 3456 7890 128"),
+            (IndicatorKind::Account, "6222021234567890128".to_owned())
+        );
+        assert_eq!(key("账号 12345678"), (IndicatorKind::Account, "12345678".to_owned()));
+        assert_eq!(key("wxid_abc123"), (IndicatorKind::Account, "wxid_abc123".to_owned()));
+        assert_eq!(key("96110"), (IndicatorKind::Phone, "+8696110".to_owned()));
+        assert!(Subject::parse("phone abc").is_err());
+    }
+
+    #[test]
+    fn numbers_and_links_are_found_in_a_story() {
+        let story = "昨天接到13800138000的电话，自称客服，让我打开 https://аlipay.com/refund 填写卡号 6222 0212 3456 7890 128，\
+                     还加了QQ 123456789。客服电话 +86 10 6552 3456。";
+        let found: Vec<String> = Subject::find_all(story).iter().map(Subject::key).collect();
+        assert!(found.contains(&"+8613800138000".to_owned()), "{found:?}");
+        assert!(found.contains(&idna::domain_to_ascii("аlipay.com").unwrap()), "{found:?}");
+        assert!(found.contains(&"6222021234567890128".to_owned()), "{found:?}");
+        assert!(found.contains(&"+861065523456".to_owned()), "{found:?}");
+        assert!(found.contains(&"123456789".to_owned()), "a QQ number is an account: {found:?}");
+        assert_eq!(Subject::find_all("no numbers here, 只有文字。"), []);
+    }
+
+    #[test]
+    fn the_verdict_weighs_what_is_known() {
+        let listed = |risk| Indicator {
+            kind: IndicatorKind::Phone,
+            value: "+8613800138000".into(),
+            risk,
+            reason: IndicatorReason::parse("冒充客服").unwrap(),
+            added_by: Actor::System,
+            added_at: Utc::now(),
+        };
+        let phone = Subject::parse("13800138000").unwrap();
+        assert!(matches!(Verdict::of(&phone, Some(listed(Risk::Fraud)), 3, []), Verdict::Fraud(_)));
+        assert!(matches!(Verdict::of(&phone, Some(listed(Risk::Official)), 0, []), Verdict::Official(_)));
+        assert_eq!(Verdict::of(&phone, None, 2, []), Verdict::Suspicious { listed: None, reports: 2 });
+        assert_eq!(Verdict::of(&phone, None, 0, []), Verdict::NoRecord);
+        let fake = Subject::parse("a1ipay.com").unwrap();
+        assert_eq!(
+            Verdict::of(&fake, None, 0, ["alipay.com"]),
+            Verdict::LookAlike { official: "alipay.com".into() }
+        );
+    }
+}

@@ -1,0 +1,159 @@
+//! Storing the bureau's list of phone numbers, domains and accounts.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::StoreError;
+use crate::domain::{Indicator, IndicatorKind, NewIndicator};
+
+#[async_trait]
+pub trait IndicatorStore {
+    /// Adds the value to the list, or replaces what the list said of it. True if it is new.
+    async fn put_indicator(
+        &self,
+        indicator: &NewIndicator,
+        now: DateTime<Utc>,
+    ) -> Result<(Indicator, bool), StoreError>;
+    /// Takes the value off the list; false if it was not on it.
+    async fn remove_indicator(&self, kind: IndicatorKind, value: &str) -> Result<bool, StoreError>;
+    async fn indicator(&self, kind: IndicatorKind, value: &str) -> Result<Option<Indicator>, StoreError>;
+    /// The list, newest first, optionally of one kind.
+    async fn indicators(
+        &self,
+        kind: Option<IndicatorKind>,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Indicator>, StoreError>;
+    /// The domains listed as official, which look-alikes are measured against.
+    async fn official_domains(&self) -> Result<Vec<String>, StoreError>;
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct IndicatorRow {
+    kind: String,
+    value: String,
+    risk: String,
+    reason: String,
+    added_by: String,
+    added_at: DateTime<Utc>,
+}
+
+impl TryFrom<IndicatorRow> for Indicator {
+    type Error = StoreError;
+
+    fn try_from(r: IndicatorRow) -> Result<Self, Self::Error> {
+        let what = format!("indicator {}", r.value);
+        Ok(Indicator {
+            kind: r.kind.parse().map_err(|e| StoreError::corrupt(&what, e))?,
+            risk: r.risk.parse().map_err(|e| StoreError::corrupt(&what, e))?,
+            reason: crate::domain::IndicatorReason::parse(&r.reason)
+                .map_err(|e| StoreError::corrupt(&what, e))?,
+            added_by: r.added_by.parse().map_err(|e| StoreError::corrupt(&what, e))?,
+            value: r.value,
+            added_at: r.added_at,
+        })
+    }
+}
+
+macro_rules! indicator_columns {
+    () => {
+        "kind, value, risk, reason, added_by, added_at"
+    };
+}
+
+macro_rules! impl_indicator_store {
+    ($store:ty) => {
+        #[::async_trait::async_trait]
+        impl $crate::store::IndicatorStore for $store {
+            async fn put_indicator(
+                &self,
+                i: &$crate::domain::NewIndicator,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<($crate::domain::Indicator, bool), $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let (kind, value) = (i.subject.kind(), i.subject.key());
+                let existed: Option<(i64,)> = ::sqlx::query_as("SELECT id FROM indicators WHERE kind = $1 AND value = $2")
+                    .bind(kind.as_str())
+                    .bind(&value)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let row: $crate::store::indicators::IndicatorRow = ::sqlx::query_as(concat!(
+                    "INSERT INTO indicators (kind, value, risk, reason, added_by, added_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (kind, value) DO UPDATE SET risk = excluded.risk, reason = excluded.reason, \
+                     added_by = excluded.added_by, added_at = excluded.added_at RETURNING ",
+                    $crate::store::indicators::indicator_columns!()
+                ))
+                .bind(kind.as_str())
+                .bind(&value)
+                .bind(i.risk.as_str())
+                .bind(i.reason.as_str())
+                .bind(i.added_by.to_string())
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok((row.try_into()?, existed.is_none()))
+            }
+
+            async fn remove_indicator(
+                &self,
+                kind: $crate::domain::IndicatorKind,
+                value: &str,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let done = ::sqlx::query("DELETE FROM indicators WHERE kind = $1 AND value = $2")
+                    .bind(kind.as_str())
+                    .bind(value)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn indicator(
+                &self,
+                kind: $crate::domain::IndicatorKind,
+                value: &str,
+            ) -> Result<Option<$crate::domain::Indicator>, $crate::store::StoreError> {
+                let row: Option<$crate::store::indicators::IndicatorRow> = ::sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::store::indicators::indicator_columns!(),
+                    " FROM indicators WHERE kind = $1 AND value = $2"
+                ))
+                .bind(kind.as_str())
+                .bind(value)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn indicators(
+                &self,
+                kind: Option<$crate::domain::IndicatorKind>,
+                limit: u32,
+                offset: u32,
+            ) -> Result<Vec<$crate::domain::Indicator>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::indicators::IndicatorRow> = ::sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::store::indicators::indicator_columns!(),
+                    " FROM indicators WHERE ($1 IS NULL OR kind = $1) ORDER BY id DESC LIMIT $2 OFFSET $3"
+                ))
+                .bind(kind.map(|k| k.as_str()))
+                .bind(i64::from(limit))
+                .bind(i64::from(offset))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn official_domains(&self) -> Result<Vec<String>, $crate::store::StoreError> {
+                let rows: Vec<(String,)> =
+                    ::sqlx::query_as("SELECT value FROM indicators WHERE kind = 'domain' AND risk = 'official' ORDER BY value")
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows.into_iter().map(|(v,)| v).collect())
+            }
+        }
+    };
+}
+
+pub(crate) use impl_indicator_store;
+pub(crate) use indicator_columns;

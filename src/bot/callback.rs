@@ -3,7 +3,9 @@
 use chrono::Weekday;
 use chrono_tz::Tz;
 
-use crate::domain::{Category, DigestTime, Frequency, Language, NoticeId, ScamType, Severity, TipId};
+use crate::domain::{
+    Category, DigestTime, Frequency, Language, NoticeId, ReportId, ScamType, Severity, TipId,
+};
 
 /// Telegram's limit on `callback_data`.
 pub const MAX_CALLBACK_BYTES: usize = 64;
@@ -38,6 +40,32 @@ pub enum Callback {
         id: NoticeId,
         confirm: bool,
     },
+    /// A step of a citizen's /report.
+    Report(ReportStep),
+    /// A moderator's decision on a report.
+    Moderate {
+        id: ReportId,
+        decision: Decision,
+    },
+}
+
+/// The buttons of the /report dialogue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportStep {
+    /// No number, link or message to add.
+    Skip,
+    Send,
+    Cancel,
+}
+
+/// What a moderator does with a report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Accept it: its numbers and links count in /check as reported.
+    Approve,
+    /// Accept it and list its numbers and links as used in fraud.
+    ApproveAndList,
+    Reject,
 }
 
 /// The buttons of the /post dialogue.
@@ -118,6 +146,23 @@ impl Callback {
             Callback::Post(action) => format!("po:{}", encode_post(*action)),
             Callback::Correct(yes) => format!("ed:{}", u8::from(*yes)),
             Callback::Retract { id, confirm } => format!("rt:{}:{}", id.0, u8::from(*confirm)),
+            Callback::Report(step) => format!(
+                "rp:{}",
+                match step {
+                    ReportStep::Skip => "k",
+                    ReportStep::Send => "y",
+                    ReportStep::Cancel => "x",
+                }
+            ),
+            Callback::Moderate { id, decision } => format!(
+                "md:{}:{}",
+                id.0,
+                match decision {
+                    Decision::Approve => "a",
+                    Decision::ApproveAndList => "l",
+                    Decision::Reject => "r",
+                }
+            ),
         }
     }
 
@@ -149,6 +194,19 @@ impl Callback {
                     _ => return None,
                 };
                 Callback::Retract { id: NoticeId(id.parse().ok()?), confirm }
+            }
+            ("rp", "k") => Callback::Report(ReportStep::Skip),
+            ("rp", "y") => Callback::Report(ReportStep::Send),
+            ("rp", "x") => Callback::Report(ReportStep::Cancel),
+            ("md", rest) => {
+                let (id, decision) = rest.split_once(':')?;
+                let decision = match decision {
+                    "a" => Decision::Approve,
+                    "l" => Decision::ApproveAndList,
+                    "r" => Decision::Reject,
+                    _ => return None,
+                };
+                Callback::Moderate { id: ReportId(id.parse().ok().filter(|n: &i64| *n > 0)?), decision }
             }
             _ => return None,
         })
@@ -265,6 +323,12 @@ mod tests {
             Callback::Correct(false),
             Callback::Retract { id: NoticeId(i64::MAX), confirm: true },
             Callback::Retract { id: NoticeId(1), confirm: false },
+            Callback::Report(ReportStep::Skip),
+            Callback::Report(ReportStep::Send),
+            Callback::Report(ReportStep::Cancel),
+            Callback::Moderate { id: ReportId(i64::MAX), decision: Decision::Approve },
+            Callback::Moderate { id: ReportId(1), decision: Decision::ApproveAndList },
+            Callback::Moderate { id: ReportId(7), decision: Decision::Reject },
         ]);
         let mut settings = vec![
             SettingsAction::Show,
@@ -298,7 +362,22 @@ mod tests {
 
     #[test]
     fn stale_or_forged_data_decodes_to_nothing() {
-        for data in ["", "l:", "l:x", "n:-", "s:1", "t:nope", "st:m:q", "st:f:w9", "st:t:2561", "zz", "f:2"] {
+        for data in [
+            "",
+            "l:",
+            "l:x",
+            "n:-",
+            "s:1",
+            "t:nope",
+            "st:m:q",
+            "st:f:w9",
+            "st:t:2561",
+            "zz",
+            "f:2",
+            "rp:",
+            "md:0:a",
+            "md:1:q",
+        ] {
             assert_eq!(Callback::decode(data), None, "{data}");
         }
     }

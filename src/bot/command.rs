@@ -28,6 +28,10 @@ pub enum Command {
     Edit(String),
     /// Editors: withdraw a notice.
     Retract(String),
+    /// A citizen tells the bureau about a scam.
+    Report,
+    /// Moderators: the reports waiting for a decision.
+    Reports,
     /// Ends the dialogue the user is in (a notice being written, a report).
     Cancel,
     /// Editors: the list of fraud numbers, sites and accounts.
@@ -42,6 +46,7 @@ pub enum Command {
 pub enum Audience {
     Everyone,
     Editors,
+    Moderators,
     Owners,
 }
 
@@ -69,6 +74,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     everyone("lang"),
     everyone("about"),
     everyone("check"),
+    everyone("report"),
     everyone("forget"),
     everyone("cancel"),
     everyone("start"),
@@ -78,6 +84,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "edit", audience: Audience::Editors },
     CommandSpec { name: "retract", audience: Audience::Editors },
     CommandSpec { name: "indicator", audience: Audience::Editors },
+    CommandSpec { name: "reports", audience: Audience::Moderators },
     CommandSpec { name: "admins", audience: Audience::Owners },
 ];
 
@@ -130,6 +137,8 @@ pub fn parse(text: &str, bot_username: &str) -> Parsed {
         "about" => Command::About,
         "forget" => Command::Forget,
         "check" => Command::Check(args),
+        "report" => Command::Report,
+        "reports" => Command::Reports,
         "indicator" => Command::Indicator(args),
         "post" => Command::Post(args),
         "urgent" => Command::Urgent(args),
@@ -162,6 +171,8 @@ impl Command {
             Command::About => "about",
             Command::Forget => "forget",
             Command::Check(_) => "check",
+            Command::Report => "report",
+            Command::Reports => "reports",
             Command::Indicator(_) => "indicator",
             Command::Post(_) => "post",
             Command::Urgent(_) => "urgent",

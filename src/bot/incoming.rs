@@ -1,6 +1,6 @@
 //! Updates from Telegram, reduced to what Pingan's handlers need.
 
-use teloxide::types::{CallbackQuery, Chat, MaybeInaccessibleMessage, Message, User};
+use teloxide::types::{CallbackQuery, Chat, MaybeInaccessibleMessage, Message, MessageOrigin, User};
 
 use super::outbound::Sent;
 use crate::domain::ChatId;
@@ -72,6 +72,9 @@ impl Origin {
 pub struct Incoming {
     pub origin: Origin,
     pub text: String,
+    /// Who a forwarded message came from (a name, as Telegram shows it); `None` if the
+    /// sender wrote it.
+    pub forwarded_from: Option<String>,
 }
 
 impl Incoming {
@@ -92,7 +95,18 @@ impl Incoming {
                 sender,
             },
             text,
+            forwarded_from: message.forward_origin().map(origin_name),
         })
+    }
+}
+
+/// The name a forwarded message shows as its origin.
+fn origin_name(origin: &MessageOrigin) -> String {
+    match origin {
+        MessageOrigin::User { sender_user, .. } => sender_user.full_name(),
+        MessageOrigin::HiddenUser { sender_user_name, .. } => sender_user_name.clone(),
+        MessageOrigin::Chat { sender_chat, .. } => sender_chat.title().unwrap_or_default().to_owned(),
+        MessageOrigin::Channel { chat, .. } => chat.title().unwrap_or_default().to_owned(),
     }
 }
 

@@ -36,6 +36,7 @@ pub(crate) const KEYS: &[Key] = &[
     key("bot.publisher_zh", "PINGAN_BOT_PUBLISHER_ZH"),
     key("bot.publisher_en", "PINGAN_BOT_PUBLISHER_EN"),
     key("bot.cap_sender", "PINGAN_BOT_CAP_SENDER"),
+    key("bot.reports_per_hour", "PINGAN_BOT_REPORTS_PER_HOUR"),
     key("delivery.rate_per_second", "PINGAN_DELIVERY_RATE_PER_SECOND"),
     key("delivery.allow_paid_broadcast", "PINGAN_DELIVERY_ALLOW_PAID_BROADCAST"),
     key("delivery.paid_rate_per_second", "PINGAN_DELIVERY_PAID_RATE_PER_SECOND"),

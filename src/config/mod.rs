@@ -136,6 +136,8 @@ pub struct BotSettings {
     pub publisher_en: String,
     /// The `sender` of CAP alerts Pingan writes for its own notices.
     pub cap_sender: String,
+    /// Reports one user may send in an hour; more get a polite refusal.
+    pub reports_per_hour: u32,
 }
 
 /// What a digest with nothing new does.
@@ -307,6 +309,10 @@ impl Settings {
             },
         )?;
 
+        let reports_per_hour = l.get("bot.reports_per_hour", "a whole number from 1 to 100", |v| {
+            integer_in(v, 1, 100).map(|n| n as u32)
+        })?;
+
         let delivery = DeliverySettings::from_layers(l)?;
         let listen = l.get("http.listen", "off, or an address such as 127.0.0.1:8080", |v| {
             let text = string(v)?;
@@ -329,7 +335,15 @@ impl Settings {
         Ok(Settings {
             telegram: TelegramSettings { token, api_url, poll_timeout, request_timeout },
             database: DatabaseSettings { url, max_connections, busy_timeout },
-            bot: BotSettings { default_language, time_zone, owners, publisher_zh, publisher_en, cap_sender },
+            bot: BotSettings {
+                default_language,
+                time_zone,
+                owners,
+                publisher_zh,
+                publisher_en,
+                cap_sender,
+                reports_per_hour,
+            },
             delivery,
             http: HttpSettings { listen },
             log: LogSettings { filter, format },

@@ -105,3 +105,137 @@ async fn bad_values_get_a_clear_answer_and_citizens_cannot_change_the_list() {
     assert!(overview.text.contains("名单为空"), "{}", overview.text);
     app.stop().await.unwrap();
 }
+
+async fn press(app: &TestApp, from: i64, message: &SentMessage, label: &str) -> Option<String> {
+    let id = app.fake.press_labelled(&user(from), message, label);
+    app.fake.wait_for_answer(&id).await
+}
+
+fn last_to(app: &TestApp, chat: i64) -> SentMessage {
+    app.fake.sent_to(chat).pop().expect("a message")
+}
+
+#[tokio::test]
+async fn a_report_is_moderated_listed_and_then_flagged_by_check_and_the_reporter_is_told() {
+    let app = spawn().await;
+    let scam_number = "+86 171 2345 6789";
+    assert!(ask(&app, CITIZEN, &format!("/check {scam_number}")).await.text.starts_with("⚪ 暂无记录"));
+
+    // The citizen reports: the story, then the scammer's message, forwarded.
+    assert!(ask(&app, CITIZEN, "/report").await.text.starts_with("举报诈骗"));
+    let details = ask(&app, CITIZEN, "有人自称快递客服说包裹丢了要理赔，让我下载会议软件共享屏幕。").await;
+    assert!(details.text.contains("转发给我"), "{}", details.text);
+    let before = app.fake.sent_to(CITIZEN).len();
+    app.fake.user_forwards(
+        &user(CITIZEN),
+        "【理赔通知】请致电 171-2345-6789 或访问 kuaidi-lipei.top 办理。",
+        "快递理赔中心",
+    );
+    let summary = app.fake.wait_for_sent(CITIZEN, before + 1).await.remove(before);
+    assert!(summary.text.contains("转发自 快递理赔中心"), "{}", summary.text);
+    assert!(
+        summary.text.contains(scam_number) && summary.text.contains("kuaidi-lipei.top"),
+        "{}",
+        summary.text
+    );
+    assert_eq!(press(&app, CITIZEN, &summary, "📨 提交举报").await, None);
+    let sent = app.fake.message(summary.chat_id, summary.message_id);
+    assert!(sent.text.starts_with("✅ 感谢您的举报") && sent.text.contains("R000001"), "{}", sent.text);
+
+    // Nobody but a moderator may see or decide it.
+    assert_eq!(ask(&app, CITIZEN, "/reports").await.text, "抱歉，只有市局授权的编辑才能使用这个命令。");
+    assert_eq!(ask(&app, EDITOR, "/reports").await.text, "抱歉，只有市局授权的编辑才能使用这个命令。");
+    let seen = app.fake.sent_to(MODERATOR).len();
+    app.fake.user_sends(&user(MODERATOR), "/reports");
+    let listing = app.fake.wait_for_sent(MODERATOR, seen + 2).await;
+    assert!(listing[seen].text.contains("1 条举报待审核"), "{}", listing[seen].text);
+    let card = listing[seen + 1].clone();
+    assert!(card.text.starts_with("举报 R000001") && card.text.contains("共享屏幕"), "{}", card.text);
+    let forged = app.fake.press(&user(CITIZEN), &card, "md:1:l");
+    assert_eq!(
+        app.fake.wait_for_answer(&forged).await.as_deref(),
+        Some("抱歉，只有市局授权的编辑才能使用这个命令。")
+    );
+    assert!(app.store.indicators(None, 10, 0).await.unwrap().is_empty());
+
+    assert_eq!(press(&app, MODERATOR, &card, "✅ 属实并列入名单").await, None);
+    let decided = app.fake.message(card.chat_id, card.message_id);
+    assert!(
+        decided.text.contains("2 个号码、网址或账号已列为涉诈") && decided.text.contains("已通知举报人"),
+        "{}",
+        decided.text
+    );
+    assert_eq!(
+        press(&app, MODERATOR, &card, "❌ 驳回").await.as_deref(),
+        Some("这条举报已由其他审核人员处理。"),
+        "decided once"
+    );
+
+    // The reporter was told, and /check now flags what the report named.
+    let told = app.fake.wait_for_sent(CITIZEN, before + 2).await;
+    assert!(told.iter().any(|m| m.text.contains("R000001 已经审核属实")), "{told:#?}");
+    let flagged = ask(&app, ENGLISH, "/check 17123456789").await;
+    assert!(flagged.text.starts_with(&format!("🔴 High risk: {scam_number}")), "{}", flagged.text);
+    assert!(flagged.text.contains("群众举报（R000001）经市局核实"), "{}", flagged.text);
+    assert!(ask(&app, CITIZEN, "/check https://kuaidi-lipei.top/x").await.text.starts_with("🔴"));
+    let audit = app.store.audit_log(None, 10).await.unwrap();
+    assert!(audit.iter().any(|e| e.action == pingan::domain::AuditAction::ReportApproved));
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn reports_are_limited_per_hour_and_cancel_keeps_nothing() {
+    let app =
+        spawn_app_with(TestDb::sqlite(), Arc::new(SystemClock), &[("PINGAN_BOT_REPORTS_PER_HOUR", "2")])
+            .await;
+    for n in 1..=2 {
+        ask(&app, CITIZEN, "/report").await;
+        ask(&app, CITIZEN, &format!("第{n}次：有人冒充公检法让我转账到安全账户 6222 0212 3456 7890 128。"))
+            .await;
+        let details = last_to(&app, CITIZEN);
+        press(&app, CITIZEN, &details, "没有").await;
+        let summary = last_to(&app, CITIZEN);
+        assert!(summary.text.contains("6222 0212 3456 7890 128"), "{}", summary.text);
+        press(&app, CITIZEN, &summary, "📨 提交举报").await;
+    }
+    let refused = ask(&app, CITIZEN, "/report").await;
+    assert!(refused.text.starts_with("您在过去一小时内已提交 2 条举报"), "{}", refused.text);
+    assert_eq!(app.store.count_pending_reports().await.unwrap(), 2);
+
+    let other = ENGLISH;
+    ask(&app, other, "/report").await;
+    assert_eq!(ask(&app, other, "/cancel").await.text, "Cancelled.");
+    assert!(
+        ask(&app, other, "what now?").await.text.starts_with("Looking for a notice?"),
+        "the dialogue is over"
+    );
+    assert_eq!(app.store.count_pending_reports().await.unwrap(), 2);
+    let long = "诈".repeat(2_001);
+    ask(&app, other, "/report").await;
+    assert!(ask(&app, other, &long).await.text.contains("at most 2000 characters"));
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_forwarded_message_outside_a_report_is_checked() {
+    let app = spawn().await;
+    assert_eq!(
+        ask(&app, EDITOR, "/indicator add 400-820-1234 fraud 冒充银行").await.text,
+        "✅ 已将 +86 4008201234 列为涉诈。"
+    );
+    let before = app.fake.sent_to(CITIZEN).len();
+    app.fake.user_forwards(
+        &user(CITIZEN),
+        "您的账户异常，请拨打 400 820 1234 或登录 icbc-verify.com.cn 验证",
+        "银行通知",
+    );
+    let answers = app.fake.wait_for_sent(CITIZEN, before + 3).await;
+    assert!(answers[before].text.starts_with("🔴 高风险：+86 4008201234"), "{}", answers[before].text);
+    assert!(
+        answers[before + 1].text.starts_with("⚪ 暂无记录：icbc-verify.com.cn"),
+        "{}",
+        answers[before + 1].text
+    );
+    assert!(answers[before + 2].text.contains("/report"));
+    app.stop().await.unwrap();
+}

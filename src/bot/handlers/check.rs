@@ -119,3 +119,21 @@ pub(super) fn why_unreadable(ctx: &Ctx<'_>, error: &SubjectError) -> Html {
         }
     }
 }
+
+/// How many values of a forwarded message are checked.
+const FORWARDED_CHECKS: usize = 3;
+
+/// A message forwarded to Pingan outside a report: every number and link in it checked.
+pub(super) async fn forwarded(ctx: &Ctx<'_>, text: &str) -> HandlerResult {
+    let found = Subject::find_all(text);
+    if found.is_empty() {
+        ctx.reply(ctx.text("check.forwarded_nothing")).await?;
+        return Ok(());
+    }
+    for subject in found.iter().take(FORWARDED_CHECKS) {
+        let verdict = checking::verdict(ctx.app.store.as_ref(), subject, ctx.lang).await?;
+        ctx.reply(answer(ctx, subject, &verdict)).await?;
+    }
+    ctx.reply(ctx.text("check.forwarded_report")).await?;
+    Ok(())
+}

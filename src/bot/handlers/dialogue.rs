@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::editor::{self, draft::Draft};
+use super::report::{self, ReportDraft};
 use super::{Ctx, HandlerError, HandlerResult};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -11,6 +12,8 @@ use super::{Ctx, HandlerError, HandlerResult};
 pub(crate) enum Dialogue {
     /// An editor composing or correcting a notice.
     Notice(Draft),
+    /// A citizen telling the bureau about a scam.
+    Report(ReportDraft),
 }
 
 pub(super) async fn load(ctx: &Ctx<'_>, user: i64) -> Result<Option<Dialogue>, HandlerError> {
@@ -37,19 +40,30 @@ pub(super) async fn end(ctx: &Ctx<'_>, user: i64) -> Result<(), HandlerError> {
     Ok(())
 }
 
-/// Plain text in a private chat: the next step of the sender's dialogue, or a hint.
-pub(super) async fn continue_with(ctx: &Ctx<'_>, text: &str) -> HandlerResult {
+/// A message in a private chat that is no command: the next step of the sender's
+/// dialogue; else, if forwarded, a check of what it contains; else a hint.
+pub(super) async fn continue_with(ctx: &Ctx<'_>, text: &str, forwarded_from: Option<&str>) -> HandlerResult {
     let dialogue = match &ctx.origin.sender {
         Some(sender) => load(ctx, sender.id).await?.map(|d| (sender.id, d)),
         None => None,
     };
     let taken = match dialogue {
-        Some((user, Dialogue::Notice(draft))) => editor::take_text(ctx, user, draft, text).await?,
-        None => false,
+        Some((user, Dialogue::Report(draft))) => {
+            report::take_message(ctx, user, draft, text, forwarded_from).await?;
+            true
+        }
+        Some((user, Dialogue::Notice(draft))) if forwarded_from.is_none() => {
+            editor::take_text(ctx, user, draft, text).await?
+        }
+        _ => false,
     };
-    if !taken {
-        ctx.reply(ctx.text("reply.not_a_command")).await?;
+    if taken {
+        return Ok(());
     }
+    if forwarded_from.is_some() {
+        return super::check::forwarded(ctx, text).await;
+    }
+    ctx.reply(ctx.text("reply.not_a_command")).await?;
     Ok(())
 }
 

@@ -19,6 +19,10 @@ pub(super) async fn help(ctx: &Ctx<'_>) -> HandlerResult {
             text.push(&Html::trusted("\n\n".into()));
             text.push(&command_section(ctx, "help.editor", Audience::Editors));
         }
+        if role.is_some_and(|r| r.may_moderate()) {
+            text.push(&Html::trusted("\n\n".into()));
+            text.push(&command_section(ctx, "help.moderator", Audience::Moderators));
+        }
         if role.is_some_and(|r| r.may_manage_admins()) {
             text.push(&Html::trusted("\n\n".into()));
             text.push(&command_section(ctx, "help.owner", Audience::Owners));

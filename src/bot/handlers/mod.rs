@@ -10,6 +10,7 @@ mod help;
 mod latest;
 mod membership;
 mod notice;
+mod report;
 mod search;
 mod settings;
 mod start;
@@ -155,7 +156,7 @@ pub async fn on_message(app: Arc<App>, out: Arc<dyn Outbound>, me: Me, msg: Inco
     app.metrics.update();
     let origin = &msg.origin;
     let result = match Ctx::load(&app, &out, origin, me.username()).await {
-        Ok(ctx) => match route(&ctx, &msg.text).await {
+        Ok(ctx) => match route(&ctx, &msg).await {
             Ok(()) => return Ok(()),
             Err(error) => (ctx, error),
         },
@@ -170,7 +171,15 @@ pub async fn on_message(app: Arc<App>, out: Arc<dyn Outbound>, me: Me, msg: Inco
     Ok(())
 }
 
-async fn route(ctx: &Ctx<'_>, text: &str) -> HandlerResult {
+async fn route(ctx: &Ctx<'_>, msg: &Incoming) -> HandlerResult {
+    let text = msg.text.as_str();
+    // A forwarded message is someone else's words, never a command to Pingan.
+    if let Some(from) = &msg.forwarded_from {
+        if ctx.origin.is_private() {
+            return dialogue::continue_with(ctx, text, Some(from)).await;
+        }
+        return Ok(());
+    }
     match command::parse(text, ctx.bot_username) {
         Parsed::Command(command) => {
             tracing::info!(chat = ctx.chat_id(), command = command.name(), "command");
@@ -190,6 +199,8 @@ async fn route(ctx: &Ctx<'_>, text: &str) -> HandlerResult {
                 Command::About => about::about(ctx).await,
                 Command::Forget => forget::forget(ctx).await,
                 Command::Check(args) => check::check(ctx, &args).await,
+                Command::Report => report::report(ctx).await,
+                Command::Reports => editor::reports(ctx).await,
                 Command::Indicator(args) => editor::indicator(ctx, &args).await,
                 Command::Post(args) => editor::post(ctx, &args, editor::draft::DraftKind::Post).await,
                 Command::Urgent(args) => editor::post(ctx, &args, editor::draft::DraftKind::Urgent).await,
@@ -203,7 +214,7 @@ async fn route(ctx: &Ctx<'_>, text: &str) -> HandlerResult {
             ctx.app.metrics.command("unknown");
             help::unknown_command(ctx, &typed).await
         }
-        Parsed::NotACommand if ctx.origin.is_private() => dialogue::continue_with(ctx, text).await,
+        Parsed::NotACommand if ctx.origin.is_private() => dialogue::continue_with(ctx, text, None).await,
         // In groups, other people's chatter and other bots' commands are not for us.
         Parsed::Unknown { .. } | Parsed::NotACommand | Parsed::OtherBot => Ok(()),
     }
@@ -253,6 +264,8 @@ async fn route_button(ctx: &Ctx<'_>, press: &ButtonPress) -> ButtonResult {
         Callback::Post(action) => editor::post_button(ctx, at, action).await,
         Callback::Correct(confirmed) => editor::confirm_correction(ctx, at, confirmed).await,
         Callback::Retract { id, confirm } => editor::confirm_retraction(ctx, at, id, confirm).await,
+        Callback::Report(step) => report::button(ctx, at, step).await,
+        Callback::Moderate { id, decision } => editor::moderate(ctx, at, id, decision).await,
     }
 }
 

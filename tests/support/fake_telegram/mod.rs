@@ -96,6 +96,25 @@ impl FakeTelegram {
         self.message_in(user.id, user, text, None)
     }
 
+    /// `user` forwards to the bot a message `text` that `from` (a user hiding their
+    /// account, as most scammers' messages show) sent them.
+    pub fn user_forwards(&self, user: &TgUser, text: &str, from: &str) -> i32 {
+        let mut state = self.shared.lock();
+        let message_id = state.next_message_id(user.id);
+        let message = json!({
+            "message_id": message_id,
+            "date": 1_790_000_000,
+            "chat": chat_json(user.id, false),
+            "from": user.json(),
+            "text": text,
+            "forward_origin": { "type": "hidden_user", "sender_user_name": from, "date": 1_789_990_000 },
+        });
+        state.push_update(json!({ "message": message }));
+        drop(state);
+        self.shared.notify();
+        message_id
+    }
+
     /// `user` types `text` in a group (optionally inside a forum topic).
     pub fn group_member_sends(&self, chat_id: i64, user: &TgUser, text: &str, thread_id: Option<i32>) -> i32 {
         self.message_in(chat_id, user, text, thread_id)

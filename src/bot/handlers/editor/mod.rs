@@ -5,6 +5,7 @@ mod admins;
 mod change;
 pub(crate) mod draft;
 mod indicators;
+mod moderation;
 mod post;
 mod progress;
 
@@ -18,6 +19,7 @@ use draft::{Draft, DraftKind};
 pub(super) use admins::admins;
 pub(super) use change::{confirm_correction, confirm_retraction, edit, retract};
 pub(super) use indicators::indicator;
+pub(super) use moderation::{moderate, reports};
 pub(super) use post::post;
 
 /// The sender's user id if their role allows `may`; otherwise they are told, politely.

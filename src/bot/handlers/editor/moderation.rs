@@ -1,0 +1,161 @@
+//! `/reports` for moderators: citizens' reports waiting for a decision, each with
+//! buttons to approve (and list what it names as used in fraud) or reject. The reporter
+//! is told the outcome.
+
+use super::{require, require_for_button};
+use crate::bot::callback::{Callback, Decision};
+use crate::bot::handlers::{ButtonResult, Ctx, HandlerError, HandlerResult};
+use crate::bot::incoming::Target;
+use crate::bot::keyboard::{Button, Keyboard};
+use crate::bot::outbound::{OutMessage, Sent};
+use crate::domain::{
+    Actor, AuditAction, AuditEntry, IndicatorReason, NewIndicator, Report, ReportId, ReportStatus, Risk, Role,
+};
+use crate::html::Html;
+use crate::i18n::Arg;
+
+/// How many reports `/reports` shows at once.
+const PAGE: u32 = 5;
+
+pub(in crate::bot::handlers) async fn reports(ctx: &Ctx<'_>) -> HandlerResult {
+    if require(ctx, Role::may_moderate).await?.is_none() {
+        return Ok(());
+    }
+    let waiting = ctx.app.store.count_pending_reports().await?;
+    if waiting == 0 {
+        ctx.reply(ctx.text("moderation.none")).await?;
+        return Ok(());
+    }
+    ctx.reply(ctx.fill("moderation.header", &[("count", Arg::Number(waiting as i64))])).await?;
+    for report in ctx.app.store.pending_reports(PAGE, 0).await? {
+        let keyboard = Keyboard::new().row(vec![
+            button(ctx, "moderation.approve_button", report.id, Decision::Approve),
+            button(ctx, "moderation.list_button", report.id, Decision::ApproveAndList),
+            button(ctx, "moderation.reject_button", report.id, Decision::Reject),
+        ]);
+        ctx.send(OutMessage::with_keyboard(card(ctx, &report), keyboard)).await?;
+    }
+    Ok(())
+}
+
+fn button(ctx: &Ctx<'_>, label: &str, id: ReportId, decision: Decision) -> Button {
+    Button::callback(ctx.label(label), Callback::Moderate { id, decision })
+}
+
+/// A report as moderators see it.
+fn card(ctx: &Ctx<'_>, report: &Report) -> Html {
+    let reference = report.id.to_string();
+    let when = ctx.style().date_time(report.created_at);
+    let mut text = ctx.fill(
+        "moderation.card",
+        &[
+            ("reference", reference.as_str().into()),
+            ("time", when.as_str().into()),
+            ("language", report.language.code().into()),
+            ("story", report.story.as_str().into()),
+        ],
+    );
+    if let Some(forwarded) = &report.forwarded {
+        text.push(&Html::trusted("\n".into()));
+        text.push(&ctx.fill("moderation.card_forwarded", &[("text", forwarded.as_str().into())]));
+    }
+    text.push(&Html::trusted("\n".into()));
+    if report.subjects.is_empty() {
+        text.push(&ctx.text("moderation.card_nothing_found"));
+    } else {
+        let list = report.subjects.iter().map(|s| s.shown.as_str()).collect::<Vec<_>>().join("、");
+        text.push(&ctx.fill("moderation.card_found", &[("list", list.as_str().into())]));
+    }
+    text
+}
+
+pub(in crate::bot::handlers) async fn moderate(
+    ctx: &Ctx<'_>,
+    at: Sent,
+    id: ReportId,
+    decision: Decision,
+) -> ButtonResult {
+    let moderator = match require_for_button(ctx, Role::may_moderate).await? {
+        Ok(user) => Actor::Telegram(user),
+        Err(refusal) => return Ok(Some(refusal)),
+    };
+    let status = if decision == Decision::Reject { ReportStatus::Rejected } else { ReportStatus::Approved };
+    let Some(report) = ctx.app.store.decide_report(id, status, &moderator, ctx.now()).await? else {
+        return Ok(Some(ctx.label("moderation.already_decided")));
+    };
+    let listed =
+        if decision == Decision::ApproveAndList { list_subjects(ctx, &report, &moderator).await? } else { 0 };
+    let action = if status == ReportStatus::Approved {
+        AuditAction::ReportApproved
+    } else {
+        AuditAction::ReportRejected
+    };
+    let detail = format!("{} value(s) listed", listed);
+    let entry =
+        AuditEntry { at: ctx.now(), actor: moderator, action, subject: format!("report {id}"), detail };
+    ctx.app.store.record_audit(&entry).await?;
+
+    let told = tell_reporter(ctx, &report).await;
+    let mut text = card(ctx, &report);
+    let outcome = match decision {
+        Decision::Approve => ctx.text("moderation.approved"),
+        Decision::ApproveAndList => {
+            ctx.fill("moderation.approved_listed", &[("count", Arg::Number(listed as i64))])
+        }
+        Decision::Reject => ctx.text("moderation.rejected"),
+    };
+    for line in
+        [outcome, ctx.text(if told { "moderation.reporter_told" } else { "moderation.reporter_not_told" })]
+    {
+        text.push(&Html::trusted("\n".into()));
+        text.push(&line);
+    }
+    ctx.out.edit(at, OutMessage::html(text)).await?;
+    Ok(None)
+}
+
+/// Lists every value the report names as used in fraud; returns how many.
+async fn list_subjects(ctx: &Ctx<'_>, report: &Report, moderator: &Actor) -> Result<usize, HandlerError> {
+    let language = ctx.app.settings.default_language;
+    let reference = report.id.to_string();
+    let reason =
+        ctx.app.texts.fill(language, "moderation.listed_reason", &[("reference", reference.as_str().into())]);
+    let reason = IndicatorReason::parse(&crate::html::to_plain(reason.as_str()))
+        .unwrap_or_else(|_| IndicatorReason::parse(&reference).expect("a reference is a valid reason"));
+    let mut listed = 0;
+    for subject in report.subjects.iter().filter_map(|s| s.subject()) {
+        let new =
+            NewIndicator { subject, risk: Risk::Fraud, reason: reason.clone(), added_by: moderator.clone() };
+        let (indicator, _) = ctx.app.store.put_indicator(&new, ctx.now()).await?;
+        let entry = AuditEntry {
+            at: ctx.now(),
+            actor: moderator.clone(),
+            action: AuditAction::Listed,
+            subject: format!("{} {}", indicator.kind, indicator.value),
+            detail: format!("fraud: from report {reference}"),
+        };
+        ctx.app.store.record_audit(&entry).await?;
+        listed += 1;
+    }
+    Ok(listed)
+}
+
+/// Tells the reporter the outcome, in their language. False if they cannot be reached
+/// (they sent /forget, or blocked the bot).
+async fn tell_reporter(ctx: &Ctx<'_>, report: &Report) -> bool {
+    let Some(chat) = report.chat else { return false };
+    let key = if report.status == ReportStatus::Approved {
+        "report.outcome_approved"
+    } else {
+        "report.outcome_rejected"
+    };
+    let reference = report.id.to_string();
+    let text = ctx.app.texts.fill(report.language, key, &[("reference", reference.as_str().into())]);
+    match ctx.out.send(Target { chat, thread_id: None }, OutMessage::html(text)).await {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::info!(report = %report.id, error = %e, "could not tell a reporter the outcome");
+            false
+        }
+    }
+}

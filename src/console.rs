@@ -20,6 +20,7 @@ use crate::bot::keyboard::{ButtonAction, Keyboard};
 use crate::bot::outbound::{OutMessage, Outbound, SendError, Sent};
 use crate::bot::schema::schema;
 use crate::domain::{ChatId, Language};
+use crate::html::Html;
 use crate::html::to_plain;
 
 /// The bot's username in the console, for `/command@pingan_bot`.
@@ -106,6 +107,18 @@ impl Outbound for ConsoleOutbound {
         screen.next_message_id += 1;
         let message_id = screen.next_message_id;
         screen.show(message_id, None, &message).map_err(io_error)?;
+        Ok(Sent { chat: to.chat, message_id })
+    }
+
+    async fn send_photo(&self, to: Target, png: Vec<u8>, caption: Html) -> Result<Sent, SendError> {
+        let mut screen = lock(&self.screen);
+        screen.next_message_id += 1;
+        let message_id = screen.next_message_id;
+        // A terminal shows no images: the chart goes to a file the user can open.
+        let path = std::env::temp_dir().join(format!("pingan-chart-{}-{message_id}.png", std::process::id()));
+        std::fs::write(&path, &png).map_err(io_error)?;
+        let heading = format!("[image: {}]", path.display());
+        screen.show(message_id, Some(&heading), &OutMessage::html(caption)).map_err(io_error)?;
         Ok(Sent { chat: to.chat, message_id })
     }
 

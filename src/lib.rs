@@ -4,6 +4,7 @@
 pub mod app;
 pub mod bot;
 pub mod cap;
+pub mod chart;
 pub mod checking;
 pub mod cli;
 pub mod clock;

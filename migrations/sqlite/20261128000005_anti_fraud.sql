@@ -39,3 +39,18 @@ CREATE TABLE report_subjects (
     PRIMARY KEY (report_id, kind, value)
 );
 CREATE INDEX report_subjects_by_value ON report_subjects (kind, value);
+
+-- The bureau's anti-fraud figures, one row per period and figure (see src/domain/figures.rs).
+-- Money is in yuan. published_change is the change on a year before as published, used
+-- when the year before is not here to work it out.
+CREATE TABLE fraud_figures (
+    period_from      TEXT NOT NULL,
+    period_to        TEXT NOT NULL,
+    metric           TEXT NOT NULL
+                     CHECK (metric IN ('cases', 'losses', 'solved', 'arrested', 'stopped', 'frozen', 'returned')),
+    value            INTEGER NOT NULL CHECK (value >= 0),
+    published_change REAL,
+    source           TEXT NOT NULL,
+    updated_at       TEXT NOT NULL,
+    PRIMARY KEY (period_from, period_to, metric)
+);

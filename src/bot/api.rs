@@ -112,25 +112,56 @@ impl BotApi {
     pub async fn call<T: DeserializeOwned>(&self, method: &str, params: &Value) -> Result<T, ApiError> {
         let url = self.base.join(method).map_err(|e| ApiError::Unreadable(e.to_string()))?;
         let response = self.http.post(url).json(params).send().await.map_err(network)?;
-        let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(network)?;
-        match serde_json::from_slice::<Envelope<T>>(&body) {
-            Ok(Envelope { ok: true, result: Some(result), .. }) => Ok(result),
-            Ok(envelope) => Err(ApiError::Telegram {
-                code: envelope.error_code.unwrap_or(status),
-                description: envelope.description.unwrap_or_else(|| format!("HTTP {status}")),
-                retry_after: envelope.parameters.as_ref().and_then(|p| p.retry_after),
-                migrate_to: envelope.parameters.as_ref().and_then(|p| p.migrate_to_chat_id),
-            }),
-            // A proxy's error page in front of Telegram: the status says what happened.
-            Err(_) if status >= 400 => Err(ApiError::Telegram {
-                code: status,
-                description: format!("HTTP {status}"),
-                retry_after: None,
-                migrate_to: None,
-            }),
-            Err(e) => Err(ApiError::Unreadable(e.to_string())),
+        read_answer(response).await
+    }
+
+    /// Sends a PNG image with an HTML caption; returns its Telegram message id.
+    pub async fn send_photo(
+        &self,
+        chat: ChatId,
+        thread_id: Option<i32>,
+        png: Vec<u8>,
+        caption: &str,
+    ) -> Result<i32, ApiError> {
+        let url = self.base.join("sendPhoto").map_err(|e| ApiError::Unreadable(e.to_string()))?;
+        let photo = reqwest::multipart::Part::bytes(png)
+            .file_name("chart.png")
+            .mime_str("image/png")
+            .map_err(|e| ApiError::Unreadable(e.to_string()))?;
+        let mut form = reqwest::multipart::Form::new()
+            .text("chat_id", chat.0.to_string())
+            .text("caption", caption.to_owned())
+            .text("parse_mode", "HTML")
+            .part("photo", photo);
+        if let Some(thread) = thread_id {
+            form = form.text("message_thread_id", thread.to_string());
         }
+        let response = self.http.post(url).multipart(form).send().await.map_err(network)?;
+        let sent: SentMessage = read_answer(response).await?;
+        Ok(sent.message_id)
+    }
+}
+
+/// Reads Telegram's envelope: the result, or the error with its parameters.
+async fn read_answer<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ApiError> {
+    let status = response.status().as_u16();
+    let body = response.bytes().await.map_err(network)?;
+    match serde_json::from_slice::<Envelope<T>>(&body) {
+        Ok(Envelope { ok: true, result: Some(result), .. }) => Ok(result),
+        Ok(envelope) => Err(ApiError::Telegram {
+            code: envelope.error_code.unwrap_or(status),
+            description: envelope.description.unwrap_or_else(|| format!("HTTP {status}")),
+            retry_after: envelope.parameters.as_ref().and_then(|p| p.retry_after),
+            migrate_to: envelope.parameters.as_ref().and_then(|p| p.migrate_to_chat_id),
+        }),
+        // A proxy's error page in front of Telegram: the status says what happened.
+        Err(_) if status >= 400 => Err(ApiError::Telegram {
+            code: status,
+            description: format!("HTTP {status}"),
+            retry_after: None,
+            migrate_to: None,
+        }),
+        Err(e) => Err(ApiError::Unreadable(e.to_string())),
     }
 }
 

@@ -30,6 +30,8 @@ pub enum Command {
     Retract(String),
     /// A citizen tells the bureau about a scam.
     Report,
+    /// The bureau's anti-fraud figures.
+    Stats,
     /// Moderators: the reports waiting for a decision.
     Reports,
     /// Ends the dialogue the user is in (a notice being written, a report).
@@ -75,6 +77,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     everyone("about"),
     everyone("check"),
     everyone("report"),
+    everyone("stats"),
     everyone("forget"),
     everyone("cancel"),
     everyone("start"),
@@ -138,6 +141,7 @@ pub fn parse(text: &str, bot_username: &str) -> Parsed {
         "forget" => Command::Forget,
         "check" => Command::Check(args),
         "report" => Command::Report,
+        "stats" => Command::Stats,
         "reports" => Command::Reports,
         "indicator" => Command::Indicator(args),
         "post" => Command::Post(args),
@@ -172,6 +176,7 @@ impl Command {
             Command::Forget => "forget",
             Command::Check(_) => "check",
             Command::Report => "report",
+            Command::Stats => "stats",
             Command::Reports => "reports",
             Command::Indicator(_) => "indicator",
             Command::Post(_) => "post",

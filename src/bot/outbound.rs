@@ -57,6 +57,9 @@ pub enum SendError {
 pub trait Outbound: Send + Sync {
     async fn send(&self, to: Target, message: OutMessage) -> Result<Sent, SendError>;
 
+    /// Sends a PNG image with an HTML caption (at most 1024 characters).
+    async fn send_photo(&self, to: Target, png: Vec<u8>, caption: Html) -> Result<Sent, SendError>;
+
     /// Replaces a sent message's text and keyboard. Editing to the same content is not
     /// an error.
     async fn edit(&self, message: Sent, content: OutMessage) -> Result<(), SendError>;

@@ -17,6 +17,7 @@ use super::incoming::Target;
 use super::outbound::{OutMessage, Outbound, SendError, Sent};
 use crate::delivery::rate::RateLimiter;
 use crate::domain::{ChatId, Language};
+use crate::html::Html;
 use crate::html::to_plain;
 use crate::i18n::Texts;
 
@@ -88,6 +89,14 @@ impl Outbound for TelegramOutbound {
             reply_to: None,
         };
         let message_id = self.with_retries(to.chat, || self.api.send_html(&request)).await?;
+        Ok(Sent { chat: to.chat, message_id })
+    }
+
+    async fn send_photo(&self, to: Target, png: Vec<u8>, caption: Html) -> Result<Sent, SendError> {
+        let caption = caption.into_string();
+        let message_id = self
+            .with_retries(to.chat, || self.api.send_photo(to.chat, to.thread_id, png.clone(), &caption))
+            .await?;
         Ok(Sent { chat: to.chat, message_id })
     }
 

@@ -1,6 +1,7 @@
 //! The `pingan` command line.
 
 mod admin;
+mod anti_fraud;
 mod console;
 mod deliveries;
 mod notices;
@@ -46,10 +47,16 @@ enum Command {
     Console(console::ConsoleArgs),
     /// Print the effective settings, secrets masked, and where each came from
     Config,
-    /// Add and list notices
+    /// Add, list, withdraw, import and export notices
     #[command(subcommand)]
     Notices(notices::NoticesCommand),
-    /// Load sample notices (Chinese and English) to try Pingan with; running it again adds nothing
+    /// The bureau's list of fraud phone numbers, sites and accounts that /check answers from
+    #[command(subcommand)]
+    Indicators(anti_fraud::IndicatorsCommand),
+    /// The bureau's anti-fraud figures that /stats shows
+    #[command(subcommand)]
+    Stats(anti_fraud::StatsCommand),
+    /// Load sample notices (Chinese and English) and the first published anti-fraud figures to try Pingan with; running it again adds nothing
     DemoData,
     /// Show each fan-out (alert, channel post, digest run): queued, sent, failed, gone, and when it should finish
     Deliveries(deliveries::DeliveriesArgs),
@@ -101,6 +108,8 @@ async fn execute(command: Command, loaded: Loaded) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Notices(command) => notices::run(command, &loaded.settings, clock).await,
+        Command::Indicators(command) => anti_fraud::indicators(command, &loaded.settings, clock).await,
+        Command::Stats(command) => anti_fraud::stats(command, &loaded.settings, clock).await,
         Command::DemoData => demo_data(&loaded.settings, clock.as_ref()).await,
         Command::Deliveries(args) => deliveries::run(args, &loaded.settings, clock).await,
         Command::Admin(command) => admin::run(command, &loaded.settings, clock).await,
@@ -110,11 +119,17 @@ async fn execute(command: Command, loaded: Loaded) -> anyhow::Result<()> {
 
 async fn demo_data(settings: &Settings, clock: &dyn crate::clock::Clock) -> anyhow::Result<()> {
     let store = startup::open_store(settings, clock).await?;
-    let loaded = crate::content::demo::load_demo_notices(store.as_ref(), clock.now()).await;
+    let result = async {
+        let (added, present) = crate::content::demo::load_demo_notices(store.as_ref(), clock.now()).await?;
+        println!("Demo notices: {added} added, {present} already present.");
+        let figures = crate::content::figures::demo()?;
+        store.put_figures(&figures, clock.now()).await?;
+        println!("Demo figures: {} stored (January to October 2023).", figures.len());
+        anyhow::Ok(())
+    }
+    .await;
     store.close().await;
-    let (added, present) = loaded?;
-    println!("Demo notices: {added} added, {present} already present.");
-    Ok(())
+    result
 }
 
 async fn migrate(settings: &Settings) -> anyhow::Result<()> {

@@ -1,6 +1,7 @@
 //! Content shipped with Pingan: the anti-fraud tips library and the demo notices.
 
 pub mod demo;
+pub mod figures;
 pub mod officials;
 pub mod tips;
 

@@ -4,6 +4,7 @@ mod actor;
 mod admin;
 mod audit;
 pub mod check;
+mod figures;
 pub(crate) mod keyword_enum;
 mod language;
 mod local_time;
@@ -23,6 +24,7 @@ pub use check::{
     AccountNumber, Domain, Indicator, IndicatorKind, IndicatorReason, NewIndicator, PhoneNumber, Risk,
     Subject, SubjectError, Verdict,
 };
+pub use figures::{BadPeriod, Figure, Metric, Period, year_on_year};
 pub use keyword_enum::UnknownKeyword;
 pub use language::{Language, UnknownLanguage};
 pub use local_time::{LocalTimeError, parse_local_time};

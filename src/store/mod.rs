@@ -7,6 +7,7 @@ mod admins;
 pub(crate) mod audit;
 mod dialogues;
 mod error;
+pub(crate) mod figures;
 pub(crate) mod indicators;
 mod migrations;
 mod notices;
@@ -28,6 +29,7 @@ pub use admins::AdminStore;
 pub use audit::AuditStore;
 pub use dialogues::DialogueStore;
 pub use error::StoreError;
+pub use figures::FigureStore;
 pub use indicators::IndicatorStore;
 pub use migrations::MigrationReport;
 pub use notices::{NoticeQuery, NoticeStore};
@@ -70,6 +72,7 @@ pub trait Store:
     + DialogueStore
     + IndicatorStore
     + ReportStore
+    + FigureStore
     + Send
     + Sync
     + Debug

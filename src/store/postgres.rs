@@ -138,6 +138,7 @@ super::admins::impl_admin_store!(PgStore);
 super::audit::impl_audit_store!(PgStore);
 super::dialogues::impl_dialogue_store!(PgStore);
 super::indicators::impl_indicator_store!(PgStore);
+super::figures::impl_figure_store!(PgStore);
 super::reports::impl_report_store!(PgStore, ::sqlx::Postgres);
 super::search::impl_search_store!(PgStore);
 super::outbox::impl_outbox_store!(PgStore, ::sqlx::Postgres);

@@ -155,6 +155,7 @@ super::admins::impl_admin_store!(SqliteStore);
 super::audit::impl_audit_store!(SqliteStore);
 super::dialogues::impl_dialogue_store!(SqliteStore);
 super::indicators::impl_indicator_store!(SqliteStore);
+super::figures::impl_figure_store!(SqliteStore);
 super::reports::impl_report_store!(SqliteStore, ::sqlx::Sqlite);
 super::search::impl_search_store!(SqliteStore);
 super::outbox::impl_outbox_store!(SqliteStore, ::sqlx::Sqlite);

@@ -239,3 +239,86 @@ async fn a_forwarded_message_outside_a_report_is_checked() {
     assert!(answers[before + 2].text.contains("/report"));
     app.stop().await.unwrap();
 }
+
+/// Decodes a PNG: its size and its pixels.
+fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<[u8; 3]>) {
+    let mut reader = png::Decoder::new(bytes).read_info().expect("a PNG");
+    let mut buffer = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buffer).expect("its image");
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    let pixels = buffer[..info.buffer_size()].chunks(3).map(|p| [p[0], p[1], p[2]]).collect();
+    (info.width, info.height, pixels)
+}
+
+/// The separate blobs of exactly `colour`: the chart draws each point as one.
+fn points_of(width: u32, height: u32, pixels: &[[u8; 3]], colour: [u8; 3]) -> usize {
+    let mut seen = vec![false; pixels.len()];
+    let mut count = 0;
+    for start in 0..pixels.len() {
+        if seen[start] || pixels[start] != colour {
+            continue;
+        }
+        count += 1;
+        let mut stack = vec![start];
+        seen[start] = true;
+        while let Some(i) = stack.pop() {
+            let (x, y) = (i as u32 % width, i as u32 / width);
+            for (nx, ny) in [(x.wrapping_sub(1), y), (x + 1, y), (x, y.wrapping_sub(1)), (x, y + 1)] {
+                let j = (ny * width + nx) as usize;
+                if nx < width && ny < height && !seen[j] && pixels[j] == colour {
+                    seen[j] = true;
+                    stack.push(j);
+                }
+            }
+        }
+    }
+    count
+}
+
+#[tokio::test]
+async fn stats_show_the_latest_figures_and_a_chart_that_matches_the_data() {
+    let app = spawn().await;
+    assert_eq!(ask(&app, CITIZEN, "/stats").await.text, "市局尚未发布统计数据。");
+
+    // The demo's first release: one period, so figures and no chart.
+    app.store.put_figures(&pingan::content::figures::demo().unwrap(), Utc::now()).await.unwrap();
+    let first = ask(&app, ENGLISH, "/stats").await;
+    assert!(
+        first.text.starts_with("Telecom and online fraud in the city, January to October 2023"),
+        "{}",
+        first.text
+    );
+    assert!(first.text.contains("Cases filed: 3774 (down 4.79% on a year before)"), "{}", first.text);
+    assert!(first.text.contains("Payments stopped: ¥1.72 billion"), "{}", first.text);
+    let zh = ask(&app, CITIZEN, "/stats").await;
+    assert!(zh.text.contains("立案：3774 起（同比下降 4.79%）"), "{}", zh.text);
+    assert!(
+        zh.text.contains("群众损失：3.37 亿元（同比下降 6.84%）")
+            && zh.text.contains("返还群众资金：1743 万元"),
+        "{}",
+        zh.text
+    );
+    assert!(app.fake.sent_to(CITIZEN).iter().all(|m| m.photo.is_none()), "one period makes no chart");
+
+    // Quarters of 2024 (solved is missing for one): the latest is shown, and the trend drawn.
+    let quarters = "[[period]]\nfrom = 2024-01-01\nto = 2024-03-31\nsource = \"test\"\ncases = 1100\nsolved = 520\n\
+                    [[period]]\nfrom = 2024-04-01\nto = 2024-06-30\nsource = \"test\"\ncases = 980\n\
+                    [[period]]\nfrom = 2024-07-01\nto = 2024-09-30\nsource = \"test\"\ncases = 870\nsolved = 610\n";
+    app.store.put_figures(&pingan::content::figures::parse(quarters).unwrap(), Utc::now()).await.unwrap();
+    let before = app.fake.sent_to(CITIZEN).len();
+    app.fake.user_sends(&user(CITIZEN), "/stats");
+    let sent = app.fake.wait_for_sent(CITIZEN, before + 2).await;
+    assert!(sent[before].text.starts_with("2024年7月至9月全市电信网络诈骗情况"), "{}", sent[before].text);
+    let chart = &sent[before + 1];
+    assert_eq!(
+        chart.text,
+        "立案数（红）与破案数（蓝），共 4 个统计期：最早为2023年1月至10月，最近为2024年7月至9月。"
+    );
+    let (width, height, pixels) = decode_png(chart.photo.as_ref().expect("a photo"));
+    assert_eq!((width, height), (pingan::chart::width_for(4), pingan::chart::HEIGHT));
+    let [(cases, _), (solved, _), _] = pingan::chart::PALETTE;
+    let colour = |c: pingan::chart::Rgb| [c.0, c.1, c.2];
+    assert_eq!(points_of(width, height, &pixels, colour(cases)), 4, "a point per period with cases");
+    assert_eq!(points_of(width, height, &pixels, colour(solved)), 3, "none where solved is missing");
+    app.stop().await.unwrap();
+}

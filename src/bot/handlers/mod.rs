@@ -14,6 +14,7 @@ mod report;
 mod search;
 mod settings;
 mod start;
+mod stats;
 mod subscription;
 mod tips;
 
@@ -200,6 +201,7 @@ async fn route(ctx: &Ctx<'_>, msg: &Incoming) -> HandlerResult {
                 Command::Forget => forget::forget(ctx).await,
                 Command::Check(args) => check::check(ctx, &args).await,
                 Command::Report => report::report(ctx).await,
+                Command::Stats => stats::stats(ctx).await,
                 Command::Reports => editor::reports(ctx).await,
                 Command::Indicator(args) => editor::indicator(ctx, &args).await,
                 Command::Post(args) => editor::post(ctx, &args, editor::draft::DraftKind::Post).await,

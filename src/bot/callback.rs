@@ -40,6 +40,8 @@ pub enum Callback {
         id: NoticeId,
         confirm: bool,
     },
+    /// An editor's change to the tips library.
+    Tip(TipAction),
     /// A step of a citizen's /report.
     Report(ReportStep),
     /// A moderator's decision on a report.
@@ -47,6 +49,14 @@ pub enum Callback {
         id: ReportId,
         decision: Decision,
     },
+}
+
+/// What an editor does to the tips library from /tips.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TipAction {
+    Edit(TipId),
+    Retire(TipId),
+    Add(ScamType),
 }
 
 /// The buttons of the /report dialogue.
@@ -146,6 +156,9 @@ impl Callback {
             Callback::Post(action) => format!("po:{}", encode_post(*action)),
             Callback::Correct(yes) => format!("ed:{}", u8::from(*yes)),
             Callback::Retract { id, confirm } => format!("rt:{}:{}", id.0, u8::from(*confirm)),
+            Callback::Tip(TipAction::Edit(id)) => format!("te:e:{}", id.0),
+            Callback::Tip(TipAction::Retire(id)) => format!("te:r:{}", id.0),
+            Callback::Tip(TipAction::Add(kind)) => format!("te:a:{}", kind.as_str()),
             Callback::Report(step) => format!(
                 "rp:{}",
                 match step {
@@ -195,6 +208,12 @@ impl Callback {
                 };
                 Callback::Retract { id: NoticeId(id.parse().ok()?), confirm }
             }
+            ("te", rest) => Callback::Tip(match rest.split_once(':')? {
+                ("e", id) => TipAction::Edit(TipId(id.parse().ok()?)),
+                ("r", id) => TipAction::Retire(TipId(id.parse().ok()?)),
+                ("a", kind) => TipAction::Add(kind.parse().ok()?),
+                _ => return None,
+            }),
             ("rp", "k") => Callback::Report(ReportStep::Skip),
             ("rp", "y") => Callback::Report(ReportStep::Send),
             ("rp", "x") => Callback::Report(ReportStep::Cancel),
@@ -304,6 +323,7 @@ mod tests {
             Callback::Forget(false),
         ];
         all.extend(ScamType::ALL.iter().map(|t| Callback::TipsOf(*t)));
+        all.extend(ScamType::ALL.iter().map(|t| Callback::Tip(TipAction::Add(*t))));
         all.extend(Category::ALL.iter().map(|c| Callback::Post(PostAction::Category(*c))));
         all.extend(Severity::ALL.iter().map(|s| Callback::Post(PostAction::Severity(*s))));
         all.extend(
@@ -323,6 +343,8 @@ mod tests {
             Callback::Correct(false),
             Callback::Retract { id: NoticeId(i64::MAX), confirm: true },
             Callback::Retract { id: NoticeId(1), confirm: false },
+            Callback::Tip(TipAction::Edit(TipId(i64::MAX))),
+            Callback::Tip(TipAction::Retire(TipId(1))),
             Callback::Report(ReportStep::Skip),
             Callback::Report(ReportStep::Send),
             Callback::Report(ReportStep::Cancel),

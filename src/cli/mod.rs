@@ -5,6 +5,7 @@ mod anti_fraud;
 mod console;
 mod deliveries;
 mod notices;
+mod tips;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -50,6 +51,9 @@ enum Command {
     /// Add, list, withdraw, import and export notices
     #[command(subcommand)]
     Notices(notices::NoticesCommand),
+    /// The anti-fraud tips library: export it to a file, edit it, import it back
+    #[command(subcommand)]
+    Tips(tips::TipsCommand),
     /// The bureau's list of fraud phone numbers, sites and accounts that /check answers from
     #[command(subcommand)]
     Indicators(anti_fraud::IndicatorsCommand),
@@ -108,6 +112,7 @@ async fn execute(command: Command, loaded: Loaded) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Notices(command) => notices::run(command, &loaded.settings, clock).await,
+        Command::Tips(command) => tips::run(command, &loaded.settings, clock).await,
         Command::Indicators(command) => anti_fraud::indicators(command, &loaded.settings, clock).await,
         Command::Stats(command) => anti_fraud::stats(command, &loaded.settings, clock).await,
         Command::DemoData => demo_data(&loaded.settings, clock.as_ref()).await,

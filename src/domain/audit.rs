@@ -21,6 +21,10 @@ keyword_enum! {
         Unlisted = "unlisted",
         ReportApproved = "report_approved",
         ReportRejected = "report_rejected",
+        TipAdded = "tip_added",
+        TipEdited = "tip_edited",
+        TipRetired = "tip_retired",
+        TipRestored = "tip_restored",
     }
 }
 

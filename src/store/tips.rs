@@ -41,6 +41,15 @@ pub trait TipStore {
         by: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Tip, StoreError>;
+    /// Retires a tip (citizens no longer see it) or brings it back; remembered as the
+    /// editor's change, so upgrades leave it alone. `NotFound` if there is no such tip.
+    async fn set_tip_retired(
+        &self,
+        id: TipId,
+        retired: bool,
+        by: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Tip, StoreError>;
     /// Loads a tip shipped with Pingan (it has a `builtin_key`): adds it if new, brings
     /// it up to date if no editor has changed it, and otherwise leaves it alone.
     async fn seed_tip(&self, tip: &NewTip, now: DateTime<Utc>) -> Result<SeedOutcome, StoreError>;
@@ -161,6 +170,26 @@ macro_rules! impl_tip_store {
                 Self::index_document(&mut tx, $crate::store::search::DocumentKind::Tip, id.0, &tokens).await?;
                 tx.commit().await?;
                 Ok(tip)
+            }
+
+            async fn set_tip_retired(
+                &self,
+                id: $crate::domain::TipId,
+                retired: bool,
+                by: &$crate::domain::Actor,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<$crate::domain::Tip, $crate::store::StoreError> {
+                let row: Option<$crate::store::tips::TipRow> = ::sqlx::query_as(concat!(
+                    "UPDATE tips SET retired = $2, edited_by = $3, updated_at = $4 WHERE id = $1 RETURNING ",
+                    $crate::store::tips::tip_columns!()
+                ))
+                .bind(id.0)
+                .bind(retired)
+                .bind(by.to_string())
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.ok_or($crate::store::StoreError::NotFound)?.try_into()
             }
 
             async fn seed_tip(

@@ -322,3 +322,61 @@ async fn stats_show_the_latest_figures_and_a_chart_that_matches_the_data() {
     assert_eq!(points_of(width, height, &pixels, colour(solved)), 3, "none where solved is missing");
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn editors_edit_add_and_retire_tips_from_the_tips_menu_and_citizens_never_see_a_retired_one() {
+    let app = spawn().await;
+    let open_kind = |from: i64| {
+        let app = &app;
+        async move {
+            let menu = ask(app, from, "/tips").await;
+            press(app, from, &menu, "刷单返利").await;
+            app.fake.message(menu.chat_id, menu.message_id)
+        }
+    };
+    let citizen_view = open_kind(CITIZEN).await;
+    assert!(
+        citizen_view.buttons().iter().flatten().all(|(label, _)| !label.starts_with('✏')),
+        "no editor buttons"
+    );
+    let shipped_title = "“动动手指就赚钱”的刷单兼职，都是诈骗";
+    assert!(citizen_view.text.contains(shipped_title), "{}", citizen_view.text);
+    let forged = app.fake.press(&user(CITIZEN), &citizen_view, "te:a:order_brushing");
+    assert_eq!(
+        app.fake.wait_for_answer(&forged).await.as_deref(),
+        Some("抱歉，只有市局授权的编辑才能使用这个命令。")
+    );
+
+    // The editor adds a tip, then retires the shipped one.
+    let view = open_kind(EDITOR).await;
+    assert!(view.text.contains(&format!("1. {shipped_title}")), "{}", view.text);
+    press(&app, EDITOR, &view, "➕ 新增提示").await;
+    assert!(
+        last_to(&app, EDITOR).text.contains("请发送“刷单返利”类的新提示"),
+        "{}",
+        last_to(&app, EDITOR).text
+    );
+    let saved =
+        ask(&app, EDITOR, "点赞返现先垫付？都是骗局\n先给小甜头，再让你垫付大单，钱就回不来了。").await;
+    assert_eq!(saved.text, "✅ 提示已保存，群众可以在 /tips 和 /search 中看到。");
+    let view = open_kind(EDITOR).await;
+    assert_eq!(press(&app, EDITOR, &view, "🗄 1").await.as_deref(), Some("已停用：群众将不再看到这条提示。"));
+
+    let citizen_view = open_kind(CITIZEN).await;
+    assert!(!citizen_view.text.contains(shipped_title), "retired: {}", citizen_view.text);
+    assert!(citizen_view.text.contains("点赞返现先垫付？都是骗局"), "{}", citizen_view.text);
+    let search = ask(&app, CITIZEN, "/search 刷单兼职").await;
+    assert!(!search.text.contains(shipped_title), "{}", search.text);
+
+    // Editing the new tip, through the same buttons.
+    let view = open_kind(EDITOR).await;
+    press(&app, EDITOR, &view, "✏️ 1").await;
+    assert!(last_to(&app, EDITOR).text.contains("现在的内容"), "{}", last_to(&app, EDITOR).text);
+    ask(&app, EDITOR, "垫付返利都是骗局\n任何要求先垫钱的刷单都是诈骗。").await;
+    assert!(open_kind(CITIZEN).await.text.contains("垫付返利都是骗局"));
+    let actions: Vec<_> =
+        app.store.audit_log(None, 10).await.unwrap().into_iter().map(|e| e.action).collect();
+    use pingan::domain::AuditAction::{TipAdded, TipEdited, TipRetired};
+    assert_eq!(actions, [TipEdited, TipRetired, TipAdded]);
+    app.stop().await.unwrap();
+}

@@ -359,3 +359,84 @@ async fn roles_and_tokens_are_managed_from_the_command_line_and_audited() {
     assert!(stdout(&run(&["audit", "--actor", "cli:bob"]).await).contains("empty for that actor"));
     assert!(stdout(&run(&["audit", "--actor", "cli:alice", "--limit", "1"]).await).lines().count() == 1);
 }
+
+#[tokio::test]
+async fn tips_indicators_and_figures_go_in_and_out_as_files() {
+    let dir = TempDir::new().unwrap();
+    let run = |args: Vec<String>| {
+        let mut command = pingan(dir.path());
+        command.args(args).env("USER", "editor");
+        async move { output(&mut command, None).await }
+    };
+    let args = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+
+    // Tips: export, change one, add one, retire one, import.
+    let exported = dir.path().join("tips.toml");
+    assert!(run(args(&format!("tips export {}", exported.display()))).await.status.success());
+    let text = std::fs::read_to_string(&exported).unwrap();
+    let mut file: toml::Value = toml::from_str(&text).unwrap();
+    let tips = file["tip"].as_array_mut().unwrap();
+    assert_eq!(tips.len(), 28, "the shipped library, both languages");
+    tips[0]["title"] = "改过的标题".into();
+    tips[1]["retired"] = true.into();
+    let mut new = tips[0].clone();
+    new.as_table_mut().unwrap().remove("id");
+    new["title"] = "新提示".into();
+    tips.push(new);
+    std::fs::write(&exported, toml::to_string(&file).unwrap()).unwrap();
+    let imported = run(args(&format!("tips import {}", exported.display()))).await;
+    assert!(imported.status.success(), "{}", text_of(&imported.stderr));
+    assert!(text_of(&imported.stdout).contains("1 added, 2 changed"), "{}", text_of(&imported.stdout));
+    let again = run(args(&format!("tips export {}", exported.display()))).await;
+    assert!(again.status.success());
+    let text = std::fs::read_to_string(&exported).unwrap();
+    assert!(text.contains("改过的标题") && text.contains("新提示") && text.contains("retired = true"));
+    std::fs::write(
+        &exported,
+        "[[tip]]\nid = 9999\nscam_type = \"loan\"\nlanguage = \"zh\"\ntitle = \"x\"\nbody = \"y\"\n",
+    )
+    .unwrap();
+    let refused = run(args(&format!("tips import {}", exported.display()))).await;
+    assert!(!refused.status.success());
+    assert!(text_of(&refused.stderr).contains("tip 1: there is no tip 9999"), "{}", text_of(&refused.stderr));
+
+    // Indicators: a bad line imports nothing; a good file lists.
+    let list = dir.path().join("list.csv");
+    std::fs::write(&list, "13800138000,fraud,冒充客服\nnot a value,fraud,x\n").unwrap();
+    let refused = run(args(&format!("indicators import {}", list.display()))).await;
+    assert!(
+        !refused.status.success() && text_of(&refused.stderr).contains("line 2:"),
+        "{}",
+        text_of(&refused.stderr)
+    );
+    std::fs::write(&list, "# list\n13800138000,fraud,冒充客服\nalipay-refund.top,suspicious,仿冒退款\n")
+        .unwrap();
+    let imported = run(args(&format!("indicators import {}", list.display()))).await;
+    assert!(
+        text_of(&imported.stdout).contains("2 entries: 2 new, 0 updated"),
+        "{}",
+        text_of(&imported.stderr)
+    );
+    let listed = text_of(&run(args("indicators list")).await.stdout);
+    assert!(listed.contains("+86 138 0013 8000") && listed.contains("alipay-refund.top"), "{listed}");
+
+    // Figures: the demo data, then a file.
+    assert!(text_of(&run(args("demo-data")).await.stdout).contains("Demo figures: 7 stored"));
+    let figures = dir.path().join("figures.toml");
+    std::fs::write(
+        &figures,
+        "[[period]]\nfrom = 2022-01-01\nto = 2022-10-31\nsource = \"test\"\ncases = 3964\n",
+    )
+    .unwrap();
+    assert!(run(args(&format!("stats import {}", figures.display()))).await.status.success());
+    let stats = text_of(&run(args("stats list")).await.stdout);
+    let rows: Vec<Vec<&str>> = stats.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert!(rows.iter().any(|r| r[..4] == ["2022-01-01..2022-10-31", "cases", "3964", "test"]), "{stats}");
+    assert!(rows.iter().any(|r| r[..4] == ["2023-01-01..2023-10-31", "cases", "3774", "-4.79%"]), "{stats}");
+    let audit = text_of(&run(args("audit --actor cli:editor")).await.stdout);
+    assert_eq!(audit.lines().filter(|l| l.contains("imported")).count(), 3, "{audit}");
+}
+
+fn text_of(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}

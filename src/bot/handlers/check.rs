@@ -117,6 +117,7 @@ pub(super) fn why_unreadable(ctx: &Ctx<'_>, error: &SubjectError) -> Html {
         SubjectError::Account(AccountError::Length(_) | AccountError::Characters(_)) => {
             ctx.text("check.bad_account")
         }
+        SubjectError::Account(AccountError::Words(_)) => ctx.text("check.words"),
     }
 }
 

@@ -14,6 +14,8 @@ pub(crate) enum Dialogue {
     Notice(Draft),
     /// A citizen telling the bureau about a scam.
     Report(ReportDraft),
+    /// An editor writing a tip.
+    Tip(editor::tips::TipDraft),
 }
 
 pub(super) async fn load(ctx: &Ctx<'_>, user: i64) -> Result<Option<Dialogue>, HandlerError> {
@@ -54,6 +56,10 @@ pub(super) async fn continue_with(ctx: &Ctx<'_>, text: &str, forwarded_from: Opt
         }
         Some((user, Dialogue::Notice(draft))) if forwarded_from.is_none() => {
             editor::take_text(ctx, user, draft, text).await?
+        }
+        Some((user, Dialogue::Tip(draft))) if forwarded_from.is_none() => {
+            editor::tips::take_text(ctx, user, draft, text).await?;
+            true
         }
         _ => false,
     };

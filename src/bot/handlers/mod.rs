@@ -16,7 +16,7 @@ mod settings;
 mod start;
 mod stats;
 mod subscription;
-mod tips;
+pub(crate) mod tips;
 
 use std::sync::Arc;
 
@@ -266,6 +266,7 @@ async fn route_button(ctx: &Ctx<'_>, press: &ButtonPress) -> ButtonResult {
         Callback::Post(action) => editor::post_button(ctx, at, action).await,
         Callback::Correct(confirmed) => editor::confirm_correction(ctx, at, confirmed).await,
         Callback::Retract { id, confirm } => editor::confirm_retraction(ctx, at, id, confirm).await,
+        Callback::Tip(action) => editor::tips::button(ctx, at, action).await,
         Callback::Report(step) => report::button(ctx, at, step).await,
         Callback::Moderate { id, decision } => editor::moderate(ctx, at, id, decision).await,
     }

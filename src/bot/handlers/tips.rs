@@ -1,7 +1,7 @@
 //! `/tip`, the tip of the day, and `/tips`, the library by scam type.
 
 use super::{ButtonResult, Ctx, HandlerError, HandlerResult};
-use crate::bot::callback::Callback;
+use crate::bot::callback::{Callback, TipAction};
 use crate::bot::keyboard::{Button, Keyboard};
 use crate::bot::outbound::{OutMessage, Sent};
 use crate::bot::render::split::{MESSAGE_LIMIT, shown};
@@ -52,14 +52,27 @@ async fn render_menu(ctx: &Ctx<'_>) -> Result<OutMessage, HandlerError> {
 }
 
 /// Shows one scam type's tips in place of the menu, as many as fit in one message.
-pub(super) async fn of_kind(ctx: &Ctx<'_>, at: Sent, kind: ScamType) -> ButtonResult {
+/// Editors also get buttons to edit or retire each shown tip, and to add one.
+pub(crate) async fn of_kind(ctx: &Ctx<'_>, at: Sent, kind: ScamType) -> ButtonResult {
     let tips = current_tips(ctx, Some(kind)).await?;
+    let editor = match &ctx.origin.sender {
+        Some(sender) => ctx.app.role_of(sender.id).await?.is_some_and(|r| r.may_publish()),
+        None => false,
+    };
     let style = ctx.style();
     let mut text = ctx.fill("tips.kind_header", &[("kind", (&style.scam_type(kind)).into())]);
     let mut shown_count = 0;
-    for tip in &tips {
-        let entry = ctx
-            .fill("tips.entry", &[("title", tip.title.as_str().into()), ("body", tip.body.as_str().into())]);
+    for (i, tip) in tips.iter().enumerate() {
+        let number = (i + 1).to_string();
+        let key = if editor { "tips.entry_numbered" } else { "tips.entry" };
+        let entry = ctx.fill(
+            key,
+            &[
+                ("number", number.as_str().into()),
+                ("title", tip.title.as_str().into()),
+                ("body", tip.body.as_str().into()),
+            ],
+        );
         // Leave room for the "more" line.
         if shown(&text).encode_utf16().count() + shown(&entry).encode_utf16().count() + 200 > MESSAGE_LIMIT {
             break;
@@ -78,8 +91,20 @@ pub(super) async fn of_kind(ctx: &Ctx<'_>, at: Sent, kind: ScamType) -> ButtonRe
         text.push(&Html::trusted("\n\n".into()));
         text.push(&ctx.text("tips.none"));
     }
-    let back = Keyboard::new().row(vec![Button::callback(ctx.label("tips.back_button"), Callback::TipsMenu)]);
-    ctx.out.edit(at, OutMessage::with_keyboard(text, back)).await?;
+    let mut keyboard = Keyboard::new();
+    if editor {
+        let mut buttons = Vec::new();
+        for (i, tip) in tips.iter().take(shown_count).enumerate() {
+            let n = i + 1;
+            buttons.push(Button::callback(format!("✏️ {n}"), Callback::Tip(TipAction::Edit(tip.id))));
+            buttons.push(Button::callback(format!("🗄 {n}"), Callback::Tip(TipAction::Retire(tip.id))));
+        }
+        keyboard = keyboard.grid(buttons, 4);
+        keyboard = keyboard
+            .row(vec![Button::callback(ctx.label("tips.add_button"), Callback::Tip(TipAction::Add(kind)))]);
+    }
+    let keyboard = keyboard.row(vec![Button::callback(ctx.label("tips.back_button"), Callback::TipsMenu)]);
+    ctx.out.edit(at, OutMessage::with_keyboard(text, keyboard)).await?;
     Ok(None)
 }
 

@@ -14,6 +14,8 @@ pub enum AccountError {
     Length(String),
     #[error("{0:?} has characters an account number does not")]
     Characters(String),
+    #[error("{0:?} reads as words; only digit groups are written with spaces")]
+    Words(String),
 }
 
 impl AccountNumber {
@@ -21,14 +23,19 @@ impl AccountNumber {
     /// letters are compared without case (`WXID_Abc` is `wxid_abc`).
     pub fn parse(input: &str) -> Result<AccountNumber, AccountError> {
         let mut kept = String::new();
+        let mut spaced = false;
         for c in input.trim().chars().map(fold_width) {
             match c {
-                ' ' | '-' | '\u{a0}' => {}
+                ' ' | '\u{a0}' => spaced = true,
+                '-' => {}
                 c if c.is_ascii_alphanumeric() || matches!(c, '_' | '@' | '.') => {
                     kept.push(c.to_ascii_lowercase())
                 }
                 _ => return Err(AccountError::Characters(input.trim().to_owned())),
             }
+        }
+        if spaced && !kept.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(AccountError::Words(input.trim().to_owned()));
         }
         if !(5..=40).contains(&kept.len()) {
             return Err(AccountError::Length(input.trim().to_owned()));
@@ -104,5 +111,6 @@ mod tests {
     fn bad_accounts_say_why() {
         assert!(matches!(AccountNumber::parse("12"), Err(AccountError::Length(_))));
         assert!(matches!(AccountNumber::parse("钱钱钱钱钱"), Err(AccountError::Characters(_))));
+        assert!(matches!(AccountNumber::parse("not a value"), Err(AccountError::Words(_))));
     }
 }

@@ -8,6 +8,7 @@ mod indicators;
 mod moderation;
 mod post;
 mod progress;
+pub(crate) mod tips;
 
 use super::dialogue::{self, Dialogue};
 use super::{ButtonResult, Ctx, HandlerError};

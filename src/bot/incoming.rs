@@ -78,9 +78,10 @@ pub struct Incoming {
 }
 
 impl Incoming {
-    /// Text messages only; photos, stickers and service messages give `None`.
+    /// Text messages, and the caption of a forwarded photo or file (scammers' QR codes
+    /// and screenshots come so); other media and service messages give `None`.
     pub fn from_message(message: &Message) -> Option<Incoming> {
-        let text = message.text()?.to_owned();
+        let text = message.text().or_else(|| message.forward_origin().and(message.caption()))?.to_owned();
         let thread_id = message.thread_id.filter(|_| message.is_topic_message).map(|t| t.0.0);
         let anonymous_admin = message.sender_chat.as_ref().is_some_and(|c| c.id == message.chat.id);
         let sender = message

@@ -61,21 +61,19 @@ pub async fn indicators(
                 let entries = parse_indicators(&text, &me).map_err(|problems| {
                     anyhow::anyhow!("{}: nothing imported:\n{}", file.display(), problems.join("\n"))
                 })?;
-                let mut created = 0;
-                for entry in &entries {
-                    created += usize::from(store.put_indicator(entry, clock.now()).await?.1);
-                }
+                let audit = AuditEntry {
+                    at: clock.now(),
+                    actor: me,
+                    action: AuditAction::Imported,
+                    subject: file.display().to_string(),
+                    detail: "indicators".to_owned(),
+                };
+                let created = store
+                    .import_indicators(&entries, &audit)
+                    .await
+                    .with_context(|| format!("{}: nothing imported", file.display()))?;
                 let summary =
                     format!("{} entries: {created} new, {} updated", entries.len(), entries.len() - created);
-                store
-                    .record_audit(&AuditEntry {
-                        at: clock.now(),
-                        actor: me,
-                        action: AuditAction::Imported,
-                        subject: file.display().to_string(),
-                        detail: summary.clone(),
-                    })
-                    .await?;
                 println!("{}: {summary}.", file.display());
             }
             IndicatorsCommand::List { kind, limit } => {

@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::{Actor, AuditAction, AuditEntry, Language, NewTip, ScamType, TipBody, TipId, TipTitle};
 use crate::startup;
-use crate::store::TipQuery;
+use crate::store::{StoreError, TipChange, TipQuery};
 
 #[derive(Debug, Subcommand)]
 pub enum TipsCommand {
@@ -49,11 +49,6 @@ struct Entry {
 }
 
 /// A checked change to make.
-enum Change {
-    Update { id: TipId, title: TipTitle, body: TipBody, retired: bool },
-    Add(NewTip, bool),
-}
-
 pub async fn run(command: TipsCommand, settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     let store = startup::open_store(settings, clock.as_ref()).await?;
     let result = async {
@@ -109,7 +104,7 @@ pub async fn run(command: TipsCommand, settings: &Settings, clock: Arc<dyn Clock
                                 if (existing.scam_type, existing.language)
                                     == (entry.scam_type, entry.language) =>
                             {
-                                changes.push(Change::Update {
+                                changes.push(TipChange::Update {
                                     id: TipId(id),
                                     title,
                                     body,
@@ -121,8 +116,8 @@ pub async fn run(command: TipsCommand, settings: &Settings, clock: Arc<dyn Clock
                             }
                             None => problems.push(format!("{at}: there is no tip {id}")),
                         },
-                        None => changes.push(Change::Add(
-                            NewTip {
+                        None => changes.push(TipChange::Add {
+                            tip: NewTip {
                                 scam_type: entry.scam_type,
                                 language: entry.language,
                                 title,
@@ -130,47 +125,28 @@ pub async fn run(command: TipsCommand, settings: &Settings, clock: Arc<dyn Clock
                                 builtin_key: None,
                                 author: me.clone(),
                             },
-                            entry.retired,
-                        )),
+                            retired: entry.retired,
+                        }),
                     }
                 }
                 if !problems.is_empty() {
                     bail!("{}: nothing imported:\n{}", file.display(), problems.join("\n"));
                 }
-                let (mut added, mut changed) = (0, 0);
-                for change in changes {
-                    match change {
-                        Change::Update { id, title, body, retired } => {
-                            let current = store.tip(id).await?.context("a tip vanished during the import")?;
-                            let text_changed = current.title != title || current.body != body;
-                            let retired_changed = current.retired != retired;
-                            if text_changed {
-                                store.edit_tip(id, &title, &body, &me, clock.now()).await?;
-                            }
-                            if retired_changed {
-                                store.set_tip_retired(id, retired, &me, clock.now()).await?;
-                            }
-                            changed += usize::from(text_changed || retired_changed);
-                        }
-                        Change::Add(new, retired) => {
-                            let tip = store.insert_tip(&new, clock.now()).await?;
-                            if retired {
-                                store.set_tip_retired(tip.id, true, &me, clock.now()).await?;
-                            }
-                            added += 1;
-                        }
-                    }
-                }
-                let summary = format!("{added} added, {changed} changed");
-                store
-                    .record_audit(&AuditEntry {
-                        at: clock.now(),
-                        actor: me,
-                        action: AuditAction::Imported,
-                        subject: file.display().to_string(),
-                        detail: format!("tips: {summary}"),
-                    })
-                    .await?;
+                let audit = AuditEntry {
+                    at: clock.now(),
+                    actor: me.clone(),
+                    action: AuditAction::Imported,
+                    subject: file.display().to_string(),
+                    detail: "tips".to_owned(),
+                };
+                let done = store.import_tips(&changes, &me, &audit).await.map_err(|e| match e {
+                    StoreError::NotFound => anyhow::anyhow!(
+                        "{}: nothing imported: a tip was deleted while the file was read",
+                        file.display()
+                    ),
+                    e => anyhow::Error::new(e).context(format!("{}: nothing imported", file.display())),
+                })?;
+                let summary = format!("{} added, {} changed", done.added, done.changed);
                 println!("{}: {summary}.", file.display());
             }
         }

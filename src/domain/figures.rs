@@ -65,10 +65,12 @@ impl Period {
         self.to
     }
 
-    /// The same days a year earlier, for year-on-year changes.
+    /// The same days a year earlier, for year-on-year changes; for whole months the
+    /// same months (February 2025 is compared with all of February 2024, 29 days).
     pub fn year_before(&self) -> Option<Period> {
         let back = |d: NaiveDate| d.checked_sub_months(Months::new(12));
-        Some(Period { from: back(self.from)?, to: back(self.to)? })
+        let to = if self.is_whole_months() { back(self.to.succ_opt()?)?.pred_opt()? } else { back(self.to)? };
+        Some(Period { from: back(self.from)?, to })
     }
 
     /// Whether it runs from the first of a month to the last of a month.
@@ -120,6 +122,15 @@ mod tests {
 
     fn figure(period: Period, value: i64, published: Option<f64>) -> Figure {
         Figure { period, metric: Metric::Cases, value, published_change: published, source: String::new() }
+    }
+
+    #[test]
+    fn a_year_before_a_month_is_that_whole_month() {
+        let feb = |y, last| Period::new(day(y, 2, 1), day(y, 2, last)).unwrap();
+        assert_eq!(feb(2025, 28).year_before(), Some(feb(2024, 29)));
+        assert_eq!(feb(2024, 29).year_before(), Some(feb(2023, 28)));
+        let days = Period::new(day(2025, 2, 3), day(2025, 2, 28)).unwrap();
+        assert_eq!(days.year_before(), Period::new(day(2024, 2, 3), day(2024, 2, 28)).ok());
     }
 
     #[test]

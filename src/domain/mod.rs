@@ -32,7 +32,10 @@ pub use notice::{
     Area, Body, Category, NewNotice, Notice, NoticeContent, NoticeCorrection, NoticeError, NoticeId,
     NoticeStatus, Publication, Severity, Source, Title,
 };
-pub use report::{ForwardedText, NewReport, Report, ReportId, ReportStatus, ReportStory, ReportedSubject};
+pub use report::{
+    Decided, ForwardedText, NewReport, Report, ReportDecision, ReportId, ReportStatus, ReportStory,
+    ReportedSubject,
+};
 pub use schedule::{digest_period, local_date, next_digest_after};
 pub use search_text::{SearchTerms, Term, index_tokens};
 pub use subscriber::{

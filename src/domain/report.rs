@@ -6,7 +6,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use super::keyword_enum::keyword_enum;
-use super::{Actor, ChatId, IndicatorKind, Language, Subject};
+use super::{Actor, ChatId, Indicator, IndicatorKind, Language, NewIndicator, Subject};
 
 /// A report's number. Shown to the reporter as their reference: `R000042`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -91,6 +91,34 @@ pub struct Report {
     pub decided_by: Option<Actor>,
     pub decided_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A moderator's decision on a pending report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReportDecision {
+    /// Confirmed; `list` are entries for the bureau's list, each added only where the
+    /// list holds nothing for its value yet (an editor's entry, official ones above all,
+    /// is never overwritten by a report).
+    Approve {
+        list: Vec<NewIndicator>,
+    },
+    Reject,
+}
+
+impl ReportDecision {
+    pub fn status(&self) -> ReportStatus {
+        match self {
+            ReportDecision::Approve { .. } => ReportStatus::Approved,
+            ReportDecision::Reject => ReportStatus::Rejected,
+        }
+    }
+}
+
+/// A decided report and the entries its decision added to the list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decided {
+    pub report: Report,
+    pub listed: Vec<Indicator>,
 }
 
 #[cfg(test)]

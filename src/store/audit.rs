@@ -77,19 +77,31 @@ impl TryFrom<TokenRow> for ApiToken {
     }
 }
 
+/// The insert of one audit entry, for a store method to run inside its own transaction
+/// (the same statement on both backends).
+pub(crate) fn insert_audit<DB>(
+    e: &AuditEntry,
+) -> sqlx::query::Query<'_, DB, <DB as sqlx::Database>::Arguments<'_>>
+where
+    DB: sqlx::Database,
+    DateTime<Utc>: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
+        .bind(e.at)
+        .bind(e.actor.to_string())
+        .bind(e.action.as_str())
+        .bind(e.subject.as_str())
+        .bind(e.detail.as_str())
+}
+
 macro_rules! impl_audit_store {
     ($store:ty) => {
         #[::async_trait::async_trait]
         impl $crate::store::AuditStore for $store {
             async fn record_audit(&self, e: &$crate::domain::AuditEntry) -> Result<(), $crate::store::StoreError> {
-                ::sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(e.at)
-                    .bind(e.actor.to_string())
-                    .bind(e.action.as_str())
-                    .bind(&e.subject)
-                    .bind(&e.detail)
-                    .execute(&self.pool)
-                    .await?;
+                $crate::store::audit::insert_audit(e).execute(&self.pool).await?;
                 Ok(())
             }
 

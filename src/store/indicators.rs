@@ -14,10 +14,18 @@ pub trait IndicatorStore {
         indicator: &NewIndicator,
         now: DateTime<Utc>,
     ) -> Result<(Indicator, bool), StoreError>;
+    /// Puts every entry on the list, as [`put_indicator`](Self::put_indicator) does, and
+    /// records `audit` (its detail completed with the counts) in one transaction: all or
+    /// nothing. Returns how many were new.
+    async fn import_indicators(
+        &self,
+        entries: &[NewIndicator],
+        audit: &crate::domain::AuditEntry,
+    ) -> Result<usize, StoreError>;
     /// Takes the value off the list; false if it was not on it.
     async fn remove_indicator(&self, kind: IndicatorKind, value: &str) -> Result<bool, StoreError>;
     async fn indicator(&self, kind: IndicatorKind, value: &str) -> Result<Option<Indicator>, StoreError>;
-    /// The list, newest first, optionally of one kind.
+    /// The list, most recently added or changed first, optionally of one kind.
     async fn indicators(
         &self,
         kind: Option<IndicatorKind>,
@@ -62,20 +70,19 @@ macro_rules! indicator_columns {
 }
 
 macro_rules! impl_indicator_store {
-    ($store:ty) => {
-        #[::async_trait::async_trait]
-        impl $crate::store::IndicatorStore for $store {
-            async fn put_indicator(
-                &self,
+    ($store:ty, $db:ty) => {
+        impl $store {
+            /// Adds or replaces one entry inside the caller's transaction; true if new.
+            async fn put_indicator_in(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
                 i: &$crate::domain::NewIndicator,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<($crate::domain::Indicator, bool), $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
                 let (kind, value) = (i.subject.kind(), i.subject.key());
                 let existed: Option<(i64,)> = ::sqlx::query_as("SELECT id FROM indicators WHERE kind = $1 AND value = $2")
                     .bind(kind.as_str())
                     .bind(&value)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut **tx)
                     .await?;
                 let row: $crate::store::indicators::IndicatorRow = ::sqlx::query_as(concat!(
                     "INSERT INTO indicators (kind, value, risk, reason, added_by, added_at) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -89,10 +96,46 @@ macro_rules! impl_indicator_store {
                 .bind(i.reason.as_str())
                 .bind(i.added_by.to_string())
                 .bind(now)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await?;
-                tx.commit().await?;
                 Ok((row.try_into()?, existed.is_none()))
+            }
+        }
+
+        #[::async_trait::async_trait]
+        impl $crate::store::IndicatorStore for $store {
+            async fn put_indicator(
+                &self,
+                i: &$crate::domain::NewIndicator,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<($crate::domain::Indicator, bool), $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let put = Self::put_indicator_in(&mut tx, i, now).await?;
+                tx.commit().await?;
+                Ok(put)
+            }
+
+            async fn import_indicators(
+                &self,
+                entries: &[$crate::domain::NewIndicator],
+                audit: &$crate::domain::AuditEntry,
+            ) -> Result<usize, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut created = 0;
+                for entry in entries {
+                    created += usize::from(Self::put_indicator_in(&mut tx, entry, audit.at).await?.1);
+                }
+                let detail = format!(
+                    "{}: {} entries, {created} new, {} updated",
+                    audit.detail,
+                    entries.len(),
+                    entries.len() - created
+                );
+                $crate::store::audit::insert_audit(&$crate::domain::AuditEntry { detail, ..audit.clone() })
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(created)
             }
 
             async fn remove_indicator(
@@ -134,7 +177,7 @@ macro_rules! impl_indicator_store {
                 let rows: Vec<$crate::store::indicators::IndicatorRow> = ::sqlx::query_as(concat!(
                     "SELECT ",
                     $crate::store::indicators::indicator_columns!(),
-                    " FROM indicators WHERE ($1 IS NULL OR kind = $1) ORDER BY id DESC LIMIT $2 OFFSET $3"
+                    " FROM indicators WHERE ($1 IS NULL OR kind = $1) ORDER BY added_at DESC, id DESC LIMIT $2 OFFSET $3"
                 ))
                 .bind(kind.map(|k| k.as_str()))
                 .bind(i64::from(limit))

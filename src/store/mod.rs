@@ -42,7 +42,7 @@ pub use reports::ReportStore;
 pub use search::{DocumentKind, Found, SearchPage, SearchStore};
 pub use sqlite::SqliteStore;
 pub use subscribers::{Forgotten, SubscriberCounts, SubscriberStore};
-pub use tips::{SeedOutcome, TipQuery, TipStore};
+pub use tips::{SeedOutcome, TipChange, TipQuery, TipStore, TipsImported};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {

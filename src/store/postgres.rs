@@ -132,12 +132,12 @@ impl Store for PgStore {
 }
 
 super::notices::impl_notice_store!(PgStore);
-super::tips::impl_tip_store!(PgStore);
+super::tips::impl_tip_store!(PgStore, ::sqlx::Postgres);
 super::subscribers::impl_subscriber_store!(PgStore);
 super::admins::impl_admin_store!(PgStore);
 super::audit::impl_audit_store!(PgStore);
 super::dialogues::impl_dialogue_store!(PgStore);
-super::indicators::impl_indicator_store!(PgStore);
+super::indicators::impl_indicator_store!(PgStore, ::sqlx::Postgres);
 super::figures::impl_figure_store!(PgStore);
 super::reports::impl_report_store!(PgStore, ::sqlx::Postgres);
 super::search::impl_search_store!(PgStore);

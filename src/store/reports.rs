@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 
 use super::StoreError;
 use crate::domain::{
-    Actor, ChatId, ForwardedText, IndicatorKind, NewReport, Report, ReportId, ReportStatus, ReportStory,
-    ReportedSubject,
+    Actor, ChatId, Decided, ForwardedText, IndicatorKind, NewReport, Report, ReportDecision, ReportId,
+    ReportStory, ReportedSubject,
 };
 
 #[async_trait]
@@ -16,15 +16,16 @@ pub trait ReportStore {
     /// Reports waiting for a moderator, oldest first.
     async fn pending_reports(&self, limit: u32, offset: u32) -> Result<Vec<Report>, StoreError>;
     async fn count_pending_reports(&self) -> Result<u64, StoreError>;
-    /// Approves or rejects a pending report. `None` if it is not pending (any more):
-    /// two moderators pressing at once decide it once.
+    /// Approves or rejects a pending report, adds what the decision lists, and writes
+    /// it all to the audit log, in one transaction. `None` if the report is not pending
+    /// (any more): two moderators pressing at once decide it once.
     async fn decide_report(
         &self,
         id: ReportId,
-        decision: ReportStatus,
+        decision: &ReportDecision,
         by: &Actor,
         now: DateTime<Utc>,
-    ) -> Result<Option<Report>, StoreError>;
+    ) -> Result<Option<Decided>, StoreError>;
     /// How many reports the user sent since `since`, for the per-user limit.
     async fn reports_by_user_since(&self, user_id: i64, since: DateTime<Utc>) -> Result<u64, StoreError>;
     /// How many approved reports name the value.
@@ -204,23 +205,72 @@ macro_rules! impl_report_store {
             async fn decide_report(
                 &self,
                 id: $crate::domain::ReportId,
-                decision: $crate::domain::ReportStatus,
+                decision: &$crate::domain::ReportDecision,
                 by: &$crate::domain::Actor,
                 now: ::chrono::DateTime<::chrono::Utc>,
-            ) -> Result<Option<$crate::domain::Report>, $crate::store::StoreError> {
+            ) -> Result<Option<$crate::domain::Decided>, $crate::store::StoreError> {
+                use $crate::domain::{AuditAction, AuditEntry, ReportDecision};
+                let mut tx = self.pool.begin().await?;
                 let row: Option<$crate::store::reports::ReportRow> = ::sqlx::query_as(concat!(
                     "UPDATE reports SET status = $2, decided_by = $3, decided_at = $4 \
                      WHERE id = $1 AND status = 'pending' RETURNING ",
                     $crate::store::reports::report_columns!()
                 ))
                 .bind(id.0)
-                .bind(decision.as_str())
+                .bind(decision.status().as_str())
                 .bind(by.to_string())
                 .bind(now)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *tx)
                 .await?;
                 let Some(row) = row else { return Ok(None) };
-                Ok(Self::with_subjects(&self.pool, vec![row], &[id.0]).await?.pop())
+                let entries = match decision {
+                    ReportDecision::Approve { list } => list.as_slice(),
+                    ReportDecision::Reject => &[],
+                };
+                let mut listed = Vec::new();
+                for entry in entries {
+                    let added: Option<$crate::store::indicators::IndicatorRow> = ::sqlx::query_as(concat!(
+                        "INSERT INTO indicators (kind, value, risk, reason, added_by, added_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (kind, value) DO NOTHING RETURNING ",
+                        $crate::store::indicators::indicator_columns!()
+                    ))
+                    .bind(entry.subject.kind().as_str())
+                    .bind(entry.subject.key())
+                    .bind(entry.risk.as_str())
+                    .bind(entry.reason.as_str())
+                    .bind(by.to_string())
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let Some(added) = added else { continue };
+                    let indicator: $crate::domain::Indicator = added.try_into()?;
+                    $crate::store::audit::insert_audit(&AuditEntry {
+                        at: now,
+                        actor: by.clone(),
+                        action: AuditAction::Listed,
+                        subject: format!("{} {}", indicator.kind, indicator.value),
+                        detail: format!("{}: from report {id}", indicator.risk),
+                    })
+                    .execute(&mut *tx)
+                    .await?;
+                    listed.push(indicator);
+                }
+                let action = match decision {
+                    ReportDecision::Approve { .. } => AuditAction::ReportApproved,
+                    ReportDecision::Reject => AuditAction::ReportRejected,
+                };
+                $crate::store::audit::insert_audit(&AuditEntry {
+                    at: now,
+                    actor: by.clone(),
+                    action,
+                    subject: format!("report {id}"),
+                    detail: format!("{} value(s) listed", listed.len()),
+                })
+                .execute(&mut *tx)
+                .await?;
+                let report = Self::with_subjects(&mut *tx, vec![row], &[id.0]).await?.pop();
+                tx.commit().await?;
+                Ok(report.map(|report| $crate::domain::Decided { report, listed }))
             }
 
             async fn reports_by_user_since(

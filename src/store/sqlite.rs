@@ -149,12 +149,12 @@ impl Store for SqliteStore {
 }
 
 super::notices::impl_notice_store!(SqliteStore);
-super::tips::impl_tip_store!(SqliteStore);
+super::tips::impl_tip_store!(SqliteStore, ::sqlx::Sqlite);
 super::subscribers::impl_subscriber_store!(SqliteStore);
 super::admins::impl_admin_store!(SqliteStore);
 super::audit::impl_audit_store!(SqliteStore);
 super::dialogues::impl_dialogue_store!(SqliteStore);
-super::indicators::impl_indicator_store!(SqliteStore);
+super::indicators::impl_indicator_store!(SqliteStore, ::sqlx::Sqlite);
 super::figures::impl_figure_store!(SqliteStore);
 super::reports::impl_report_store!(SqliteStore, ::sqlx::Sqlite);
 super::search::impl_search_store!(SqliteStore);

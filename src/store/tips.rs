@@ -25,6 +25,30 @@ pub enum SeedOutcome {
     KeptEdited,
 }
 
+/// One change of an import of the library.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TipChange {
+    /// The tip's title, text and whether it is retired, as they should be.
+    Update {
+        id: TipId,
+        title: TipTitle,
+        body: TipBody,
+        retired: bool,
+    },
+    Add {
+        tip: NewTip,
+        retired: bool,
+    },
+}
+
+/// What an import changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TipsImported {
+    pub added: usize,
+    /// Updates that changed something.
+    pub changed: usize,
+}
+
 #[async_trait]
 pub trait TipStore {
     /// Stores the tip and indexes it for search.
@@ -50,6 +74,15 @@ pub trait TipStore {
         by: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Tip, StoreError>;
+    /// Applies every change, and records `audit` (its detail completed with the counts),
+    /// in one transaction: all or, on an error (`NotFound` for an unknown id), nothing.
+    /// Changed tips are remembered as `by`'s, so upgrades leave them alone.
+    async fn import_tips(
+        &self,
+        changes: &[TipChange],
+        by: &Actor,
+        audit: &crate::domain::AuditEntry,
+    ) -> Result<TipsImported, StoreError>;
     /// Loads a tip shipped with Pingan (it has a `builtin_key`): adds it if new, brings
     /// it up to date if no editor has changed it, and otherwise leaves it alone.
     async fn seed_tip(&self, tip: &NewTip, now: DateTime<Utc>) -> Result<SeedOutcome, StoreError>;
@@ -99,7 +132,38 @@ macro_rules! tip_columns {
 /// The tip queries both backends share. `$store` has a `pool` field and an
 /// `index_document` function for its own search index.
 macro_rules! impl_tip_store {
-    ($store:ty) => {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            /// Stores a tip and indexes it, inside the caller's transaction.
+            async fn insert_tip_in(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                t: &$crate::domain::NewTip,
+                retired: bool,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<$crate::domain::Tip, $crate::store::StoreError> {
+                let row: $crate::store::tips::TipRow = ::sqlx::query_as(concat!(
+                    "INSERT INTO tips (scam_type, language, title, body, builtin_key, retired, \
+                     created_by, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING ",
+                    $crate::store::tips::tip_columns!()
+                ))
+                .bind(t.scam_type.as_str())
+                .bind(t.language.code())
+                .bind(t.title.as_str())
+                .bind(t.body.as_str())
+                .bind(t.builtin_key.as_deref())
+                .bind(retired)
+                .bind(t.author.to_string())
+                .bind(now)
+                .fetch_one(&mut **tx)
+                .await?;
+                let tip: $crate::domain::Tip = row.try_into()?;
+                let tokens = $crate::store::search::DocumentTokens::of(t.title.as_str(), t.body.as_str());
+                Self::index_document(tx, $crate::store::search::DocumentKind::Tip, tip.id.0, &tokens).await?;
+                Ok(tip)
+            }
+        }
+
         #[::async_trait::async_trait]
         impl $crate::store::TipStore for $store {
             async fn insert_tip(
@@ -108,24 +172,7 @@ macro_rules! impl_tip_store {
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<$crate::domain::Tip, $crate::store::StoreError> {
                 let mut tx = self.pool.begin().await?;
-                let row: $crate::store::tips::TipRow = ::sqlx::query_as(concat!(
-                    "INSERT INTO tips (scam_type, language, title, body, builtin_key, retired, \
-                     created_by, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, FALSE, $6, $7, $7) RETURNING ",
-                    $crate::store::tips::tip_columns!()
-                ))
-                .bind(t.scam_type.as_str())
-                .bind(t.language.code())
-                .bind(t.title.as_str())
-                .bind(t.body.as_str())
-                .bind(t.builtin_key.as_deref())
-                .bind(t.author.to_string())
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
-                let tip: $crate::domain::Tip = row.try_into()?;
-                let tokens = $crate::store::search::DocumentTokens::of(t.title.as_str(), t.body.as_str());
-                Self::index_document(&mut tx, $crate::store::search::DocumentKind::Tip, tip.id.0, &tokens).await?;
+                let tip = Self::insert_tip_in(&mut tx, t, false, now).await?;
                 tx.commit().await?;
                 Ok(tip)
             }
@@ -190,6 +237,67 @@ macro_rules! impl_tip_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 row.ok_or($crate::store::StoreError::NotFound)?.try_into()
+            }
+
+            async fn import_tips(
+                &self,
+                changes: &[$crate::store::TipChange],
+                by: &$crate::domain::Actor,
+                audit: &$crate::domain::AuditEntry,
+            ) -> Result<$crate::store::TipsImported, $crate::store::StoreError> {
+                use $crate::store::{TipChange, TipsImported};
+                let now = audit.at;
+                let mut tx = self.pool.begin().await?;
+                let mut done = TipsImported::default();
+                for change in changes {
+                    match change {
+                        TipChange::Update { id, title, body, retired } => {
+                            let current: Option<$crate::store::tips::TipRow> = ::sqlx::query_as(concat!(
+                                "SELECT ",
+                                $crate::store::tips::tip_columns!(),
+                                " FROM tips WHERE id = $1"
+                            ))
+                            .bind(id.0)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                            let current: $crate::domain::Tip =
+                                current.ok_or($crate::store::StoreError::NotFound)?.try_into()?;
+                            let text_changed = current.title != *title || current.body != *body;
+                            if !text_changed && current.retired == *retired {
+                                continue;
+                            }
+                            ::sqlx::query(
+                                "UPDATE tips SET title = $2, body = $3, retired = $4, edited_by = $5, \
+                                 updated_at = $6 WHERE id = $1",
+                            )
+                            .bind(id.0)
+                            .bind(title.as_str())
+                            .bind(body.as_str())
+                            .bind(*retired)
+                            .bind(by.to_string())
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                            if text_changed {
+                                let tokens =
+                                    $crate::store::search::DocumentTokens::of(title.as_str(), body.as_str());
+                                Self::index_document(&mut tx, $crate::store::search::DocumentKind::Tip, id.0, &tokens)
+                                    .await?;
+                            }
+                            done.changed += 1;
+                        }
+                        TipChange::Add { tip, retired } => {
+                            Self::insert_tip_in(&mut tx, tip, *retired, now).await?;
+                            done.added += 1;
+                        }
+                    }
+                }
+                let detail = format!("{}: {} added, {} changed", audit.detail, done.added, done.changed);
+                $crate::store::audit::insert_audit(&$crate::domain::AuditEntry { detail, ..audit.clone() })
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(done)
             }
 
             async fn seed_tip(

@@ -107,7 +107,10 @@ async fn an_editor_composes_previews_and_publishes_a_notice_in_a_dialogue() {
     let app = spawn().await;
     assert!(ask(&app, EDITOR, "/post").await.text.contains("标题"));
     assert!(ask(&app, EDITOR, "警惕冒充客服退款诈骗").await.text.contains("正文"));
-    let category = ask(&app, EDITOR, "接到自称客服的退款电话，请先挂断核实。").await;
+    // The text may come forwarded, as a bulletin from another chat does.
+    let before = app.fake.sent_to(EDITOR).len();
+    app.fake.user_forwards(&user(EDITOR), "接到自称客服的退款电话，请先挂断核实。", "市局反诈中心");
+    let category = app.fake.wait_for_sent(EDITOR, before + 1).await.remove(before);
     press(&app, EDITOR, &category, "反诈").await;
     press(&app, EDITOR, &last_to(&app, EDITOR), "较重").await;
     press(&app, EDITOR, &last_to(&app, EDITOR), "全市").await;

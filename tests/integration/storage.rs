@@ -10,13 +10,13 @@ use pingan::domain::{
     Source, Subscriber, SubscriberStatus, TipBody, TipTitle, Title,
 };
 use pingan::domain::{
-    ForwardedText, IndicatorKind, IndicatorReason, NewIndicator, NewReport, ReportStatus, ReportStory,
-    ReportedSubject, Risk, Subject,
+    AuditAction, AuditEntry, ForwardedText, IndicatorKind, IndicatorReason, NewIndicator, NewReport,
+    ReportDecision, ReportStatus, ReportStory, ReportedSubject, Risk, Subject,
 };
 use pingan::domain::{Notice, SearchTerms, Tip, TipId};
 use pingan::store::{
     DueDigests, FanoutKind, Found, NewFanout, NoticeQuery, Outcome, Pending, Recipient, SeedOutcome, Store,
-    StoreError, StoredMessage, TipQuery,
+    StoreError, StoredMessage, TipChange, TipQuery,
 };
 
 /// Declares each test once per backend. PostgreSQL tests skip (saying so) when the
@@ -75,6 +75,7 @@ conformance!(
     a_publication_is_fanned_out_once_and_claimed_once,
     indicators_are_listed_updated_and_removed,
     reports_are_decided_once_counted_and_forgotten,
+    a_tips_import_is_all_or_nothing,
     a_publication_changed_since_it_was_read_is_not_fanned_out,
     a_follow_up_reaches_each_recipient_once_whatever_state_its_alert_was_in,
     expired_leases_are_claimed_again,
@@ -198,6 +199,42 @@ async fn tips_filter_by_scam_type_and_language(store: Arc<dyn Store>) {
     );
     assert_eq!(titles(store.tips(&query(None, Some(Language::Zh))).await.unwrap()).len(), 2);
     assert_eq!(titles(store.tips(&query(Some(ScamType::Romance), None)).await.unwrap()), ["网络交友"]);
+}
+
+async fn a_tips_import_is_all_or_nothing(store: Arc<dyn Store>) {
+    let loan =
+        store.insert_tip(&tip(ScamType::Loan, Language::Zh, "虚假贷款", None), at(8, 0)).await.unwrap();
+    let editor = Actor::Cli("editor".into());
+    let audit = AuditEntry {
+        at: at(9, 0),
+        actor: editor.clone(),
+        action: AuditAction::Imported,
+        subject: "tips.toml".into(),
+        detail: "tips".into(),
+    };
+    let retire =
+        TipChange::Update { id: loan.id, title: loan.title.clone(), body: loan.body.clone(), retired: true };
+    let hidden =
+        TipChange::Add { tip: tip(ScamType::Romance, Language::Zh, "网络交友", None), retired: true };
+    let unknown = TipChange::Update {
+        id: TipId(loan.id.0 + 1000),
+        title: TipTitle::parse("x").unwrap(),
+        body: TipBody::parse("y").unwrap(),
+        retired: false,
+    };
+    let failed = store.import_tips(&[retire.clone(), hidden.clone(), unknown], &editor, &audit).await;
+    assert!(matches!(failed, Err(StoreError::NotFound)), "{failed:?}");
+    let all = store.tips(&TipQuery { include_retired: true, ..TipQuery::default() }).await.unwrap();
+    assert_eq!((all.len(), all[0].retired), (1, false), "nothing of the failed import stayed");
+    assert!(store.audit_log(None, 10).await.unwrap().is_empty());
+
+    let done = store.import_tips(&[retire.clone(), hidden, retire], &editor, &audit).await.unwrap();
+    assert_eq!((done.added, done.changed), (1, 1), "the second update of the same tip changes nothing");
+    assert!(store.tips(&TipQuery::default()).await.unwrap().is_empty(), "both retired, the new one at once");
+    let page = store.search(&SearchTerms::parse("交友").unwrap(), at(9, 1), 5, 0).await.unwrap();
+    assert_eq!(page.total, 0, "a retired tip is not found");
+    let log = store.audit_log(Some(&editor), 10).await.unwrap();
+    assert_eq!(log.iter().map(|e| e.detail.as_str()).collect::<Vec<_>>(), ["tips: 1 added, 1 changed"]);
 }
 
 async fn builtin_tip_keys_are_unique(store: Arc<dyn Store>) {
@@ -562,17 +599,44 @@ async fn reports_are_decided_once_counted_and_forgotten(store: Arc<dyn Store>) {
     assert_eq!(pending[0], first);
 
     let moderator = Actor::Telegram(99);
-    let approved =
-        store.decide_report(first.id, ReportStatus::Approved, &moderator, at(9, 0)).await.unwrap().unwrap();
+    // The bureau already lists the site as official: confirming the report lists only
+    // the phone number, and leaves the site's entry as it was.
+    let site = NewIndicator {
+        subject: Subject::parse("alipay-refund.top").unwrap(),
+        risk: Risk::Official,
+        reason: IndicatorReason::parse("编辑核实").unwrap(),
+        added_by: Actor::Telegram(7),
+    };
+    store.put_indicator(&site, at(8, 30)).await.unwrap();
+    let list = first
+        .subjects
+        .iter()
+        .filter_map(ReportedSubject::subject)
+        .map(|subject| NewIndicator { subject, risk: Risk::Fraud, ..site.clone() })
+        .collect();
+    let approve = ReportDecision::Approve { list };
+    let decided = store.decide_report(first.id, &approve, &moderator, at(9, 0)).await.unwrap().unwrap();
     assert_eq!(
-        (approved.status, approved.decided_by.clone()),
+        (decided.report.status, decided.report.decided_by.clone()),
         (ReportStatus::Approved, Some(moderator.clone()))
     );
+    assert_eq!(decided.listed.iter().map(|i| i.value.as_str()).collect::<Vec<_>>(), ["+8613800138000"]);
+    assert_eq!(decided.listed[0].added_by, moderator);
+    let kept = store.indicator(IndicatorKind::Domain, "alipay-refund.top").await.unwrap().unwrap();
+    assert_eq!((kept.risk, kept.added_by), (Risk::Official, Actor::Telegram(7)));
+    let audit = store.audit_log(Some(&moderator), 10).await.unwrap();
+    let actions: Vec<_> = audit.iter().map(|e| (e.action, e.subject.as_str())).collect();
     assert_eq!(
-        store.decide_report(first.id, ReportStatus::Rejected, &moderator, at(9, 1)).await.unwrap(),
+        actions,
+        [(AuditAction::ReportApproved, "report R000001"), (AuditAction::Listed, "phone +8613800138000")]
+    );
+    assert_eq!(
+        store.decide_report(first.id, &ReportDecision::Reject, &moderator, at(9, 1)).await.unwrap(),
         None
     );
-    store.decide_report(other.id, ReportStatus::Approved, &moderator, at(9, 2)).await.unwrap();
+    assert_eq!(store.audit_log(Some(&moderator), 10).await.unwrap().len(), 2, "nothing written twice");
+    let plain = ReportDecision::Approve { list: Vec::new() };
+    store.decide_report(other.id, &plain, &moderator, at(9, 2)).await.unwrap();
     assert_eq!(store.approved_reports_naming(IndicatorKind::Phone, "+8613800138000").await.unwrap(), 2);
     assert_eq!(store.approved_reports_naming(IndicatorKind::Domain, "alipay-refund.top").await.unwrap(), 2);
 

@@ -29,7 +29,11 @@ pub(super) async fn check(ctx: &Ctx<'_>, args: &str) -> HandlerResult {
 /// The answer: the verdict, what to do, and always the numbers to call.
 pub(super) fn answer(ctx: &Ctx<'_>, subject: &Subject, verdict: &Verdict) -> Html {
     let shown = subject.to_string();
-    let kind_word = ctx.label(&format!("check.kind_{}", subject.kind()));
+    let kind_word = match subject {
+        // 16 to 19 digits that pass the Luhn check: a bank card, named as one.
+        Subject::Account(account) if account.is_bank_card() => ctx.label("check.kind_card"),
+        _ => ctx.label(&format!("check.kind_{}", subject.kind())),
+    };
     let base = [("subject", Arg::Text(&shown)), ("kind", Arg::Text(&kind_word))];
     let advice = || ctx.text(&format!("check.advice_{}", subject.kind()));
     let mut parts: Vec<Html> = Vec::new();
@@ -110,6 +114,7 @@ pub(super) fn why_unreadable(ctx: &Ctx<'_>, error: &SubjectError) -> Html {
             ctx.text("check.bad_phone_length")
         }
         SubjectError::Phone(PhoneError::NoDigits | PhoneError::NotANumber(_)) => ctx.text("check.bad_phone"),
+        SubjectError::Phone(PhoneError::NotChinese(_)) => ctx.text("check.not_chinese"),
         SubjectError::Link(LinkError::IpAddress(ip)) => {
             ctx.fill("check.ip_address", &[("ip", ip.as_str().into())])
         }

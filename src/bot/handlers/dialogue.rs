@@ -54,10 +54,9 @@ pub(super) async fn continue_with(ctx: &Ctx<'_>, text: &str, forwarded_from: Opt
             report::take_message(ctx, user, draft, text, forwarded_from).await?;
             true
         }
-        Some((user, Dialogue::Notice(draft))) if forwarded_from.is_none() => {
-            editor::take_text(ctx, user, draft, text).await?
-        }
-        Some((user, Dialogue::Tip(draft))) if forwarded_from.is_none() => {
+        // An editor may forward the text they are publishing (a bulletin, say).
+        Some((user, Dialogue::Notice(draft))) => editor::take_text(ctx, user, draft, text).await?,
+        Some((user, Dialogue::Tip(draft))) => {
             editor::tips::take_text(ctx, user, draft, text).await?;
             true
         }

@@ -15,13 +15,21 @@ use crate::domain::{ForwardedText, NewReport, ReportStory, ReportedSubject, Subj
 use crate::html::Html;
 use crate::i18n::Arg;
 
+/// How many forwarded messages one report keeps.
+const MAX_FORWARDS: usize = 3;
+/// How much of a forwarded message the summary and the moderators' card show.
+pub(super) const FORWARD_EXCERPT: usize = 300;
+/// How many of the values found the summary and the card name.
+pub(super) const NAMED_VALUES: usize = 10;
+
 /// What the citizen has told so far.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct ReportDraft {
     story: Option<String>,
-    /// The text of a message they forwarded, and whom it came from.
-    forwarded: Option<(String, String)>,
-    /// Numbers, links and accounts they typed after the story.
+    /// The messages they forwarded (the scammer's): whom each came from, and its text.
+    #[serde(default)]
+    forwards: Vec<(String, String)>,
+    /// What they typed after the story: numbers, links, accounts, more of what happened.
     details: Vec<String>,
     /// The summary with its Send button has been shown.
     ready: bool,
@@ -30,12 +38,37 @@ pub(crate) struct ReportDraft {
 impl ReportDraft {
     /// Everything the report says, where numbers and links are looked for.
     fn all_text(&self) -> String {
-        let mut text = self.story.clone().unwrap_or_default();
-        for part in self.details.iter().chain(self.forwarded.iter().map(|(_, t)| t)) {
+        let mut text = self.told();
+        for (_, forwarded) in &self.forwards {
             text.push('\n');
-            text.push_str(part);
+            text.push_str(forwarded);
         }
         text
+    }
+
+    /// The reporter's own words: the story, then what they added, a line each.
+    fn told(&self) -> String {
+        let mut text = self.story.clone().unwrap_or_default();
+        if !self.details.is_empty() {
+            text.push_str("\n\n");
+            text.push_str(&self.details.join("\n"));
+        }
+        text
+    }
+
+    /// The forwarded messages as one text, each under whom it came from; a long one
+    /// keeps its start, where the numbers usually are.
+    fn forwarded(&self) -> Option<ForwardedText> {
+        if self.forwards.is_empty() {
+            return None;
+        }
+        let all = self
+            .forwards
+            .iter()
+            .map(|(from, text)| format!("{from}: {text}"))
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        ForwardedText::parse(&excerpt(&all, ForwardedText::MAX_CHARS)).ok()
     }
 
     fn subjects(&self) -> Vec<Subject> {
@@ -86,7 +119,11 @@ pub(super) async fn take_message(
     forwarded_from: Option<&str>,
 ) -> HandlerResult {
     if let Some(from) = forwarded_from {
-        draft.forwarded = Some((from.to_owned(), text.to_owned()));
+        if draft.forwards.len() == MAX_FORWARDS {
+            ctx.reply(ctx.fill("report.forwards_full", &[("max", Arg::Number(MAX_FORWARDS as i64))])).await?;
+            return Ok(());
+        }
+        draft.forwards.push((from.to_owned(), text.to_owned()));
     } else if draft.story.is_none() {
         if let Err(e) = ReportStory::parse(text) {
             tracing::debug!(error = %e, "unusable report story");
@@ -97,6 +134,12 @@ pub(super) async fn take_message(
         draft.story = Some(text.trim().to_owned());
     } else {
         draft.details.push(text.trim().to_owned());
+        // The story and what is added go to the bureau as one text, with one limit.
+        if draft.told().chars().count() > ReportStory::MAX_CHARS {
+            let max = Arg::Number(ReportStory::MAX_CHARS as i64);
+            ctx.reply(ctx.fill("report.detail_too_long", &[("max", max)])).await?;
+            return Ok(());
+        }
     }
     next_step(ctx, user, draft).await
 }
@@ -105,12 +148,12 @@ pub(super) async fn take_message(
 async fn next_step(ctx: &Ctx<'_>, user: i64, mut draft: ReportDraft) -> HandlerResult {
     if draft.story.is_none() {
         let key =
-            if draft.forwarded.is_some() { "report.ask_story_after_forward" } else { "report.ask_story" };
+            if draft.forwards.is_empty() { "report.ask_story" } else { "report.ask_story_after_forward" };
         dialogue::save(ctx, user, &Dialogue::Report(draft)).await?;
         ctx.send(OutMessage::with_keyboard(ctx.text(key), cancel_keyboard(ctx))).await?;
         return Ok(());
     }
-    if !draft.ready && draft.forwarded.is_none() && draft.details.is_empty() {
+    if !draft.ready && draft.forwards.is_empty() && draft.details.is_empty() {
         dialogue::save(ctx, user, &Dialogue::Report(draft)).await?;
         let keyboard = Keyboard::new().row(vec![
             Button::callback(ctx.label("report.skip_button"), Callback::Report(ReportStep::Skip)),
@@ -134,8 +177,8 @@ async fn next_step(ctx: &Ctx<'_>, user: i64, mut draft: ReportDraft) -> HandlerR
 fn summary(ctx: &Ctx<'_>, draft: &ReportDraft) -> Html {
     let story = draft.story.as_deref().unwrap_or_default();
     let mut text = ctx.fill("report.summary", &[("story", story.into())]);
-    if let Some((from, forwarded)) = &draft.forwarded {
-        let excerpt = excerpt(forwarded, 300);
+    for (from, forwarded) in &draft.forwards {
+        let excerpt = excerpt(forwarded, FORWARD_EXCERPT);
         text.push(&Html::trusted("\n".into()));
         text.push(&ctx.fill(
             "report.summary_forwarded",
@@ -146,20 +189,32 @@ fn summary(ctx: &Ctx<'_>, draft: &ReportDraft) -> Html {
         text.push(&Html::trusted("\n".into()));
         text.push(&ctx.fill("report.summary_detail", &[("text", detail.as_str().into())]));
     }
-    let found = draft.subjects();
+    let found: Vec<String> = draft.subjects().iter().map(ToString::to_string).collect();
     text.push(&Html::trusted("\n\n".into()));
     if found.is_empty() {
         text.push(&ctx.text("report.summary_nothing_found"));
     } else {
-        let list = found.iter().map(ToString::to_string).collect::<Vec<_>>().join("、");
-        text.push(&ctx.fill("report.summary_found", &[("list", list.as_str().into())]));
+        text.push(&ctx.fill("report.summary_found", &[("list", brief_list(ctx, &found).as_str().into())]));
     }
     text.push(&Html::trusted("\n\n".into()));
     text.push(&ctx.text("report.summary_question"));
     text
 }
 
-fn excerpt(text: &str, max: usize) -> String {
+/// `items` joined as the language lists things, the first [`NAMED_VALUES`] of them and
+/// how many more.
+pub(super) fn brief_list(ctx: &Ctx<'_>, items: &[String]) -> String {
+    let separator = crate::html::to_plain(ctx.text("report.list_separator").as_str());
+    let mut list = items.iter().take(NAMED_VALUES).map(String::as_str).collect::<Vec<_>>().join(&separator);
+    if items.len() > NAMED_VALUES {
+        let more = Arg::Number((items.len() - NAMED_VALUES) as i64);
+        list.push_str(&crate::html::to_plain(ctx.fill("report.list_more", &[("count", more)]).as_str()));
+    }
+    list
+}
+
+/// The start of `text`, at most `max` characters with the ellipsis.
+pub(super) fn excerpt(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }
@@ -195,20 +250,16 @@ async fn send(ctx: &Ctx<'_>, at: Sent, user: i64, draft: ReportDraft) -> Handler
         dialogue::end(ctx, user).await?;
         return Ok(());
     }
-    let Some(story) = draft.story.as_deref().and_then(|s| ReportStory::parse(s).ok()) else {
+    let Ok(story) = ReportStory::parse(&draft.told()) else {
         dialogue::end(ctx, user).await?;
         return Ok(());
     };
-    // A forwarded message longer than a report keeps its start: the numbers are near it.
-    let forwarded = draft.forwarded.as_ref().and_then(|(from, text)| {
-        ForwardedText::parse(&excerpt(&format!("{from}: {text}"), ForwardedText::MAX_CHARS)).ok()
-    });
     let new = NewReport {
         chat: ctx.origin.target.chat,
         user_id: user,
         language: ctx.lang,
         story,
-        forwarded,
+        forwarded: draft.forwarded(),
         subjects: draft.subjects().iter().map(ReportedSubject::from).collect(),
         created_at: ctx.now(),
     };

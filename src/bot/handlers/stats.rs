@@ -3,13 +3,13 @@
 
 use std::collections::BTreeSet;
 
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 
 use super::{Ctx, HandlerResult};
 use crate::chart::{LineChart, PALETTE, Series};
 use crate::domain::{Figure, Language, Metric, Period, year_on_year};
 use crate::html::Html;
-use crate::i18n::Arg;
+use crate::i18n::{Arg, Texts};
 
 /// The chart shows at most this many periods, the latest.
 const CHART_PERIODS: usize = 12;
@@ -23,13 +23,9 @@ pub(super) async fn stats(ctx: &Ctx<'_>) -> HandlerResult {
     };
     ctx.reply(summary(ctx, latest, &figures)).await?;
 
-    let charted: Vec<Period> = {
-        let mut with_cases: Vec<Period> =
-            periods.iter().copied().filter(|p| value(&figures, *p, Metric::Cases).is_some()).collect();
-        with_cases.sort_by_key(|p| (p.from(), p.to()));
-        let skip = with_cases.len().saturating_sub(CHART_PERIODS);
-        with_cases.split_off(skip)
-    };
+    let with_cases: Vec<Period> =
+        periods.iter().copied().filter(|p| value(&figures, *p, Metric::Cases).is_some()).collect();
+    let charted = comparable(&with_cases, latest);
     if charted.len() >= 2 {
         let chart = LineChart {
             labels: charted.iter().map(|p| short_label(*p)).collect(),
@@ -43,8 +39,8 @@ pub(super) async fn stats(ctx: &Ctx<'_>) -> HandlerResult {
                 })
                 .collect(),
         };
-        let first = period_name(ctx.lang, charted[0]);
-        let last = period_name(ctx.lang, charted[charted.len() - 1]);
+        let first = period_name(&ctx.app.texts, ctx.lang, charted[0]);
+        let last = period_name(&ctx.app.texts, ctx.lang, charted[charted.len() - 1]);
         let count = Arg::Number(charted.len() as i64);
         let caption = ctx.fill(
             "stats.chart_caption",
@@ -55,13 +51,44 @@ pub(super) async fn stats(ctx: &Ctx<'_>) -> HandlerResult {
     Ok(())
 }
 
+/// The periods a trend compares, oldest first: `latest` and, going back, up to
+/// [`CHART_PERIODS`] in all of the same length that do not overlap — so January to
+/// September is not drawn beside January to October, nor a month beside a year.
+fn comparable(periods: &[Period], latest: Period) -> Vec<Period> {
+    let mut candidates: Vec<Period> =
+        periods.iter().copied().filter(|p| length(*p) == length(latest)).collect();
+    candidates.sort_by_key(|p| std::cmp::Reverse((p.to(), p.from())));
+    let mut chosen: Vec<Period> = Vec::new();
+    for p in candidates {
+        if chosen.len() == CHART_PERIODS {
+            break;
+        }
+        if chosen.last().is_none_or(|later| p.to() < later.from()) {
+            chosen.push(p);
+        }
+    }
+    chosen.reverse();
+    chosen
+}
+
+/// How long a period is: in months when it is whole months (a leap February is still
+/// a month), else in days.
+fn length(p: Period) -> (bool, i64) {
+    let months = |d: NaiveDate| i64::from(d.year()) * 12 + i64::from(d.month0());
+    if p.is_whole_months() {
+        (true, months(p.to()) - months(p.from()) + 1)
+    } else {
+        (false, (p.to() - p.from()).num_days() + 1)
+    }
+}
+
 fn value(figures: &[Figure], period: Period, metric: Metric) -> Option<i64> {
     figures.iter().find(|f| f.period == period && f.metric == metric).map(|f| f.value)
 }
 
 /// The figures of one period, each with its change on a year before.
 fn summary(ctx: &Ctx<'_>, period: Period, figures: &[Figure]) -> Html {
-    let name = period_name(ctx.lang, period);
+    let name = period_name(&ctx.app.texts, ctx.lang, period);
     let mut text = ctx.fill("stats.header", &[("period", name.as_str().into())]);
     let mut sources = BTreeSet::new();
     for metric in Metric::ALL {
@@ -107,28 +134,29 @@ fn money(ctx: &Ctx<'_>, yuan: i64) -> String {
 }
 
 /// `2023年1月至10月`, `January to October 2023`; periods that are not whole months by
-/// their dates.
-fn period_name(lang: Language, p: Period) -> String {
+/// their dates. The shapes are the locale's (`stats.period_*`, `format.month*`).
+fn period_name(texts: &Texts, lang: Language, p: Period) -> String {
     let (from, to) = (p.from(), p.to());
+    let format = |d: NaiveDate, key: &str| d.format(texts.template(lang, key)).to_string();
+    let fill =
+        |key: &str, args: &[(&str, Arg<'_>)]| crate::html::to_plain(texts.fill(lang, key, args).as_str());
     if !p.is_whole_months() {
-        return match lang {
-            Language::Zh => format!("{from} 至 {to}"),
-            Language::En => format!("{from} to {to}"),
-        };
+        let (from, to) = (from.to_string(), to.to_string());
+        return fill("stats.period_days", &[("from", from.as_str().into()), ("to", to.as_str().into())]);
     }
-    let same_month = (from.year(), from.month()) == (to.year(), to.month());
-    match lang {
-        Language::Zh if same_month => format!("{}年{}月", from.year(), from.month()),
-        Language::Zh if from.year() == to.year() => {
-            format!("{}年{}月至{}月", from.year(), from.month(), to.month())
-        }
-        Language::Zh => format!("{}年{}月至{}年{}月", from.year(), from.month(), to.year(), to.month()),
-        Language::En if same_month => from.format("%B %Y").to_string(),
-        Language::En if from.year() == to.year() => {
-            format!("{} to {} {}", from.format("%B"), to.format("%B"), from.year())
-        }
-        Language::En => format!("{} to {}", from.format("%B %Y"), to.format("%B %Y")),
+    if (from.year(), from.month()) == (to.year(), to.month()) {
+        return format(from, "format.month");
     }
+    if from.year() == to.year() {
+        let (first, last) = (format(from, "format.month_name"), format(to, "format.month_name"));
+        let year = from.year().to_string();
+        return fill(
+            "stats.period_in_year",
+            &[("from", first.as_str().into()), ("to", last.as_str().into()), ("year", year.as_str().into())],
+        );
+    }
+    let (first, last) = (format(from, "format.month"), format(to, "format.month"));
+    fill("stats.period_across_years", &[("from", first.as_str().into()), ("to", last.as_str().into())])
 }
 
 /// A period in the few characters the chart's font has: `2023`, `2023H1`, `2023Q3`,
@@ -150,8 +178,6 @@ fn short_label(p: Period) -> String {
 
 #[cfg(test)]
 mod tests {
-    use chrono::NaiveDate;
-
     use super::*;
 
     fn period(from: (i32, u32, u32), to: (i32, u32, u32)) -> Period {
@@ -161,6 +187,8 @@ mod tests {
 
     #[test]
     fn periods_are_named_as_readers_say_them() {
+        let texts = Texts::load().unwrap();
+        let period_name = |lang, p| period_name(&texts, lang, p);
         let ten_months = period((2023, 1, 1), (2023, 10, 31));
         assert_eq!(period_name(Language::Zh, ten_months), "2023年1月至10月");
         assert_eq!(period_name(Language::En, ten_months), "January to October 2023");
@@ -169,7 +197,25 @@ mod tests {
             period_name(Language::Zh, period((2023, 1, 1), (2023, 11, 22))),
             "2023-01-01 至 2023-11-22"
         );
+        assert_eq!(
+            period_name(Language::En, period((2022, 11, 1), (2023, 10, 31))),
+            "November 2022 to October 2023"
+        );
+        assert_eq!(
+            period_name(Language::Zh, period((2022, 11, 1), (2023, 10, 31))),
+            "2022年11月至2023年10月"
+        );
         assert_eq!(short_label(period((2023, 4, 1), (2023, 6, 30))), "2023Q2");
+        // Only periods like the latest, not overlapping, go on one chart.
+        let jan_oct = |y| period((y, 1, 1), (y, 10, 31));
+        let periods = [
+            jan_oct(2022),
+            period((2023, 1, 1), (2023, 9, 30)),
+            jan_oct(2023),
+            jan_oct(2024),
+            period((2024, 2, 1), (2024, 2, 29)),
+        ];
+        assert_eq!(comparable(&periods, jan_oct(2024)), [jan_oct(2022), jan_oct(2023), jan_oct(2024)]);
         assert_eq!(short_label(period((2023, 7, 1), (2023, 12, 31))), "2023H2");
         assert_eq!(short_label(period((2023, 1, 1), (2023, 12, 31))), "2023");
         assert_eq!(short_label(period((2023, 5, 1), (2023, 5, 31))), "2023-05");

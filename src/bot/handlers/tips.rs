@@ -38,8 +38,24 @@ pub(super) async fn menu_again(ctx: &Ctx<'_>, at: Sent) -> ButtonResult {
     Ok(None)
 }
 
+/// Whether the tips shown are an editor's to change: only in the private chat with the
+/// bot, so a group never gets editors' buttons.
+async fn editing(ctx: &Ctx<'_>) -> Result<bool, HandlerError> {
+    match &ctx.origin.sender {
+        Some(sender) if ctx.origin.is_private() => {
+            Ok(ctx.app.role_of(sender.id).await?.is_some_and(|r| r.may_publish()))
+        }
+        _ => Ok(false),
+    }
+}
+
 async fn render_menu(ctx: &Ctx<'_>) -> Result<OutMessage, HandlerError> {
-    let mut kinds: Vec<ScamType> = current_tips(ctx, None).await?.iter().map(|t| t.scam_type).collect();
+    let mut kinds: Vec<ScamType> = if editing(ctx).await? {
+        // Editors may add tips to a type that has none (yet, or any more).
+        ScamType::ALL.to_vec()
+    } else {
+        current_tips(ctx, None).await?.iter().map(|t| t.scam_type).collect()
+    };
     kinds.sort();
     kinds.dedup();
     if kinds.is_empty() {
@@ -55,10 +71,7 @@ async fn render_menu(ctx: &Ctx<'_>) -> Result<OutMessage, HandlerError> {
 /// Editors also get buttons to edit or retire each shown tip, and to add one.
 pub(crate) async fn of_kind(ctx: &Ctx<'_>, at: Sent, kind: ScamType) -> ButtonResult {
     let tips = current_tips(ctx, Some(kind)).await?;
-    let editor = match &ctx.origin.sender {
-        Some(sender) => ctx.app.role_of(sender.id).await?.is_some_and(|r| r.may_publish()),
-        None => false,
-    };
+    let editor = editing(ctx).await?;
     let style = ctx.style();
     let mut text = ctx.fill("tips.kind_header", &[("kind", (&style.scam_type(kind)).into())]);
     let mut shown_count = 0;

@@ -80,7 +80,15 @@ impl Subject {
         }
         Ok(match guess(input) {
             IndicatorKind::Domain => Subject::Link(Domain::parse(input)?),
-            IndicatorKind::Phone => Subject::Phone(PhoneNumber::parse(input)?),
+            IndicatorKind::Phone => match PhoneNumber::parse(input) {
+                Ok(phone) => Subject::Phone(phone),
+                // Longer than any Chinese number written without +: an account (a
+                // 13-digit account, a 15-digit card).
+                Err(PhoneError::NotChinese(n) | PhoneError::TooLong(n)) if n > 11 => {
+                    Subject::Account(AccountNumber::parse(input)?)
+                }
+                Err(e) => return Err(e.into()),
+            },
             IndicatorKind::Account => Subject::Account(AccountNumber::parse(input)?),
         })
     }
@@ -193,8 +201,18 @@ fn candidates(text: &str) -> Vec<String> {
         // Chinese characters end a stretch: a story is written in them.
         let letter = c.is_alphanumeric() && !is_cjk(c);
         let keeps = letter || "+-./:_@%?=&#~()".contains(c);
-        // A space may sit inside a phone or card number (138 0013 8000) but ends a link.
-        let joins = c == ' ' && current.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
+        // A number and a space, then a word: the number ends at the space
+        // ("called from 13800138000 and asked").
+        if current.ends_with(' ') && !(c.is_ascii_digit() || "+( ".contains(c)) {
+            flush(&mut current, &mut out);
+        }
+        // A space may sit inside a phone or card number between short groups of digits
+        // (138 0013 8000, 6222 0212 3456 7890 128) but ends a link, and a long group is
+        // a whole number ("13800138000 13900139000" are two).
+        let digit_run = current.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
+        let last_group = current.rsplit(' ').next().unwrap_or_default();
+        let short_group = last_group.chars().filter(char::is_ascii_digit).count() <= 4;
+        let joins = c == ' ' && digit_run && short_group;
         if keeps || (joins && !current.is_empty()) {
             current.push(c);
         } else if !keeps {
@@ -303,6 +321,21 @@ mod tests {
         assert_eq!(key("wxid_abc123"), (IndicatorKind::Account, "wxid_abc123".to_owned()));
         assert_eq!(key("96110"), (IndicatorKind::Phone, "+8696110".to_owned()));
         assert!(Subject::parse("phone abc").is_err());
+        // Longer than any Chinese number written without +: accounts, not phones.
+        assert_eq!(key("621700123456789"), (IndicatorKind::Account, "621700123456789".to_owned()));
+        assert_eq!(key("6222021234567"), (IndicatorKind::Account, "6222021234567".to_owned()));
+        assert!(matches!(Subject::parse("2380013800"), Err(SubjectError::Phone(PhoneError::NotChinese(10)))));
+    }
+
+    #[test]
+    fn a_number_ends_where_the_words_begin() {
+        let keys = |text: &str| Subject::find_all(text).iter().map(Subject::key).collect::<Vec<_>>();
+        assert_eq!(
+            keys("He called from 13800138000 and asked me to pay into 6222 0212 3456 7890 128 at once"),
+            ["+8613800138000", "6222021234567890128"]
+        );
+        assert_eq!(keys("13800138000 13900139000"), ["+8613800138000", "+8613900139000"]);
+        assert_eq!(keys("call +86 138 0013 8000 now"), ["+8613800138000"]);
     }
 
     #[test]

@@ -26,6 +26,10 @@ pub enum PhoneError {
     NeedsAreaCode(usize),
     #[error("a number after + or 00 needs its country code and at least 7 digits")]
     TooShort,
+    #[error(
+        "no Chinese phone number is written with these {0} digits; a foreign one needs + and its country code"
+    )]
+    NotChinese(usize),
 }
 
 impl PhoneNumber {
@@ -91,7 +95,7 @@ fn national(digits: &str) -> Result<String, PhoneError> {
         d if (3..=6).contains(&n) => format!("{CHINA}{d}"),
         d if n == 10 && (d.starts_with("400") || d.starts_with("800")) => format!("{CHINA}{d}"),
         _ if n < 10 => return Err(PhoneError::NeedsAreaCode(n)),
-        d => format!("{CHINA}{d}"),
+        _ => return Err(PhoneError::NotChinese(n)),
     })
 }
 

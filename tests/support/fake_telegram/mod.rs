@@ -99,16 +99,29 @@ impl FakeTelegram {
     /// `user` forwards to the bot a message `text` that `from` (a user hiding their
     /// account, as most scammers' messages show) sent them.
     pub fn user_forwards(&self, user: &TgUser, text: &str, from: &str) -> i32 {
+        self.forward(user, json!({ "text": text }), from)
+    }
+
+    /// `user` forwards a photo with `caption` (a scammer's QR code, say) in their private
+    /// chat with the bot.
+    pub fn user_forwards_photo(&self, user: &TgUser, caption: &str, from: &str) -> i32 {
+        let photo = json!([{ "file_id": "AgADqr", "file_unique_id": "AQADqr", "width": 320, "height": 320 }]);
+        self.forward(user, json!({ "photo": photo, "caption": caption }), from)
+    }
+
+    fn forward(&self, user: &TgUser, content: serde_json::Value, from: &str) -> i32 {
         let mut state = self.shared.lock();
         let message_id = state.next_message_id(user.id);
-        let message = json!({
+        let mut message = json!({
             "message_id": message_id,
             "date": 1_790_000_000,
             "chat": chat_json(user.id, false),
             "from": user.json(),
-            "text": text,
             "forward_origin": { "type": "hidden_user", "sender_user_name": from, "date": 1_789_990_000 },
         });
+        if let (Some(message), serde_json::Value::Object(content)) = (message.as_object_mut(), content) {
+            message.extend(content);
+        }
         state.push_update(json!({ "message": message }));
         drop(state);
         self.shared.notify();

@@ -4,12 +4,13 @@
 
 use super::{require, require_for_button};
 use crate::bot::callback::{Callback, Decision};
-use crate::bot::handlers::{ButtonResult, Ctx, HandlerError, HandlerResult};
+use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult, report};
 use crate::bot::incoming::Target;
 use crate::bot::keyboard::{Button, Keyboard};
 use crate::bot::outbound::{OutMessage, Sent};
+use crate::content::officials;
 use crate::domain::{
-    Actor, AuditAction, AuditEntry, IndicatorReason, NewIndicator, Report, ReportId, ReportStatus, Risk, Role,
+    Actor, Decided, IndicatorReason, NewIndicator, Report, ReportDecision, ReportId, ReportStatus, Risk, Role,
 };
 use crate::html::Html;
 use crate::i18n::Arg;
@@ -56,14 +57,17 @@ fn card(ctx: &Ctx<'_>, report: &Report) -> Html {
         ],
     );
     if let Some(forwarded) = &report.forwarded {
+        // Three forwards' worth: the card must stay one message.
+        let excerpt = report::excerpt(forwarded.as_str(), 3 * report::FORWARD_EXCERPT);
         text.push(&Html::trusted("\n".into()));
-        text.push(&ctx.fill("moderation.card_forwarded", &[("text", forwarded.as_str().into())]));
+        text.push(&ctx.fill("moderation.card_forwarded", &[("text", excerpt.as_str().into())]));
     }
     text.push(&Html::trusted("\n".into()));
     if report.subjects.is_empty() {
         text.push(&ctx.text("moderation.card_nothing_found"));
     } else {
-        let list = report.subjects.iter().map(|s| s.shown.as_str()).collect::<Vec<_>>().join("、");
+        let shown: Vec<String> = report.subjects.iter().map(|s| s.shown.clone()).collect();
+        let list = report::brief_list(ctx, &shown);
         text.push(&ctx.fill("moderation.card_found", &[("list", list.as_str().into())]));
     }
     text
@@ -79,31 +83,37 @@ pub(in crate::bot::handlers) async fn moderate(
         Ok(user) => Actor::Telegram(user),
         Err(refusal) => return Ok(Some(refusal)),
     };
-    let status = if decision == Decision::Reject { ReportStatus::Rejected } else { ReportStatus::Approved };
-    let Some(report) = ctx.app.store.decide_report(id, status, &moderator, ctx.now()).await? else {
+    let asked = match decision {
+        Decision::Approve => ReportDecision::Approve { list: Vec::new() },
+        Decision::ApproveAndList => {
+            // The report's values do not change once it is sent: read them first.
+            let Some(report) = ctx.app.store.report(id).await? else {
+                return Ok(Some(ctx.label("moderation.already_decided")));
+            };
+            ReportDecision::Approve { list: to_list(ctx, &report, &moderator) }
+        }
+        Decision::Reject => ReportDecision::Reject,
+    };
+    let Some(Decided { report, listed }) =
+        ctx.app.store.decide_report(id, &asked, &moderator, ctx.now()).await?
+    else {
         return Ok(Some(ctx.label("moderation.already_decided")));
     };
-    let listed =
-        if decision == Decision::ApproveAndList { list_subjects(ctx, &report, &moderator).await? } else { 0 };
-    let action = if status == ReportStatus::Approved {
-        AuditAction::ReportApproved
-    } else {
-        AuditAction::ReportRejected
-    };
-    let detail = format!("{} value(s) listed", listed);
-    let entry =
-        AuditEntry { at: ctx.now(), actor: moderator, action, subject: format!("report {id}"), detail };
-    ctx.app.store.record_audit(&entry).await?;
 
     let told = tell_reporter(ctx, &report).await;
     let mut text = card(ctx, &report);
-    let outcome = match decision {
+    let mut outcome = match decision {
         Decision::Approve => ctx.text("moderation.approved"),
         Decision::ApproveAndList => {
-            ctx.fill("moderation.approved_listed", &[("count", Arg::Number(listed as i64))])
+            ctx.fill("moderation.approved_listed", &[("count", Arg::Number(listed.len() as i64))])
         }
         Decision::Reject => ctx.text("moderation.rejected"),
     };
+    let left_alone = report.subjects.len().saturating_sub(listed.len());
+    if decision == Decision::ApproveAndList && left_alone > 0 {
+        outcome.push(&Html::trusted(" ".into()));
+        outcome.push(&ctx.fill("moderation.left_alone", &[("count", Arg::Number(left_alone as i64))]));
+    }
     for line in
         [outcome, ctx.text(if told { "moderation.reporter_told" } else { "moderation.reporter_not_told" })]
     {
@@ -114,30 +124,29 @@ pub(in crate::bot::handlers) async fn moderate(
     Ok(None)
 }
 
-/// Lists every value the report names as used in fraud; returns how many.
-async fn list_subjects(ctx: &Ctx<'_>, report: &Report, moderator: &Actor) -> Result<usize, HandlerError> {
+/// The entries "confirm and list" asks for: every value the report names as used in
+/// fraud, except the genuine numbers and sites Pingan ships (a story that says "then I
+/// called 96110" must not list 96110). Values the list already holds are left as
+/// editors wrote them: the store adds only new ones.
+fn to_list(ctx: &Ctx<'_>, report: &Report, moderator: &Actor) -> Vec<NewIndicator> {
     let language = ctx.app.settings.default_language;
     let reference = report.id.to_string();
     let reason =
         ctx.app.texts.fill(language, "moderation.listed_reason", &[("reference", reference.as_str().into())]);
     let reason = IndicatorReason::parse(&crate::html::to_plain(reason.as_str()))
         .unwrap_or_else(|_| IndicatorReason::parse(&reference).expect("a reference is a valid reason"));
-    let mut listed = 0;
-    for subject in report.subjects.iter().filter_map(|s| s.subject()) {
-        let new =
-            NewIndicator { subject, risk: Risk::Fraud, reason: reason.clone(), added_by: moderator.clone() };
-        let (indicator, _) = ctx.app.store.put_indicator(&new, ctx.now()).await?;
-        let entry = AuditEntry {
-            at: ctx.now(),
-            actor: moderator.clone(),
-            action: AuditAction::Listed,
-            subject: format!("{} {}", indicator.kind, indicator.value),
-            detail: format!("fraud: from report {reference}"),
-        };
-        ctx.app.store.record_audit(&entry).await?;
-        listed += 1;
-    }
-    Ok(listed)
+    report
+        .subjects
+        .iter()
+        .filter_map(|s| s.subject())
+        .filter(|subject| !officials::all().iter().any(|o| &o.subject == subject))
+        .map(|subject| NewIndicator {
+            subject,
+            risk: Risk::Fraud,
+            reason: reason.clone(),
+            added_by: moderator.clone(),
+        })
+        .collect()
 }
 
 /// Tells the reporter the outcome, in their language. False if they cannot be reached

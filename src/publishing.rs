@@ -11,7 +11,7 @@ use crate::domain::{
     Actor, AuditAction, AuditEntry, NewNotice, Notice, NoticeCorrection, NoticeId, NoticeStatus,
 };
 use crate::i18n::Texts;
-use crate::store::{Pending, Store, StoreError, StoredMessage};
+use crate::store::{NoticeChange, Store, StoreError, StoredMessage};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -43,21 +43,14 @@ pub struct Desk<'a> {
 }
 
 impl Desk<'_> {
-    async fn audit(
-        &self,
-        actor: &Actor,
-        action: AuditAction,
-        notice: NoticeId,
-        detail: String,
-    ) -> Result<(), StoreError> {
-        let entry = AuditEntry {
+    fn entry(&self, actor: &Actor, action: AuditAction, notice: NoticeId, detail: String) -> AuditEntry {
+        AuditEntry {
             at: self.clock.now(),
             actor: actor.clone(),
             action,
             subject: format!("notice {notice}"),
             detail,
-        };
-        self.store.record_audit(&entry).await
+        }
     }
 
     /// Stores a new notice. The scheduler alerts and mirrors it when it is published.
@@ -70,7 +63,7 @@ impl Desk<'_> {
         };
         let detail =
             format!("{} {}: {}", stored.content.severity, stored.content.category, stored.content.title);
-        self.audit(actor, action, stored.id, detail).await?;
+        self.store.record_audit(&self.entry(actor, action, stored.id, detail)).await?;
         Ok(stored)
     }
 
@@ -91,46 +84,40 @@ impl Desk<'_> {
         correction: &NoticeCorrection,
         actor: &Actor,
     ) -> Result<Changed, PublishError> {
-        self.changeable(id).await?;
+        let before = self.changeable(id).await?;
         let now = self.clock.now();
-        let notice = self.store.correct_notice(id, correction, now).await?;
-        let style = Style::new(self.texts, notice.content.language, self.zone);
+        // Rendered from the notice as the correction leaves it, so that the change and
+        // the follow-up are stored together.
+        let after = correction.applied_to(&before, now);
+        let style = Style::new(self.texts, after.content.language, self.zone);
         let key = format!("correction:{id}:{}", now.timestamp_micros());
         let message = StoredMessage {
             content_key: key.clone(),
-            parts_json: render::correction(&style, &notice).to_json(),
+            parts_json: render::correction(&style, &after).to_json(),
         };
-        let queued = self.store.enqueue_follow_up(id, &key, &message, Pending::Replace, now).await?;
-        self.audit(
-            actor,
-            AuditAction::Corrected,
-            id,
-            format!("{}; {queued} recipients told", notice.content.title),
-        )
-        .await?;
-        Ok(Changed { notice, told: queued, follow_up: key })
+        // The change, its follow-up and its audit entry all happen at `now`.
+        let audit = AuditEntry {
+            at: now,
+            ..self.entry(actor, AuditAction::Corrected, id, after.content.title.to_string())
+        };
+        let (notice, told) =
+            self.store.change_notice(id, NoticeChange::Correct(correction), &key, &message, &audit).await?;
+        Ok(Changed { notice, told, follow_up: key })
     }
 
     /// Withdraws a notice; everyone its alert or channel post reached is told, as a reply,
     /// and alerts not yet sent are not sent.
     pub async fn retract(&self, id: NoticeId, actor: &Actor) -> Result<Changed, PublishError> {
-        self.changeable(id).await?;
-        let now = self.clock.now();
-        let notice = self.store.retract_notice(id, now).await?;
+        let notice = self.changeable(id).await?;
         let style = Style::new(self.texts, notice.content.language, self.zone);
         let key = format!("retraction:{id}");
         let message = StoredMessage {
             content_key: key.clone(),
             parts_json: render::cancellation(&style, &notice).to_json(),
         };
-        let queued = self.store.enqueue_follow_up(id, &key, &message, Pending::Cancel, now).await?;
-        self.audit(
-            actor,
-            AuditAction::Retracted,
-            id,
-            format!("{}; {queued} recipients told", notice.content.title),
-        )
-        .await?;
-        Ok(Changed { notice, told: queued, follow_up: key })
+        let audit = self.entry(actor, AuditAction::Retracted, id, notice.content.title.to_string());
+        let (notice, told) =
+            self.store.change_notice(id, NoticeChange::Retract, &key, &message, &audit).await?;
+        Ok(Changed { notice, told, follow_up: key })
     }
 }

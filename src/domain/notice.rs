@@ -249,6 +249,16 @@ impl NoticeCorrection {
     pub fn expires_at(&self) -> Option<DateTime<Utc>> {
         self.expires_at
     }
+
+    /// The notice as this correction, made at `now`, leaves it.
+    pub fn applied_to(&self, notice: &Notice, now: DateTime<Utc>) -> Notice {
+        Notice {
+            content: self.content.clone(),
+            expires_at: self.expires_at,
+            updated_at: now,
+            ..notice.clone()
+        }
+    }
 }
 
 /// A stored notice.

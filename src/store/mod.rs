@@ -34,8 +34,8 @@ pub use indicators::IndicatorStore;
 pub use migrations::MigrationReport;
 pub use notices::{NoticeQuery, NoticeStore};
 pub use outbox::{
-    ClaimedDelivery, DeliveryCounts, DueDigests, FanoutKind, FanoutProgress, NewFanout, OutboxStore, Outcome,
-    Pending, Recipient, StoredMessage,
+    ClaimedDelivery, DeliveryCounts, DueDigests, FanoutKind, FanoutProgress, NewFanout, NoticeChange,
+    OutboxStore, Outcome, Pending, Recipient, StoredMessage,
 };
 pub use postgres::PgStore;
 pub use reports::ReportStore;

@@ -5,8 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::StoreError;
 use crate::domain::{
-    Area, Body, Language, NewNotice, Notice, NoticeContent, NoticeCorrection, NoticeId, NoticeStatus, Source,
-    Title,
+    Area, Body, Language, NewNotice, Notice, NoticeContent, NoticeId, NoticeStatus, Source, Title,
 };
 
 /// Which notices to list or count, newest first.
@@ -36,15 +35,6 @@ pub trait NoticeStore {
     /// Stores the notice and indexes it for search.
     async fn insert_notice(&self, notice: &NewNotice) -> Result<Notice, StoreError>;
     async fn notice(&self, id: NoticeId) -> Result<Option<Notice>, StoreError>;
-    /// Replaces a notice's content and expiry, and reindexes it; `NotFound` if missing.
-    async fn correct_notice(
-        &self,
-        id: NoticeId,
-        correction: &NoticeCorrection,
-        now: DateTime<Utc>,
-    ) -> Result<Notice, StoreError>;
-    /// Withdraws a notice; `NotFound` if missing.
-    async fn retract_notice(&self, id: NoticeId, now: DateTime<Utc>) -> Result<Notice, StoreError>;
     /// The notice with this external id, or that a later message under this id changed
     /// (see [`NoticeStore::add_external_alias`]).
     async fn notice_by_external_id(&self, external_id: &str) -> Result<Option<Notice>, StoreError>;
@@ -127,7 +117,58 @@ macro_rules! notice_filter {
 /// The notice queries both backends share. `$store` has a `pool` field and an
 /// `index_document` function for its own search index.
 macro_rules! impl_notice_store {
-    ($store:ty) => {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            /// Replaces a notice's content and expiry and reindexes it, inside the caller's
+            /// transaction.
+            async fn correct_in(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                id: $crate::domain::NoticeId,
+                correction: &$crate::domain::NoticeCorrection,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<$crate::domain::Notice, $crate::store::StoreError> {
+                let c = correction.content();
+                let row: Option<$crate::store::notices::NoticeRow> = ::sqlx::query_as(concat!(
+                    "UPDATE notices SET title = $2, body = $3, category = $4, severity = $5, area = $6, \
+                     language = $7, source = $8, expires_at = $9, updated_at = $10 WHERE id = $1 RETURNING ",
+                    $crate::store::notices::notice_columns!()
+                ))
+                .bind(id.0)
+                .bind(c.title.as_str())
+                .bind(c.body.as_str())
+                .bind(c.category.as_str())
+                .bind(c.severity.as_str())
+                .bind(c.area.as_ref().map(|a| a.as_str()))
+                .bind(c.language.code())
+                .bind(c.source.as_ref().map(|s| s.as_str()))
+                .bind(correction.expires_at())
+                .bind(now)
+                .fetch_optional(&mut **tx)
+                .await?;
+                let notice: $crate::domain::Notice = row.ok_or($crate::store::StoreError::NotFound)?.try_into()?;
+                let tokens = $crate::store::search::DocumentTokens::of(c.title.as_str(), c.body.as_str());
+                Self::index_document(tx, $crate::store::search::DocumentKind::Notice, id.0, &tokens).await?;
+                Ok(notice)
+            }
+
+            /// Withdraws a notice, inside the caller's transaction.
+            async fn retract_in(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                id: $crate::domain::NoticeId,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<$crate::domain::Notice, $crate::store::StoreError> {
+                let row: Option<$crate::store::notices::NoticeRow> = ::sqlx::query_as(concat!(
+                    "UPDATE notices SET status = 'retracted', updated_at = $2 WHERE id = $1 RETURNING ",
+                    $crate::store::notices::notice_columns!()
+                ))
+                .bind(id.0)
+                .bind(now)
+                .fetch_optional(&mut **tx)
+                .await?;
+                row.ok_or($crate::store::StoreError::NotFound)?.try_into()
+            }
+        }
+
         #[::async_trait::async_trait]
         impl $crate::store::NoticeStore for $store {
             async fn insert_notice(
@@ -183,54 +224,6 @@ macro_rules! impl_notice_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 row.map(TryInto::try_into).transpose()
-            }
-
-            async fn correct_notice(
-                &self,
-                id: $crate::domain::NoticeId,
-                correction: &$crate::domain::NoticeCorrection,
-                now: ::chrono::DateTime<::chrono::Utc>,
-            ) -> Result<$crate::domain::Notice, $crate::store::StoreError> {
-                let c = correction.content();
-                let mut tx = self.pool.begin().await?;
-                let row: Option<$crate::store::notices::NoticeRow> = ::sqlx::query_as(concat!(
-                    "UPDATE notices SET title = $2, body = $3, category = $4, severity = $5, area = $6, \
-                     language = $7, source = $8, expires_at = $9, updated_at = $10 WHERE id = $1 RETURNING ",
-                    $crate::store::notices::notice_columns!()
-                ))
-                .bind(id.0)
-                .bind(c.title.as_str())
-                .bind(c.body.as_str())
-                .bind(c.category.as_str())
-                .bind(c.severity.as_str())
-                .bind(c.area.as_ref().map(|a| a.as_str()))
-                .bind(c.language.code())
-                .bind(c.source.as_ref().map(|s| s.as_str()))
-                .bind(correction.expires_at())
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let notice: $crate::domain::Notice = row.ok_or($crate::store::StoreError::NotFound)?.try_into()?;
-                let tokens = $crate::store::search::DocumentTokens::of(c.title.as_str(), c.body.as_str());
-                Self::index_document(&mut tx, $crate::store::search::DocumentKind::Notice, id.0, &tokens).await?;
-                tx.commit().await?;
-                Ok(notice)
-            }
-
-            async fn retract_notice(
-                &self,
-                id: $crate::domain::NoticeId,
-                now: ::chrono::DateTime<::chrono::Utc>,
-            ) -> Result<$crate::domain::Notice, $crate::store::StoreError> {
-                let row: Option<$crate::store::notices::NoticeRow> = ::sqlx::query_as(concat!(
-                    "UPDATE notices SET status = 'retracted', updated_at = $2 WHERE id = $1 RETURNING ",
-                    $crate::store::notices::notice_columns!()
-                ))
-                .bind(id.0)
-                .bind(now)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.ok_or($crate::store::StoreError::NotFound)?.try_into()
             }
 
             async fn notice_by_external_id(

@@ -5,7 +5,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::StoreError;
-use crate::domain::{ChatId, GoneReason, Language, Notice, NoticeId, Subscriber};
+use crate::domain::{
+    AuditEntry, ChatId, GoneReason, Language, Notice, NoticeCorrection, NoticeId, Subscriber,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FanoutKind {
@@ -156,6 +158,13 @@ pub struct DeliveryCounts {
     pub gone: i64,
 }
 
+/// What [`OutboxStore::change_notice`] does to a notice.
+#[derive(Clone, Copy, Debug)]
+pub enum NoticeChange<'a> {
+    Correct(&'a NoticeCorrection),
+    Retract,
+}
+
 /// What happens to a notice's alerts and channel posts still waiting when it changes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Pending {
@@ -216,17 +225,21 @@ pub trait OutboxStore {
         now: DateTime<Utc>,
     ) -> Result<Option<u64>, StoreError>;
 
-    /// Queues `message` for every chat the notice's alert or channel post reached, as a
-    /// reply to the message each got, under the fan-out `key`; deals with the ones still
-    /// waiting as `pending` says. Returns the follow-ups queued.
-    async fn enqueue_follow_up(
+    /// Corrects or withdraws the notice; queues `message` under the fan-out `key` for
+    /// every chat its alert or channel post reached, as a reply to the message each got;
+    /// gives the alerts still waiting the new text (a correction) or stops them (a
+    /// withdrawal); and records `audit` (its detail completed with the count). All in one
+    /// transaction: a crash never leaves a change its recipients are not told of.
+    /// Returns the notice as changed and the follow-ups queued; `NotFound` if there is no
+    /// such notice.
+    async fn change_notice(
         &self,
-        notice: NoticeId,
+        id: NoticeId,
+        change: NoticeChange<'_>,
         key: &str,
         message: &StoredMessage,
-        pending: Pending,
-        now: DateTime<Utc>,
-    ) -> Result<u64, StoreError>;
+        audit: &AuditEntry,
+    ) -> Result<(Notice, u64), StoreError>;
 
     /// Active subscriptions whose digest is due at `now`, soonest first, each with the
     /// moment it was due.
@@ -327,6 +340,85 @@ macro_rules! impl_outbox_store {
     ($store:ty, $db:ty) => {
         impl $store {
             /// Inserts the fan-out (or finds it) and its message (or finds it); returns both ids.
+            /// Queues the follow-up of a notice's change, inside the caller's transaction
+            /// (see [`OutboxStore::change_notice`]).
+            async fn follow_up_in(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                notice: $crate::domain::NoticeId,
+                key: &str,
+                message: &$crate::store::StoredMessage,
+                pending: $crate::store::Pending,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<u64, $crate::store::StoreError> {
+                let (fanout, message_id) = Self::upsert_fanout(
+                    tx,
+                    key,
+                    $crate::store::FanoutKind::Correction,
+                    Some(notice),
+                    Some(message),
+                    now,
+                )
+                .await?;
+                let message_id = message_id.unwrap_or_default();
+                ::sqlx::query("UPDATE fanouts SET message_id = $2 WHERE id = $1")
+                    .bind(fanout)
+                    .bind(message_id)
+                    .execute(&mut **tx)
+                    .await?;
+                // An earlier correction still waiting is superseded: this one says it all.
+                ::sqlx::query(
+                    "UPDATE deliveries SET status = 'failed', last_error = 'superseded by a later change', \
+                     updated_at = $3 WHERE status = 'pending' AND parts_sent = 0 AND fanout_id <> $2 AND fanout_id IN \
+                     (SELECT id FROM fanouts WHERE notice_id = $1 AND kind = 'correction')",
+                )
+                .bind(notice.0)
+                .bind(fanout)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                let queued = ::sqlx::query(
+                    "INSERT INTO deliveries (fanout_id, message_id, dedupe_key, chat_id, thread_id, priority, status, \
+                     next_attempt_at, reply_to, created_at, updated_at) \
+                     SELECT $1, $2, $3 || ':' || CAST(d.chat_id AS TEXT), d.chat_id, d.thread_id, 0, 'pending', $4, \
+                     d.telegram_message_id, $4, $4 \
+                     FROM deliveries d JOIN fanouts f ON f.id = d.fanout_id \
+                     WHERE f.notice_id = $5 AND f.kind IN ('alert', 'channel') AND d.status = 'sent' \
+                     ON CONFLICT (dedupe_key) DO NOTHING",
+                )
+                .bind(fanout)
+                .bind(message_id)
+                .bind(key)
+                .bind(now)
+                .bind(notice.0)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                // Alerts not begun yet take the change; one in flight or half sent finishes as it
+                // was, and gets this follow-up when it is recorded as sent (`record_outcome`).
+                let waiting = "status = 'pending' AND parts_sent = 0 AND fanout_id IN \
+                     (SELECT id FROM fanouts WHERE notice_id = $1 AND kind IN ('alert', 'channel'))";
+                match pending {
+                    $crate::store::Pending::Replace => {
+                        ::sqlx::query(&format!("UPDATE deliveries SET message_id = $2, parts_sent = 0 WHERE {waiting}"))
+                            .bind(notice.0)
+                            .bind(message_id)
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                    $crate::store::Pending::Cancel => {
+                        ::sqlx::query(&format!(
+                            "UPDATE deliveries SET status = 'failed', last_error = 'withdrawn before it was sent', \
+                             updated_at = $2 WHERE {waiting}"
+                        ))
+                        .bind(notice.0)
+                        .bind(now)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                }
+                Ok(queued)
+            }
+
             async fn upsert_fanout(
                 tx: &mut ::sqlx::Transaction<'_, $db>,
                 key: &str,
@@ -516,83 +608,30 @@ macro_rules! impl_outbox_store {
                 Ok(Some(queued))
             }
 
-            async fn enqueue_follow_up(
+            async fn change_notice(
                 &self,
-                notice: $crate::domain::NoticeId,
+                id: $crate::domain::NoticeId,
+                change: $crate::store::NoticeChange<'_>,
                 key: &str,
                 message: &$crate::store::StoredMessage,
-                pending: $crate::store::Pending,
-                now: ::chrono::DateTime<::chrono::Utc>,
-            ) -> Result<u64, $crate::store::StoreError> {
+                audit: &$crate::domain::AuditEntry,
+            ) -> Result<($crate::domain::Notice, u64), $crate::store::StoreError> {
+                use $crate::store::{NoticeChange, Pending};
+                let now = audit.at;
                 let mut tx = self.pool.begin().await?;
-                let (fanout, message_id) = Self::upsert_fanout(
-                    &mut tx,
-                    key,
-                    $crate::store::FanoutKind::Correction,
-                    Some(notice),
-                    Some(message),
-                    now,
-                )
-                .await?;
-                let message_id = message_id.unwrap_or_default();
-                ::sqlx::query("UPDATE fanouts SET message_id = $2 WHERE id = $1")
-                    .bind(fanout)
-                    .bind(message_id)
+                let (notice, pending) = match change {
+                    NoticeChange::Correct(correction) => {
+                        (Self::correct_in(&mut tx, id, correction, now).await?, Pending::Replace)
+                    }
+                    NoticeChange::Retract => (Self::retract_in(&mut tx, id, now).await?, Pending::Cancel),
+                };
+                let queued = Self::follow_up_in(&mut tx, id, key, message, pending, now).await?;
+                let detail = format!("{}; {queued} recipients told", audit.detail);
+                $crate::store::audit::insert_audit(&$crate::domain::AuditEntry { detail, ..audit.clone() })
                     .execute(&mut *tx)
                     .await?;
-                // An earlier correction still waiting is superseded: this one says it all.
-                ::sqlx::query(
-                    "UPDATE deliveries SET status = 'failed', last_error = 'superseded by a later change', \
-                     updated_at = $3 WHERE status = 'pending' AND parts_sent = 0 AND fanout_id <> $2 AND fanout_id IN \
-                     (SELECT id FROM fanouts WHERE notice_id = $1 AND kind = 'correction')",
-                )
-                .bind(notice.0)
-                .bind(fanout)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                let queued = ::sqlx::query(
-                    "INSERT INTO deliveries (fanout_id, message_id, dedupe_key, chat_id, thread_id, priority, status, \
-                     next_attempt_at, reply_to, created_at, updated_at) \
-                     SELECT $1, $2, $3 || ':' || CAST(d.chat_id AS TEXT), d.chat_id, d.thread_id, 0, 'pending', $4, \
-                     d.telegram_message_id, $4, $4 \
-                     FROM deliveries d JOIN fanouts f ON f.id = d.fanout_id \
-                     WHERE f.notice_id = $5 AND f.kind IN ('alert', 'channel') AND d.status = 'sent' \
-                     ON CONFLICT (dedupe_key) DO NOTHING",
-                )
-                .bind(fanout)
-                .bind(message_id)
-                .bind(key)
-                .bind(now)
-                .bind(notice.0)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                // Alerts not begun yet take the change; one in flight or half sent finishes as it
-                // was, and gets this follow-up when it is recorded as sent (`record_outcome`).
-                let waiting = "status = 'pending' AND parts_sent = 0 AND fanout_id IN \
-                     (SELECT id FROM fanouts WHERE notice_id = $1 AND kind IN ('alert', 'channel'))";
-                match pending {
-                    $crate::store::Pending::Replace => {
-                        ::sqlx::query(&format!("UPDATE deliveries SET message_id = $2, parts_sent = 0 WHERE {waiting}"))
-                            .bind(notice.0)
-                            .bind(message_id)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    $crate::store::Pending::Cancel => {
-                        ::sqlx::query(&format!(
-                            "UPDATE deliveries SET status = 'failed', last_error = 'withdrawn before it was sent', \
-                             updated_at = $2 WHERE {waiting}"
-                        ))
-                        .bind(notice.0)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                }
                 tx.commit().await?;
-                Ok(queued)
+                Ok((notice, queued))
             }
 
             async fn due_digests(

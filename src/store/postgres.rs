@@ -131,7 +131,7 @@ impl Store for PgStore {
     }
 }
 
-super::notices::impl_notice_store!(PgStore);
+super::notices::impl_notice_store!(PgStore, ::sqlx::Postgres);
 super::tips::impl_tip_store!(PgStore, ::sqlx::Postgres);
 super::subscribers::impl_subscriber_store!(PgStore);
 super::admins::impl_admin_store!(PgStore);

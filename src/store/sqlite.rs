@@ -148,7 +148,7 @@ impl Store for SqliteStore {
     }
 }
 
-super::notices::impl_notice_store!(SqliteStore);
+super::notices::impl_notice_store!(SqliteStore, ::sqlx::Sqlite);
 super::tips::impl_tip_store!(SqliteStore, ::sqlx::Sqlite);
 super::subscribers::impl_subscriber_store!(SqliteStore);
 super::admins::impl_admin_store!(SqliteStore);

@@ -15,8 +15,8 @@ use pingan::domain::{
 };
 use pingan::domain::{Notice, SearchTerms, Tip, TipId};
 use pingan::store::{
-    DueDigests, FanoutKind, Found, NewFanout, NoticeQuery, Outcome, Pending, Recipient, SeedOutcome, Store,
-    StoreError, StoredMessage, TipChange, TipQuery,
+    DueDigests, FanoutKind, Found, NewFanout, NoticeChange, NoticeQuery, Outcome, Recipient, SeedOutcome,
+    Store, StoreError, StoredMessage, TipChange, TipQuery,
 };
 
 /// Declares each test once per backend. PostgreSQL tests skip (saying so) when the
@@ -651,15 +651,43 @@ async fn reports_are_decided_once_counted_and_forgotten(store: Arc<dyn Store>) {
 async fn a_publication_changed_since_it_was_read_is_not_fanned_out(store: Arc<dyn Store>) {
     let read = store.insert_notice(&notice_at("警报", "正文", Publication::Now, None)).await.unwrap();
     let correction = NoticeCorrection::new(content("更正后的警报", Language::Zh), None, at(8, 1)).unwrap();
-    let corrected = store.correct_notice(read.id, &correction, at(8, 1)).await.unwrap();
+    let message = StoredMessage { content_key: "correction:9".into(), parts_json: "{\"parts\":[]}".into() };
+    let (corrected, told) = store
+        .change_notice(read.id, NoticeChange::Correct(&correction), "correction:9", &message, &audit_at(8, 1))
+        .await
+        .unwrap();
+    assert_eq!((corrected.content.title.as_str(), told), ("更正后的警报", 0));
     let stale = store.enqueue_publication(&read, &[fanout("alert:9", &[1])], at(8, 1)).await.unwrap();
     assert_eq!(stale, None, "rendered from the notice before its correction");
     let fresh = store.enqueue_publication(&corrected, &[fanout("alert:9", &[1])], at(8, 1)).await.unwrap();
     assert_eq!(fresh, Some(1));
 
     let other = store.insert_notice(&notice_at("另一条", "正文", Publication::Now, None)).await.unwrap();
-    store.retract_notice(other.id, at(8, 2)).await.unwrap();
+    store
+        .change_notice(other.id, NoticeChange::Retract, "retraction:10", &message, &audit_at(8, 2))
+        .await
+        .unwrap();
     assert_eq!(store.enqueue_publication(&other, &[fanout("alert:10", &[1])], at(8, 2)).await.unwrap(), None);
+
+    // A change of a notice that is not there writes nothing at all.
+    let audit = audit_at(8, 3);
+    let missing =
+        store.change_notice(NoticeId(9_999), NoticeChange::Retract, "retraction:9999", &message, &audit);
+    assert!(matches!(missing.await, Err(StoreError::NotFound)));
+    let log = store.audit_log(None, 10).await.unwrap();
+    assert_eq!(log.iter().map(|e| e.detail.as_str()).collect::<Vec<_>>(), ["change; 0 recipients told"; 2]);
+    assert!(store.fanout_progress(10).await.unwrap().iter().all(|p| !p.key.ends_with("9999")));
+}
+
+/// The audit entry a test's notice change carries.
+fn audit_at(hour: u32, minute: u32) -> AuditEntry {
+    AuditEntry {
+        at: at(hour, minute),
+        actor: Actor::System,
+        action: AuditAction::Corrected,
+        subject: "notice".into(),
+        detail: "change".into(),
+    }
 }
 
 async fn a_follow_up_reaches_each_recipient_once_whatever_state_its_alert_was_in(store: Arc<dyn Store>) {
@@ -681,13 +709,16 @@ async fn a_follow_up_reaches_each_recipient_once_whatever_state_its_alert_was_in
     store.record_outcome(&of(4), &retry, at(8, 0)).await.unwrap();
 
     let message = |key: &str| StoredMessage { content_key: key.into(), parts_json: "{\"parts\":[]}".into() };
-    let told = store
-        .enqueue_follow_up(notice.id, "correction:1", &message("correction:1"), Pending::Replace, at(8, 1))
+    let correction = NoticeCorrection::new(content("更正", Language::Zh), None, at(8, 1)).unwrap();
+    let correct = NoticeChange::Correct(&correction);
+    let (_, told) = store
+        .change_notice(notice.id, correct, "correction:1", &message("correction:1"), &audit_at(8, 1))
         .await
         .unwrap();
     assert_eq!(told, 1, "only chat 1 has the alert already");
-    let told = store
-        .enqueue_follow_up(notice.id, "retraction:1", &message("retraction:1"), Pending::Cancel, at(8, 2))
+    let retract = NoticeChange::Retract;
+    let (_, told) = store
+        .change_notice(notice.id, retract, "retraction:1", &message("retraction:1"), &audit_at(8, 2))
         .await
         .unwrap();
     assert_eq!(told, 1);

@@ -264,18 +264,30 @@ fn external_id(sender: &str, identifier: &str, language: Language) -> String {
     format!("cap:{sender}:{identifier}:{}", language.code())
 }
 
-/// A notice as a CAP 1.2 alert. `sender` names this system for Pingan's own notices.
+/// A notice as a CAP 1.2 alert. `sender` names this system for Pingan's own notices. A
+/// withdrawn notice is written as the Cancel of its alert, so that systems that took
+/// the alert withdraw it too.
 pub fn alert_of(notice: &Notice, sender: &str) -> Alert {
+    use crate::domain::NoticeStatus;
     let c = &notice.content;
     let (sender, identifier) = identity(notice, sender);
-    let status = if notice.status == crate::domain::NoticeStatus::Draft { "Draft" } else { "Actual" };
+    let status = if notice.status == NoticeStatus::Draft { "Draft" } else { "Actual" };
+    let (identifier, msg_type, references) = if notice.status == NoticeStatus::Retracted {
+        // The alert's own `sent` is not kept; its publication time stands for it (CAP
+        // systems, Pingan among them, match references by sender and identifier).
+        let published = format_time(notice.publish_at.unwrap_or(notice.created_at));
+        let references = format!("{sender},{identifier},{published}");
+        (format!("{identifier}-cancel"), "Cancel", Some(references))
+    } else {
+        (identifier, "Alert", None)
+    };
     Alert {
         identifier,
         sender,
         sent: format_time(notice.updated_at),
         status: status.to_owned(),
-        msg_type: "Alert".to_owned(),
-        references: None,
+        msg_type: msg_type.to_owned(),
+        references,
         info: vec![Info {
             language: language_tag(c.language).to_owned(),
             category: vec![category_to_cap(c.category).to_owned()],

@@ -303,5 +303,33 @@ async fn pingan_knows_its_own_exports() {
         store.notice(ours.id).await.unwrap().unwrap().content.title.as_str(),
         "本站自己的通告（更新）"
     );
+
+    // Another Pingan takes our alert; when we withdraw the notice, our export is its
+    // Cancel, and the other withdraws its copy.
+    let other_db = TestDb::sqlite();
+    let other_store = other_db.store().await;
+    let other = Desk { store: other_store.as_ref(), ..desk };
+    let theirs_sender = "pingan@other.example.gov.cn";
+    let alert = cap::parse_xml(&cap::export(&ours, OWN_SENDER)).unwrap();
+    let copy = cap::import_alerts(&[alert], &other, &me, theirs_sender).await.unwrap().created[0];
+    desk.retract(ours.id, &me).await.unwrap();
+    let withdrawn = store.notice(ours.id).await.unwrap().unwrap();
+    let xml = cap::export(&withdrawn, OWN_SENDER);
+    let cancel = cap::parse_xml(&xml).unwrap();
+    assert_eq!(
+        (cancel.msg_type.as_str(), cancel.identifier.as_str()),
+        ("Cancel", &*format!("pingan-{}-cancel", ours.id))
+    );
+    assert!(
+        cancel.references.as_deref().unwrap().starts_with(&format!("{OWN_SENDER},pingan-{},", ours.id)),
+        "{xml}"
+    );
+    let report = cap::import_alerts(&[cancel], &other, &me, theirs_sender).await.unwrap();
+    assert_eq!(report.retracted, [copy], "{report:?}");
+    assert_eq!(
+        other_store.notice(copy).await.unwrap().unwrap().status,
+        pingan::domain::NoticeStatus::Retracted
+    );
+    other_store.close().await;
     store.close().await;
 }

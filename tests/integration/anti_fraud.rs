@@ -410,6 +410,7 @@ async fn editors_edit_add_and_retire_tips_from_the_tips_menu_and_citizens_never_
         "{}",
         last_to(&app, EDITOR).text
     );
+    assert_eq!(ask(&app, EDITOR, "只有标题").await.text, "无法保存这条提示：提示正文为空。请重新发送。");
     let saved =
         ask(&app, EDITOR, "点赞返现先垫付？都是骗局\n先给小甜头，再让你垫付大单，钱就回不来了。").await;
     assert_eq!(saved.text, "✅ 提示已保存，群众可以在 /tips 和 /search 中看到。");

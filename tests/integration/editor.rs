@@ -144,7 +144,12 @@ async fn an_editor_composes_previews_and_publishes_a_notice_in_a_dialogue() {
 async fn the_one_message_form_goes_straight_to_the_preview_and_bad_lines_are_named() {
     let app = spawn().await;
     let bad = ask(&app, EDITOR, "/post\ntitle: x\nseverity: loud\n\nbody").await;
-    assert!(bad.text.contains("line 2"), "{}", bad.text);
+    assert_eq!(
+        bad.text,
+        "没能读懂这条通告：第 2 行：没有“loud”这个级别，请使用 Extreme、Severe、Moderate、Minor 或 Unknown。"
+    );
+    let late = ask(&app, EDITOR, "/post\ntitle: x\nexpires: next week\n\nbody").await;
+    assert!(late.text.contains("第 2 行：“next week”不是时间"), "{}", late.text);
     app.fake.user_sends(&user(EDITOR), "/post\ntitle: 道路结冰提示\ncategory: traffic\nseverity: Minor\narea: 全市\nexpires: never\npublish: now\n---\n早晚桥面易结冰，请慢行。");
     let question = app
         .fake

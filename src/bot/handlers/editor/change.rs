@@ -3,6 +3,7 @@
 
 use super::draft::{Draft, DraftKind};
 use super::progress::{self, Watched};
+use super::why;
 use super::{load_draft, notice_id, require, require_for_button, save_draft};
 use crate::bot::callback::Callback;
 use crate::bot::handlers::dialogue;
@@ -63,7 +64,8 @@ pub(super) async fn take_text(ctx: &Ctx<'_>, user: i64, mut draft: Draft, text: 
     let correction = match draft.correction(notice.content.clone(), notice.expires_at, ctx.now()) {
         Ok(correction) => correction,
         Err(e) => {
-            ctx.reply(ctx.fill("editor.invalid", &[("reason", (&e.to_string()).into())])).await?;
+            let reason = why::draft_error(ctx, &e);
+            ctx.reply(ctx.fill("editor.invalid", &[("reason", reason.as_str().into())])).await?;
             return Ok(());
         }
     };
@@ -105,7 +107,7 @@ pub(in crate::bot::handlers) async fn confirm_correction(
     // the text again.
     let correction = match draft.correction(current.content.clone(), current.expires_at, ctx.now()) {
         Ok(correction) => correction,
-        Err(e) => return Ok(Some(e.to_string())),
+        Err(e) => return Ok(Some(why::draft_error(ctx, &e))),
     };
     let changed = match ctx.app.desk().correct(NoticeId(id), &correction, &Actor::Telegram(user)).await {
         Ok(changed) => changed,

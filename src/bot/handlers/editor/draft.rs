@@ -6,8 +6,8 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Area, Body, Category, Language, NewNotice, NoticeContent, NoticeCorrection, NoticeError, Publication,
-    Severity, Source, TextError, Title, parse_local_time,
+    Area, Body, Category, Language, LocalTimeError, NewNotice, NoticeContent, NoticeCorrection, NoticeError,
+    Publication, Severity, Source, TextError, Title, parse_local_time,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,8 +173,25 @@ pub enum DraftError {
     Notice(#[from] NoticeError),
     #[error("something is still missing")]
     Incomplete,
-    #[error("line {line}: {reason}")]
-    Form { line: usize, reason: String },
+    #[error("line {line}: {problem}")]
+    Form { line: usize, problem: FormProblem },
+}
+
+/// Why a line of the one-message form cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormProblem {
+    #[error("expected \"key: value\", got {0:?}")]
+    NotKeyValue(String),
+    #[error("unknown key {0:?}")]
+    UnknownKey(String),
+    #[error("unknown category {0:?}")]
+    Category(String),
+    #[error("unknown severity {0:?}")]
+    Severity(String),
+    #[error("unknown language {0:?}")]
+    Language(String),
+    #[error(transparent)]
+    Time(#[from] LocalTimeError),
 }
 
 /// Reads the one-message form:
@@ -202,15 +219,21 @@ pub fn parse_form(kind: DraftKind, language: Language, text: &str, zone: Tz) -> 
         if trimmed.is_empty() || trimmed == "---" {
             break;
         }
-        let bad = |reason: String| DraftError::Form { line: i + 1, reason };
+        let bad = |problem: FormProblem| DraftError::Form { line: i + 1, problem };
         let Some((key, value)) = trimmed.split_once([':', '：']) else {
-            return Err(bad(format!("expected \"key: value\", got {trimmed:?}")));
+            return Err(bad(FormProblem::NotKeyValue(trimmed.to_owned())));
         };
         let value = value.trim();
         match key.trim().to_lowercase().as_str() {
             "title" | "标题" => draft.title = Some(value.to_owned()),
-            "category" | "分类" => draft.category = Some(value.parse().map_err(|e| bad(format!("{e}")))?),
-            "severity" | "级别" => draft.severity = Some(value.parse().map_err(|e| bad(format!("{e}")))?),
+            "category" | "分类" => {
+                draft.category =
+                    Some(value.parse().map_err(|_| bad(FormProblem::Category(value.to_owned())))?)
+            }
+            "severity" | "级别" => {
+                draft.severity =
+                    Some(value.parse().map_err(|_| bad(FormProblem::Severity(value.to_owned())))?)
+            }
             "area" | "地区" => {
                 draft.area = Some(if value.is_empty() {
                     AreaChoice::Citywide
@@ -218,20 +241,22 @@ pub fn parse_form(kind: DraftKind, language: Language, text: &str, zone: Tz) -> 
                     AreaChoice::Named(value.to_owned())
                 })
             }
-            "language" | "语言" => draft.language = value.parse().map_err(|e| bad(format!("{e}")))?,
+            "language" | "语言" => {
+                draft.language = value.parse().map_err(|_| bad(FormProblem::Language(value.to_owned())))?
+            }
             "expires" | "过期" => {
                 draft.expires_at = Some(match value {
                     "never" | "不过期" => Expiry::Never,
-                    time => Expiry::At(parse_local_time(time, zone).map_err(|e| bad(e.to_string()))?),
+                    time => Expiry::At(parse_local_time(time, zone).map_err(|e| bad(e.into()))?),
                 })
             }
             "publish" | "发布" => {
                 draft.publish_at = Some(match value {
                     "now" | "立即" => Timing::Now,
-                    time => Timing::At(parse_local_time(time, zone).map_err(|e| bad(e.to_string()))?),
+                    time => Timing::At(parse_local_time(time, zone).map_err(|e| bad(e.into()))?),
                 });
             }
-            other => return Err(bad(format!("unknown key {other:?}"))),
+            other => return Err(bad(FormProblem::UnknownKey(other.to_owned()))),
         }
     }
     body.extend(lines.map(|(_, line)| line));

@@ -9,6 +9,7 @@ mod moderation;
 mod post;
 mod progress;
 pub(crate) mod tips;
+mod why;
 
 use super::dialogue::{self, Dialogue};
 use super::{ButtonResult, Ctx, HandlerError};

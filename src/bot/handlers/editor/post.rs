@@ -4,6 +4,7 @@
 use chrono::Duration;
 
 use super::draft::{AreaChoice, Draft, DraftError, DraftKind, Expiry, Step, Timing, parse_form};
+use super::why;
 use super::{load_draft, progress, require, require_for_button, save_draft};
 use crate::bot::callback::{Callback, PostAction};
 use crate::bot::handlers::dialogue;
@@ -22,7 +23,8 @@ pub(in crate::bot::handlers) async fn post(ctx: &Ctx<'_>, args: &str, kind: Draf
         match parse_form(kind, ctx.lang, args, ctx.app.settings.time_zone) {
             Ok(draft) => draft,
             Err(e) => {
-                ctx.reply(ctx.fill("editor.form_error", &[("reason", (&e.to_string()).into())])).await?;
+                let reason = why::draft_error(ctx, &e);
+                ctx.reply(ctx.fill("editor.form_error", &[("reason", reason.as_str().into())])).await?;
                 return Ok(());
             }
         }
@@ -134,7 +136,8 @@ async fn preview(ctx: &Ctx<'_>, draft: &Draft) -> HandlerResult {
 }
 
 async fn explain(ctx: &Ctx<'_>, error: &DraftError) -> HandlerResult {
-    ctx.reply(ctx.fill("editor.invalid", &[("reason", (&error.to_string()).into())])).await?;
+    let reason = why::draft_error(ctx, error);
+    ctx.reply(ctx.fill("editor.invalid", &[("reason", reason.as_str().into())])).await?;
     Ok(())
 }
 
@@ -165,7 +168,8 @@ pub(super) async fn take_text(ctx: &Ctx<'_>, user: i64, mut draft: Draft, text: 
             match at {
                 Ok(at) => draft.expires_at = Some(Expiry::At(at)),
                 Err(e) => {
-                    ctx.reply(ctx.fill("editor.invalid", &[("reason", (&e.to_string()).into())])).await?;
+                    let reason = why::time_error(ctx, &e);
+                    ctx.reply(ctx.fill("editor.invalid", &[("reason", reason.as_str().into())])).await?;
                     return Ok(());
                 }
             }
@@ -177,7 +181,8 @@ pub(super) async fn take_text(ctx: &Ctx<'_>, user: i64, mut draft: Draft, text: 
                 return Ok(());
             }
             Err(e) => {
-                ctx.reply(ctx.fill("editor.invalid", &[("reason", (&e.to_string()).into())])).await?;
+                let reason = why::time_error(ctx, &e);
+                ctx.reply(ctx.fill("editor.invalid", &[("reason", reason.as_str().into())])).await?;
                 return Ok(());
             }
         },

@@ -77,7 +77,8 @@ pub(in crate::bot::handlers) async fn take_text(
     let (title, body) = match (TipTitle::parse(title), TipBody::parse(body)) {
         (Ok(title), Ok(body)) => (title, body),
         (Err(e), _) | (_, Err(e)) => {
-            ctx.reply(ctx.fill("editor_tips.unusable", &[("reason", e.to_string().as_str().into())])).await?;
+            let reason = super::why::text_error(ctx, &e);
+            ctx.reply(ctx.fill("editor_tips.unusable", &[("reason", reason.as_str().into())])).await?;
             return Ok(());
         }
     };

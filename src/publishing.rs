@@ -100,8 +100,8 @@ impl Desk<'_> {
             at: now,
             ..self.entry(actor, AuditAction::Corrected, id, after.content.title.to_string())
         };
-        let (notice, told) =
-            self.store.change_notice(id, NoticeChange::Correct(correction), &key, &message, &audit).await?;
+        let changed = self.store.change_notice(id, NoticeChange::Correct(correction), &key, &message, &audit);
+        let (notice, told) = self.unless_changed_meanwhile(id, changed.await).await?;
         Ok(Changed { notice, told, follow_up: key })
     }
 
@@ -116,8 +116,24 @@ impl Desk<'_> {
             parts_json: render::cancellation(&style, &notice).to_json(),
         };
         let audit = self.entry(actor, AuditAction::Retracted, id, notice.content.title.to_string());
-        let (notice, told) =
-            self.store.change_notice(id, NoticeChange::Retract, &key, &message, &audit).await?;
+        let changed = self.store.change_notice(id, NoticeChange::Retract, &key, &message, &audit);
+        let (notice, told) = self.unless_changed_meanwhile(id, changed.await).await?;
         Ok(Changed { notice, told, follow_up: key })
+    }
+
+    /// A change the store refused because the notice was withdrawn (or deleted) after
+    /// [`changeable`](Self::changeable) read it, said as such.
+    async fn unless_changed_meanwhile<T>(
+        &self,
+        id: NoticeId,
+        result: Result<T, StoreError>,
+    ) -> Result<T, PublishError> {
+        match result {
+            Err(StoreError::NotFound) => Err(match self.changeable(id).await {
+                Ok(notice) => PublishError::NotChangeable(id, notice.status),
+                Err(e) => e,
+            }),
+            other => Ok(other?),
+        }
     }
 }

@@ -120,7 +120,9 @@ macro_rules! impl_notice_store {
     ($store:ty, $db:ty) => {
         impl $store {
             /// Replaces a notice's content and expiry and reindexes it, inside the caller's
-            /// transaction.
+            /// transaction. Only a published or scheduled notice changes (as
+            /// `NoticeStatus::is_changeable` says): `NotFound` otherwise, so a correction
+            /// read before a withdrawal cannot land after it.
             async fn correct_in(
                 tx: &mut ::sqlx::Transaction<'_, $db>,
                 id: $crate::domain::NoticeId,
@@ -130,7 +132,8 @@ macro_rules! impl_notice_store {
                 let c = correction.content();
                 let row: Option<$crate::store::notices::NoticeRow> = ::sqlx::query_as(concat!(
                     "UPDATE notices SET title = $2, body = $3, category = $4, severity = $5, area = $6, \
-                     language = $7, source = $8, expires_at = $9, updated_at = $10 WHERE id = $1 RETURNING ",
+                     language = $7, source = $8, expires_at = $9, updated_at = $10 \
+                     WHERE id = $1 AND status IN ('published', 'scheduled') RETURNING ",
                     $crate::store::notices::notice_columns!()
                 ))
                 .bind(id.0)
@@ -145,20 +148,23 @@ macro_rules! impl_notice_store {
                 .bind(now)
                 .fetch_optional(&mut **tx)
                 .await?;
-                let notice: $crate::domain::Notice = row.ok_or($crate::store::StoreError::NotFound)?.try_into()?;
+                let notice: $crate::domain::Notice =
+                    row.ok_or($crate::store::StoreError::NotFound)?.try_into()?;
                 let tokens = $crate::store::search::DocumentTokens::of(c.title.as_str(), c.body.as_str());
                 Self::index_document(tx, $crate::store::search::DocumentKind::Notice, id.0, &tokens).await?;
                 Ok(notice)
             }
 
-            /// Withdraws a notice, inside the caller's transaction.
+            /// Withdraws a published or scheduled notice, inside the caller's transaction;
+            /// `NotFound` otherwise (it is withdrawn once).
             async fn retract_in(
                 tx: &mut ::sqlx::Transaction<'_, $db>,
                 id: $crate::domain::NoticeId,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<$crate::domain::Notice, $crate::store::StoreError> {
                 let row: Option<$crate::store::notices::NoticeRow> = ::sqlx::query_as(concat!(
-                    "UPDATE notices SET status = 'retracted', updated_at = $2 WHERE id = $1 RETURNING ",
+                    "UPDATE notices SET status = 'retracted', updated_at = $2 \
+                     WHERE id = $1 AND status IN ('published', 'scheduled') RETURNING ",
                     $crate::store::notices::notice_columns!()
                 ))
                 .bind(id.0)

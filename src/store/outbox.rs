@@ -230,8 +230,8 @@ pub trait OutboxStore {
     /// gives the alerts still waiting the new text (a correction) or stops them (a
     /// withdrawal); and records `audit` (its detail completed with the count). All in one
     /// transaction: a crash never leaves a change its recipients are not told of.
-    /// Returns the notice as changed and the follow-ups queued; `NotFound` if there is no
-    /// such notice.
+    /// Returns the notice as changed and the follow-ups queued; `NotFound`, with nothing
+    /// written, if there is no such notice or it is neither published nor scheduled.
     async fn change_notice(
         &self,
         id: NoticeId,
@@ -339,7 +339,6 @@ pub(crate) const INSERT_CHUNK: usize = 500;
 macro_rules! impl_outbox_store {
     ($store:ty, $db:ty) => {
         impl $store {
-            /// Inserts the fan-out (or finds it) and its message (or finds it); returns both ids.
             /// Queues the follow-up of a notice's change, inside the caller's transaction
             /// (see [`OutboxStore::change_notice`]).
             async fn follow_up_in(
@@ -419,6 +418,7 @@ macro_rules! impl_outbox_store {
                 Ok(queued)
             }
 
+            /// Inserts the fan-out (or finds it) and its message (or finds it); returns both ids.
             async fn upsert_fanout(
                 tx: &mut ::sqlx::Transaction<'_, $db>,
                 key: &str,

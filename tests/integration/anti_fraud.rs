@@ -206,7 +206,22 @@ async fn a_long_report_keeps_every_part_fits_each_message_and_never_lists_offici
     app.fake.user_forwards(&user(ENGLISH), &long_forward, "Bank Service");
     app.fake.user_forwards_photo(&user(ENGLISH), "Scan to claim at claim-refund.top", "Bank Service");
     let summaries = app.fake.wait_for_sent(ENGLISH, before + 2).await;
-    let summary = summaries.last().unwrap();
+    // A third names ten more sites: the summary names ten values and counts the rest.
+    let domains: Vec<String> = (b'a'..=b'j')
+        .map(|c| format!("{}.top", vec![(c as char).to_string().repeat(60); 5].join(".")))
+        .collect();
+    app.fake.user_forwards(&user(ENGLISH), &domains.join(" "), "Bank Service");
+    let seen = summaries.len();
+    let summary = &app
+        .fake
+        .wait_for("the summary with its Send button", |s| {
+            let mine = s.sent.iter().filter(|m| m.chat_id == ENGLISH).skip(seen);
+            mine.into_iter()
+                .find(|m| m.buttons().iter().flatten().any(|(label, _)| label == "📨 Send the report"))
+                .cloned()
+        })
+        .await;
+    assert!(summary.text.contains(" and 5 more"), "{}", summary.text);
     for named in ["+86 138 0013 8000", "+86 139 0013 9000", "pay-refund.top", "claim-refund.top"] {
         assert!(summary.text.contains(named), "{named}: {}", summary.text);
     }
@@ -218,7 +233,7 @@ async fn a_long_report_keeps_every_part_fits_each_message_and_never_lists_offici
     );
     let forwarded = report.forwarded.as_ref().unwrap().as_str();
     assert!(forwarded.starts_with("Bank Service: Refund notice") && forwarded.contains("claim-refund.top"));
-    assert_eq!(report.subjects.len(), 5, "{:?}", report.subjects);
+    assert_eq!(report.subjects.len(), 15, "{:?}", report.subjects);
 
     // The moderator's card fits one message (the fake refuses longer ones); confirming
     // and listing leaves the official 96110 alone.
@@ -228,10 +243,34 @@ async fn a_long_report_keeps_every_part_fits_each_message_and_never_lists_offici
     assert!(card.text.contains("13900139000 too") && card.text.contains("pay-refund.top"), "{}", card.text);
     assert_eq!(press(&app, MODERATOR, &card, "✅ 属实并列入名单").await, None);
     let decided = app.fake.message(card.chat_id, card.message_id);
-    assert!(decided.text.contains("4 个号码、网址或账号已列为涉诈"), "{}", decided.text);
+    assert!(decided.text.contains("14 个号码、网址或账号已列为涉诈"), "{}", decided.text);
     assert!(decided.text.contains("另有 1 项已在名单中或属官方号码、网站，保持不变"), "{}", decided.text);
     assert!(ask(&app, ENGLISH, "/check 96110").await.text.starts_with("🟢 Official"));
     assert!(ask(&app, ENGLISH, "/check 13900139000").await.text.starts_with("🔴 High risk"));
+
+    // 1988 emoji are 1988 characters but 3976 of Telegram's units: the summary comes in
+    // two messages, the buttons under the last, and every part of the card fits too.
+    ask(&app, ENGLISH, "/report").await;
+    let details = ask(&app, ENGLISH, &format!("{} 13700137000", "🚨".repeat(1_988))).await;
+    let seen = app.fake.sent_to(ENGLISH).len();
+    press(&app, ENGLISH, &details, "None").await;
+    let parts = app.fake.wait_for_sent(ENGLISH, seen + 2).await.split_off(seen);
+    assert!(parts[0].text.starts_with("Your report\n\n🚨"), "{}", parts[0].text);
+    assert_eq!(press(&app, ENGLISH, &parts[1], "📨 Send the report").await, None);
+    let seen = app.fake.sent_to(MODERATOR).len();
+    app.fake.user_sends(&user(MODERATOR), "/reports");
+    let last = app
+        .fake
+        .wait_for("the card's buttons", |s| {
+            let mine = s.sent.iter().filter(|m| m.chat_id == MODERATOR).skip(seen);
+            mine.into_iter().find(|m| !m.buttons().is_empty()).cloned()
+        })
+        .await;
+    let card: Vec<_> = app.fake.sent_to(MODERATOR).split_off(seen + 1);
+    assert!(card[0].text.starts_with("举报 R000002") && last.text.contains("+86 137 0013 7000"));
+    assert_eq!(press(&app, MODERATOR, &last, "❌ 驳回").await, None);
+    let decided = app.fake.message(last.chat_id, last.message_id).text;
+    assert!(decided.starts_with("举报 R000002") && decided.contains("已驳回"), "{decided}");
     app.stop().await.unwrap();
 }
 

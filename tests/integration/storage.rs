@@ -669,14 +669,23 @@ async fn a_publication_changed_since_it_was_read_is_not_fanned_out(store: Arc<dy
         .unwrap();
     assert_eq!(store.enqueue_publication(&other, &[fanout("alert:10", &[1])], at(8, 2)).await.unwrap(), None);
 
-    // A change of a notice that is not there writes nothing at all.
+    // A change of a notice that is not there, or no longer published, writes nothing.
     let audit = audit_at(8, 3);
     let missing =
         store.change_notice(NoticeId(9_999), NoticeChange::Retract, "retraction:9999", &message, &audit);
     assert!(matches!(missing.await, Err(StoreError::NotFound)));
+    let again = store.change_notice(other.id, NoticeChange::Retract, "retraction:10b", &message, &audit);
+    assert!(matches!(again.await, Err(StoreError::NotFound)), "withdrawn once");
+    let late =
+        store.change_notice(other.id, NoticeChange::Correct(&correction), "correction:10", &message, &audit);
+    assert!(matches!(late.await, Err(StoreError::NotFound)), "a correction cannot land after a withdrawal");
+    let after = store.notice(other.id).await.unwrap().unwrap();
+    assert_eq!((after.status, after.content.title.as_str()), (NoticeStatus::Retracted, "另一条"));
     let log = store.audit_log(None, 10).await.unwrap();
     assert_eq!(log.iter().map(|e| e.detail.as_str()).collect::<Vec<_>>(), ["change; 0 recipients told"; 2]);
-    assert!(store.fanout_progress(10).await.unwrap().iter().all(|p| !p.key.ends_with("9999")));
+    let keys: Vec<String> = store.fanout_progress(10).await.unwrap().into_iter().map(|p| p.key).collect();
+    let refused = ["retraction:9999", "retraction:10b", "correction:10"];
+    assert!(keys.iter().all(|k| !refused.contains(&k.as_str())), "{keys:?}");
 }
 
 /// The audit entry a test's notice change carries.

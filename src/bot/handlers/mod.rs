@@ -29,6 +29,7 @@ use teloxide::types::Me;
 use super::callback::Callback;
 use super::command::{self, Command, Parsed};
 use super::incoming::{ButtonPress, Incoming, Origin};
+use super::keyboard::Keyboard;
 use super::outbound::{OutMessage, Outbound, SendError, Sent};
 use super::render::Style;
 use crate::app::App;
@@ -123,6 +124,20 @@ impl<'a> Ctx<'a> {
 
     pub async fn send(&self, message: OutMessage) -> Result<Sent, SendError> {
         self.out.send(self.origin.target, message).await
+    }
+
+    /// Sends the parts of a long message in order, with `keyboard` under the last.
+    pub async fn send_parts(&self, parts: Vec<Html>, keyboard: Keyboard) -> Result<(), SendError> {
+        let count = parts.len();
+        for (i, part) in parts.into_iter().enumerate() {
+            let message = if i + 1 == count {
+                OutMessage::with_keyboard(part, keyboard.clone())
+            } else {
+                OutMessage::html(part)
+            };
+            self.send(message).await?;
+        }
+        Ok(())
     }
 
     /// Sends the parts of a long message in order.

@@ -11,7 +11,8 @@ use super::{ButtonResult, Ctx, HandlerResult};
 use crate::bot::callback::{Callback, ReportStep};
 use crate::bot::keyboard::{Button, Keyboard};
 use crate::bot::outbound::{OutMessage, Sent};
-use crate::domain::{ForwardedText, NewReport, ReportStory, ReportedSubject, Subject};
+use crate::bot::render::split::{Block, MESSAGE_LIMIT, into_messages};
+use crate::domain::{ForwardedText, NewReport, ReportStory, ReportedSubject, Subject, TextError};
 use crate::html::Html;
 use crate::i18n::Arg;
 
@@ -27,12 +28,27 @@ pub(super) const NAMED_VALUES: usize = 10;
 pub(crate) struct ReportDraft {
     story: Option<String>,
     /// The messages they forwarded (the scammer's): whom each came from, and its text.
-    #[serde(default)]
+    /// (Drafts saved before several were kept have one, as `forwarded`.)
+    #[serde(default, alias = "forwarded", deserialize_with = "one_or_many")]
     forwards: Vec<(String, String)>,
     /// What they typed after the story: numbers, links, accounts, more of what happened.
     details: Vec<String>,
     /// The summary with its Send button has been shown.
     ready: bool,
+}
+
+/// Reads the forwarded messages of a draft: a list, or the one (or none) older drafts held.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Forwards {
+        Many(Vec<(String, String)>),
+        One(Option<(String, String)>),
+    }
+    Ok(match Forwards::deserialize(d)? {
+        Forwards::Many(all) => all,
+        Forwards::One(one) => one.into_iter().collect(),
+    })
 }
 
 impl ReportDraft {
@@ -134,10 +150,16 @@ pub(super) async fn take_message(
         draft.story = Some(text.trim().to_owned());
     } else {
         draft.details.push(text.trim().to_owned());
-        // The story and what is added go to the bureau as one text, with one limit.
-        if draft.told().chars().count() > ReportStory::MAX_CHARS {
+        // The story and what is added go to the bureau as one text, checked as one.
+        if let Err(e) = ReportStory::parse(&draft.told()) {
+            tracing::debug!(error = %e, "unusable report detail");
             let max = Arg::Number(ReportStory::MAX_CHARS as i64);
-            ctx.reply(ctx.fill("report.detail_too_long", &[("max", max)])).await?;
+            let key = if matches!(e, TextError::TooLong { .. }) {
+                "report.detail_too_long"
+            } else {
+                "report.story_unusable"
+            };
+            ctx.reply(ctx.fill(key, &[("max", max)])).await?;
             return Ok(());
         }
     }
@@ -169,43 +191,44 @@ async fn next_step(ctx: &Ctx<'_>, user: i64, mut draft: ReportDraft) -> HandlerR
         Button::callback(ctx.label("report.send_button"), Callback::Report(ReportStep::Send)),
         Button::callback(ctx.label("report.cancel_button"), Callback::Report(ReportStep::Cancel)),
     ]);
-    ctx.send(OutMessage::with_keyboard(summary, keyboard)).await?;
+    ctx.send_parts(summary, keyboard).await?;
     Ok(())
 }
 
-/// The report as it will be sent, and the question.
-fn summary(ctx: &Ctx<'_>, draft: &ReportDraft) -> Html {
-    let story = draft.story.as_deref().unwrap_or_default();
-    let mut text = ctx.fill("report.summary", &[("story", story.into())]);
-    for (from, forwarded) in &draft.forwards {
-        let excerpt = excerpt(forwarded, FORWARD_EXCERPT);
-        text.push(&Html::trusted("\n".into()));
-        text.push(&ctx.fill(
-            "report.summary_forwarded",
-            &[("from", from.as_str().into()), ("text", excerpt.as_str().into())],
-        ));
-    }
+/// The report as it will be sent, and the question: as many messages as it takes (a
+/// long story in emoji is longer than one), the question last.
+fn summary(ctx: &Ctx<'_>, draft: &ReportDraft) -> Vec<Html> {
+    let mut blocks = vec![Block::Markup(ctx.text("report.summary_header"))];
+    blocks.push(Block::Text(draft.story.clone().unwrap_or_default()));
     for detail in &draft.details {
-        text.push(&Html::trusted("\n".into()));
-        text.push(&ctx.fill("report.summary_detail", &[("text", detail.as_str().into())]));
+        let line = ctx.fill("report.summary_detail", &[("text", detail.as_str().into())]);
+        blocks.push(Block::Text(crate::html::to_plain(line.as_str())));
+    }
+    for (from, forwarded) in &draft.forwards {
+        // A sender's name as Telegram shows it, kept short.
+        let (from, text) = (excerpt(from, 64), excerpt(forwarded, FORWARD_EXCERPT));
+        blocks.push(Block::Markup(ctx.fill(
+            "report.summary_forwarded",
+            &[("from", from.as_str().into()), ("text", text.as_str().into())],
+        )));
     }
     let found: Vec<String> = draft.subjects().iter().map(ToString::to_string).collect();
-    text.push(&Html::trusted("\n\n".into()));
-    if found.is_empty() {
-        text.push(&ctx.text("report.summary_nothing_found"));
+    blocks.push(Block::Markup(if found.is_empty() {
+        ctx.text("report.summary_nothing_found")
     } else {
-        text.push(&ctx.fill("report.summary_found", &[("list", brief_list(ctx, &found).as_str().into())]));
-    }
-    text.push(&Html::trusted("\n\n".into()));
-    text.push(&ctx.text("report.summary_question"));
-    text
+        ctx.fill("report.summary_found", &[("list", brief_list(ctx, &found).as_str().into())])
+    }));
+    blocks.push(Block::Markup(ctx.text("report.summary_question")));
+    into_messages(blocks, MESSAGE_LIMIT)
 }
 
 /// `items` joined as the language lists things, the first [`NAMED_VALUES`] of them and
 /// how many more.
+/// A long value (a made-up domain can run to hundreds of letters) is cut short.
 pub(super) fn brief_list(ctx: &Ctx<'_>, items: &[String]) -> String {
     let separator = crate::html::to_plain(ctx.text("report.list_separator").as_str());
-    let mut list = items.iter().take(NAMED_VALUES).map(String::as_str).collect::<Vec<_>>().join(&separator);
+    let mut list =
+        items.iter().take(NAMED_VALUES).map(|v| excerpt(v, 64)).collect::<Vec<_>>().join(&separator);
     if items.len() > NAMED_VALUES {
         let more = Arg::Number((items.len() - NAMED_VALUES) as i64);
         list.push_str(&crate::html::to_plain(ctx.fill("report.list_more", &[("count", more)]).as_str()));
@@ -250,9 +273,14 @@ async fn send(ctx: &Ctx<'_>, at: Sent, user: i64, draft: ReportDraft) -> Handler
         dialogue::end(ctx, user).await?;
         return Ok(());
     }
-    let Ok(story) = ReportStory::parse(&draft.told()) else {
-        dialogue::end(ctx, user).await?;
-        return Ok(());
+    let story = match ReportStory::parse(&draft.told()) {
+        Ok(story) => story,
+        // Checked as each part came; a draft from an older version may still not fit.
+        Err(_) => {
+            let max = Arg::Number(ReportStory::MAX_CHARS as i64);
+            ctx.reply(ctx.fill("report.story_unusable", &[("max", max)])).await?;
+            return Ok(());
+        }
     };
     let new = NewReport {
         chat: ctx.origin.target.chat,
@@ -272,4 +300,20 @@ async fn send(ctx: &Ctx<'_>, at: Sent, user: i64, draft: ReportDraft) -> Handler
         .edit(at, OutMessage::html(ctx.fill("report.sent", &[("reference", reference.as_str().into())])))
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReportDraft;
+
+    #[test]
+    fn drafts_saved_when_one_forward_was_kept_still_read() {
+        let old = r#"{"story":"s","forwarded":["Bank","call 95588"],"details":[],"ready":true}"#;
+        let draft: ReportDraft = serde_json::from_str(old).unwrap();
+        assert_eq!(draft.forwards, [("Bank".to_owned(), "call 95588".to_owned())]);
+        let none = r#"{"story":null,"forwarded":null,"details":[],"ready":false}"#;
+        assert!(serde_json::from_str::<ReportDraft>(none).unwrap().forwards.is_empty());
+        let saved = serde_json::to_string(&draft).unwrap();
+        assert_eq!(serde_json::from_str::<ReportDraft>(&saved).unwrap(), draft);
+    }
 }

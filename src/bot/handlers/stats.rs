@@ -71,14 +71,25 @@ fn comparable(periods: &[Period], latest: Period) -> Vec<Period> {
     chosen
 }
 
-/// How long a period is: in months when it is whole months (a leap February is still
-/// a month), else in days.
-fn length(p: Period) -> (bool, i64) {
+/// The shape of a period, which comparable periods share: so many whole months, or the
+/// same days of the year (1 January to 22 November, in a leap year or not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Length {
+    Months(i64),
+    Days { from: (u32, u32), to: (u32, u32), years: i32 },
+}
+
+fn length(p: Period) -> Length {
     let months = |d: NaiveDate| i64::from(d.year()) * 12 + i64::from(d.month0());
     if p.is_whole_months() {
-        (true, months(p.to()) - months(p.from()) + 1)
+        Length::Months(months(p.to()) - months(p.from()) + 1)
     } else {
-        (false, (p.to() - p.from()).num_days() + 1)
+        let (from, to) = (p.from(), p.to());
+        Length::Days {
+            from: (from.month(), from.day()),
+            to: (to.month(), to.day()),
+            years: to.year() - from.year(),
+        }
     }
 }
 
@@ -216,6 +227,9 @@ mod tests {
             period((2024, 2, 1), (2024, 2, 29)),
         ];
         assert_eq!(comparable(&periods, jan_oct(2024)), [jan_oct(2022), jan_oct(2023), jan_oct(2024)]);
+        let to_22_nov = |y| period((y, 1, 1), (y, 11, 22));
+        let days = [to_22_nov(2023), to_22_nov(2024), period((2024, 1, 2), (2024, 11, 22))];
+        assert_eq!(comparable(&days, to_22_nov(2024)), [to_22_nov(2023), to_22_nov(2024)], "a leap year too");
         assert_eq!(short_label(period((2023, 7, 1), (2023, 12, 31))), "2023H2");
         assert_eq!(short_label(period((2023, 1, 1), (2023, 12, 31))), "2023");
         assert_eq!(short_label(period((2023, 5, 1), (2023, 5, 31))), "2023-05");

@@ -23,7 +23,8 @@ pub(super) async fn tip_of_the_day(ctx: &Ctx<'_>) -> HandlerResult {
         return Ok(());
     };
     let more = Keyboard::new().row(vec![Button::callback(ctx.label("tips.more_button"), Callback::MoreTips)]);
-    send_with_keyboard_last(ctx, tip_messages(&ctx.style(), "tip.of_the_day", tip), more).await
+    ctx.send_parts(tip_messages(&ctx.style(), "tip.of_the_day", tip), more).await?;
+    Ok(())
 }
 
 pub(super) async fn menu(ctx: &Ctx<'_>) -> HandlerResult {
@@ -130,18 +131,4 @@ pub(super) async fn open(ctx: &Ctx<'_>, id: TipId) -> ButtonResult {
         }
         _ => Ok(Some(ctx.label("tips.gone"))),
     }
-}
-
-/// Sends the parts in order, with `keyboard` under the last.
-async fn send_with_keyboard_last(ctx: &Ctx<'_>, parts: Vec<Html>, keyboard: Keyboard) -> HandlerResult {
-    let count = parts.len();
-    for (i, part) in parts.into_iter().enumerate() {
-        let message = if i + 1 == count {
-            OutMessage::with_keyboard(part, keyboard.clone())
-        } else {
-            OutMessage::html(part)
-        };
-        ctx.send(message).await?;
-    }
-    Ok(())
 }

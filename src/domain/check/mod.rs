@@ -83,8 +83,10 @@ impl Subject {
             IndicatorKind::Phone => match PhoneNumber::parse(input) {
                 Ok(phone) => Subject::Phone(phone),
                 // Longer than any Chinese number written without +: an account (a
-                // 13-digit account, a 15-digit card).
-                Err(PhoneError::NotChinese(n) | PhoneError::TooLong(n)) if n > 11 => {
+                // 13-digit account, a 15-digit card). With a + it is a phone number.
+                Err(PhoneError::NotChinese(n) | PhoneError::TooLong(n))
+                    if n > 11 && !input.trim_start().starts_with(['+', '＋']) =>
+                {
                     Subject::Account(AccountNumber::parse(input)?)
                 }
                 Err(e) => return Err(e.into()),
@@ -173,9 +175,11 @@ fn guess(input: &str) -> IndicatorKind {
         let c = phone::fold_width(c);
         c.is_ascii_digit() || " +-()./\u{a0}".contains(c)
     });
-    // 16 to 19 digits without a + are bank cards; phone numbers have at most 15.
-    let card_like = (16..=19).contains(&digits) && !input.trim_start().starts_with(['+', '＋']);
-    if phone_like && (3..=15).contains(&digits) && !card_like {
+    // 16 to 19 digits without a + are bank cards; phone numbers have at most 15, and
+    // anything written after a + is meant as one (and told if it has too many digits).
+    let international = input.trim_start().starts_with(['+', '＋']);
+    let card_like = (16..=19).contains(&digits) && !international;
+    if phone_like && (international || ((3..=15).contains(&digits) && !card_like)) {
         IndicatorKind::Phone
     } else {
         IndicatorKind::Account
@@ -213,6 +217,20 @@ fn candidates(text: &str) -> Vec<String> {
         let last_group = current.rsplit(' ').next().unwrap_or_default();
         let short_group = last_group.chars().filter(char::is_ascii_digit).count() <= 4;
         let joins = c == ' ' && digit_run && short_group;
+        // A fifth digit makes the group after the last space a number of its own when
+        // enough digits came before it ("6222 0212 3456 7890 128 13800138000").
+        if c.is_ascii_digit()
+            && digit_run
+            && let Some((before, group)) = current.rsplit_once(' ')
+        {
+            let digits = |s: &str| s.chars().filter(char::is_ascii_digit).count();
+            if digits(group) == 4 && digits(before) >= 7 {
+                let group = group.to_owned();
+                current.truncate(before.len());
+                flush(&mut current, &mut out);
+                current = group;
+            }
+        }
         if keeps || (joins && !current.is_empty()) {
             current.push(c);
         } else if !keeps {
@@ -325,6 +343,10 @@ mod tests {
         assert_eq!(key("621700123456789"), (IndicatorKind::Account, "621700123456789".to_owned()));
         assert_eq!(key("6222021234567"), (IndicatorKind::Account, "6222021234567".to_owned()));
         assert!(matches!(Subject::parse("2380013800"), Err(SubjectError::Phone(PhoneError::NotChinese(10)))));
+        assert!(matches!(
+            Subject::parse("+86 138 0013 8000 1234"),
+            Err(SubjectError::Phone(PhoneError::TooLong(17)))
+        ));
     }
 
     #[test]
@@ -335,6 +357,9 @@ mod tests {
             ["+8613800138000", "6222021234567890128"]
         );
         assert_eq!(keys("13800138000 13900139000"), ["+8613800138000", "+8613900139000"]);
+        assert_eq!(keys("6222 0212 3456 7890 128 13800138000"), ["6222021234567890128", "+8613800138000"]);
+        assert_eq!(keys("138 0013 8000 13900139000"), ["+8613800138000", "+8613900139000"]);
+        assert_eq!(keys("0971 8123456"), ["+869718123456"]);
         assert_eq!(keys("call +86 138 0013 8000 now"), ["+8613800138000"]);
     }
 

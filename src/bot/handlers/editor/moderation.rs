@@ -8,6 +8,7 @@ use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult, report};
 use crate::bot::incoming::Target;
 use crate::bot::keyboard::{Button, Keyboard};
 use crate::bot::outbound::{OutMessage, Sent};
+use crate::bot::render::split::{Block, MESSAGE_LIMIT, into_messages};
 use crate::content::officials;
 use crate::domain::{
     Actor, Decided, IndicatorReason, NewIndicator, Report, ReportDecision, ReportId, ReportStatus, Risk, Role,
@@ -34,7 +35,10 @@ pub(in crate::bot::handlers) async fn reports(ctx: &Ctx<'_>) -> HandlerResult {
             button(ctx, "moderation.list_button", report.id, Decision::ApproveAndList),
             button(ctx, "moderation.reject_button", report.id, Decision::Reject),
         ]);
-        ctx.send(OutMessage::with_keyboard(card(ctx, &report), keyboard)).await?;
+        // One report that cannot be shown must not hide the ones after it.
+        if let Err(e) = ctx.send_parts(card(ctx, &report), keyboard).await {
+            tracing::warn!(report = %report.id, error = %e, "could not show a report to a moderator");
+        }
     }
     Ok(())
 }
@@ -43,34 +47,39 @@ fn button(ctx: &Ctx<'_>, label: &str, id: ReportId, decision: Decision) -> Butto
     Button::callback(ctx.label(label), Callback::Moderate { id, decision })
 }
 
-/// A report as moderators see it.
-fn card(ctx: &Ctx<'_>, report: &Report) -> Html {
+/// The first line of a report as moderators see it: reference, time and language.
+fn card_header(ctx: &Ctx<'_>, report: &Report) -> Html {
     let reference = report.id.to_string();
     let when = ctx.style().date_time(report.created_at);
-    let mut text = ctx.fill(
-        "moderation.card",
+    ctx.fill(
+        "moderation.card_header",
         &[
             ("reference", reference.as_str().into()),
             ("time", when.as_str().into()),
             ("language", report.language.code().into()),
-            ("story", report.story.as_str().into()),
         ],
-    );
+    )
+}
+
+/// A report as moderators see it, in as many messages as it takes; the buttons go
+/// under the last.
+fn card(ctx: &Ctx<'_>, report: &Report) -> Vec<Html> {
+    let mut blocks =
+        vec![Block::Markup(card_header(ctx, report)), Block::Text(report.story.as_str().to_owned())];
     if let Some(forwarded) = &report.forwarded {
-        // Three forwards' worth: the card must stay one message.
+        // Three forwards' worth.
         let excerpt = report::excerpt(forwarded.as_str(), 3 * report::FORWARD_EXCERPT);
-        text.push(&Html::trusted("\n".into()));
-        text.push(&ctx.fill("moderation.card_forwarded", &[("text", excerpt.as_str().into())]));
+        let line = ctx.fill("moderation.card_forwarded", &[("text", excerpt.as_str().into())]);
+        blocks.push(Block::Text(crate::html::to_plain(line.as_str())));
     }
-    text.push(&Html::trusted("\n".into()));
-    if report.subjects.is_empty() {
-        text.push(&ctx.text("moderation.card_nothing_found"));
+    blocks.push(Block::Markup(if report.subjects.is_empty() {
+        ctx.text("moderation.card_nothing_found")
     } else {
         let shown: Vec<String> = report.subjects.iter().map(|s| s.shown.clone()).collect();
         let list = report::brief_list(ctx, &shown);
-        text.push(&ctx.fill("moderation.card_found", &[("list", list.as_str().into())]));
-    }
-    text
+        ctx.fill("moderation.card_found", &[("list", list.as_str().into())])
+    }));
+    into_messages(blocks, MESSAGE_LIMIT)
 }
 
 pub(in crate::bot::handlers) async fn moderate(
@@ -101,7 +110,9 @@ pub(in crate::bot::handlers) async fn moderate(
     };
 
     let told = tell_reporter(ctx, &report).await;
-    let mut text = card(ctx, &report);
+    // The message with the buttons becomes the decision (the story, if it took more
+    // messages, stays above it).
+    let mut text = card_header(ctx, &report);
     let mut outcome = match decision {
         Decision::Approve => ctx.text("moderation.approved"),
         Decision::ApproveAndList => {

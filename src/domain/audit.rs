@@ -24,7 +24,6 @@ keyword_enum! {
         TipAdded = "tip_added",
         TipEdited = "tip_edited",
         TipRetired = "tip_retired",
-        TipRestored = "tip_restored",
     }
 }
 

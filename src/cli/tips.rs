@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::{Actor, AuditAction, AuditEntry, Language, NewTip, ScamType, TipBody, TipId, TipTitle};
 use crate::startup;
-use crate::store::{StoreError, TipChange, TipQuery};
+use crate::store::{TipChange, TipQuery};
 
 #[derive(Debug, Subcommand)]
 pub enum TipsCommand {
@@ -48,7 +48,6 @@ struct Entry {
     body: String,
 }
 
-/// A checked change to make.
 pub async fn run(command: TipsCommand, settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     let store = startup::open_store(settings, clock.as_ref()).await?;
     let result = async {
@@ -139,13 +138,10 @@ pub async fn run(command: TipsCommand, settings: &Settings, clock: Arc<dyn Clock
                     subject: file.display().to_string(),
                     detail: "tips".to_owned(),
                 };
-                let done = store.import_tips(&changes, &me, &audit).await.map_err(|e| match e {
-                    StoreError::NotFound => anyhow::anyhow!(
-                        "{}: nothing imported: a tip was deleted while the file was read",
-                        file.display()
-                    ),
-                    e => anyhow::Error::new(e).context(format!("{}: nothing imported", file.display())),
-                })?;
+                let done = store
+                    .import_tips(&changes, &me, &audit)
+                    .await
+                    .with_context(|| format!("{}: nothing imported", file.display()))?;
                 let summary = format!("{} added, {} changed", done.added, done.changed);
                 println!("{}: {summary}.", file.display());
             }

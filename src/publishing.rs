@@ -2,6 +2,7 @@
 //! Telegram, the command line, the HTTP API, CAP imports — so that each is audited and
 //! each correction or retraction reaches whoever received the notice.
 
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::bot::render::Style;
@@ -43,14 +44,15 @@ pub struct Desk<'a> {
 }
 
 impl Desk<'_> {
-    fn entry(&self, actor: &Actor, action: AuditAction, notice: NoticeId, detail: String) -> AuditEntry {
-        AuditEntry {
-            at: self.clock.now(),
-            actor: actor.clone(),
-            action,
-            subject: format!("notice {notice}"),
-            detail,
-        }
+    /// An audit entry about `notice`, made at `at`.
+    fn entry(
+        at: DateTime<Utc>,
+        actor: &Actor,
+        action: AuditAction,
+        notice: NoticeId,
+        detail: String,
+    ) -> AuditEntry {
+        AuditEntry { at, actor: actor.clone(), action, subject: format!("notice {notice}"), detail }
     }
 
     /// Stores a new notice. The scheduler alerts and mirrors it when it is published.
@@ -63,7 +65,7 @@ impl Desk<'_> {
         };
         let detail =
             format!("{} {}: {}", stored.content.severity, stored.content.category, stored.content.title);
-        self.store.record_audit(&self.entry(actor, action, stored.id, detail)).await?;
+        self.store.record_audit(&Self::entry(self.clock.now(), actor, action, stored.id, detail)).await?;
         Ok(stored)
     }
 
@@ -96,10 +98,7 @@ impl Desk<'_> {
             parts_json: render::correction(&style, &after).to_json(),
         };
         // The change, its follow-up and its audit entry all happen at `now`.
-        let audit = AuditEntry {
-            at: now,
-            ..self.entry(actor, AuditAction::Corrected, id, after.content.title.to_string())
-        };
+        let audit = Self::entry(now, actor, AuditAction::Corrected, id, after.content.title.to_string());
         let changed = self.store.change_notice(id, NoticeChange::Correct(correction), &key, &message, &audit);
         let (notice, told) = self.unless_changed_meanwhile(id, changed.await).await?;
         Ok(Changed { notice, told, follow_up: key })
@@ -115,13 +114,19 @@ impl Desk<'_> {
             content_key: key.clone(),
             parts_json: render::cancellation(&style, &notice).to_json(),
         };
-        let audit = self.entry(actor, AuditAction::Retracted, id, notice.content.title.to_string());
+        let audit = Self::entry(
+            self.clock.now(),
+            actor,
+            AuditAction::Retracted,
+            id,
+            notice.content.title.to_string(),
+        );
         let changed = self.store.change_notice(id, NoticeChange::Retract, &key, &message, &audit);
         let (notice, told) = self.unless_changed_meanwhile(id, changed.await).await?;
         Ok(Changed { notice, told, follow_up: key })
     }
 
-    /// A change the store refused because the notice was withdrawn (or deleted) after
+    /// A change the store refused because the notice was withdrawn (or is gone) since
     /// [`changeable`](Self::changeable) read it, said as such.
     async fn unless_changed_meanwhile<T>(
         &self,
@@ -129,9 +134,9 @@ impl Desk<'_> {
         result: Result<T, StoreError>,
     ) -> Result<T, PublishError> {
         match result {
-            Err(StoreError::NotFound) => Err(match self.changeable(id).await {
-                Ok(notice) => PublishError::NotChangeable(id, notice.status),
-                Err(e) => e,
+            Err(StoreError::NotFound) => Err(match self.store.notice(id).await? {
+                Some(notice) => PublishError::NotChangeable(id, notice.status),
+                None => PublishError::NotFound(id),
             }),
             other => Ok(other?),
         }

@@ -334,10 +334,10 @@ pub(crate) use progress_query;
 /// Rows per multi-row INSERT: well under both backends' limits on bound parameters.
 pub(crate) const INSERT_CHUNK: usize = 500;
 
-/// The outbox queries both backends share. `$store` has a `pool` field and a
-/// `claim_rows` function (claiming differs: PostgreSQL skips rows other senders locked).
+/// The outbox queries both backends share. `$store` has a `pool` field; `$claim_lock` ends
+/// the subquery that picks the rows to claim, the one way the backends claim differently.
 macro_rules! impl_outbox_store {
-    ($store:ty, $db:ty) => {
+    ($store:ty, $db:ty, $claim_lock:literal) => {
         impl $store {
             /// Queues the follow-up of a notice's change, inside the caller's transaction
             /// (see [`OutboxStore::change_notice`]).
@@ -723,7 +723,22 @@ macro_rules! impl_outbox_store {
                 lease_until: ::chrono::DateTime<::chrono::Utc>,
                 limit: u32,
             ) -> Result<Vec<$crate::store::ClaimedDelivery>, $crate::store::StoreError> {
-                self.claim_rows(worker, now, lease_until, limit).await
+                let rows = ::sqlx::query_as(concat!(
+                    "UPDATE deliveries SET status = 'sending', lease_until = $2, leased_by = $3, updated_at = $1 \
+                     WHERE id IN (SELECT id FROM deliveries \
+                     WHERE (status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1) \
+                     ORDER BY priority, next_attempt_at, id LIMIT $4",
+                    $claim_lock,
+                    ") RETURNING ",
+                    $crate::store::outbox::claimed_columns!()
+                ))
+                .bind(now)
+                .bind(lease_until)
+                .bind(worker)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows)
             }
 
             async fn outbox_message(&self, id: i64) -> Result<Option<String>, $crate::store::StoreError> {

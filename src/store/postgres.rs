@@ -9,7 +9,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool};
 
 use super::search::{DocumentKind, DocumentTokens, RankedRows, tsquery};
-use super::{Backend, ClaimedDelivery, MigrationReport, Store, StoreError, migrations};
+use super::{Backend, MigrationReport, Store, StoreError, migrations};
 use crate::config::DatabaseSettings;
 use crate::domain::SearchTerms;
 
@@ -60,31 +60,6 @@ const SEARCH_FROM: &str = " FROM search_documents d \
      AND ((n.status = 'published' AND (n.expires_at IS NULL OR n.expires_at > $2)) OR t.retired = FALSE)";
 
 impl PgStore {
-    /// Each sender skips rows another sender has locked, so several instances share the
-    /// outbox without waiting on each other or claiming a row twice.
-    async fn claim_rows(
-        &self,
-        worker: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
-        let rows = sqlx::query_as(concat!(
-            "UPDATE deliveries SET status = 'sending', lease_until = $2, leased_by = $3, updated_at = $1 \
-             WHERE id IN (SELECT id FROM deliveries \
-             WHERE (status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1) \
-             ORDER BY priority, next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING ",
-            super::outbox::claimed_columns!()
-        ))
-        .bind(now)
-        .bind(lease_until)
-        .bind(worker)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows)
-    }
-
     async fn run_search(
         &self,
         terms: &SearchTerms,
@@ -141,4 +116,6 @@ super::indicators::impl_indicator_store!(PgStore, ::sqlx::Postgres);
 super::figures::impl_figure_store!(PgStore);
 super::reports::impl_report_store!(PgStore, ::sqlx::Postgres);
 super::search::impl_search_store!(PgStore);
-super::outbox::impl_outbox_store!(PgStore, ::sqlx::Postgres);
+// Each sender skips rows another sender has locked, so several instances share the
+// outbox without waiting on each other or claiming a row twice.
+super::outbox::impl_outbox_store!(PgStore, ::sqlx::Postgres, " FOR UPDATE SKIP LOCKED");

@@ -9,7 +9,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{SqliteConnection, SqlitePool};
 
 use super::search::{DocumentKind, DocumentTokens, RankedRows, fts5_query};
-use super::{Backend, ClaimedDelivery, MigrationReport, Store, StoreError, migrations};
+use super::{Backend, MigrationReport, Store, StoreError, migrations};
 use crate::config::DatabaseSettings;
 use crate::domain::SearchTerms;
 
@@ -80,30 +80,6 @@ const SEARCH_FROM: &str = " FROM search_fts f JOIN search_documents d ON d.id = 
      OR t.retired = FALSE)";
 
 impl SqliteStore {
-    /// SQLite has one writer at a time, so one UPDATE claims rows no one else can take.
-    async fn claim_rows(
-        &self,
-        worker: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
-        let rows = sqlx::query_as(concat!(
-            "UPDATE deliveries SET status = 'sending', lease_until = $2, leased_by = $3, updated_at = $1 \
-             WHERE id IN (SELECT id FROM deliveries \
-             WHERE (status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1) \
-             ORDER BY priority, next_attempt_at, id LIMIT $4) RETURNING ",
-            super::outbox::claimed_columns!()
-        ))
-        .bind(now)
-        .bind(lease_until)
-        .bind(worker)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows)
-    }
-
     async fn run_search(
         &self,
         terms: &SearchTerms,
@@ -158,4 +134,5 @@ super::indicators::impl_indicator_store!(SqliteStore, ::sqlx::Sqlite);
 super::figures::impl_figure_store!(SqliteStore);
 super::reports::impl_report_store!(SqliteStore, ::sqlx::Sqlite);
 super::search::impl_search_store!(SqliteStore);
-super::outbox::impl_outbox_store!(SqliteStore, ::sqlx::Sqlite);
+// SQLite has one writer at a time, so one UPDATE claims rows no one else can take.
+super::outbox::impl_outbox_store!(SqliteStore, ::sqlx::Sqlite, "");

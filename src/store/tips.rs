@@ -65,15 +65,10 @@ pub trait TipStore {
         by: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Tip, StoreError>;
-    /// Retires a tip (citizens no longer see it) or brings it back; remembered as the
-    /// editor's change, so upgrades leave it alone. `NotFound` if there is no such tip.
-    async fn set_tip_retired(
-        &self,
-        id: TipId,
-        retired: bool,
-        by: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<Tip, StoreError>;
+    /// Retires a tip (citizens no longer see it); remembered as the editor's change, so
+    /// upgrades leave it alone. `NotFound` if there is no such tip. (An import brings
+    /// retired tips back.)
+    async fn retire_tip(&self, id: TipId, by: &Actor, now: DateTime<Utc>) -> Result<Tip, StoreError>;
     /// Applies every change, and records `audit` (its detail completed with the counts),
     /// in one transaction: all or, on an error (`NotFound` for an unknown id), nothing.
     /// Changed tips are remembered as `by`'s, so upgrades leave them alone.
@@ -219,19 +214,17 @@ macro_rules! impl_tip_store {
                 Ok(tip)
             }
 
-            async fn set_tip_retired(
+            async fn retire_tip(
                 &self,
                 id: $crate::domain::TipId,
-                retired: bool,
                 by: &$crate::domain::Actor,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<$crate::domain::Tip, $crate::store::StoreError> {
                 let row: Option<$crate::store::tips::TipRow> = ::sqlx::query_as(concat!(
-                    "UPDATE tips SET retired = $2, edited_by = $3, updated_at = $4 WHERE id = $1 RETURNING ",
+                    "UPDATE tips SET retired = TRUE, edited_by = $2, updated_at = $3 WHERE id = $1 RETURNING ",
                     $crate::store::tips::tip_columns!()
                 ))
                 .bind(id.0)
-                .bind(retired)
                 .bind(by.to_string())
                 .bind(now)
                 .fetch_optional(&self.pool)

@@ -488,7 +488,7 @@ async fn editors_edit_add_and_retire_tips_from_the_tips_menu_and_citizens_never_
         ..pingan::store::TipQuery::default()
     };
     for tip in app.store.tips(&loans).await.unwrap() {
-        app.store.set_tip_retired(tip.id, true, &Actor::System, Utc::now()).await.unwrap();
+        app.store.retire_tip(tip.id, &Actor::System, Utc::now()).await.unwrap();
     }
     let labels = |m: &SentMessage| m.buttons().into_iter().flatten().map(|(l, _)| l).collect::<Vec<_>>();
     assert!(!labels(&ask(&app, CITIZEN, "/tips").await).contains(&"虚假网络贷款".to_owned()));

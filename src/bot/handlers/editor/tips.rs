@@ -48,7 +48,7 @@ pub(in crate::bot::handlers) async fn button(ctx: &Ctx<'_>, at: Sent, action: Ti
         }
         TipAction::Retire(id) => {
             let by = Actor::Telegram(editor);
-            let tip = match ctx.app.store.set_tip_retired(id, true, &by, ctx.now()).await {
+            let tip = match ctx.app.store.retire_tip(id, &by, ctx.now()).await {
                 Ok(tip) => tip,
                 Err(crate::store::StoreError::NotFound) => return Ok(Some(ctx.label("tips.gone"))),
                 Err(e) => return Err(e.into()),

@@ -16,12 +16,12 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 use crate::app::App;
 use crate::bot::incoming::Target;
-use crate::bot::keyboard::{ButtonAction, Keyboard};
-use crate::bot::outbound::{OutMessage, Outbound, SendError, Sent};
 use crate::bot::schema::schema;
 use crate::domain::{ChatId, Language};
 use crate::html::Html;
 use crate::html::to_plain;
+use crate::render::keyboard::{ButtonAction, Keyboard};
+use crate::telegram::outbound::{OutMessage, Outbound, SendError, Sent};
 
 /// The bot's username in the console, for `/command@pingan_bot`.
 pub const CONSOLE_BOT_USERNAME: &str = "pingan_bot";

@@ -5,13 +5,13 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::bot::render::Style;
 use crate::clock::Clock;
-use crate::delivery::render;
 use crate::domain::{
     Actor, AuditAction, AuditEntry, NewNotice, Notice, NoticeCorrection, NoticeId, NoticeStatus,
 };
 use crate::i18n::Texts;
+use crate::render::Style;
+use crate::render::broadcast;
 use crate::store::{NoticeChange, Store, StoreError, StoredMessage};
 
 #[derive(Debug, thiserror::Error)]
@@ -95,7 +95,7 @@ impl Desk<'_> {
         let key = format!("correction:{id}:{}", now.timestamp_micros());
         let message = StoredMessage {
             content_key: key.clone(),
-            parts_json: render::correction(&style, &after).to_json(),
+            parts_json: broadcast::correction(&style, &after).to_json(),
         };
         // The change, its follow-up and its audit entry all happen at `now`.
         let audit = Self::entry(now, actor, AuditAction::Corrected, id, after.content.title.to_string());
@@ -112,7 +112,7 @@ impl Desk<'_> {
         let key = format!("retraction:{id}");
         let message = StoredMessage {
             content_key: key.clone(),
-            parts_json: render::cancellation(&style, &notice).to_json(),
+            parts_json: broadcast::cancellation(&style, &notice).to_json(),
         };
         let audit = Self::entry(
             self.clock.now(),

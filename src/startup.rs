@@ -10,17 +10,17 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use crate::app::App;
-use crate::bot::api::BotApi;
-use crate::bot::outbound::Outbound;
 use crate::bot::polling::run_polling;
-use crate::bot::telegram::TelegramOutbound;
 use crate::clock::Clock;
 use crate::config::{BotSettings, Settings};
-use crate::delivery::rate::RateLimiter;
 use crate::delivery::scheduler::Scheduler;
 use crate::delivery::sender::Sender;
 use crate::i18n::Texts;
 use crate::store::{self, Store};
+use crate::telegram::api::BotApi;
+use crate::telegram::outbound::Outbound;
+use crate::telegram::rate::RateLimiter;
+use crate::telegram::replies::TelegramOutbound;
 
 /// After the stop signal, how long the scheduler and the sender may take to finish what
 /// they hold (the bot's own handlers get their grace in `run_polling`, at the same time).

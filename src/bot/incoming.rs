@@ -2,8 +2,9 @@
 
 use teloxide::types::{CallbackQuery, Chat, MaybeInaccessibleMessage, Message, MessageOrigin, User};
 
-use super::outbound::Sent;
 use crate::domain::ChatId;
+use crate::telegram::outbound::Sent;
+pub use crate::telegram::outbound::Target;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChatKind {
@@ -22,13 +23,6 @@ impl ChatKind {
             ChatKind::Group
         }
     }
-}
-
-/// Where a reply goes: a chat, and in forum groups the topic the message came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Target {
-    pub chat: ChatId,
-    pub thread_id: Option<i32>,
 }
 
 /// The person behind a message or a button press.

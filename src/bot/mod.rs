@@ -1,13 +1,9 @@
-//! Telegram: commands, routing, handlers and the transports they answer through.
+//! Chat handlers: commands, routing, dialogues — above `telegram/` (the one transport
+//! every message leaves through) and `render/` (what messages look like).
 
-pub mod api;
-pub mod callback;
 pub mod command;
 pub mod handlers;
 pub mod incoming;
-pub mod keyboard;
-pub mod outbound;
+pub mod menu;
 pub mod polling;
-pub mod render;
 pub mod schema;
-pub mod telegram;

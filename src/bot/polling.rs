@@ -9,11 +9,11 @@ use teloxide::prelude::*;
 use teloxide::update_listeners::Polling;
 use teloxide::{ApiError, RequestError};
 
-use super::outbound::Outbound;
+use super::menu::register_commands;
 use super::schema::schema;
-use super::telegram::register_commands;
 use crate::app::App;
 use crate::config::{ConfigError, TelegramSettings};
+use crate::telegram::outbound::Outbound;
 
 /// After a stop signal, how long handlers in flight may take to finish. With the final
 /// getUpdates call, the senders' drain and closing the database this keeps a stop inside 10 s.

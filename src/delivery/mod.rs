@@ -1,9 +1,6 @@
 //! Delivery: everything that is not a direct reply goes through the durable outbox.
 //! scheduler -> outbox (store) -> sender -> Telegram.
 
-pub mod payload;
 pub mod progress;
-pub mod rate;
-pub mod render;
 pub mod scheduler;
 pub mod sender;

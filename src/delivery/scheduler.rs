@@ -11,9 +11,6 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use tokio::sync::{Notify, watch};
 
-use super::payload::Payload;
-use super::render::{self, digest_kind};
-use crate::bot::render::Style;
 use crate::clock::Clock;
 use crate::config::{BotSettings, DeliverySettings, EmptyDigest};
 use crate::domain::{
@@ -21,6 +18,9 @@ use crate::domain::{
     next_digest_after, tip_of_the_day,
 };
 use crate::i18n::Texts;
+use crate::render::Style;
+use crate::render::broadcast::{self as render, digest_kind};
+use crate::render::payload::Payload;
 use crate::store::{
     DueDigests, FanoutKind, NewFanout, NoticeQuery, Recipient, Store, StoreError, StoredMessage, TipQuery,
 };

@@ -9,14 +9,14 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
-use super::payload::Payload;
-use super::rate::RateLimiter;
-use crate::bot::api::{BotApi, HtmlMessage};
-use crate::bot::outbound::SendError;
 use crate::clock::Clock;
 use crate::config::DeliverySettings;
 use crate::metrics::{Metrics, SendOutcome};
+use crate::render::payload::Payload;
 use crate::store::{ClaimedDelivery, Outcome, Store, StoreError};
+use crate::telegram::api::{BotApi, HtmlMessage};
+use crate::telegram::outbound::SendError;
+use crate::telegram::rate::RateLimiter;
 
 /// The longest wait between retries of a failing delivery.
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
@@ -229,7 +229,7 @@ impl Sender {
     }
 }
 
-fn outcome_of(result: &Result<i32, crate::bot::api::ApiError>) -> SendOutcome {
+fn outcome_of(result: &Result<i32, crate::telegram::api::ApiError>) -> SendOutcome {
     match result {
         Ok(_) => SendOutcome::Sent,
         Err(e) => match e.classify() {

@@ -1,11 +1,11 @@
 //! `/forget`: after a confirming press, delete what Pingan holds about the chat and the user.
 
 use super::{ButtonResult, Ctx, HandlerResult};
-use crate::bot::callback::Callback;
-use crate::bot::keyboard::{Button, Keyboard};
-use crate::bot::outbound::{OutMessage, Sent};
 use crate::html::Html;
 use crate::i18n::Arg;
+use crate::render::callback::Callback;
+use crate::render::keyboard::{Button, Keyboard};
+use crate::telegram::outbound::{OutMessage, Sent};
 
 pub(super) async fn forget(ctx: &Ctx<'_>) -> HandlerResult {
     if !ctx.may_manage_chat().await? {

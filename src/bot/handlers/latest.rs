@@ -1,13 +1,13 @@
 //! `/latest`: the newest public notices, five to a page, paged in place.
 
 use super::{ButtonResult, Ctx, HandlerResult};
-use crate::bot::callback::Callback;
-use crate::bot::keyboard::{Button, Keyboard, short_label};
-use crate::bot::outbound::{OutMessage, Sent};
-use crate::bot::render::notice_line;
 use crate::html::Html;
 use crate::i18n::Arg;
+use crate::render::callback::Callback;
+use crate::render::keyboard::{Button, Keyboard, short_label};
+use crate::render::notice_line;
 use crate::store::NoticeQuery;
+use crate::telegram::outbound::{OutMessage, Sent};
 
 pub(super) const PAGE_SIZE: u32 = 5;
 

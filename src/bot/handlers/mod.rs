@@ -26,17 +26,17 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use teloxide::types::Me;
 
-use super::callback::Callback;
 use super::command::{self, Command, Parsed};
 use super::incoming::{ButtonPress, Incoming, Origin};
-use super::keyboard::Keyboard;
-use super::outbound::{OutMessage, Outbound, SendError, Sent};
-use super::render::Style;
 use crate::app::App;
 use crate::domain::{Language, Subscriber};
 use crate::html::Html;
 use crate::i18n::Arg;
+use crate::render::Style;
+use crate::render::callback::Callback;
+use crate::render::keyboard::Keyboard;
 use crate::store::StoreError;
+use crate::telegram::outbound::{OutMessage, Outbound, SendError, Sent};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {

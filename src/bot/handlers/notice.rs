@@ -2,8 +2,8 @@
 //! messages as it takes.
 
 use super::{ButtonResult, Ctx, HandlerResult};
-use crate::bot::render::notice_messages;
 use crate::domain::{NoticeId, NoticeStatus};
+use crate::render::notice_messages;
 
 pub(super) async fn notice(ctx: &Ctx<'_>, args: &str) -> HandlerResult {
     match parse_id(args) {

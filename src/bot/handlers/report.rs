@@ -8,13 +8,13 @@ use serde::{Deserialize, Serialize};
 
 use super::dialogue::{self, Dialogue};
 use super::{ButtonResult, Ctx, HandlerResult};
-use crate::bot::callback::{Callback, ReportStep};
-use crate::bot::keyboard::{Button, Keyboard};
-use crate::bot::outbound::{OutMessage, Sent};
-use crate::bot::render::split::{Block, MESSAGE_LIMIT, into_messages};
 use crate::domain::{ForwardedText, NewReport, ReportStory, ReportedSubject, Subject, TextError};
 use crate::html::Html;
 use crate::i18n::Arg;
+use crate::render::callback::{Callback, ReportStep};
+use crate::render::keyboard::{Button, Keyboard};
+use crate::render::split::{Block, MESSAGE_LIMIT, into_messages};
+use crate::telegram::outbound::{OutMessage, Sent};
 
 /// How many forwarded messages one report keeps.
 const MAX_FORWARDS: usize = 3;

@@ -2,14 +2,14 @@
 
 use super::latest::{PAGE_SIZE, pager};
 use super::{ButtonResult, Ctx, HandlerError, HandlerResult};
-use crate::bot::callback::Callback;
-use crate::bot::keyboard::{Button, Keyboard, short_label};
-use crate::bot::outbound::{OutMessage, Sent};
-use crate::bot::render::{notice_line, tip_line};
 use crate::domain::SearchTerms;
 use crate::html::Html;
 use crate::i18n::Arg;
+use crate::render::callback::Callback;
+use crate::render::keyboard::{Button, Keyboard, short_label};
+use crate::render::{notice_line, tip_line};
 use crate::store::Found;
+use crate::telegram::outbound::{OutMessage, Sent};
 
 /// Longer queries are cut to this many characters before they are searched and kept.
 const MAX_QUERY_CHARS: usize = 100;

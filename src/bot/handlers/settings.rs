@@ -7,14 +7,14 @@ use chrono_tz::Tz;
 
 use super::subscription::subscribed;
 use super::{ButtonResult, Ctx, HandlerError, HandlerResult};
-use crate::bot::callback::{Callback, SettingsAction, SettingsMenu};
-use crate::bot::keyboard::{Button, Keyboard};
-use crate::bot::outbound::{OutMessage, Sent};
 use crate::domain::{
     Category, DigestTime, Frequency, Keyword, Language, Subscriber, UnknownZone, parse_time_zone,
 };
 use crate::html::Html;
 use crate::i18n::Arg;
+use crate::render::callback::{Callback, SettingsAction, SettingsMenu};
+use crate::render::keyboard::{Button, Keyboard};
+use crate::telegram::outbound::{OutMessage, Sent};
 
 /// At most this many keywords to include, and as many to exclude.
 const MAX_KEYWORDS: usize = 10;

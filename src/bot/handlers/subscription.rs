@@ -2,10 +2,10 @@
 
 use super::settings::{chat_settings, save, screen};
 use super::{Ctx, HandlerResult};
-use crate::bot::callback::{Callback, SettingsAction};
-use crate::bot::keyboard::{Button, Keyboard};
-use crate::bot::outbound::OutMessage;
 use crate::domain::{Subscriber, SubscriberStatus};
+use crate::render::callback::{Callback, SettingsAction};
+use crate::render::keyboard::{Button, Keyboard};
+use crate::telegram::outbound::OutMessage;
 
 /// The chat's settings with the subscription switched on, in the topic it was asked in.
 pub(super) fn subscribed(ctx: &Ctx<'_>) -> Subscriber {

@@ -1,15 +1,15 @@
 //! `/tip`, the tip of the day, and `/tips`, the library by scam type.
 
 use super::{ButtonResult, Ctx, HandlerError, HandlerResult};
-use crate::bot::callback::{Callback, TipAction};
-use crate::bot::keyboard::{Button, Keyboard};
-use crate::bot::outbound::{OutMessage, Sent};
-use crate::bot::render::split::{MESSAGE_LIMIT, shown};
-use crate::bot::render::tip_messages;
 use crate::domain::{ScamType, Tip, TipId, tip_of_the_day as pick_for};
 use crate::html::Html;
 use crate::i18n::Arg;
+use crate::render::callback::{Callback, TipAction};
+use crate::render::keyboard::{Button, Keyboard};
+use crate::render::split::{MESSAGE_LIMIT, shown};
+use crate::render::tip_messages;
 use crate::store::TipQuery;
+use crate::telegram::outbound::{OutMessage, Sent};
 
 async fn current_tips(ctx: &Ctx<'_>, kind: Option<ScamType>) -> Result<Vec<Tip>, HandlerError> {
     let query = TipQuery { scam_type: kind, language: Some(ctx.lang), include_retired: false };

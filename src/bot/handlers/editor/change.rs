@@ -5,16 +5,16 @@ use super::draft::{Draft, DraftKind};
 use super::progress::{self, Watched};
 use super::why;
 use super::{load_draft, notice_id, require, require_for_button, save_draft};
-use crate::bot::callback::Callback;
 use crate::bot::handlers::dialogue;
 use crate::bot::handlers::{ButtonResult, Ctx, HandlerError, HandlerResult};
-use crate::bot::keyboard::{Button, Keyboard};
-use crate::bot::outbound::{OutMessage, Sent};
-use crate::bot::render::Style;
-use crate::delivery::render;
 use crate::domain::{Actor, Notice, NoticeId, Role};
 use crate::i18n::Arg;
 use crate::publishing::PublishError;
+use crate::render::Style;
+use crate::render::broadcast;
+use crate::render::callback::Callback;
+use crate::render::keyboard::{Button, Keyboard};
+use crate::telegram::outbound::{OutMessage, Sent};
 
 /// The notice, if it exists and may still be changed; otherwise the editor is told why.
 async fn changeable(ctx: &Ctx<'_>, args: &str) -> Result<Option<Notice>, crate::bot::handlers::HandlerError> {
@@ -72,7 +72,7 @@ pub(super) async fn take_text(ctx: &Ctx<'_>, user: i64, mut draft: Draft, text: 
     save_draft(ctx, user, &draft).await?;
     notice.content = correction.content().clone();
     let style = Style::new(&ctx.app.texts, notice.content.language, ctx.app.settings.time_zone);
-    for part in render::correction(&style, &notice).parts {
+    for part in broadcast::correction(&style, &notice).parts {
         ctx.reply(crate::html::Html::trusted(part.html)).await?;
     }
     let keyboard = Keyboard::new().row(vec![

@@ -13,9 +13,9 @@ mod why;
 
 use super::dialogue::{self, Dialogue};
 use super::{ButtonResult, Ctx, HandlerError};
-use crate::bot::callback::PostAction;
-use crate::bot::outbound::Sent;
 use crate::domain::{NoticeId, Role};
+use crate::render::callback::PostAction;
+use crate::telegram::outbound::Sent;
 use draft::{Draft, DraftKind};
 
 pub(super) use admins::admins;

@@ -3,18 +3,18 @@
 //! is told the outcome.
 
 use super::{require, require_for_button};
-use crate::bot::callback::{Callback, Decision};
 use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult, report};
 use crate::bot::incoming::Target;
-use crate::bot::keyboard::{Button, Keyboard};
-use crate::bot::outbound::{OutMessage, Sent};
-use crate::bot::render::split::{Block, MESSAGE_LIMIT, into_messages};
 use crate::content::officials;
 use crate::domain::{
     Actor, Decided, IndicatorReason, NewIndicator, Report, ReportDecision, ReportId, ReportStatus, Risk, Role,
 };
 use crate::html::Html;
 use crate::i18n::Arg;
+use crate::render::callback::{Callback, Decision};
+use crate::render::keyboard::{Button, Keyboard};
+use crate::render::split::{Block, MESSAGE_LIMIT, into_messages};
+use crate::telegram::outbound::{OutMessage, Sent};
 
 /// How many reports `/reports` shows at once.
 const PAGE: u32 = 5;

@@ -6,14 +6,14 @@ use chrono::Duration;
 use super::draft::{AreaChoice, Draft, DraftError, DraftKind, Expiry, Step, Timing, parse_form};
 use super::why;
 use super::{load_draft, progress, require, require_for_button, save_draft};
-use crate::bot::callback::{Callback, PostAction};
 use crate::bot::handlers::dialogue;
 use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult};
-use crate::bot::keyboard::{Button, Keyboard};
-use crate::bot::outbound::{OutMessage, Sent};
-use crate::bot::render::split::{Block, MESSAGE_LIMIT, into_messages};
-use crate::bot::render::{notice_blocks, severity_marker};
 use crate::domain::{Actor, Category, Notice, NoticeId, NoticeStatus, Role, Severity, parse_local_time};
+use crate::render::callback::{Callback, PostAction};
+use crate::render::keyboard::{Button, Keyboard};
+use crate::render::split::{Block, MESSAGE_LIMIT, into_messages};
+use crate::render::{notice_blocks, severity_marker};
+use crate::telegram::outbound::{OutMessage, Sent};
 
 pub(in crate::bot::handlers) async fn post(ctx: &Ctx<'_>, args: &str, kind: DraftKind) -> HandlerResult {
     let Some(user) = require(ctx, Role::may_publish).await? else { return Ok(()) };
@@ -98,7 +98,7 @@ async fn preview(ctx: &Ctx<'_>, draft: &Draft) -> HandlerResult {
         Ok(new) => new,
         Err(e) => return explain(ctx, &e).await,
     };
-    let style = crate::bot::render::Style::new(&ctx.app.texts, draft.language, ctx.app.settings.time_zone);
+    let style = crate::render::Style::new(&ctx.app.texts, draft.language, ctx.app.settings.time_zone);
     let shown = Notice {
         id: NoticeId(0),
         content: new.content().clone(),

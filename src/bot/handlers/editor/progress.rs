@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use crate::app::App;
 use crate::bot::handlers::Ctx;
-use crate::bot::outbound::{OutMessage, Outbound, SendError, Sent};
-use crate::bot::render::Style;
 use crate::delivery::progress::expected_finish;
 use crate::domain::{Language, Notice, NoticeId};
 use crate::i18n::Arg;
+use crate::render::Style;
 use crate::store::{FanoutKind, FanoutProgress};
+use crate::telegram::outbound::{OutMessage, Outbound, SendError, Sent};
 
 /// Telegram's edits are rate limited too; once every three seconds is plenty to watch.
 const EVERY: Duration = Duration::from_secs(3);

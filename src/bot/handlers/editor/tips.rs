@@ -4,11 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::{allowed, require_for_button};
-use crate::bot::callback::TipAction;
 use crate::bot::handlers::dialogue::{self, Dialogue};
 use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult};
-use crate::bot::outbound::{OutMessage, Sent};
 use crate::domain::{Actor, AuditAction, AuditEntry, NewTip, Role, ScamType, TipBody, TipId, TipTitle};
+use crate::render::callback::TipAction;
+use crate::telegram::outbound::{OutMessage, Sent};
 
 /// What the editor's next message writes. (A struct, so it can sit inside the
 /// internally tagged [`Dialogue`].)

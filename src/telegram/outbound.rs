@@ -4,10 +4,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::incoming::Target;
-use super::keyboard::Keyboard;
 use crate::domain::{ChatId, GoneReason};
 use crate::html::Html;
+use crate::render::keyboard::Keyboard;
+
+/// Where a reply goes: a chat, and in forum groups the topic the message came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub chat: ChatId,
+    pub thread_id: Option<i32>,
+}
 
 /// A message as Pingan renders it, before any transport sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::bot::api::reply_markup;
-use crate::bot::keyboard::Keyboard;
 use crate::html::Html;
+use crate::render::keyboard::Keyboard;
+use crate::render::keyboard::reply_markup;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Payload {
@@ -48,8 +48,8 @@ impl Payload {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bot::callback::Callback;
-    use crate::bot::keyboard::Button;
+    use crate::render::callback::Callback;
+    use crate::render::keyboard::Button;
 
     #[test]
     fn the_keyboard_goes_under_the_last_part_and_survives_storage() {

@@ -1,5 +1,9 @@
 //! How notices, tips and settings look in a chat, in one language and time zone.
 
+pub mod broadcast;
+pub mod callback;
+pub mod keyboard;
+pub mod payload;
 pub mod split;
 
 use chrono::{DateTime, Utc};

@@ -1,5 +1,5 @@
 //! The Telegram side of [`Outbound`] — replies, edits, button answers — over Pingan's own
-//! [`BotApi`], and the command menu Telegram shows.
+//! [`BotApi`].
 
 use std::future::Future;
 use std::sync::Arc;
@@ -7,19 +7,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use teloxide::RequestError;
-use teloxide::prelude::*;
-use teloxide::types::BotCommand;
 
-use super::api::{ApiError, BotApi, HtmlMessage, reply_markup};
-use super::command::{Audience, COMMANDS};
-use super::incoming::Target;
-use super::outbound::{OutMessage, Outbound, SendError, Sent};
-use crate::delivery::rate::RateLimiter;
-use crate::domain::{ChatId, Language};
+use super::api::{ApiError, BotApi, HtmlMessage};
+use super::outbound::{OutMessage, Outbound, SendError, Sent, Target};
+use super::rate::RateLimiter;
+use crate::domain::ChatId;
 use crate::html::Html;
-use crate::html::to_plain;
-use crate::i18n::Texts;
+use crate::render::keyboard::reply_markup;
 
 /// How many times a reply is tried: Telegram asking to wait (429) and passing failures
 /// (5xx, timeouts) are tried again; a reply is never dropped for being rate limited.
@@ -134,26 +128,4 @@ impl Outbound for TelegramOutbound {
         let member: Value = self.with_retries(chat, || self.api.call("getChatMember", &params)).await?;
         Ok(matches!(member["status"].as_str(), Some("creator" | "administrator")))
     }
-}
-
-/// The citizens' command menu in `lang`.
-pub fn command_menu(texts: &Texts, lang: Language) -> Vec<BotCommand> {
-    COMMANDS
-        .iter()
-        .filter(|spec| spec.audience == Audience::Everyone)
-        .map(|spec| {
-            let description = to_plain(texts.template(lang, &format!("commands.{}", spec.name)));
-            BotCommand::new(spec.name, description)
-        })
-        .collect()
-}
-
-/// Registers the command menu in Chinese and English, and in `default` for every other
-/// client language.
-pub async fn register_commands(bot: &Bot, texts: &Texts, default: Language) -> Result<(), RequestError> {
-    for lang in Language::ALL {
-        bot.set_my_commands(command_menu(texts, lang)).language_code(lang.code()).await?;
-    }
-    bot.set_my_commands(command_menu(texts, default)).await?;
-    Ok(())
 }

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::payload::Payload;
-use crate::bot::callback::Callback;
-use crate::bot::keyboard::{Button, Keyboard, short_label};
-use crate::bot::render::split::{Block, MESSAGE_LIMIT, into_messages};
-use crate::bot::render::{Style, notice_blocks, severity_marker};
 use crate::domain::{Category, Notice, Tip};
 use crate::html::Html;
 use crate::i18n::Arg;
+use crate::render::callback::Callback;
+use crate::render::keyboard::{Button, Keyboard, short_label};
+use crate::render::split::{Block, MESSAGE_LIMIT, into_messages};
+use crate::render::{Style, notice_blocks, severity_marker};
 
 /// At most this many notices are listed in a digest; the rest are counted.
 pub const DIGEST_MAX_LISTED: usize = 10;

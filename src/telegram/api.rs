@@ -10,7 +10,6 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use url::Url;
 
-use super::keyboard::{ButtonAction, Keyboard};
 use super::outbound::SendError;
 use crate::config::BotToken;
 use crate::domain::{ChatId, GoneReason};
@@ -207,27 +206,6 @@ pub struct HtmlMessage<'a> {
 #[derive(Deserialize)]
 struct SentMessage {
     message_id: i32,
-}
-
-/// An inline keyboard in the Bot API's `reply_markup` shape.
-pub fn reply_markup(keyboard: &Keyboard) -> Value {
-    let rows: Vec<Value> = keyboard
-        .rows()
-        .iter()
-        .map(|row| {
-            Value::Array(
-                row.iter()
-                    .map(|button| match &button.action {
-                        ButtonAction::Callback(callback) => {
-                            serde_json::json!({ "text": button.label, "callback_data": callback.encode() })
-                        }
-                        ButtonAction::Url(url) => serde_json::json!({ "text": button.label, "url": url }),
-                    })
-                    .collect(),
-            )
-        })
-        .collect();
-    serde_json::json!({ "inline_keyboard": rows })
 }
 
 /// Network errors without the URL, which holds the token.

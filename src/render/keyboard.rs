@@ -1,5 +1,7 @@
 //! Inline keyboards, independent of any transport.
 
+use serde_json::Value;
+
 use super::callback::Callback;
 
 /// A button's label is plain text (Telegram does not parse markup in buttons).
@@ -65,6 +67,27 @@ pub fn short_label(text: &str, max: usize) -> String {
     let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
     cut.push('…');
     cut
+}
+
+/// An inline keyboard in the Bot API's `reply_markup` shape.
+pub fn reply_markup(keyboard: &Keyboard) -> Value {
+    let rows: Vec<Value> = keyboard
+        .rows()
+        .iter()
+        .map(|row| {
+            Value::Array(
+                row.iter()
+                    .map(|button| match &button.action {
+                        ButtonAction::Callback(callback) => {
+                            serde_json::json!({ "text": button.label, "callback_data": callback.encode() })
+                        }
+                        ButtonAction::Url(url) => serde_json::json!({ "text": button.label, "url": url }),
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    serde_json::json!({ "inline_keyboard": rows })
 }
 
 #[cfg(test)]

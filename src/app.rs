@@ -17,6 +17,8 @@ pub struct App {
     pub settings: BotSettings,
     pub delivery: DeliverySettings,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// How much each person and group may ask in a minute.
+    pub budgets: crate::bot::budget::Budgets,
 }
 
 impl App {
@@ -27,7 +29,8 @@ impl App {
         settings: BotSettings,
         delivery: DeliverySettings,
     ) -> App {
-        App { store, texts, clock, settings, delivery, metrics: Arc::default() }
+        let budgets = crate::bot::budget::Budgets::new(settings.budgets);
+        App { store, texts, clock, settings, delivery, budgets, metrics: Arc::default() }
     }
 
     /// The publishing desk, for editors' changes.

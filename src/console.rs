@@ -21,7 +21,7 @@ use crate::domain::{ChatId, Language};
 use crate::html::Html;
 use crate::html::to_plain;
 use crate::render::keyboard::{ButtonAction, Keyboard};
-use crate::telegram::outbound::{OutMessage, Outbound, SendError, Sent};
+use crate::telegram::outbound::{OutMessage, Outbound, SendError, Sent, Tracked};
 
 /// The bot's username in the console, for `/command@pingan_bot`.
 pub const CONSOLE_BOT_USERNAME: &str = "pingan_bot";
@@ -100,17 +100,27 @@ struct ConsoleOutbound {
     screen: SharedScreen,
 }
 
-#[async_trait]
-impl Outbound for ConsoleOutbound {
-    async fn send(&self, to: Target, message: OutMessage) -> Result<Sent, SendError> {
+impl ConsoleOutbound {
+    fn show(&self, to: Target, message: OutMessage) -> Result<Sent, SendError> {
         let mut screen = lock(&self.screen);
         screen.next_message_id += 1;
         let message_id = screen.next_message_id;
         screen.show(message_id, None, &message).map_err(io_error)?;
         Ok(Sent { chat: to.chat, message_id })
     }
+}
 
-    async fn send_photo(&self, to: Target, png: Vec<u8>, caption: Html) -> Result<Sent, SendError> {
+#[async_trait]
+impl Outbound for ConsoleOutbound {
+    async fn send(&self, to: Target, message: OutMessage) -> Result<(), SendError> {
+        self.show(to, message).map(|_| ())
+    }
+
+    async fn send_tracked(&self, to: Target, message: OutMessage) -> Result<Tracked, SendError> {
+        Ok(Tracked::done(self.show(to, message)))
+    }
+
+    async fn send_photo(&self, _to: Target, png: Vec<u8>, caption: Html) -> Result<(), SendError> {
         let mut screen = lock(&self.screen);
         screen.next_message_id += 1;
         let message_id = screen.next_message_id;
@@ -118,8 +128,7 @@ impl Outbound for ConsoleOutbound {
         let path = std::env::temp_dir().join(format!("pingan-chart-{}-{message_id}.png", std::process::id()));
         std::fs::write(&path, &png).map_err(io_error)?;
         let heading = format!("[image: {}]", path.display());
-        screen.show(message_id, Some(&heading), &OutMessage::html(caption)).map_err(io_error)?;
-        Ok(Sent { chat: to.chat, message_id })
+        screen.show(message_id, Some(&heading), &OutMessage::html(caption)).map_err(io_error)
     }
 
     async fn edit(&self, message: Sent, content: OutMessage) -> Result<(), SendError> {
@@ -127,7 +136,12 @@ impl Outbound for ConsoleOutbound {
         lock(&self.screen).show(message.message_id, Some(&heading), &content).map_err(io_error)
     }
 
-    async fn answer_callback(&self, _callback_id: &str, text: Option<&str>) -> Result<(), SendError> {
+    async fn answer_callback(
+        &self,
+        _chat: ChatId,
+        _callback_id: &str,
+        text: Option<&str>,
+    ) -> Result<(), SendError> {
         match text {
             Some(text) => lock(&self.screen).note(&format!("({text})\n\n")).map_err(io_error),
             None => Ok(()),

@@ -1,14 +1,16 @@
-//! Counters for `/metrics`, in Prometheus's text format: updates handled, commands by
-//! name, broadcast sends by outcome and their latency. Plain atomics: recording costs a
-//! few nanoseconds on the hot path and needs no lock.
+//! Counters for `/metrics`, in Prometheus's text format: updates handled and shed,
+//! commands by name, sends by traffic and outcome and their latency, claims lost, and
+//! whether Telegram has paused the bot. Plain atomics: recording costs a few nanoseconds on
+//! the hot path and needs no lock.
 
 use std::fmt::Write;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::bot::command::COMMANDS;
 
-/// How a broadcast send ended, for counting.
+/// How a request to Telegram ended, for counting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SendOutcome {
     Sent,
@@ -17,16 +19,22 @@ pub enum SendOutcome {
     Gone,
     Moved,
     Rejected,
+    /// A chat-level refusal: a closed topic, rights taken away, a topic that is gone.
+    ChatPaused,
+    /// A fault of the whole bot (401, 404, not Telegram's JSON).
+    SystemFault,
 }
 
 impl SendOutcome {
-    const ALL: [SendOutcome; 6] = [
+    const ALL: [SendOutcome; 8] = [
         SendOutcome::Sent,
         SendOutcome::RateLimited,
         SendOutcome::Transient,
         SendOutcome::Gone,
         SendOutcome::Moved,
         SendOutcome::Rejected,
+        SendOutcome::ChatPaused,
+        SendOutcome::SystemFault,
     ];
 
     fn label(self) -> &'static str {
@@ -37,6 +45,58 @@ impl SendOutcome {
             SendOutcome::Gone => "gone",
             SendOutcome::Moved => "moved",
             SendOutcome::Rejected => "rejected",
+            SendOutcome::ChatPaused => "chat_paused",
+            SendOutcome::SystemFault => "system_fault",
+        }
+    }
+}
+
+/// Which traffic a request to Telegram belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Traffic {
+    /// Replies, edits, photos and button answers to what users do.
+    Reply,
+    /// Deliveries from the outbox.
+    Broadcast,
+}
+
+impl Traffic {
+    const ALL: [Traffic; 2] = [Traffic::Reply, Traffic::Broadcast];
+
+    fn label(self) -> &'static str {
+        match self {
+            Traffic::Reply => "reply",
+            Traffic::Broadcast => "broadcast",
+        }
+    }
+}
+
+/// Something shed or refused on purpose, for counting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shed {
+    /// An update dropped because its chat's queue was full.
+    UpdateOverflow,
+    /// A command past its sender's or chat's budget.
+    OverBudget,
+    /// A reply dropped because its chat's reply queue was full, or given up after retries.
+    Reply,
+    /// A delivery whose claim another sender took over (its lease ran out).
+    LostClaim,
+    /// A handler that panicked (answered with the generic apology).
+    Panic,
+}
+
+impl Shed {
+    const ALL: [Shed; 5] =
+        [Shed::UpdateOverflow, Shed::OverBudget, Shed::Reply, Shed::LostClaim, Shed::Panic];
+
+    fn label(self) -> &'static str {
+        match self {
+            Shed::UpdateOverflow => "update_overflow",
+            Shed::OverBudget => "over_budget",
+            Shed::Reply => "reply",
+            Shed::LostClaim => "lost_claim",
+            Shed::Panic => "panic",
         }
     }
 }
@@ -49,7 +109,12 @@ pub struct Metrics {
     updates: AtomicU64,
     /// One counter per command in [`COMMANDS`], then one for unknown commands.
     commands: Vec<AtomicU64>,
-    sends: [AtomicU64; 6],
+    /// By traffic, then by outcome.
+    sends: [[AtomicU64; 8]; 2],
+    shed: [AtomicU64; 5],
+    system_faults: AtomicU64,
+    /// Why Telegram refuses the bot, while it does.
+    paused: Mutex<Option<String>>,
     latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
@@ -61,6 +126,9 @@ impl Default for Metrics {
             updates: AtomicU64::new(0),
             commands: (0..=COMMANDS.len()).map(|_| AtomicU64::new(0)).collect(),
             sends: Default::default(),
+            shed: Default::default(),
+            system_faults: AtomicU64::new(0),
+            paused: Mutex::new(None),
             latency_buckets: Default::default(),
             latency_count: AtomicU64::new(0),
             latency_sum_micros: AtomicU64::new(0),
@@ -87,9 +155,10 @@ impl Metrics {
         self.commands[index].fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn send(&self, outcome: SendOutcome, latency: Duration) {
+    /// A request answered (or not) after `latency`.
+    pub fn send(&self, traffic: Traffic, outcome: SendOutcome, latency: Duration) {
         let index = SendOutcome::ALL.iter().position(|o| *o == outcome).unwrap_or(0);
-        self.sends[index].fetch_add(1, Ordering::Relaxed);
+        self.sends[traffic as usize][index].fetch_add(1, Ordering::Relaxed);
         let seconds = latency.as_secs_f64();
         for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&self.latency_buckets) {
             if seconds <= *bound {
@@ -98,6 +167,35 @@ impl Metrics {
         }
         self.latency_count.fetch_add(1, Ordering::Relaxed);
         self.latency_sum_micros.fetch_add(latency.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    pub fn shed(&self, what: Shed) {
+        self.shed[what as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many requests of `traffic` ended with `outcome` so far.
+    pub fn sends_of(&self, traffic: Traffic, outcome: SendOutcome) -> u64 {
+        let index = SendOutcome::ALL.iter().position(|o| *o == outcome).unwrap_or(0);
+        self.sends[traffic as usize][index].load(Ordering::Relaxed)
+    }
+
+    pub fn shed_count(&self, what: Shed) -> u64 {
+        self.shed[what as usize].load(Ordering::Relaxed)
+    }
+
+    /// A fault of the whole bot began (the circuit breaker opened).
+    pub fn system_fault(&self) {
+        self.system_faults.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Telegram refuses the bot for `reason`, or (`None`) answers normally again.
+    pub fn telegram_paused(&self, reason: Option<&str>) {
+        *self.paused.lock().unwrap_or_else(|p| p.into_inner()) = reason.map(str::to_owned);
+    }
+
+    /// Why sending is paused, if it is: what `/healthz` reports.
+    pub fn paused_reason(&self) -> Option<String> {
+        self.paused.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The Prometheus text exposition of every metric.
@@ -118,15 +216,40 @@ impl Metrics {
             "pingan_commands_total{{command=\"unknown\"}} {}",
             get(&self.commands[COMMANDS.len()])
         );
-        family(&mut out, "pingan_sends_total", "counter", "Broadcast sends to Telegram, by outcome.");
-        for (outcome, counter) in SendOutcome::ALL.iter().zip(&self.sends) {
-            let _ = writeln!(out, "pingan_sends_total{{outcome=\"{}\"}} {}", outcome.label(), get(counter));
+        family(&mut out, "pingan_sends_total", "counter", "Requests to Telegram, by traffic and outcome.");
+        for (traffic, counters) in Traffic::ALL.iter().zip(&self.sends) {
+            for (outcome, counter) in SendOutcome::ALL.iter().zip(counters) {
+                let (traffic, outcome) = (traffic.label(), outcome.label());
+                let _ = writeln!(
+                    out,
+                    "pingan_sends_total{{traffic=\"{traffic}\",outcome=\"{outcome}\"}} {}",
+                    get(counter)
+                );
+            }
         }
+        family(&mut out, "pingan_shed_total", "counter", "Work shed or refused on purpose, by kind.");
+        for (what, counter) in Shed::ALL.iter().zip(&self.shed) {
+            let _ = writeln!(out, "pingan_shed_total{{kind=\"{}\"}} {}", what.label(), get(counter));
+        }
+        family(
+            &mut out,
+            "pingan_system_faults_total",
+            "counter",
+            "Times Telegram began refusing the bot itself.",
+        );
+        let _ = writeln!(out, "pingan_system_faults_total {}", get(&self.system_faults));
+        family(
+            &mut out,
+            "pingan_telegram_paused",
+            "gauge",
+            "1 while sending is paused by a fault of the whole bot.",
+        );
+        let _ = writeln!(out, "pingan_telegram_paused {}", u8::from(self.paused_reason().is_some()));
         family(
             &mut out,
             "pingan_send_latency_seconds",
             "histogram",
-            "Time Telegram took to answer a broadcast send.",
+            "Time Telegram took to answer a request.",
         );
         for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&self.latency_buckets) {
             let _ = writeln!(out, "pingan_send_latency_seconds_bucket{{le=\"{bound}\"}} {}", get(bucket));
@@ -155,13 +278,17 @@ mod tests {
         metrics.update();
         metrics.command("help");
         metrics.command("nonsense");
-        metrics.send(SendOutcome::Sent, Duration::from_millis(30));
-        metrics.send(SendOutcome::Gone, Duration::from_millis(300));
+        metrics.send(Traffic::Broadcast, SendOutcome::Sent, Duration::from_millis(30));
+        metrics.send(Traffic::Broadcast, SendOutcome::Gone, Duration::from_millis(300));
+        metrics.shed(Shed::OverBudget);
         let text = metrics.render(Gauges { outbox_pending: 7, outbox_sending: 1, subscribers_active: 3 });
         assert!(text.contains("pingan_updates_total 1\n"));
         assert!(text.contains("pingan_commands_total{command=\"help\"} 1\n"));
         assert!(text.contains("pingan_commands_total{command=\"unknown\"} 1\n"));
-        assert!(text.contains("pingan_sends_total{outcome=\"gone\"} 1\n"));
+        assert!(text.contains("pingan_sends_total{traffic=\"broadcast\",outcome=\"gone\"} 1\n"));
+        assert!(text.contains("pingan_sends_total{traffic=\"reply\",outcome=\"gone\"} 0\n"));
+        assert!(text.contains("pingan_shed_total{kind=\"over_budget\"} 1\n"));
+        assert!(text.contains("pingan_telegram_paused 0\n"));
         assert!(text.contains("pingan_send_latency_seconds_bucket{le=\"0.05\"} 1\n"));
         assert!(text.contains("pingan_send_latency_seconds_bucket{le=\"+Inf\"} 2\n"));
         assert!(text.contains("pingan_outbox_depth{state=\"pending\"} 7\n"));

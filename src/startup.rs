@@ -18,9 +18,11 @@ use crate::delivery::sender::Sender;
 use crate::i18n::Texts;
 use crate::store::{self, Store};
 use crate::telegram::api::BotApi;
+use crate::telegram::breaker::Breaker;
 use crate::telegram::outbound::Outbound;
 use crate::telegram::rate::RateLimiter;
 use crate::telegram::replies::TelegramOutbound;
+use crate::telegram::transport::Transport;
 
 /// After the stop signal, how long the scheduler and the sender may take to finish what
 /// they hold (the bot's own handlers get their grace in `run_polling`, at the same time).
@@ -70,8 +72,13 @@ pub async fn run(
     let app = build_app(store.clone(), &settings, settings.bot.clone(), clock.clone())?;
     let api = BotApi::new(&settings.telegram.api_url, &token, settings.telegram.request_timeout)
         .context("cannot set up the Bot API client")?;
-    let limiter = Arc::new(RateLimiter::new(settings.delivery.effective_rate()));
-    let outbound: Arc<dyn Outbound> = Arc::new(TelegramOutbound::new(api.clone(), limiter.clone()));
+    let transport = Arc::new(Transport::new(
+        api,
+        RateLimiter::new(settings.delivery.pacing()),
+        Breaker::new(clock.clone(), app.metrics.clone()),
+        app.metrics.clone(),
+    ));
+    let outbound: Arc<dyn Outbound> = Arc::new(TelegramOutbound::new(transport.clone(), app.metrics.clone()));
 
     let (stop, stopped) = watch::channel(false);
     let work = Arc::new(Notify::new());
@@ -86,8 +93,7 @@ pub async fn run(
     let worker = format!("pid{}-{:04x}", std::process::id(), fastrand::u16(..));
     let sender = Arc::new(Sender::new(
         store.clone(),
-        api,
-        limiter,
+        transport,
         clock,
         settings.delivery.clone(),
         worker,

@@ -4,13 +4,14 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use teloxide::error_handlers::LoggingErrorHandler;
+use futures::StreamExt;
 use teloxide::prelude::*;
-use teloxide::update_listeners::Polling;
+use teloxide::types::AllowedUpdate;
+use teloxide::update_listeners::{AsUpdateStream, Polling, UpdateListener};
 use teloxide::{ApiError, RequestError};
 
+use super::intake::Intake;
 use super::menu::register_commands;
-use super::schema::schema;
 use crate::app::App;
 use crate::config::{ConfigError, TelegramSettings};
 use crate::telegram::outbound::Outbound;
@@ -56,33 +57,38 @@ pub async fn run_polling(
         tracing::warn!(error = %e, "could not register the command menu; continuing without it");
     }
 
-    let listener =
-        Polling::builder(bot.clone()).timeout(telegram.poll_timeout).delete_webhook().await.build();
-    let mut dispatcher = Dispatcher::builder(bot, schema())
-        .dependencies(dptree::deps![app, outbound])
-        .default_handler(|update| async move {
-            tracing::debug!(update = update.id.0, "update not handled");
-        })
-        .error_handler(LoggingErrorHandler::with_custom_text("a handler failed"))
+    let mut listener = Polling::builder(bot.clone())
+        .timeout(telegram.poll_timeout)
+        .allowed_updates(vec![
+            AllowedUpdate::Message,
+            AllowedUpdate::CallbackQuery,
+            AllowedUpdate::MyChatMember,
+        ])
+        .delete_webhook()
+        .await
         .build();
-    let stop = dispatcher.shutdown_token();
-    let polling_errors = LoggingErrorHandler::with_custom_text("getUpdates failed");
-    let dispatch = dispatcher.try_dispatch_with_listener(listener, polling_errors);
-    tokio::pin!(dispatch);
-
-    tokio::select! {
-        result = &mut dispatch => {
-            return result.map_err(|e| PollingError::Unreachable {
-                url: telegram.api_url.to_string(),
-                reason: e.to_string(),
-            });
+    let stop = listener.stop_token();
+    let mut intake = Intake::new(app, outbound, me);
+    let updates = listener.as_stream();
+    tokio::pin!(updates);
+    tokio::pin!(shutdown);
+    let mut stopping = false;
+    loop {
+        let next = tokio::select! {
+            next = updates.next() => next,
+            () = &mut shutdown, if !stopping => {
+                tracing::info!("stopping: no new updates; finishing the ones in hand");
+                stop.stop();
+                stopping = true;
+                continue;
+            }
+        };
+        match next {
+            Some(Ok(update)) => intake.route(update),
+            Some(Err(e)) => tracing::warn!(error = %e, "getUpdates failed; polling again"),
+            None => break,
         }
-        () = shutdown => {}
     }
-    tracing::info!("stopping: no new updates; finishing the ones in hand");
-    // Only an idle dispatcher refuses, and then there is nothing to wait for.
-    if stop.shutdown().is_ok() && tokio::time::timeout(GRACE, &mut dispatch).await.is_err() {
-        tracing::warn!(grace = ?GRACE, "handlers still busy after the grace period; leaving them");
-    }
+    intake.finish(GRACE).await;
     Ok(())
 }

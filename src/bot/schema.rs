@@ -11,6 +11,13 @@ pub fn schema() -> UpdateHandler<HandlerError> {
     dptree::entry()
         .branch(
             Update::filter_message()
+                .filter(|message: Message| {
+                    message.migrate_to_chat_id().is_some() || message.migrate_from_chat_id().is_some()
+                })
+                .endpoint(handlers::on_migration),
+        )
+        .branch(
+            Update::filter_message()
                 .filter_map(|message: Message| Incoming::from_message(&message))
                 .endpoint(handlers::on_message),
         )

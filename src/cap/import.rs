@@ -9,8 +9,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    Alert, CATEGORY_PARAMETER, CapError, Info, category_from_cap, external_id, invalid, language_of,
-    parse_time,
+    Alert, CATEGORY_PARAMETER, CapError, Info, category_from_cap, external_id, invalid, language_group,
+    language_of, parse_time,
 };
 use crate::domain::{
     Actor, Area, Body, Category, Language, NewNotice, Notice, NoticeContent, NoticeCorrection, NoticeId,
@@ -254,7 +254,8 @@ impl Importer<'_> {
                 now,
             )
             .map_err(|e| invalid(format!("/alert/info ({language})/expires"), e.to_string()))?
-            .with_external_id(own_id);
+            .with_external_id(own_id)
+            .with_language_group(language_group(&alert.sender, &alert.identifier));
             let notice = if prepared.is_actual() { notice } else { notice.into_draft() };
             report.created.push(self.desk.publish(&notice, self.actor).await?.id);
         }

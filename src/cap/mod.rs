@@ -264,6 +264,12 @@ fn external_id(sender: &str, identifier: &str, language: Language) -> String {
     format!("cap:{sender}:{identifier}:{}", language.code())
 }
 
+/// The language group of the notices one alert's `<info>` blocks become: its sender and
+/// identifier, the sender's length first so that no two pairs give the same key.
+fn language_group(sender: &str, identifier: &str) -> String {
+    format!("cap:{}:{sender}:{identifier}", sender.len())
+}
+
 /// A notice as a CAP 1.2 alert. `sender` names this system for Pingan's own notices. A
 /// withdrawn notice is written as the Cancel of its alert, so that systems that took
 /// the alert withdraw it too.

@@ -34,6 +34,8 @@ pub async fn run(args: ConsoleArgs, settings: Settings, clock: Arc<dyn Clock>) -
         bot.owners.push(args.chat_id);
     }
     let app = startup::build_app(store.clone(), &settings, bot, clock)?;
+    // One person at their own terminal: Telegram's limits, which budgets protect, do not apply.
+    app.budgets.lift();
     let user = ConsoleUser { chat_id: args.chat_id, language: args.lang };
     let interactive = std::io::stdin().is_terminal();
     let input = tokio::io::BufReader::new(tokio::io::stdin());

@@ -138,6 +138,8 @@ pub struct BotSettings {
     pub cap_sender: String,
     /// Reports one user may send in an hour; more get a polite refusal.
     pub reports_per_hour: u32,
+    /// What one person, and one group, may ask of the bot in a minute.
+    pub budgets: crate::bot::budget::Limits,
 }
 
 /// What a digest with nothing new does.
@@ -149,9 +151,12 @@ pub enum EmptyDigest {
 
 #[derive(Debug, Clone)]
 pub struct DeliverySettings {
+    /// Messages a second to all chats together, replies and unpaid broadcasts alike.
     pub rate_per_second: u32,
     pub allow_paid_broadcast: bool,
     pub paid_rate_per_second: u32,
+    /// The share (0 to 1) of `rate_per_second` broadcasts are sure of while replies wait too.
+    pub broadcast_share: f64,
     pub concurrency: usize,
     pub max_attempts: u32,
     pub retry_base: Duration,
@@ -166,6 +171,15 @@ impl DeliverySettings {
     /// The broadcast rate in force: the paid one when paid broadcasts are on.
     pub fn effective_rate(&self) -> u32 {
         if self.allow_paid_broadcast { self.paid_rate_per_second } else { self.rate_per_second }
+    }
+
+    /// What the rate limiter keeps to.
+    pub fn pacing(&self) -> crate::telegram::rate::Pacing {
+        crate::telegram::rate::Pacing {
+            per_second: self.rate_per_second,
+            paid_per_second: self.allow_paid_broadcast.then_some(self.paid_rate_per_second),
+            broadcast_share: self.broadcast_share,
+        }
     }
 }
 
@@ -312,8 +326,27 @@ impl Settings {
         let reports_per_hour = l.get("bot.reports_per_hour", "a whole number from 1 to 100", |v| {
             integer_in(v, 1, 100).map(|n| n as u32)
         })?;
+        let per_minute = |key: &str| {
+            l.get(key, "a whole number from 1 to 10000", |v| integer_in(v, 1, 10_000).map(|n| n as u32))
+        };
+        let budgets = crate::bot::budget::Limits {
+            per_user: per_minute("bot.commands_per_minute")?,
+            costly_per_user: per_minute("bot.costly_commands_per_minute")?,
+            per_group: per_minute("bot.group_commands_per_minute")?,
+        };
 
         let delivery = DeliverySettings::from_layers(l)?;
+        // A lease is renewed every quarter of it, and one renewal may wait up to the busy
+        // timeout for the database: the lease must outlast two such waits.
+        let busy_ms = busy_timeout.as_millis() as i64;
+        l.get(
+            "delivery.lease_secs",
+            &format!(
+                "longer than twice database.busy_timeout_ms ({busy_ms} ms): a lease is renewed every \
+                 quarter of it, and one renewal may wait that long for the database"
+            ),
+            |v| integer_in(v, 5, 3600).filter(|secs| secs * 1000 > 2 * busy_ms),
+        )?;
         let listen = l.get("http.listen", "off, or an address such as 127.0.0.1:8080", |v| {
             let text = string(v)?;
             match text.trim() {
@@ -343,6 +376,7 @@ impl Settings {
                 publisher_en,
                 cap_sender,
                 reports_per_hour,
+                budgets,
             },
             delivery,
             http: HttpSettings { listen },
@@ -370,6 +404,7 @@ impl DeliverySettings {
             rate_per_second: whole("delivery.rate_per_second", 1, 1000)? as u32,
             allow_paid_broadcast: l.get("delivery.allow_paid_broadcast", "true or false", boolean)?,
             paid_rate_per_second: whole("delivery.paid_rate_per_second", 1, 1000)? as u32,
+            broadcast_share: whole("delivery.broadcast_share_percent", 1, 100)? as f64 / 100.0,
             concurrency: whole("delivery.concurrency", 1, 1000)? as usize,
             max_attempts: whole("delivery.max_attempts", 1, 100)? as u32,
             retry_base: Duration::from_millis(whole("delivery.retry_base_ms", 10, 600_000)? as u64),

@@ -58,7 +58,8 @@ pub fn demo_notices(now: DateTime<Utc>) -> Result<Vec<NewNotice>, ContentError> 
             let expires = entry.expires_in_days.map(|days| now + Duration::days(days));
             let notice = NewNotice::new(content, published, expires, Actor::System, now)
                 .map_err(|e| bad(&e))?
-                .with_external_id(format!("demo:{}.{}", entry.key, language.code()));
+                .with_external_id(format!("demo:{}.{}", entry.key, language.code()))
+                .with_language_group(format!("demo:{}", entry.key));
             notices.push(notice);
         }
     }

@@ -3,8 +3,8 @@
 //! digests that are due. Every step is safe to run in several instances at once: each
 //! claims its work in the same transaction that queues it.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -144,33 +144,7 @@ impl Scheduler {
                 });
             }
             if notice.content.severity.is_urgent() {
-                let text = format!("{} {}", notice.content.title, notice.content.body);
-                let recipients: Vec<Recipient> = self
-                    .store
-                    .alert_candidates(notice.content.language)
-                    .await?
-                    .into_iter()
-                    // Extreme reaches every subscriber; Severe respects their filters.
-                    .filter(|s| {
-                        notice.content.severity == Severity::Extreme
-                            || s.follows(notice.content.category, &text)
-                    })
-                    .map(|s| Recipient {
-                        chat_id: s.chat_id,
-                        thread_id: s.thread_id,
-                        dedupe_key: format!("alert:{}:{}", notice.id, s.chat_id),
-                    })
-                    .collect();
-                if !recipients.is_empty() {
-                    fanouts.push(NewFanout {
-                        key: format!("alert:{}", notice.id),
-                        kind: FanoutKind::Alert,
-                        notice_id: Some(notice.id),
-                        message: stored(format!("alert:{}", notice.id), &render::alert(&style, notice)),
-                        priority: ALERT_PRIORITY,
-                        recipients,
-                    });
-                }
+                fanouts.extend(self.alert_fanouts(notice, &style).await?);
             }
         }
         let queued = self.store.enqueue_publication(notice, &fanouts, now).await?;
@@ -178,6 +152,61 @@ impl Scheduler {
             tracing::info!(notice = notice.id.0, deliveries = queued, "publication fanned out");
         }
         Ok(queued.unwrap_or(0))
+    }
+
+    /// An urgent notice's alerts: one fan-out to the subscribers in its language, and one
+    /// per other language whose subscribers have no version of it in their own. Extreme
+    /// reaches every subscriber; Severe respects their filters. A chat gets one version of
+    /// an alert at most (the dedupe key names the language group, not the notice).
+    async fn alert_fanouts(&self, notice: &Notice, style: &Style<'_>) -> Result<Vec<NewFanout>, StoreError> {
+        let language = notice.content.language;
+        let mut versions: HashSet<Language> = HashSet::from([language]);
+        if let Some(group) = &notice.language_group {
+            versions.extend(self.store.group_languages(group).await?);
+        }
+        let alert_key = match &notice.language_group {
+            Some(group) => format!("alert:{group}"),
+            None => format!("alert:{}", notice.id),
+        };
+        let text = format!("{} {}", notice.content.title, notice.content.body);
+        let mut by_language: HashMap<Language, Vec<Recipient>> = HashMap::new();
+        for s in self.store.alert_candidates().await? {
+            let reader = s.language;
+            let wanted =
+                notice.content.severity == Severity::Extreme || s.follows(notice.content.category, &text);
+            // Readers of another version get that one from its own fan-out.
+            if !wanted || (reader != language && versions.contains(&reader)) {
+                continue;
+            }
+            by_language.entry(reader).or_default().push(Recipient {
+                chat_id: s.chat_id,
+                thread_id: s.thread_id,
+                dedupe_key: format!("{alert_key}:{}", s.chat_id),
+            });
+        }
+        let mut fanouts = Vec::new();
+        for (reader, recipients) in by_language {
+            let (key, payload) = if reader == language {
+                (format!("alert:{}", notice.id), render::alert(style, notice))
+            } else {
+                let reader_style = self.style(reader, self.bot.time_zone);
+                (
+                    format!("alert:{}:{}", notice.id, reader.code()),
+                    render::alert_for_other_language(&reader_style, notice),
+                )
+            };
+            fanouts.push(NewFanout {
+                message: stored(key.clone(), &payload),
+                key,
+                kind: FanoutKind::Alert,
+                notice_id: Some(notice.id),
+                priority: ALERT_PRIORITY,
+                recipients,
+            });
+        }
+        // The notice's own language first, for a stable order.
+        fanouts.sort_by_key(|f| f.key.len());
+        Ok(fanouts)
     }
 
     /// Groups due subscribers by everything their digest depends on, renders each

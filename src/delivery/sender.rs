@@ -1,7 +1,15 @@
-//! The sender: claims due deliveries with a lease, sends them at the shared rate with
-//! many in flight (one slow chat never holds up the rest), and records every outcome.
+//! The sender: claims due deliveries with a fenced lease, sends them through the shared
+//! transport with many in flight (one slow chat never holds up the rest), and records
+//! every outcome — only while it still holds the claim.
+//!
+//! What "once" means here. Without a crash, a delivery is sent exactly once: its lease is
+//! renewed while it is in flight (a heartbeat every quarter lease), a part goes out only
+//! after a check that the claim still holds and that the notice was not withdrawn or
+//! changed, and a sender that lost its claim records nothing and sends no further part.
+//! After a crash (or a database outage longer than the lease) a part that was in flight
+//! may go again once its lease runs out: at least once, never lost.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,12 +19,13 @@ use tokio::task::JoinSet;
 
 use crate::clock::Clock;
 use crate::config::DeliverySettings;
-use crate::metrics::{Metrics, SendOutcome};
+use crate::metrics::{Metrics, Shed, Traffic};
 use crate::render::payload::Payload;
-use crate::store::{ClaimedDelivery, Outcome, Store, StoreError};
-use crate::telegram::api::{BotApi, HtmlMessage};
-use crate::telegram::outbound::SendError;
-use crate::telegram::rate::RateLimiter;
+use crate::store::{ClaimedDelivery, Outcome, Standing, Store, StoreError};
+use crate::telegram::api::HtmlMessage;
+use crate::telegram::error::SendError;
+use crate::telegram::rate::Class;
+use crate::telegram::transport::{Hold, Transport};
 
 /// The longest wait between retries of a failing delivery.
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
@@ -24,33 +33,48 @@ const MAX_BACKOFF: Duration = Duration::from_secs(600);
 const IDLE: Duration = Duration::from_millis(500);
 /// Rendered messages kept in memory; they never change once stored.
 const CACHED_MESSAGES: usize = 1_000;
+/// A claimed delivery waits at most this long for its chat (a group's three seconds
+/// between messages, say); a chat Telegram holds longer is put back until then.
+const MAX_CHAT_WAIT: Duration = Duration::from_secs(5);
 
 pub struct Sender {
     store: Arc<dyn Store>,
-    api: BotApi,
-    limiter: Arc<RateLimiter>,
+    transport: Arc<Transport>,
     clock: Arc<dyn Clock>,
     settings: DeliverySettings,
     worker: String,
     metrics: Arc<Metrics>,
     messages: Mutex<HashMap<i64, Arc<Payload>>>,
+    /// The deliveries this sender holds now, whose leases the heartbeat renews.
+    held: Mutex<HashSet<i64>>,
 }
 
 impl Sender {
     pub fn new(
         store: Arc<dyn Store>,
-        api: BotApi,
-        limiter: Arc<RateLimiter>,
+        transport: Arc<Transport>,
         clock: Arc<dyn Clock>,
         settings: DeliverySettings,
         worker: String,
         metrics: Arc<Metrics>,
     ) -> Sender {
-        Sender { store, api, limiter, clock, settings, worker, metrics, messages: Mutex::new(HashMap::new()) }
+        Sender {
+            store,
+            transport,
+            clock,
+            settings,
+            worker,
+            metrics,
+            messages: Mutex::new(HashMap::new()),
+            held: Mutex::new(HashSet::new()),
+        }
     }
 
-    /// Sends until `stop` turns true, then waits for the sends in flight.
+    /// Sends until `stop` turns true, then lets the sends in flight finish (those still
+    /// waiting for their turn are put back at once) and stops renewing leases.
     pub async fn run(self: Arc<Self>, work: Arc<Notify>, mut stop: watch::Receiver<bool>) {
+        let (heartbeat_stop, heartbeat_stopped) = watch::channel(false);
+        let heartbeat = tokio::spawn(self.clone().heartbeat(heartbeat_stopped));
         let permits = Arc::new(Semaphore::new(self.settings.concurrency));
         let mut in_flight = JoinSet::new();
         while !*stop.borrow() {
@@ -63,9 +87,19 @@ impl Sender {
                 }
                 continue;
             }
+            if let Some(wait) = self.paused_for() {
+                // Claiming now would only put the rows back: wait for the hold to end.
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            }
             let now = self.clock.now();
-            let lease_until = now + chrono::Duration::from_std(self.settings.lease).unwrap_or_default();
-            let claimed = match self.store.claim_deliveries(&self.worker, now, lease_until, free as u32).await
+            let claimed = match self
+                .store
+                .claim_deliveries(&self.worker, now, self.settings.lease, free as u32)
+                .await
             {
                 Ok(claimed) => claimed,
                 Err(e) => {
@@ -90,16 +124,57 @@ impl Sender {
                 }
                 continue;
             }
+            self.lock_held().extend(claimed.iter().map(|d| d.id));
             for delivery in claimed {
                 let Ok(permit) = permits.clone().acquire_owned().await else { break };
                 let sender = self.clone();
+                let stop = stop.clone();
                 in_flight.spawn(async move {
-                    sender.deliver(delivery).await;
+                    let id = delivery.id;
+                    sender.deliver(delivery, stop).await;
+                    sender.lock_held().remove(&id);
                     drop(permit);
                 });
             }
         }
         while in_flight.join_next().await.is_some() {}
+        let _ = heartbeat_stop.send(true);
+        let _ = heartbeat.await;
+    }
+
+    /// How long sending is on hold for the whole bot (a flood, or a fault of the bot
+    /// itself), if it is.
+    fn paused_for(&self) -> Option<Duration> {
+        if let Some(until) = self.transport.limiter().paused_until() {
+            return Some(until.saturating_duration_since(tokio::time::Instant::now()).min(IDLE));
+        }
+        self.transport.paused_until().map(|until| {
+            (until - self.clock.now()).to_std().unwrap_or_default().clamp(Duration::from_millis(5), IDLE)
+        })
+    }
+
+    /// Renews the leases of the deliveries in flight every quarter lease, so that none
+    /// runs out while its sender is still at work.
+    async fn heartbeat(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let every = self.settings.lease / 4;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.changed() => return,
+            }
+            let ids: Vec<i64> = self.lock_held().iter().copied().collect();
+            if ids.is_empty() {
+                continue;
+            }
+            match self.store.renew_leases(&self.worker, &ids, self.settings.lease).await {
+                Ok(held) if held.len() < ids.len() => {
+                    // Their next check before a part says so and stops them.
+                    tracing::warn!(lost = ids.len() - held.len(), "leases taken over by another sender");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot renew leases; trying again"),
+            }
+        }
     }
 
     async fn payload(&self, message_id: i64) -> Result<Arc<Payload>, String> {
@@ -125,67 +200,182 @@ impl Sender {
         self.messages.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn lock_held(&self) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Sends the delivery's remaining parts and records how it went.
-    async fn deliver(&self, d: ClaimedDelivery) {
-        let outcome = match self.payload(d.message_id).await {
-            Ok(payload) => self.send_parts(&d, &payload).await,
-            Err(reason) => {
-                tracing::error!(delivery = d.id, %reason, "cannot read a delivery's message");
-                self.failure(&d, SendError::Transient(reason))
-            }
+    async fn deliver(&self, d: ClaimedDelivery, stop: watch::Receiver<bool>) {
+        let outcome = match self.send_parts(&d, stop).await {
+            Some(outcome) => outcome,
+            None => return,
         };
-        if let Err(e) = self.record(&d, &outcome).await {
+        match self.record(&d, &outcome).await {
+            Ok(true) => {}
+            Ok(false) => self.lost(&d),
             // The lease runs out and the delivery is claimed again: it may be sent twice,
             // but it is never lost.
-            tracing::error!(delivery = d.id, error = %e, ?outcome, "cannot record a delivery's outcome");
+            Err(e) => {
+                tracing::error!(delivery = d.id, error = %e, ?outcome, "cannot record a delivery's outcome")
+            }
         }
     }
 
-    async fn send_parts(&self, d: &ClaimedDelivery, payload: &Payload) -> Outcome {
-        let total = payload.parts.len() as i32;
-        let mut sent = d.parts_sent;
+    fn lost(&self, d: &ClaimedDelivery) {
+        self.metrics.shed(Shed::LostClaim);
+        tracing::warn!(
+            delivery = d.id,
+            chat = d.chat().0,
+            "another sender holds this delivery now; stopping"
+        );
+    }
+
+    /// Sends what is left of the delivery; `None` when the claim was lost (nothing to
+    /// record).
+    async fn send_parts(&self, d: &ClaimedDelivery, mut stop: watch::Receiver<bool>) -> Option<Outcome> {
+        let mut payload = match self.payload(d.message_id).await {
+            Ok(payload) => payload,
+            Err(reason) => {
+                tracing::error!(delivery = d.id, %reason, "cannot read a delivery's message");
+                return Some(self.failure(d, SendError::Transient(reason)));
+            }
+        };
+        let mut sent = d.parts_sent.max(0);
         let mut first_message_id = None;
-        for part in payload.parts.iter().skip(d.parts_sent.max(0) as usize) {
-            self.limiter.until_broadcast_slot(d.chat()).await;
-            let message = HtmlMessage {
-                chat: d.chat(),
-                thread_id: d.thread_id,
-                html: &part.html,
-                reply_markup: part.reply_markup.as_ref(),
-                paid_broadcast: self.settings.allow_paid_broadcast,
-                // The first part replies to the message being corrected.
-                reply_to: d.reply_to.filter(|_| sent == d.parts_sent),
+        while (sent as usize) < payload.parts.len() {
+            // Wait for the chat's turn, or put the delivery back if the wait is long.
+            let turn = tokio::select! {
+                turn = self.transport.turn(d.chat(), Class::Broadcast, Some(MAX_CHAT_WAIT)) => turn,
+                _ = stop.wait_for(|stop| *stop) => {
+                    return Some(self.put_back(self.clock.now(), "stopping; sent by the next sender"));
+                }
             };
-            let started = std::time::Instant::now();
-            let result = self.api.send_html(&message).await;
-            self.metrics.send(outcome_of(&result), started.elapsed());
-            match result {
-                Ok(message_id) => {
-                    self.limiter.sent_ok();
+            let turn = match turn {
+                Ok(turn) => turn,
+                Err(Hold::Chat { until }) => {
+                    let wait = until.saturating_duration_since(tokio::time::Instant::now());
+                    return Some(
+                        self.put_back(self.clock.now() + chrono_duration(wait), "Telegram holds the chat"),
+                    );
+                }
+                Err(Hold::Paused { until, reason }) => {
+                    return Some(self.put_back(until, &format!("sending is paused: {reason}")));
+                }
+            };
+            // Right before the part goes: is the claim still ours, the notice still as sent?
+            match self.store.delivery_standing(d).await {
+                Ok(Standing::Go { .. }) => {}
+                Ok(Standing::Lost) => {
+                    self.lost(d);
+                    return None;
+                }
+                Ok(Standing::Withdrawn) if sent == 0 => {
+                    return Some(Outcome::Cancelled { reason: "withdrawn before it was sent".into() });
+                }
+                Ok(Standing::Superseded { latest: None }) if sent == 0 => {
+                    return Some(Outcome::Cancelled { reason: "superseded by a later change".into() });
+                }
+                Ok(Standing::Superseded { latest: Some(latest) }) if sent == 0 => {
+                    // Not begun: it goes out with the notice as it is now.
+                    match self.store.switch_message(d, latest).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            self.lost(d);
+                            return None;
+                        }
+                        Err(e) => return Some(self.failure(d, SendError::Transient(e.to_string()))),
+                    }
+                    payload = match self.payload(latest).await {
+                        Ok(payload) if !payload.parts.is_empty() => payload,
+                        Ok(_) => {
+                            return Some(Outcome::Failed {
+                                error: format!("outbox message {latest} is empty"),
+                            });
+                        }
+                        Err(reason) => return Some(self.failure(d, SendError::Transient(reason))),
+                    };
+                }
+                // Half sent when the notice changed: what went out stays; the change follows
+                // as a reply (recording it as sent queues that).
+                Ok(Standing::Withdrawn | Standing::Superseded { .. }) => {
+                    tracing::info!(
+                        delivery = d.id,
+                        parts = sent,
+                        "notice changed mid-way; the rest is not sent"
+                    );
+                    return Some(Outcome::Sent { first_message_id, parts: sent });
+                }
+                Err(e) => return Some(self.failure(d, SendError::Transient(e.to_string()))),
+            }
+            let part = &payload.parts[sent as usize];
+            match self.send_part(d, turn, part, sent).await {
+                Ok(id) => {
                     if sent == 0 {
-                        first_message_id = Some(message_id);
+                        first_message_id = Some(id);
                     }
                     sent += 1;
-                    if sent < total {
-                        // Progress is kept per part, so a retry or a crash resends none of them.
-                        let progress = Outcome::PartlySent { first_message_id, parts: sent };
-                        if let Err(e) = self.record(d, &progress).await {
-                            tracing::warn!(delivery = d.id, error = %e, "cannot record a sent part");
-                        }
+                    if !self.progress(d, &payload, first_message_id, sent).await {
+                        return None;
                     }
                 }
-                Err(error) => return self.failure(d, error.classify()),
+                Err(e) => return Some(self.failure(d, e)),
             }
         }
-        Outcome::Sent { first_message_id, parts: sent }
+        Some(Outcome::Sent { first_message_id, parts: sent })
+    }
+
+    async fn send_part(
+        &self,
+        d: &ClaimedDelivery,
+        turn: crate::telegram::transport::Turn,
+        part: &crate::render::payload::Part,
+        sent: i32,
+    ) -> Result<i32, SendError> {
+        let message = HtmlMessage {
+            chat: d.chat(),
+            thread_id: d.thread_id,
+            html: &part.html,
+            reply_markup: part.reply_markup.as_ref(),
+            paid_broadcast: self.settings.allow_paid_broadcast,
+            // The first part replies to the message being corrected.
+            reply_to: d.reply_to.filter(|_| sent == 0),
+        };
+        self.transport.send_html(turn, Traffic::Broadcast, &message).await
+    }
+
+    /// Records a part sent (before the last), so that a retry or a crash resends none of
+    /// them. False if the claim was lost.
+    async fn progress(&self, d: &ClaimedDelivery, payload: &Payload, first: Option<i32>, sent: i32) -> bool {
+        if sent as usize >= payload.parts.len() {
+            return true;
+        }
+        match self.record(d, &Outcome::PartlySent { first_message_id: first, parts: sent }).await {
+            Ok(true) => true,
+            Ok(false) => {
+                self.lost(d);
+                false
+            }
+            Err(e) => {
+                // The next part's check reads the claim again; the heartbeat keeps it.
+                tracing::warn!(delivery = d.id, error = %e, "cannot record a sent part");
+                true
+            }
+        }
+    }
+
+    /// Back to the queue at `at`, not counted as an attempt: not the chat's fault.
+    fn put_back(&self, at: DateTime<Utc>, why: &str) -> Outcome {
+        Outcome::Retry { at, error: why.to_owned(), counts: false }
     }
 
     fn failure(&self, d: &ClaimedDelivery, error: SendError) -> Outcome {
         let now = self.clock.now();
         match error {
-            SendError::RetryAfter(wait) => {
-                self.limiter.rate_limited(d.chat(), wait);
-                Outcome::Retry { at: now + chrono_duration(wait), error: error.to_string(), counts: false }
+            SendError::RetryAfter(wait) => self.put_back(now + chrono_duration(wait), &error.to_string()),
+            SendError::SystemFault(reason) | SendError::NotSent(reason) => {
+                // The breaker is open now; the sender waits for it before claiming again.
+                let until = self.transport.paused_until().unwrap_or(now + chrono::Duration::seconds(1));
+                self.put_back(until, &reason)
             }
             SendError::Transient(reason) => {
                 let attempts = d.attempts as u32 + 1;
@@ -201,6 +391,9 @@ impl Sender {
             }
             SendError::Gone(reason) => Outcome::Gone { reason },
             SendError::Migrated(to) => Outcome::Moved { to },
+            SendError::ChatPaused(reason) => Outcome::Paused { reason },
+            SendError::TopicGone if d.thread_id.is_some() => Outcome::TopicGone,
+            SendError::TopicGone => Outcome::Failed { error: error.to_string() },
             SendError::Rejected(reason) => Outcome::Failed { error: reason },
         }
     }
@@ -211,7 +404,7 @@ impl Sender {
         exponential.min(MAX_BACKOFF).mul_f64(0.5 + fastrand::f64())
     }
 
-    async fn record(&self, d: &ClaimedDelivery, outcome: &Outcome) -> Result<(), StoreError> {
+    async fn record(&self, d: &ClaimedDelivery, outcome: &Outcome) -> Result<bool, StoreError> {
         let now: DateTime<Utc> = self.clock.now();
         match outcome {
             Outcome::Gone { reason } => {
@@ -220,25 +413,16 @@ impl Sender {
             Outcome::Failed { error } => {
                 tracing::warn!(delivery = d.id, chat = d.chat().0, %error, "delivery failed")
             }
+            Outcome::Paused { reason } => {
+                tracing::info!(chat = d.chat().0, %reason, "chat refuses messages; subscription paused")
+            }
             Outcome::Moved { to } => {
                 tracing::info!(from = d.chat().0, to = to.0, "chat moved; subscription follows")
             }
+            Outcome::Cancelled { reason } => tracing::info!(delivery = d.id, %reason, "delivery cancelled"),
             _ => {}
         }
         self.store.record_outcome(d, outcome, now).await
-    }
-}
-
-fn outcome_of(result: &Result<i32, crate::telegram::api::ApiError>) -> SendOutcome {
-    match result {
-        Ok(_) => SendOutcome::Sent,
-        Err(e) => match e.classify() {
-            SendError::RetryAfter(_) => SendOutcome::RateLimited,
-            SendError::Transient(_) => SendOutcome::Transient,
-            SendError::Gone(_) => SendOutcome::Gone,
-            SendError::Migrated(_) => SendOutcome::Moved,
-            SendError::Rejected(_) => SendOutcome::Rejected,
-        },
     }
 }
 

@@ -39,7 +39,7 @@ pub use report::{
 pub use schedule::{digest_period, local_date, next_digest_after};
 pub use search_text::{SearchTerms, Term, index_tokens};
 pub use subscriber::{
-    BadDigestTime, ChatId, DigestTime, Frequency, GoneReason, Interests, Keyword, Subscriber,
+    BadDigestTime, ChatId, DigestTime, Frequency, GoneReason, Interests, Keyword, PauseReason, Subscriber,
     SubscriberStatus,
 };
 pub use text::TextError;

@@ -125,6 +125,7 @@ pub enum NoticeError {
 pub struct NewNotice {
     content: NoticeContent,
     external_id: Option<String>,
+    language_group: Option<String>,
     status: NoticeStatus,
     publish_at: Option<DateTime<Utc>>,
     expires_at: Option<DateTime<Utc>>,
@@ -152,7 +153,16 @@ impl NewNotice {
                 return Err(NoticeError::ExpiresBeforePublication { publish_at: from, expires_at });
             }
         }
-        Ok(NewNotice { content, external_id: None, status, publish_at, expires_at, author, created_at: now })
+        Ok(NewNotice {
+            content,
+            external_id: None,
+            language_group: None,
+            status,
+            publish_at,
+            expires_at,
+            author,
+            created_at: now,
+        })
     }
 
     /// A notice published elsewhere at `published` (a CAP import): scheduled if that is
@@ -177,6 +187,7 @@ impl NewNotice {
         Ok(NewNotice {
             content,
             external_id: None,
+            language_group: None,
             status,
             publish_at: Some(published),
             expires_at,
@@ -201,6 +212,18 @@ impl NewNotice {
 
     pub fn external_id(&self) -> Option<&str> {
         self.external_id.as_deref()
+    }
+
+    /// Names the notices that say the same thing in other languages (the `<info>` blocks of
+    /// one CAP alert): an urgent alert reaches each subscriber in their language when the
+    /// group has that version.
+    pub fn with_language_group(mut self, group: impl Into<String>) -> Self {
+        self.language_group = Some(group.into());
+        self
+    }
+
+    pub fn language_group(&self) -> Option<&str> {
+        self.language_group.as_deref()
     }
 
     pub fn content(&self) -> &NoticeContent {
@@ -267,6 +290,8 @@ pub struct Notice {
     pub id: NoticeId,
     pub content: NoticeContent,
     pub external_id: Option<String>,
+    /// Shared with the notices that say the same thing in other languages.
+    pub language_group: Option<String>,
     pub status: NoticeStatus,
     /// When it was or will be published; `None` for drafts.
     pub publish_at: Option<DateTime<Utc>>,
@@ -345,6 +370,7 @@ mod tests {
             id: NoticeId(1),
             content: content(),
             external_id: None,
+            language_group: None,
             status: NoticeStatus::Published,
             publish_at: Some(now()),
             expires_at: Some(now() + Duration::days(1)),

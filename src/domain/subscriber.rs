@@ -100,9 +100,27 @@ keyword_enum! {
     }
 }
 
+keyword_enum! {
+    /// Why Telegram will not let the bot send to a chat for now. Unlike [`GoneReason`] the
+    /// chat is still there: the subscription resumes when the bot may send again.
+    pub enum PauseReason ("pause reason") {
+        /// The forum topic the subscription posts into was closed (`TOPIC_CLOSED`).
+        TopicClosed = "topic_closed",
+        /// The bot may not send messages there ("not enough rights", "have no rights to
+        /// send", a restriction in the group).
+        NoRights = "no_rights",
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SubscriberStatus {
     Active,
+    /// Telegram refuses to let the bot send there for now; kept, nothing is sent until a
+    /// `my_chat_member` update gives the right back (or the user changes the settings).
+    Paused {
+        reason: PauseReason,
+        since: DateTime<Utc>,
+    },
     /// Telegram told us the chat is unreachable; the record is kept, nothing is sent.
     Gone {
         reason: GoneReason,

@@ -23,6 +23,16 @@ pub fn alert(style: &Style<'_>, notice: &Notice) -> Payload {
     Payload::new(into_messages(blocks, MESSAGE_LIMIT), None)
 }
 
+/// An urgent notice for a reader whose language it has no version in: the header and the
+/// labels in the reader's language (`style`), one line saying which language the alert
+/// is published in, then the notice as written.
+pub fn alert_for_other_language(style: &Style<'_>, notice: &Notice) -> Payload {
+    let note = format!("alert.only_in_{}", notice.content.language.code());
+    let mut blocks = vec![Block::Markup(style.text("alert.header")), Block::Markup(style.text(&note))];
+    blocks.extend(notice_blocks(style, notice));
+    Payload::new(into_messages(blocks, MESSAGE_LIMIT), None)
+}
+
 /// A corrected notice, sent as a reply to the message each recipient got.
 pub fn correction(style: &Style<'_>, notice: &Notice) -> Payload {
     let mut blocks = vec![Block::Markup(style.text("follow_up.correction"))];

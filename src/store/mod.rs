@@ -5,6 +5,7 @@
 
 mod admins;
 pub(crate) mod audit;
+pub(crate) mod claims;
 mod dialogues;
 mod error;
 pub(crate) mod figures;
@@ -27,6 +28,7 @@ use async_trait::async_trait;
 use crate::config::{DatabaseSettings, DatabaseUrl};
 pub use admins::AdminStore;
 pub use audit::AuditStore;
+pub use claims::{ClaimStore, ClaimedDelivery, Outcome, Standing};
 pub use dialogues::DialogueStore;
 pub use error::StoreError;
 pub use figures::FigureStore;
@@ -34,8 +36,8 @@ pub use indicators::IndicatorStore;
 pub use migrations::MigrationReport;
 pub use notices::{NoticeQuery, NoticeStore};
 pub use outbox::{
-    ClaimedDelivery, DeliveryCounts, DueDigests, FanoutKind, FanoutProgress, NewFanout, NoticeChange,
-    OutboxStore, Outcome, Pending, Recipient, StoredMessage,
+    DeliveryCounts, DueDigests, FanoutKind, FanoutProgress, NewFanout, NoticeChange, OutboxStore, Pending,
+    Recipient, StoredMessage,
 };
 pub use postgres::PgStore;
 pub use reports::ReportStore;
@@ -68,6 +70,7 @@ pub trait Store:
     + SubscriberStore
     + AdminStore
     + OutboxStore
+    + ClaimStore
     + AuditStore
     + DialogueStore
     + IndicatorStore

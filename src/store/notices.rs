@@ -66,6 +66,7 @@ pub(crate) struct NoticeRow {
     source: Option<String>,
     author: String,
     external_id: Option<String>,
+    language_group: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -88,6 +89,7 @@ impl TryFrom<NoticeRow> for Notice {
                 source: r.source.as_deref().map(Source::parse).transpose().map_err(|e| bad("source", &e))?,
             },
             external_id: r.external_id,
+            language_group: r.language_group,
             status: r.status.parse().map_err(|e| bad("status", &e))?,
             publish_at: r.publish_at,
             expires_at: r.expires_at,
@@ -101,7 +103,7 @@ impl TryFrom<NoticeRow> for Notice {
 macro_rules! notice_columns {
     () => {
         "id, title, body, category, severity, area, language, status, publish_at, expires_at, \
-         source, author, external_id, created_at, updated_at"
+         source, author, external_id, language_group, created_at, updated_at"
     };
 }
 
@@ -185,8 +187,8 @@ macro_rules! impl_notice_store {
                 let mut tx = self.pool.begin().await?;
                 let row: $crate::store::notices::NoticeRow = ::sqlx::query_as(concat!(
                     "INSERT INTO notices (title, body, category, severity, area, language, status, \
-                     publish_at, expires_at, source, author, external_id, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING ",
+                     publish_at, expires_at, source, author, external_id, language_group, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING ",
                     $crate::store::notices::notice_columns!()
                 ))
                 .bind(c.title.as_str())
@@ -201,6 +203,7 @@ macro_rules! impl_notice_store {
                 .bind(c.source.as_ref().map(|s| s.as_str()))
                 .bind(n.author().to_string())
                 .bind(n.external_id())
+                .bind(n.language_group())
                 .bind(n.created_at())
                 .fetch_one(&mut *tx)
                 .await?;

@@ -5,9 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::StoreError;
-use crate::domain::{
-    AuditEntry, ChatId, GoneReason, Language, Notice, NoticeCorrection, NoticeId, Subscriber,
-};
+use crate::domain::{AuditEntry, ChatId, Language, Notice, NoticeCorrection, NoticeId, Subscriber};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FanoutKind {
@@ -84,70 +82,6 @@ pub struct DueDigests {
     pub priority: i32,
 }
 
-/// A delivery a sender has claimed.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct ClaimedDelivery {
-    pub id: i64,
-    pub fanout_id: i64,
-    /// The `outbox_messages` row it sends.
-    pub message_id: i64,
-    chat_id: i64,
-    pub thread_id: Option<i32>,
-    pub attempts: i32,
-    /// Parts already sent by an earlier attempt.
-    pub parts_sent: i32,
-    /// The Telegram message this one replies to (a correction).
-    pub reply_to: Option<i32>,
-}
-
-impl ClaimedDelivery {
-    pub fn chat(&self) -> ChatId {
-        ChatId(self.chat_id)
-    }
-}
-
-/// The columns of a claimed delivery, for the backends' claim queries.
-macro_rules! claimed_columns {
-    () => {
-        "id, fanout_id, message_id, chat_id, thread_id, attempts, parts_sent, reply_to"
-    };
-}
-
-pub(crate) use claimed_columns;
-
-/// How a delivery attempt ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Every part went out; the first part's Telegram message id is kept for corrections.
-    Sent {
-        first_message_id: Option<i32>,
-        parts: i32,
-    },
-    /// Some parts went out: a retry resumes after them.
-    PartlySent {
-        first_message_id: Option<i32>,
-        parts: i32,
-    },
-    /// Try again at `at`. `counts` is false for rate limiting, which is not the chat's fault.
-    Retry {
-        at: DateTime<Utc>,
-        error: String,
-        counts: bool,
-    },
-    Failed {
-        error: String,
-    },
-    /// The chat is unreachable: this and every pending delivery to it end, and the
-    /// subscriber is marked gone.
-    Gone {
-        reason: GoneReason,
-    },
-    /// The group became a supergroup: the subscription and pending deliveries move.
-    Moved {
-        to: ChatId,
-    },
-}
-
 /// Deliveries by status, over all fan-outs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct DeliveryCounts {
@@ -212,8 +146,11 @@ pub trait OutboxStore {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Notice>, StoreError>;
-    /// Active subscriptions in `language`, the candidates for an alert.
-    async fn alert_candidates(&self, language: Language) -> Result<Vec<Subscriber>, StoreError>;
+    /// Active subscriptions that are not paused, in every language: the candidates for an
+    /// alert.
+    async fn alert_candidates(&self) -> Result<Vec<Subscriber>, StoreError>;
+    /// The languages of the published or scheduled notices in a language group.
+    async fn group_languages(&self, group: &str) -> Result<Vec<Language>, StoreError>;
     /// Marks the notice's publication fanned out and queues `fanouts` (rendered from
     /// `notice` as read), in one transaction. `None` if another process had already fanned
     /// it out, or if the notice was corrected or withdrawn since it was read (read it again);
@@ -254,29 +191,12 @@ pub trait OutboxStore {
     /// whose schedule someone else moved meanwhile are left out. Returns deliveries queued.
     async fn enqueue_digests(&self, digests: &DueDigests, now: DateTime<Utc>) -> Result<u64, StoreError>;
 
-    /// Claims up to `limit` deliveries that are due (or whose lease expired) until `lease_until`.
-    async fn claim_deliveries(
-        &self,
-        worker: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<ClaimedDelivery>, StoreError>;
-    async fn outbox_message(&self, id: i64) -> Result<Option<String>, StoreError>;
-    async fn record_outcome(
-        &self,
-        delivery: &ClaimedDelivery,
-        outcome: &Outcome,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
     /// The newest fan-outs first.
     async fn fanout_progress(&self, limit: u32) -> Result<Vec<FanoutProgress>, StoreError>;
     /// The fan-outs of one notice: its alert, channel post, corrections.
     async fn notice_fanouts(&self, notice: NoticeId) -> Result<Vec<FanoutProgress>, StoreError>;
     /// Every delivery counted by status.
     async fn delivery_counts(&self) -> Result<DeliveryCounts, StoreError>;
-    /// When the next pending delivery is due, to sleep until then.
-    async fn next_delivery_due(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -334,10 +254,9 @@ pub(crate) use progress_query;
 /// Rows per multi-row INSERT: well under both backends' limits on bound parameters.
 pub(crate) const INSERT_CHUNK: usize = 500;
 
-/// The outbox queries both backends share. `$store` has a `pool` field; `$claim_lock` ends
-/// the subquery that picks the rows to claim, the one way the backends claim differently.
+/// The outbox queries both backends share. `$store` has a `pool` field.
 macro_rules! impl_outbox_store {
-    ($store:ty, $db:ty, $claim_lock:literal) => {
+    ($store:ty, $db:ty) => {
         impl $store {
             /// Queues the follow-up of a notice's change, inside the caller's transaction
             /// (see [`OutboxStore::change_notice`]).
@@ -458,34 +377,6 @@ macro_rules! impl_outbox_store {
                 Ok((fanout, Some(id)))
             }
 
-            /// An alert or channel post that was in flight (or half sent) when its notice was
-            /// corrected or withdrawn went out as it was: it gets the latest follow-up it does
-            /// not already carry, as a reply.
-            async fn queue_missed_follow_up(
-                tx: &mut ::sqlx::Transaction<'_, $db>,
-                delivery: i64,
-                now: ::chrono::DateTime<::chrono::Utc>,
-            ) -> Result<(), $crate::store::StoreError> {
-                ::sqlx::query(
-                    "INSERT INTO deliveries (fanout_id, message_id, dedupe_key, chat_id, thread_id, priority, status, \
-                     next_attempt_at, reply_to, created_at, updated_at) \
-                     SELECT c.id, c.message_id, c.key || ':' || CAST(d.chat_id AS TEXT), d.chat_id, d.thread_id, 0, \
-                     'pending', $2, d.telegram_message_id, $2, $2 \
-                     FROM deliveries d \
-                     JOIN fanouts f ON f.id = d.fanout_id AND f.kind IN ('alert', 'channel') \
-                     JOIN fanouts c ON c.notice_id = f.notice_id AND c.kind = 'correction' \
-                     WHERE d.id = $1 AND c.message_id IS NOT NULL \
-                     AND c.id = (SELECT MAX(l.id) FROM fanouts l WHERE l.notice_id = f.notice_id AND l.kind = 'correction') \
-                     AND c.message_id <> d.message_id \
-                     ON CONFLICT (dedupe_key) DO NOTHING",
-                )
-                .bind(delivery)
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
-                Ok(())
-            }
-
             /// Queues one delivery per recipient, skipping dedupe keys already queued.
             async fn insert_deliveries(
                 tx: &mut ::sqlx::Transaction<'_, $db>,
@@ -564,17 +455,32 @@ macro_rules! impl_outbox_store {
 
             async fn alert_candidates(
                 &self,
-                language: $crate::domain::Language,
             ) -> Result<Vec<$crate::domain::Subscriber>, $crate::store::StoreError> {
                 let rows: Vec<$crate::store::subscribers::SubscriberRow> = ::sqlx::query_as(concat!(
                     "SELECT ",
                     $crate::store::subscribers::subscriber_columns!(),
-                    " FROM subscribers WHERE subscribed AND status = 'active' AND language = $1 ORDER BY chat_id"
+                    " FROM subscribers WHERE subscribed AND status = 'active' AND paused_reason IS NULL \
+                     ORDER BY chat_id"
                 ))
-                .bind(language.code())
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn group_languages(
+                &self,
+                group: &str,
+            ) -> Result<Vec<$crate::domain::Language>, $crate::store::StoreError> {
+                let rows: Vec<(String,)> = ::sqlx::query_as(
+                    "SELECT DISTINCT language FROM notices WHERE language_group = $1 \
+                     AND status IN ('published', 'scheduled')",
+                )
+                .bind(group)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(code,)| code.parse().map_err(|e| $crate::store::StoreError::corrupt("notice language", e)))
+                    .collect()
             }
 
             async fn enqueue_publication(
@@ -665,8 +571,8 @@ macro_rules! impl_outbox_store {
                 let rows: Vec<$crate::store::subscribers::SubscriberRow> = ::sqlx::query_as(concat!(
                     "SELECT ",
                     $crate::store::subscribers::subscriber_columns!(),
-                    " FROM subscribers WHERE subscribed AND status = 'active' AND frequency <> 'off' \
-                     AND next_digest_at IS NULL ORDER BY chat_id LIMIT $1"
+                    " FROM subscribers WHERE subscribed AND status = 'active' AND paused_reason IS NULL \
+                     AND frequency <> 'off' AND next_digest_at IS NULL ORDER BY chat_id LIMIT $1"
                 ))
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
@@ -716,160 +622,6 @@ macro_rules! impl_outbox_store {
                 Ok(queued)
             }
 
-            async fn claim_deliveries(
-                &self,
-                worker: &str,
-                now: ::chrono::DateTime<::chrono::Utc>,
-                lease_until: ::chrono::DateTime<::chrono::Utc>,
-                limit: u32,
-            ) -> Result<Vec<$crate::store::ClaimedDelivery>, $crate::store::StoreError> {
-                let rows = ::sqlx::query_as(concat!(
-                    "UPDATE deliveries SET status = 'sending', lease_until = $2, leased_by = $3, updated_at = $1 \
-                     WHERE id IN (SELECT id FROM deliveries \
-                     WHERE (status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1) \
-                     ORDER BY priority, next_attempt_at, id LIMIT $4",
-                    $claim_lock,
-                    ") RETURNING ",
-                    $crate::store::outbox::claimed_columns!()
-                ))
-                .bind(now)
-                .bind(lease_until)
-                .bind(worker)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
-                Ok(rows)
-            }
-
-            async fn outbox_message(&self, id: i64) -> Result<Option<String>, $crate::store::StoreError> {
-                let row: Option<(String,)> = ::sqlx::query_as("SELECT parts FROM outbox_messages WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                Ok(row.map(|(parts,)| parts))
-            }
-
-            async fn record_outcome(
-                &self,
-                d: &$crate::store::ClaimedDelivery,
-                outcome: &$crate::store::Outcome,
-                now: ::chrono::DateTime<::chrono::Utc>,
-            ) -> Result<(), $crate::store::StoreError> {
-                use $crate::store::Outcome;
-                match outcome {
-                    Outcome::Sent { first_message_id, parts } | Outcome::PartlySent { first_message_id, parts } => {
-                        let status = if matches!(outcome, Outcome::Sent { .. }) { "sent" } else { "sending" };
-                        let mut tx = self.pool.begin().await?;
-                        ::sqlx::query(
-                            "UPDATE deliveries SET status = $2, parts_sent = $3, \
-                             telegram_message_id = COALESCE(telegram_message_id, $4), \
-                             sent_at = CASE WHEN $2 = 'sent' THEN $5 ELSE sent_at END, \
-                             lease_until = CASE WHEN $2 = 'sent' THEN NULL ELSE lease_until END, \
-                             updated_at = $5 WHERE id = $1",
-                        )
-                        .bind(d.id)
-                        .bind(status)
-                        .bind(*parts)
-                        .bind(*first_message_id)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                        if status == "sent" {
-                            Self::queue_missed_follow_up(&mut tx, d.id, now).await?;
-                        }
-                        tx.commit().await?;
-                    }
-                    Outcome::Retry { at, error, counts } => {
-                        ::sqlx::query(
-                            "UPDATE deliveries SET status = 'pending', next_attempt_at = $2, \
-                             attempts = attempts + $3, last_error = $4, lease_until = NULL, leased_by = NULL, \
-                             updated_at = $5 WHERE id = $1",
-                        )
-                        .bind(d.id)
-                        .bind(*at)
-                        .bind(i32::from(*counts))
-                        .bind(error)
-                        .bind(now)
-                        .execute(&self.pool)
-                        .await?;
-                    }
-                    Outcome::Failed { error } => {
-                        ::sqlx::query(
-                            "UPDATE deliveries SET status = 'failed', attempts = attempts + 1, last_error = $2, \
-                             lease_until = NULL, updated_at = $3 WHERE id = $1",
-                        )
-                        .bind(d.id)
-                        .bind(error)
-                        .bind(now)
-                        .execute(&self.pool)
-                        .await?;
-                    }
-                    Outcome::Gone { reason } => {
-                        let mut tx = self.pool.begin().await?;
-                        let error = format!("chat gone: {reason}");
-                        ::sqlx::query(
-                            "UPDATE deliveries SET status = 'gone', last_error = $3, lease_until = NULL, updated_at = $4 \
-                             WHERE id = $1 OR (chat_id = $2 AND status = 'pending')",
-                        )
-                        .bind(d.id)
-                        .bind(d.chat().0)
-                        .bind(&error)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                        ::sqlx::query(
-                            "UPDATE subscribers SET status = 'gone', gone_reason = $2, gone_at = $3, \
-                             next_digest_at = NULL, updated_at = $3 WHERE chat_id = $1 AND status = 'active'",
-                        )
-                        .bind(d.chat().0)
-                        .bind(reason.as_str())
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                        tx.commit().await?;
-                    }
-                    Outcome::Moved { to } => {
-                        let mut tx = self.pool.begin().await?;
-                        let (old, new) = (d.chat().0, to.0);
-                        // If the new chat already has settings of its own, those stay.
-                        let taken: Option<(i64,)> = ::sqlx::query_as("SELECT chat_id FROM subscribers WHERE chat_id = $1")
-                            .bind(new)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                        if taken.is_some() {
-                            ::sqlx::query("DELETE FROM subscribers WHERE chat_id = $1").bind(old).execute(&mut *tx).await?;
-                        } else {
-                            ::sqlx::query("UPDATE subscribers SET chat_id = $2, updated_at = $3 WHERE chat_id = $1")
-                                .bind(old)
-                                .bind(new)
-                                .bind(now)
-                                .execute(&mut *tx)
-                                .await?;
-                        }
-                        ::sqlx::query(
-                            "UPDATE deliveries SET chat_id = $2, updated_at = $3 \
-                             WHERE chat_id = $1 AND status IN ('pending', 'sending')",
-                        )
-                        .bind(old)
-                        .bind(new)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                        ::sqlx::query(
-                            "UPDATE deliveries SET status = 'pending', next_attempt_at = $2, lease_until = NULL, \
-                             last_error = $3, updated_at = $2 WHERE id = $1",
-                        )
-                        .bind(d.id)
-                        .bind(now)
-                        .bind(format!("moved from chat {old} to {new}"))
-                        .execute(&mut *tx)
-                        .await?;
-                        tx.commit().await?;
-                    }
-                }
-                Ok(())
-            }
-
             async fn fanout_progress(
                 &self,
                 limit: u32,
@@ -910,18 +662,6 @@ macro_rules! impl_outbox_store {
                 )
                 .fetch_one(&self.pool)
                 .await?)
-            }
-
-            async fn next_delivery_due(
-                &self,
-            ) -> Result<Option<::chrono::DateTime<::chrono::Utc>>, $crate::store::StoreError> {
-                let row: Option<(::chrono::DateTime<::chrono::Utc>,)> = ::sqlx::query_as(
-                    "SELECT next_attempt_at FROM deliveries WHERE status = 'pending' \
-                     ORDER BY next_attempt_at LIMIT 1",
-                )
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(row.map(|(at,)| at))
             }
         }
     };

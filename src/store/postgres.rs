@@ -108,7 +108,7 @@ impl Store for PgStore {
 
 super::notices::impl_notice_store!(PgStore, ::sqlx::Postgres);
 super::tips::impl_tip_store!(PgStore, ::sqlx::Postgres);
-super::subscribers::impl_subscriber_store!(PgStore);
+super::subscribers::impl_subscriber_store!(PgStore, ::sqlx::Postgres);
 super::admins::impl_admin_store!(PgStore);
 super::audit::impl_audit_store!(PgStore);
 super::dialogues::impl_dialogue_store!(PgStore);
@@ -116,6 +116,14 @@ super::indicators::impl_indicator_store!(PgStore, ::sqlx::Postgres);
 super::figures::impl_figure_store!(PgStore);
 super::reports::impl_report_store!(PgStore, ::sqlx::Postgres);
 super::search::impl_search_store!(PgStore);
+super::outbox::impl_outbox_store!(PgStore, ::sqlx::Postgres);
 // Each sender skips rows another sender has locked, so several instances share the
-// outbox without waiting on each other or claiming a row twice.
-super::outbox::impl_outbox_store!(PgStore, ::sqlx::Postgres, " FOR UPDATE SKIP LOCKED");
+// outbox without waiting on each other or claiming a row twice. Leases run on the
+// server's clock, the one clock every instance shares.
+super::claims::impl_claim_store!(
+    PgStore,
+    ::sqlx::Postgres,
+    " FOR UPDATE SKIP LOCKED",
+    "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+    " FOR SHARE OF n"
+);

@@ -126,7 +126,7 @@ impl Store for SqliteStore {
 
 super::notices::impl_notice_store!(SqliteStore, ::sqlx::Sqlite);
 super::tips::impl_tip_store!(SqliteStore, ::sqlx::Sqlite);
-super::subscribers::impl_subscriber_store!(SqliteStore);
+super::subscribers::impl_subscriber_store!(SqliteStore, ::sqlx::Sqlite);
 super::admins::impl_admin_store!(SqliteStore);
 super::audit::impl_audit_store!(SqliteStore);
 super::dialogues::impl_dialogue_store!(SqliteStore);
@@ -135,4 +135,13 @@ super::figures::impl_figure_store!(SqliteStore);
 super::reports::impl_report_store!(SqliteStore, ::sqlx::Sqlite);
 super::search::impl_search_store!(SqliteStore);
 // SQLite has one writer at a time, so one UPDATE claims rows no one else can take.
-super::outbox::impl_outbox_store!(SqliteStore, ::sqlx::Sqlite, "");
+super::outbox::impl_outbox_store!(SqliteStore, ::sqlx::Sqlite);
+// One writer at a time: SQLite needs no row locks to claim, nor to order a sent alert
+// against a change of its notice. Its clock is the host's, read in the database.
+super::claims::impl_claim_store!(
+    SqliteStore,
+    ::sqlx::Sqlite,
+    "",
+    "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
+    ""
+);

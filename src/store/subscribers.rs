@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc, Weekday};
 
 use super::StoreError;
-use crate::domain::{Category, ChatId, Frequency, GoneReason, Keyword, Subscriber, SubscriberStatus};
+use crate::domain::{
+    Category, ChatId, Frequency, GoneReason, Keyword, PauseReason, Subscriber, SubscriberStatus,
+};
 
 #[async_trait]
 pub trait SubscriberStore {
@@ -23,8 +25,23 @@ pub trait SubscriberStore {
     ) -> Result<bool, StoreError>;
     /// Chats counted by state.
     async fn subscriber_counts(&self) -> Result<SubscriberCounts, StoreError>;
-    /// A chat that had gone (blocked the bot, removed it) is back; false if it was not gone.
+    /// A chat that had gone (blocked the bot, removed it) or was paused is back; false if
+    /// it was neither.
     async fn mark_active(&self, chat_id: ChatId, at: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Pauses an active subscription (the bot may not send there for now) and ends its
+    /// pending deliveries as failed, with the reason; false if it was not active.
+    async fn mark_paused(
+        &self,
+        chat_id: ChatId,
+        reason: PauseReason,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// A group became a supergroup (`migrate_to_chat_id`): its subscription and the
+    /// deliveries still waiting move to the new id, once. A delivery whose fan-out already
+    /// has one for the new id is not moved but ended, so no fan-out reaches the new chat
+    /// twice; if the new chat has settings of its own, those stay. Returns whether a
+    /// subscription moved.
+    async fn move_chat(&self, from: ChatId, to: ChatId, at: DateTime<Utc>) -> Result<bool, StoreError>;
     /// Deletes what Pingan holds about a chat and, if given, the user asking: the chat's
     /// subscription and settings, and the user's name on group subscriptions they made.
     async fn forget(&self, chat_id: ChatId, user_id: Option<i64>) -> Result<Forgotten, StoreError>;
@@ -39,6 +56,8 @@ pub struct SubscriberCounts {
     pub unsubscribed: i64,
     /// Unreachable (blocked the bot, removed it).
     pub gone: i64,
+    /// Subscribed, but Telegram will not let the bot send there for now.
+    pub paused: i64,
 }
 
 /// What [`SubscriberStore::forget`] deleted.
@@ -71,6 +90,9 @@ pub(crate) struct SubscriberRow {
     pub status: String,
     pub gone_reason: Option<String>,
     pub gone_at: Option<DateTime<Utc>>,
+    /// Set while the subscription is paused (the status stays `active`).
+    pub paused_reason: Option<String>,
+    pub paused_at: Option<DateTime<Utc>>,
     pub last_digest_at: Option<DateTime<Utc>>,
     /// Derived from the settings when saved; the scheduler's index.
     pub next_digest_at: Option<DateTime<Utc>>,
@@ -80,10 +102,13 @@ pub(crate) struct SubscriberRow {
 
 impl SubscriberRow {
     pub(crate) fn from_subscriber(s: &Subscriber) -> SubscriberRow {
-        let (status, gone_reason, gone_at) = match s.status {
-            SubscriberStatus::Active => ("active", None, None),
+        let (status, gone_reason, gone_at, paused_reason, paused_at) = match s.status {
+            SubscriberStatus::Active => ("active", None, None, None, None),
+            SubscriberStatus::Paused { reason, since } => {
+                ("active", None, None, Some(reason.as_str().to_owned()), Some(since))
+            }
             SubscriberStatus::Gone { reason, since } => {
-                ("gone", Some(reason.as_str().to_owned()), Some(since))
+                ("gone", Some(reason.as_str().to_owned()), Some(since), None, None)
             }
         };
         let digest_weekday = match s.frequency {
@@ -106,6 +131,8 @@ impl SubscriberRow {
             status: status.to_owned(),
             gone_reason,
             gone_at,
+            paused_reason,
+            paused_at,
             last_digest_at: s.last_digest_at,
             next_digest_at: s.next_digest_at(),
             created_at: s.created_at,
@@ -144,7 +171,12 @@ impl TryFrom<SubscriberRow> for Subscriber {
             (other, day) => return Err(bad(&format!("frequency {other:?} with weekday {day:?}"))),
         };
         let status = match (r.status.as_str(), r.gone_reason.as_deref(), r.gone_at) {
-            ("active", _, _) => SubscriberStatus::Active,
+            ("active", _, _) => match (r.paused_reason.as_deref(), r.paused_at) {
+                (Some(reason), Some(since)) => {
+                    SubscriberStatus::Paused { reason: reason.parse().map_err(|e| bad(&e))?, since }
+                }
+                _ => SubscriberStatus::Active,
+            },
             ("gone", Some(reason), Some(since)) => {
                 SubscriberStatus::Gone { reason: reason.parse().map_err(|e| bad(&e))?, since }
             }
@@ -178,12 +210,68 @@ macro_rules! subscriber_columns {
     () => {
         "chat_id, user_id, thread_id, subscribed, language, time_zone, digest_time, frequency, \
          digest_weekday, categories, include_keywords, exclude_keywords, status, gone_reason, gone_at, \
-         last_digest_at, next_digest_at, created_at, updated_at"
+         paused_reason, paused_at, last_digest_at, next_digest_at, created_at, updated_at"
     };
 }
 
 macro_rules! impl_subscriber_store {
-    ($store:ty) => {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            /// [`SubscriberStore::move_chat`] inside the caller's transaction (a failed send
+            /// that says the chat moved records its outcome in the same one).
+            pub(crate) async fn move_chat_in(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                from: $crate::domain::ChatId,
+                to: $crate::domain::ChatId,
+                at: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let (old, new) = (from.0, to.0);
+                if old == new {
+                    return Ok(false);
+                }
+                // If the new chat already has settings of its own, those stay.
+                let taken: Option<(i64,)> = ::sqlx::query_as("SELECT chat_id FROM subscribers WHERE chat_id = $1")
+                    .bind(new)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                let moved = if taken.is_some() {
+                    ::sqlx::query("DELETE FROM subscribers WHERE chat_id = $1").bind(old).execute(&mut **tx).await?;
+                    false
+                } else {
+                    ::sqlx::query("UPDATE subscribers SET chat_id = $2, updated_at = $3 WHERE chat_id = $1")
+                        .bind(old)
+                        .bind(new)
+                        .bind(at)
+                        .execute(&mut **tx)
+                        .await?
+                        .rows_affected()
+                        > 0
+                };
+                // A fan-out that already reaches the new chat does not reach it twice.
+                ::sqlx::query(
+                    "UPDATE deliveries SET status = 'failed', last_error = $3, updated_at = $4 \
+                     WHERE chat_id = $1 AND status = 'pending' AND fanout_id IN \
+                     (SELECT fanout_id FROM deliveries WHERE chat_id = $2)",
+                )
+                .bind(old)
+                .bind(new)
+                .bind(format!("the chat moved to {new}, which has this already"))
+                .bind(at)
+                .execute(&mut **tx)
+                .await?;
+                ::sqlx::query(
+                    "UPDATE deliveries SET chat_id = $2, next_attempt_at = $3, updated_at = $3 \
+                     WHERE chat_id = $1 AND status = 'pending'",
+                )
+                .bind(old)
+                .bind(new)
+                .bind(at)
+                .execute(&mut **tx)
+                .await?;
+                Ok(moved)
+            }
+        }
+
         #[::async_trait::async_trait]
         impl $crate::store::SubscriberStore for $store {
             async fn save_subscriber(
@@ -195,7 +283,7 @@ macro_rules! impl_subscriber_store {
                     "INSERT INTO subscribers (",
                     $crate::store::subscribers::subscriber_columns!(),
                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-                     $18, $19) \
+                     $18, $19, $20, $21) \
                      ON CONFLICT (chat_id) DO UPDATE SET user_id = excluded.user_id, \
                      thread_id = excluded.thread_id, subscribed = excluded.subscribed, \
                      language = excluded.language, \
@@ -204,6 +292,7 @@ macro_rules! impl_subscriber_store {
                      categories = excluded.categories, include_keywords = excluded.include_keywords, \
                      exclude_keywords = excluded.exclude_keywords, status = excluded.status, \
                      gone_reason = excluded.gone_reason, gone_at = excluded.gone_at, \
+                     paused_reason = excluded.paused_reason, paused_at = excluded.paused_at, \
                      last_digest_at = excluded.last_digest_at, next_digest_at = excluded.next_digest_at, \
                      updated_at = excluded.updated_at"
                 ))
@@ -222,6 +311,8 @@ macro_rules! impl_subscriber_store {
                 .bind(r.status)
                 .bind(r.gone_reason)
                 .bind(r.gone_at)
+                .bind(r.paused_reason)
+                .bind(r.paused_at)
                 .bind(r.last_digest_at)
                 .bind(r.next_digest_at)
                 .bind(r.created_at)
@@ -255,6 +346,7 @@ macro_rules! impl_subscriber_store {
                 let mut tx = self.pool.begin().await?;
                 let done = ::sqlx::query(
                     "UPDATE subscribers SET status = 'gone', gone_reason = $2, gone_at = $3, \
+                     paused_reason = NULL, paused_at = NULL, \
                      next_digest_at = NULL, updated_at = $3 WHERE chat_id = $1 AND status = 'active'",
                 )
                 .bind(chat_id.0)
@@ -280,8 +372,9 @@ macro_rules! impl_subscriber_store {
                     "SELECT \
                      COALESCE(SUM(CASE WHEN status = 'active' AND subscribed THEN 1 ELSE 0 END), 0) AS active, \
                      COALESCE(SUM(CASE WHEN status = 'active' AND NOT subscribed THEN 1 ELSE 0 END), 0) AS unsubscribed, \
-                     COALESCE(SUM(CASE WHEN status = 'gone' THEN 1 ELSE 0 END), 0) AS gone \
-                     FROM subscribers",
+                     COALESCE(SUM(CASE WHEN status = 'gone' THEN 1 ELSE 0 END), 0) AS gone, \
+                     COALESCE(SUM(CASE WHEN status = 'active' AND paused_reason IS NOT NULL THEN 1 ELSE 0 END), 0) \
+                     AS paused FROM subscribers",
                 )
                 .fetch_one(&self.pool)
                 .await?)
@@ -294,14 +387,56 @@ macro_rules! impl_subscriber_store {
             ) -> Result<bool, $crate::store::StoreError> {
                 // The scheduler gives the chat its digest schedule back on its next tick.
                 let done = ::sqlx::query(
-                    "UPDATE subscribers SET status = 'active', gone_reason = NULL, gone_at = NULL, updated_at = $2 \
-                     WHERE chat_id = $1 AND status = 'gone'",
+                    "UPDATE subscribers SET status = 'active', gone_reason = NULL, gone_at = NULL, \
+                     paused_reason = NULL, paused_at = NULL, updated_at = $2 \
+                     WHERE chat_id = $1 AND (status = 'gone' OR paused_reason IS NOT NULL)",
                 )
                 .bind(chat_id.0)
                 .bind(at)
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() > 0)
+            }
+
+            async fn mark_paused(
+                &self,
+                chat_id: $crate::domain::ChatId,
+                reason: $crate::domain::PauseReason,
+                at: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let done = ::sqlx::query(
+                    "UPDATE subscribers SET paused_reason = $2, paused_at = $3, next_digest_at = NULL, \
+                     updated_at = $3 WHERE chat_id = $1 AND status = 'active' AND paused_reason IS NULL",
+                )
+                .bind(chat_id.0)
+                .bind(reason.as_str())
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                ::sqlx::query(
+                    "UPDATE deliveries SET status = 'failed', last_error = $2, updated_at = $3 \
+                     WHERE chat_id = $1 AND status = 'pending'",
+                )
+                .bind(chat_id.0)
+                .bind(format!("chat paused: {reason}"))
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn move_chat(
+                &self,
+                from: $crate::domain::ChatId,
+                to: $crate::domain::ChatId,
+                at: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let moved = Self::move_chat_in(&mut tx, from, to, at).await?;
+                tx.commit().await?;
+                Ok(moved)
             }
 
             async fn forget(

@@ -10,9 +10,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use url::Url;
 
-use super::outbound::SendError;
+use super::error::SendError;
 use crate::config::BotToken;
-use crate::domain::{ChatId, GoneReason};
+use crate::domain::ChatId;
 
 /// Telegram's answer when it is not `ok`, or why there was no answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,31 +33,11 @@ impl ApiError {
                 SendError::RetryAfter(Duration::from_secs(*secs))
             }
             ApiError::Telegram { migrate_to: Some(to), .. } => SendError::Migrated(ChatId(*to)),
-            ApiError::Telegram { code, description, .. } => classify_description(*code, description),
-            ApiError::Network(reason) | ApiError::Unreadable(reason) => SendError::Transient(reason.clone()),
+            ApiError::Telegram { code, description, .. } => super::error::classify(*code, description),
+            ApiError::Network(reason) => SendError::Transient(reason.clone()),
+            // An answer in something other than Telegram's JSON: not Telegram answering.
+            ApiError::Unreadable(reason) => SendError::SystemFault(reason.clone()),
         }
-    }
-}
-
-fn classify_description(code: u16, description: &str) -> SendError {
-    let lower = description.to_ascii_lowercase();
-    if code >= 500 || code == 429 {
-        return SendError::Transient(description.to_owned());
-    }
-    let gone = if lower.contains("blocked by the user") || lower.contains("can't initiate conversation") {
-        Some(GoneReason::Blocked)
-    } else if lower.contains("user is deactivated") {
-        Some(GoneReason::Deactivated)
-    } else if lower.contains("chat not found") {
-        Some(GoneReason::ChatNotFound)
-    } else if code == 403 || lower.contains("kicked") || lower.contains("not a member") {
-        Some(GoneReason::Kicked)
-    } else {
-        None
-    };
-    match gone {
-        Some(reason) => SendError::Gone(reason),
-        None => SendError::Rejected(description.to_owned()),
     }
 }
 
@@ -229,7 +209,7 @@ mod tests {
     }
 
     #[test]
-    fn failures_are_sorted_by_what_to_do_next() {
+    fn parameters_come_before_the_description() {
         let wait = ApiError::Telegram {
             code: 429,
             description: "Too Many Requests: retry after 7".into(),
@@ -244,28 +224,15 @@ mod tests {
             migrate_to: Some(-100),
         };
         assert_eq!(moved.classify(), SendError::Migrated(ChatId(-100)));
-        assert_eq!(
-            telegram(403, "Forbidden: bot was blocked by the user").classify(),
-            SendError::Gone(GoneReason::Blocked)
-        );
-        assert_eq!(
-            telegram(403, "Forbidden: user is deactivated").classify(),
-            SendError::Gone(GoneReason::Deactivated)
-        );
-        assert_eq!(
-            telegram(403, "Forbidden: bot was kicked from the supergroup chat").classify(),
-            SendError::Gone(GoneReason::Kicked)
-        );
-        assert_eq!(
-            telegram(400, "Bad Request: chat not found").classify(),
-            SendError::Gone(GoneReason::ChatNotFound)
-        );
-        assert!(matches!(telegram(502, "Bad Gateway").classify(), SendError::Transient(_)));
         assert!(matches!(
-            telegram(400, "Bad Request: can't parse entities").classify(),
-            SendError::Rejected(_)
+            telegram(403, "Forbidden: bot was blocked by the user").classify(),
+            SendError::Gone(_)
         ));
         assert!(matches!(ApiError::Network("timed out".into()).classify(), SendError::Transient(_)));
+        assert!(matches!(
+            ApiError::Unreadable("expected value".into()).classify(),
+            SendError::SystemFault(_)
+        ));
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //! The chat handlers (`bot/`) and the delivery engine (`delivery/`) both sit above it.
 
 pub mod api;
+pub mod breaker;
+pub mod error;
 pub mod outbound;
 pub mod rate;
 pub mod replies;
+pub mod transport;

@@ -1,17 +1,22 @@
-//! Pacing sends to Telegram's limits: about 30 messages a second in all, one a second to
-//! one chat, twenty a minute to one group.
+//! Pacing every message to Telegram's limits: about 30 messages a second in all, one a
+//! second to one chat, twenty a minute to one group (the Bot API FAQ, "My bot is hitting
+//! limits, how do I avoid this?"). Paid broadcasts (`allow_paid_broadcast`) have a budget of
+//! their own, up to 1000 a second.
 //!
-//! Every send takes a slot. Broadcast slots are spaced `1/rate` apart and never closer
-//! than a chat's own interval; a reply takes the next slot at once and pushes the
-//! broadcasts behind it, so users never wait behind a broadcast. A 429 for a chat holds
-//! that chat for as long as Telegram says. 429s for several chats within a second mean
-//! the bot as a whole is over Telegram's limit: everything holds for the time Telegram
-//! gave, and the rate drops. It creeps back up after quiet spells.
+//! One pacer hands out slots. A message first waits until its chat may be sent to again,
+//! then for a slot of its pool: replies (and edits) and unpaid broadcasts share the free
+//! pool, where replies go first but broadcasts are guaranteed a share of the slots whenever
+//! they are waiting, so citizens' traffic can never starve an urgent alert; paid broadcasts
+//! have their own pool. A 429 holds its chat for as long as Telegram says, not the bot;
+//! 429s for several chats within a second mean the bot as a whole is over the limit:
+//! everything holds for the time Telegram gave, and the free rate drops, creeping back up
+//! after quiet spells.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use tokio::sync::{Notify, oneshot};
 use tokio::time::Instant;
 
 use crate::domain::ChatId;
@@ -22,22 +27,93 @@ const PRIVATE_CHAT_INTERVAL: Duration = Duration::from_secs(1);
 const GROUP_INTERVAL: Duration = Duration::from_secs(3);
 /// 429s from this many chats within a second hold all sending.
 const GLOBAL_FLOOD_CHATS: usize = 3;
-/// After a flood the rate drops to this share (at most once a second); after each quiet
-/// spell it recovers a little, up to the configured rate.
+/// After a flood the free rate drops to this share (at most once a second); after each
+/// quiet spell it recovers a little, up to the configured rate.
 const SLOW_DOWN: f64 = 0.7;
 const RECOVER: f64 = 1.25;
 const QUIET_SPELL: Duration = Duration::from_secs(5);
 /// The rate never drops below this share of the configured one, nor below one a second.
 const FLOOR_SHARE: u32 = 10;
+/// Chats remembered before the ones that may be sent to again are forgotten.
+const REMEMBERED_CHATS: usize = 50_000;
 
-fn chat_interval(chat: ChatId) -> Duration {
+/// The least time between two messages to `chat`.
+pub fn chat_interval(chat: ChatId) -> Duration {
     if chat.is_group() { GROUP_INTERVAL } else { PRIVATE_CHAT_INTERVAL }
 }
 
-#[derive(Debug)]
-struct State {
+/// What a message waits for its slot as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// An answer to a user: a reply, an edit, a photo.
+    Reply,
+    /// A message from the outbox (an alert, a digest, a channel post).
+    Broadcast,
+}
+
+/// The budgets the pacer keeps to.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pacing {
+    /// Messages a second in the free pool (replies and unpaid broadcasts).
+    pub per_second: u32,
+    /// `Some(rate)`: broadcasts are sent as paid broadcasts, from a pool of this many a
+    /// second, and leave the free pool to replies.
+    pub paid_per_second: Option<u32>,
+    /// Of the free pool's slots, the share (0 to 1) broadcasts get whenever they wait.
+    pub broadcast_share: f64,
+}
+
+/// Why a message may not go within the wait it allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Busy {
+    /// When its chat (or, after a flood, every chat) may be sent to again.
+    pub until: Instant,
+}
+
+struct Waiter {
+    chat: ChatId,
+    granted: oneshot::Sender<()>,
+}
+
+/// One budget of messages a second, and who waits for its slots.
+#[derive(Default)]
+struct Pool {
     interval: Duration,
-    next_slot: Instant,
+    next_slot: Option<Instant>,
+    replies: VecDeque<Waiter>,
+    broadcasts: VecDeque<Waiter>,
+}
+
+impl Pool {
+    fn new(per_second: u32) -> Pool {
+        Pool { interval: Duration::from_secs(1) / per_second.max(1), ..Pool::default() }
+    }
+
+    fn is_idle(&self) -> bool {
+        self.replies.is_empty() && self.broadcasts.is_empty()
+    }
+
+    fn slot_free(&self, now: Instant) -> bool {
+        self.next_slot.is_none_or(|at| at <= now)
+    }
+
+    /// Takes the slot at `now`; a pacer that woke late catches up at most one slot.
+    fn take_slot(&mut self, now: Instant) {
+        let floor = now.checked_sub(self.interval).unwrap_or(now);
+        let from = self.next_slot.map_or(now, |at| at.max(floor));
+        self.next_slot = Some(from + self.interval);
+    }
+}
+
+struct State {
+    free: Pool,
+    /// Paid broadcasts, when they are on.
+    paid: Option<Pool>,
+    configured: Duration,
+    slowest: Duration,
+    /// Replies granted in a row while a broadcast could have gone.
+    reply_streak: u32,
+    replies_per_broadcast: u32,
     /// When each recently used chat may next be sent to.
     chats: HashMap<i64, Instant>,
     paused_until: Instant,
@@ -45,124 +121,275 @@ struct State {
     last_change: Instant,
 }
 
-#[derive(Debug)]
-pub struct RateLimiter {
-    configured: Duration,
-    slowest: Duration,
-    state: Mutex<State>,
+impl State {
+    fn chat_ready(&self, chat: ChatId) -> Instant {
+        self.chats.get(&chat.0).copied().unwrap_or_else(Instant::now)
+    }
+
+    fn note_sent(&mut self, chat: ChatId, now: Instant) {
+        self.chats.insert(chat.0, now + chat_interval(chat));
+        if self.chats.len() > REMEMBERED_CHATS {
+            self.chats.retain(|_, ready| *ready > now);
+        }
+    }
+
+    /// Grants the slots due at `now`; returns when to look again (`None`: when woken).
+    fn step(&mut self, now: Instant) -> Option<Instant> {
+        if now < self.paused_until {
+            let waiting = !self.free.is_idle() || self.paid.as_ref().is_some_and(|p| !p.is_idle());
+            return waiting.then_some(self.paused_until);
+        }
+        let mut wake: Option<Instant> = None;
+        let free_next = self.step_free(now);
+        wake = earliest(wake, free_next);
+        if let Some(mut paid) = self.paid.take() {
+            let paid_next = self.step_broadcasts(&mut paid, now);
+            self.paid = Some(paid);
+            wake = earliest(wake, paid_next);
+        }
+        wake
+    }
+
+    fn step_free(&mut self, now: Instant) -> Option<Instant> {
+        loop {
+            if self.free.is_idle() {
+                return None;
+            }
+            if !self.free.slot_free(now) {
+                return self.free.next_slot;
+            }
+            let reply = first_ready(&self.free.replies, &self.chats, now);
+            let broadcast = first_ready(&self.free.broadcasts, &self.chats, now);
+            let pick_broadcast = match (reply, broadcast) {
+                (None, None) => {
+                    return earliest(
+                        earliest_ready(&self.free.replies, &self.chats),
+                        earliest_ready(&self.free.broadcasts, &self.chats),
+                    );
+                }
+                (Some(_), None) => false,
+                (None, Some(_)) => true,
+                (Some(_), Some(_)) => self.reply_streak >= self.replies_per_broadcast,
+            };
+            let granted = if pick_broadcast {
+                let at = broadcast.unwrap_or_default();
+                self.free.broadcasts.remove(at)
+            } else {
+                let at = reply.unwrap_or_default();
+                self.free.replies.remove(at)
+            };
+            let Some(waiter) = granted else { continue };
+            // A waiter that gave up (its future was dropped) does not use the slot.
+            if waiter.granted.send(()).is_ok() {
+                self.reply_streak = match (pick_broadcast, broadcast.is_some()) {
+                    (true, _) => 0,
+                    (false, true) => self.reply_streak + 1,
+                    (false, false) => 0,
+                };
+                self.note_sent(waiter.chat, now);
+                self.free.take_slot(now);
+            }
+        }
+    }
+
+    fn step_broadcasts(&mut self, pool: &mut Pool, now: Instant) -> Option<Instant> {
+        loop {
+            if pool.is_idle() {
+                return None;
+            }
+            if !pool.slot_free(now) {
+                return pool.next_slot;
+            }
+            let Some(at) = first_ready(&pool.broadcasts, &self.chats, now) else {
+                return earliest_ready(&pool.broadcasts, &self.chats);
+            };
+            let Some(waiter) = pool.broadcasts.remove(at) else { continue };
+            if waiter.granted.send(()).is_ok() {
+                self.note_sent(waiter.chat, now);
+                pool.take_slot(now);
+            }
+        }
+    }
 }
 
-/// Either a slot to wait for, or a chat that is busy until then (no slot is taken).
-enum Turn {
-    Slot(Instant),
-    ChatBusyUntil(Instant),
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The first waiter whose chat may be sent to at `now`.
+fn first_ready(queue: &VecDeque<Waiter>, chats: &HashMap<i64, Instant>, now: Instant) -> Option<usize> {
+    queue.iter().position(|w| chats.get(&w.chat.0).is_none_or(|ready| *ready <= now))
+}
+
+fn earliest_ready(queue: &VecDeque<Waiter>, chats: &HashMap<i64, Instant>) -> Option<Instant> {
+    queue.iter().filter_map(|w| chats.get(&w.chat.0).copied()).min()
+}
+
+struct Inner {
+    state: Mutex<State>,
+    wake: Notify,
+}
+
+impl Inner {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // The state stays consistent at every point a panic could leave it.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The pacer. Cloning shares it; the task handing out slots ends with the last clone.
+#[derive(Clone)]
+pub struct RateLimiter {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter").field("rate", &self.current_rate()).finish()
+    }
 }
 
 impl RateLimiter {
-    pub fn new(per_second: u32) -> RateLimiter {
-        let configured = Duration::from_secs(1) / per_second.max(1);
-        let slowest = (configured * FLOOR_SHARE).min(Duration::from_secs(1)).max(configured);
+    /// Starts the pacer on the current tokio runtime.
+    pub fn new(pacing: Pacing) -> RateLimiter {
         let now = Instant::now();
-        RateLimiter {
-            configured,
-            slowest,
+        let free = Pool::new(pacing.per_second);
+        let configured = free.interval;
+        let slowest = (configured * FLOOR_SHARE).min(Duration::from_secs(1)).max(configured);
+        let share = pacing.broadcast_share.clamp(0.01, 1.0);
+        let inner = Arc::new(Inner {
             state: Mutex::new(State {
-                interval: configured,
-                next_slot: now,
+                free,
+                paid: pacing.paid_per_second.map(Pool::new),
+                configured,
+                slowest,
+                reply_streak: 0,
+                // A share of 0.2 lets four replies go for every broadcast while both wait.
+                replies_per_broadcast: ((1.0 - share) / share).round() as u32,
                 chats: HashMap::new(),
                 paused_until: now,
                 recent_429: VecDeque::new(),
                 last_change: now,
             }),
-        }
+            wake: Notify::new(),
+        });
+        tokio::spawn(pace(Arc::downgrade(&inner)));
+        RateLimiter { inner }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        // The state stays consistent at every point a panic could leave it.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The messages per second in force now.
+    /// The free pool's messages a second in force now.
     pub fn current_rate(&self) -> f64 {
-        1.0 / self.lock().interval.as_secs_f64()
+        1.0 / self.inner.lock().free.interval.as_secs_f64()
     }
 
-    /// Waits until a broadcast message may go to `chat`.
-    pub async fn until_broadcast_slot(&self, chat: ChatId) {
-        loop {
-            match self.take_turn(chat) {
-                Turn::Slot(at) => {
-                    tokio::time::sleep_until(at).await;
-                    return;
+    /// Until when everything holds after a flood, if it does.
+    pub fn paused_until(&self) -> Option<Instant> {
+        let until = self.inner.lock().paused_until;
+        (until > Instant::now()).then_some(until)
+    }
+
+    /// Waits for a slot for a message to `chat`. With `max_wait`, gives up at once when the
+    /// chat (or the whole bot, after a flood) may not be sent to within that time, and
+    /// says until when: the caller puts the message back rather than hold it that long.
+    pub async fn acquire(&self, chat: ChatId, class: Class, max_wait: Option<Duration>) -> Result<(), Busy> {
+        let granted = {
+            let mut s = self.inner.lock();
+            let now = Instant::now();
+            let ready = s.chat_ready(chat).max(s.paused_until);
+            if let Some(max_wait) = max_wait {
+                if ready > now + max_wait {
+                    return Err(Busy { until: ready });
                 }
-                // Wait for the chat without holding a global slot others could use.
-                Turn::ChatBusyUntil(at) => tokio::time::sleep_until(at).await,
             }
-        }
-    }
-
-    fn take_turn(&self, chat: ChatId) -> Turn {
-        let mut s = self.lock();
-        let now = Instant::now();
-        if let Some(ready) = s.chats.get(&chat.0).copied().filter(|ready| *ready > now) {
-            return Turn::ChatBusyUntil(ready);
-        }
-        let slot = now.max(s.next_slot).max(s.paused_until);
-        s.next_slot = slot + s.interval;
-        s.chats.insert(chat.0, slot + chat_interval(chat));
-        if s.chats.len() > 50_000 {
-            s.chats.retain(|_, ready| *ready > now);
-        }
-        Turn::Slot(slot)
-    }
-
-    /// When a reply may go: now, unless everything is on hold. Its slot is taken from the
-    /// broadcasts, which move back by one.
-    pub fn reply_slot(&self) -> Instant {
-        let mut s = self.lock();
-        let now = Instant::now();
-        s.next_slot = s.next_slot.max(now) + s.interval;
-        now.max(s.paused_until)
+            let paid = class == Class::Broadcast && s.paid.is_some();
+            let pool = match s.paid.as_mut() {
+                Some(pool) if paid => pool,
+                _ => &mut s.free,
+            };
+            if ready <= now && pool.is_idle() && pool.slot_free(now) {
+                // Nobody waits: go at once, without a round trip through the pacer.
+                pool.take_slot(now);
+                s.note_sent(chat, now);
+                return Ok(());
+            }
+            let (granted, receiver) = oneshot::channel();
+            let waiter = Waiter { chat, granted };
+            match class {
+                Class::Reply => pool.replies.push_back(waiter),
+                Class::Broadcast => pool.broadcasts.push_back(waiter),
+            }
+            receiver
+        };
+        self.inner.wake.notify_one();
+        // The pacer lives as long as this limiter; if it is gone the runtime is stopping.
+        let _ = granted.await;
+        Ok(())
     }
 
     /// Telegram answered 429 for `chat`: hold the chat; if several chats were refused
-    /// within a second, hold everything and slow down.
+    /// within a second, hold everything and slow the free pool down.
     pub fn rate_limited(&self, chat: ChatId, retry_after: Duration) {
-        let mut s = self.lock();
-        let now = Instant::now();
-        let hold = now + retry_after;
-        let held = s.chats.get(&chat.0).copied().unwrap_or(now).max(hold);
-        s.chats.insert(chat.0, held);
-        s.recent_429.push_back((now, chat.0));
-        while s.recent_429.front().is_some_and(|(at, _)| now.duration_since(*at) > Duration::from_secs(1)) {
-            s.recent_429.pop_front();
+        {
+            let mut s = self.inner.lock();
+            let now = Instant::now();
+            let hold = now + retry_after;
+            let held = s.chat_ready(chat).max(hold);
+            s.chats.insert(chat.0, held);
+            s.recent_429.push_back((now, chat.0));
+            while s.recent_429.front().is_some_and(|(at, _)| now.duration_since(*at) > Duration::from_secs(1))
+            {
+                s.recent_429.pop_front();
+            }
+            let mut chats: Vec<i64> = s.recent_429.iter().map(|(_, c)| *c).collect();
+            chats.sort_unstable();
+            chats.dedup();
+            if chats.len() >= GLOBAL_FLOOD_CHATS {
+                s.paused_until = s.paused_until.max(hold);
+                if now.duration_since(s.last_change) >= Duration::from_secs(1)
+                    || s.free.interval == s.configured
+                {
+                    s.free.interval = s.free.interval.div_f64(SLOW_DOWN).min(s.slowest);
+                    s.last_change = now;
+                    tracing::warn!(
+                        chats = chats.len(),
+                        retry_after_secs = retry_after.as_secs(),
+                        rate = 1.0 / s.free.interval.as_secs_f64(),
+                        "Telegram is refusing several chats; holding all sends and slowing down"
+                    );
+                }
+            }
         }
-        let mut chats: Vec<i64> = s.recent_429.iter().map(|(_, c)| *c).collect();
-        chats.sort_unstable();
-        chats.dedup();
-        if chats.len() < GLOBAL_FLOOD_CHATS {
-            return;
-        }
-        s.paused_until = s.paused_until.max(hold);
-        if now.duration_since(s.last_change) >= Duration::from_secs(1) || s.interval == self.configured {
-            s.interval = s.interval.div_f64(SLOW_DOWN).min(self.slowest);
-            s.last_change = now;
-            tracing::warn!(
-                chats = chats.len(),
-                retry_after_secs = retry_after.as_secs(),
-                rate = 1.0 / s.interval.as_secs_f64(),
-                "Telegram is refusing several chats; holding all sends and slowing down"
-            );
-        }
+        self.inner.wake.notify_one();
     }
 
     /// A send went through: after a quiet spell the rate recovers towards the configured one.
     pub fn sent_ok(&self) {
-        let mut s = self.lock();
+        let mut s = self.inner.lock();
         let now = Instant::now();
-        if s.interval > self.configured && now.duration_since(s.last_change) >= QUIET_SPELL {
-            s.interval = s.interval.div_f64(RECOVER).max(self.configured);
+        if s.free.interval > s.configured && now.duration_since(s.last_change) >= QUIET_SPELL {
+            s.free.interval = s.free.interval.div_f64(RECOVER).max(s.configured);
             s.last_change = now;
+        }
+    }
+}
+
+/// Hands out slots as they come due, until the limiter is dropped.
+async fn pace(inner: Weak<Inner>) {
+    loop {
+        let Some(strong) = inner.upgrade() else { return };
+        let next = strong.lock().step(Instant::now());
+        let woken = async { strong.wake.notified().await };
+        match next {
+            Some(at) => {
+                tokio::select! {
+                    () = tokio::time::sleep_until(at) => {}
+                    () = woken => {}
+                }
+            }
+            None => woken.await,
         }
     }
 }
@@ -171,12 +398,20 @@ impl RateLimiter {
 mod tests {
     use super::*;
 
+    fn limiter(per_second: u32) -> RateLimiter {
+        RateLimiter::new(Pacing { per_second, paid_per_second: None, broadcast_share: 0.2 })
+    }
+
+    async fn broadcast(limiter: &RateLimiter, chat: i64) {
+        limiter.acquire(ChatId(chat), Class::Broadcast, None).await.unwrap();
+    }
+
     #[tokio::test(start_paused = true)]
-    async fn broadcasts_are_spaced_by_the_rate() {
-        let limiter = RateLimiter::new(10);
+    async fn messages_are_spaced_by_the_rate() {
+        let limiter = limiter(10);
         let start = Instant::now();
         for i in 0..20 {
-            limiter.until_broadcast_slot(ChatId(i + 1)).await;
+            broadcast(&limiter, i + 1).await;
         }
         let took = Instant::now().duration_since(start);
         assert!(took >= Duration::from_millis(1900) && took <= Duration::from_millis(2000), "{took:?}");
@@ -184,60 +419,92 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn one_chat_gets_one_message_a_second_and_a_group_one_every_three() {
-        let limiter = RateLimiter::new(1000);
+        let limiter = limiter(1000);
         let start = Instant::now();
         for _ in 0..3 {
-            limiter.until_broadcast_slot(ChatId(5)).await;
+            broadcast(&limiter, 5).await;
         }
         assert_eq!(Instant::now().duration_since(start).as_secs(), 2);
         let start = Instant::now();
         for _ in 0..3 {
-            limiter.until_broadcast_slot(ChatId(-100)).await;
+            limiter.acquire(ChatId(-100), Class::Reply, None).await.unwrap();
         }
         assert_eq!(Instant::now().duration_since(start).as_secs(), 6);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_busy_chat_does_not_hold_back_other_chats() {
-        let limiter = RateLimiter::new(100);
-        limiter.until_broadcast_slot(ChatId(1)).await;
+        let limiter = limiter(100);
+        broadcast(&limiter, 1).await;
         let start = Instant::now();
-        limiter.until_broadcast_slot(ChatId(2)).await;
+        broadcast(&limiter, 2).await;
         assert!(Instant::now().duration_since(start) <= Duration::from_millis(10));
     }
 
+    /// 40 replies and 40 broadcasts wait at once, each to a chat of its own, at 10 a
+    /// second: replies take four slots of every five, broadcasts the fifth.
     #[tokio::test(start_paused = true)]
-    async fn replies_go_first_and_push_broadcasts_back() {
-        let limiter = RateLimiter::new(1);
-        limiter.until_broadcast_slot(ChatId(1)).await;
-        let reply = limiter.reply_slot();
-        assert!(reply <= Instant::now(), "a reply does not wait for the broadcast pace");
-        let start = Instant::now();
-        limiter.until_broadcast_slot(ChatId(2)).await;
-        assert!(Instant::now().duration_since(start) >= Duration::from_secs(2), "two slots used");
+    async fn replies_go_first_but_broadcasts_keep_their_share() {
+        let limiter = limiter(10);
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            for (class, chat) in [(Class::Reply, 1_000 + i), (Class::Broadcast, 2_000 + i)] {
+                let (limiter, order) = (limiter.clone(), order.clone());
+                tasks.push(tokio::spawn(async move {
+                    limiter.acquire(ChatId(chat), class, None).await.unwrap();
+                    order.lock().unwrap().push(class);
+                }));
+            }
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let order = order.lock().unwrap();
+        let first_50 = &order[..50];
+        let broadcasts = first_50.iter().filter(|c| **c == Class::Broadcast).count();
+        assert_eq!(broadcasts, 10, "one slot in five while both wait: {first_50:?}");
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_429_holds_its_chat_only() {
-        let limiter = RateLimiter::new(20);
+    async fn paid_broadcasts_have_a_pool_of_their_own() {
+        let limiter =
+            RateLimiter::new(Pacing { per_second: 1, paid_per_second: Some(1000), broadcast_share: 0.2 });
+        limiter.acquire(ChatId(1), Class::Reply, None).await.unwrap();
+        let start = Instant::now();
+        for chat in 10..110 {
+            broadcast(&limiter, chat).await;
+        }
+        assert!(
+            Instant::now().duration_since(start) <= Duration::from_millis(110),
+            "not held by the free pool"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_holds_its_chat_only_and_a_caller_may_decline_to_wait() {
+        let limiter = limiter(20);
         limiter.rate_limited(ChatId(1), Duration::from_secs(5));
         assert_eq!(limiter.current_rate(), 20.0);
         let start = Instant::now();
-        limiter.until_broadcast_slot(ChatId(2)).await;
+        broadcast(&limiter, 2).await;
         assert!(Instant::now().duration_since(start) < Duration::from_millis(100), "other chats go on");
-        limiter.until_broadcast_slot(ChatId(1)).await;
+        let busy = limiter.acquire(ChatId(1), Class::Broadcast, Some(Duration::from_secs(1))).await;
+        assert!(busy.is_err_and(|b| b.until >= start + Duration::from_secs(4)));
+        broadcast(&limiter, 1).await;
         assert!(Instant::now().duration_since(start) >= Duration::from_secs(5));
     }
 
     #[tokio::test(start_paused = true)]
     async fn refusals_for_several_chats_hold_everything_and_slow_down_once_a_second() {
-        let limiter = RateLimiter::new(20);
+        let limiter = limiter(20);
         for chat in 2..=10 {
             limiter.rate_limited(ChatId(chat), Duration::from_secs(7));
         }
         assert!((limiter.current_rate() - 14.0).abs() < 0.01, "slowed once, not nine times");
+        assert!(limiter.paused_until().is_some());
         let start = Instant::now();
-        limiter.until_broadcast_slot(ChatId(99)).await;
+        broadcast(&limiter, 99).await;
         assert!(Instant::now().duration_since(start) >= Duration::from_secs(7), "a flood holds every chat");
         for _ in 0..20 {
             tokio::time::advance(Duration::from_secs(1)).await;
@@ -254,7 +521,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_rate_recovers_after_quiet_spells() {
-        let limiter = RateLimiter::new(20);
+        let limiter = limiter(20);
         for chat in 1..=3 {
             limiter.rate_limited(ChatId(chat), Duration::from_secs(1));
         }
@@ -264,7 +531,6 @@ mod tests {
             tokio::time::advance(QUIET_SPELL).await;
             limiter.sent_ok();
         }
-        assert!(limiter.current_rate() > slowed);
         assert!((limiter.current_rate() - 20.0).abs() < 0.01, "back to the configured rate, not above");
     }
 }

@@ -1,131 +1,277 @@
-//! The Telegram side of [`Outbound`] — replies, edits, button answers — over Pingan's own
-//! [`BotApi`].
+//! The Telegram side of [`Outbound`]: a bounded queue of replies per chat, each sent in
+//! order by the chat's own task through the one [`Transport`]. A handler hands its
+//! messages over and returns at once; waiting for a slot, for a chat Telegram holds after a
+//! 429, or between tries after a 5xx happens in the chat's task, so a slow or flooding
+//! chat holds up nobody else.
 
-use std::future::Future;
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::time::Instant;
 
-use super::api::{ApiError, BotApi, HtmlMessage};
-use super::outbound::{OutMessage, Outbound, SendError, Sent, Target};
-use super::rate::RateLimiter;
+use super::api::HtmlMessage;
+use super::outbound::{OutMessage, Outbound, SendError, Sent, Target, Tracked};
+use super::rate::Class;
+use super::transport::{Hold, Transport};
 use crate::domain::ChatId;
 use crate::html::Html;
+use crate::metrics::{Metrics, Shed, Traffic};
 use crate::render::keyboard::reply_markup;
 
-/// How many times a reply is tried: Telegram asking to wait (429) and passing failures
-/// (5xx, timeouts) are tried again; a reply is never dropped for being rate limited.
-const ATTEMPTS: u32 = 8;
-/// The wait before trying a reply again after a passing failure; doubles each time.
+/// Messages one chat may have waiting. A private chat gets one a second, a group one every
+/// three: more than this is a flood, and what comes beyond it is refused.
+const QUEUED_PER_CHAT: usize = 20;
+/// Tries of one message: after a 429 the next try waits for its chat; after a passing
+/// failure (5xx, a timeout) for a backoff that doubles.
+const ATTEMPTS: u32 = 6;
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+/// A reply still not sent after this long is dropped: an answer minutes late confuses more
+/// than it helps.
+const MAX_AGE: Duration = Duration::from_secs(120);
 
-/// Replies through [`BotApi`], taking their turn from the shared rate limiter ahead of
-/// every broadcast.
-#[derive(Clone, Debug)]
+enum Request {
+    Message {
+        thread_id: Option<i32>,
+        html: String,
+        markup: Option<Value>,
+    },
+    Photo {
+        thread_id: Option<i32>,
+        png: Vec<u8>,
+        caption: String,
+    },
+    Edit {
+        message_id: i32,
+        html: String,
+        markup: Option<Value>,
+    },
+    /// A button answer: not a message, so it takes no slot, but it waits for the chat's
+    /// messages before it.
+    AnswerCallback {
+        params: Value,
+    },
+}
+
+struct Job {
+    request: Request,
+    done: Option<oneshot::Sender<Result<Sent, SendError>>>,
+    queued: Instant,
+}
+
+struct Inner {
+    transport: Arc<Transport>,
+    metrics: Arc<Metrics>,
+    /// Chats with messages waiting; a chat is here exactly while its task runs.
+    chats: Mutex<HashMap<i64, VecDeque<Job>>>,
+}
+
+/// Replies, edits and button answers through the shared [`Transport`].
+#[derive(Clone)]
 pub struct TelegramOutbound {
-    api: BotApi,
-    limiter: Arc<RateLimiter>,
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for TelegramOutbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TelegramOutbound")
+    }
 }
 
 impl TelegramOutbound {
-    pub fn new(api: BotApi, limiter: Arc<RateLimiter>) -> Self {
-        TelegramOutbound { api, limiter }
+    pub fn new(transport: Arc<Transport>, metrics: Arc<Metrics>) -> Self {
+        TelegramOutbound { inner: Arc::new(Inner { transport, metrics, chats: Mutex::new(HashMap::new()) }) }
     }
 
-    /// Runs a request again after a 429 (as long as Telegram says) or a passing failure.
-    async fn with_retries<T, F, Fut>(&self, chat: ChatId, mut request: F) -> Result<T, SendError>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, ApiError>>,
-    {
-        let mut backoff = FIRST_BACKOFF;
-        for attempt in 1..=ATTEMPTS {
-            tokio::time::sleep_until(self.limiter.reply_slot()).await;
-            let error = match request().await {
-                Ok(value) => return Ok(value),
-                Err(e) => e.classify(),
-            };
-            let wait = match &error {
-                SendError::RetryAfter(wait) => {
-                    self.limiter.rate_limited(chat, *wait);
-                    *wait
-                }
-                SendError::Transient(_) => {
-                    let wait = backoff;
-                    backoff *= 2;
-                    wait
-                }
-                _ => return Err(error),
-            };
-            if attempt == ATTEMPTS {
-                return Err(error);
+    /// Queues `request` for `chat`, starting the chat's task if it has none.
+    fn enqueue(
+        &self,
+        chat: ChatId,
+        request: Request,
+        done: Option<oneshot::Sender<Result<Sent, SendError>>>,
+    ) -> Result<(), SendError> {
+        let job = Job { request, done, queued: Instant::now() };
+        let mut chats = self.inner.lock();
+        match chats.get_mut(&chat.0) {
+            Some(queue) if queue.len() >= QUEUED_PER_CHAT => {
+                drop(chats);
+                self.inner.metrics.shed(Shed::Reply);
+                tracing::warn!(chat = chat.0, "reply queue full; a reply was not sent");
+                Err(SendError::NotSent("the chat's reply queue is full".into()))
             }
-            tracing::warn!(chat = chat.0, attempt, wait_ms = wait.as_millis() as u64, %error, "reply failed; trying again");
-            tokio::time::sleep(wait).await;
+            Some(queue) => {
+                queue.push_back(job);
+                Ok(())
+            }
+            None => {
+                chats.insert(chat.0, VecDeque::from([job]));
+                drop(chats);
+                tokio::spawn(self.inner.clone().work(chat));
+                Ok(())
+            }
         }
-        Err(SendError::Transient("out of attempts".into()))
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, VecDeque<Job>>> {
+        self.chats.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sends the chat's messages in order until none is left.
+    async fn work(self: Arc<Self>, chat: ChatId) {
+        loop {
+            let job = {
+                let mut chats = self.lock();
+                match chats.get_mut(&chat.0).and_then(VecDeque::pop_front) {
+                    Some(job) => job,
+                    None => {
+                        chats.remove(&chat.0);
+                        return;
+                    }
+                }
+            };
+            let result = self.perform(chat, &job).await;
+            if let Err(e) = &result {
+                self.metrics.shed(Shed::Reply);
+                tracing::warn!(chat = chat.0, error = %e, "a reply could not be sent");
+            }
+            if let Some(done) = job.done {
+                let _ = done.send(result);
+            }
+        }
+    }
+
+    async fn perform(&self, chat: ChatId, job: &Job) -> Result<Sent, SendError> {
+        let mut backoff = FIRST_BACKOFF;
+        let mut last = SendError::NotSent("not tried".into());
+        for _ in 0..ATTEMPTS {
+            if job.queued.elapsed() > MAX_AGE {
+                return Err(SendError::NotSent(format!("still not sent after {MAX_AGE:?}: {last}")));
+            }
+            if let Request::AnswerCallback { params } = &job.request {
+                match self.transport.call_unpaced::<Value>(chat, "answerCallbackQuery", params).await {
+                    Ok(_) => return Ok(Sent { chat, message_id: 0 }),
+                    Err(SendError::Transient(reason)) => {
+                        tokio::time::sleep(backoff).await;
+                        backoff *= 2;
+                        last = SendError::Transient(reason);
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            let turn = match self.transport.turn(chat, Class::Reply, None).await {
+                Ok(turn) => turn,
+                Err(Hold::Paused { reason, .. }) => {
+                    return Err(SendError::NotSent(format!("sending is paused: {reason}")));
+                }
+                // Without a longest wait the limiter waits instead of saying so.
+                Err(Hold::Chat { until }) => {
+                    tokio::time::sleep_until(until).await;
+                    continue;
+                }
+            };
+            let result = match &job.request {
+                Request::Message { thread_id, html, markup } => {
+                    let message = HtmlMessage {
+                        chat,
+                        thread_id: *thread_id,
+                        html,
+                        reply_markup: markup.as_ref(),
+                        paid_broadcast: false,
+                        reply_to: None,
+                    };
+                    self.transport.send_html(turn, Traffic::Reply, &message).await
+                }
+                Request::Photo { thread_id, png, caption } => {
+                    self.transport.send_photo(turn, chat, *thread_id, png.clone(), caption).await
+                }
+                Request::AnswerCallback { .. } => continue,
+                Request::Edit { message_id, html, markup } => {
+                    let mut params = json!({
+                        "chat_id": chat.0,
+                        "message_id": message_id,
+                        "text": html,
+                        "parse_mode": "HTML",
+                        "link_preview_options": { "is_disabled": true },
+                    });
+                    if let Some(markup) = markup {
+                        params["reply_markup"] = markup.clone();
+                    }
+                    match self.transport.call::<Value>(turn, chat, "editMessageText", &params).await {
+                        Ok(_) => Ok(*message_id),
+                        // Pressing the button for the page already shown asks for no change.
+                        Err(SendError::Rejected(reason)) if reason.contains("message is not modified") => {
+                            Ok(*message_id)
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+            };
+            match result {
+                Ok(message_id) => return Ok(Sent { chat, message_id }),
+                // The chat is held now; the next turn waits for it.
+                Err(e @ SendError::RetryAfter(_)) => last = e,
+                Err(SendError::Transient(reason)) => {
+                    tokio::time::sleep(backoff.mul_f64(0.5 + fastrand::f64())).await;
+                    backoff *= 2;
+                    last = SendError::Transient(reason);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last)
     }
 }
 
 #[async_trait]
 impl Outbound for TelegramOutbound {
-    async fn send(&self, to: Target, message: OutMessage) -> Result<Sent, SendError> {
+    async fn send(&self, to: Target, message: OutMessage) -> Result<(), SendError> {
         let markup = message.keyboard.as_ref().map(reply_markup);
-        let html = message.html.into_string();
-        let request = HtmlMessage {
-            chat: to.chat,
-            thread_id: to.thread_id,
-            html: &html,
-            reply_markup: markup.as_ref(),
-            paid_broadcast: false,
-            reply_to: None,
-        };
-        let message_id = self.with_retries(to.chat, || self.api.send_html(&request)).await?;
-        Ok(Sent { chat: to.chat, message_id })
+        let request = Request::Message { thread_id: to.thread_id, html: message.html.into_string(), markup };
+        self.enqueue(to.chat, request, None)
     }
 
-    async fn send_photo(&self, to: Target, png: Vec<u8>, caption: Html) -> Result<Sent, SendError> {
-        let caption = caption.into_string();
-        let message_id = self
-            .with_retries(to.chat, || self.api.send_photo(to.chat, to.thread_id, png.clone(), &caption))
-            .await?;
-        Ok(Sent { chat: to.chat, message_id })
+    async fn send_tracked(&self, to: Target, message: OutMessage) -> Result<Tracked, SendError> {
+        let markup = message.keyboard.as_ref().map(reply_markup);
+        let request = Request::Message { thread_id: to.thread_id, html: message.html.into_string(), markup };
+        let (done, tracked) = Tracked::channel();
+        self.enqueue(to.chat, request, Some(done))?;
+        Ok(tracked)
+    }
+
+    async fn send_photo(&self, to: Target, png: Vec<u8>, caption: Html) -> Result<(), SendError> {
+        let request = Request::Photo { thread_id: to.thread_id, png, caption: caption.into_string() };
+        self.enqueue(to.chat, request, None)
     }
 
     async fn edit(&self, message: Sent, content: OutMessage) -> Result<(), SendError> {
-        let mut params = json!({
-            "chat_id": message.chat.0,
-            "message_id": message.message_id,
-            "text": content.html.as_str(),
-            "parse_mode": "HTML",
-            "link_preview_options": { "is_disabled": true },
-        });
-        if let Some(keyboard) = &content.keyboard {
-            params["reply_markup"] = reply_markup(keyboard);
-        }
-        let edited =
-            self.with_retries(message.chat, || self.api.call::<Value>("editMessageText", &params)).await;
-        match edited {
-            Ok(_) => Ok(()),
-            // Pressing the button for the page already shown asks for no change.
-            Err(SendError::Rejected(reason)) if reason.contains("message is not modified") => Ok(()),
-            Err(e) => Err(e),
-        }
+        let markup = content.keyboard.as_ref().map(reply_markup);
+        let request =
+            Request::Edit { message_id: message.message_id, html: content.html.into_string(), markup };
+        self.enqueue(message.chat, request, None)
     }
 
-    async fn answer_callback(&self, callback_id: &str, text: Option<&str>) -> Result<(), SendError> {
+    async fn answer_callback(
+        &self,
+        chat: ChatId,
+        callback_id: &str,
+        text: Option<&str>,
+    ) -> Result<(), SendError> {
         let mut params = json!({ "callback_query_id": callback_id });
         if let Some(text) = text {
             params["text"] = text.into();
         }
-        self.api.call::<Value>("answerCallbackQuery", &params).await.map(|_| ()).map_err(|e| e.classify())
+        self.enqueue(chat, Request::AnswerCallback { params }, None)
     }
 
     async fn is_chat_admin(&self, chat: ChatId, user_id: i64) -> Result<bool, SendError> {
         let params = json!({ "chat_id": chat.0, "user_id": user_id });
-        let member: Value = self.with_retries(chat, || self.api.call("getChatMember", &params)).await?;
+        let member: Value = self.inner.transport.call_unpaced(chat, "getChatMember", &params).await?;
         Ok(matches!(member["status"].as_str(), Some("creator" | "administrator")))
     }
 }

@@ -65,6 +65,7 @@ fn start_bot(dir: &TempDir, fake: &FakeTelegram, url: &str) -> Child {
         .env("PINGAN_DELIVERY_RATE_PER_SECOND", "200")
         .env("PINGAN_DELIVERY_CONCURRENCY", CONCURRENCY.to_string())
         .env("PINGAN_DELIVERY_LEASE_SECS", "5")
+        .env("PINGAN_DATABASE_BUSY_TIMEOUT_MS", "2000")
         .env("PINGAN_DELIVERY_TICK_MS", "100")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc, Weekday};
 use pingan::domain::{
     Actor, Area, Body, Category, ChatId, DigestTime, Frequency, GoneReason, Keyword, Language, NewNotice,
-    NewTip, NoticeContent, NoticeCorrection, NoticeId, NoticeStatus, Publication, Role, ScamType, Severity,
-    Source, Subscriber, SubscriberStatus, TipBody, TipTitle, Title,
+    NewTip, NoticeContent, NoticeCorrection, NoticeId, NoticeStatus, PauseReason, Publication, Role,
+    ScamType, Severity, Source, Subscriber, SubscriberStatus, TipBody, TipTitle, Title,
 };
 use pingan::domain::{
     AuditAction, AuditEntry, ForwardedText, IndicatorKind, IndicatorReason, NewIndicator, NewReport,
@@ -16,8 +16,11 @@ use pingan::domain::{
 use pingan::domain::{Notice, SearchTerms, Tip, TipId};
 use pingan::store::{
     DueDigests, FanoutKind, Found, NewFanout, NoticeChange, NoticeQuery, Outcome, Recipient, SeedOutcome,
-    Store, StoreError, StoredMessage, TipChange, TipQuery,
+    Standing, Store, StoreError, StoredMessage, TipChange, TipQuery,
 };
+
+/// A lease no test outlives.
+const LEASE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Declares each test once per backend. PostgreSQL tests skip (saying so) when the
 /// server is unreachable, unless PINGAN_REQUIRE_POSTGRES=1.
@@ -79,6 +82,11 @@ conformance!(
     a_publication_changed_since_it_was_read_is_not_fanned_out,
     a_follow_up_reaches_each_recipient_once_whatever_state_its_alert_was_in,
     expired_leases_are_claimed_again,
+    a_sender_that_lost_its_claim_changes_nothing,
+    a_withdrawn_or_corrected_notice_stops_its_waiting_alerts_before_they_are_sent,
+    a_paused_chat_gets_nothing_until_it_resumes,
+    a_chat_that_moves_gets_each_fan_out_once,
+    a_chat_whose_topic_is_gone_gets_its_deliveries_in_the_chat_itself,
     outcomes_close_deliveries_and_follow_the_chat,
     digests_are_queued_once_per_due_time_and_move_the_schedule_on,
     due_notices_are_published_and_expired,
@@ -532,7 +540,7 @@ async fn a_publication_is_fanned_out_once_and_claimed_once(store: Arc<dyn Store>
     assert_eq!(again, None, "a second instance finds it done");
     assert!(store.publications_to_fan_out(now, 10).await.unwrap().is_empty());
 
-    let lease = now + Duration::seconds(30);
+    let lease = LEASE;
     let first = store.claim_deliveries("a", now, lease, 2).await.unwrap();
     let second = store.claim_deliveries("b", now, lease, 10).await.unwrap();
     assert_eq!((first.len(), second.len()), (2, 1));
@@ -704,7 +712,7 @@ async fn a_follow_up_reaches_each_recipient_once_whatever_state_its_alert_was_in
     let mut alert = fanout("alert:1", &[1, 2, 3, 4]);
     alert.notice_id = Some(notice.id);
     store.enqueue_publication(&notice, &[alert], at(8, 0)).await.unwrap();
-    let claimed = store.claim_deliveries("w", at(8, 0), at(8, 1), 10).await.unwrap();
+    let claimed = store.claim_deliveries("w", at(8, 0), LEASE, 10).await.unwrap();
     let of = |chat: i64| claimed.iter().find(|d| d.chat() == ChatId(chat)).unwrap().clone();
     let sent = |id: i32| Outcome::Sent { first_message_id: Some(id), parts: 1 };
     let retry = Outcome::Retry { at: at(8, 0), error: "502".into(), counts: true };
@@ -733,7 +741,7 @@ async fn a_follow_up_reaches_each_recipient_once_whatever_state_its_alert_was_in
     assert_eq!(told, 1);
     // The alert in flight lands, and the half-sent one is finished: each is told too.
     store.record_outcome(&of(2), &sent(102), at(8, 3)).await.unwrap();
-    let mut rest = store.claim_deliveries("w", at(8, 3), at(8, 4), 10).await.unwrap();
+    let mut rest = store.claim_deliveries("w", at(8, 3), LEASE, 10).await.unwrap();
     rest.sort_by_key(|d| d.chat());
     assert_eq!(rest.iter().map(|d| d.chat()).collect::<Vec<_>>(), [ChatId(1), ChatId(2), ChatId(4)]);
     let finished = rest.pop().unwrap();
@@ -748,7 +756,7 @@ async fn a_follow_up_reaches_each_recipient_once_whatever_state_its_alert_was_in
         .unwrap();
 
     let mut follow_ups = rest;
-    follow_ups.extend(store.claim_deliveries("w", at(8, 4), at(8, 5), 10).await.unwrap());
+    follow_ups.extend(store.claim_deliveries("w", at(8, 4), LEASE, 10).await.unwrap());
     let got: Vec<(ChatId, Option<i32>)> = follow_ups.iter().map(|d| (d.chat(), d.reply_to)).collect();
     assert_eq!(got, [(ChatId(1), Some(101)), (ChatId(2), Some(102)), (ChatId(4), Some(104))]);
     let retraction = follow_ups[0].message_id;
@@ -764,13 +772,78 @@ async fn a_follow_up_reaches_each_recipient_once_whatever_state_its_alert_was_in
 async fn expired_leases_are_claimed_again(store: Arc<dyn Store>) {
     let notice = store.insert_notice(&notice_at("警报", "正文", Publication::Now, None)).await.unwrap();
     store.enqueue_publication(&notice, &[fanout("alert:2", &[7])], at(8, 0)).await.unwrap();
-    let claimed = store.claim_deliveries("crashed", at(8, 0), at(8, 1), 10).await.unwrap();
+    let short = std::time::Duration::from_millis(300);
+    let claimed = store.claim_deliveries("crashed", at(8, 0), short, 10).await.unwrap();
     assert_eq!(claimed.len(), 1);
+    // Leases run on the database's clock: the application's (a day later here) is not asked.
+    assert!(store.claim_deliveries("b", at(8, 0) + Duration::days(1), LEASE, 10).await.unwrap().is_empty());
+    tokio::time::sleep(short * 2).await;
     assert!(
-        store.claim_deliveries("b", at(8, 0) + Duration::seconds(30), at(8, 2), 10).await.unwrap().is_empty()
+        store.claim_deliveries("crashed", at(8, 0), LEASE, 10).await.unwrap().is_empty(),
+        "a sender never takes back what it still holds itself"
     );
-    let again = store.claim_deliveries("b", at(8, 2), at(8, 3), 10).await.unwrap();
+    let again = store.claim_deliveries("b", at(8, 0), LEASE, 10).await.unwrap();
     assert_eq!(again.iter().map(|d| d.id).collect::<Vec<_>>(), [claimed[0].id], "after the lease runs out");
+    assert_eq!(again[0].claim, claimed[0].claim + 1, "a new claim, a higher fence");
+}
+
+async fn a_sender_that_lost_its_claim_changes_nothing(store: Arc<dyn Store>) {
+    let notice = store.insert_notice(&notice_at("警报", "正文", Publication::Now, None)).await.unwrap();
+    store.enqueue_publication(&notice, &[fanout("alert:4", &[8])], at(8, 0)).await.unwrap();
+    let short = std::time::Duration::from_millis(200);
+    let old = store.claim_deliveries("slow", at(8, 0), short, 10).await.unwrap().remove(0);
+    assert_eq!(store.delivery_standing(&old).await.unwrap(), Standing::Go { message_id: old.message_id });
+    assert_eq!(store.renew_leases("slow", &[old.id], short).await.unwrap(), [old.id], "renewed while held");
+    tokio::time::sleep(short * 2).await;
+    let new = store.claim_deliveries("fast", at(8, 0), LEASE, 10).await.unwrap().remove(0);
+    assert_eq!(new.id, old.id);
+
+    assert_eq!(store.delivery_standing(&old).await.unwrap(), Standing::Lost);
+    assert!(store.renew_leases("slow", &[old.id], LEASE).await.unwrap().is_empty());
+    let retry = Outcome::Retry { at: at(8, 1), error: "429".into(), counts: false };
+    assert!(!store.record_outcome(&old, &retry, at(8, 1)).await.unwrap(), "the old claim writes nothing");
+    assert!(!store.switch_message(&old, old.message_id).await.unwrap());
+    let sent = Outcome::Sent { first_message_id: Some(9), parts: 1 };
+    assert!(store.record_outcome(&new, &sent, at(8, 1)).await.unwrap());
+    assert!(
+        !store.record_outcome(&old, &retry, at(8, 2)).await.unwrap(),
+        "a late retry cannot turn a sent delivery back to pending"
+    );
+    let p = store.fanout_progress(10).await.unwrap().into_iter().find(|p| p.key == "alert:4").unwrap();
+    assert_eq!((p.sent, p.pending, p.sending), (1, 0, 0));
+}
+
+async fn a_withdrawn_or_corrected_notice_stops_its_waiting_alerts_before_they_are_sent(
+    store: Arc<dyn Store>,
+) {
+    let notice = store.insert_notice(&notice_at("警报", "正文", Publication::Now, None)).await.unwrap();
+    let mut alert = fanout("alert:5", &[31, 32]);
+    alert.notice_id = Some(notice.id);
+    store.enqueue_publication(&notice, &[alert], at(8, 0)).await.unwrap();
+    let claimed = store.claim_deliveries("w", at(8, 0), LEASE, 10).await.unwrap();
+    let message = |key: &str| StoredMessage { content_key: key.into(), parts_json: "{\"parts\":[]}".into() };
+    let correction = NoticeCorrection::new(content("更正", Language::Zh), None, at(8, 1)).unwrap();
+    store
+        .change_notice(
+            notice.id,
+            NoticeChange::Correct(&correction),
+            "correction:5",
+            &message("c5"),
+            &audit_at(8, 1),
+        )
+        .await
+        .unwrap();
+    let corrected = store.delivery_standing(&claimed[0]).await.unwrap();
+    let Standing::Superseded { latest: Some(latest) } = corrected else { panic!("{corrected:?}") };
+    assert!(store.switch_message(&claimed[0], latest).await.unwrap());
+    assert_eq!(store.delivery_standing(&claimed[0]).await.unwrap(), Standing::Go { message_id: latest });
+    store
+        .change_notice(notice.id, NoticeChange::Retract, "retraction:5", &message("r5"), &audit_at(8, 2))
+        .await
+        .unwrap();
+    for d in &claimed {
+        assert_eq!(store.delivery_standing(d).await.unwrap(), Standing::Withdrawn);
+    }
 }
 
 async fn outcomes_close_deliveries_and_follow_the_chat(store: Arc<dyn Store>) {
@@ -782,7 +855,7 @@ async fn outcomes_close_deliveries_and_follow_the_chat(store: Arc<dyn Store>) {
         .enqueue_publication(&notice, &[fanout("alert:3", &[11, 12, 13, -14, -15])], at(8, 0))
         .await
         .unwrap();
-    let claimed = store.claim_deliveries("w", at(8, 0), at(9, 0), 10).await.unwrap();
+    let claimed = store.claim_deliveries("w", at(8, 0), LEASE, 10).await.unwrap();
     let by_chat = |chat: i64| claimed.iter().find(|d| d.chat() == ChatId(chat)).unwrap().clone();
     let now = at(8, 1);
     store
@@ -816,13 +889,13 @@ async fn outcomes_close_deliveries_and_follow_the_chat(store: Arc<dyn Store>) {
     assert_eq!(store.subscriber(ChatId(-14)).await.unwrap(), None, "the subscription moved");
     assert!(store.subscriber(ChatId(-1_000_000_000_014)).await.unwrap().is_some());
 
-    let retried = store.claim_deliveries("w", at(8, 2), at(9, 0), 10).await.unwrap();
+    let retried = store.claim_deliveries("w", at(8, 2), LEASE, 10).await.unwrap();
     assert_eq!(
         retried.iter().map(|d| d.chat()).collect::<Vec<_>>(),
         [ChatId(-1_000_000_000_014)],
         "moved: at once"
     );
-    let later = store.claim_deliveries("w", at(8, 5), at(9, 0), 10).await.unwrap();
+    let later = store.claim_deliveries("w", at(8, 5), LEASE, 10).await.unwrap();
     assert_eq!(later.iter().map(|d| (d.chat(), d.attempts)).collect::<Vec<_>>(), [(ChatId(12), 1)]);
 }
 
@@ -868,4 +941,70 @@ async fn due_notices_are_published_and_expired(store: Arc<dyn Store>) {
     assert_eq!(store.expire_due(soon + Duration::hours(1)).await.unwrap(), 1);
     let listed = store.list_notices(&NoticeQuery { limit: 5, ..NoticeQuery::default() }).await.unwrap();
     assert_eq!(listed[0].status, NoticeStatus::Expired);
+}
+
+async fn a_paused_chat_gets_nothing_until_it_resumes(store: Arc<dyn Store>) {
+    for chat in [-41, -42] {
+        store.save_subscriber(&subscriber(chat)).await.unwrap();
+    }
+    store
+        .enqueue_publication(
+            &store.insert_notice(&notice_at("警报", "正文", Publication::Now, None)).await.unwrap(),
+            &[fanout("alert:6", &[-41, -42])],
+            at(8, 0),
+        )
+        .await
+        .unwrap();
+    let claimed = store.claim_deliveries("w", at(8, 0), LEASE, 1).await.unwrap().remove(0);
+    let paused = Outcome::Paused { reason: PauseReason::TopicClosed };
+    assert!(store.record_outcome(&claimed, &paused, at(8, 1)).await.unwrap());
+    assert!(store.mark_paused(ChatId(-42), PauseReason::NoRights, at(8, 1)).await.unwrap());
+    assert!(!store.mark_paused(ChatId(-42), PauseReason::NoRights, at(8, 2)).await.unwrap(), "once");
+    let read = store.subscriber(ChatId(-42)).await.unwrap().unwrap();
+    assert_eq!(read.status, SubscriberStatus::Paused { reason: PauseReason::NoRights, since: at(8, 1) });
+    assert!(store.alert_candidates().await.unwrap().is_empty(), "paused chats are no candidates");
+    let p = store.fanout_progress(10).await.unwrap().into_iter().find(|p| p.key == "alert:6").unwrap();
+    assert_eq!((p.failed, p.pending, p.sending), (2, 0, 0), "both chats' deliveries end, with the reason");
+    assert_eq!(store.subscriber_counts().await.unwrap().paused, 2);
+
+    assert!(store.mark_active(ChatId(-42), at(9, 0)).await.unwrap());
+    let candidates = store.alert_candidates().await.unwrap();
+    assert_eq!(candidates.iter().map(|s| s.chat_id).collect::<Vec<_>>(), [ChatId(-42)]);
+}
+
+async fn a_chat_that_moves_gets_each_fan_out_once(store: Arc<dyn Store>) {
+    let (old, new) = (ChatId(-51), ChatId(-1_000_000_000_051));
+    store.save_subscriber(&subscriber(old.0)).await.unwrap();
+    let notice = store.insert_notice(&notice_at("警报", "正文", Publication::Now, None)).await.unwrap();
+    // The fan-out reached both ids: the old group's subscription and a new one of the supergroup.
+    store.enqueue_publication(&notice, &[fanout("alert:7", &[old.0, new.0])], at(8, 0)).await.unwrap();
+    assert!(store.move_chat(old, new, at(8, 1)).await.unwrap());
+    assert!(!store.move_chat(old, new, at(8, 2)).await.unwrap(), "the second service message moves nothing");
+    assert!(store.subscriber(old).await.unwrap().is_none());
+    assert!(store.subscriber(new).await.unwrap().is_some());
+    let claimed = store.claim_deliveries("w", at(8, 2), LEASE, 10).await.unwrap();
+    assert_eq!(claimed.iter().map(|d| d.chat()).collect::<Vec<_>>(), [new], "once, to the new id");
+    let p = store.fanout_progress(10).await.unwrap().into_iter().find(|p| p.key == "alert:7").unwrap();
+    assert_eq!(p.failed, 1, "the old id's copy ends, counted");
+}
+
+async fn a_chat_whose_topic_is_gone_gets_its_deliveries_in_the_chat_itself(store: Arc<dyn Store>) {
+    let mut forum = subscriber(-61);
+    forum.thread_id = Some(7);
+    store.save_subscriber(&forum).await.unwrap();
+    let mut alert = fanout("alert:8", &[]);
+    alert.recipients =
+        vec![Recipient { chat_id: ChatId(-61), thread_id: Some(7), dedupe_key: "alert:8:-61".into() }];
+    let notice = store.insert_notice(&notice_at("警报", "正文", Publication::Now, None)).await.unwrap();
+    store.enqueue_publication(&notice, &[alert], at(8, 0)).await.unwrap();
+    let claimed = store.claim_deliveries("w", at(8, 0), LEASE, 10).await.unwrap().remove(0);
+    assert_eq!(claimed.thread_id, Some(7));
+    assert!(store.record_outcome(&claimed, &Outcome::TopicGone, at(8, 1)).await.unwrap());
+    let again = store.claim_deliveries("w", at(8, 1), LEASE, 10).await.unwrap().remove(0);
+    assert_eq!((again.id, again.thread_id), (claimed.id, None));
+    assert_eq!(
+        store.subscriber(ChatId(-61)).await.unwrap().unwrap().thread_id,
+        None,
+        "the topic is forgotten"
+    );
 }

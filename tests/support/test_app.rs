@@ -30,6 +30,11 @@ pub fn settings_for(fake: &FakeTelegram, db: &TestDb, extra: &[(&str, &str)]) ->
         ("DATABASE_URL".to_owned(), db.url().to_owned()),
         // Tests that want HTTP ask for it on a port of their own.
         ("PINGAN_HTTP_LISTEN".to_owned(), "off".to_owned()),
+        // Scripted users type dozens of commands a second, as no person does; the tests of
+        // the budgets themselves set the shipped ones back.
+        ("PINGAN_BOT_COMMANDS_PER_MINUTE".to_owned(), "10000".to_owned()),
+        ("PINGAN_BOT_COSTLY_COMMANDS_PER_MINUTE".to_owned(), "10000".to_owned()),
+        ("PINGAN_BOT_GROUP_COMMANDS_PER_MINUTE".to_owned(), "10000".to_owned()),
     ]);
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Loaded::from_sources(None, &|name| env.get(name).cloned()).expect("test settings").settings

@@ -20,12 +20,13 @@ pub(crate) mod tips;
 
 use std::sync::Arc;
 
-pub use membership::on_membership;
+pub use membership::{on_membership, on_migration};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use teloxide::types::Me;
 
+use super::budget::{Cost, Verdict};
 use super::command::{self, Command, Parsed};
 use super::incoming::{ButtonPress, Incoming, Origin};
 use crate::app::App;
@@ -36,7 +37,7 @@ use crate::render::Style;
 use crate::render::callback::Callback;
 use crate::render::keyboard::Keyboard;
 use crate::store::StoreError;
-use crate::telegram::outbound::{OutMessage, Outbound, SendError, Sent};
+use crate::telegram::outbound::{OutMessage, Outbound, SendError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
@@ -118,11 +119,12 @@ impl<'a> Ctx<'a> {
         self.now().with_timezone(&self.zone).date_naive()
     }
 
-    pub async fn reply(&self, html: Html) -> Result<Sent, SendError> {
+    /// Hands a reply to the transport, which sends it in order with the chat's others.
+    pub async fn reply(&self, html: Html) -> Result<(), SendError> {
         self.send(OutMessage::html(html)).await
     }
 
-    pub async fn send(&self, message: OutMessage) -> Result<Sent, SendError> {
+    pub async fn send(&self, message: OutMessage) -> Result<(), SendError> {
         self.out.send(self.origin.target, message).await
     }
 
@@ -171,8 +173,28 @@ impl<'a> Ctx<'a> {
 pub async fn on_message(app: Arc<App>, out: Arc<dyn Outbound>, me: Me, msg: Incoming) -> HandlerResult {
     app.metrics.update();
     let origin = &msg.origin;
+    let parsed = command::parse(&msg.text, me.username());
+    if let Some(cost) = cost_of(&msg, &parsed) {
+        let user = origin.sender.as_ref().map(|s| s.id);
+        match app.budgets.spend(user, origin.target.chat, cost) {
+            Verdict::Go => {}
+            Verdict::TellOnce => {
+                app.metrics.shed(crate::metrics::Shed::OverBudget);
+                let ctx = Ctx::bare(&app, &out, origin, me.username());
+                tracing::info!(chat = ctx.chat_id(), "over the command budget; told once");
+                if let Err(e) = ctx.reply(ctx.text("reply.slow_down")).await {
+                    tracing::debug!(chat = ctx.chat_id(), error = %e, "could not say so");
+                }
+                return Ok(());
+            }
+            Verdict::Quiet => {
+                app.metrics.shed(crate::metrics::Shed::OverBudget);
+                return Ok(());
+            }
+        }
+    }
     let result = match Ctx::load(&app, &out, origin, me.username()).await {
-        Ok(ctx) => match route(&ctx, &msg).await {
+        Ok(ctx) => match route(&ctx, &msg, parsed).await {
             Ok(()) => return Ok(()),
             Err(error) => (ctx, error),
         },
@@ -187,7 +209,23 @@ pub async fn on_message(app: Arc<App>, out: Arc<dyn Outbound>, me: Me, msg: Inco
     Ok(())
 }
 
-async fn route(ctx: &Ctx<'_>, msg: &Incoming) -> HandlerResult {
+/// What a message costs of its sender's budget; `None` for what Pingan does not answer
+/// (chatter in groups, other bots' commands).
+fn cost_of(msg: &Incoming, parsed: &Parsed) -> Option<Cost> {
+    let private = msg.origin.is_private();
+    if msg.forwarded_from.is_some() {
+        return private.then_some(Cost::Strict);
+    }
+    match parsed {
+        Parsed::Command(Command::Check(_) | Command::Report | Command::Search(_)) => Some(Cost::Strict),
+        Parsed::Command(_) => Some(Cost::Normal),
+        Parsed::Unknown { addressed, .. } if *addressed || private => Some(Cost::Normal),
+        Parsed::NotACommand if private => Some(Cost::Normal),
+        Parsed::Unknown { .. } | Parsed::NotACommand | Parsed::OtherBot => None,
+    }
+}
+
+async fn route(ctx: &Ctx<'_>, msg: &Incoming, parsed: Parsed) -> HandlerResult {
     let text = msg.text.as_str();
     // A forwarded message is someone else's words, never a command to Pingan.
     if let Some(from) = &msg.forwarded_from {
@@ -196,7 +234,7 @@ async fn route(ctx: &Ctx<'_>, msg: &Incoming) -> HandlerResult {
         }
         return Ok(());
     }
-    match command::parse(text, ctx.bot_username) {
+    match parsed {
         Parsed::Command(command) => {
             tracing::info!(chat = ctx.chat_id(), command = command.name(), "command");
             ctx.app.metrics.command(command.name());
@@ -244,6 +282,17 @@ pub(crate) type ButtonResult = Result<Option<String>, HandlerError>;
 pub async fn on_button(app: Arc<App>, out: Arc<dyn Outbound>, me: Me, press: ButtonPress) -> HandlerResult {
     app.metrics.update();
     let origin = &press.origin;
+    let user = origin.sender.as_ref().map(|s| s.id);
+    let verdict = app.budgets.spend(user, origin.target.chat, Cost::Normal);
+    if verdict != Verdict::Go {
+        app.metrics.shed(crate::metrics::Shed::OverBudget);
+        let ctx = Ctx::bare(&app, &out, origin, me.username());
+        let text = (verdict == Verdict::TellOnce).then(|| ctx.label("reply.slow_down"));
+        if let Err(e) = out.answer_callback(origin.target.chat, &press.id, text.as_deref()).await {
+            tracing::debug!(error = %e, "could not answer a button press");
+        }
+        return Ok(());
+    }
     let (ctx, result) = match Ctx::load(&app, &out, origin, me.username()).await {
         Ok(ctx) => {
             let result = route_button(&ctx, &press).await;
@@ -255,7 +304,7 @@ pub async fn on_button(app: Arc<App>, out: Arc<dyn Outbound>, me: Me, press: But
         Ok(answer) => answer,
         Err(error) => apology_for(&ctx, &error).map(|key| ctx.label(key)),
     };
-    if let Err(e) = ctx.out.answer_callback(&press.id, answer.as_deref()).await {
+    if let Err(e) = ctx.out.answer_callback(origin.target.chat, &press.id, answer.as_deref()).await {
         tracing::warn!(chat = ctx.chat_id(), error = %e, "could not answer a button press");
     }
     Ok(())

@@ -8,7 +8,8 @@ use chrono_tz::Tz;
 use super::subscription::subscribed;
 use super::{ButtonResult, Ctx, HandlerError, HandlerResult};
 use crate::domain::{
-    Category, DigestTime, Frequency, Keyword, Language, Subscriber, UnknownZone, parse_time_zone,
+    Category, DigestTime, Frequency, Keyword, Language, Subscriber, SubscriberStatus, UnknownZone,
+    parse_time_zone,
 };
 use crate::html::Html;
 use crate::i18n::Arg;
@@ -104,7 +105,13 @@ pub(super) fn screen(ctx: &Ctx<'_>, s: &Subscriber) -> Html {
     let exclude = keyword_list(ctx, &s.exclude_keywords);
     let language = language_label(ctx, s.language);
     let digest = frequency_text(ctx, s);
-    let status = ctx.text(if s.subscribed { "settings.status_on" } else { "settings.status_off" });
+    let status = match s.status {
+        SubscriberStatus::Paused { reason, .. } if s.subscribed => {
+            let reason = ctx.label(&format!("pause.{}", reason.as_str()));
+            ctx.fill("settings.status_paused", &[("reason", (&reason).into())])
+        }
+        _ => ctx.text(if s.subscribed { "settings.status_on" } else { "settings.status_off" }),
+    };
     ctx.fill(
         "settings.screen",
         &[

@@ -47,11 +47,20 @@ pub(super) async fn follow(ctx: &Ctx<'_>, notice: &Notice, watched: Watched) -> 
         "editor.progress_queued",
         &[("title", title.into()), ("waiting", zero), ("sent", zero), ("failed", zero), ("gone", zero)],
     );
-    let status = ctx.reply(queued.clone()).await?;
+    let status = ctx.out.send_tracked(ctx.origin.target, OutMessage::html(queued.clone())).await?;
     let app = ctx.app.clone();
     let out = ctx.out.clone();
-    let watch = Watch { status, notice: notice.id, watched, title: title.to_owned(), lang: ctx.lang };
-    tokio::spawn(watch.run(app, out, queued.into_string()));
+    let (notice, title, lang) = (notice.id, title.to_owned(), ctx.lang);
+    // The status message's id is known once Telegram has it; the handler does not wait.
+    tokio::spawn(async move {
+        match status.sent().await {
+            Ok(status) => {
+                let watch = Watch { status, notice, watched, title, lang };
+                watch.run(app, out, queued.into_string()).await;
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot send a status message"),
+        }
+    });
     Ok(())
 }
 

@@ -1,0 +1,210 @@
+//! From Telegram's updates to the handlers: each chat's updates in order, chats side by
+//! side, and the poller never waiting for any of them.
+//!
+//! teloxide's dispatcher gives each chat a queue too, but *waits* when one is full, so one
+//! flooding chat stalls every other. Here a chat's queue that is full sheds the update
+//! (telling the chat once that it is sending too fast), a handler that panics is answered
+//! with the generic apology and logged with its update id, and the process and the chat's
+//! later updates carry on.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::time::Duration;
+
+use teloxide::dispatching::UpdateHandler;
+use teloxide::dptree;
+use teloxide::types::{Me, Update, UpdateKind};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+
+use super::budget::Verdict;
+use super::handlers::HandlerError;
+use super::schema::schema;
+use crate::app::App;
+use crate::domain::{ChatId, Language};
+use crate::metrics::Shed;
+use crate::telegram::outbound::{OutMessage, Outbound, Target};
+
+/// Updates one chat may have waiting; beyond this the chat is flooding.
+const QUEUED_PER_CHAT: usize = 32;
+/// Handlers at work at once, over all chats.
+const RUNNING: usize = 64;
+/// A chat's task ends after this long without updates.
+const LANE_IDLE: Duration = Duration::from_secs(30);
+
+/// Who an update came from, as much as the intake needs: its chat's lane, and whom to
+/// answer when something goes wrong.
+#[derive(Clone, Debug)]
+struct Addressee {
+    chat: ChatId,
+    target: Option<Target>,
+    user: Option<i64>,
+    language: Option<String>,
+    callback_id: Option<String>,
+}
+
+impl Addressee {
+    fn of(update: &Update) -> Addressee {
+        let user = update.from();
+        let (target, callback_id) = match &update.kind {
+            UpdateKind::Message(m) => {
+                let thread_id = m.thread_id.filter(|_| m.is_topic_message).map(|t| t.0.0);
+                (Some(Target { chat: ChatId(m.chat.id.0), thread_id }), None)
+            }
+            UpdateKind::CallbackQuery(q) => (None, Some(q.id.0.clone())),
+            _ => (None, None),
+        };
+        let chat = update.chat().map(|c| ChatId(c.id.0)).or_else(|| user.map(|u| ChatId(u.id.0 as i64)));
+        Addressee {
+            chat: chat.unwrap_or(ChatId(0)),
+            target,
+            user: user.map(|u| u.id.0 as i64),
+            language: user.and_then(|u| u.language_code.clone()),
+            callback_id,
+        }
+    }
+
+    fn language(&self, app: &App) -> Language {
+        Language::from_telegram(self.language.as_deref(), app.settings.default_language)
+    }
+
+    /// Says `key` to whoever sent the update: in the chat, or on the button pressed.
+    async fn tell(&self, app: &App, out: &dyn Outbound, key: &str) {
+        let lang = self.language(app);
+        let result = match (&self.callback_id, self.target) {
+            (Some(id), _) => {
+                out.answer_callback(
+                    self.chat,
+                    id,
+                    Some(&crate::html::to_plain(app.texts.template(lang, key))),
+                )
+                .await
+            }
+            (None, Some(target)) => out.send(target, OutMessage::html(app.texts.get(lang, key))).await,
+            (None, None) => Ok(()),
+        };
+        if let Err(e) = result {
+            tracing::debug!(chat = self.chat.0, error = %e, "could not tell the sender");
+        }
+    }
+}
+
+struct Shared {
+    app: Arc<App>,
+    out: Arc<dyn Outbound>,
+    me: Me,
+    handler: UpdateHandler<HandlerError>,
+    running: Semaphore,
+}
+
+/// Hands updates to per-chat lanes.
+pub struct Intake {
+    shared: Arc<Shared>,
+    lanes: HashMap<i64, mpsc::Sender<Update>>,
+    tasks: JoinSet<()>,
+}
+
+impl Intake {
+    pub fn new(app: Arc<App>, out: Arc<dyn Outbound>, me: Me) -> Intake {
+        let shared = Arc::new(Shared { app, out, me, handler: schema(), running: Semaphore::new(RUNNING) });
+        Intake { shared, lanes: HashMap::new(), tasks: JoinSet::new() }
+    }
+
+    /// Hands `update` to its chat's lane, starting one if needed; never waits.
+    pub fn route(&mut self, update: Update) {
+        while self.tasks.try_join_next().is_some() {}
+        if self.lanes.len() > 10_000 {
+            self.lanes.retain(|_, lane| !lane.is_closed());
+        }
+        let who = Addressee::of(&update);
+        let update = match self.lanes.get(&who.chat.0) {
+            Some(lane) => match lane.try_send(update) {
+                Ok(()) => return,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    self.overflow(who);
+                    return;
+                }
+                // The lane ended (idle) just now: start a new one.
+                Err(mpsc::error::TrySendError::Closed(update)) => update,
+            },
+            None => update,
+        };
+        let (lane, updates) = mpsc::channel(QUEUED_PER_CHAT);
+        // A fresh channel has room for one.
+        let _ = lane.try_send(update);
+        self.lanes.insert(who.chat.0, lane);
+        self.tasks.spawn(run_lane(self.shared.clone(), updates));
+    }
+
+    fn overflow(&self, who: Addressee) {
+        let app = &self.shared.app;
+        app.metrics.shed(Shed::UpdateOverflow);
+        if app.budgets.overflow(who.user, who.chat) == Verdict::TellOnce {
+            tracing::warn!(chat = who.chat.0, "a chat floods the bot; its extra updates are dropped");
+            let shared = self.shared.clone();
+            tokio::spawn(async move { who.tell(&shared.app, shared.out.as_ref(), "reply.slow_down").await });
+        }
+    }
+
+    /// Lets the lanes finish what they hold, for at most `grace`.
+    pub async fn finish(mut self, grace: Duration) {
+        self.lanes.clear();
+        let all = async { while self.tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(grace, all).await.is_err() {
+            tracing::warn!(?grace, "handlers still busy after the grace period; leaving them");
+        }
+    }
+}
+
+/// One chat's updates, one after another, until it falls idle.
+async fn run_lane(shared: Arc<Shared>, mut updates: mpsc::Receiver<Update>) {
+    loop {
+        let update = tokio::select! {
+            update = updates.recv() => match update {
+                Some(update) => update,
+                None => return,
+            },
+            () = tokio::time::sleep(LANE_IDLE) => {
+                updates.close();
+                while let Ok(update) = updates.try_recv() {
+                    handle(&shared, update).await;
+                }
+                return;
+            }
+        };
+        handle(&shared, update).await;
+    }
+}
+
+/// Runs the handler for one update in a task of its own, so that a panic in it is caught
+/// here and answered.
+async fn handle(shared: &Arc<Shared>, update: Update) {
+    let Ok(_running) = shared.running.acquire().await else { return };
+    let who = Addressee::of(&update);
+    let id = update.id.0;
+    let work = {
+        let shared = shared.clone();
+        async move {
+            let deps = dptree::deps![update, shared.me.clone(), shared.app.clone(), shared.out.clone()];
+            shared.handler.dispatch(deps).await
+        }
+    };
+    match tokio::spawn(work).await {
+        Ok(ControlFlow::Break(Ok(()))) => {}
+        Ok(ControlFlow::Break(Err(e))) => tracing::error!(update = id, error = %e, "a handler failed"),
+        Ok(ControlFlow::Continue(_)) => tracing::debug!(update = id, "update not handled"),
+        Err(e) if e.is_panic() => {
+            shared.app.metrics.shed(Shed::Panic);
+            let panic = e.into_panic();
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(update = id, chat = who.chat.0, panic = %message, "a handler panicked; answered with an apology");
+            who.tell(&shared.app, shared.out.as_ref(), "reply.internal_error").await;
+        }
+        Err(_) => tracing::warn!(update = id, "a handler was cancelled"),
+    }
+}

@@ -1,0 +1,601 @@
+//! The sender's side of the outbox: claiming deliveries with a fenced lease, keeping the
+//! lease alive, checking a delivery right before each part goes out, and recording how it
+//! ended.
+//!
+//! Fencing (Kleppmann, "How to do distributed locking"): every claim of a row counts its
+//! `claim` column up, and every later write names the worker and the claim it holds. A
+//! write from a worker whose lease ran out and whose row someone else claimed since
+//! changes nothing, and the worker learns it no longer holds the row. Leases are timed by
+//! the database's clock (`lease_expires_ms`, milliseconds since the Unix epoch), never by
+//! the application host's, and a worker never takes back a row it still holds itself, so
+//! a clock jump on one host cannot make two senders send the same message.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::StoreError;
+use super::outbox::FanoutKind;
+use crate::domain::{ChatId, GoneReason, PauseReason};
+
+/// A delivery a sender has claimed: what to send, and the claim its writes must name.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ClaimedDelivery {
+    pub id: i64,
+    pub fanout_id: i64,
+    /// The `outbox_messages` row it sends.
+    pub message_id: i64,
+    chat_id: i64,
+    pub thread_id: Option<i32>,
+    pub attempts: i32,
+    /// Parts already sent by an earlier attempt.
+    pub parts_sent: i32,
+    /// The Telegram message this one replies to (a correction).
+    pub reply_to: Option<i32>,
+    /// The worker holding the claim.
+    pub leased_by: String,
+    /// The fencing token: how many times the row has been claimed, this claim included.
+    pub claim: i64,
+}
+
+impl ClaimedDelivery {
+    pub fn chat(&self) -> ChatId {
+        ChatId(self.chat_id)
+    }
+}
+
+/// The columns of a claimed delivery, for the claim query.
+macro_rules! claimed_columns {
+    () => {
+        "id, fanout_id, message_id, chat_id, thread_id, attempts, parts_sent, reply_to, leased_by, claim"
+    };
+}
+
+pub(crate) use claimed_columns;
+
+/// What a claimed delivery should do next, read right before a part is sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// Another sender holds the row now (this lease ran out): stop, record nothing.
+    Lost,
+    /// Send. `message_id` is the row's message now: a correction that came before the
+    /// first part replaced it (see [`ClaimStore::switch_message`]).
+    Go { message_id: i64 },
+    /// The notice was withdrawn.
+    Withdrawn,
+    /// A later change (a correction, a withdrawal) exists that this delivery does not
+    /// carry: for an alert, its message is older than the notice's latest correction; for
+    /// a correction, a newer one was queued.
+    Superseded { latest: Option<i64> },
+}
+
+/// The facts [`Standing`] is worked out from, as one query reads them.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub(crate) struct StandingRow {
+    message_id: i64,
+    fanout_id: i64,
+    kind: String,
+    notice_status: Option<String>,
+    /// The notice's latest correction or cancellation fan-out, and its message.
+    latest_change: Option<i64>,
+    latest_change_message: Option<i64>,
+}
+
+impl StandingRow {
+    pub(crate) fn standing(self) -> Result<Standing, StoreError> {
+        let kind = FanoutKind::parse(&self.kind)?;
+        Ok(match kind {
+            FanoutKind::Alert | FanoutKind::Channel => {
+                if self.notice_status.as_deref() == Some("retracted") {
+                    Standing::Withdrawn
+                } else {
+                    match self.latest_change_message {
+                        Some(latest) if latest != self.message_id => {
+                            Standing::Superseded { latest: Some(latest) }
+                        }
+                        _ => Standing::Go { message_id: self.message_id },
+                    }
+                }
+            }
+            FanoutKind::Correction => match self.latest_change {
+                Some(latest) if latest > self.fanout_id => Standing::Superseded { latest: None },
+                _ => Standing::Go { message_id: self.message_id },
+            },
+            FanoutKind::Digest => Standing::Go { message_id: self.message_id },
+        })
+    }
+}
+
+/// How a delivery attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every part went out (or, for a notice changed mid-way, every part that will): the
+    /// first part's Telegram message id is kept for corrections. A notice changed since
+    /// gets its latest follow-up queued as a reply.
+    Sent { first_message_id: Option<i32>, parts: i32 },
+    /// Some parts went out: a retry resumes after them.
+    PartlySent { first_message_id: Option<i32>, parts: i32 },
+    /// Try again at `at`. `counts` is false for rate limiting and for pauses of the whole
+    /// bot, which are not the chat's fault.
+    Retry { at: DateTime<Utc>, error: String, counts: bool },
+    /// Telegram refused the message itself; sending it again will not help.
+    Failed { error: String },
+    /// Not sent because its notice was withdrawn or a later change superseded it.
+    Cancelled { reason: String },
+    /// The chat is unreachable: this and every pending delivery to it end, and the
+    /// subscriber is marked gone.
+    Gone { reason: GoneReason },
+    /// Telegram will not let the bot send there for now: the subscription is paused, and
+    /// this and the chat's pending deliveries end as failed with the reason.
+    Paused { reason: PauseReason },
+    /// The forum topic is gone: the subscription forgets it, and this delivery and the
+    /// chat's pending ones go to the chat itself.
+    TopicGone,
+    /// The group became a supergroup: the subscription and pending deliveries move.
+    Moved { to: ChatId },
+}
+
+#[async_trait]
+pub trait ClaimStore {
+    /// Claims up to `limit` deliveries that are due, or whose lease ran out by the
+    /// database's clock (never ones `worker` still holds), for `lease` from now.
+    async fn claim_deliveries(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError>;
+    /// Extends the leases `worker` holds on `ids` to `lease` from now; returns the ids it
+    /// still holds (the others were taken by another sender after their lease ran out).
+    async fn renew_leases(&self, worker: &str, ids: &[i64], lease: Duration) -> Result<Vec<i64>, StoreError>;
+    /// Reads, right before a part is sent, whether the claim still holds and whether its
+    /// notice was withdrawn or changed since.
+    async fn delivery_standing(&self, delivery: &ClaimedDelivery) -> Result<Standing, StoreError>;
+    /// A claimed delivery not begun yet takes `message_id` (its notice's latest
+    /// correction) instead of the message it had. False if the claim is lost.
+    async fn switch_message(&self, delivery: &ClaimedDelivery, message_id: i64) -> Result<bool, StoreError>;
+    async fn outbox_message(&self, id: i64) -> Result<Option<String>, StoreError>;
+    /// Records how the attempt ended, if the claim still holds; false (nothing written)
+    /// if another sender claimed the row since.
+    async fn record_outcome(
+        &self,
+        delivery: &ClaimedDelivery,
+        outcome: &Outcome,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// When the next pending delivery is due, to sleep until then.
+    async fn next_delivery_due(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
+}
+
+/// Milliseconds, for the lease arithmetic in SQL.
+pub(crate) fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
+}
+
+/// An UPDATE of a claimed row that applies only while the claim holds: `$1` is the row,
+/// `$2` the worker, `$3` the claim; `set` uses `$4` on.
+pub(crate) fn fenced_update(set: &str) -> String {
+    format!(
+        "UPDATE deliveries SET {set} WHERE id = $1 AND leased_by = $2 AND claim = $3 AND status = 'sending'"
+    )
+}
+
+/// The claim queries both backends share. `$claim_lock` ends the subquery that picks the
+/// rows to claim; `$now_ms` is the database's clock in milliseconds since the Unix epoch;
+/// `$share_lock` makes recording a sent alert wait for a change of its notice in flight.
+macro_rules! impl_claim_store {
+    ($store:ty, $db:ty, $claim_lock:literal, $now_ms:literal, $share_lock:literal) => {
+        impl $store {
+            /// An alert or channel post that was in flight (or half sent) when its notice was
+            /// corrected or withdrawn went out as it was: it gets the latest follow-up it does
+            /// not already carry, as a reply.
+            async fn queue_missed_follow_up(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                delivery: i64,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<(), $crate::store::StoreError> {
+                // A change of the notice in flight commits first (or waits for this one), so
+                // either it sees this delivery as sent or this sees its follow-up.
+                ::sqlx::query(concat!(
+                    "SELECT n.id FROM notices n JOIN fanouts f ON f.notice_id = n.id \
+                     JOIN deliveries d ON d.fanout_id = f.id WHERE d.id = $1",
+                    $share_lock
+                ))
+                .bind(delivery)
+                .fetch_optional(&mut **tx)
+                .await?;
+                ::sqlx::query(
+                    "INSERT INTO deliveries (fanout_id, message_id, dedupe_key, chat_id, thread_id, priority, status, \
+                     next_attempt_at, reply_to, created_at, updated_at) \
+                     SELECT c.id, c.message_id, c.key || ':' || CAST(d.chat_id AS TEXT), d.chat_id, d.thread_id, 0, \
+                     'pending', $2, d.telegram_message_id, $2, $2 \
+                     FROM deliveries d \
+                     JOIN fanouts f ON f.id = d.fanout_id AND f.kind IN ('alert', 'channel') \
+                     JOIN fanouts c ON c.notice_id = f.notice_id AND c.kind = 'correction' \
+                     WHERE d.id = $1 AND c.message_id IS NOT NULL \
+                     AND c.id = (SELECT MAX(l.id) FROM fanouts l WHERE l.notice_id = f.notice_id AND l.kind = 'correction') \
+                     AND c.message_id <> d.message_id \
+                     ON CONFLICT (dedupe_key) DO NOTHING",
+                )
+                .bind(delivery)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+        }
+
+        #[::async_trait::async_trait]
+        impl $crate::store::ClaimStore for $store {
+            async fn claim_deliveries(
+                &self,
+                worker: &str,
+                now: ::chrono::DateTime<::chrono::Utc>,
+                lease: ::std::time::Duration,
+                limit: u32,
+            ) -> Result<Vec<$crate::store::ClaimedDelivery>, $crate::store::StoreError> {
+                let rows = ::sqlx::query_as(concat!(
+                    "UPDATE deliveries SET status = 'sending', claim = claim + 1, leased_by = $2, \
+                     lease_expires_ms = ",
+                    $now_ms,
+                    " + $3, lease_until = NULL, updated_at = $1 \
+                     WHERE id IN (SELECT id FROM deliveries \
+                     WHERE (status = 'pending' AND next_attempt_at <= $1) \
+                     OR (status = 'sending' AND (lease_expires_ms IS NULL OR lease_expires_ms < ",
+                    $now_ms,
+                    ") AND (leased_by IS NULL OR leased_by <> $2)) \
+                     ORDER BY priority, next_attempt_at, id LIMIT $4",
+                    $claim_lock,
+                    ") RETURNING ",
+                    $crate::store::claims::claimed_columns!()
+                ))
+                .bind(now)
+                .bind(worker)
+                .bind($crate::store::claims::millis(lease))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows)
+            }
+
+            async fn renew_leases(
+                &self,
+                worker: &str,
+                ids: &[i64],
+                lease: ::std::time::Duration,
+            ) -> Result<Vec<i64>, $crate::store::StoreError> {
+                let mut held = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks($crate::store::outbox::INSERT_CHUNK) {
+                    let mut update = ::sqlx::QueryBuilder::<$db>::new(concat!(
+                        "UPDATE deliveries SET lease_expires_ms = ",
+                        $now_ms,
+                        " + "
+                    ));
+                    update.push_bind($crate::store::claims::millis(lease));
+                    update.push(" WHERE status = 'sending' AND leased_by = ").push_bind(worker);
+                    update.push(" AND id IN (");
+                    let mut list = update.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    update.push(") RETURNING id");
+                    let rows: Vec<(i64,)> = update.build_query_as().fetch_all(&self.pool).await?;
+                    held.extend(rows.into_iter().map(|(id,)| id));
+                }
+                Ok(held)
+            }
+
+            async fn delivery_standing(
+                &self,
+                d: &$crate::store::ClaimedDelivery,
+            ) -> Result<$crate::store::Standing, $crate::store::StoreError> {
+                let row: Option<$crate::store::claims::StandingRow> = ::sqlx::query_as(
+                    "SELECT d.message_id, d.fanout_id, f.kind, n.status AS notice_status, \
+                     c.id AS latest_change, c.message_id AS latest_change_message \
+                     FROM deliveries d JOIN fanouts f ON f.id = d.fanout_id \
+                     LEFT JOIN notices n ON n.id = f.notice_id \
+                     LEFT JOIN fanouts c ON c.id = (SELECT MAX(l.id) FROM fanouts l \
+                     WHERE l.notice_id = f.notice_id AND l.kind = 'correction') \
+                     WHERE d.id = $1 AND d.leased_by = $2 AND d.claim = $3 AND d.status = 'sending'",
+                )
+                .bind(d.id)
+                .bind(&d.leased_by)
+                .bind(d.claim)
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    Some(row) => row.standing(),
+                    None => Ok($crate::store::Standing::Lost),
+                }
+            }
+
+            async fn switch_message(
+                &self,
+                d: &$crate::store::ClaimedDelivery,
+                message_id: i64,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let sql = $crate::store::claims::fenced_update("message_id = $4, parts_sent = 0");
+                let done = ::sqlx::query(&sql)
+                    .bind(d.id)
+                    .bind(&d.leased_by)
+                    .bind(d.claim)
+                    .bind(message_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn outbox_message(&self, id: i64) -> Result<Option<String>, $crate::store::StoreError> {
+                let row: Option<(String,)> = ::sqlx::query_as("SELECT parts FROM outbox_messages WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|(parts,)| parts))
+            }
+
+            async fn record_outcome(
+                &self,
+                d: &$crate::store::ClaimedDelivery,
+                outcome: &$crate::store::Outcome,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<bool, $crate::store::StoreError> {
+                use $crate::store::Outcome;
+                let mut tx = self.pool.begin().await?;
+                let bind = $crate::store::claims::fenced_update;
+                let held = match outcome {
+                    Outcome::Sent { first_message_id, parts } | Outcome::PartlySent { first_message_id, parts } => {
+                        let done = matches!(outcome, Outcome::Sent { .. });
+                        let sql = if done {
+                            bind("status = 'sent', parts_sent = $4, telegram_message_id = COALESCE(telegram_message_id, $5), \
+                                  sent_at = $6, lease_expires_ms = NULL, updated_at = $6")
+                        } else {
+                            bind("parts_sent = $4, telegram_message_id = COALESCE(telegram_message_id, $5), updated_at = $6")
+                        };
+                        let held = ::sqlx::query(&sql)
+                            .bind(d.id)
+                            .bind(&d.leased_by)
+                            .bind(d.claim)
+                            .bind(*parts)
+                            .bind(*first_message_id)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected()
+                            > 0;
+                        if held && done {
+                            Self::queue_missed_follow_up(&mut tx, d.id, now).await?;
+                        }
+                        held
+                    }
+                    Outcome::Retry { at, error, counts } => {
+                        ::sqlx::query(&bind(
+                            "status = 'pending', next_attempt_at = $4, attempts = attempts + $5, last_error = $6, \
+                             lease_expires_ms = NULL, leased_by = NULL, updated_at = $7",
+                        ))
+                        .bind(d.id)
+                        .bind(&d.leased_by)
+                        .bind(d.claim)
+                        .bind(*at)
+                        .bind(i32::from(*counts))
+                        .bind(error)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected()
+                            > 0
+                    }
+                    Outcome::Failed { error } | Outcome::Cancelled { reason: error } => {
+                        let attempts = i32::from(matches!(outcome, Outcome::Failed { .. }));
+                        ::sqlx::query(&bind(
+                            "status = 'failed', attempts = attempts + $4, last_error = $5, lease_expires_ms = NULL, \
+                             updated_at = $6",
+                        ))
+                        .bind(d.id)
+                        .bind(&d.leased_by)
+                        .bind(d.claim)
+                        .bind(attempts)
+                        .bind(error)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected()
+                            > 0
+                    }
+                    Outcome::Gone { reason } => {
+                        let error = format!("chat gone: {reason}");
+                        let held = ::sqlx::query(&bind(
+                            "status = 'gone', last_error = $4, lease_expires_ms = NULL, updated_at = $5",
+                        ))
+                        .bind(d.id)
+                        .bind(&d.leased_by)
+                        .bind(d.claim)
+                        .bind(&error)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected()
+                            > 0;
+                        if held {
+                            ::sqlx::query(
+                                "UPDATE deliveries SET status = 'gone', last_error = $2, updated_at = $3 \
+                                 WHERE chat_id = $1 AND status = 'pending'",
+                            )
+                            .bind(d.chat().0)
+                            .bind(&error)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                            ::sqlx::query(
+                                "UPDATE subscribers SET status = 'gone', gone_reason = $2, gone_at = $3, \
+                                 paused_reason = NULL, paused_at = NULL, next_digest_at = NULL, updated_at = $3 \
+                                 WHERE chat_id = $1 AND status = 'active'",
+                            )
+                            .bind(d.chat().0)
+                            .bind(reason.as_str())
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        held
+                    }
+                    Outcome::Paused { reason } => {
+                        let error = format!("chat paused: {reason}");
+                        let held = ::sqlx::query(&bind(
+                            "status = 'failed', last_error = $4, lease_expires_ms = NULL, updated_at = $5",
+                        ))
+                        .bind(d.id)
+                        .bind(&d.leased_by)
+                        .bind(d.claim)
+                        .bind(&error)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected()
+                            > 0;
+                        if held {
+                            ::sqlx::query(
+                                "UPDATE deliveries SET status = 'failed', last_error = $2, updated_at = $3 \
+                                 WHERE chat_id = $1 AND status = 'pending'",
+                            )
+                            .bind(d.chat().0)
+                            .bind(&error)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                            ::sqlx::query(
+                                "UPDATE subscribers SET paused_reason = $2, paused_at = $3, next_digest_at = NULL, \
+                                 updated_at = $3 WHERE chat_id = $1 AND status = 'active' AND paused_reason IS NULL",
+                            )
+                            .bind(d.chat().0)
+                            .bind(reason.as_str())
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        held
+                    }
+                    Outcome::TopicGone => {
+                        let held = ::sqlx::query(&bind(
+                            "status = 'pending', thread_id = NULL, next_attempt_at = $4, last_error = $5, \
+                             lease_expires_ms = NULL, leased_by = NULL, updated_at = $4",
+                        ))
+                        .bind(d.id)
+                        .bind(&d.leased_by)
+                        .bind(d.claim)
+                        .bind(now)
+                        .bind("the forum topic is gone; sending to the chat itself")
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected()
+                            > 0;
+                        if held {
+                            ::sqlx::query(
+                                "UPDATE deliveries SET thread_id = NULL, updated_at = $3 \
+                                 WHERE chat_id = $1 AND thread_id = $2 AND status = 'pending'",
+                            )
+                            .bind(d.chat().0)
+                            .bind(d.thread_id)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                            ::sqlx::query(
+                                "UPDATE subscribers SET thread_id = NULL, updated_at = $3 \
+                                 WHERE chat_id = $1 AND thread_id = $2",
+                            )
+                            .bind(d.chat().0)
+                            .bind(d.thread_id)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        held
+                    }
+                    Outcome::Moved { to } => {
+                        // Back to pending first, so that the move takes this row along (or ends
+                        // it, if the new chat has this fan-out already).
+                        let held = ::sqlx::query(&bind(
+                            "status = 'pending', next_attempt_at = $4, lease_expires_ms = NULL, leased_by = NULL, \
+                             last_error = $5, updated_at = $4",
+                        ))
+                        .bind(d.id)
+                        .bind(&d.leased_by)
+                        .bind(d.claim)
+                        .bind(now)
+                        .bind(format!("moved from chat {} to {}", d.chat().0, to.0))
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected()
+                            > 0;
+                        if held {
+                            Self::move_chat_in(&mut tx, d.chat(), *to, now).await?;
+                        }
+                        held
+                    }
+                };
+                if held {
+                    tx.commit().await?;
+                } else {
+                    tx.rollback().await?;
+                }
+                Ok(held)
+            }
+
+            async fn next_delivery_due(
+                &self,
+            ) -> Result<Option<::chrono::DateTime<::chrono::Utc>>, $crate::store::StoreError> {
+                let row: Option<(::chrono::DateTime<::chrono::Utc>,)> = ::sqlx::query_as(
+                    "SELECT next_attempt_at FROM deliveries WHERE status = 'pending' \
+                     ORDER BY next_attempt_at LIMIT 1",
+                )
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(at,)| at))
+            }
+        }
+    };
+}
+
+pub(crate) use impl_claim_store;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(kind: &str, message: i64, status: Option<&str>, latest: Option<(i64, i64)>) -> StandingRow {
+        StandingRow {
+            message_id: message,
+            fanout_id: 10,
+            kind: kind.into(),
+            notice_status: status.map(str::to_owned),
+            latest_change: latest.map(|(f, _)| f),
+            latest_change_message: latest.map(|(_, m)| m),
+        }
+    }
+
+    #[test]
+    fn an_alert_stops_once_its_notice_is_withdrawn_or_changed() {
+        let go = row("alert", 5, Some("published"), None).standing().unwrap();
+        assert_eq!(go, Standing::Go { message_id: 5 });
+        let withdrawn = row("alert", 5, Some("retracted"), Some((11, 6))).standing().unwrap();
+        assert_eq!(withdrawn, Standing::Withdrawn);
+        let corrected = row("alert", 5, Some("published"), Some((11, 6))).standing().unwrap();
+        assert_eq!(corrected, Standing::Superseded { latest: Some(6) });
+        let already_carries_it = row("channel", 6, Some("published"), Some((11, 6))).standing().unwrap();
+        assert_eq!(already_carries_it, Standing::Go { message_id: 6 });
+    }
+
+    #[test]
+    fn a_correction_stops_once_a_later_one_is_queued() {
+        assert_eq!(
+            row("correction", 6, Some("published"), Some((10, 6))).standing().unwrap(),
+            Standing::Go { message_id: 6 }
+        );
+        assert_eq!(
+            row("correction", 6, Some("retracted"), Some((12, 7))).standing().unwrap(),
+            Standing::Superseded { latest: None }
+        );
+        assert_eq!(row("digest", 3, None, None).standing().unwrap(), Standing::Go { message_id: 3 });
+    }
+}

@@ -1,0 +1,186 @@
+//! The one send path: every request that puts something in front of a user (replies,
+//! edits, photos, button answers, broadcasts) takes its turn here, under the circuit
+//! breaker and the rate limiter, and its answer teaches both: a 429 holds the chat, a
+//! fault of the whole bot opens the breaker, a normal answer closes it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::api::{ApiError, BotApi, HtmlMessage};
+use super::breaker::{Admit, Breaker};
+use super::error::SendError;
+use super::rate::{Class, RateLimiter};
+use crate::domain::ChatId;
+use crate::metrics::{Metrics, SendOutcome, Traffic};
+
+/// Why a message may not go now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Hold {
+    /// Its chat (or, after a flood, every chat) may not be sent to before this.
+    Chat { until: tokio::time::Instant },
+    /// Sending is paused after a fault of the whole bot, until this moment of the
+    /// application's clock.
+    Paused { until: DateTime<Utc>, reason: String },
+}
+
+/// The right to send one request now: the breaker let it through and the rate limiter gave
+/// it a slot.
+#[derive(Debug)]
+#[must_use = "a turn is a slot taken; use it for the request"]
+pub struct Turn {
+    probe: bool,
+}
+
+#[derive(Debug)]
+pub struct Transport {
+    api: BotApi,
+    limiter: RateLimiter,
+    breaker: Breaker,
+    metrics: Arc<Metrics>,
+}
+
+impl Transport {
+    pub fn new(api: BotApi, limiter: RateLimiter, breaker: Breaker, metrics: Arc<Metrics>) -> Transport {
+        Transport { api, limiter, breaker, metrics }
+    }
+
+    pub fn limiter(&self) -> &RateLimiter {
+        &self.limiter
+    }
+
+    /// Until when sending is paused after a fault of the whole bot, if it is (the
+    /// application's clock); `None` once a probe may go.
+    pub fn paused_until(&self) -> Option<DateTime<Utc>> {
+        self.breaker.paused_until()
+    }
+
+    /// Waits for a turn to send to `chat`. With `max_wait`, a chat held longer than that
+    /// (by a 429, or a flood of the whole bot) answers [`Hold::Chat`] at once instead.
+    pub async fn turn(&self, chat: ChatId, class: Class, max_wait: Option<Duration>) -> Result<Turn, Hold> {
+        let probe = match self.breaker.admit() {
+            Admit::Go => false,
+            Admit::Probe => true,
+            Admit::Refuse { until, reason } => return Err(Hold::Paused { until, reason }),
+        };
+        match self.limiter.acquire(chat, class, max_wait).await {
+            Ok(()) => Ok(Turn { probe }),
+            Err(busy) => {
+                if probe {
+                    // The probe did not go: the next request probes instead.
+                    self.breaker.no_answer();
+                }
+                Err(Hold::Chat { until: busy.until })
+            }
+        }
+    }
+
+    /// Sends one HTML message in `turn`; returns its Telegram message id.
+    pub async fn send_html(
+        &self,
+        turn: Turn,
+        traffic: Traffic,
+        message: &HtmlMessage<'_>,
+    ) -> Result<i32, SendError> {
+        let started = std::time::Instant::now();
+        let result = self.api.send_html(message).await;
+        self.settle(turn, traffic, message.chat, started, result)
+    }
+
+    /// Sends a PNG with an HTML caption in `turn`; returns its Telegram message id.
+    pub async fn send_photo(
+        &self,
+        turn: Turn,
+        chat: ChatId,
+        thread_id: Option<i32>,
+        png: Vec<u8>,
+        caption: &str,
+    ) -> Result<i32, SendError> {
+        let started = std::time::Instant::now();
+        let result = self.api.send_photo(chat, thread_id, png, caption).await;
+        self.settle(turn, Traffic::Reply, chat, started, result)
+    }
+
+    /// Calls `method` in `turn` (an edit, say).
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        turn: Turn,
+        chat: ChatId,
+        method: &str,
+        params: &Value,
+    ) -> Result<T, SendError> {
+        let started = std::time::Instant::now();
+        let result = self.api.call(method, params).await;
+        self.settle(turn, Traffic::Reply, chat, started, result)
+    }
+
+    /// Calls a method Telegram does not count as a message (`answerCallbackQuery`,
+    /// `getChatMember`): under the breaker, without a slot.
+    pub async fn call_unpaced<T: DeserializeOwned>(
+        &self,
+        chat: ChatId,
+        method: &str,
+        params: &Value,
+    ) -> Result<T, SendError> {
+        let turn = match self.breaker.admit() {
+            Admit::Go => Turn { probe: false },
+            Admit::Probe => Turn { probe: true },
+            Admit::Refuse { reason, .. } => {
+                return Err(SendError::NotSent(format!("sending is paused: {reason}")));
+            }
+        };
+        self.call(turn, chat, method, params).await
+    }
+
+    /// Counts the answer and lets the rate limiter and the breaker learn from it.
+    fn settle<T>(
+        &self,
+        turn: Turn,
+        traffic: Traffic,
+        chat: ChatId,
+        started: std::time::Instant,
+        result: Result<T, ApiError>,
+    ) -> Result<T, SendError> {
+        let elapsed = started.elapsed();
+        let error = match result {
+            Ok(value) => {
+                self.metrics.send(traffic, SendOutcome::Sent, elapsed);
+                self.limiter.sent_ok();
+                self.breaker.healthy();
+                return Ok(value);
+            }
+            Err(e) => e.classify(),
+        };
+        self.metrics.send(traffic, outcome_of(&error), elapsed);
+        match &error {
+            SendError::SystemFault(reason) => self.breaker.fault(reason),
+            // No answer, or Telegram's own trouble: says nothing about the bot.
+            SendError::Transient(_) | SendError::NotSent(_) => {
+                if turn.probe {
+                    self.breaker.no_answer();
+                }
+            }
+            SendError::RetryAfter(wait) => {
+                self.limiter.rate_limited(chat, *wait);
+                self.breaker.healthy();
+            }
+            _ => self.breaker.healthy(),
+        }
+        Err(error)
+    }
+}
+
+fn outcome_of(error: &SendError) -> SendOutcome {
+    match error {
+        SendError::RetryAfter(_) => SendOutcome::RateLimited,
+        SendError::Transient(_) | SendError::NotSent(_) => SendOutcome::Transient,
+        SendError::Gone(_) => SendOutcome::Gone,
+        SendError::Migrated(_) => SendOutcome::Moved,
+        SendError::Rejected(_) => SendOutcome::Rejected,
+        SendError::ChatPaused(_) | SendError::TopicGone => SendOutcome::ChatPaused,
+        SendError::SystemFault(_) => SendOutcome::SystemFault,
+    }
+}

@@ -62,6 +62,18 @@ fn notice_error(ctx: &Ctx<'_>, error: &NoticeError) -> String {
                 &[("publish", publish.as_str().into()), ("expires", expires.as_str().into())],
             )
         }
+        NoticeError::ExpiresTooLate { latest } => {
+            let latest = ctx.style().date_time(*latest);
+            plain(ctx, "why.expires_too_late", &[("latest", latest.as_str().into())])
+        }
+        NoticeError::PublishedTooLate { latest } => {
+            let latest = ctx.style().date_time(*latest);
+            plain(ctx, "why.published_too_late", &[("latest", latest.as_str().into())])
+        }
+        NoticeError::PublishedTooEarly { earliest } => {
+            let earliest = ctx.style().date_time(*earliest);
+            plain(ctx, "why.published_too_early", &[("earliest", earliest.as_str().into())])
+        }
     }
 }
 

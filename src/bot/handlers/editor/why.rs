@@ -10,6 +10,7 @@ pub(super) fn draft_error(ctx: &Ctx<'_>, error: &DraftError) -> String {
     match error {
         DraftError::Text(e) => text_error(ctx, e),
         DraftError::Notice(e) => notice_error(ctx, e),
+        DraftError::Time(e) => time_error(ctx, e),
         DraftError::Incomplete => plain(ctx, "why.incomplete", &[]),
         DraftError::Form { line, problem } => {
             let problem = form_problem(ctx, problem);
@@ -96,6 +97,7 @@ fn form_problem(ctx: &Ctx<'_>, problem: &FormProblem) -> String {
             plain(ctx, "why.unknown_language", &[("value", value.as_str().into())])
         }
         FormProblem::Time(e) => time_error(ctx, e),
+        FormProblem::OutOfReach(e) => notice_error(ctx, e),
     }
 }
 

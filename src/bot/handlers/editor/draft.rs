@@ -94,6 +94,23 @@ impl Draft {
         }
     }
 
+    /// `at` as this draft's publication time: within a notice's reach of `now`, and before
+    /// the expiry already chosen, so that the dialogue asks again rather than ending at a
+    /// preview that cannot be published.
+    pub fn publication_at(
+        &self,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, NoticeError> {
+        let at = check_publication(at, now)?;
+        match self.expiry() {
+            Some(expires_at) if expires_at <= at => {
+                Err(NoticeError::ExpiresBeforePublication { publish_at: at, expires_at })
+            }
+            _ => Ok(at),
+        }
+    }
+
     /// The first thing still missing, in the order the dialogue asks.
     pub fn next_step(&self) -> Step {
         if let DraftKind::Correct(_) = self.kind {
@@ -430,5 +447,19 @@ mod tests {
             now(),
         );
         assert!(ok.is_ok(), "{ok:?}");
+    }
+
+    #[test]
+    fn a_publication_time_must_be_within_a_year_and_before_the_expiry() {
+        let mut d = Draft::new(DraftKind::Post, Language::Zh);
+        let later = now() + Duration::days(60);
+        assert_eq!(d.publication_at(later, now()), Ok(later));
+        let err = d.publication_at(now() + Duration::days(366), now());
+        assert!(matches!(err, Err(NoticeError::PublishedTooLate { .. })), "{err:?}");
+        d.expires_at = Some(Expiry::At(now() + Duration::days(30)));
+        let err = d.publication_at(later, now());
+        assert!(matches!(err, Err(NoticeError::ExpiresBeforePublication { .. })), "{err:?}");
+        d.expires_at = Some(Expiry::Never);
+        assert_eq!(d.publication_at(later, now()), Ok(later));
     }
 }

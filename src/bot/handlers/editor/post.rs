@@ -9,8 +9,7 @@ use super::{load_draft, progress, require, require_for_button, save_draft};
 use crate::bot::handlers::dialogue;
 use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult};
 use crate::domain::{
-    Actor, Category, Notice, NoticeId, NoticeStatus, Role, Severity, check_publication, expiry_after_days,
-    parse_local_time,
+    Actor, Category, Notice, NoticeId, NoticeStatus, Role, Severity, expiry_after_days, parse_local_time,
 };
 use crate::render::callback::{Callback, PostAction};
 use crate::render::keyboard::{Button, Keyboard};
@@ -173,7 +172,7 @@ pub(super) async fn take_text(ctx: &Ctx<'_>, user: i64, mut draft: Draft, text: 
                 ctx.reply(ctx.text("editor.time_in_past")).await?;
                 return Ok(());
             }
-            Ok(at) => match check_publication(at, now) {
+            Ok(at) => match draft.publication_at(at, now) {
                 Ok(at) => draft.publish_at = Some(Timing::At(at)),
                 Err(e) => return explain(ctx, &e.into()).await,
             },

@@ -13,8 +13,8 @@ use super::{
     language_of, parse_time,
 };
 use crate::domain::{
-    Actor, Area, Body, Category, Language, NewNotice, Notice, NoticeContent, NoticeCorrection, NoticeId,
-    Severity, Source, Title,
+    Actor, Area, Body, Category, Language, NewNotice, Notice, NoticeContent, NoticeCorrection, NoticeError,
+    NoticeId, Severity, Source, Title,
 };
 use crate::publishing::{Desk, PublishError};
 use crate::store::StoreError;
@@ -253,7 +253,13 @@ impl Importer<'_> {
                 self.actor.clone(),
                 now,
             )
-            .map_err(|e| invalid(format!("/alert/info ({language})/expires"), e.to_string()))?
+            .map_err(|e| {
+                let element = match e {
+                    NoticeError::PublishedTooLate { .. } => "effective",
+                    _ => "expires",
+                };
+                invalid(format!("/alert/info ({language})/{element}"), e.to_string())
+            })?
             .with_external_id(own_id)
             .with_language_group(language_group(&alert.sender, &alert.identifier));
             let notice = if prepared.is_actual() { notice } else { notice.into_draft() };

@@ -39,8 +39,14 @@ pub struct XmlError {
     pub reason: String,
 }
 
+/// The line and column of byte `offset`. The parser may name an offset inside a
+/// character (in `😀` after a stray `</`); that character's own position is given then.
 fn position(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
@@ -135,5 +141,18 @@ mod tests {
         assert_eq!(err.line, 2, "{err}");
         let err = parse("<alert>\n<a>").unwrap_err();
         assert!(err.reason.contains("never closed") || err.line >= 2, "{err}");
+    }
+
+    #[test]
+    fn an_error_inside_a_character_is_placed_on_that_character() {
+        // The parser names a byte inside the emoji after the stray `</`.
+        let err = parse("\u{feff};&#x1F600;😀😀=</>").unwrap_err();
+        assert_eq!(err.line, 1, "{err}");
+        for offset in 0..=8 {
+            let (line, column) = position("a😀\n平安", offset);
+            assert!(line <= 2 && column <= 3, "{offset}: {line}:{column}");
+        }
+        assert_eq!(position("a😀\n平安", 3), (1, 2), "inside the emoji: the emoji");
+        assert_eq!(position("a😀\n平安", 7), (2, 1), "inside 平: 平");
     }
 }

@@ -1,6 +1,6 @@
 //! Times people type ("2026-12-01 08:00"), read in a time zone.
 
-use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -12,7 +12,8 @@ pub enum LocalTimeError {
 }
 
 /// Reads `text` as a moment. Without an offset it is local time in `zone`; a time that
-/// occurs twice (when clocks go back) means the first of the two.
+/// occurs twice (when clocks go back) means the first of the two. Years have four digits,
+/// as in RFC 3339: chrono would also read `+99999-01-01`, which no one means.
 pub fn parse_local_time(text: &str, zone: Tz) -> Result<DateTime<Utc>, LocalTimeError> {
     let text = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
@@ -22,6 +23,7 @@ pub fn parse_local_time(text: &str, zone: Tz) -> Result<DateTime<Utc>, LocalTime
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
         .or_else(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().map(|d| d.and_time(NaiveTime::MIN)))
+        .filter(|t| (1..=9999).contains(&t.year()))
         .ok_or_else(|| LocalTimeError::Unreadable(text.to_owned()))?;
     match zone.from_local_datetime(&naive) {
         LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
@@ -61,5 +63,32 @@ mod tests {
     #[test]
     fn nonsense_is_refused() {
         assert!(matches!(parse_local_time("tomorrow", Asia::Shanghai), Err(LocalTimeError::Unreadable(_))));
+    }
+
+    #[test]
+    fn years_outside_four_digits_are_refused_in_every_zone() {
+        for zone in
+            [Asia::Shanghai, America::New_York, chrono_tz::Pacific::Kiritimati, chrono_tz::Etc::GMTPlus12]
+        {
+            for text in [
+                "+262142-12-31 23:59",
+                "-262143-01-01 00:00",
+                "+99999-01-01",
+                "+10000-01-01 00:00",
+                "-0001-01-01",
+                "0000-01-01",
+                "99999999",
+            ] {
+                assert!(
+                    matches!(parse_local_time(text, zone), Err(LocalTimeError::Unreadable(_))),
+                    "{text} in {zone}"
+                );
+            }
+            assert!(parse_local_time("9999-12-31 23:59", zone).is_ok(), "{zone}");
+            assert!(
+                parse_local_time("9999-12-31T23:59:59-14:00", zone).is_ok(),
+                "past 9999 in UTC, still a time"
+            );
+        }
     }
 }

@@ -30,7 +30,8 @@ pub use language::{Language, UnknownLanguage};
 pub use local_time::{LocalTimeError, parse_local_time};
 pub use notice::{
     Area, Body, Category, NewNotice, Notice, NoticeContent, NoticeCorrection, NoticeError, NoticeId,
-    NoticeStatus, Publication, Severity, Source, Title,
+    NoticeStatus, Publication, Severity, Source, Title, check_expiry, check_publication,
+    earliest_publication, expiry_after_days, latest_expiry, latest_publication,
 };
 pub use report::{
     Decided, ForwardedText, NewReport, Report, ReportDecision, ReportId, ReportStatus, ReportStory,

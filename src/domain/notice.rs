@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Months, TimeDelta, Utc};
 
 use super::keyword_enum::keyword_enum;
 use super::text::{TextError, bounded_text};
@@ -118,6 +118,70 @@ pub enum NoticeError {
         .publish_at.format("%Y-%m-%d %H:%M UTC")
     )]
     ExpiresBeforePublication { publish_at: DateTime<Utc>, expires_at: DateTime<Utc> },
+    #[error("a notice may expire at most ten years ahead, by {} at the latest", .latest.format("%Y-%m-%d %H:%M UTC"))]
+    ExpiresTooLate { latest: DateTime<Utc> },
+    #[error("a notice may be scheduled at most a year ahead, by {} at the latest", .latest.format("%Y-%m-%d %H:%M UTC"))]
+    PublishedTooLate { latest: DateTime<Utc> },
+    #[error(
+        "a publication time may be at most ten years back, not before {}",
+        .earliest.format("%Y-%m-%d %H:%M UTC")
+    )]
+    PublishedTooEarly { earliest: DateTime<Utc> },
+}
+
+/// How far from now a notice's times may lie. Further is a slip of the keyboard (the year
+/// 20261, 99999999 days), refused with the limit rather than stored: a notice expires at
+/// most ten years on, is scheduled at most a year ahead (notices are about what is
+/// happening; a year covers planned events such as a marathon's road closures), and is
+/// backdated at most ten years.
+const EXPIRY_MONTHS: u32 = 120;
+const SCHEDULE_MONTHS: u32 = 12;
+const BACKDATE_MONTHS: u32 = 120;
+
+/// The latest a notice written at `now` may expire.
+pub fn latest_expiry(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.checked_add_months(Months::new(EXPIRY_MONTHS)).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// The latest a notice written at `now` may be scheduled for.
+pub fn latest_publication(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.checked_add_months(Months::new(SCHEDULE_MONTHS)).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// The earliest publication time a notice written at `now` may be given.
+pub fn earliest_publication(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.checked_sub_months(Months::new(BACKDATE_MONTHS)).unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// `expires_at`, if it is within reach of `now` (whether it follows the publication is
+/// checked with the notice).
+pub fn check_expiry(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<DateTime<Utc>, NoticeError> {
+    let latest = latest_expiry(now);
+    if expires_at > latest {
+        return Err(NoticeError::ExpiresTooLate { latest });
+    }
+    Ok(expires_at)
+}
+
+/// `at`, if it is within reach of `now` as a publication time.
+pub fn check_publication(at: DateTime<Utc>, now: DateTime<Utc>) -> Result<DateTime<Utc>, NoticeError> {
+    let (earliest, latest) = (earliest_publication(now), latest_publication(now));
+    if at > latest {
+        return Err(NoticeError::PublishedTooLate { latest });
+    }
+    if at < earliest {
+        return Err(NoticeError::PublishedTooEarly { earliest });
+    }
+    Ok(at)
+}
+
+/// The expiry `days` whole days after `now`: any number of days, however large, is
+/// answered (beyond ten years with [`NoticeError::ExpiresTooLate`]), never overflows.
+pub fn expiry_after_days(days: u64, now: DateTime<Utc>) -> Result<DateTime<Utc>, NoticeError> {
+    let too_late = || NoticeError::ExpiresTooLate { latest: latest_expiry(now) };
+    let days = i64::try_from(days).ok().and_then(TimeDelta::try_days).ok_or_else(too_late)?;
+    let at = now.checked_add_signed(days).ok_or_else(too_late)?;
+    check_expiry(at, now)
 }
 
 /// A notice ready to be stored: its times agree with each other and with its status.
@@ -144,14 +208,17 @@ impl NewNotice {
         let (status, publish_at) = match publication {
             Publication::Draft => (NoticeStatus::Draft, None),
             Publication::Now => (NoticeStatus::Published, Some(now)),
-            Publication::At(at) if at > now => (NoticeStatus::Scheduled, Some(at)),
-            Publication::At(at) => (NoticeStatus::Published, Some(at)),
+            Publication::At(at) => {
+                let at = check_publication(at, now)?;
+                (if at > now { NoticeStatus::Scheduled } else { NoticeStatus::Published }, Some(at))
+            }
         };
         if let Some(expires_at) = expires_at {
             let from = publish_at.unwrap_or(now).max(now);
             if expires_at <= from {
                 return Err(NoticeError::ExpiresBeforePublication { publish_at: from, expires_at });
             }
+            check_expiry(expires_at, now)?;
         }
         Ok(NewNotice {
             content,
@@ -166,7 +233,8 @@ impl NewNotice {
     }
 
     /// A notice published elsewhere at `published` (a CAP import): scheduled if that is
-    /// still to come, expired if `expires_at` has passed, else published.
+    /// still to come, expired if `expires_at` has passed, else published. It may be as old
+    /// as it is, but not further ahead than a notice written here.
     pub fn imported(
         content: NoticeContent,
         published: DateTime<Utc>,
@@ -176,6 +244,13 @@ impl NewNotice {
     ) -> Result<Self, NoticeError> {
         if let Some(expires_at) = expires_at.filter(|t| *t <= published) {
             return Err(NoticeError::ExpiresBeforePublication { publish_at: published, expires_at });
+        }
+        let latest = latest_publication(now);
+        if published > latest {
+            return Err(NoticeError::PublishedTooLate { latest });
+        }
+        if let Some(expires_at) = expires_at {
+            check_expiry(expires_at, now)?;
         }
         let status = if published > now {
             NoticeStatus::Scheduled
@@ -259,8 +334,11 @@ impl NoticeCorrection {
         expires_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<Self, NoticeError> {
-        if let Some(expires_at) = expires_at.filter(|t| *t <= now) {
-            return Err(NoticeError::ExpiresBeforePublication { publish_at: now, expires_at });
+        if let Some(expires_at) = expires_at {
+            if expires_at <= now {
+                return Err(NoticeError::ExpiresBeforePublication { publish_at: now, expires_at });
+            }
+            check_expiry(expires_at, now)?;
         }
         Ok(NoticeCorrection { content, expires_at })
     }
@@ -353,6 +431,51 @@ mod tests {
         assert!(matches!(err, Err(NoticeError::ExpiresBeforePublication { .. })));
         let ok = NewNotice::new(content(), Publication::Now, Some(at), Actor::System, now());
         assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn times_further_than_a_notice_reaches_are_refused_with_the_limit() {
+        let make = |p, e| NewNotice::new(content(), p, e, Actor::System, now());
+        let ten_years = Utc.with_ymd_and_hms(2036, 11, 28, 8, 0, 0).unwrap();
+        assert!(make(Publication::Now, Some(ten_years)).is_ok(), "ten years to the minute is allowed");
+        let err = make(Publication::Now, Some(ten_years + Duration::minutes(1))).unwrap_err();
+        assert_eq!(err, NoticeError::ExpiresTooLate { latest: ten_years });
+        assert!(err.to_string().contains("ten years ahead, by 2036-11-28 08:00 UTC"), "{err}");
+
+        let a_year = Utc.with_ymd_and_hms(2027, 11, 28, 8, 0, 0).unwrap();
+        assert_eq!(make(Publication::At(a_year), None).unwrap().status(), NoticeStatus::Scheduled);
+        let err = make(Publication::At(a_year + Duration::minutes(1)), None).unwrap_err();
+        assert_eq!(err, NoticeError::PublishedTooLate { latest: a_year });
+        let err = make(Publication::At(DateTime::<Utc>::MIN_UTC), None).unwrap_err();
+        assert!(matches!(err, NoticeError::PublishedTooEarly { .. }), "{err}");
+        assert!(make(Publication::At(now() - Duration::days(365 * 9)), None).is_ok(), "backdated nine years");
+        let err = make(Publication::Draft, Some(DateTime::<Utc>::MAX_UTC)).unwrap_err();
+        assert!(matches!(err, NoticeError::ExpiresTooLate { .. }), "drafts too");
+
+        let correction = NoticeCorrection::new(content(), Some(DateTime::<Utc>::MAX_UTC), now());
+        assert!(matches!(correction, Err(NoticeError::ExpiresTooLate { .. })), "corrections too");
+        let imported =
+            NewNotice::imported(content(), now(), Some(ten_years + Duration::days(1)), Actor::System, now());
+        assert!(matches!(imported, Err(NoticeError::ExpiresTooLate { .. })), "imports too");
+        let old = Utc.with_ymd_and_hms(2003, 6, 17, 0, 0, 0).unwrap();
+        let imported =
+            NewNotice::imported(content(), old, Some(old + Duration::hours(1)), Actor::System, now());
+        assert_eq!(imported.unwrap().status(), NoticeStatus::Expired, "an old alert imports as it was");
+    }
+
+    #[test]
+    fn an_expiry_in_days_never_overflows() {
+        assert_eq!(expiry_after_days(7, now()), Ok(now() + Duration::days(7)));
+        assert!(expiry_after_days(3650, now()).is_ok());
+        let latest = latest_expiry(now());
+        for days in [3654, 99_999_999, i64::MAX as u64, u64::MAX] {
+            assert_eq!(expiry_after_days(days, now()), Err(NoticeError::ExpiresTooLate { latest }), "{days}");
+        }
+        // Near the end of time the limits themselves saturate instead of overflowing.
+        let end = DateTime::<Utc>::MAX_UTC;
+        assert_eq!(latest_expiry(end), end);
+        assert!(expiry_after_days(1, end).is_err());
+        assert_eq!(earliest_publication(DateTime::<Utc>::MIN_UTC), DateTime::<Utc>::MIN_UTC);
     }
 
     #[test]

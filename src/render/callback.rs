@@ -10,6 +10,10 @@ use crate::domain::{
 /// Telegram's limit on `callback_data`.
 pub const MAX_CALLBACK_BYTES: usize = 64;
 
+/// The highest page (from 0) a paging button may name. Anyone can send a button's data
+/// with any number in it; bounded pages keep `page * PAGE_SIZE` far from overflowing.
+pub const MAX_PAGE: u32 = 10_000;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Callback {
     /// A button that only shows something (a page number); pressing it does nothing.
@@ -85,12 +89,17 @@ pub enum PostAction {
     Severity(Severity),
     /// The notice applies city-wide (no area).
     Citywide,
-    /// Expires this many days after publication; 0 never.
+    /// Expires this many days after publication (at most [`PostAction::MAX_EXPIRY_DAYS`]); 0 never.
     ExpiresInDays(u16),
     PublishNow,
     Publish,
     Restart,
     Cancel,
+}
+
+impl PostAction {
+    /// The most days an expiry button may carry: about ten years, within what a notice allows.
+    pub const MAX_EXPIRY_DAYS: u16 = 3650;
 }
 
 /// The sub-menus of /settings.
@@ -179,17 +188,20 @@ impl Callback {
         }
     }
 
+    /// The button `data` stands for, or `None` for data Pingan never made: stale buttons
+    /// and forged data alike. Numbers are bounded (pages up to [`MAX_PAGE`], ids positive)
+    /// and nothing is sliced by bytes, so no input makes this panic.
     pub fn decode(data: &str) -> Option<Callback> {
         let (head, rest) = data.split_once(':').unwrap_or((data, ""));
         Some(match (head, rest) {
             ("x", "") => Callback::Noop,
-            ("l", page) => Callback::LatestPage(page.parse().ok()?),
-            ("n", id) => Callback::OpenNotice(NoticeId(id.parse().ok()?)),
+            ("l", page) => Callback::LatestPage(page_number(page)?),
+            ("n", id) => Callback::OpenNotice(NoticeId(positive_id(id)?)),
             ("s", rest) => {
                 let (query, page) = rest.split_once(':')?;
-                Callback::SearchPage { query: query.parse().ok()?, page: page.parse().ok()? }
+                Callback::SearchPage { query: positive_id(query)?, page: page_number(page)? }
             }
-            ("p", id) => Callback::OpenTip(TipId(id.parse().ok()?)),
+            ("p", id) => Callback::OpenTip(TipId(positive_id(id)?)),
             ("t", "") => Callback::TipsMenu,
             ("m", "") => Callback::MoreTips,
             ("t", kind) => Callback::TipsOf(kind.parse().ok()?),
@@ -206,11 +218,11 @@ impl Callback {
                     "0" => false,
                     _ => return None,
                 };
-                Callback::Retract { id: NoticeId(id.parse().ok()?), confirm }
+                Callback::Retract { id: NoticeId(positive_id(id)?), confirm }
             }
             ("te", rest) => Callback::Tip(match rest.split_once(':')? {
-                ("e", id) => TipAction::Edit(TipId(id.parse().ok()?)),
-                ("r", id) => TipAction::Retire(TipId(id.parse().ok()?)),
+                ("e", id) => TipAction::Edit(TipId(positive_id(id)?)),
+                ("r", id) => TipAction::Retire(TipId(positive_id(id)?)),
                 ("a", kind) => TipAction::Add(kind.parse().ok()?),
                 _ => return None,
             }),
@@ -225,11 +237,29 @@ impl Callback {
                     "r" => Decision::Reject,
                     _ => return None,
                 };
-                Callback::Moderate { id: ReportId(id.parse().ok().filter(|n: &i64| *n > 0)?), decision }
+                Callback::Moderate { id: ReportId(positive_id(id)?), decision }
             }
             _ => return None,
         })
     }
+}
+
+/// A whole number written the way `encode` writes them: ASCII digits only (no sign, no
+/// spaces), at most `max`.
+fn number<T: std::str::FromStr + PartialOrd>(text: &str, max: T) -> Option<T> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().filter(|n| *n <= max)
+}
+
+fn page_number(text: &str) -> Option<u32> {
+    number(text, MAX_PAGE)
+}
+
+/// A stored row's id: 1 or more.
+fn positive_id(text: &str) -> Option<i64> {
+    number(text, i64::MAX).filter(|id| *id > 0)
 }
 
 fn encode_post(action: PostAction) -> String {
@@ -251,7 +281,7 @@ fn decode_post(rest: &str) -> Option<PostAction> {
         ("c", c) => PostAction::Category(c.parse().ok()?),
         ("s", s) => PostAction::Severity(s.parse().ok()?),
         ("a", "") => PostAction::Citywide,
-        ("e", days) => PostAction::ExpiresInDays(days.parse().ok()?),
+        ("e", days) => PostAction::ExpiresInDays(number(days, PostAction::MAX_EXPIRY_DAYS)?),
         ("n", "") => PostAction::PublishNow,
         ("y", "") => PostAction::Publish,
         ("r", "") => PostAction::Restart,
@@ -289,11 +319,16 @@ fn decode_settings(rest: &str) -> Option<SettingsAction> {
         ("f", "o") => SettingsAction::Frequency(Frequency::Off),
         ("f", "d") => SettingsAction::Frequency(Frequency::Daily),
         ("f", weekly) => {
-            let day: u8 = weekly.strip_prefix('w')?.parse().ok()?;
+            let day: u8 = number(weekly.strip_prefix('w')?, 6)?;
             SettingsAction::Frequency(Frequency::Weekly(Weekday::try_from(day).ok()?))
         }
-        ("t", hhmm) if hhmm.len() == 4 => {
-            SettingsAction::Time(format!("{}:{}", &hhmm[..2], &hhmm[2..]).parse().ok()?)
+        ("t", hhmm) => {
+            // Four ASCII digits, so the split falls between characters.
+            if hhmm.len() != 4 || !hhmm.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let (hours, minutes) = hhmm.split_at(2);
+            SettingsAction::Time(format!("{hours}:{minutes}").parse().ok()?)
         }
         ("z", zone) => SettingsAction::Zone(zone.parse().ok()?),
         ("l", lang) => SettingsAction::Language(lang.parse().ok()?),
@@ -313,9 +348,10 @@ mod tests {
     fn every_kind() -> Vec<Callback> {
         let mut all = vec![
             Callback::Noop,
-            Callback::LatestPage(u32::MAX),
+            Callback::LatestPage(0),
+            Callback::LatestPage(MAX_PAGE),
             Callback::OpenNotice(NoticeId(i64::MAX)),
-            Callback::SearchPage { query: i64::MAX, page: u32::MAX },
+            Callback::SearchPage { query: i64::MAX, page: MAX_PAGE },
             Callback::OpenTip(TipId(i64::MAX)),
             Callback::TipsMenu,
             Callback::MoreTips,
@@ -330,7 +366,7 @@ mod tests {
             [
                 PostAction::Citywide,
                 PostAction::ExpiresInDays(0),
-                PostAction::ExpiresInDays(u16::MAX),
+                PostAction::ExpiresInDays(PostAction::MAX_EXPIRY_DAYS),
                 PostAction::PublishNow,
                 PostAction::Publish,
                 PostAction::Restart,
@@ -399,8 +435,119 @@ mod tests {
             "rp:",
             "md:0:a",
             "md:1:q",
+            // Forged: a byte split inside a character, numbers out of range or signed.
+            "st:t:1é2",
+            "st:t:é12",
+            "st:t:12é",
+            "st:t:+730",
+            "st:t:-730",
+            "st:t: 730",
+            "st:t:073",
+            "st:t:07300",
+            "st:f:w+1",
+            "st:f:w256",
+            "l:99999999999",
+            "l:4294967295",
+            "l:10001",
+            "l:-1",
+            "l:+1",
+            "l: 1",
+            "s:1:4294967295",
+            "s:1:10001",
+            "s:0:1",
+            "s:-1:1",
+            "s:9223372036854775808:1",
+            "po:e:65535",
+            "po:e:65536",
+            "po:e:3651",
+            "po:e:-1",
+            "po:e:+7",
+            "n:-1",
+            "n:0",
+            "n:+1",
+            "n:9223372036854775808",
+            "p:-1",
+            "rt:-1:1",
+            "rt:0:1",
+            "te:e:-1",
+            "te:r:0",
+            "md:-1:a",
+            "md:18446744073709551615:a",
         ] {
             assert_eq!(Callback::decode(data), None, "{data}");
+        }
+    }
+
+    /// What a decoded callback may hold, whoever wrote the data.
+    fn within_bounds(callback: &Callback) -> bool {
+        match callback {
+            Callback::LatestPage(page) | Callback::SearchPage { page, .. } => *page <= MAX_PAGE,
+            Callback::OpenNotice(id) | Callback::Retract { id, .. } => id.0 > 0,
+            Callback::OpenTip(id) | Callback::Tip(TipAction::Edit(id) | TipAction::Retire(id)) => id.0 > 0,
+            Callback::Moderate { id, .. } => id.0 > 0,
+            Callback::Post(PostAction::ExpiresInDays(days)) => *days <= PostAction::MAX_EXPIRY_DAYS,
+            _ => true,
+        }
+    }
+
+    /// Decodes `data`: it must not panic, and whatever it accepts is bounded and is what
+    /// Pingan itself would have encoded.
+    fn decode_checked(data: &str) {
+        if let Some(callback) = Callback::decode(data) {
+            assert!(within_bounds(&callback), "{data:?} decoded to {callback:?}");
+            assert_eq!(Callback::decode(&callback.encode()), Some(callback), "{data:?}");
+        }
+    }
+
+    #[test]
+    fn no_data_makes_decoding_panic() {
+        let valid: Vec<String> = every_kind().iter().map(Callback::encode).collect();
+        let limits = [
+            u16::MAX.to_string(),
+            (u32::from(u16::MAX) + 1).to_string(),
+            u32::MAX.to_string(),
+            (u64::from(u32::MAX) + 1).to_string(),
+            i64::MAX.to_string(),
+            (i64::MAX as u64 + 1).to_string(),
+            i64::MIN.to_string(),
+            u64::MAX.to_string(),
+            "340282366920938463463374607431768211456".to_owned(),
+            "0".repeat(70),
+        ];
+        let odd = ["é", "平安", "😀", "\u{301}", "１２", "\0", ":", "::", "-", "+", " ", "\u{feff}"];
+        let mut tails: Vec<String> = limits.to_vec();
+        for piece in odd {
+            tails.extend([piece.to_owned(), format!("1{piece}"), format!("{piece}1"), format!("1{piece}2")]);
+        }
+        // Every prefix of every valid encoding, alone and followed by an awkward tail.
+        for data in &valid {
+            for (end, _) in data.char_indices().chain([(data.len(), ' ')]) {
+                let prefix = &data[..end];
+                decode_checked(prefix);
+                for tail in &tails {
+                    decode_checked(&format!("{prefix}{tail}"));
+                }
+            }
+        }
+        // Random bytes read as UTF-8, and random mixes of the pieces callback data is made of.
+        let mut rng = fastrand::Rng::with_seed(10);
+        let pieces: Vec<&str> =
+            ["x", "l", "n", "s", "p", "t", "m", "f", "st", "po", "ed", "rt", "te", "rp", "md"]
+                .into_iter()
+                .chain(["e", "r", "a", "c", "k", "y", "z", "w", "1", "0", "4", "9", "*"])
+                .chain(limits.iter().map(String::as_str))
+                .chain(odd)
+                .collect();
+        for _ in 0..20_000 {
+            let bytes: Vec<u8> = (0..rng.usize(0..24)).map(|_| rng.u8(..)).collect();
+            decode_checked(&String::from_utf8_lossy(&bytes));
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                decode_checked(text);
+            }
+            let mixed: String = (0..rng.usize(1..8)).map(|_| pieces[rng.usize(..pieces.len())]).collect();
+            decode_checked(&mixed);
+            let chars: String = (0..rng.usize(1..8)).map(|_| rng.char(..)).collect();
+            decode_checked(&format!("{}:{chars}", pieces[rng.usize(..pieces.len())]));
         }
     }
 }

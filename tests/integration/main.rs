@@ -15,4 +15,5 @@ mod delivery;
 mod editor;
 mod fake_api;
 mod locales;
+mod robustness;
 mod storage;

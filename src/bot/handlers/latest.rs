@@ -3,7 +3,7 @@
 use super::{ButtonResult, Ctx, HandlerResult};
 use crate::html::Html;
 use crate::i18n::Arg;
-use crate::render::callback::Callback;
+use crate::render::callback::{Callback, MAX_PAGE};
 use crate::render::keyboard::{Button, Keyboard, short_label};
 use crate::render::notice_line;
 use crate::store::NoticeQuery;
@@ -43,7 +43,7 @@ async fn render_page(ctx: &Ctx<'_>, page: u32) -> Result<OutMessage, super::Hand
     if total == 0 {
         return Ok(OutMessage::html(ctx.text("latest.empty")));
     }
-    let pages = total.div_ceil(u64::from(PAGE_SIZE)) as u32;
+    let pages = page_count(total);
     let page = page.min(pages - 1);
     query.offset = page * PAGE_SIZE;
     let notices = ctx.app.store.list_notices(&query).await?;
@@ -64,6 +64,13 @@ async fn render_page(ctx: &Ctx<'_>, page: u32) -> Result<OutMessage, super::Hand
     Ok(OutMessage::with_keyboard(text, keyboard))
 }
 
+/// How many pages `total` results fill, at least one and at most the pages a button may
+/// name ([`MAX_PAGE`] + 1), so `page * PAGE_SIZE` stays small for every page shown.
+pub(super) fn page_count(total: u64) -> u32 {
+    let pages = total.div_ceil(u64::from(PAGE_SIZE)).clamp(1, u64::from(MAX_PAGE) + 1);
+    u32::try_from(pages).unwrap_or(MAX_PAGE)
+}
+
 /// ◀ page/pages ▶, each arrow only where there is a page to go to.
 pub(super) fn pager(ctx: &Ctx<'_>, page: u32, pages: u32, to: impl Fn(u32) -> Callback) -> Vec<Button> {
     if pages <= 1 {
@@ -78,4 +85,18 @@ pub(super) fn pager(ctx: &Ctx<'_>, page: u32, pages: u32, to: impl Fn(u32) -> Ca
         row.push(Button::callback(ctx.label("paging.next"), to(page + 1)));
     }
     row
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_counts_stay_within_what_a_button_may_name() {
+        assert_eq!(page_count(1), 1);
+        assert_eq!(page_count(5), 1);
+        assert_eq!(page_count(6), 2);
+        assert_eq!(page_count(u64::MAX), MAX_PAGE + 1);
+        assert!((MAX_PAGE + 1).checked_mul(PAGE_SIZE).is_some(), "the last page's offset fits");
+    }
 }

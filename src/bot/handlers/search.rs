@@ -1,11 +1,11 @@
 //! `/search <words>`: notices and tips, best first, five to a page.
 
-use super::latest::{PAGE_SIZE, pager};
+use super::latest::{PAGE_SIZE, page_count, pager};
 use super::{ButtonResult, Ctx, HandlerError, HandlerResult};
 use crate::domain::SearchTerms;
 use crate::html::Html;
 use crate::i18n::Arg;
-use crate::render::callback::Callback;
+use crate::render::callback::{Callback, MAX_PAGE};
 use crate::render::keyboard::{Button, Keyboard, short_label};
 use crate::render::{notice_line, tip_line};
 use crate::store::Found;
@@ -50,11 +50,12 @@ async fn render_page(
     page: u32,
 ) -> Result<OutMessage, HandlerError> {
     let now = ctx.now();
+    let page = page.min(MAX_PAGE);
     let first = ctx.app.store.search(terms, now, PAGE_SIZE, page * PAGE_SIZE).await?;
     if first.total == 0 {
         return Ok(OutMessage::html(ctx.fill("search.no_results", &[("query", query.into())])));
     }
-    let pages = first.total.div_ceil(u64::from(PAGE_SIZE)) as u32;
+    let pages = page_count(first.total);
     // A page past the end (results expired meanwhile) shows the last one instead.
     let (results, page) = if page >= pages {
         let last = pages - 1;

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{
     Area, Body, Category, Language, LocalTimeError, NewNotice, NoticeContent, NoticeCorrection, NoticeError,
-    Publication, Severity, Source, TextError, Title, parse_local_time,
+    Publication, Severity, Source, TextError, Title, check_expiry, check_publication, expiry_after_days,
+    parse_local_time,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +94,23 @@ impl Draft {
         }
     }
 
+    /// `at` as this draft's publication time: within a notice's reach of `now`, and before
+    /// the expiry already chosen, so that the dialogue asks again rather than ending at a
+    /// preview that cannot be published.
+    pub fn publication_at(
+        &self,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, NoticeError> {
+        let at = check_publication(at, now)?;
+        match self.expiry() {
+            Some(expires_at) if expires_at <= at => {
+                Err(NoticeError::ExpiresBeforePublication { publish_at: at, expires_at })
+            }
+            _ => Ok(at),
+        }
+    }
+
     /// The first thing still missing, in the order the dialogue asks.
     pub fn next_step(&self) -> Step {
         if let DraftKind::Correct(_) = self.kind {
@@ -171,6 +189,8 @@ pub enum DraftError {
     Text(#[from] TextError),
     #[error(transparent)]
     Notice(#[from] NoticeError),
+    #[error(transparent)]
+    Time(#[from] LocalTimeError),
     #[error("something is still missing")]
     Incomplete,
     #[error("line {line}: {problem}")]
@@ -192,6 +212,22 @@ pub enum FormProblem {
     Language(String),
     #[error(transparent)]
     Time(#[from] LocalTimeError),
+    /// A time further ahead (or back) than a notice may be.
+    #[error(transparent)]
+    OutOfReach(#[from] NoticeError),
+}
+
+/// An expiry typed at the dialogue's expiry step: a number of days from `now` (any
+/// number of digits; too many days is refused, not overflowed) or a time.
+pub fn typed_expiry(text: &str, zone: Tz, now: DateTime<Utc>) -> Result<DateTime<Utc>, DraftError> {
+    let text = text.trim();
+    let days = (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| text.parse::<u64>().unwrap_or(u64::MAX))
+        .filter(|days| *days > 0);
+    match days {
+        Some(days) => Ok(expiry_after_days(days, now)?),
+        None => Ok(check_expiry(parse_local_time(text, zone)?, now)?),
+    }
 }
 
 /// Reads the one-message form:
@@ -209,8 +245,15 @@ pub enum FormProblem {
 /// ```
 ///
 /// Keys may also be written in Chinese (标题, 分类, 级别, 地区, 语言, 过期, 发布); a blank line
-/// may stand for `---`. Anything not given is asked for afterwards.
-pub fn parse_form(kind: DraftKind, language: Language, text: &str, zone: Tz) -> Result<Draft, DraftError> {
+/// may stand for `---`. Anything not given is asked for afterwards. Times further from
+/// `now` than a notice may reach are named with their line, like any other problem.
+pub fn parse_form(
+    kind: DraftKind,
+    language: Language,
+    text: &str,
+    zone: Tz,
+    now: DateTime<Utc>,
+) -> Result<Draft, DraftError> {
     let mut draft = Draft::new(kind, language);
     let mut lines = text.lines().enumerate();
     let mut body = Vec::new();
@@ -247,13 +290,19 @@ pub fn parse_form(kind: DraftKind, language: Language, text: &str, zone: Tz) -> 
             "expires" | "过期" => {
                 draft.expires_at = Some(match value {
                     "never" | "不过期" => Expiry::Never,
-                    time => Expiry::At(parse_local_time(time, zone).map_err(|e| bad(e.into()))?),
+                    time => {
+                        let at = parse_local_time(time, zone).map_err(|e| bad(e.into()))?;
+                        Expiry::At(check_expiry(at, now).map_err(|e| bad(e.into()))?)
+                    }
                 })
             }
             "publish" | "发布" => {
                 draft.publish_at = Some(match value {
                     "now" | "立即" => Timing::Now,
-                    time => Timing::At(parse_local_time(time, zone).map_err(|e| bad(e.into()))?),
+                    time => {
+                        let at = parse_local_time(time, zone).map_err(|e| bad(e.into()))?;
+                        Timing::At(check_publication(at, now).map_err(|e| bad(e.into()))?)
+                    }
                 });
             }
             other => return Err(bad(FormProblem::UnknownKey(other.to_owned()))),
@@ -272,7 +321,14 @@ pub fn parse_form(kind: DraftKind, language: Language, text: &str, zone: Tz) -> 
 
 #[cfg(test)]
 mod tests {
+    use chrono::{Duration, TimeZone};
+    use chrono_tz::Asia::Shanghai;
+
     use super::*;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0).unwrap()
+    }
 
     #[test]
     fn the_dialogue_asks_for_what_is_missing_in_order() {
@@ -300,7 +356,7 @@ mod tests {
     #[test]
     fn the_one_message_form_fills_a_draft() {
         let form = "标题：警惕冒充客服\ncategory: fraud\n级别: Severe\narea: 全市\nexpires: 2026-12-31\n---\n第一段。\n\n第二段。";
-        let d = parse_form(DraftKind::Post, Language::Zh, form, chrono_tz::Asia::Shanghai).unwrap();
+        let d = parse_form(DraftKind::Post, Language::Zh, form, Shanghai, now()).unwrap();
         assert_eq!(d.title.as_deref(), Some("警惕冒充客服"));
         assert_eq!(d.category, Some(Category::Fraud));
         assert_eq!(d.severity, Some(Severity::Severe));
@@ -312,14 +368,10 @@ mod tests {
 
     #[test]
     fn a_bad_form_line_is_named() {
-        let err = parse_form(
-            DraftKind::Post,
-            Language::Zh,
-            "title: x\nseverity: loud\n\nbody",
-            chrono_tz::Asia::Shanghai,
-        );
+        let err =
+            parse_form(DraftKind::Post, Language::Zh, "title: x\nseverity: loud\n\nbody", Shanghai, now());
         assert!(matches!(err, Err(DraftError::Form { line: 2, .. })), "{err:?}");
-        let err = parse_form(DraftKind::Post, Language::Zh, "just text", chrono_tz::Asia::Shanghai);
+        let err = parse_form(DraftKind::Post, Language::Zh, "just text", Shanghai, now());
         assert!(matches!(err, Err(DraftError::Form { line: 1, .. })));
     }
 
@@ -330,5 +382,84 @@ mod tests {
         d.take_text("New title\n\nNew body.\nMore.");
         assert_eq!((d.title.as_deref(), d.body.as_deref()), (Some("New title"), Some("New body.\nMore.")));
         assert_eq!(d.next_step(), Step::Preview);
+    }
+
+    #[test]
+    fn an_expiry_typed_as_days_or_a_time_stays_within_ten_years() {
+        assert_eq!(typed_expiry("7", Shanghai, now()), Ok(now() + Duration::days(7)));
+        assert_eq!(typed_expiry(" 3650 ", Shanghai, now()), Ok(now() + Duration::days(3650)));
+        assert_eq!(
+            typed_expiry("2026-12-31", Shanghai, now()),
+            Ok(Utc.with_ymd_and_hms(2026, 12, 30, 16, 0, 0).unwrap())
+        );
+        for absurd in ["99999999", "9223372036854775808", "99999999999999999999999999", "2999-01-01"] {
+            let err = typed_expiry(absurd, Shanghai, now());
+            assert!(
+                matches!(err, Err(DraftError::Notice(NoticeError::ExpiresTooLate { .. }))),
+                "{absurd}: {err:?}"
+            );
+        }
+        for unreadable in ["0", "-5", "+99999-01-01", "７", "1e9", ""] {
+            let err = typed_expiry(unreadable, Shanghai, now());
+            assert!(
+                matches!(err, Err(DraftError::Time(LocalTimeError::Unreadable(_)))),
+                "{unreadable}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_form_line_with_a_time_out_of_reach_is_named() {
+        let err = parse_form(
+            DraftKind::Post,
+            Language::Zh,
+            "title: x\nexpires: 2999-01-01\n\nbody",
+            Shanghai,
+            now(),
+        );
+        assert!(
+            matches!(
+                err,
+                Err(DraftError::Form {
+                    line: 2,
+                    problem: FormProblem::OutOfReach(NoticeError::ExpiresTooLate { .. })
+                })
+            ),
+            "{err:?}"
+        );
+        let err =
+            parse_form(DraftKind::Post, Language::Zh, "发布: 2028-01-01 08:00\n\nbody", Shanghai, now());
+        assert!(
+            matches!(
+                err,
+                Err(DraftError::Form {
+                    line: 1,
+                    problem: FormProblem::OutOfReach(NoticeError::PublishedTooLate { .. })
+                })
+            ),
+            "{err:?}"
+        );
+        let ok = parse_form(
+            DraftKind::Post,
+            Language::Zh,
+            "expires: 2036-01-01\npublish: 2027-06-01 08:00",
+            Shanghai,
+            now(),
+        );
+        assert!(ok.is_ok(), "{ok:?}");
+    }
+
+    #[test]
+    fn a_publication_time_must_be_within_a_year_and_before_the_expiry() {
+        let mut d = Draft::new(DraftKind::Post, Language::Zh);
+        let later = now() + Duration::days(60);
+        assert_eq!(d.publication_at(later, now()), Ok(later));
+        let err = d.publication_at(now() + Duration::days(366), now());
+        assert!(matches!(err, Err(NoticeError::PublishedTooLate { .. })), "{err:?}");
+        d.expires_at = Some(Expiry::At(now() + Duration::days(30)));
+        let err = d.publication_at(later, now());
+        assert!(matches!(err, Err(NoticeError::ExpiresBeforePublication { .. })), "{err:?}");
+        d.expires_at = Some(Expiry::Never);
+        assert_eq!(d.publication_at(later, now()), Ok(later));
     }
 }

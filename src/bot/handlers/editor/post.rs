@@ -1,14 +1,16 @@
 //! `/post` and `/urgent`: composing a notice in a short dialogue (or all in one message),
 //! seeing it exactly as subscribers will, then publishing or dropping it.
 
-use chrono::Duration;
-
-use super::draft::{AreaChoice, Draft, DraftError, DraftKind, Expiry, Step, Timing, parse_form};
+use super::draft::{
+    AreaChoice, Draft, DraftError, DraftKind, Expiry, Step, Timing, parse_form, typed_expiry,
+};
 use super::why;
 use super::{load_draft, progress, require, require_for_button, save_draft};
 use crate::bot::handlers::dialogue;
 use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult};
-use crate::domain::{Actor, Category, Notice, NoticeId, NoticeStatus, Role, Severity, parse_local_time};
+use crate::domain::{
+    Actor, Category, Notice, NoticeId, NoticeStatus, Role, Severity, expiry_after_days, parse_local_time,
+};
 use crate::render::callback::{Callback, PostAction};
 use crate::render::keyboard::{Button, Keyboard};
 use crate::render::split::{Block, MESSAGE_LIMIT, into_messages};
@@ -20,7 +22,7 @@ pub(in crate::bot::handlers) async fn post(ctx: &Ctx<'_>, args: &str, kind: Draf
     let draft = if args.trim().is_empty() {
         Draft::new(kind, ctx.lang)
     } else {
-        match parse_form(kind, ctx.lang, args, ctx.app.settings.time_zone) {
+        match parse_form(kind, ctx.lang, args, ctx.app.settings.time_zone, ctx.now()) {
             Ok(draft) => draft,
             Err(e) => {
                 let reason = why::draft_error(ctx, &e);
@@ -161,31 +163,21 @@ pub(super) async fn take_text(ctx: &Ctx<'_>, user: i64, mut draft: Draft, text: 
             Err(_) => return ask(ctx, &draft).await,
         },
         Step::Area => draft.area = Some(AreaChoice::Named(text.to_owned())),
-        Step::Expiry => {
-            let at = match text.parse::<i64>() {
-                Ok(days) if days > 0 => Ok(now + Duration::days(days)),
-                _ => parse_local_time(text, zone),
-            };
-            match at {
-                Ok(at) => draft.expires_at = Some(Expiry::At(at)),
-                Err(e) => {
-                    let reason = why::time_error(ctx, &e);
-                    ctx.reply(ctx.fill("editor.invalid", &[("reason", reason.as_str().into())])).await?;
-                    return Ok(());
-                }
-            }
-        }
+        // What does not fit is explained and the step stays, so the editor can type again.
+        Step::Expiry => match typed_expiry(text, zone, now) {
+            Ok(at) => draft.expires_at = Some(Expiry::At(at)),
+            Err(e) => return explain(ctx, &e).await,
+        },
         Step::Timing => match parse_local_time(text, zone) {
-            Ok(at) if at > now => draft.publish_at = Some(Timing::At(at)),
-            Ok(_) => {
+            Ok(at) if at <= now => {
                 ctx.reply(ctx.text("editor.time_in_past")).await?;
                 return Ok(());
             }
-            Err(e) => {
-                let reason = why::time_error(ctx, &e);
-                ctx.reply(ctx.fill("editor.invalid", &[("reason", reason.as_str().into())])).await?;
-                return Ok(());
-            }
+            Ok(at) => match draft.publication_at(at, now) {
+                Ok(at) => draft.publish_at = Some(Timing::At(at)),
+                Err(e) => return explain(ctx, &e.into()).await,
+            },
+            Err(e) => return explain(ctx, &e.into()).await,
         },
         Step::Preview => {
             ctx.reply(ctx.text("editor.use_buttons")).await?;
@@ -209,9 +201,10 @@ pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, action: PostAction) -> Butto
         PostAction::Severity(s) => draft.severity = Some(s),
         PostAction::Citywide => draft.area = Some(AreaChoice::Citywide),
         PostAction::ExpiresInDays(0) => draft.expires_at = Some(Expiry::Never),
-        PostAction::ExpiresInDays(days) => {
-            draft.expires_at = Some(Expiry::At(ctx.now() + Duration::days(i64::from(days))))
-        }
+        PostAction::ExpiresInDays(days) => match expiry_after_days(u64::from(days), ctx.now()) {
+            Ok(at) => draft.expires_at = Some(Expiry::At(at)),
+            Err(e) => return Ok(Some(why::draft_error(ctx, &e.into()))),
+        },
         PostAction::PublishNow => draft.publish_at = Some(Timing::Now),
         PostAction::Cancel => {
             dialogue::end(ctx, user).await?;

@@ -10,6 +10,7 @@ pub(super) fn draft_error(ctx: &Ctx<'_>, error: &DraftError) -> String {
     match error {
         DraftError::Text(e) => text_error(ctx, e),
         DraftError::Notice(e) => notice_error(ctx, e),
+        DraftError::Time(e) => time_error(ctx, e),
         DraftError::Incomplete => plain(ctx, "why.incomplete", &[]),
         DraftError::Form { line, problem } => {
             let problem = form_problem(ctx, problem);
@@ -62,6 +63,18 @@ fn notice_error(ctx: &Ctx<'_>, error: &NoticeError) -> String {
                 &[("publish", publish.as_str().into()), ("expires", expires.as_str().into())],
             )
         }
+        NoticeError::ExpiresTooLate { latest } => {
+            let latest = ctx.style().date_time(*latest);
+            plain(ctx, "why.expires_too_late", &[("latest", latest.as_str().into())])
+        }
+        NoticeError::PublishedTooLate { latest } => {
+            let latest = ctx.style().date_time(*latest);
+            plain(ctx, "why.published_too_late", &[("latest", latest.as_str().into())])
+        }
+        NoticeError::PublishedTooEarly { earliest } => {
+            let earliest = ctx.style().date_time(*earliest);
+            plain(ctx, "why.published_too_early", &[("earliest", earliest.as_str().into())])
+        }
     }
 }
 
@@ -84,6 +97,7 @@ fn form_problem(ctx: &Ctx<'_>, problem: &FormProblem) -> String {
             plain(ctx, "why.unknown_language", &[("value", value.as_str().into())])
         }
         FormProblem::Time(e) => time_error(ctx, e),
+        FormProblem::OutOfReach(e) => notice_error(ctx, e),
     }
 }
 

@@ -146,18 +146,24 @@ impl Budgets {
         Verdict::Go
     }
 
-    /// `chat` sent more than its queue holds: the rest of its window is spent, and the
-    /// first time it is told.
-    pub fn overflow(&self, user: Option<i64>, chat: ChatId) -> Verdict {
+    /// `chat` sent more than its queue of `queued` updates holds, and the rest was dropped.
+    /// Whether to say so now: not when the updates queued already go past the budget (the
+    /// refusal then comes in order, after the answers within it), and once a window.
+    pub fn overflow(&self, user: Option<i64>, chat: ChatId, queued: u32) -> Verdict {
+        if self.unlimited.load(Ordering::Relaxed) {
+            return Verdict::Quiet;
+        }
         let key = match user {
-            Some(user) if !chat.is_group() => Key::User(user),
             _ if chat.is_group() => Key::Group(chat.0),
-            _ => Key::User(chat.0),
+            Some(user) => Key::User(user),
+            None => Key::User(chat.0),
         };
         let now = Instant::now();
         let mut windows = self.lock();
         let window = current(&mut windows, key, now);
-        window.used = window.used.max(key.limit(&self.limits));
+        if window.told || window.used.saturating_add(queued) > key.limit(&self.limits) {
+            return Verdict::Quiet;
+        }
         window.refuse()
     }
 }
@@ -200,6 +206,14 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn an_overflow_is_told_at_once_only_when_the_queue_would_not_tell_it() {
+        let budgets = Budgets::new(Limits { per_user: 1_000, ..Limits::default() });
+        assert_eq!(budgets.overflow(Some(9), ChatId(9), 32), Verdict::TellOnce, "32 queued fit the budget");
+        assert_eq!(budgets.overflow(Some(9), ChatId(9), 32), Verdict::Quiet, "once");
+        assert_eq!(budgets.overflow(None, ChatId(-9), 32), Verdict::Quiet, "a group of 10 says it in order");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_flooding_group_is_told_once_whoever_floods_it() {
         let budgets = Budgets::default();
         let group = ChatId(-100_500);
@@ -210,7 +224,11 @@ mod tests {
             Limits::default().per_group as usize
         );
         assert_eq!(verdicts.iter().filter(|v| **v == Verdict::TellOnce).count(), 1);
-        assert_eq!(budgets.overflow(Some(1_000), group), Verdict::Quiet, "the overflow is the same flood");
+        assert_eq!(
+            budgets.overflow(Some(1_000), group, 32),
+            Verdict::Quiet,
+            "the overflow is the same flood"
+        );
         assert_eq!(
             budgets.spend(Some(1_000), ChatId(1_000), Cost::Normal),
             Verdict::Go,

@@ -107,7 +107,16 @@ pub struct Intake {
 
 impl Intake {
     pub fn new(app: Arc<App>, out: Arc<dyn Outbound>, me: Me) -> Intake {
-        let shared = Arc::new(Shared { app, out, me, handler: schema(), running: Semaphore::new(RUNNING) });
+        Intake::with_handler(app, out, me, schema())
+    }
+
+    fn with_handler(
+        app: Arc<App>,
+        out: Arc<dyn Outbound>,
+        me: Me,
+        handler: UpdateHandler<HandlerError>,
+    ) -> Intake {
+        let shared = Arc::new(Shared { app, out, me, handler, running: Semaphore::new(RUNNING) });
         Intake { shared, lanes: HashMap::new(), tasks: JoinSet::new() }
     }
 
@@ -140,7 +149,8 @@ impl Intake {
     fn overflow(&self, who: Addressee) {
         let app = &self.shared.app;
         app.metrics.shed(Shed::UpdateOverflow);
-        if app.budgets.overflow(who.user, who.chat) == Verdict::TellOnce {
+        tracing::debug!(chat = who.chat.0, "chat queue full; update dropped");
+        if app.budgets.overflow(who.user, who.chat, QUEUED_PER_CHAT as u32) == Verdict::TellOnce {
             tracing::warn!(chat = who.chat.0, "a chat floods the bot; its extra updates are dropped");
             let shared = self.shared.clone();
             tokio::spawn(async move { who.tell(&shared.app, shared.out.as_ref(), "reply.slow_down").await });
@@ -206,5 +216,103 @@ async fn handle(shared: &Arc<Shared>, update: Update) {
             who.tell(&shared.app, shared.out.as_ref(), "reply.internal_error").await;
         }
         Err(_) => tracing::warn!(update = id, "a handler was cancelled"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use serde_json::json;
+    use teloxide::dispatching::UpdateFilterExt;
+    use teloxide::types::Message;
+
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::config::Loaded;
+    use crate::html::Html;
+    use crate::telegram::outbound::{SendError, Sent, Tracked};
+
+    /// Remembers what the handlers said, and to whom.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<(i64, String)>>);
+
+    impl Recorder {
+        fn said(&self) -> Vec<(i64, String)> {
+            self.0.lock().unwrap().clone()
+        }
+    }
+
+    #[async_trait]
+    impl Outbound for Recorder {
+        async fn send(&self, to: Target, message: OutMessage) -> Result<(), SendError> {
+            self.0.lock().unwrap().push((to.chat.0, message.html.into_string()));
+            Ok(())
+        }
+        async fn send_tracked(&self, to: Target, message: OutMessage) -> Result<Tracked, SendError> {
+            self.send(to, message).await?;
+            Ok(Tracked::done(Ok(Sent { chat: to.chat, message_id: 1 })))
+        }
+        async fn send_photo(&self, _: Target, _: Vec<u8>, _: Html) -> Result<(), SendError> {
+            Ok(())
+        }
+        async fn edit(&self, _: Sent, _: OutMessage) -> Result<(), SendError> {
+            Ok(())
+        }
+        async fn answer_callback(&self, _: ChatId, _: &str, _: Option<&str>) -> Result<(), SendError> {
+            Ok(())
+        }
+        async fn is_chat_admin(&self, _: ChatId, _: i64) -> Result<bool, SendError> {
+            Ok(false)
+        }
+    }
+
+    fn update(id: i32, chat: i64, text: &str) -> Update {
+        let json = json!({ "update_id": id, "message": {
+            "message_id": id, "date": 1_790_000_000,
+            "chat": { "id": chat, "type": "private", "first_name": "U" },
+            "from": { "id": chat, "is_bot": false, "first_name": "U", "language_code": "en" },
+            "text": text,
+        }});
+        serde_json::from_str(&json.to_string()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_answered_and_its_chat_and_the_others_go_on() {
+        let env = |name: &str| (name == "DATABASE_URL").then(|| "sqlite::memory:".to_owned());
+        let settings = Loaded::from_sources(None, &env).unwrap().settings;
+        let store = crate::store::connect(&settings.database).await.unwrap();
+        let app =
+            crate::startup::build_app(store, &settings, settings.bot.clone(), Arc::new(SystemClock)).unwrap();
+        let recorder = Arc::new(Recorder::default());
+        let out: Arc<dyn Outbound> = recorder.clone();
+        let me: Me = serde_json::from_value(json!({
+            "id": 1, "is_bot": true, "first_name": "Pingan", "username": "pingan_bot",
+            "can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false,
+            "can_connect_to_business": false, "has_main_web_app": false,
+        }))
+        .unwrap();
+        let handler =
+            Update::filter_message().endpoint(|message: Message, out: Arc<dyn Outbound>| async move {
+                let text = message.text().unwrap_or_default().to_owned();
+                assert_ne!(text, "/boom", "a bug in a handler");
+                let target = Target { chat: ChatId(message.chat.id.0), thread_id: None };
+                out.send(target, OutMessage::html(Html::escape(&text))).await?;
+                Ok(())
+            });
+        let mut intake = Intake::with_handler(app, out, me, handler);
+        intake.route(update(1, 7, "/boom"));
+        intake.route(update(2, 7, "after"));
+        intake.route(update(3, 8, "elsewhere"));
+        intake.finish(Duration::from_secs(5)).await;
+        let said = recorder.said();
+        let to =
+            |chat: i64| said.iter().filter(|(c, _)| *c == chat).map(|(_, t)| t.as_str()).collect::<Vec<_>>();
+        let seven = to(7);
+        assert_eq!(seven.len(), 2, "{said:?}");
+        assert!(seven[0].contains("Sorry, something went wrong"), "the apology first: {said:?}");
+        assert_eq!(seven[1], "after", "then the chat's next update, handled");
+        assert_eq!(to(8), ["elsewhere"], "other chats go on");
     }
 }

@@ -14,23 +14,31 @@ use crate::metrics::Gauges;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    /// ok, or unavailable when the database does not answer
+    /// ok; degraded while Telegram refuses the bot itself (sending is paused, the outbox
+    /// keeps its queue); unavailable when the database does not answer
     pub status: &'static str,
     pub database: &'static str,
+    /// Why sending is paused, while it is (say, "401 Unauthorized": the token was revoked)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub telegram: Option<String>,
 }
 
-/// Whether this instance can serve: it answers and its database does.
+/// Whether this instance can serve: it answers and its database does (200, ok or
+/// degraded), or not (503).
 #[utoipa::path(get, path = "/healthz",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn healthz(State(state): State<HttpState>) -> (StatusCode, Json<Health>) {
-    match state.app.store.delivery_counts().await {
-        Ok(_) => (StatusCode::OK, Json(Health { status: "ok", database: state.app.store.backend().name() })),
+    let database = state.app.store.backend().name();
+    let telegram = state.app.metrics.paused_reason();
+    // A cheap query: the database answers.
+    match state.app.store.next_delivery_due().await {
+        Ok(_) => {
+            let status = if telegram.is_some() { "degraded" } else { "ok" };
+            (StatusCode::OK, Json(Health { status, database, telegram }))
+        }
         Err(e) => {
             tracing::warn!(error = %e, "health check: database unavailable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(Health { status: "unavailable", database: state.app.store.backend().name() }),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable", database, telegram }))
         }
     }
 }

@@ -19,7 +19,7 @@ use crate::support::test_app::{TestApp, spawn_app_with};
 use crate::support::test_db::TestDb;
 
 /// Fast ticks, fast retries, a rate no test waits for.
-const FAST: &[(&str, &str)] = &[
+pub(crate) const FAST: &[(&str, &str)] = &[
     ("PINGAN_DELIVERY_TICK_MS", "50"),
     ("PINGAN_DELIVERY_RETRY_BASE_MS", "20"),
     ("PINGAN_DELIVERY_RATE_PER_SECOND", "1000"),
@@ -27,28 +27,33 @@ const FAST: &[(&str, &str)] = &[
     ("PINGAN_DATABASE_BUSY_TIMEOUT_MS", "2000"),
 ];
 
-async fn spawn(extra: &[(&str, &str)]) -> TestApp {
+pub(crate) async fn spawn(extra: &[(&str, &str)]) -> TestApp {
     spawn_on(Arc::new(SystemClock), extra).await
 }
 
-async fn spawn_on(clock: Arc<dyn Clock>, extra: &[(&str, &str)]) -> TestApp {
+pub(crate) async fn spawn_on(clock: Arc<dyn Clock>, extra: &[(&str, &str)]) -> TestApp {
     let mut env: Vec<(&str, &str)> = FAST.to_vec();
     env.extend_from_slice(extra);
     spawn_app_with(TestDb::sqlite(), clock, &env).await
 }
 
-fn subscriber(chat: i64, language: Language, now: DateTime<Utc>) -> Subscriber {
+pub(crate) fn subscriber(chat: i64, language: Language, now: DateTime<Utc>) -> Subscriber {
     Subscriber::new(ChatId(chat), language, chrono_tz::Asia::Shanghai, now)
 }
 
-async fn subscribe(app: &TestApp, chats: impl IntoIterator<Item = i64>, language: Language) {
+pub(crate) async fn subscribe(app: &TestApp, chats: impl IntoIterator<Item = i64>, language: Language) {
     let now = Utc::now();
     for chat in chats {
         app.store.save_subscriber(&subscriber(chat, language, now)).await.unwrap();
     }
 }
 
-fn content(title: &str, severity: Severity, category: Category, language: Language) -> NoticeContent {
+pub(crate) fn content(
+    title: &str,
+    severity: Severity,
+    category: Category,
+    language: Language,
+) -> NoticeContent {
     NoticeContent {
         title: Title::parse(title).unwrap(),
         body: Body::parse("请各位市民注意。").unwrap(),
@@ -61,14 +66,24 @@ fn content(title: &str, severity: Severity, category: Category, language: Langua
 }
 
 /// Stores a notice as another process (`pingan notices add`, the API) would.
-async fn publish(app: &TestApp, c: NoticeContent, publication: Publication, now: DateTime<Utc>) -> Notice {
+pub(crate) async fn publish(
+    app: &TestApp,
+    c: NoticeContent,
+    publication: Publication,
+    now: DateTime<Utc>,
+) -> Notice {
     let notice = NewNotice::new(c, publication, None, Actor::Cli("editor".into()), now).unwrap();
     app.store.insert_notice(&notice).await.unwrap()
 }
 
 /// Waits (polling the database, with a deadline) until a fan-out has nothing left to send.
-async fn finished(app: &TestApp, key: &str) -> FanoutProgress {
-    let deadline = tokio::time::Instant::now() + StdDuration::from_secs(60);
+pub(crate) async fn finished(app: &TestApp, key: &str) -> FanoutProgress {
+    finished_within(app, key, StdDuration::from_secs(60)).await
+}
+
+/// [`finished`], for fan-outs that take longer than a minute by design.
+pub(crate) async fn finished_within(app: &TestApp, key: &str, limit: StdDuration) -> FanoutProgress {
+    let deadline = tokio::time::Instant::now() + limit;
     loop {
         let all = app.store.fanout_progress(100).await.unwrap();
         if let Some(p) = all.into_iter().find(|p| p.key == key && p.finished()) {
@@ -80,17 +95,16 @@ async fn finished(app: &TestApp, key: &str) -> FanoutProgress {
 }
 
 /// Waits until every fan-out so far has finished: nothing waiting, nothing in flight. A
-/// test that moves the clock on by a day must wait for this first, or a send that reached
-/// the fake but is not recorded yet would see its lease run out and go again (as after a
-/// crash: at least once).
-async fn settled(app: &TestApp) {
+/// test that moves the clock on by a day waits for this first, so that what it sees next
+/// was caused by the new day.
+pub(crate) async fn settled(app: &TestApp) {
     for p in app.store.fanout_progress(100).await.unwrap() {
         finished(app, &p.key).await;
     }
 }
 
 /// Waits for a condition on the database, with a deadline.
-async fn eventually<F, Fut>(what: &str, mut check: F)
+pub(crate) async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -102,7 +116,7 @@ where
     }
 }
 
-fn sends_to(app: &TestApp, chat: i64) -> Vec<SentMessage> {
+pub(crate) fn sends_to(app: &TestApp, chat: i64) -> Vec<SentMessage> {
     app.fake.sent_to(chat)
 }
 

@@ -17,3 +17,4 @@ mod fake_api;
 mod locales;
 mod robustness;
 mod storage;
+mod stress;

@@ -116,6 +116,9 @@ async fn get_updates(shared: &Arc<Shared>, params: &Value) -> Reply {
 
 fn respond(reply: Reply) -> Response {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Some(raw) = reply.raw {
+        return (status, [(header::CONTENT_TYPE, "text/html")], raw).into_response();
+    }
     (status, [(header::CONTENT_TYPE, "application/json")], reply.body.to_string()).into_response()
 }
 

@@ -4,7 +4,9 @@
 //! `sendMessage`, `editMessageText`, `answerCallbackQuery`, `setMyCommands`,
 //! `getMyCommands`, `sendPhoto`, `deleteWebhook` and a few more; records every call;
 //! refuses what Telegram refuses (empty or over-long text, malformed HTML, bad buttons);
-//! and on demand answers 429, 403, 400-migrate, 5xx or slowly. Tests drive it with
+//! and on demand answers 429, 403, 400-migrate, 5xx or slowly, 401 and 404 for a while,
+//! a proxy's HTML page, chat-level 400s (a closed or deleted topic, no rights), and
+//! enforces Telegram's flood limits. Tests drive it with
 //! updates and wait on what the bot sent — no sleeping.
 
 pub mod html;
@@ -155,6 +157,45 @@ impl FakeTelegram {
         drop(state);
         self.shared.notify();
         message_id
+    }
+
+    /// A group became a supergroup: the service messages Telegram sends in both, the old
+    /// group's (`migrate_to_chat_id`) first.
+    pub fn group_migrates(&self, old: i64, new: i64) {
+        let mut state = self.shared.lock();
+        let (to_id, from_id) = (state.next_message_id(old), state.next_message_id(new));
+        state.push_update(json!({ "message": {
+            "message_id": to_id, "date": 1_790_000_000, "chat": chat_json(old, false),
+            "from": { "id": 1087968824, "is_bot": true, "first_name": "Group", "username": "GroupAnonymousBot" },
+            "migrate_to_chat_id": new,
+        }}));
+        state.push_update(json!({ "message": {
+            "message_id": from_id, "date": 1_790_000_000,
+            "chat": { "id": new, "type": "supergroup", "title": "Supergroup" },
+            "from": { "id": 1087968824, "is_bot": true, "first_name": "Group", "username": "GroupAnonymousBot" },
+            "migrate_from_chat_id": old,
+        }}));
+        drop(state);
+        self.shared.notify();
+    }
+
+    /// The bot's membership in `chat` changes to `member` (a `ChatMember` object without its
+    /// `user`, such as `{"status": "restricted", "can_send_messages": false, …}`).
+    pub fn bot_membership(&self, chat_id: i64, member: Value) {
+        let mut state = self.shared.lock();
+        let bot = wire::bot_user_json(state.bot_id, &state.bot_username);
+        let mut new = member;
+        new["user"] = bot.clone();
+        let chat = chat_json(chat_id, state.channels.contains(&chat_id));
+        state.push_update(json!({ "my_chat_member": {
+            "chat": chat,
+            "from": { "id": 42, "is_bot": false, "first_name": "Admin" },
+            "date": 1_790_000_000,
+            "old_chat_member": { "status": "member", "user": bot },
+            "new_chat_member": new,
+        }}));
+        drop(state);
+        self.shared.notify();
     }
 
     /// `user` presses the button with callback `data` on `message`; returns the query id.

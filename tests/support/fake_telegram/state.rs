@@ -130,6 +130,20 @@ pub enum Fault {
     Migrate(i64),
     /// A 5xx status with Telegram's JSON body.
     ServerError(u16),
+    /// 401 "Unauthorized": the token was revoked.
+    Unauthorized,
+    /// 404 "Not Found": a local Bot API server that does not know the method or the bot.
+    NotFound,
+    /// 502 with an HTML page, as a proxy in front of Telegram answers.
+    ProxyPage,
+    /// 200 with a body that is not Telegram's JSON.
+    NotJson,
+    /// 400 "Bad Request: message thread not found": the forum topic was deleted.
+    ThreadNotFound,
+    /// 400 "Bad Request: TOPIC_CLOSED".
+    TopicClosed,
+    /// 400 "Bad Request: not enough rights to send text messages to the chat".
+    NoRights,
     /// Answer normally, but only after this long.
     Delay(Duration),
 }
@@ -144,6 +158,13 @@ impl Fault {
             Fault::ChatNotFound => Reply::bad_request("chat not found"),
             Fault::Migrate(to) => Reply::migrated(*to),
             Fault::ServerError(code) => Reply::error(*code, server_error_text(*code)),
+            Fault::Unauthorized => Reply::error(401, "Unauthorized"),
+            Fault::NotFound => Reply::error(404, "Not Found"),
+            Fault::ProxyPage => Reply::raw(502, "<html><body><h1>502 Bad Gateway</h1></body></html>"),
+            Fault::NotJson => Reply::raw(200, "<html>maintenance</html>"),
+            Fault::ThreadNotFound => Reply::bad_request("message thread not found"),
+            Fault::TopicClosed => Reply::bad_request("TOPIC_CLOSED"),
+            Fault::NoRights => Reply::bad_request("not enough rights to send text messages to the chat"),
             Fault::Delay(_) => return None,
         })
     }

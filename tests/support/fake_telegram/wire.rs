@@ -2,20 +2,31 @@
 
 use serde_json::{Value, json};
 
-/// A reply of the Bot API: HTTP status and JSON body.
+/// A reply of the Bot API: HTTP status and JSON body (or, from a misbehaving proxy,
+/// something else).
 #[derive(Clone, Debug)]
 pub struct Reply {
     pub status: u16,
     pub body: Value,
+    /// Sent instead of `body` when set: not Telegram's JSON.
+    pub raw: Option<&'static str>,
 }
 
 impl Reply {
+    pub fn raw(status: u16, text: &'static str) -> Reply {
+        Reply { status, body: Value::Null, raw: Some(text) }
+    }
+
     pub fn ok(result: Value) -> Reply {
-        Reply { status: 200, body: json!({ "ok": true, "result": result }) }
+        Reply { status: 200, body: json!({ "ok": true, "result": result }), raw: None }
     }
 
     pub fn error(status: u16, description: &str) -> Reply {
-        Reply { status, body: json!({ "ok": false, "error_code": status, "description": description }) }
+        Reply {
+            status,
+            body: json!({ "ok": false, "error_code": status, "description": description }),
+            raw: None,
+        }
     }
 
     pub fn bad_request(detail: &str) -> Reply {
@@ -31,6 +42,7 @@ impl Reply {
                 "description": format!("Too Many Requests: retry after {seconds}"),
                 "parameters": { "retry_after": seconds },
             }),
+            raw: None,
         }
     }
 
@@ -43,6 +55,7 @@ impl Reply {
                 "description": "Bad Request: group chat was upgraded to a supergroup chat",
                 "parameters": { "migrate_to_chat_id": to },
             }),
+            raw: None,
         }
     }
 }

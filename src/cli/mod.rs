@@ -62,7 +62,7 @@ enum Command {
     Stats(anti_fraud::StatsCommand),
     /// Load sample notices (Chinese and English) and the first published anti-fraud figures to try Pingan with; running it again adds nothing
     DemoData,
-    /// Show each fan-out (alert, channel post, digest run): queued, sent, failed, gone, and when it should finish
+    /// Show each fan-out (alert, channel post, digest run): queued, sent, failed, gone, and when it should finish; and the subscriptions paused because Telegram will not let the bot post there
     Deliveries(deliveries::DeliveriesArgs),
     /// Roles (owner, editor, moderator) and HTTP API tokens
     #[command(subcommand)]

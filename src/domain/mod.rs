@@ -37,7 +37,7 @@ pub use report::{
     Decided, ForwardedText, NewReport, Report, ReportDecision, ReportId, ReportStatus, ReportStory,
     ReportedSubject,
 };
-pub use schedule::{digest_period, local_date, next_digest_after};
+pub use schedule::{digest_period, expected_finish, local_date, next_digest_after};
 pub use search_text::{SearchTerms, Term, index_tokens};
 pub use subscriber::{
     BadDigestTime, ChatId, DigestTime, Frequency, GoneReason, Interests, Keyword, PauseReason, Subscriber,

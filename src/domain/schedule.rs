@@ -1,5 +1,5 @@
 //! When a subscriber's digests are due: at a local time of day, daily or weekly, in the
-//! subscriber's time zone, across daylight-saving changes.
+//! subscriber's time zone, across daylight-saving changes; and when a fan-out should finish.
 
 use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -64,12 +64,29 @@ pub fn local_date(t: DateTime<Utc>, zone: Tz) -> NaiveDate {
     t.with_timezone(&zone).date_naive()
 }
 
+/// When `waiting` deliveries should be out, at `rate` messages a second; `None` once
+/// nothing is left. What `pingan deliveries` and an editor's status message show.
+pub fn expected_finish(waiting: u64, rate: f64, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if waiting == 0 {
+        return None;
+    }
+    let seconds = waiting as f64 / rate.max(0.001);
+    Some(now + Duration::milliseconds((seconds * 1000.0).ceil() as i64))
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Weekday;
     use chrono_tz::{America, Asia, Europe};
 
     use super::*;
+
+    #[test]
+    fn the_remaining_deliveries_at_the_rate_give_the_finish() {
+        let now = Utc::now();
+        assert_eq!(expected_finish(50, 25.0, now), Some(now + Duration::seconds(2)));
+        assert_eq!(expected_finish(0, 25.0, now), None);
+    }
 
     fn utc(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)

@@ -36,6 +36,8 @@ pub trait SubscriberStore {
         reason: PauseReason,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Paused subscriptions, the longest paused first.
+    async fn paused_subscribers(&self, limit: u32) -> Result<Vec<Subscriber>, StoreError>;
     /// A group became a supergroup (`migrate_to_chat_id`): its subscription and the
     /// deliveries still waiting move to the new id, once. A delivery whose fan-out already
     /// has one for the new id is not moved but ended, so no fan-out reaches the new chat
@@ -425,6 +427,22 @@ macro_rules! impl_subscriber_store {
                 .await?;
                 tx.commit().await?;
                 Ok(done.rows_affected() > 0)
+            }
+
+            async fn paused_subscribers(
+                &self,
+                limit: u32,
+            ) -> Result<Vec<$crate::domain::Subscriber>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::subscribers::SubscriberRow> = ::sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::store::subscribers::subscriber_columns!(),
+                    " FROM subscribers WHERE status = 'active' AND paused_reason IS NOT NULL \
+                     ORDER BY paused_at, chat_id LIMIT $1"
+                ))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
             }
 
             async fn move_chat(

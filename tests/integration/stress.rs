@@ -19,6 +19,7 @@ use tokio::time::Instant;
 use crate::delivery::{
     FAST, content, finished, finished_within, publish, sends_to, settled, spawn, subscribe,
 };
+use crate::support::binary::{output, pingan, text};
 use crate::support::fake_telegram::{Fault, FaultRule, Limits, SentMessage, TgUser};
 use crate::support::test_app::{TestApp, spawn_app_with, spawn_app_with_http};
 use crate::support::test_db::TestDb;
@@ -506,6 +507,13 @@ async fn chat_level_refusals_pause_or_redirect_the_subscription_and_resume_with_
         SubscriberStatus::Paused { reason: PauseReason::NoRights, .. }
     ));
     assert_eq!((progress.sent, progress.failed), (1, 2), "the paused chats' deliveries end, counted");
+    // The operator sees which chats are paused, and why.
+    let dir = tempfile::TempDir::new().unwrap();
+    let listed = output(pingan(dir.path()).env("DATABASE_URL", app.db.url()).arg("deliveries"), None).await;
+    let listed = text(&listed.stdout);
+    assert!(listed.contains("Paused subscriptions"), "{listed}");
+    assert!(listed.contains(&format!("{closed}  topic_closed")), "{listed}");
+    assert!(listed.contains(&format!("{muted}  no_rights")), "{listed}");
 
     // The group gives the bot its right to post back; another takes it away.
     app.fake.bot_membership(muted, serde_json::json!({ "status": "member" }));

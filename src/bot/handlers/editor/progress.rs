@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::app::App;
 use crate::bot::handlers::Ctx;
-use crate::delivery::progress::expected_finish;
+use crate::domain::expected_finish;
 use crate::domain::{Language, Notice, NoticeId};
 use crate::i18n::Arg;
 use crate::render::Style;

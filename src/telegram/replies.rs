@@ -145,6 +145,7 @@ impl Inner {
         }
     }
 
+    /// Tries `job` until it is sent, refused for good, too old, or out of tries.
     async fn perform(&self, chat: ChatId, job: &Job) -> Result<Sent, SendError> {
         let mut backoff = FIRST_BACKOFF;
         let mut last = SendError::NotSent("not tried".into());
@@ -152,70 +153,15 @@ impl Inner {
             if job.queued.elapsed() > MAX_AGE {
                 return Err(SendError::NotSent(format!("still not sent after {MAX_AGE:?}: {last}")));
             }
-            if let Request::AnswerCallback { params } = &job.request {
-                match self.transport.call_unpaced::<Value>(chat, "answerCallbackQuery", params).await {
-                    Ok(_) => return Ok(Sent { chat, message_id: 0 }),
-                    Err(SendError::Transient(reason)) => {
-                        tokio::time::sleep(backoff).await;
-                        backoff *= 2;
-                        last = SendError::Transient(reason);
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            let turn = match self.transport.turn(chat, Class::Reply, None).await {
-                Ok(turn) => turn,
-                Err(Hold::Paused { reason, .. }) => {
-                    return Err(SendError::NotSent(format!("sending is paused: {reason}")));
-                }
-                // Without a longest wait the limiter waits instead of saying so.
-                Err(Hold::Chat { until }) => {
-                    tokio::time::sleep_until(until).await;
-                    continue;
-                }
-            };
-            let result = match &job.request {
-                Request::Message { thread_id, html, markup } => {
-                    let message = HtmlMessage {
-                        chat,
-                        thread_id: *thread_id,
-                        html,
-                        reply_markup: markup.as_ref(),
-                        paid_broadcast: false,
-                        reply_to: None,
-                    };
-                    self.transport.send_html(turn, Traffic::Reply, &message).await
-                }
-                Request::Photo { thread_id, png, caption } => {
-                    self.transport.send_photo(turn, chat, *thread_id, png.clone(), caption).await
-                }
-                Request::AnswerCallback { .. } => continue,
-                Request::Edit { message_id, html, markup } => {
-                    let mut params = json!({
-                        "chat_id": chat.0,
-                        "message_id": message_id,
-                        "text": html,
-                        "parse_mode": "HTML",
-                        "link_preview_options": { "is_disabled": true },
-                    });
-                    if let Some(markup) = markup {
-                        params["reply_markup"] = markup.clone();
-                    }
-                    match self.transport.call::<Value>(turn, chat, "editMessageText", &params).await {
-                        Ok(_) => Ok(*message_id),
-                        // Pressing the button for the page already shown asks for no change.
-                        Err(SendError::Rejected(reason)) if reason.contains("message is not modified") => {
-                            Ok(*message_id)
-                        }
-                        Err(e) => Err(e),
-                    }
-                }
-            };
-            match result {
+            match self.attempt(chat, &job.request).await {
                 Ok(message_id) => return Ok(Sent { chat, message_id }),
-                // The chat is held now; the next turn waits for it.
-                Err(e @ SendError::RetryAfter(_)) => last = e,
+                Err(SendError::RetryAfter(wait)) => {
+                    // A message's next turn waits for its chat; a button answer takes no turn.
+                    if matches!(job.request, Request::AnswerCallback { .. }) {
+                        tokio::time::sleep(wait).await;
+                    }
+                    last = SendError::RetryAfter(wait);
+                }
                 Err(SendError::Transient(reason)) => {
                     tokio::time::sleep(backoff.mul_f64(0.5 + fastrand::f64())).await;
                     backoff *= 2;
@@ -225,6 +171,66 @@ impl Inner {
             }
         }
         Err(last)
+    }
+
+    /// One try: a turn from the pacer (a button answer needs none), then the request.
+    /// Returns the message's id (an edit's own; 0 for a button answer).
+    async fn attempt(&self, chat: ChatId, request: &Request) -> Result<i32, SendError> {
+        if let Request::AnswerCallback { params } = request {
+            return self
+                .transport
+                .call_unpaced::<Value>(chat, "answerCallbackQuery", params)
+                .await
+                .map(|_| 0);
+        }
+        let turn = loop {
+            match self.transport.turn(chat, Class::Reply, None).await {
+                Ok(turn) => break turn,
+                Err(Hold::Paused { reason, .. }) => {
+                    return Err(SendError::NotSent(format!("sending is paused: {reason}")));
+                }
+                // Without a longest wait the limiter waits instead of saying so.
+                Err(Hold::Chat { until }) => tokio::time::sleep_until(until).await,
+            }
+        };
+        match request {
+            Request::Message { thread_id, html, markup } => {
+                let message = HtmlMessage {
+                    chat,
+                    thread_id: *thread_id,
+                    html,
+                    reply_markup: markup.as_ref(),
+                    paid_broadcast: false,
+                    reply_to: None,
+                };
+                self.transport.send_html(turn, Traffic::Reply, &message).await
+            }
+            Request::Photo { thread_id, png, caption } => {
+                self.transport.send_photo(turn, chat, *thread_id, png.clone(), caption).await
+            }
+            Request::Edit { message_id, html, markup } => {
+                let mut params = json!({
+                    "chat_id": chat.0,
+                    "message_id": message_id,
+                    "text": html,
+                    "parse_mode": "HTML",
+                    "link_preview_options": { "is_disabled": true },
+                });
+                if let Some(markup) = markup {
+                    params["reply_markup"] = markup.clone();
+                }
+                match self.transport.call::<Value>(turn, chat, "editMessageText", &params).await {
+                    Ok(_) => Ok(*message_id),
+                    // Pressing the button for the page already shown asks for no change.
+                    Err(SendError::Rejected(reason)) if reason.contains("message is not modified") => {
+                        Ok(*message_id)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            // Answered above, without a turn.
+            Request::AnswerCallback { .. } => Ok(0),
+        }
     }
 }
 

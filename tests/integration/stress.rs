@@ -529,3 +529,70 @@ async fn chat_level_refusals_pause_or_redirect_the_subscription_and_resume_with_
     .await;
     app.stop().await.unwrap();
 }
+
+/// The circuit breaker lets one request through as the probe once a pause is over. Here
+/// that request's delivery turns out withdrawn at the check before its part, so nothing
+/// is sent: the next request must probe instead, or sending stays paused for ever.
+///
+/// The withdrawn delivery is one a sender that crashed left in flight (claimed under its
+/// name, with a lease that has run out), withdrawn while Telegram refused the bot.
+#[tokio::test]
+async fn a_probe_whose_delivery_is_withdrawn_before_it_goes_does_not_pause_sending_for_ever() {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let app = crate::delivery::spawn_on(clock.clone(), &[]).await;
+    subscribe(&app, [1], Language::Zh).await;
+    app.fake.add_fault(FaultRule::on("sendMessage", Fault::Unauthorized));
+    let withdrawn = publish(
+        &app,
+        content("燃气管道抢修", Severity::Extreme, Category::Disaster, Language::Zh),
+        Publication::Now,
+        clock.now(),
+    )
+    .await;
+    crate::delivery::eventually("the alert refused with 401 and put back", || async {
+        let counts = app.store.delivery_counts().await.unwrap();
+        (counts.pending, counts.sending) == (1, 0) && app.fake.calls().iter().any(|c| c.status == 401)
+    })
+    .await;
+    // A sender that crashed had claimed it; its lease runs out at once.
+    let crashed = app
+        .store
+        .claim_deliveries("crashed", clock.now() + Duration::seconds(10), StdDuration::from_millis(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(crashed.len(), 1);
+    let texts = Texts::load().unwrap();
+    let desk = Desk {
+        store: app.store.as_ref(),
+        texts: &texts,
+        zone: chrono_tz::Asia::Shanghai,
+        clock: clock.as_ref(),
+    };
+    desk.retract(withdrawn.id, &Actor::Cli("editor".into())).await.unwrap();
+
+    // Telegram accepts the bot again; the pause runs out and the first request probes.
+    app.fake.clear_faults();
+    clock.advance(Duration::seconds(2));
+    let cancelled =
+        finished_within(&app, &format!("alert:{}", withdrawn.id), StdDuration::from_secs(20)).await;
+    assert_eq!((cancelled.sent, cancelled.failed), (0, 1), "the withdrawn alert is cancelled, not sent");
+
+    let next = publish(
+        &app,
+        content("道路积水提示", Severity::Extreme, Category::Disaster, Language::Zh),
+        Publication::Now,
+        clock.now(),
+    )
+    .await;
+    let done = finished_within(&app, &format!("alert:{}", next.id), StdDuration::from_secs(20)).await;
+    let got = sends_to(&app, 1);
+    println!(
+        "a probe spent on a withdrawn delivery: the next alert sent {} time(s); chat 1 got {} message(s)",
+        done.sent,
+        got.len()
+    );
+    assert_eq!(done.sent, 1);
+    assert_eq!(got.len(), 1);
+    assert!(got[0].text.contains("道路积水提示"), "{}", got[0].text);
+    app.stop().await.unwrap();
+}

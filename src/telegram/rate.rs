@@ -335,6 +335,7 @@ impl RateLimiter {
         {
             let mut s = self.inner.lock();
             let now = Instant::now();
+            let retry_after = retry_after.min(super::api::LONGEST_RETRY_AFTER);
             let hold = now + retry_after;
             let held = s.chat_ready(chat).max(hold);
             s.chats.insert(chat.0, held);
@@ -517,6 +518,18 @@ mod tests {
             "never below a tenth: {}",
             limiter.current_rate()
         );
+    }
+
+    /// However long a hold Telegram (or a proxy in its place) orders, holding does not
+    /// panic, and a caller that will not wait that long is told so.
+    #[tokio::test(start_paused = true)]
+    async fn an_absurd_hold_neither_panics_nor_is_waited_for() {
+        let limiter = limiter(20);
+        for chat in 1..=3 {
+            limiter.rate_limited(ChatId(chat), Duration::MAX);
+        }
+        let busy = limiter.acquire(ChatId(4), Class::Broadcast, Some(Duration::from_secs(5))).await;
+        assert!(busy.is_err());
     }
 
     #[tokio::test(start_paused = true)]

@@ -9,7 +9,7 @@
 //! After a crash (or a database outage longer than the lease) a part that was in flight
 //! may go again once its lease runs out: at least once, never lost.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ use crate::clock::Clock;
 use crate::config::DeliverySettings;
 use crate::metrics::{Metrics, Shed, Traffic};
 use crate::render::payload::Payload;
-use crate::store::{ClaimedDelivery, Outcome, Standing, Store, StoreError};
+use crate::store::{ClaimedDelivery, Outcome, Standing, Store};
 use crate::telegram::api::HtmlMessage;
 use crate::telegram::error::SendError;
 use crate::telegram::rate::Class;
@@ -36,6 +36,10 @@ const CACHED_MESSAGES: usize = 1_000;
 /// A claimed delivery waits at most this long for its chat (a group's three seconds
 /// between messages, say); a chat Telegram holds longer is put back until then.
 const MAX_CHAT_WAIT: Duration = Duration::from_secs(5);
+/// An outcome the database does not take is written again after this, doubling up to
+/// the longest wait.
+const RECORD_RETRY_FIRST: Duration = Duration::from_millis(200);
+const RECORD_RETRY_LONGEST: Duration = Duration::from_secs(5);
 
 pub struct Sender {
     store: Arc<dyn Store>,
@@ -45,8 +49,35 @@ pub struct Sender {
     worker: String,
     metrics: Arc<Metrics>,
     messages: Mutex<HashMap<i64, Arc<Payload>>>,
-    /// The deliveries this sender holds now, whose leases the heartbeat renews.
-    held: Mutex<HashSet<i64>>,
+    /// The deliveries this sender holds now, by id with the claim held, whose leases the
+    /// heartbeat renews.
+    held: Mutex<HashMap<i64, i64>>,
+}
+
+/// A delivery in [`Sender::held`] for as long as its task runs, however the task ends (a
+/// panic included: a row left there would have its lease renewed for ever, and no sender
+/// could take it). It leaves only its own claim: the same row claimed again meanwhile,
+/// by a newer task, stays held.
+struct Holding {
+    sender: Arc<Sender>,
+    id: i64,
+    claim: i64,
+}
+
+impl Holding {
+    fn new(sender: Arc<Sender>, d: &ClaimedDelivery) -> Holding {
+        sender.lock_held().insert(d.id, d.claim);
+        Holding { sender, id: d.id, claim: d.claim }
+    }
+}
+
+impl Drop for Holding {
+    fn drop(&mut self) {
+        let mut held = self.sender.lock_held();
+        if held.get(&self.id) == Some(&self.claim) {
+            held.remove(&self.id);
+        }
+    }
 }
 
 impl Sender {
@@ -66,7 +97,7 @@ impl Sender {
             worker,
             metrics,
             messages: Mutex::new(HashMap::new()),
-            held: Mutex::new(HashSet::new()),
+            held: Mutex::new(HashMap::new()),
         }
     }
 
@@ -124,15 +155,14 @@ impl Sender {
                 }
                 continue;
             }
-            self.lock_held().extend(claimed.iter().map(|d| d.id));
             for delivery in claimed {
                 let Ok(permit) = permits.clone().acquire_owned().await else { break };
+                let holding = Holding::new(self.clone(), &delivery);
                 let sender = self.clone();
                 let stop = stop.clone();
                 in_flight.spawn(async move {
-                    let id = delivery.id;
                     sender.deliver(delivery, stop).await;
-                    sender.lock_held().remove(&id);
+                    drop(holding);
                     drop(permit);
                 });
             }
@@ -162,7 +192,7 @@ impl Sender {
                 _ = tokio::time::sleep(every) => {}
                 _ = stop.changed() => return,
             }
-            let ids: Vec<i64> = self.lock_held().iter().copied().collect();
+            let ids: Vec<i64> = self.lock_held().keys().copied().collect();
             if ids.is_empty() {
                 continue;
             }
@@ -200,23 +230,53 @@ impl Sender {
         self.messages.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn lock_held(&self) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+    fn lock_held(&self) -> std::sync::MutexGuard<'_, HashMap<i64, i64>> {
         self.held.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Sends the delivery's remaining parts and records how it went.
     async fn deliver(&self, d: ClaimedDelivery, stop: watch::Receiver<bool>) {
-        let outcome = match self.send_parts(&d, stop).await {
+        let outcome = match self.send_parts(&d, stop.clone()).await {
             Some(outcome) => outcome,
             None => return,
         };
-        match self.record(&d, &outcome).await {
-            Ok(true) => {}
-            Ok(false) => self.lost(&d),
-            // The lease runs out and the delivery is claimed again: it may be sent twice,
-            // but it is never lost.
-            Err(e) => {
-                tracing::error!(delivery = d.id, error = %e, ?outcome, "cannot record a delivery's outcome")
+        self.log_outcome(&d, &outcome);
+        self.record_until_written(&d, &outcome, stop).await;
+    }
+
+    /// Records the outcome, asking the database again while it refuses (busy, failing
+    /// over): left unrecorded, the row would stay in flight under this sender's name, and a
+    /// sender never claims its own rows again, so with one instance it would stay there for
+    /// good — a send that went out counted as in flight for ever, one that failed never
+    /// tried again. The heartbeat keeps the lease meanwhile. Only a sender that is stopping
+    /// gives up: its lease runs out and the next process sends the delivery again (at
+    /// least once, never lost).
+    async fn record_until_written(
+        &self,
+        d: &ClaimedDelivery,
+        outcome: &Outcome,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let mut wait = RECORD_RETRY_FIRST;
+        loop {
+            match self.store.record_outcome(d, outcome, self.clock.now()).await {
+                Ok(true) => return,
+                Ok(false) => return self.lost(d),
+                Err(e) if *stop.borrow() => {
+                    tracing::error!(
+                        delivery = d.id, error = %e, ?outcome,
+                        "cannot record a delivery's outcome while stopping; it goes again once its lease runs out"
+                    );
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(delivery = d.id, error = %e, ?outcome, "cannot record a delivery's outcome yet; trying again");
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = stop.wait_for(|stop| *stop) => {}
+                    }
+                    wait = (wait * 2).min(RECORD_RETRY_LONGEST);
+                }
             }
         }
     }
@@ -349,7 +409,8 @@ impl Sender {
         if sent as usize >= payload.parts.len() {
             return true;
         }
-        match self.record(d, &Outcome::PartlySent { first_message_id: first, parts: sent }).await {
+        let partly = Outcome::PartlySent { first_message_id: first, parts: sent };
+        match self.store.record_outcome(d, &partly, self.clock.now()).await {
             Ok(true) => true,
             Ok(false) => {
                 self.lost(d);
@@ -404,8 +465,7 @@ impl Sender {
         exponential.min(MAX_BACKOFF).mul_f64(0.5 + fastrand::f64())
     }
 
-    async fn record(&self, d: &ClaimedDelivery, outcome: &Outcome) -> Result<bool, StoreError> {
-        let now: DateTime<Utc> = self.clock.now();
+    fn log_outcome(&self, d: &ClaimedDelivery, outcome: &Outcome) {
         match outcome {
             Outcome::Gone { reason } => {
                 tracing::info!(chat = d.chat().0, %reason, "chat gone; its deliveries stop")
@@ -422,7 +482,6 @@ impl Sender {
             Outcome::Cancelled { reason } => tracing::info!(delivery = d.id, %reason, "delivery cancelled"),
             _ => {}
         }
-        self.store.record_outcome(d, outcome, now).await
     }
 }
 

@@ -596,3 +596,43 @@ async fn a_probe_whose_delivery_is_withdrawn_before_it_goes_does_not_pause_sendi
     assert!(got[0].text.contains("道路积水提示"), "{}", got[0].text);
     app.stop().await.unwrap();
 }
+
+/// The database refuses writes for a moment (SQLite busy, a PostgreSQL failover) just as a
+/// sent alert is to be recorded. A sender never claims its own rows again, so one it leaves
+/// in flight would stay there for ever with a single instance: the fan-out never ends, and
+/// a send that had failed would never be tried again.
+#[tokio::test]
+async fn an_outcome_the_database_refuses_for_a_moment_is_recorded_once_it_answers() {
+    let app = crate::delivery::spawn(&[("PINGAN_DATABASE_BUSY_TIMEOUT_MS", "100")]).await;
+    subscribe(&app, [1], Language::Zh).await;
+    app.fake.add_fault(FaultRule::on("sendMessage", Fault::Delay(StdDuration::from_secs(2))));
+    let notice = publish(
+        &app,
+        content("桥梁临时封闭", Severity::Extreme, Category::Traffic, Language::Zh),
+        Publication::Now,
+        Utc::now(),
+    )
+    .await;
+    crate::delivery::eventually("the alert in flight", || async {
+        app.store.delivery_counts().await.unwrap().sending == 1
+    })
+    .await;
+    // Nothing may write while the send is under way and just after it is answered.
+    let mut lock = <sqlx::SqliteConnection as sqlx::Connection>::connect(app.db.url()).await.unwrap();
+    sqlx::query("BEGIN EXCLUSIVE").execute(&mut lock).await.unwrap();
+    app.fake
+        .wait_for("the alert sent", |s| s.calls.iter().any(|c| c.method == "sendMessage").then_some(()))
+        .await;
+    tokio::time::sleep(StdDuration::from_secs(1)).await;
+    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+
+    let done = finished_within(&app, &format!("alert:{}", notice.id), StdDuration::from_secs(20)).await;
+    println!(
+        "outcome refused by a locked database for a second: recorded {} sent, {} send(s) to the chat",
+        done.sent,
+        sends_to(&app, 1).len()
+    );
+    assert_eq!((done.sent, done.failed), (1, 0));
+    assert_eq!(sends_to(&app, 1).len(), 1, "once");
+    app.stop().await.unwrap();
+}

@@ -4,8 +4,9 @@
 //!
 //! What "once" means here. Without a crash, a delivery is sent exactly once: its lease is
 //! renewed while it is in flight (a heartbeat every quarter lease), a part goes out only
-//! after a check that the claim still holds and that the notice was not withdrawn or
-//! changed, and a sender that lost its claim records nothing and sends no further part.
+//! after a check that the claim still holds (which renews its lease, so no other sender can
+//! take the row while the part goes) and that the notice was not withdrawn or changed, and
+//! a sender that lost its claim records nothing and sends no further part.
 //! After a crash (or a database outage longer than the lease) a part that was in flight
 //! may go again once its lease runs out: at least once, never lost.
 
@@ -323,7 +324,7 @@ impl Sender {
                 }
             };
             // Right before the part goes: is the claim still ours, the notice still as sent?
-            match self.store.delivery_standing(d).await {
+            match self.store.delivery_standing(d, self.settings.lease).await {
                 Ok(Standing::Go { .. }) => {}
                 Ok(Standing::Lost) => {
                     self.lost(d);

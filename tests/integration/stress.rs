@@ -636,3 +636,61 @@ async fn an_outcome_the_database_refuses_for_a_moment_is_recorded_once_it_answer
     assert_eq!(sends_to(&app, 1).len(), 1, "once");
     app.stop().await.unwrap();
 }
+
+/// A bilingual alert whose English version is only scheduled (its CAP `effective` is
+/// later): English readers must not be left waiting for it — and if it is withdrawn before
+/// it is published, they would never be alerted at all.
+#[tokio::test]
+async fn an_urgent_alert_reaches_readers_whose_own_version_is_only_scheduled() {
+    let app = spawn(&[]).await;
+    subscribe(&app, 1..=3, Language::Zh).await;
+    subscribe(&app, 11..=13, Language::En).await;
+    let now = Utc::now();
+    let group = "cap:7:example:quake-2";
+    let version = |title: &str, language: Language, publication: Publication| {
+        pingan::domain::NewNotice::new(
+            content(title, Severity::Extreme, Category::Disaster, language),
+            publication,
+            None,
+            Actor::System,
+            now,
+        )
+        .unwrap()
+        .with_language_group(group)
+    };
+    let english = app
+        .store
+        .insert_notice(&version(
+            "Earthquake warning",
+            Language::En,
+            Publication::At(now + Duration::hours(1)),
+        ))
+        .await
+        .unwrap();
+    let chinese =
+        app.store.insert_notice(&version("地震预警", Language::Zh, Publication::Now)).await.unwrap();
+    finished(&app, &format!("alert:{}", chinese.id)).await;
+    let texts = Texts::load().unwrap();
+    let desk = Desk {
+        store: app.store.as_ref(),
+        texts: &texts,
+        zone: chrono_tz::Asia::Shanghai,
+        clock: &SystemClock,
+    };
+    desk.retract(english.id, &Actor::Cli("editor".into())).await.unwrap();
+    settled(&app).await;
+    let reached = (11..=13)
+        .filter(|chat| {
+            let got = sends_to(&app, *chat);
+            got.len() == 1 && got[0].text.contains("地震预警") && got[0].text.contains("Chinese only")
+        })
+        .count();
+    println!(
+        "Chinese alert, English version scheduled then withdrawn: {reached} of 3 English readers alerted"
+    );
+    assert_eq!(reached, 3);
+    for chat in 1..=3 {
+        assert_eq!(sends_to(&app, chat).len(), 1, "chat {chat}");
+    }
+    app.stop().await.unwrap();
+}

@@ -613,10 +613,11 @@ async fn an_outcome_the_database_refuses_for_a_moment_is_recorded_once_it_answer
         Utc::now(),
     )
     .await;
-    crate::delivery::eventually("the alert in flight", || async {
-        app.store.delivery_counts().await.unwrap().sending == 1
-    })
-    .await;
+    app.fake
+        .wait_for("the alert's send under way", |s| {
+            s.arrived.iter().any(|m| m == "sendMessage").then_some(())
+        })
+        .await;
     // Nothing may write while the send is under way and just after it is answered.
     let mut lock = <sqlx::SqliteConnection as sqlx::Connection>::connect(app.db.url()).await.unwrap();
     sqlx::query("BEGIN EXCLUSIVE").execute(&mut lock).await.unwrap();

@@ -22,7 +22,7 @@ use crate::clock::Clock;
 use crate::config::DeliverySettings;
 use crate::metrics::{Metrics, Shed, Traffic};
 use crate::render::payload::Payload;
-use crate::store::{ClaimedDelivery, Outcome, Standing, Store};
+use crate::store::{ClaimedDelivery, Outcome, Standing, Store, StoreError};
 use crate::telegram::api::HtmlMessage;
 use crate::telegram::error::SendError;
 use crate::telegram::rate::Class;
@@ -41,6 +41,16 @@ const MAX_CHAT_WAIT: Duration = Duration::from_secs(5);
 /// the longest wait.
 const RECORD_RETRY_FIRST: Duration = Duration::from_millis(200);
 const RECORD_RETRY_LONGEST: Duration = Duration::from_secs(5);
+/// A delivery the database could not be asked about is put back for this long.
+const DATABASE_PUT_BACK: Duration = Duration::from_secs(1);
+
+/// Why a delivery's message could not be read.
+enum Unreadable {
+    /// The database did not answer: no fault of the chat.
+    Database(StoreError),
+    /// The message is missing or broken.
+    Broken(String),
+}
 
 pub struct Sender {
     store: Arc<dyn Store>,
@@ -208,17 +218,19 @@ impl Sender {
         }
     }
 
-    async fn payload(&self, message_id: i64) -> Result<Arc<Payload>, String> {
+    async fn payload(&self, message_id: i64) -> Result<Arc<Payload>, Unreadable> {
         if let Some(payload) = self.lock_messages().get(&message_id) {
             return Ok(payload.clone());
         }
         let json = match self.store.outbox_message(message_id).await {
             Ok(Some(json)) => json,
-            Ok(None) => return Err(format!("outbox message {message_id} is missing")),
-            Err(e) => return Err(e.to_string()),
+            Ok(None) => return Err(Unreadable::Broken(format!("outbox message {message_id} is missing"))),
+            Err(e) => return Err(Unreadable::Database(e)),
         };
-        let payload =
-            Arc::new(Payload::from_json(&json).map_err(|e| format!("outbox message {message_id}: {e}"))?);
+        let payload = Arc::new(
+            Payload::from_json(&json)
+                .map_err(|e| Unreadable::Broken(format!("outbox message {message_id}: {e}")))?,
+        );
         let mut cache = self.lock_messages();
         if cache.len() >= CACHED_MESSAGES {
             cache.clear();
@@ -296,10 +308,7 @@ impl Sender {
     async fn send_parts(&self, d: &ClaimedDelivery, mut stop: watch::Receiver<bool>) -> Option<Outcome> {
         let mut payload = match self.payload(d.message_id).await {
             Ok(payload) => payload,
-            Err(reason) => {
-                tracing::error!(delivery = d.id, %reason, "cannot read a delivery's message");
-                return Some(self.failure(d, SendError::Transient(reason)));
-            }
+            Err(unreadable) => return Some(self.unreadable(d, unreadable)),
         };
         let mut sent = d.parts_sent.max(0);
         let mut first_message_id = None;
@@ -344,7 +353,7 @@ impl Sender {
                             self.lost(d);
                             return None;
                         }
-                        Err(e) => return Some(self.failure(d, SendError::Transient(e.to_string()))),
+                        Err(e) => return Some(self.database_trouble(d, &e)),
                     }
                     payload = match self.payload(latest).await {
                         Ok(payload) if !payload.parts.is_empty() => payload,
@@ -353,7 +362,7 @@ impl Sender {
                                 error: format!("outbox message {latest} is empty"),
                             });
                         }
-                        Err(reason) => return Some(self.failure(d, SendError::Transient(reason))),
+                        Err(unreadable) => return Some(self.unreadable(d, unreadable)),
                     };
                 }
                 // Half sent when the notice changed: what went out stays; the change follows
@@ -366,7 +375,7 @@ impl Sender {
                     );
                     return Some(Outcome::Sent { first_message_id, parts: sent });
                 }
-                Err(e) => return Some(self.failure(d, SendError::Transient(e.to_string()))),
+                Err(e) => return Some(self.database_trouble(d, &e)),
             }
             let part = &payload.parts[sent as usize];
             match self.send_part(d, turn, part, sent).await {
@@ -421,6 +430,24 @@ impl Sender {
                 // The next part's check reads the claim again; the heartbeat keeps it.
                 tracing::warn!(delivery = d.id, error = %e, "cannot record a sent part");
                 true
+            }
+        }
+    }
+
+    /// The database did not answer about the delivery: back to the queue shortly, not
+    /// counted as an attempt — a spell of database trouble must not use up a delivery's
+    /// attempts and fail it for good.
+    fn database_trouble(&self, d: &ClaimedDelivery, e: &StoreError) -> Outcome {
+        tracing::warn!(delivery = d.id, error = %e, "cannot check a delivery; put back");
+        self.put_back(self.clock.now() + chrono_duration(DATABASE_PUT_BACK), &format!("database: {e}"))
+    }
+
+    fn unreadable(&self, d: &ClaimedDelivery, unreadable: Unreadable) -> Outcome {
+        match unreadable {
+            Unreadable::Database(e) => self.database_trouble(d, &e),
+            Unreadable::Broken(reason) => {
+                tracing::error!(delivery = d.id, %reason, "cannot read a delivery's message");
+                self.failure(d, SendError::Transient(reason))
             }
         }
     }

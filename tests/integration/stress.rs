@@ -695,3 +695,49 @@ async fn an_urgent_alert_reaches_readers_whose_own_version_is_only_scheduled() {
     }
     app.stop().await.unwrap();
 }
+
+/// The database refuses for a moment just as a delivery is checked before its part (here
+/// a second alert to a group, waiting its three seconds after the first). That is no fault
+/// of the chat: it must not use up the delivery's attempts (one here, to show it), or a
+/// spell of database trouble fails alerts for good.
+#[tokio::test]
+async fn a_database_error_at_the_check_before_a_part_uses_up_no_attempt() {
+    let app = crate::delivery::spawn(&[
+        ("PINGAN_DATABASE_BUSY_TIMEOUT_MS", "100"),
+        ("PINGAN_DELIVERY_MAX_ATTEMPTS", "1"),
+    ])
+    .await;
+    let group = -500;
+    subscribe(&app, [group], Language::Zh).await;
+    let mut alerts = Vec::new();
+    for title in ["暴雨橙色预警", "地铁停运通知"] {
+        let notice = publish(
+            &app,
+            content(title, Severity::Extreme, Category::Disaster, Language::Zh),
+            Publication::Now,
+            Utc::now(),
+        )
+        .await;
+        alerts.push(notice.id);
+    }
+    app.fake.wait_for_sent(group, 1).await;
+    // The second alert waits for the group's turn; nothing may write meanwhile.
+    let mut lock = <sqlx::SqliteConnection as sqlx::Connection>::connect(app.db.url()).await.unwrap();
+    sqlx::query("BEGIN EXCLUSIVE").execute(&mut lock).await.unwrap();
+    tokio::time::sleep(StdDuration::from_secs(4)).await;
+    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+
+    let mut sent = 0;
+    for id in &alerts {
+        let done = finished_within(&app, &format!("alert:{id}"), StdDuration::from_secs(30)).await;
+        sent += done.sent;
+    }
+    println!(
+        "database locked while an alert waited for its group's turn: {sent} of 2 alerts sent, {} message(s) \
+         to the group",
+        sends_to(&app, group).len()
+    );
+    assert_eq!(sent, 2);
+    assert_eq!(sends_to(&app, group).len(), 2);
+    app.stop().await.unwrap();
+}

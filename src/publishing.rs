@@ -57,15 +57,29 @@ impl Desk<'_> {
 
     /// Stores a new notice. The scheduler alerts and mirrors it when it is published.
     pub async fn publish(&self, notice: &NewNotice, actor: &Actor) -> Result<Notice, PublishError> {
-        let stored = self.store.insert_notice(notice).await?;
-        let action = match stored.status {
-            NoticeStatus::Scheduled => AuditAction::Scheduled,
-            NoticeStatus::Draft => AuditAction::Drafted,
-            _ => AuditAction::Published,
-        };
-        let detail =
-            format!("{} {}: {}", stored.content.severity, stored.content.category, stored.content.title);
-        self.store.record_audit(&Self::entry(self.clock.now(), actor, action, stored.id, detail)).await?;
+        let mut stored = self.publish_versions(std::slice::from_ref(notice), actor).await?;
+        Ok(stored.remove(0))
+    }
+
+    /// Stores the language versions of one alert together, so that the scheduler never
+    /// alerts with one before the others exist (and sends readers of the others the wrong
+    /// version, with a note).
+    pub async fn publish_versions(
+        &self,
+        notices: &[NewNotice],
+        actor: &Actor,
+    ) -> Result<Vec<Notice>, PublishError> {
+        let stored = self.store.insert_notices(notices).await?;
+        for notice in &stored {
+            let action = match notice.status {
+                NoticeStatus::Scheduled => AuditAction::Scheduled,
+                NoticeStatus::Draft => AuditAction::Drafted,
+                _ => AuditAction::Published,
+            };
+            let detail =
+                format!("{} {}: {}", notice.content.severity, notice.content.category, notice.content.title);
+            self.store.record_audit(&Self::entry(self.clock.now(), actor, action, notice.id, detail)).await?;
+        }
         Ok(stored)
     }
 

@@ -90,7 +90,9 @@ pub async fn run(
         settings.delivery.clone(),
         work.clone(),
     );
-    let worker = format!("pid{}-{:04x}", std::process::id(), fastrand::u16(..));
+    // Unique per process start, even for a restarted container whose process is pid 1 again:
+    // a sender never takes back rows its own id holds, so an id must never come back.
+    let worker = format!("pid{}-{:016x}", std::process::id(), fastrand::u64(..));
     let sender = Arc::new(Sender::new(
         store.clone(),
         transport,

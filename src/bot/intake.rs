@@ -15,7 +15,7 @@ use std::time::Duration;
 use teloxide::dispatching::UpdateHandler;
 use teloxide::dptree;
 use teloxide::types::{Me, Update, UpdateKind};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 use super::budget::Verdict;
@@ -98,10 +98,16 @@ struct Shared {
     running: Semaphore,
 }
 
+/// One chat's queue, and the signal its task gives when it has ended.
+struct Lane {
+    updates: mpsc::Sender<Update>,
+    ended: Arc<Notify>,
+}
+
 /// Hands updates to per-chat lanes.
 pub struct Intake {
     shared: Arc<Shared>,
-    lanes: HashMap<i64, mpsc::Sender<Update>>,
+    lanes: HashMap<i64, Lane>,
     tasks: JoinSet<()>,
 }
 
@@ -124,26 +130,36 @@ impl Intake {
     pub fn route(&mut self, update: Update) {
         while self.tasks.try_join_next().is_some() {}
         if self.lanes.len() > 10_000 {
-            self.lanes.retain(|_, lane| !lane.is_closed());
+            self.lanes.retain(|_, lane| !lane.updates.is_closed());
         }
         let who = Addressee::of(&update);
-        let update = match self.lanes.get(&who.chat.0) {
-            Some(lane) => match lane.try_send(update) {
+        let (update, before) = match self.lanes.get(&who.chat.0) {
+            Some(lane) => match lane.updates.try_send(update) {
                 Ok(()) => return,
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     self.overflow(who);
                     return;
                 }
-                // The lane ended (idle) just now: start a new one.
-                Err(mpsc::error::TrySendError::Closed(update)) => update,
+                // The lane is ending (idle): a new one starts once it has finished what it
+                // still holds, so the chat's updates stay in order.
+                Err(mpsc::error::TrySendError::Closed(update)) => (update, Some(lane.ended.clone())),
             },
-            None => update,
+            None => (update, None),
         };
-        let (lane, updates) = mpsc::channel(QUEUED_PER_CHAT);
+        let (sender, updates) = mpsc::channel(QUEUED_PER_CHAT);
         // A fresh channel has room for one.
-        let _ = lane.try_send(update);
-        self.lanes.insert(who.chat.0, lane);
-        self.tasks.spawn(run_lane(self.shared.clone(), updates));
+        let _ = sender.try_send(update);
+        let ended = Arc::new(Notify::new());
+        self.lanes.insert(who.chat.0, Lane { updates: sender, ended: ended.clone() });
+        let shared = self.shared.clone();
+        self.tasks.spawn(async move {
+            if let Some(before) = before {
+                before.notified().await;
+            }
+            run_lane(shared, updates).await;
+            // A permit is kept for a successor that starts waiting only later.
+            ended.notify_one();
+        });
     }
 
     fn overflow(&self, who: Addressee) {

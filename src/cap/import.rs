@@ -216,6 +216,8 @@ impl Importer<'_> {
             }
             _ => {}
         }
+        // The alert's new versions are stored together: see `Desk::publish_versions`.
+        let mut versions = Vec::new();
         for info in &prepared.infos {
             let language = info.language;
             let own_id = external_id(&alert.sender, &alert.identifier, language);
@@ -262,8 +264,11 @@ impl Importer<'_> {
             })?
             .with_external_id(own_id)
             .with_language_group(language_group(&alert.sender, &alert.identifier));
-            let notice = if prepared.is_actual() { notice } else { notice.into_draft() };
-            report.created.push(self.desk.publish(&notice, self.actor).await?.id);
+            versions.push(if prepared.is_actual() { notice } else { notice.into_draft() });
+        }
+        if !versions.is_empty() {
+            let stored = self.desk.publish_versions(&versions, self.actor).await?;
+            report.created.extend(stored.iter().map(|n| n.id));
         }
         if alert.info.is_empty() {
             report.skipped.push(format!("{name}: no <info>, nothing to publish"));

@@ -155,7 +155,8 @@ impl Scheduler {
     }
 
     /// An urgent notice's alerts: one fan-out to the subscribers in its language, and one
-    /// per other language whose subscribers have no version of it in their own. Extreme
+    /// per other language whose subscribers have no published version of it in their own
+    /// (a version scheduled for later does not hold an urgent alert back). Extreme
     /// reaches every subscriber; Severe respects their filters. A chat gets one version of
     /// an alert at most (the dedupe key names the language group, not the notice).
     async fn alert_fanouts(&self, notice: &Notice, style: &Style<'_>) -> Result<Vec<NewFanout>, StoreError> {

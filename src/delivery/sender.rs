@@ -4,12 +4,13 @@
 //!
 //! What "once" means here. Without a crash, a delivery is sent exactly once: its lease is
 //! renewed while it is in flight (a heartbeat every quarter lease), a part goes out only
-//! after a check that the claim still holds and that the notice was not withdrawn or
-//! changed, and a sender that lost its claim records nothing and sends no further part.
+//! after a check that the claim still holds (which renews its lease, so no other sender can
+//! take the row while the part goes) and that the notice was not withdrawn or changed, and
+//! a sender that lost its claim records nothing and sends no further part.
 //! After a crash (or a database outage longer than the lease) a part that was in flight
 //! may go again once its lease runs out: at least once, never lost.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,6 +37,20 @@ const CACHED_MESSAGES: usize = 1_000;
 /// A claimed delivery waits at most this long for its chat (a group's three seconds
 /// between messages, say); a chat Telegram holds longer is put back until then.
 const MAX_CHAT_WAIT: Duration = Duration::from_secs(5);
+/// An outcome the database does not take is written again after this, doubling up to
+/// the longest wait.
+const RECORD_RETRY_FIRST: Duration = Duration::from_millis(200);
+const RECORD_RETRY_LONGEST: Duration = Duration::from_secs(5);
+/// A delivery the database could not be asked about is put back for this long.
+const DATABASE_PUT_BACK: Duration = Duration::from_secs(1);
+
+/// Why a delivery's message could not be read.
+enum Unreadable {
+    /// The database did not answer: no fault of the chat.
+    Database(StoreError),
+    /// The message is missing or broken.
+    Broken(String),
+}
 
 pub struct Sender {
     store: Arc<dyn Store>,
@@ -45,8 +60,35 @@ pub struct Sender {
     worker: String,
     metrics: Arc<Metrics>,
     messages: Mutex<HashMap<i64, Arc<Payload>>>,
-    /// The deliveries this sender holds now, whose leases the heartbeat renews.
-    held: Mutex<HashSet<i64>>,
+    /// The deliveries this sender holds now, by id with the claim held, whose leases the
+    /// heartbeat renews.
+    held: Mutex<HashMap<i64, i64>>,
+}
+
+/// A delivery in [`Sender::held`] for as long as its task runs, however the task ends (a
+/// panic included: a row left there would have its lease renewed for ever, and no sender
+/// could take it). It leaves only its own claim: the same row claimed again meanwhile,
+/// by a newer task, stays held.
+struct Holding {
+    sender: Arc<Sender>,
+    id: i64,
+    claim: i64,
+}
+
+impl Holding {
+    fn new(sender: Arc<Sender>, d: &ClaimedDelivery) -> Holding {
+        sender.lock_held().insert(d.id, d.claim);
+        Holding { sender, id: d.id, claim: d.claim }
+    }
+}
+
+impl Drop for Holding {
+    fn drop(&mut self) {
+        let mut held = self.sender.lock_held();
+        if held.get(&self.id) == Some(&self.claim) {
+            held.remove(&self.id);
+        }
+    }
 }
 
 impl Sender {
@@ -66,7 +108,7 @@ impl Sender {
             worker,
             metrics,
             messages: Mutex::new(HashMap::new()),
-            held: Mutex::new(HashSet::new()),
+            held: Mutex::new(HashMap::new()),
         }
     }
 
@@ -124,15 +166,14 @@ impl Sender {
                 }
                 continue;
             }
-            self.lock_held().extend(claimed.iter().map(|d| d.id));
             for delivery in claimed {
                 let Ok(permit) = permits.clone().acquire_owned().await else { break };
+                let holding = Holding::new(self.clone(), &delivery);
                 let sender = self.clone();
                 let stop = stop.clone();
                 in_flight.spawn(async move {
-                    let id = delivery.id;
                     sender.deliver(delivery, stop).await;
-                    sender.lock_held().remove(&id);
+                    drop(holding);
                     drop(permit);
                 });
             }
@@ -162,7 +203,7 @@ impl Sender {
                 _ = tokio::time::sleep(every) => {}
                 _ = stop.changed() => return,
             }
-            let ids: Vec<i64> = self.lock_held().iter().copied().collect();
+            let ids: Vec<i64> = self.lock_held().keys().copied().collect();
             if ids.is_empty() {
                 continue;
             }
@@ -177,17 +218,19 @@ impl Sender {
         }
     }
 
-    async fn payload(&self, message_id: i64) -> Result<Arc<Payload>, String> {
+    async fn payload(&self, message_id: i64) -> Result<Arc<Payload>, Unreadable> {
         if let Some(payload) = self.lock_messages().get(&message_id) {
             return Ok(payload.clone());
         }
         let json = match self.store.outbox_message(message_id).await {
             Ok(Some(json)) => json,
-            Ok(None) => return Err(format!("outbox message {message_id} is missing")),
-            Err(e) => return Err(e.to_string()),
+            Ok(None) => return Err(Unreadable::Broken(format!("outbox message {message_id} is missing"))),
+            Err(e) => return Err(Unreadable::Database(e)),
         };
-        let payload =
-            Arc::new(Payload::from_json(&json).map_err(|e| format!("outbox message {message_id}: {e}"))?);
+        let payload = Arc::new(
+            Payload::from_json(&json)
+                .map_err(|e| Unreadable::Broken(format!("outbox message {message_id}: {e}")))?,
+        );
         let mut cache = self.lock_messages();
         if cache.len() >= CACHED_MESSAGES {
             cache.clear();
@@ -200,23 +243,53 @@ impl Sender {
         self.messages.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn lock_held(&self) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+    fn lock_held(&self) -> std::sync::MutexGuard<'_, HashMap<i64, i64>> {
         self.held.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Sends the delivery's remaining parts and records how it went.
     async fn deliver(&self, d: ClaimedDelivery, stop: watch::Receiver<bool>) {
-        let outcome = match self.send_parts(&d, stop).await {
+        let outcome = match self.send_parts(&d, stop.clone()).await {
             Some(outcome) => outcome,
             None => return,
         };
-        match self.record(&d, &outcome).await {
-            Ok(true) => {}
-            Ok(false) => self.lost(&d),
-            // The lease runs out and the delivery is claimed again: it may be sent twice,
-            // but it is never lost.
-            Err(e) => {
-                tracing::error!(delivery = d.id, error = %e, ?outcome, "cannot record a delivery's outcome")
+        self.log_outcome(&d, &outcome);
+        self.record_until_written(&d, &outcome, stop).await;
+    }
+
+    /// Records the outcome, asking the database again while it refuses (busy, failing
+    /// over): left unrecorded, the row would stay in flight under this sender's name, and a
+    /// sender never claims its own rows again, so with one instance it would stay there for
+    /// good — a send that went out counted as in flight for ever, one that failed never
+    /// tried again. The heartbeat keeps the lease meanwhile. Only a sender that is stopping
+    /// gives up: its lease runs out and the next process sends the delivery again (at
+    /// least once, never lost).
+    async fn record_until_written(
+        &self,
+        d: &ClaimedDelivery,
+        outcome: &Outcome,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let mut wait = RECORD_RETRY_FIRST;
+        loop {
+            match self.store.record_outcome(d, outcome, self.clock.now()).await {
+                Ok(true) => return,
+                Ok(false) => return self.lost(d),
+                Err(e) if *stop.borrow() => {
+                    tracing::error!(
+                        delivery = d.id, error = %e, ?outcome,
+                        "cannot record a delivery's outcome while stopping; it goes again once its lease runs out"
+                    );
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(delivery = d.id, error = %e, ?outcome, "cannot record a delivery's outcome yet; trying again");
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = stop.wait_for(|stop| *stop) => {}
+                    }
+                    wait = (wait * 2).min(RECORD_RETRY_LONGEST);
+                }
             }
         }
     }
@@ -235,10 +308,7 @@ impl Sender {
     async fn send_parts(&self, d: &ClaimedDelivery, mut stop: watch::Receiver<bool>) -> Option<Outcome> {
         let mut payload = match self.payload(d.message_id).await {
             Ok(payload) => payload,
-            Err(reason) => {
-                tracing::error!(delivery = d.id, %reason, "cannot read a delivery's message");
-                return Some(self.failure(d, SendError::Transient(reason)));
-            }
+            Err(unreadable) => return Some(self.unreadable(d, unreadable)),
         };
         let mut sent = d.parts_sent.max(0);
         let mut first_message_id = None;
@@ -263,7 +333,7 @@ impl Sender {
                 }
             };
             // Right before the part goes: is the claim still ours, the notice still as sent?
-            match self.store.delivery_standing(d).await {
+            match self.store.delivery_standing(d, self.settings.lease).await {
                 Ok(Standing::Go { .. }) => {}
                 Ok(Standing::Lost) => {
                     self.lost(d);
@@ -283,7 +353,7 @@ impl Sender {
                             self.lost(d);
                             return None;
                         }
-                        Err(e) => return Some(self.failure(d, SendError::Transient(e.to_string()))),
+                        Err(e) => return Some(self.database_trouble(d, &e)),
                     }
                     payload = match self.payload(latest).await {
                         Ok(payload) if !payload.parts.is_empty() => payload,
@@ -292,7 +362,7 @@ impl Sender {
                                 error: format!("outbox message {latest} is empty"),
                             });
                         }
-                        Err(reason) => return Some(self.failure(d, SendError::Transient(reason))),
+                        Err(unreadable) => return Some(self.unreadable(d, unreadable)),
                     };
                 }
                 // Half sent when the notice changed: what went out stays; the change follows
@@ -305,7 +375,7 @@ impl Sender {
                     );
                     return Some(Outcome::Sent { first_message_id, parts: sent });
                 }
-                Err(e) => return Some(self.failure(d, SendError::Transient(e.to_string()))),
+                Err(e) => return Some(self.database_trouble(d, &e)),
             }
             let part = &payload.parts[sent as usize];
             match self.send_part(d, turn, part, sent).await {
@@ -349,7 +419,8 @@ impl Sender {
         if sent as usize >= payload.parts.len() {
             return true;
         }
-        match self.record(d, &Outcome::PartlySent { first_message_id: first, parts: sent }).await {
+        let partly = Outcome::PartlySent { first_message_id: first, parts: sent };
+        match self.store.record_outcome(d, &partly, self.clock.now()).await {
             Ok(true) => true,
             Ok(false) => {
                 self.lost(d);
@@ -359,6 +430,24 @@ impl Sender {
                 // The next part's check reads the claim again; the heartbeat keeps it.
                 tracing::warn!(delivery = d.id, error = %e, "cannot record a sent part");
                 true
+            }
+        }
+    }
+
+    /// The database did not answer about the delivery: back to the queue shortly, not
+    /// counted as an attempt — a spell of database trouble must not use up a delivery's
+    /// attempts and fail it for good.
+    fn database_trouble(&self, d: &ClaimedDelivery, e: &StoreError) -> Outcome {
+        tracing::warn!(delivery = d.id, error = %e, "cannot check a delivery; put back");
+        self.put_back(self.clock.now() + chrono_duration(DATABASE_PUT_BACK), &format!("database: {e}"))
+    }
+
+    fn unreadable(&self, d: &ClaimedDelivery, unreadable: Unreadable) -> Outcome {
+        match unreadable {
+            Unreadable::Database(e) => self.database_trouble(d, &e),
+            Unreadable::Broken(reason) => {
+                tracing::error!(delivery = d.id, %reason, "cannot read a delivery's message");
+                self.failure(d, SendError::Transient(reason))
             }
         }
     }
@@ -404,8 +493,7 @@ impl Sender {
         exponential.min(MAX_BACKOFF).mul_f64(0.5 + fastrand::f64())
     }
 
-    async fn record(&self, d: &ClaimedDelivery, outcome: &Outcome) -> Result<bool, StoreError> {
-        let now: DateTime<Utc> = self.clock.now();
+    fn log_outcome(&self, d: &ClaimedDelivery, outcome: &Outcome) {
         match outcome {
             Outcome::Gone { reason } => {
                 tracing::info!(chat = d.chat().0, %reason, "chat gone; its deliveries stop")
@@ -422,7 +510,6 @@ impl Sender {
             Outcome::Cancelled { reason } => tracing::info!(delivery = d.id, %reason, "delivery cancelled"),
             _ => {}
         }
-        self.store.record_outcome(d, outcome, now).await
     }
 }
 

@@ -151,8 +151,15 @@ pub trait ClaimStore {
     /// still holds (the others were taken by another sender after their lease ran out).
     async fn renew_leases(&self, worker: &str, ids: &[i64], lease: Duration) -> Result<Vec<i64>, StoreError>;
     /// Reads, right before a part is sent, whether the claim still holds and whether its
-    /// notice was withdrawn or changed since.
-    async fn delivery_standing(&self, delivery: &ClaimedDelivery) -> Result<Standing, StoreError>;
+    /// notice was withdrawn or changed since. A claim that holds has its lease renewed to
+    /// `lease` from now first (fenced by the claim), so that no other sender may take the
+    /// row while the part goes out — even when this sender's heartbeat was late and the
+    /// lease had run out without anyone taking the row yet.
+    async fn delivery_standing(
+        &self,
+        delivery: &ClaimedDelivery,
+        lease: Duration,
+    ) -> Result<Standing, StoreError>;
     /// A claimed delivery not begun yet takes `message_id` (its notice's latest
     /// correction) instead of the message it had. False if the claim is lost.
     async fn switch_message(&self, delivery: &ClaimedDelivery, message_id: i64) -> Result<bool, StoreError>;
@@ -290,7 +297,23 @@ macro_rules! impl_claim_store {
             async fn delivery_standing(
                 &self,
                 d: &$crate::store::ClaimedDelivery,
+                lease: ::std::time::Duration,
             ) -> Result<$crate::store::Standing, $crate::store::StoreError> {
+                // Renewed by the claim's own fence: if another sender claimed the row first
+                // this changes nothing (lost), and once it is renewed no claim can take it.
+                let renew = $crate::store::claims::fenced_update(concat!("lease_expires_ms = ", $now_ms, " + $4"));
+                let held = ::sqlx::query(&renew)
+                    .bind(d.id)
+                    .bind(&d.leased_by)
+                    .bind(d.claim)
+                    .bind($crate::store::claims::millis(lease))
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected()
+                    > 0;
+                if !held {
+                    return Ok($crate::store::Standing::Lost);
+                }
                 let row: Option<$crate::store::claims::StandingRow> = ::sqlx::query_as(
                     "SELECT d.message_id, d.fanout_id, f.kind, n.status AS notice_status, \
                      c.id AS latest_change, c.message_id AS latest_change_message \

@@ -34,6 +34,9 @@ impl NoticeQuery {
 pub trait NoticeStore {
     /// Stores the notice and indexes it for search.
     async fn insert_notice(&self, notice: &NewNotice) -> Result<Notice, StoreError>;
+    /// Stores several notices in one transaction: the language versions of one alert,
+    /// which the scheduler must find together or not at all.
+    async fn insert_notices(&self, notices: &[NewNotice]) -> Result<Vec<Notice>, StoreError>;
     async fn notice(&self, id: NoticeId) -> Result<Option<Notice>, StoreError>;
     /// The notice with this external id, or that a later message under this id changed
     /// (see [`NoticeStore::add_external_alias`]).
@@ -175,16 +178,13 @@ macro_rules! impl_notice_store {
                 .await?;
                 row.ok_or($crate::store::StoreError::NotFound)?.try_into()
             }
-        }
 
-        #[::async_trait::async_trait]
-        impl $crate::store::NoticeStore for $store {
-            async fn insert_notice(
-                &self,
+            /// Inserts and indexes one notice, inside the caller's transaction.
+            async fn insert_notice_in(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
                 n: &$crate::domain::NewNotice,
             ) -> Result<$crate::domain::Notice, $crate::store::StoreError> {
                 let c = n.content();
-                let mut tx = self.pool.begin().await?;
                 let row: $crate::store::notices::NoticeRow = ::sqlx::query_as(concat!(
                     "INSERT INTO notices (title, body, category, severity, area, language, status, \
                      publish_at, expires_at, source, author, external_id, language_group, created_at, updated_at) \
@@ -205,19 +205,36 @@ macro_rules! impl_notice_store {
                 .bind(n.external_id())
                 .bind(n.language_group())
                 .bind(n.created_at())
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await?;
                 let notice: $crate::domain::Notice = row.try_into()?;
                 let tokens = $crate::store::search::DocumentTokens::of(c.title.as_str(), c.body.as_str());
-                Self::index_document(
-                    &mut tx,
-                    $crate::store::search::DocumentKind::Notice,
-                    notice.id.0,
-                    &tokens,
-                )
-                .await?;
-                tx.commit().await?;
+                Self::index_document(tx, $crate::store::search::DocumentKind::Notice, notice.id.0, &tokens).await?;
                 Ok(notice)
+            }
+        }
+
+        #[::async_trait::async_trait]
+        impl $crate::store::NoticeStore for $store {
+            async fn insert_notice(
+                &self,
+                n: &$crate::domain::NewNotice,
+            ) -> Result<$crate::domain::Notice, $crate::store::StoreError> {
+                let mut stored = self.insert_notices(::std::slice::from_ref(n)).await?;
+                stored.pop().ok_or($crate::store::StoreError::NotFound)
+            }
+
+            async fn insert_notices(
+                &self,
+                notices: &[$crate::domain::NewNotice],
+            ) -> Result<Vec<$crate::domain::Notice>, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut stored = Vec::with_capacity(notices.len());
+                for n in notices {
+                    stored.push(Self::insert_notice_in(&mut tx, n).await?);
+                }
+                tx.commit().await?;
+                Ok(stored)
             }
 
             async fn notice(

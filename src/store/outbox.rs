@@ -149,7 +149,9 @@ pub trait OutboxStore {
     /// Active subscriptions that are not paused, in every language: the candidates for an
     /// alert.
     async fn alert_candidates(&self) -> Result<Vec<Subscriber>, StoreError>;
-    /// The languages of the published or scheduled notices in a language group.
+    /// The languages of the published notices in a language group. A version only
+    /// scheduled is not one yet: an urgent alert does not wait for it (it may be published
+    /// much later, or withdrawn before it is).
     async fn group_languages(&self, group: &str) -> Result<Vec<Language>, StoreError>;
     /// Marks the notice's publication fanned out and queues `fanouts` (rendered from
     /// `notice` as read), in one transaction. `None` if another process had already fanned
@@ -472,8 +474,7 @@ macro_rules! impl_outbox_store {
                 group: &str,
             ) -> Result<Vec<$crate::domain::Language>, $crate::store::StoreError> {
                 let rows: Vec<(String,)> = ::sqlx::query_as(
-                    "SELECT DISTINCT language FROM notices WHERE language_group = $1 \
-                     AND status IN ('published', 'scheduled')",
+                    "SELECT DISTINCT language FROM notices WHERE language_group = $1 AND status = 'published'",
                 )
                 .bind(group)
                 .fetch_all(&self.pool)

@@ -14,6 +14,11 @@ use super::error::SendError;
 use crate::config::BotToken;
 use crate::domain::ChatId;
 
+/// The longest hold a `retry_after` may order. Telegram's are seconds to hours; whoever
+/// answers at the API URL (a local Bot API server, a proxy) could send any number, and one
+/// past the clocks' range would panic the arithmetic of every hold.
+pub const LONGEST_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// Telegram's answer when it is not `ok`, or why there was no answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
@@ -30,7 +35,7 @@ impl ApiError {
     pub fn classify(&self) -> SendError {
         match self {
             ApiError::Telegram { retry_after: Some(secs), .. } => {
-                SendError::RetryAfter(Duration::from_secs(*secs))
+                SendError::RetryAfter(Duration::from_secs(*secs).min(LONGEST_RETRY_AFTER))
             }
             ApiError::Telegram { migrate_to: Some(to), .. } => SendError::Migrated(ChatId(*to)),
             ApiError::Telegram { code, description, .. } => super::error::classify(*code, description),
@@ -233,6 +238,22 @@ mod tests {
             ApiError::Unreadable("expected value".into()).classify(),
             SendError::SystemFault(_)
         ));
+    }
+
+    /// `retry_after` comes from whoever answers at the API URL (a local Bot API server, a
+    /// proxy): a number too large for the clocks' arithmetic must not panic a sender.
+    #[test]
+    fn an_absurd_retry_after_is_bounded() {
+        let absurd = ApiError::Telegram {
+            code: 429,
+            description: "Too Many Requests".into(),
+            retry_after: Some(u64::MAX),
+            migrate_to: None,
+        };
+        let SendError::RetryAfter(wait) = absurd.classify() else { panic!("{:?}", absurd.classify()) };
+        assert!(wait <= Duration::from_secs(86_400), "{wait:?}");
+        let now = chrono::Utc::now();
+        let _ = now + chrono::Duration::from_std(wait).unwrap();
     }
 
     #[test]

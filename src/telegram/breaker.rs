@@ -123,8 +123,8 @@ impl Breaker {
         self.metrics.telegram_paused(Some(reason));
     }
 
-    /// A probe that got no answer at all (a timeout): it neither closes nor reopens; the
-    /// next request probes again.
+    /// A probe that got no answer at all (a timeout), or was never sent (its turn given up
+    /// unused): it neither closes nor reopens; the next request probes again.
     pub fn no_answer(&self) {
         let mut state = self.lock();
         if let State::Probing { wait, reason } = &*state {

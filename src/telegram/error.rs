@@ -66,7 +66,11 @@ pub fn classify(code: u16, description: &str) -> SendError {
                 SendError::Gone(GoneReason::Blocked)
             } else if has("user is deactivated") {
                 SendError::Gone(GoneReason::Deactivated)
-            } else if has("chat not found") || has("peer_id_invalid") || has("user not found") {
+            } else if has("chat not found")
+                || has("peer_id_invalid")
+                || has("user not found")
+                || has("chat was deactivated")
+            {
                 SendError::Gone(GoneReason::ChatNotFound)
             } else if code == 403 || has("kicked") || has("not a member") {
                 SendError::Gone(GoneReason::Kicked)
@@ -125,5 +129,15 @@ mod tests {
             SendError::Gone(GoneReason::Kicked)
         );
         assert_eq!(classify(400, "Bad Request: chat not found"), SendError::Gone(GoneReason::ChatNotFound));
+    }
+
+    /// A basic group Telegram deactivated: no message will reach it again, so its
+    /// subscription ends, rather than every broadcast to it failing as a bad message.
+    #[test]
+    fn a_deactivated_group_is_gone_not_a_bad_message() {
+        assert_eq!(
+            classify(400, "Bad Request: group chat was deactivated"),
+            SendError::Gone(GoneReason::ChatNotFound)
+        );
     }
 }

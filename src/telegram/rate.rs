@@ -72,7 +72,31 @@ pub struct Busy {
 
 struct Waiter {
     chat: ChatId,
-    granted: oneshot::Sender<()>,
+    /// The latest moment the caller agreed to wait until (`max_wait` from when it asked):
+    /// if its chat, or everything, comes to be held past it, the caller is told so
+    /// instead of waiting on.
+    deadline: Option<Instant>,
+    granted: oneshot::Sender<Result<(), Busy>>,
+}
+
+impl Pool {
+    /// Tells the waiters whose chat may not be sent to before their deadline any more (a
+    /// 429 held the chat, a flood held everything since they asked) to give up.
+    fn release_overdue(&mut self, ready: impl Fn(ChatId) -> Instant) {
+        for queue in [&mut self.replies, &mut self.broadcasts] {
+            queue.retain_mut(|w| {
+                let Some(deadline) = w.deadline else { return true };
+                let until = ready(w.chat);
+                if until <= deadline {
+                    return true;
+                }
+                // Its slot is not taken: an answer nobody hears is simply dropped.
+                let (dropped, _) = oneshot::channel();
+                let _ = std::mem::replace(&mut w.granted, dropped).send(Err(Busy { until }));
+                false
+            });
+        }
+    }
 }
 
 /// One budget of messages a second, and who waits for its slots.
@@ -135,6 +159,12 @@ impl State {
 
     /// Grants the slots due at `now`; returns when to look again (`None`: when woken).
     fn step(&mut self, now: Instant) -> Option<Instant> {
+        let (chats, paused_until) = (&self.chats, self.paused_until);
+        let ready = |chat: ChatId| chats.get(&chat.0).copied().unwrap_or(now).max(paused_until);
+        self.free.release_overdue(ready);
+        if let Some(paid) = self.paid.as_mut() {
+            paid.release_overdue(ready);
+        }
         if now < self.paused_until {
             let waiting = !self.free.is_idle() || self.paid.as_ref().is_some_and(|p| !p.is_idle());
             return waiting.then_some(self.paused_until);
@@ -180,7 +210,7 @@ impl State {
             };
             let Some(waiter) = granted else { continue };
             // A waiter that gave up (its future was dropped) does not use the slot.
-            if waiter.granted.send(()).is_ok() {
+            if waiter.granted.send(Ok(())).is_ok() {
                 self.reply_streak = match (pick_broadcast, broadcast.is_some()) {
                     (true, _) => 0,
                     (false, true) => self.reply_streak + 1,
@@ -204,7 +234,7 @@ impl State {
                 return earliest_ready(&pool.broadcasts, &self.chats);
             };
             let Some(waiter) = pool.broadcasts.remove(at) else { continue };
-            if waiter.granted.send(()).is_ok() {
+            if waiter.granted.send(Ok(())).is_ok() {
                 self.note_sent(waiter.chat, now);
                 pool.take_slot(now);
             }
@@ -291,9 +321,10 @@ impl RateLimiter {
         (until > Instant::now()).then_some(until)
     }
 
-    /// Waits for a slot for a message to `chat`. With `max_wait`, gives up at once when the
-    /// chat (or the whole bot, after a flood) may not be sent to within that time, and
-    /// says until when: the caller puts the message back rather than hold it that long.
+    /// Waits for a slot for a message to `chat`. With `max_wait`, gives up when the chat (or
+    /// the whole bot, after a flood) may not be sent to within that time of asking — at
+    /// once, or as soon as a later hold (a 429, a flood) makes it so — and says until when:
+    /// the caller puts the message back rather than hold it that long.
     pub async fn acquire(&self, chat: ChatId, class: Class, max_wait: Option<Duration>) -> Result<(), Busy> {
         let granted = {
             let mut s = self.inner.lock();
@@ -316,7 +347,7 @@ impl RateLimiter {
                 return Ok(());
             }
             let (granted, receiver) = oneshot::channel();
-            let waiter = Waiter { chat, granted };
+            let waiter = Waiter { chat, deadline: max_wait.and_then(|wait| now.checked_add(wait)), granted };
             match class {
                 Class::Reply => pool.replies.push_back(waiter),
                 Class::Broadcast => pool.broadcasts.push_back(waiter),
@@ -325,8 +356,10 @@ impl RateLimiter {
         };
         self.inner.wake.notify_one();
         // The pacer lives as long as this limiter; if it is gone the runtime is stopping.
-        let _ = granted.await;
-        Ok(())
+        match granted.await {
+            Ok(answer) => answer,
+            Err(_) => Ok(()),
+        }
     }
 
     /// Telegram answered 429 for `chat`: hold the chat; if several chats were refused
@@ -335,6 +368,7 @@ impl RateLimiter {
         {
             let mut s = self.inner.lock();
             let now = Instant::now();
+            let retry_after = retry_after.min(super::api::LONGEST_RETRY_AFTER);
             let hold = now + retry_after;
             let held = s.chat_ready(chat).max(hold);
             s.chats.insert(chat.0, held);
@@ -517,6 +551,39 @@ mod tests {
             "never below a tenth: {}",
             limiter.current_rate()
         );
+    }
+
+    /// A sender waiting its turn for a chat said it would wait five seconds at most; then
+    /// Telegram holds that chat for a minute (a 429 to another message for it). The waiter
+    /// is told at once, to put its delivery back, instead of holding its sending slot and
+    /// its claim for the whole minute.
+    #[tokio::test(start_paused = true)]
+    async fn a_waiter_whose_chat_is_then_held_past_its_longest_wait_is_told_at_once() {
+        let limiter = limiter(20);
+        broadcast(&limiter, 1).await;
+        let waiting = {
+            let limiter = limiter.clone();
+            tokio::spawn(async move {
+                limiter.acquire(ChatId(1), Class::Broadcast, Some(Duration::from_secs(5))).await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        limiter.rate_limited(ChatId(1), Duration::from_secs(60));
+        let told = tokio::time::timeout(Duration::from_secs(10), waiting).await;
+        let busy = told.expect("still waiting for a chat held a minute").unwrap();
+        assert!(busy.is_err_and(|b| b.until >= Instant::now() + Duration::from_secs(55)));
+    }
+
+    /// However long a hold Telegram (or a proxy in its place) orders, holding does not
+    /// panic, and a caller that will not wait that long is told so.
+    #[tokio::test(start_paused = true)]
+    async fn an_absurd_hold_neither_panics_nor_is_waited_for() {
+        let limiter = limiter(20);
+        for chat in 1..=3 {
+            limiter.rate_limited(ChatId(chat), Duration::MAX);
+        }
+        let busy = limiter.acquire(ChatId(4), Class::Broadcast, Some(Duration::from_secs(5))).await;
+        assert!(busy.is_err());
     }
 
     #[tokio::test(start_paused = true)]

@@ -153,7 +153,7 @@ impl Inner {
             if job.queued.elapsed() > MAX_AGE {
                 return Err(SendError::NotSent(format!("still not sent after {MAX_AGE:?}: {last}")));
             }
-            match self.attempt(chat, &job.request).await {
+            match self.attempt(chat, job).await {
                 Ok(message_id) => return Ok(Sent { chat, message_id }),
                 Err(SendError::RetryAfter(wait)) => {
                     // A message's next turn waits for its chat; a button answer takes no turn.
@@ -175,7 +175,8 @@ impl Inner {
 
     /// One try: a turn from the pacer (a button answer needs none), then the request.
     /// Returns the message's id (an edit's own; 0 for a button answer).
-    async fn attempt(&self, chat: ChatId, request: &Request) -> Result<i32, SendError> {
+    async fn attempt(&self, chat: ChatId, job: &Job) -> Result<i32, SendError> {
+        let request = &job.request;
         if let Request::AnswerCallback { params } = request {
             return self
                 .transport
@@ -183,14 +184,18 @@ impl Inner {
                 .await
                 .map(|_| 0);
         }
-        let turn = loop {
-            match self.transport.turn(chat, Class::Reply, None).await {
-                Ok(turn) => break turn,
-                Err(Hold::Paused { reason, .. }) => {
-                    return Err(SendError::NotSent(format!("sending is paused: {reason}")));
-                }
-                // Without a longest wait the limiter waits instead of saying so.
-                Err(Hold::Chat { until }) => tokio::time::sleep_until(until).await,
+        // A reply waits for its chat at most until it is too old to be worth sending.
+        let left = MAX_AGE.saturating_sub(job.queued.elapsed());
+        let turn = match self.transport.turn(chat, Class::Reply, Some(left)).await {
+            Ok(turn) => turn,
+            Err(Hold::Paused { reason, .. }) => {
+                return Err(SendError::NotSent(format!("sending is paused: {reason}")));
+            }
+            Err(Hold::Chat { until }) => {
+                let held = until.saturating_duration_since(Instant::now());
+                return Err(SendError::NotSent(format!(
+                    "Telegram holds the chat for {held:?} more, past the age replies are dropped at"
+                )));
             }
         };
         match request {
@@ -279,5 +284,42 @@ impl Outbound for TelegramOutbound {
         let params = json!({ "chat_id": chat.0, "user_id": user_id });
         let member: Value = self.inner.transport.call_unpaced(chat, "getChatMember", &params).await?;
         Ok(matches!(member["status"].as_str(), Some("creator" | "administrator")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::config::BotToken;
+    use crate::html::Html;
+    use crate::telegram::api::BotApi;
+    use crate::telegram::breaker::Breaker;
+    use crate::telegram::outbound::OutMessage;
+    use crate::telegram::rate::{Pacing, RateLimiter};
+
+    /// Telegram holds a chat for five minutes (a 429): a reply to it would be minutes late,
+    /// past the age at which replies are dropped. It is dropped at once, not sent stale
+    /// after the hold while the chat's later replies wait behind it.
+    #[tokio::test(start_paused = true)]
+    async fn a_reply_to_a_chat_held_past_its_age_is_dropped_not_sent_late() {
+        let metrics = Arc::new(Metrics::default());
+        let token = BotToken::parse("123:SECRET").unwrap();
+        let api =
+            BotApi::new(&"http://127.0.0.1:9".parse().unwrap(), &token, Duration::from_secs(1)).unwrap();
+        let limiter =
+            RateLimiter::new(Pacing { per_second: 30, paid_per_second: None, broadcast_share: 0.2 });
+        let chat = ChatId(7);
+        limiter.rate_limited(chat, Duration::from_secs(300));
+        let breaker = Breaker::new(Arc::new(SystemClock), metrics.clone());
+        let transport = Arc::new(Transport::new(api, limiter, breaker, metrics.clone()));
+        let out = TelegramOutbound::new(transport, metrics);
+        let target = Target { chat, thread_id: None };
+        let tracked = out.send_tracked(target, OutMessage::html(Html::escape("hello"))).await.unwrap();
+        let answer = tokio::time::timeout(MAX_AGE, tracked.sent()).await;
+        assert!(
+            matches!(answer, Ok(Err(SendError::NotSent(_)))),
+            "still waiting past the age replies are dropped at: {answer:?}"
+        );
     }
 }

@@ -29,23 +29,50 @@ pub enum Hold {
 
 /// The right to send one request now: the breaker let it through and the rate limiter gave
 /// it a slot.
+///
+/// A turn may be the breaker's one probe. A probe turn given up without a request (its
+/// delivery was withdrawn or its claim lost at the check before the part, or the wait for
+/// it was abandoned) tells the breaker so when dropped, and the next request probes
+/// instead: otherwise the breaker would wait for an answer that never comes, and nothing
+/// would be sent again.
 #[derive(Debug)]
 #[must_use = "a turn is a slot taken; use it for the request"]
 pub struct Turn {
-    probe: bool,
+    /// The breaker, while this turn is its probe and no answer has been settled.
+    probe: Option<Arc<Breaker>>,
+}
+
+impl Turn {
+    /// Whether this turn is the probe; from now on the caller reports the answer itself.
+    fn settle_probe(&mut self) -> bool {
+        self.probe.take().is_some()
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if let Some(breaker) = self.probe.take() {
+            breaker.no_answer();
+        }
+    }
 }
 
 #[derive(Debug)]
 pub struct Transport {
     api: BotApi,
     limiter: RateLimiter,
-    breaker: Breaker,
+    breaker: Arc<Breaker>,
     metrics: Arc<Metrics>,
 }
 
 impl Transport {
     pub fn new(api: BotApi, limiter: RateLimiter, breaker: Breaker, metrics: Arc<Metrics>) -> Transport {
-        Transport { api, limiter, breaker, metrics }
+        Transport { api, limiter, breaker: Arc::new(breaker), metrics }
+    }
+
+    /// A turn that is the breaker's probe (`probe`) or not.
+    fn turn_of(&self, probe: bool) -> Turn {
+        Turn { probe: probe.then(|| self.breaker.clone()) }
     }
 
     pub fn limiter(&self) -> &RateLimiter {
@@ -61,20 +88,16 @@ impl Transport {
     /// Waits for a turn to send to `chat`. With `max_wait`, a chat held longer than that
     /// (by a 429, or a flood of the whole bot) answers [`Hold::Chat`] at once instead.
     pub async fn turn(&self, chat: ChatId, class: Class, max_wait: Option<Duration>) -> Result<Turn, Hold> {
-        let probe = match self.breaker.admit() {
-            Admit::Go => false,
-            Admit::Probe => true,
+        let turn = match self.breaker.admit() {
+            Admit::Go => self.turn_of(false),
+            Admit::Probe => self.turn_of(true),
             Admit::Refuse { until, reason } => return Err(Hold::Paused { until, reason }),
         };
+        // A probe that does not go (the chat is held, or this wait is abandoned) lets the
+        // next request probe instead, as the turn is dropped.
         match self.limiter.acquire(chat, class, max_wait).await {
-            Ok(()) => Ok(Turn { probe }),
-            Err(busy) => {
-                if probe {
-                    // The probe did not go: the next request probes instead.
-                    self.breaker.no_answer();
-                }
-                Err(Hold::Chat { until: busy.until })
-            }
+            Ok(()) => Ok(turn),
+            Err(busy) => Err(Hold::Chat { until: busy.until }),
         }
     }
 
@@ -126,8 +149,8 @@ impl Transport {
         params: &Value,
     ) -> Result<T, SendError> {
         let turn = match self.breaker.admit() {
-            Admit::Go => Turn { probe: false },
-            Admit::Probe => Turn { probe: true },
+            Admit::Go => self.turn_of(false),
+            Admit::Probe => self.turn_of(true),
             Admit::Refuse { reason, .. } => {
                 return Err(SendError::NotSent(format!("sending is paused: {reason}")));
             }
@@ -138,13 +161,14 @@ impl Transport {
     /// Counts the answer and lets the rate limiter and the breaker learn from it.
     fn settle<T>(
         &self,
-        turn: Turn,
+        mut turn: Turn,
         traffic: Traffic,
         chat: ChatId,
         started: std::time::Instant,
         result: Result<T, ApiError>,
     ) -> Result<T, SendError> {
         let elapsed = started.elapsed();
+        let probe = turn.settle_probe();
         let error = match result {
             Ok(value) => {
                 self.metrics.send(traffic, SendOutcome::Sent, elapsed);
@@ -159,7 +183,7 @@ impl Transport {
             SendError::SystemFault(reason) => self.breaker.fault(reason),
             // No answer, or Telegram's own trouble: says nothing about the bot.
             SendError::Transient(_) | SendError::NotSent(_) => {
-                if turn.probe {
+                if probe {
                     self.breaker.no_answer();
                 }
             }
@@ -182,5 +206,42 @@ fn outcome_of(error: &SendError) -> SendOutcome {
         SendError::Rejected(_) => SendOutcome::Rejected,
         SendError::ChatPaused(_) | SendError::TopicGone => SendOutcome::ChatPaused,
         SendError::SystemFault(_) => SendOutcome::SystemFault,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::config::BotToken;
+    use crate::telegram::rate::Pacing;
+
+    /// A transport whose Bot API nobody answers (nothing here sends), with its clock.
+    fn transport() -> (Transport, Arc<ManualClock>) {
+        let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap()));
+        let metrics = Arc::new(Metrics::default());
+        let token = BotToken::parse("123:SECRET").unwrap();
+        let api =
+            BotApi::new(&"http://127.0.0.1:9".parse().unwrap(), &token, Duration::from_secs(1)).unwrap();
+        let limiter =
+            RateLimiter::new(Pacing { per_second: 1000, paid_per_second: None, broadcast_share: 0.2 });
+        let breaker = Breaker::new(clock.clone(), metrics.clone());
+        (Transport::new(api, limiter, breaker, metrics), clock)
+    }
+
+    /// The sender takes its turn before the check of its delivery; a delivery withdrawn
+    /// meanwhile (or a claim lost) sends nothing. If that turn was the probe, another
+    /// request must be let through as the probe, or sending stays paused for good.
+    #[tokio::test]
+    async fn a_probe_turn_given_up_unused_lets_the_next_request_probe() {
+        let (transport, clock) = transport();
+        transport.breaker.fault("401 Unauthorized");
+        clock.advance(chrono::Duration::seconds(1));
+        let probe = transport.turn(ChatId(1), Class::Broadcast, None).await.expect("the probe's turn");
+        drop(probe);
+        let next = transport.turn(ChatId(2), Class::Broadcast, None).await;
+        assert!(next.is_ok(), "sending stays paused after an unused probe: {next:?}");
     }
 }

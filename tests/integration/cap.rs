@@ -134,11 +134,29 @@ async fn an_update_corrects_and_a_cancel_withdraws_telling_those_who_got_the_ale
             .await
             .unwrap();
     }
+    for chat in 11..=12 {
+        app.store
+            .save_subscriber(&Subscriber::new(
+                ChatId(chat),
+                Language::En,
+                chrono_tz::Asia::Shanghai,
+                clock.now(),
+            ))
+            .await
+            .unwrap();
+    }
     let report = import(&app.store, clock.as_ref(), &fixture("pingan_zh_alert.xml")).await;
     assert_eq!(report.created.len(), 2, "zh and en");
     for chat in 1..=3 {
         let alert = app.fake.wait_for_sent(chat, 1).await;
         assert!(alert[0].text.contains("冒充“客服”退款诈骗高发 & 请勿开启屏幕共享"), "{}", alert[0].text);
+    }
+    // The two versions are stored together: English readers get theirs, never the Chinese
+    // one with a note.
+    for chat in 11..=12 {
+        let alert = app.fake.wait_for_sent(chat, 1).await;
+        assert!(alert[0].text.contains("Fake customer-service refund calls are rising"), "{}", alert[0].text);
+        assert!(!alert[0].text.contains("published in"), "{}", alert[0].text);
     }
     let zh = app
         .store

@@ -83,10 +83,12 @@ conformance!(
     a_follow_up_reaches_each_recipient_once_whatever_state_its_alert_was_in,
     expired_leases_are_claimed_again,
     a_sender_that_lost_its_claim_changes_nothing,
+    a_sender_told_to_send_a_part_holds_its_lease_while_the_part_goes_out,
     a_withdrawn_or_corrected_notice_stops_its_waiting_alerts_before_they_are_sent,
     a_paused_chat_gets_nothing_until_it_resumes,
     a_chat_that_moves_gets_each_fan_out_once,
     a_chat_whose_topic_is_gone_gets_its_deliveries_in_the_chat_itself,
+    the_language_versions_of_an_alert_are_stored_together,
     outcomes_close_deliveries_and_follow_the_chat,
     digests_are_queued_once_per_due_time_and_move_the_schedule_on,
     due_notices_are_published_and_expired,
@@ -792,13 +794,16 @@ async fn a_sender_that_lost_its_claim_changes_nothing(store: Arc<dyn Store>) {
     store.enqueue_publication(&notice, &[fanout("alert:4", &[8])], at(8, 0)).await.unwrap();
     let short = std::time::Duration::from_millis(200);
     let old = store.claim_deliveries("slow", at(8, 0), short, 10).await.unwrap().remove(0);
-    assert_eq!(store.delivery_standing(&old).await.unwrap(), Standing::Go { message_id: old.message_id });
+    assert_eq!(
+        store.delivery_standing(&old, short).await.unwrap(),
+        Standing::Go { message_id: old.message_id }
+    );
     assert_eq!(store.renew_leases("slow", &[old.id], short).await.unwrap(), [old.id], "renewed while held");
     tokio::time::sleep(short * 2).await;
     let new = store.claim_deliveries("fast", at(8, 0), LEASE, 10).await.unwrap().remove(0);
     assert_eq!(new.id, old.id);
 
-    assert_eq!(store.delivery_standing(&old).await.unwrap(), Standing::Lost);
+    assert_eq!(store.delivery_standing(&old, LEASE).await.unwrap(), Standing::Lost);
     assert!(store.renew_leases("slow", &[old.id], LEASE).await.unwrap().is_empty());
     let retry = Outcome::Retry { at: at(8, 1), error: "429".into(), counts: false };
     assert!(!store.record_outcome(&old, &retry, at(8, 1)).await.unwrap(), "the old claim writes nothing");
@@ -811,6 +816,26 @@ async fn a_sender_that_lost_its_claim_changes_nothing(store: Arc<dyn Store>) {
     );
     let p = store.fanout_progress(10).await.unwrap().into_iter().find(|p| p.key == "alert:4").unwrap();
     assert_eq!((p.sent, p.pending, p.sending), (1, 0, 0));
+}
+
+/// The check before a part is the last word before a send: when it says "go", no other
+/// sender may take the row while that part goes out, even if this sender's heartbeat was
+/// late and its lease had run out by the database's clock (say, after a slow spell of the
+/// database) without anyone taking the row yet.
+async fn a_sender_told_to_send_a_part_holds_its_lease_while_the_part_goes_out(store: Arc<dyn Store>) {
+    let notice = store.insert_notice(&notice_at("警报", "正文", Publication::Now, None)).await.unwrap();
+    store.enqueue_publication(&notice, &[fanout("alert:9", &[9])], at(8, 0)).await.unwrap();
+    let short = std::time::Duration::from_millis(200);
+    let late = store.claim_deliveries("late", at(8, 0), short, 10).await.unwrap().remove(0);
+    tokio::time::sleep(short * 2).await;
+    assert_eq!(
+        store.delivery_standing(&late, LEASE).await.unwrap(),
+        Standing::Go { message_id: late.message_id }
+    );
+    assert!(
+        store.claim_deliveries("other", at(8, 0), LEASE, 10).await.unwrap().is_empty(),
+        "the row is not taken from a sender about to send its part: both would send it"
+    );
 }
 
 async fn a_withdrawn_or_corrected_notice_stops_its_waiting_alerts_before_they_are_sent(
@@ -833,16 +858,19 @@ async fn a_withdrawn_or_corrected_notice_stops_its_waiting_alerts_before_they_ar
         )
         .await
         .unwrap();
-    let corrected = store.delivery_standing(&claimed[0]).await.unwrap();
+    let corrected = store.delivery_standing(&claimed[0], LEASE).await.unwrap();
     let Standing::Superseded { latest: Some(latest) } = corrected else { panic!("{corrected:?}") };
     assert!(store.switch_message(&claimed[0], latest).await.unwrap());
-    assert_eq!(store.delivery_standing(&claimed[0]).await.unwrap(), Standing::Go { message_id: latest });
+    assert_eq!(
+        store.delivery_standing(&claimed[0], LEASE).await.unwrap(),
+        Standing::Go { message_id: latest }
+    );
     store
         .change_notice(notice.id, NoticeChange::Retract, "retraction:5", &message("r5"), &audit_at(8, 2))
         .await
         .unwrap();
     for d in &claimed {
-        assert_eq!(store.delivery_standing(d).await.unwrap(), Standing::Withdrawn);
+        assert_eq!(store.delivery_standing(d, LEASE).await.unwrap(), Standing::Withdrawn);
     }
 }
 
@@ -1007,4 +1035,23 @@ async fn a_chat_whose_topic_is_gone_gets_its_deliveries_in_the_chat_itself(store
         None,
         "the topic is forgotten"
     );
+}
+
+async fn the_language_versions_of_an_alert_are_stored_together(store: Arc<dyn Store>) {
+    let version = |title: &str, language: Language| {
+        NewNotice::new(content(title, language), Publication::Now, None, Actor::System, at(8, 0))
+            .unwrap()
+            .with_language_group("cap:3:abc:42")
+    };
+    let stored = store
+        .insert_notices(&[version("暴雨预警", Language::Zh), version("Rainstorm", Language::En)])
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|n| n.language_group.as_deref() == Some("cap:3:abc:42")));
+    let mut languages = store.group_languages("cap:3:abc:42").await.unwrap();
+    languages.sort_by_key(|l| l.code());
+    assert_eq!(languages, [Language::En, Language::Zh]);
+    assert_eq!(store.publications_to_fan_out(at(8, 0), 10).await.unwrap().len(), 2, "found together");
+    assert!(store.group_languages("cap:3:abc:43").await.unwrap().is_empty());
 }

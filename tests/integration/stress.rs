@@ -537,3 +537,215 @@ async fn chat_level_refusals_pause_or_redirect_the_subscription_and_resume_with_
     .await;
     app.stop().await.unwrap();
 }
+
+/// The circuit breaker lets one request through as the probe once a pause is over. Here
+/// that request's delivery turns out withdrawn at the check before its part, so nothing
+/// is sent: the next request must probe instead, or sending stays paused for ever.
+///
+/// The withdrawn delivery is one a sender that crashed left in flight (claimed under its
+/// name, with a lease that has run out), withdrawn while Telegram refused the bot.
+#[tokio::test]
+async fn a_probe_whose_delivery_is_withdrawn_before_it_goes_does_not_pause_sending_for_ever() {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let app = crate::delivery::spawn_on(clock.clone(), &[]).await;
+    subscribe(&app, [1], Language::Zh).await;
+    app.fake.add_fault(FaultRule::on("sendMessage", Fault::Unauthorized));
+    let withdrawn = publish(
+        &app,
+        content("燃气管道抢修", Severity::Extreme, Category::Disaster, Language::Zh),
+        Publication::Now,
+        clock.now(),
+    )
+    .await;
+    crate::delivery::eventually("the alert refused with 401 and put back", || async {
+        let counts = app.store.delivery_counts().await.unwrap();
+        (counts.pending, counts.sending) == (1, 0) && app.fake.calls().iter().any(|c| c.status == 401)
+    })
+    .await;
+    // A sender that crashed had claimed it; its lease runs out at once.
+    let crashed = app
+        .store
+        .claim_deliveries("crashed", clock.now() + Duration::seconds(10), StdDuration::from_millis(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(crashed.len(), 1);
+    let texts = Texts::load().unwrap();
+    let desk = Desk {
+        store: app.store.as_ref(),
+        texts: &texts,
+        zone: chrono_tz::Asia::Shanghai,
+        clock: clock.as_ref(),
+    };
+    desk.retract(withdrawn.id, &Actor::Cli("editor".into())).await.unwrap();
+
+    // Telegram accepts the bot again; the pause runs out and the first request probes.
+    app.fake.clear_faults();
+    clock.advance(Duration::seconds(2));
+    let cancelled =
+        finished_within(&app, &format!("alert:{}", withdrawn.id), StdDuration::from_secs(20)).await;
+    assert_eq!((cancelled.sent, cancelled.failed), (0, 1), "the withdrawn alert is cancelled, not sent");
+
+    let next = publish(
+        &app,
+        content("道路积水提示", Severity::Extreme, Category::Disaster, Language::Zh),
+        Publication::Now,
+        clock.now(),
+    )
+    .await;
+    let done = finished_within(&app, &format!("alert:{}", next.id), StdDuration::from_secs(20)).await;
+    let got = sends_to(&app, 1);
+    println!(
+        "a probe spent on a withdrawn delivery: the next alert sent {} time(s); chat 1 got {} message(s)",
+        done.sent,
+        got.len()
+    );
+    assert_eq!(done.sent, 1);
+    assert_eq!(got.len(), 1);
+    assert!(got[0].text.contains("道路积水提示"), "{}", got[0].text);
+    app.stop().await.unwrap();
+}
+
+/// The database refuses writes for a moment (SQLite busy, a PostgreSQL failover) just as a
+/// sent alert is to be recorded. A sender never claims its own rows again, so one it leaves
+/// in flight would stay there for ever with a single instance: the fan-out never ends, and
+/// a send that had failed would never be tried again.
+#[tokio::test]
+async fn an_outcome_the_database_refuses_for_a_moment_is_recorded_once_it_answers() {
+    let app = crate::delivery::spawn(&[("PINGAN_DATABASE_BUSY_TIMEOUT_MS", "100")]).await;
+    subscribe(&app, [1], Language::Zh).await;
+    app.fake.add_fault(FaultRule::on("sendMessage", Fault::Delay(StdDuration::from_secs(2))));
+    let notice = publish(
+        &app,
+        content("桥梁临时封闭", Severity::Extreme, Category::Traffic, Language::Zh),
+        Publication::Now,
+        Utc::now(),
+    )
+    .await;
+    app.fake
+        .wait_for("the alert's send under way", |s| {
+            s.arrived.iter().any(|m| m == "sendMessage").then_some(())
+        })
+        .await;
+    // Nothing may write while the send is under way and just after it is answered.
+    let mut lock = <sqlx::SqliteConnection as sqlx::Connection>::connect(app.db.url()).await.unwrap();
+    sqlx::query("BEGIN EXCLUSIVE").execute(&mut lock).await.unwrap();
+    app.fake
+        .wait_for("the alert sent", |s| s.calls.iter().any(|c| c.method == "sendMessage").then_some(()))
+        .await;
+    tokio::time::sleep(StdDuration::from_secs(1)).await;
+    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+
+    let done = finished_within(&app, &format!("alert:{}", notice.id), StdDuration::from_secs(20)).await;
+    println!(
+        "outcome refused by a locked database for a second: recorded {} sent, {} send(s) to the chat",
+        done.sent,
+        sends_to(&app, 1).len()
+    );
+    assert_eq!((done.sent, done.failed), (1, 0));
+    assert_eq!(sends_to(&app, 1).len(), 1, "once");
+    app.stop().await.unwrap();
+}
+
+/// A bilingual alert whose English version is only scheduled (its CAP `effective` is
+/// later): English readers must not be left waiting for it — and if it is withdrawn before
+/// it is published, they would never be alerted at all.
+#[tokio::test]
+async fn an_urgent_alert_reaches_readers_whose_own_version_is_only_scheduled() {
+    let app = spawn(&[]).await;
+    subscribe(&app, 1..=3, Language::Zh).await;
+    subscribe(&app, 11..=13, Language::En).await;
+    let now = Utc::now();
+    let group = "cap:7:example:quake-2";
+    let version = |title: &str, language: Language, publication: Publication| {
+        pingan::domain::NewNotice::new(
+            content(title, Severity::Extreme, Category::Disaster, language),
+            publication,
+            None,
+            Actor::System,
+            now,
+        )
+        .unwrap()
+        .with_language_group(group)
+    };
+    let english = app
+        .store
+        .insert_notice(&version(
+            "Earthquake warning",
+            Language::En,
+            Publication::At(now + Duration::hours(1)),
+        ))
+        .await
+        .unwrap();
+    let chinese =
+        app.store.insert_notice(&version("地震预警", Language::Zh, Publication::Now)).await.unwrap();
+    finished(&app, &format!("alert:{}", chinese.id)).await;
+    let texts = Texts::load().unwrap();
+    let desk = Desk {
+        store: app.store.as_ref(),
+        texts: &texts,
+        zone: chrono_tz::Asia::Shanghai,
+        clock: &SystemClock,
+    };
+    desk.retract(english.id, &Actor::Cli("editor".into())).await.unwrap();
+    settled(&app).await;
+    let reached = (11..=13)
+        .filter(|chat| {
+            let got = sends_to(&app, *chat);
+            got.len() == 1 && got[0].text.contains("地震预警") && got[0].text.contains("Chinese only")
+        })
+        .count();
+    println!(
+        "Chinese alert, English version scheduled then withdrawn: {reached} of 3 English readers alerted"
+    );
+    assert_eq!(reached, 3);
+    for chat in 1..=3 {
+        assert_eq!(sends_to(&app, chat).len(), 1, "chat {chat}");
+    }
+    app.stop().await.unwrap();
+}
+
+/// The database refuses for a moment just as a delivery is checked before its part (here
+/// a second alert to a group, waiting its three seconds after the first). That is no fault
+/// of the chat: it must not use up the delivery's attempts (one here, to show it), or a
+/// spell of database trouble fails alerts for good.
+#[tokio::test]
+async fn a_database_error_at_the_check_before_a_part_uses_up_no_attempt() {
+    let app = crate::delivery::spawn(&[
+        ("PINGAN_DATABASE_BUSY_TIMEOUT_MS", "100"),
+        ("PINGAN_DELIVERY_MAX_ATTEMPTS", "1"),
+    ])
+    .await;
+    let group = -500;
+    subscribe(&app, [group], Language::Zh).await;
+    let mut alerts = Vec::new();
+    for title in ["暴雨橙色预警", "地铁停运通知"] {
+        let notice = publish(
+            &app,
+            content(title, Severity::Extreme, Category::Disaster, Language::Zh),
+            Publication::Now,
+            Utc::now(),
+        )
+        .await;
+        alerts.push(notice.id);
+    }
+    app.fake.wait_for_sent(group, 1).await;
+    // The second alert waits for the group's turn; nothing may write meanwhile.
+    let mut lock = <sqlx::SqliteConnection as sqlx::Connection>::connect(app.db.url()).await.unwrap();
+    sqlx::query("BEGIN EXCLUSIVE").execute(&mut lock).await.unwrap();
+    tokio::time::sleep(StdDuration::from_secs(4)).await;
+    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+
+    let mut sent = 0;
+    for id in &alerts {
+        let done = finished_within(&app, &format!("alert:{id}"), StdDuration::from_secs(30)).await;
+        sent += done.sent;
+    }
+    println!(
+        "database locked while an alert waited for its group's turn: {sent} of 2 alerts sent, {} message(s) \
+         to the group",
+        sends_to(&app, group).len()
+    );
+    assert_eq!(sent, 2);
+    assert_eq!(sends_to(&app, group).len(), 2);
+    app.stop().await.unwrap();
+}

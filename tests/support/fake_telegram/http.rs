@@ -30,6 +30,8 @@ async fn handle(
         Ok(read) => read,
         Err(reply) => return respond(reply),
     };
+    shared.lock().arrived.push(method.clone());
+    shared.notify();
     let reply = if bot.strip_prefix("bot") != Some(expected.as_str()) {
         Reply::error(401, "Unauthorized")
     } else {

@@ -226,6 +226,9 @@ pub struct State {
     /// Bumped by each getUpdates; an older poll still waiting sees it and gets 409.
     pub poll_generation: u64,
     pub calls: Vec<Call>,
+    /// The method of every request as it arrived, before it is answered (a slow answer
+    /// is in `calls` only once given).
+    pub arrived: Vec<String>,
     pub sent: Vec<SentMessage>,
     next_message_id: HashMap<i64, i32>,
     /// (scope type, language code) -> commands as (command, description).
@@ -252,6 +255,7 @@ impl State {
             confirmed_below: 1,
             poll_generation: 0,
             calls: Vec::new(),
+            arrived: Vec::new(),
             sent: Vec::new(),
             next_message_id: HashMap::new(),
             commands: HashMap::new(),

@@ -427,75 +427,38 @@ macro_rules! impl_claim_store {
                             > 0
                     }
                     Outcome::Gone { reason } => {
-                        let error = format!("chat gone: {reason}");
                         let held = ::sqlx::query(&bind(
                             "status = 'gone', last_error = $4, lease_expires_ms = NULL, updated_at = $5",
                         ))
                         .bind(d.id)
                         .bind(&d.leased_by)
                         .bind(d.claim)
-                        .bind(&error)
+                        .bind(format!("chat gone: {reason}"))
                         .bind(now)
                         .execute(&mut *tx)
                         .await?
                         .rows_affected()
                             > 0;
                         if held {
-                            ::sqlx::query(
-                                "UPDATE deliveries SET status = 'gone', last_error = $2, updated_at = $3 \
-                                 WHERE chat_id = $1 AND status = 'pending'",
-                            )
-                            .bind(d.chat().0)
-                            .bind(&error)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?;
-                            ::sqlx::query(
-                                "UPDATE subscribers SET status = 'gone', gone_reason = $2, gone_at = $3, \
-                                 paused_reason = NULL, paused_at = NULL, next_digest_at = NULL, updated_at = $3 \
-                                 WHERE chat_id = $1 AND status = 'active'",
-                            )
-                            .bind(d.chat().0)
-                            .bind(reason.as_str())
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?;
+                            Self::mark_gone_in(&mut tx, d.chat(), *reason, now).await?;
                         }
                         held
                     }
                     Outcome::Paused { reason } => {
-                        let error = format!("chat paused: {reason}");
                         let held = ::sqlx::query(&bind(
                             "status = 'failed', last_error = $4, lease_expires_ms = NULL, updated_at = $5",
                         ))
                         .bind(d.id)
                         .bind(&d.leased_by)
                         .bind(d.claim)
-                        .bind(&error)
+                        .bind(format!("chat paused: {reason}"))
                         .bind(now)
                         .execute(&mut *tx)
                         .await?
                         .rows_affected()
                             > 0;
                         if held {
-                            ::sqlx::query(
-                                "UPDATE deliveries SET status = 'failed', last_error = $2, updated_at = $3 \
-                                 WHERE chat_id = $1 AND status = 'pending'",
-                            )
-                            .bind(d.chat().0)
-                            .bind(&error)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?;
-                            ::sqlx::query(
-                                "UPDATE subscribers SET paused_reason = $2, paused_at = $3, next_digest_at = NULL, \
-                                 updated_at = $3 WHERE chat_id = $1 AND status = 'active' AND paused_reason IS NULL",
-                            )
-                            .bind(d.chat().0)
-                            .bind(reason.as_str())
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?;
+                            Self::mark_paused_in(&mut tx, d.chat(), *reason, now).await?;
                         }
                         held
                     }

@@ -219,6 +219,69 @@ macro_rules! subscriber_columns {
 macro_rules! impl_subscriber_store {
     ($store:ty, $db:ty) => {
         impl $store {
+            /// [`SubscriberStore::mark_gone`] inside the caller's transaction (a failed send
+            /// that says the chat is gone records its outcome in the same one).
+            pub(crate) async fn mark_gone_in(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                chat_id: $crate::domain::ChatId,
+                reason: $crate::domain::GoneReason,
+                at: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let done = ::sqlx::query(
+                    "UPDATE subscribers SET status = 'gone', gone_reason = $2, gone_at = $3, \
+                     paused_reason = NULL, paused_at = NULL, \
+                     next_digest_at = NULL, updated_at = $3 WHERE chat_id = $1 AND status = 'active'",
+                )
+                .bind(chat_id.0)
+                .bind(reason.as_str())
+                .bind(at)
+                .execute(&mut **tx)
+                .await?;
+                Self::end_waiting_deliveries(tx, chat_id, "gone", &format!("chat gone: {reason}"), at).await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            /// [`SubscriberStore::mark_paused`] inside the caller's transaction.
+            pub(crate) async fn mark_paused_in(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                chat_id: $crate::domain::ChatId,
+                reason: $crate::domain::PauseReason,
+                at: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let done = ::sqlx::query(
+                    "UPDATE subscribers SET paused_reason = $2, paused_at = $3, next_digest_at = NULL, \
+                     updated_at = $3 WHERE chat_id = $1 AND status = 'active' AND paused_reason IS NULL",
+                )
+                .bind(chat_id.0)
+                .bind(reason.as_str())
+                .bind(at)
+                .execute(&mut **tx)
+                .await?;
+                Self::end_waiting_deliveries(tx, chat_id, "failed", &format!("chat paused: {reason}"), at).await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            /// Ends the chat's deliveries still waiting, with `status` and the reason.
+            async fn end_waiting_deliveries(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                chat_id: $crate::domain::ChatId,
+                status: &str,
+                reason: &str,
+                at: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<(), $crate::store::StoreError> {
+                ::sqlx::query(
+                    "UPDATE deliveries SET status = $2, last_error = $3, updated_at = $4 \
+                     WHERE chat_id = $1 AND status = 'pending'",
+                )
+                .bind(chat_id.0)
+                .bind(status)
+                .bind(reason)
+                .bind(at)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
             /// [`SubscriberStore::move_chat`] inside the caller's transaction (a failed send
             /// that says the chat moved records its outcome in the same one).
             pub(crate) async fn move_chat_in(
@@ -346,27 +409,9 @@ macro_rules! impl_subscriber_store {
                 at: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<bool, $crate::store::StoreError> {
                 let mut tx = self.pool.begin().await?;
-                let done = ::sqlx::query(
-                    "UPDATE subscribers SET status = 'gone', gone_reason = $2, gone_at = $3, \
-                     paused_reason = NULL, paused_at = NULL, \
-                     next_digest_at = NULL, updated_at = $3 WHERE chat_id = $1 AND status = 'active'",
-                )
-                .bind(chat_id.0)
-                .bind(reason.as_str())
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-                ::sqlx::query(
-                    "UPDATE deliveries SET status = 'gone', last_error = $2, updated_at = $3 \
-                     WHERE chat_id = $1 AND status = 'pending'",
-                )
-                .bind(chat_id.0)
-                .bind(format!("chat gone: {reason}"))
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
+                let done = Self::mark_gone_in(&mut tx, chat_id, reason, at).await?;
                 tx.commit().await?;
-                Ok(done.rows_affected() > 0)
+                Ok(done)
             }
 
             async fn subscriber_counts(&self) -> Result<$crate::store::SubscriberCounts, $crate::store::StoreError> {
@@ -407,26 +452,9 @@ macro_rules! impl_subscriber_store {
                 at: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<bool, $crate::store::StoreError> {
                 let mut tx = self.pool.begin().await?;
-                let done = ::sqlx::query(
-                    "UPDATE subscribers SET paused_reason = $2, paused_at = $3, next_digest_at = NULL, \
-                     updated_at = $3 WHERE chat_id = $1 AND status = 'active' AND paused_reason IS NULL",
-                )
-                .bind(chat_id.0)
-                .bind(reason.as_str())
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-                ::sqlx::query(
-                    "UPDATE deliveries SET status = 'failed', last_error = $2, updated_at = $3 \
-                     WHERE chat_id = $1 AND status = 'pending'",
-                )
-                .bind(chat_id.0)
-                .bind(format!("chat paused: {reason}"))
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
+                let done = Self::mark_paused_in(&mut tx, chat_id, reason, at).await?;
                 tx.commit().await?;
-                Ok(done.rows_affected() > 0)
+                Ok(done)
             }
 
             async fn paused_subscribers(

@@ -12,7 +12,7 @@ use crate::domain::{
 use crate::i18n::Texts;
 use crate::render::Style;
 use crate::render::broadcast;
-use crate::store::{NoticeChange, Store, StoreError, StoredMessage};
+use crate::store::{NewPublication, NoticeChange, Published, Store, StoreError, StoredMessage};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -55,10 +55,16 @@ impl Desk<'_> {
         AuditEntry { at, actor: actor.clone(), action, subject: format!("notice {notice}"), detail }
     }
 
-    /// Stores a new notice. The scheduler alerts and mirrors it when it is published.
+    /// Stores a new notice with its audit entry. The scheduler alerts and mirrors it when
+    /// it is published.
     pub async fn publish(&self, notice: &NewNotice, actor: &Actor) -> Result<Notice, PublishError> {
-        let mut stored = self.publish_versions(std::slice::from_ref(notice), actor).await?;
-        Ok(stored.remove(0))
+        let publication = NewPublication {
+            notices: std::slice::from_ref(notice),
+            actor,
+            idempotency_key: None,
+            ends_dialogue: None,
+        };
+        Ok(self.publish_once(&publication).await?.notices.remove(0))
     }
 
     /// Stores the language versions of one alert together, so that the scheduler never
@@ -69,18 +75,18 @@ impl Desk<'_> {
         notices: &[NewNotice],
         actor: &Actor,
     ) -> Result<Vec<Notice>, PublishError> {
-        let stored = self.store.insert_notices(notices).await?;
-        for notice in &stored {
-            let action = match notice.status {
-                NoticeStatus::Scheduled => AuditAction::Scheduled,
-                NoticeStatus::Draft => AuditAction::Drafted,
-                _ => AuditAction::Published,
-            };
-            let detail =
-                format!("{} {}: {}", notice.content.severity, notice.content.category, notice.content.title);
-            self.store.record_audit(&Self::entry(self.clock.now(), actor, action, notice.id, detail)).await?;
+        let publication = NewPublication { notices, actor, idempotency_key: None, ends_dialogue: None };
+        Ok(self.publish_once(&publication).await?.notices)
+    }
+
+    /// Publishes in one transaction with the audit entries, the idempotency key and the
+    /// dialogue it ends: the same key again returns the first result and stores nothing.
+    pub async fn publish_once(&self, publication: &NewPublication<'_>) -> Result<Published, PublishError> {
+        let published = self.store.publish(publication).await?;
+        if published.notices.is_empty() {
+            return Err(PublishError::Store(StoreError::NotFound));
         }
-        Ok(stored)
+        Ok(published)
     }
 
     async fn changeable(&self, id: NoticeId) -> Result<Notice, PublishError> {

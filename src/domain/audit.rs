@@ -37,6 +37,26 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+impl AuditEntry {
+    /// The entry a notice's publication (or scheduling, or drafting) leaves, at the
+    /// moment the notice was stored.
+    pub fn publication(notice: &super::Notice, actor: &Actor) -> AuditEntry {
+        let action = match notice.status {
+            super::NoticeStatus::Scheduled => AuditAction::Scheduled,
+            super::NoticeStatus::Draft => AuditAction::Drafted,
+            _ => AuditAction::Published,
+        };
+        let c = &notice.content;
+        AuditEntry {
+            at: notice.created_at,
+            actor: actor.clone(),
+            action,
+            subject: format!("notice {}", notice.id),
+            detail: format!("{} {}: {}", c.severity, c.category, c.title),
+        }
+    }
+}
+
 /// An HTTP API token, as stored (never the token itself).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiToken {

@@ -17,7 +17,7 @@ use crate::domain::{
     Area, Body, NewNotice, Notice, NoticeContent, NoticeCorrection, NoticeId, NoticeStatus, Publication,
     Source, Title,
 };
-use crate::store::NoticeQuery;
+use crate::store::{NewPublication, NoticeQuery};
 
 /// A JSON body whose problems come back as this API's errors.
 pub struct Input<T>(pub T);
@@ -245,15 +245,33 @@ pub async fn read(
 
 /// Create a notice: published now, scheduled, or a draft. Extreme and Severe notices alert
 /// subscribers as soon as they are published.
+///
+/// Safe to retry: the same `Idempotency-Key` header from the same token (or, without one,
+/// the same `external_id`) returns the notice the first request created, with 200 and
+/// `Idempotent-Replayed: true`, and stores nothing new.
 #[utoipa::path(post, path = "/api/notices", request_body = NewNoticeInput, security(("bearer" = [])),
-    responses((status = 201, body = NoticeView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "Any string unique to this request (a UUID, say): a retry with the same key returns the first result")),
+    responses((status = 201, body = NoticeView), (status = 200, description = "A retry: the notice the first request created", body = NoticeView),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<HttpState>,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     Input(input): Input<NewNoticeInput>,
-) -> Result<(StatusCode, Json<NoticeView>), ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     caller.must_publish()?;
+    let header_key = headers
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str().map(str::trim).map_err(|_| ApiError::BadRequest("Idempotency-Key must be text".into()))
+        })
+        .transpose()?
+        .filter(|k| !k.is_empty());
+    if header_key.is_some_and(|k| k.chars().count() > 200) {
+        return Err(ApiError::BadRequest("Idempotency-Key is longer than 200 characters".into()));
+    }
     let content = NoticeContent {
         title: Title::parse(&input.title).map_err(invalid)?,
         body: Body::parse(&input.body).map_err(invalid)?,
@@ -277,11 +295,29 @@ pub async fn create(
     let now = state.app.clock.now();
     let mut notice =
         NewNotice::new(content, publication, input.expires_at, caller.actor(), now).map_err(invalid)?;
-    if let Some(external) = input.external_id.filter(|e| !e.trim().is_empty()) {
+    let external = input.external_id.filter(|e| !e.trim().is_empty());
+    let key = match (header_key, &external) {
+        (Some(key), _) => Some(format!("api:{}:{key}", caller.name)),
+        (None, Some(external)) => Some(format!("external:{external}")),
+        (None, None) => None,
+    };
+    if let Some(external) = external {
         notice = notice.with_external_id(external);
     }
-    let stored = state.app.desk().publish(&notice, &caller.actor()).await?;
-    Ok((StatusCode::CREATED, Json(stored.into())))
+    let actor = caller.actor();
+    let publication = NewPublication {
+        notices: std::slice::from_ref(&notice),
+        actor: &actor,
+        idempotency_key: key.as_deref(),
+        ends_dialogue: None,
+    };
+    let mut published = state.app.desk().publish_once(&publication).await?;
+    let view: NoticeView = published.notices.remove(0).into();
+    Ok(if published.repeated {
+        (StatusCode::OK, [("idempotent-replayed", "true")], Json(view)).into_response()
+    } else {
+        (StatusCode::CREATED, Json(view)).into_response()
+    })
 }
 
 /// Correct a notice. Everyone its alert or channel post reached gets the correction as

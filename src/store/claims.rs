@@ -365,7 +365,7 @@ macro_rules! impl_claim_store {
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<bool, $crate::store::StoreError> {
                 use $crate::store::Outcome;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let bind = $crate::store::claims::fenced_update;
                 let held = match outcome {
                     Outcome::Sent { first_message_id, parts } | Outcome::PartlySent { first_message_id, parts } => {

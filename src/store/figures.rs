@@ -49,7 +49,7 @@ macro_rules! impl_figure_store {
                 figures: &[$crate::domain::Figure],
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<u64, $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 for f in figures {
                     ::sqlx::query(
                         "INSERT INTO fraud_figures \

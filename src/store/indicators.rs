@@ -109,7 +109,7 @@ macro_rules! impl_indicator_store {
                 i: &$crate::domain::NewIndicator,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<($crate::domain::Indicator, bool), $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let put = Self::put_indicator_in(&mut tx, i, now).await?;
                 tx.commit().await?;
                 Ok(put)
@@ -120,7 +120,7 @@ macro_rules! impl_indicator_store {
                 entries: &[$crate::domain::NewIndicator],
                 audit: &$crate::domain::AuditEntry,
             ) -> Result<usize, $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let mut created = 0;
                 for entry in entries {
                     created += usize::from(Self::put_indicator_in(&mut tx, entry, audit.at).await?.1);

@@ -14,6 +14,7 @@ mod migrations;
 mod notices;
 pub(crate) mod outbox;
 mod postgres;
+mod publications;
 pub(crate) mod reports;
 pub(crate) mod search;
 mod sqlite;
@@ -40,6 +41,7 @@ pub use outbox::{
     Recipient, StoredMessage,
 };
 pub use postgres::PgStore;
+pub use publications::{NewPublication, PublicationStore, Published};
 pub use reports::ReportStore;
 pub use search::{DocumentKind, Found, SearchPage, SearchStore};
 pub use sqlite::SqliteStore;
@@ -70,6 +72,7 @@ pub trait Store:
     + SubscriberStore
     + AdminStore
     + OutboxStore
+    + PublicationStore
     + ClaimStore
     + AuditStore
     + DialogueStore

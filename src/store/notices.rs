@@ -228,7 +228,7 @@ macro_rules! impl_notice_store {
                 &self,
                 notices: &[$crate::domain::NewNotice],
             ) -> Result<Vec<$crate::domain::Notice>, $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let mut stored = Vec::with_capacity(notices.len());
                 for n in notices {
                     stored.push(Self::insert_notice_in(&mut tx, n).await?);

@@ -490,7 +490,7 @@ macro_rules! impl_outbox_store {
                 fanouts: &[$crate::store::NewFanout],
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<Option<u64>, $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let claimed = ::sqlx::query(
                     "UPDATE notices SET fanned_out_at = $2 WHERE id = $1 AND fanned_out_at IS NULL \
                      AND status = 'published' AND updated_at = $3",
@@ -525,7 +525,7 @@ macro_rules! impl_outbox_store {
             ) -> Result<($crate::domain::Notice, u64), $crate::store::StoreError> {
                 use $crate::store::{NoticeChange, Pending};
                 let now = audit.at;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let (notice, pending) = match change {
                     NoticeChange::Correct(correction) => {
                         (Self::correct_in(&mut tx, id, correction, now).await?, Pending::Replace)
@@ -586,7 +586,7 @@ macro_rules! impl_outbox_store {
                 d: &$crate::store::DueDigests,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<u64, $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let (fanout, message) = Self::upsert_fanout(
                     &mut tx,
                     &d.fanout_key,

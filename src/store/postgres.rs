@@ -21,6 +21,13 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// A transaction that will write (PostgreSQL's row locks need no more than `BEGIN`).
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
     pub async fn connect(url: &str, settings: &DatabaseSettings) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)?.application_name("pingan");
         let pool = PgPoolOptions::new()
@@ -107,6 +114,7 @@ impl Store for PgStore {
 }
 
 super::notices::impl_notice_store!(PgStore, ::sqlx::Postgres);
+super::publications::impl_publication_store!(PgStore, ::sqlx::Postgres);
 super::tips::impl_tip_store!(PgStore, ::sqlx::Postgres);
 super::subscribers::impl_subscriber_store!(PgStore, ::sqlx::Postgres);
 super::admins::impl_admin_store!(PgStore);

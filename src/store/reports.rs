@@ -129,7 +129,7 @@ macro_rules! impl_report_store {
                 &self,
                 r: &$crate::domain::NewReport,
             ) -> Result<$crate::domain::Report, $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let row: $crate::store::reports::ReportRow = ::sqlx::query_as(concat!(
                     "INSERT INTO reports (chat_id, user_id, language, story, forwarded, status, created_at) \
                      VALUES ($1, $2, $3, $4, $5, 'pending', $6) RETURNING ",
@@ -210,7 +210,7 @@ macro_rules! impl_report_store {
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<Option<$crate::domain::Decided>, $crate::store::StoreError> {
                 use $crate::domain::{AuditAction, AuditEntry, ReportDecision};
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let row: Option<$crate::store::reports::ReportRow> = ::sqlx::query_as(concat!(
                     "UPDATE reports SET status = $2, decided_by = $3, decided_at = $4 \
                      WHERE id = $1 AND status = 'pending' RETURNING ",

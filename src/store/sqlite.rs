@@ -45,6 +45,13 @@ impl SqliteStore {
         Ok(SqliteStore { pool })
     }
 
+    /// A transaction that will write: `BEGIN IMMEDIATE` takes SQLite's write lock at the
+    /// start (waiting up to the busy timeout), so one that reads first cannot fail with
+    /// "database is locked" when it comes to write after another writer went ahead.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
     /// (Re)indexes one notice or tip: a `search_documents` row, and its tokens in FTS5
     /// under the same rowid.
     async fn index_document(
@@ -125,6 +132,7 @@ impl Store for SqliteStore {
 }
 
 super::notices::impl_notice_store!(SqliteStore, ::sqlx::Sqlite);
+super::publications::impl_publication_store!(SqliteStore, ::sqlx::Sqlite);
 super::tips::impl_tip_store!(SqliteStore, ::sqlx::Sqlite);
 super::subscribers::impl_subscriber_store!(SqliteStore, ::sqlx::Sqlite);
 super::admins::impl_admin_store!(SqliteStore);

@@ -408,7 +408,7 @@ macro_rules! impl_subscriber_store {
                 reason: $crate::domain::GoneReason,
                 at: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<bool, $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = Self::mark_gone_in(&mut tx, chat_id, reason, at).await?;
                 tx.commit().await?;
                 Ok(done)
@@ -451,7 +451,7 @@ macro_rules! impl_subscriber_store {
                 reason: $crate::domain::PauseReason,
                 at: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<bool, $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = Self::mark_paused_in(&mut tx, chat_id, reason, at).await?;
                 tx.commit().await?;
                 Ok(done)
@@ -479,7 +479,7 @@ macro_rules! impl_subscriber_store {
                 to: $crate::domain::ChatId,
                 at: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<bool, $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let moved = Self::move_chat_in(&mut tx, from, to, at).await?;
                 tx.commit().await?;
                 Ok(moved)
@@ -490,7 +490,7 @@ macro_rules! impl_subscriber_store {
                 chat_id: $crate::domain::ChatId,
                 user_id: Option<i64>,
             ) -> Result<$crate::store::Forgotten, $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let deleted = ::sqlx::query("DELETE FROM subscribers WHERE chat_id = $1")
                     .bind(chat_id.0)
                     .execute(&mut *tx)

@@ -166,7 +166,7 @@ macro_rules! impl_tip_store {
                 t: &$crate::domain::NewTip,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<$crate::domain::Tip, $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let tip = Self::insert_tip_in(&mut tx, t, false, now).await?;
                 tx.commit().await?;
                 Ok(tip)
@@ -195,7 +195,7 @@ macro_rules! impl_tip_store {
                 by: &$crate::domain::Actor,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<$crate::domain::Tip, $crate::store::StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let row: Option<$crate::store::tips::TipRow> = ::sqlx::query_as(concat!(
                     "UPDATE tips SET title = $2, body = $3, edited_by = $4, updated_at = $5 WHERE id = $1 RETURNING ",
                     $crate::store::tips::tip_columns!()
@@ -240,7 +240,7 @@ macro_rules! impl_tip_store {
             ) -> Result<$crate::store::TipsImported, $crate::store::StoreError> {
                 use $crate::store::{TipChange, TipsImported};
                 let now = audit.at;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let mut done = TipsImported::default();
                 for change in changes {
                     match change {
@@ -325,7 +325,7 @@ macro_rules! impl_tip_store {
                 if same {
                     return Ok(SeedOutcome::Unchanged);
                 }
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 // `edited_by IS NULL` again: an editor who saved in the meantime wins.
                 let updated = ::sqlx::query(
                     "UPDATE tips SET scam_type = $2, language = $3, title = $4, body = $5, updated_at = $6                      WHERE id = $1 AND edited_by IS NULL",

@@ -220,6 +220,13 @@ async fn bad_requests_get_json_errors_with_the_right_status() {
         api.call(Method::POST, "/api/notices", Some(&editor), Some(with_id.clone())).await.0,
         StatusCode::CREATED
     );
+    // A retry (the same external id, the same notice) gets the first one back; the same
+    // external id for another notice is a conflict.
+    assert_eq!(
+        api.call(Method::POST, "/api/notices", Some(&editor), Some(with_id.clone())).await.0,
+        StatusCode::OK
+    );
+    with_id["title"] = json!("another");
     assert_eq!(
         api.call(Method::POST, "/api/notices", Some(&editor), Some(with_id)).await.0,
         StatusCode::CONFLICT

@@ -15,6 +15,7 @@ mod delivery;
 mod editor;
 mod fake_api;
 mod locales;
+mod publishing;
 mod robustness;
 mod storage;
 mod stress;

@@ -15,8 +15,8 @@ use pingan::domain::{
 };
 use pingan::domain::{Notice, SearchTerms, Tip, TipId};
 use pingan::store::{
-    DueDigests, FanoutKind, Found, NewFanout, NoticeChange, NoticeQuery, Outcome, Recipient, SeedOutcome,
-    Standing, Store, StoreError, StoredMessage, TipChange, TipQuery,
+    DueDigests, FanoutKind, Found, NewFanout, NewPublication, NoticeChange, NoticeQuery, Outcome, Recipient,
+    SeedOutcome, Standing, Store, StoreError, StoredMessage, TipChange, TipQuery,
 };
 
 /// A lease no test outlives.
@@ -89,6 +89,7 @@ conformance!(
     a_chat_that_moves_gets_each_fan_out_once,
     a_chat_whose_topic_is_gone_gets_its_deliveries_in_the_chat_itself,
     the_language_versions_of_an_alert_are_stored_together,
+    a_publication_under_one_key_is_stored_once_with_its_audit_entry_and_ends_the_dialogue,
     outcomes_close_deliveries_and_follow_the_chat,
     digests_are_queued_once_per_due_time_and_move_the_schedule_on,
     due_notices_are_published_and_expired,
@@ -1054,4 +1055,31 @@ async fn the_language_versions_of_an_alert_are_stored_together(store: Arc<dyn St
     assert_eq!(languages, [Language::En, Language::Zh]);
     assert_eq!(store.publications_to_fan_out(at(8, 0), 10).await.unwrap().len(), 2, "found together");
     assert!(store.group_languages("cap:3:abc:43").await.unwrap().is_empty());
+}
+
+async fn a_publication_under_one_key_is_stored_once_with_its_audit_entry_and_ends_the_dialogue(
+    store: Arc<dyn Store>,
+) {
+    let editor = Actor::Telegram(901);
+    store.save_dialogue(ChatId(901), 901, "{}", at(8, 0)).await.unwrap();
+    let notice = notice_at("燃气泄漏", "请撤离。", Publication::Now, None);
+    let publication = NewPublication {
+        notices: std::slice::from_ref(&notice),
+        actor: &editor,
+        idempotency_key: Some("telegram:901:7"),
+        ends_dialogue: Some((ChatId(901), 901)),
+    };
+    // Two presses at the same moment, and one after.
+    let (a, b) = tokio::join!(store.publish(&publication), store.publish(&publication));
+    let again = store.publish(&publication).await.unwrap();
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.notices[0].id, b.notices[0].id);
+    assert_eq!(again.notices[0].id, a.notices[0].id);
+    assert_eq!([a.repeated, b.repeated, again.repeated].iter().filter(|r| !**r).count(), 1, "stored once");
+    assert_eq!(store.count_notices(&NoticeQuery::default()).await.unwrap(), 1);
+    assert_eq!(store.audit_log(Some(&editor), 10).await.unwrap().len(), 1);
+    assert_eq!(store.dialogue(ChatId(901), 901).await.unwrap(), None, "the draft is used up");
+    let found = store.published_under("telegram:901:7").await.unwrap().unwrap();
+    assert_eq!(found[0].id, a.notices[0].id);
+    assert_eq!(store.published_under("telegram:901:8").await.unwrap(), None);
 }

@@ -15,6 +15,7 @@ use crate::render::callback::{Callback, PostAction};
 use crate::render::keyboard::{Button, Keyboard};
 use crate::render::split::{Block, MESSAGE_LIMIT, into_messages};
 use crate::render::{notice_blocks, severity_marker};
+use crate::store::NewPublication;
 use crate::telegram::outbound::{OutMessage, Sent};
 
 pub(in crate::bot::handlers) async fn post(ctx: &Ctx<'_>, args: &str, kind: DraftKind) -> HandlerResult {
@@ -193,6 +194,14 @@ pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, action: PostAction) -> Butto
         Ok(user) => user,
         Err(refusal) => return Ok(Some(refusal)),
     };
+    if action == PostAction::Publish {
+        // Pressed again after the publication was stored: the same notice, nothing new.
+        if let Some(notices) = ctx.app.store.published_under(&publish_key(at)).await? {
+            if let Some(stored) = notices.first() {
+                return show_published(ctx, at, stored, false).await;
+            }
+        }
+    }
     let Some(mut draft) = load_draft(ctx, user).await? else {
         return Ok(Some(ctx.label("button.outdated")));
     };
@@ -233,8 +242,30 @@ async fn publish(ctx: &Ctx<'_>, at: Sent, user: i64, draft: &Draft) -> ButtonRes
             return Ok(None);
         }
     };
-    let stored = ctx.app.desk().publish(&notice, &Actor::Telegram(user)).await?;
-    dialogue::end(ctx, user).await?;
+    // The notice, its audit entry, the key of this preview's Publish button and the end of
+    // the dialogue are one transaction: a failure leaves the draft to publish again, and a
+    // second press (or a retried update) finds what the first stored.
+    let actor = Actor::Telegram(user);
+    let key = publish_key(at);
+    let publication = NewPublication {
+        notices: std::slice::from_ref(&notice),
+        actor: &actor,
+        idempotency_key: Some(&key),
+        ends_dialogue: Some((ctx.origin.target.chat, user)),
+    };
+    let published = ctx.app.desk().publish_once(&publication).await?;
+    show_published(ctx, at, &published.notices[0], !published.repeated).await
+}
+
+/// The idempotency key of a preview's Publish button: the chat and the preview message,
+/// which stay the same however often it is pressed. A changed draft gets a new preview.
+fn publish_key(preview: Sent) -> String {
+    format!("telegram:{}:{}", preview.chat.0, preview.message_id)
+}
+
+/// Turns the preview into "published as number N" (or "scheduled"), and for a new
+/// publication starts the status message that follows its delivery.
+async fn show_published(ctx: &Ctx<'_>, at: Sent, stored: &Notice, new: bool) -> ButtonResult {
     let id = stored.id.to_string();
     let done = match stored.status {
         NoticeStatus::Scheduled => {
@@ -244,8 +275,8 @@ async fn publish(ctx: &Ctx<'_>, at: Sent, user: i64, draft: &Draft) -> ButtonRes
         _ => ctx.fill("editor.published", &[("id", (&id).into())]),
     };
     ctx.out.edit(at, OutMessage::html(done)).await?;
-    if stored.status == NoticeStatus::Published {
-        progress::follow(ctx, &stored, progress::Watched::Publication).await?;
+    if new && stored.status == NoticeStatus::Published {
+        progress::follow(ctx, stored, progress::Watched::Publication).await?;
     }
     Ok(None)
 }

@@ -1,0 +1,183 @@
+//! Publishing once: a publication is one transaction with its audit entry and the
+//! dialogue it ends, and the same request made again — a second press of Publish, an API
+//! client retrying — returns the first result and alerts nobody twice.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use pingan::clock::SystemClock;
+use pingan::domain::{Actor, AuditAction, ChatId, Language, Role, Subscriber};
+use pingan::store::NoticeQuery;
+
+use crate::support::fake_telegram::{SentMessage, TgUser};
+use crate::support::test_app::{TestApp, spawn_app_with, spawn_app_with_http};
+use crate::support::test_db::TestDb;
+
+const EDITOR: i64 = 901;
+
+async fn spawn_on(db: TestDb) -> TestApp {
+    let env = [("PINGAN_DELIVERY_TICK_MS", "50"), ("PINGAN_DELIVERY_RATE_PER_SECOND", "1000")];
+    let app = spawn_app_with(db, Arc::new(SystemClock), &env).await;
+    app.store.grant(EDITOR, Role::Editor, &Actor::System, Utc::now()).await.unwrap();
+    for chat in 1..=5 {
+        app.store
+            .save_subscriber(&Subscriber::new(
+                ChatId(chat),
+                Language::Zh,
+                chrono_tz::Asia::Shanghai,
+                Utc::now(),
+            ))
+            .await
+            .unwrap();
+    }
+    app
+}
+
+fn editor() -> TgUser {
+    TgUser::new(EDITOR, "Bureau", Some("zh-hans"))
+}
+
+/// An urgent notice composed in one message, up to its preview's Publish button.
+async fn preview(app: &TestApp) -> SentMessage {
+    app.fake.user_sends(
+        &editor(),
+        "/urgent\ntitle: 燃气泄漏预警\ncategory: disaster\nseverity: Extreme\narea: 全市\nexpires: never\n---\n请立即撤离。",
+    );
+    app.fake
+        .wait_for("the preview question", |s| {
+            s.sent.iter().rev().find(|m| m.chat_id == EDITOR && m.text.contains("确认要立即发布吗")).cloned()
+        })
+        .await
+}
+
+async fn press_publish(app: &TestApp, question: &SentMessage) -> Option<String> {
+    let id = app.fake.press_labelled(&editor(), question, "发布");
+    app.fake.wait_for_answer(&id).await
+}
+
+async fn notices(app: &TestApp) -> u64 {
+    app.store.count_notices(&NoticeQuery::default()).await.unwrap()
+}
+
+/// Makes every insert into the audit log fail, as a database that gives out between the
+/// notice and its audit entry would; returns what undoes it.
+async fn break_the_audit_log(db: &TestDb) -> &'static str {
+    if db.url().starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(db.url()).await.unwrap();
+        sqlx::query("CREATE TRIGGER injected_fault BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'injected fault'); END")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        "DROP TRIGGER injected_fault"
+    } else {
+        let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+        sqlx::query(
+            "CREATE FUNCTION injected_fault() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$ \
+             LANGUAGE plpgsql",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "CREATE TRIGGER injected_fault BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION injected_fault()",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        "DROP TRIGGER injected_fault ON audit_log"
+    }
+}
+
+async fn run_sql(db: &TestDb, sql: &str) {
+    if db.url().starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(db.url()).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
+async fn a_failure_between_the_notice_and_its_audit_entry_leaves_nothing_and_alerts_once(app: TestApp) {
+    let question = preview(&app).await;
+    let repair = break_the_audit_log(&app.db).await;
+    let failed = press_publish(&app, &question).await;
+    assert!(failed.as_deref().is_some_and(|a| a.contains("出了问题")), "the editor is told: {failed:?}");
+    assert_eq!(notices(&app).await, 0, "no notice without its audit entry");
+
+    run_sql(&app.db, repair).await;
+    press_publish(&app, &question).await;
+    press_publish(&app, &question).await;
+    assert_eq!(notices(&app).await, 1, "the draft was still there, published once");
+    let stored = app.store.list_notices(&NoticeQuery { limit: 5, ..NoticeQuery::default() }).await.unwrap();
+    let done = app.fake.message(EDITOR, question.message_id);
+    assert!(
+        done.text.contains(&stored[0].id.to_string()),
+        "the second press shows the first notice: {}",
+        done.text
+    );
+    for chat in 1..=5 {
+        app.fake.wait_for_sent(chat, 1).await;
+    }
+    crate::delivery::settled(&app).await;
+    let alerts: Vec<usize> = (1..=5).map(|chat| app.fake.sent_to(chat).len()).collect();
+    println!(
+        "publish after an injected fault, then pressed twice more: notices {}, alerts per chat {alerts:?}",
+        notices(&app).await
+    );
+    assert_eq!(alerts, [1, 1, 1, 1, 1]);
+    let audit = app.store.audit_log(Some(&Actor::Telegram(EDITOR)), 10).await.unwrap();
+    assert_eq!(audit.iter().filter(|e| e.action == AuditAction::Published).count(), 1);
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_failed_publication_leaves_nothing_and_a_repeated_press_alerts_once_on_sqlite() {
+    let app = spawn_on(TestDb::sqlite()).await;
+    a_failure_between_the_notice_and_its_audit_entry_leaves_nothing_and_alerts_once(app).await;
+}
+
+#[tokio::test]
+async fn a_failed_publication_leaves_nothing_and_a_repeated_press_alerts_once_on_postgres() {
+    let Some(db) = TestDb::postgres().await else { return };
+    let app = spawn_on(db).await;
+    a_failure_between_the_notice_and_its_audit_entry_leaves_nothing_and_alerts_once(app).await;
+}
+
+#[tokio::test]
+async fn an_api_client_retrying_with_one_idempotency_key_gets_the_same_notice() {
+    let (app, base) = spawn_app_with_http(Arc::new(SystemClock), &[]).await;
+    let token = pingan::tokens::new_token().unwrap();
+    app.store
+        .create_token("cms", &pingan::tokens::hash(&token), Role::Editor, &Actor::System, Utc::now())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let body = serde_json::json!({
+        "title": "暴雨期间注意出行安全", "body": "请减少外出。", "category": "disaster",
+        "severity": "Moderate", "language": "zh",
+    });
+    let post = |key: Option<&'static str>| {
+        let mut request = http.post(format!("{base}/api/notices")).bearer_auth(&token).json(&body);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        request.send()
+    };
+    let first = post(Some("4f6c1d2e")).await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: serde_json::Value = first.json().await.unwrap();
+    let again = post(Some("4f6c1d2e")).await.unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(again["id"], first["id"], "the same notice");
+    assert_eq!(notices(&app).await, 1);
+    assert_eq!(post(Some("another")).await.unwrap().status(), 201, "another key is another notice");
+    assert_eq!(notices(&app).await, 2);
+    app.stop().await.unwrap();
+}

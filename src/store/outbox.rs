@@ -237,21 +237,31 @@ impl TryFrom<ProgressRow> for FanoutProgress {
     }
 }
 
-/// Each fan-out with its deliveries counted by status; a WHERE and GROUP BY follow.
+/// Each fan-out with its deliveries counted by status, those pruned since included; a
+/// WHERE and a GROUP BY of [`progress_group!`] follow.
 macro_rules! progress_query {
     () => {
         "SELECT f.id, f.key, f.kind, f.notice_id, f.created_at, \
          COALESCE(SUM(CASE WHEN d.status = 'pending' THEN 1 ELSE 0 END), 0) AS pending, \
          COALESCE(SUM(CASE WHEN d.status = 'sending' THEN 1 ELSE 0 END), 0) AS sending, \
-         COALESCE(SUM(CASE WHEN d.status = 'sent' THEN 1 ELSE 0 END), 0) AS sent, \
-         COALESCE(SUM(CASE WHEN d.status = 'failed' THEN 1 ELSE 0 END), 0) AS failed, \
-         COALESCE(SUM(CASE WHEN d.status = 'gone' THEN 1 ELSE 0 END), 0) AS gone, \
+         f.pruned_sent + COALESCE(SUM(CASE WHEN d.status = 'sent' THEN 1 ELSE 0 END), 0) AS sent, \
+         f.pruned_failed + COALESCE(SUM(CASE WHEN d.status = 'failed' THEN 1 ELSE 0 END), 0) AS failed, \
+         f.pruned_gone + COALESCE(SUM(CASE WHEN d.status = 'gone' THEN 1 ELSE 0 END), 0) AS gone, \
          MAX(d.sent_at) AS last_sent_at \
          FROM fanouts f LEFT JOIN deliveries d ON d.fanout_id = f.id"
     };
 }
 
 pub(crate) use progress_query;
+
+/// What [`progress_query!`] groups by.
+macro_rules! progress_group {
+    () => {
+        " GROUP BY f.id, f.key, f.kind, f.notice_id, f.created_at, f.pruned_sent, f.pruned_failed, f.pruned_gone"
+    };
+}
+
+pub(crate) use progress_group;
 
 /// Rows per multi-row INSERT: well under both backends' limits on bound parameters.
 pub(crate) const INSERT_CHUNK: usize = 500;
@@ -260,6 +270,50 @@ pub(crate) const INSERT_CHUNK: usize = 500;
 macro_rules! impl_outbox_store {
     ($store:ty, $db:ty) => {
         impl $store {
+            /// Deletes the deliveries `ids` (pruned after the retention period, or a chat's
+            /// at /forget), keeping each fan-out's totals whole: a delivery not finished
+            /// counts as failed. Inside the caller's transaction; returns how many went.
+            pub(crate) async fn drop_deliveries_in(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                ids: &[i64],
+            ) -> Result<u64, $crate::store::StoreError> {
+                let mut dropped = 0;
+                for chunk in ids.chunks($crate::store::outbox::INSERT_CHUNK) {
+                    let list = |q: &mut ::sqlx::QueryBuilder<'_, $db>| {
+                        q.push("(");
+                        let mut ids = q.separated(", ");
+                        for id in chunk {
+                            ids.push_bind(*id);
+                        }
+                        q.push(")");
+                    };
+                    let mut totals = ::sqlx::QueryBuilder::<$db>::new("UPDATE fanouts SET ");
+                    for (column, statuses) in [
+                        ("pruned_sent", "('sent')"),
+                        ("pruned_failed", "('failed', 'pending', 'sending')"),
+                        ("pruned_gone", "('gone')"),
+                    ] {
+                        if column != "pruned_sent" {
+                            totals.push(", ");
+                        }
+                        totals.push(format!(
+                            "{column} = {column} + (SELECT COUNT(*) FROM deliveries d WHERE d.fanout_id = fanouts.id \
+                             AND d.status IN {statuses} AND d.id IN "
+                        ));
+                        list(&mut totals);
+                        totals.push(")");
+                    }
+                    totals.push(" WHERE id IN (SELECT fanout_id FROM deliveries WHERE id IN ");
+                    list(&mut totals);
+                    totals.push(")");
+                    totals.build().execute(&mut **tx).await?;
+                    let mut delete = ::sqlx::QueryBuilder::<$db>::new("DELETE FROM deliveries WHERE id IN ");
+                    list(&mut delete);
+                    dropped += delete.build().execute(&mut **tx).await?.rows_affected();
+                }
+                Ok(dropped)
+            }
+
             /// Queues the follow-up of a notice's change, inside the caller's transaction
             /// (see [`OutboxStore::change_notice`]).
             async fn follow_up_in(
@@ -629,7 +683,8 @@ macro_rules! impl_outbox_store {
             ) -> Result<Vec<$crate::store::FanoutProgress>, $crate::store::StoreError> {
                 let rows: Vec<$crate::store::outbox::ProgressRow> = ::sqlx::query_as(concat!(
                     $crate::store::outbox::progress_query!(),
-                    " GROUP BY f.id, f.key, f.kind, f.notice_id, f.created_at ORDER BY f.id DESC LIMIT $1"
+                    $crate::store::outbox::progress_group!(),
+                    " ORDER BY f.id DESC LIMIT $1"
                 ))
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
@@ -643,7 +698,9 @@ macro_rules! impl_outbox_store {
             ) -> Result<Vec<$crate::store::FanoutProgress>, $crate::store::StoreError> {
                 let rows: Vec<$crate::store::outbox::ProgressRow> = ::sqlx::query_as(concat!(
                     $crate::store::outbox::progress_query!(),
-                    " WHERE f.notice_id = $1 GROUP BY f.id, f.key, f.kind, f.notice_id, f.created_at ORDER BY f.id"
+                    " WHERE f.notice_id = $1",
+                    $crate::store::outbox::progress_group!(),
+                    " ORDER BY f.id"
                 ))
                 .bind(notice.0)
                 .fetch_all(&self.pool)
@@ -656,9 +713,12 @@ macro_rules! impl_outbox_store {
                     "SELECT \
                      COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS pending, \
                      COALESCE(SUM(CASE WHEN status = 'sending' THEN 1 ELSE 0 END), 0) AS sending, \
-                     COALESCE(SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), 0) AS sent, \
-                     COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS failed, \
-                     COALESCE(SUM(CASE WHEN status = 'gone' THEN 1 ELSE 0 END), 0) AS gone \
+                     COALESCE(SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), 0) \
+                     + (SELECT COALESCE(SUM(pruned_sent), 0) FROM fanouts) AS sent, \
+                     COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) \
+                     + (SELECT COALESCE(SUM(pruned_failed), 0) FROM fanouts) AS failed, \
+                     COALESCE(SUM(CASE WHEN status = 'gone' THEN 1 ELSE 0 END), 0) \
+                     + (SELECT COALESCE(SUM(pruned_gone), 0) FROM fanouts) AS gone \
                      FROM deliveries",
                 )
                 .fetch_one(&self.pool)

@@ -72,6 +72,10 @@ pub struct Forgotten {
     /// Reports not yet decided, deleted; decided ones stay with the bureau, unlinked.
     pub reports_deleted: u64,
     pub reports_unlinked: u64,
+    /// The chat's delivery records (what was sent there, what was waiting): deleted, so
+    /// nothing waiting goes out and no later correction or withdrawal reaches the chat.
+    /// Only their fan-outs' totals remain.
+    pub deliveries: u64,
 }
 
 /// A subscriber in its stored shape: lists as JSON text, the weekday as 0 (Monday) to 6.
@@ -525,12 +529,26 @@ macro_rules! impl_subscriber_store {
                         .execute(&mut *tx)
                         .await?
                         .rows_affected();
+                // What was sent there and what waits: gone, in-flight sends included (their
+                // sender finds its claim gone and stops). Fan-out totals keep the counts.
+                let ids: Vec<(i64,)> = ::sqlx::query_as("SELECT id FROM deliveries WHERE chat_id = $1")
+                    .bind(chat_id.0)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
+                let deliveries = Self::drop_deliveries_in(&mut tx, &ids).await?;
+                // An editor's Publish buttons in this chat name it in their keys.
+                ::sqlx::query("DELETE FROM idempotency_keys WHERE key LIKE $1")
+                    .bind(format!("telegram:{}:%", chat_id.0))
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok($crate::store::Forgotten {
                     subscription: deleted.rows_affected() > 0,
                     group_links: unlinked,
                     reports_deleted,
                     reports_unlinked,
+                    deliveries,
                 })
             }
         }

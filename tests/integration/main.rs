@@ -15,6 +15,7 @@ mod delivery;
 mod editor;
 mod fake_api;
 mod locales;
+mod privacy;
 mod publishing;
 mod robustness;
 mod storage;

@@ -44,6 +44,10 @@ pub(super) async fn confirmed(ctx: &Ctx<'_>, at: Sent, confirmed: bool) -> Butto
         let count = Arg::Number(forgotten.reports_deleted as i64);
         lines.push(ctx.fill("forget.deleted_reports", &[("count", count)]));
     }
+    if forgotten.deliveries > 0 {
+        let count = Arg::Number(forgotten.deliveries as i64);
+        lines.push(ctx.fill("forget.deleted_deliveries", &[("count", count)]));
+    }
     if forgotten.reports_unlinked > 0 {
         let count = Arg::Number(forgotten.reports_unlinked as i64);
         lines.push(ctx.fill("forget.unlinked_reports", &[("count", count)]));

@@ -60,6 +60,31 @@ pub fn build_app(
     Ok(Arc::new(App::new(store, texts, clock, bot, settings.delivery.clone())))
 }
 
+/// Binds `address` (or says which setting named it) and serves `router` until the stop.
+async fn serve_http(
+    background: &mut JoinSet<()>,
+    stopped: &watch::Receiver<bool>,
+    address: std::net::SocketAddr,
+    key: &str,
+    what: &str,
+    router: axum::Router,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot serve HTTP on {address} ({key})"))?;
+    tracing::info!(%address, "serving {what}");
+    let mut stop = stopped.clone();
+    background.spawn(async move {
+        let stop = async move {
+            let _ = stop.wait_for(|stop| *stop).await;
+        };
+        if let Err(e) = crate::http::serve(listener, router, stop).await {
+            tracing::error!(error = %e, "an HTTP server stopped");
+        }
+    });
+    Ok(())
+}
+
 /// `pingan run`: answer updates, publish and deliver, until `shutdown` completes.
 pub async fn run(
     settings: Settings,
@@ -88,6 +113,7 @@ pub async fn run(
         app.texts.clone(),
         settings.bot.clone(),
         settings.delivery.clone(),
+        settings.retention,
         work.clone(),
     );
     // Unique per process start, even for a restarted container whose process is pid 1 again:
@@ -102,21 +128,18 @@ pub async fn run(
         app.metrics.clone(),
     ));
     let mut background = JoinSet::new();
+    let metrics_apart = settings.http.metrics_listen.is_some();
     if let Some(address) = settings.http.listen {
-        let listener = tokio::net::TcpListener::bind(address)
-            .await
-            .with_context(|| format!("cannot serve HTTP on {address} (http.listen, PINGAN_HTTP_LISTEN)"))?;
-        tracing::info!(%address, "serving /healthz, /metrics and /api");
-        let mut http_stop = stopped.clone();
-        let app = app.clone();
-        background.spawn(async move {
-            let stop = async move {
-                let _ = http_stop.wait_for(|stop| *stop).await;
-            };
-            if let Err(e) = crate::http::serve(listener, app, stop).await {
-                tracing::error!(error = %e, "the HTTP server stopped");
-            }
-        });
+        let what = if metrics_apart { "/healthz and /api" } else { "/healthz, /metrics and /api" };
+        let placement = if metrics_apart { crate::http::Metrics::Apart } else { crate::http::Metrics::Here };
+        let router = crate::http::router(app.clone(), placement);
+        serve_http(&mut background, &stopped, address, "http.listen, PINGAN_HTTP_LISTEN", what, router)
+            .await?;
+    }
+    if let Some(address) = settings.http.metrics_listen {
+        let router = crate::http::metrics_router(app.clone());
+        let key = "http.metrics_listen, PINGAN_HTTP_METRICS_LISTEN";
+        serve_http(&mut background, &stopped, address, key, "/metrics", router).await?;
     }
     background.spawn(scheduler.run(stopped.clone()));
     background.spawn(sender.run(work, stopped));

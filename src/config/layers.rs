@@ -52,7 +52,12 @@ pub(crate) const KEYS: &[Key] = &[
     key("delivery.empty_digest", "PINGAN_DELIVERY_EMPTY_DIGEST"),
     key("delivery.channel", "PINGAN_DELIVERY_CHANNEL"),
     key("delivery.max_publication_age_minutes", "PINGAN_DELIVERY_MAX_PUBLICATION_AGE_MINUTES"),
+    key("retention.deliveries_days", "PINGAN_RETENTION_DELIVERIES_DAYS"),
+    key("retention.search_queries_days", "PINGAN_RETENTION_SEARCH_QUERIES_DAYS"),
+    key("retention.dialogues_days", "PINGAN_RETENTION_DIALOGUES_DAYS"),
+    key("retention.reporters_days", "PINGAN_RETENTION_REPORTERS_DAYS"),
     key("http.listen", "PINGAN_HTTP_LISTEN"),
+    key("http.metrics_listen", "PINGAN_HTTP_METRICS_LISTEN"),
     key("log.level", "RUST_LOG"),
     key("log.format", "PINGAN_LOG_FORMAT"),
 ];

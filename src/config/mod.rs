@@ -38,6 +38,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub bot: BotSettings,
     pub delivery: DeliverySettings,
+    pub retention: RetentionSettings,
     pub http: HttpSettings,
     pub log: LogSettings,
 }
@@ -46,6 +47,8 @@ pub struct Settings {
 pub struct HttpSettings {
     /// Where `pingan run` serves `/healthz`, `/metrics` and `/api`; `None` serves nothing.
     pub listen: Option<std::net::SocketAddr>,
+    /// Where `/metrics` is served instead, alone; `None` serves it at `listen`.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Clone)]
@@ -179,6 +182,35 @@ impl DeliverySettings {
             per_second: self.rate_per_second,
             paid_per_second: self.allow_paid_broadcast.then_some(self.paid_rate_per_second),
             broadcast_share: self.broadcast_share,
+        }
+    }
+}
+
+/// How long Pingan keeps what it no longer needs (`[retention]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionSettings {
+    /// Finished deliveries: after this, a correction or withdrawal of a notice no longer
+    /// reaches those who got it; fan-outs keep their totals.
+    pub deliveries: chrono::Duration,
+    pub search_queries: chrono::Duration,
+    /// Dialogues left unfinished (a draft, a report never sent).
+    pub dialogues: chrono::Duration,
+    /// How long a decided report keeps who sent it.
+    pub reporters: chrono::Duration,
+}
+
+impl RetentionSettings {
+    /// Idempotency keys of publications: a retry comes within minutes, not weeks.
+    pub const IDEMPOTENCY_KEYS: chrono::Duration = chrono::Duration::days(7);
+
+    /// The cutoffs at `now`.
+    pub fn cutoffs(&self, now: chrono::DateTime<chrono::Utc>) -> crate::store::Cutoffs {
+        crate::store::Cutoffs {
+            deliveries: now - self.deliveries,
+            search_queries: now - self.search_queries,
+            dialogues: now - self.dialogues,
+            reports: now - self.reporters,
+            idempotency_keys: now - Self::IDEMPOTENCY_KEYS,
         }
     }
 }
@@ -336,6 +368,17 @@ impl Settings {
         };
 
         let delivery = DeliverySettings::from_layers(l)?;
+        let days = |key: &str| {
+            l.get(key, "a whole number of days from 1 to 3650", |v| {
+                integer_in(v, 1, 3650).map(chrono::Duration::days)
+            })
+        };
+        let retention = RetentionSettings {
+            deliveries: days("retention.deliveries_days")?,
+            search_queries: days("retention.search_queries_days")?,
+            dialogues: days("retention.dialogues_days")?,
+            reporters: days("retention.reporters_days")?,
+        };
         // A lease is renewed every quarter of it, and one renewal may wait up to the busy
         // timeout for the database: the lease must outlast two such waits.
         let busy_ms = busy_timeout.as_millis() as i64;
@@ -347,13 +390,17 @@ impl Settings {
             ),
             |v| integer_in(v, 5, 3600).filter(|secs| secs * 1000 > 2 * busy_ms),
         )?;
-        let listen = l.get("http.listen", "off, or an address such as 127.0.0.1:8080", |v| {
-            let text = string(v)?;
-            match text.trim() {
-                "" | "off" => Some(None),
-                address => address.parse().ok().map(Some),
-            }
-        })?;
+        let address = |key: &str| {
+            l.get(key, "off, or an address such as 127.0.0.1:8080", |v| {
+                let text = string(v)?;
+                match text.trim() {
+                    "" | "off" => Some(None),
+                    address => address.parse().ok().map(Some),
+                }
+            })
+        };
+        let listen = address("http.listen")?;
+        let metrics_listen = address("http.metrics_listen")?;
 
         let filter = l.get("log.level", "a tracing filter such as info", |v| {
             let s = string(v)?;
@@ -379,7 +426,8 @@ impl Settings {
                 budgets,
             },
             delivery,
-            http: HttpSettings { listen },
+            retention,
+            http: HttpSettings { listen, metrics_listen },
             log: LogSettings { filter, format },
         })
     }

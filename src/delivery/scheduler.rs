@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 use tokio::sync::{Notify, watch};
 
 use crate::clock::Clock;
-use crate::config::{BotSettings, DeliverySettings, EmptyDigest};
+use crate::config::{BotSettings, DeliverySettings, EmptyDigest, RetentionSettings};
 use crate::domain::{
     DigestTime, Frequency, Interests, Language, Notice, Severity, Subscriber, Tip, digest_period, local_date,
     next_digest_after, tip_of_the_day,
@@ -30,6 +30,12 @@ pub const ALERT_PRIORITY: i32 = 0;
 pub const CHANNEL_PRIORITY: i32 = 1;
 pub const DIGEST_PRIORITY: i32 = 2;
 
+/// How often retention runs, by the application's clock.
+const PRUNE_EVERY: Duration = Duration::minutes(1);
+/// Records of each kind one round of retention removes at most, and the rounds per run.
+const PRUNE_BATCH: u32 = 500;
+const PRUNE_ROUNDS: usize = 20;
+
 /// Due digests handled per round of a tick.
 const DIGEST_BATCH: u32 = 1_000;
 /// Notices in one digest window that are looked at (a window rarely holds more).
@@ -41,8 +47,11 @@ pub struct Scheduler {
     texts: Texts,
     bot: BotSettings,
     delivery: DeliverySettings,
+    retention: RetentionSettings,
     /// Woken when work is queued, so the sender starts at once.
     work: Arc<Notify>,
+    /// When retention last ran (the application's clock).
+    last_pruned: std::sync::Mutex<Option<DateTime<Utc>>>,
 }
 
 /// What one tick did.
@@ -52,6 +61,8 @@ pub struct TickReport {
     pub expired: u64,
     pub fanned_out: u64,
     pub digests: u64,
+    /// Records retention removed or made anonymous.
+    pub pruned: u64,
 }
 
 impl Scheduler {
@@ -61,9 +72,19 @@ impl Scheduler {
         texts: Texts,
         bot: BotSettings,
         delivery: DeliverySettings,
+        retention: RetentionSettings,
         work: Arc<Notify>,
     ) -> Scheduler {
-        Scheduler { store, clock, texts, bot, delivery, work }
+        Scheduler {
+            store,
+            clock,
+            texts,
+            bot,
+            delivery,
+            retention,
+            work,
+            last_pruned: std::sync::Mutex::new(None),
+        }
     }
 
     /// Ticks until `stop` turns true.
@@ -113,7 +134,30 @@ impl Scheduler {
         if report.fanned_out + report.digests > 0 {
             self.work.notify_one();
         }
+        report.pruned = self.prune(now).await?;
         Ok(report)
+    }
+
+    /// Retention, at most once a minute: a few small batches of each kind, each in a short
+    /// transaction, so that neither the database nor the tick is held for long.
+    async fn prune(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        {
+            let mut last = self.last_pruned.lock().unwrap_or_else(|p| p.into_inner());
+            if last.is_some_and(|at| now - at < PRUNE_EVERY) {
+                return Ok(0);
+            }
+            *last = Some(now);
+        }
+        let cutoffs = self.retention.cutoffs(now);
+        let mut pruned = 0;
+        for _ in 0..PRUNE_ROUNDS {
+            let round = self.store.prune(&cutoffs, PRUNE_BATCH).await?;
+            pruned += round.total();
+            if round.total() == 0 {
+                break;
+            }
+        }
+        Ok(pruned)
     }
 
     fn style(&self, lang: Language, zone: Tz) -> Style<'_> {

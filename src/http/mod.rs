@@ -20,6 +20,8 @@ pub use error::ApiError;
 #[derive(Clone)]
 pub struct HttpState {
     pub app: Arc<App>,
+    /// `/metrics`' counts from the database, read at most every few seconds.
+    pub gauges: Arc<ops::GaugeCache>,
 }
 
 #[derive(OpenApi)]
@@ -58,11 +60,25 @@ pub fn openapi_json() -> String {
     ApiDoc::openapi().to_pretty_json().unwrap_or_default()
 }
 
-pub fn router(app: Arc<App>) -> Router {
+/// Where `/metrics` is served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metrics {
+    /// With the API and `/healthz`.
+    Here,
+    /// On an address of its own (`http.metrics_listen`), for a monitor that should not
+    /// reach the API.
+    Apart,
+}
+
+pub fn router(app: Arc<App>, metrics: Metrics) -> Router {
     let openapi = openapi_json();
-    Router::new()
-        .route("/healthz", get(ops::healthz))
-        .route("/metrics", get(ops::metrics))
+    let state = HttpState { app, gauges: Arc::default() };
+    let router = Router::new().route("/healthz", get(ops::healthz));
+    let router = match metrics {
+        Metrics::Here => router.route("/metrics", get(ops::metrics)),
+        Metrics::Apart => router,
+    };
+    router
         .route(
             "/api/openapi.json",
             get(move || async move { ([("content-type", "application/json")], openapi) }),
@@ -74,14 +90,22 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/notices/{id}/cap", get(notices::cap))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .with_state(HttpState { app })
+        .with_state(state)
 }
 
-/// Serves until `shutdown` completes.
+/// `/metrics` alone, for `http.metrics_listen`.
+pub fn metrics_router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/metrics", get(ops::metrics))
+        .fallback(|| async { ApiError::NotFound("only /metrics is served here".into()) })
+        .with_state(HttpState { app, gauges: Arc::default() })
+}
+
+/// Serves `router` until `shutdown` completes.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    app: Arc<App>,
+    router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
 }

@@ -16,6 +16,7 @@ pub(crate) mod outbox;
 mod postgres;
 mod publications;
 pub(crate) mod reports;
+mod retention;
 pub(crate) mod search;
 mod sqlite;
 mod subscribers;
@@ -43,6 +44,7 @@ pub use outbox::{
 pub use postgres::PgStore;
 pub use publications::{NewPublication, PublicationStore, Published};
 pub use reports::ReportStore;
+pub use retention::{Cutoffs, Pruned, RetentionStore};
 pub use search::{DocumentKind, Found, SearchPage, SearchStore};
 pub use sqlite::SqliteStore;
 pub use subscribers::{Forgotten, SubscriberCounts, SubscriberStore};
@@ -73,6 +75,7 @@ pub trait Store:
     + AdminStore
     + OutboxStore
     + PublicationStore
+    + RetentionStore
     + ClaimStore
     + AuditStore
     + DialogueStore
@@ -84,6 +87,8 @@ pub trait Store:
     + Debug
 {
     fn backend(&self) -> Backend;
+    /// Whether the database answers: one trivial query, for health checks.
+    async fn ping(&self) -> Result<(), StoreError>;
     /// Brings the schema up to date; safe to run from several instances at once.
     async fn migrate(&self) -> Result<MigrationReport, StoreError>;
     /// Waits for queries in flight, then closes every connection.

@@ -199,6 +199,9 @@ pub trait OutboxStore {
     async fn notice_fanouts(&self, notice: NoticeId) -> Result<Vec<FanoutProgress>, StoreError>;
     /// Every delivery counted by status.
     async fn delivery_counts(&self) -> Result<DeliveryCounts, StoreError>;
+    /// Deliveries waiting and in flight: what `/metrics` shows. Reads only those rows
+    /// (through the index on status), never the whole table.
+    async fn outbox_depth(&self) -> Result<(u64, u64), StoreError>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -706,6 +709,17 @@ macro_rules! impl_outbox_store {
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn outbox_depth(&self) -> Result<(u64, u64), $crate::store::StoreError> {
+                let count = |status: &'static str| async move {
+                    let (n,): (i64,) = ::sqlx::query_as("SELECT COUNT(*) FROM deliveries WHERE status = $1")
+                        .bind(status)
+                        .fetch_one(&self.pool)
+                        .await?;
+                    Ok::<u64, $crate::store::StoreError>(n.max(0) as u64)
+                };
+                Ok((count("pending").await?, count("sending").await?))
             }
 
             async fn delivery_counts(&self) -> Result<$crate::store::DeliveryCounts, $crate::store::StoreError> {

@@ -108,6 +108,11 @@ impl Store for PgStore {
         migrations::run(&self.pool, &MIGRATOR).await
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }
@@ -115,6 +120,7 @@ impl Store for PgStore {
 
 super::notices::impl_notice_store!(PgStore, ::sqlx::Postgres);
 super::publications::impl_publication_store!(PgStore, ::sqlx::Postgres);
+super::retention::impl_retention_store!(PgStore, ::sqlx::Postgres);
 super::tips::impl_tip_store!(PgStore, ::sqlx::Postgres);
 super::subscribers::impl_subscriber_store!(PgStore, ::sqlx::Postgres);
 super::admins::impl_admin_store!(PgStore);

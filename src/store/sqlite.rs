@@ -126,6 +126,11 @@ impl Store for SqliteStore {
         migrations::run(&self.pool, &MIGRATOR).await
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }
@@ -133,6 +138,7 @@ impl Store for SqliteStore {
 
 super::notices::impl_notice_store!(SqliteStore, ::sqlx::Sqlite);
 super::publications::impl_publication_store!(SqliteStore, ::sqlx::Sqlite);
+super::retention::impl_retention_store!(SqliteStore, ::sqlx::Sqlite);
 super::tips::impl_tip_store!(SqliteStore, ::sqlx::Sqlite);
 super::subscribers::impl_subscriber_store!(SqliteStore, ::sqlx::Sqlite);
 super::admins::impl_admin_store!(SqliteStore);

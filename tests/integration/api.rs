@@ -336,3 +336,23 @@ async fn health_metrics_stats_cap_and_the_openapi_document() {
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     api.app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn metrics_can_be_served_on_an_address_of_their_own_away_from_the_api() {
+    let port = crate::support::test_app::free_port();
+    let metrics_at = format!("127.0.0.1:{port}");
+    let (app, base) = crate::support::test_app::spawn_app_with_http(
+        Arc::new(SystemClock),
+        &[("PINGAN_HTTP_METRICS_LISTEN", metrics_at.as_str())],
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let metrics = http.get(format!("http://{metrics_at}/metrics")).send().await.unwrap();
+    assert_eq!(metrics.status(), StatusCode::OK);
+    assert!(metrics.text().await.unwrap().contains("pingan_outbox_depth{state=\"pending\"} 0"));
+    assert_eq!(http.get(format!("http://{metrics_at}/api/stats")).send().await.unwrap().status(), 404);
+    assert_eq!(http.get(format!("{base}/metrics")).send().await.unwrap().status(), 404, "not beside the API");
+    let health = http.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    app.stop().await.unwrap();
+}

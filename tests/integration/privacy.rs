@@ -169,3 +169,97 @@ async fn after_forget_the_chat_is_nowhere_in_the_database_and_no_follow_up_reach
     let Some(db) = TestDb::postgres().await else { return };
     forget_leaves_no_trace(db).await;
 }
+
+/// Retention on the application's clock: unfinished dialogues go after 2 days, remembered
+/// searches and publication keys after 7, delivery records after 30 (their fan-outs keep
+/// the totals), and decided reports lose who sent them after 90.
+#[tokio::test]
+async fn what_is_no_longer_needed_is_pruned_on_time_and_totals_stay_whole() {
+    use chrono::{Duration, TimeZone};
+    use pingan::clock::{Clock, ManualClock};
+    use pingan::domain::Frequency;
+    use pingan::store::NewPublication;
+
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap()));
+    let app = crate::delivery::spawn_on(clock.clone(), &[]).await;
+    let start = clock.now();
+    let reader = CITIZEN + 1;
+    for chat in reader..reader + 3 {
+        let mut s = Subscriber::new(ChatId(chat), Language::Zh, chrono_tz::Asia::Shanghai, start);
+        s.frequency = Frequency::Off;
+        app.store.save_subscriber(&s).await.unwrap();
+    }
+    let content = NoticeContent {
+        title: Title::parse("暴雨红色预警").unwrap(),
+        body: Body::parse("请减少外出。").unwrap(),
+        category: Category::Disaster,
+        severity: Severity::Extreme,
+        area: None,
+        language: Language::Zh,
+        source: None,
+    };
+    let notice = NewNotice::new(content, Publication::Now, None, Actor::System, start).unwrap();
+    let actor = Actor::Telegram(901);
+    let publication = NewPublication {
+        notices: std::slice::from_ref(&notice),
+        actor: &actor,
+        idempotency_key: Some("telegram:901:5"),
+        ends_dialogue: None,
+    };
+    let published = app.store.publish(&publication).await.unwrap().notices.remove(0);
+    let key = format!("alert:{}", published.id);
+    crate::delivery::finished(&app, &key).await;
+    let query = app.store.remember_query("诈骗", start).await.unwrap();
+    app.store.save_dialogue(ChatId(1), 1, "{}", start).await.unwrap();
+    let report = app
+        .store
+        .submit_report(&NewReport {
+            chat: ChatId(1),
+            user_id: 1,
+            language: Language::Zh,
+            story: ReportStory::parse("对方冒充客服要求转账。").unwrap(),
+            forwarded: None,
+            subjects: Vec::new(),
+            created_at: start,
+        })
+        .await
+        .unwrap();
+    app.store.decide_report(report.id, &ReportDecision::Reject, &Actor::Telegram(902), start).await.unwrap();
+
+    let at = |days: i64| start + Duration::days(days) + Duration::minutes(1);
+    clock.set(at(3));
+    crate::delivery::eventually("the dialogue to go", || async {
+        app.store.dialogue(ChatId(1), 1).await.unwrap().is_none()
+    })
+    .await;
+    assert!(app.store.remembered_query(query).await.unwrap().is_some(), "a search is kept a week");
+
+    clock.set(at(8));
+    crate::delivery::eventually("the search and the key to go", || async {
+        app.store.remembered_query(query).await.unwrap().is_none()
+            && app.store.published_under("telegram:901:5").await.unwrap().is_none()
+    })
+    .await;
+    assert_eq!(app.store.delivery_counts().await.unwrap().sent, 3);
+
+    clock.set(at(31));
+    crate::delivery::eventually("the delivery records to go", || async {
+        let counts = app.store.delivery_counts().await.unwrap();
+        counts.sent == 3
+            && app.store.fanout_progress(10).await.unwrap().iter().all(|p| p.sent == 3 && p.total() == 3)
+    })
+    .await;
+    let names_reader = found_in(&app.db, reader).await;
+    assert_eq!(names_reader, ["subscribers.chat_id"], "only the subscription names the reader now");
+    let kept = app.store.report(report.id).await.unwrap().unwrap();
+    assert_eq!(kept.user_id, Some(1), "a decided report keeps its sender for 90 days");
+
+    clock.set(at(91));
+    crate::delivery::eventually("the report to lose its sender", || async {
+        app.store.report(report.id).await.unwrap().unwrap().user_id.is_none()
+    })
+    .await;
+    let kept = app.store.report(report.id).await.unwrap().unwrap();
+    assert_eq!((kept.chat, kept.story.as_str()), (None, "对方冒充客服要求转账。"), "what it said stays");
+    app.stop().await.unwrap();
+}

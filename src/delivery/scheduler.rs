@@ -120,8 +120,10 @@ impl Scheduler {
             report.fanned_out += self.fan_out(&notice, now).await?;
         }
         for subscriber in self.store.unscheduled_subscribers(DIGEST_BATCH).await? {
-            // Saving derives the schedule the row lacks.
-            self.store.save_subscriber(&subscriber).await?;
+            // Settings changed (or saved before schedules existed): the next digest, from
+            // them and the last one sent — unless they changed again meanwhile.
+            let next = subscriber.next_digest_at();
+            self.store.schedule_digest(subscriber.chat_id, next, subscriber.updated_at).await?;
         }
         loop {
             let due = self.store.due_digests(now, DIGEST_BATCH).await?;

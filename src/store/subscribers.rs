@@ -15,6 +15,21 @@ pub trait SubscriberStore {
     /// Creates the chat's subscription or replaces its settings.
     async fn save_subscriber(&self, subscriber: &Subscriber) -> Result<(), StoreError>;
     async fn subscriber(&self, chat_id: ChatId) -> Result<Option<Subscriber>, StoreError>;
+    /// What a person changes in the settings: creates the subscription, or changes only
+    /// the columns people own — subscribed, language, zone, digest time and frequency,
+    /// categories, keywords — and leaves the digest schedule to the scheduler (it derives
+    /// the next one again) and the chat's state to the outcome recorder. With `revive`
+    /// (`/subscribe`: someone is talking to us from the chat) the chat is active again and
+    /// its topic and subscriber are the ones given.
+    async fn save_settings(&self, settings: &Subscriber, revive: bool) -> Result<(), StoreError>;
+    /// The scheduler's part: the next digest of a chat whose settings have not changed
+    /// since `read_at` (their `updated_at` when read); false if they have.
+    async fn schedule_digest(
+        &self,
+        chat_id: ChatId,
+        next: Option<DateTime<Utc>>,
+        read_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
     /// Marks an active subscriber unreachable and ends its pending deliveries; false if
     /// it was not active.
     async fn mark_gone(
@@ -389,6 +404,74 @@ macro_rules! impl_subscriber_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn save_settings(
+                &self,
+                s: &$crate::domain::Subscriber,
+                revive: bool,
+            ) -> Result<(), $crate::store::StoreError> {
+                let r = $crate::store::subscribers::SubscriberRow::from_subscriber(s);
+                let person_owned = "subscribed = excluded.subscribed, language = excluded.language, \
+                     time_zone = excluded.time_zone, digest_time = excluded.digest_time, \
+                     frequency = excluded.frequency, digest_weekday = excluded.digest_weekday, \
+                     categories = excluded.categories, include_keywords = excluded.include_keywords, \
+                     exclude_keywords = excluded.exclude_keywords, next_digest_at = NULL, \
+                     updated_at = excluded.updated_at";
+                let revived = if revive {
+                    ", user_id = excluded.user_id, thread_id = excluded.thread_id, status = 'active', \
+                     gone_reason = NULL, gone_at = NULL, paused_reason = NULL, paused_at = NULL"
+                } else {
+                    ""
+                };
+                let sql = format!(
+                    "INSERT INTO subscribers ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+                     $14, $15, $16, $17, $18, $19, $20, $21) ON CONFLICT (chat_id) DO UPDATE SET {person_owned}{revived}",
+                    $crate::store::subscribers::subscriber_columns!()
+                );
+                ::sqlx::query(&sql)
+                    .bind(r.chat_id)
+                    .bind(r.user_id)
+                    .bind(r.thread_id)
+                    .bind(r.subscribed)
+                    .bind(r.language)
+                    .bind(r.time_zone)
+                    .bind(r.digest_time)
+                    .bind(r.frequency)
+                    .bind(r.digest_weekday)
+                    .bind(r.categories)
+                    .bind(r.include_keywords)
+                    .bind(r.exclude_keywords)
+                    .bind(r.status)
+                    .bind(r.gone_reason)
+                    .bind(r.gone_at)
+                    .bind(r.paused_reason)
+                    .bind(r.paused_at)
+                    .bind(r.last_digest_at)
+                    .bind(r.next_digest_at)
+                    .bind(r.created_at)
+                    .bind(r.updated_at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn schedule_digest(
+                &self,
+                chat_id: $crate::domain::ChatId,
+                next: Option<::chrono::DateTime<::chrono::Utc>>,
+                read_at: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let done = ::sqlx::query(
+                    "UPDATE subscribers SET next_digest_at = $2 WHERE chat_id = $1 AND next_digest_at IS NULL \
+                     AND updated_at = $3",
+                )
+                .bind(chat_id.0)
+                .bind(next)
+                .bind(read_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() > 0)
             }
 
             async fn subscriber(

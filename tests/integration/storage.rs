@@ -90,6 +90,7 @@ conformance!(
     a_chat_whose_topic_is_gone_gets_its_deliveries_in_the_chat_itself,
     the_language_versions_of_an_alert_are_stored_together,
     a_publication_under_one_key_is_stored_once_with_its_audit_entry_and_ends_the_dialogue,
+    a_settings_change_read_before_a_digest_and_saved_after_loses_neither,
     outcomes_close_deliveries_and_follow_the_chat,
     digests_are_queued_once_per_due_time_and_move_the_schedule_on,
     due_notices_are_published_and_expired,
@@ -1082,4 +1083,62 @@ async fn a_publication_under_one_key_is_stored_once_with_its_audit_entry_and_end
     let found = store.published_under("telegram:901:7").await.unwrap().unwrap();
     assert_eq!(found[0].id, a.notices[0].id);
     assert_eq!(store.published_under("telegram:901:8").await.unwrap(), None);
+}
+
+/// A settings press reads the chat's settings; the scheduler queues the chat's digest (it
+/// moves `last_digest_at` and `next_digest_at` on) and the outcome recorder marks another
+/// chat gone; then the press saves. Neither the digest's progress nor the chat's state is
+/// lost, and the change is kept.
+async fn a_settings_change_read_before_a_digest_and_saved_after_loses_neither(store: Arc<dyn Store>) {
+    let mut s = Subscriber::new(ChatId(71), Language::Zh, chrono_tz::Asia::Shanghai, at(0, 0));
+    s.updated_at = at(0, 0);
+    store.save_subscriber(&s).await.unwrap();
+    let due = s.next_digest_at().unwrap();
+    let read_by_the_press = store.subscriber(ChatId(71)).await.unwrap().unwrap();
+
+    let digests = DueDigests {
+        fanout_key: format!("digest:{due}"),
+        message: Some(StoredMessage { content_key: "digest:71".into(), parts_json: "{\"parts\":[]}".into() }),
+        due,
+        next: Some(due + Duration::days(1)),
+        window_start: due,
+        recipients: vec![Recipient {
+            chat_id: ChatId(71),
+            thread_id: None,
+            dedupe_key: "digest:71:x".into(),
+        }],
+        priority: 2,
+    };
+    assert_eq!(store.enqueue_digests(&digests, due).await.unwrap(), 1);
+
+    let mut pressed = read_by_the_press;
+    pressed.categories = BTreeSet::from([Category::Traffic]);
+    pressed.updated_at = due + Duration::minutes(1);
+    store.save_settings(&pressed, false).await.unwrap();
+    let saved = store.subscriber(ChatId(71)).await.unwrap().unwrap();
+    assert_eq!(saved.categories, BTreeSet::from([Category::Traffic]), "the change is kept");
+    assert_eq!(saved.last_digest_at, Some(due), "the digest's progress is kept");
+
+    // The scheduler schedules the next digest from the new settings and the last one sent.
+    for unscheduled in store.unscheduled_subscribers(10).await.unwrap() {
+        assert!(
+            store
+                .schedule_digest(unscheduled.chat_id, unscheduled.next_digest_at(), unscheduled.updated_at)
+                .await
+                .unwrap()
+        );
+    }
+    assert!(store.due_digests(due + Duration::hours(1), 10).await.unwrap().is_empty(), "not sent again");
+    assert!(store.due_digests(due + Duration::days(1), 10).await.unwrap().len() == 1, "due tomorrow");
+
+    // A press read before the chat was found gone does not bring it back.
+    let stale = store.subscriber(ChatId(71)).await.unwrap().unwrap();
+    store.mark_gone(ChatId(71), GoneReason::Blocked, due + Duration::minutes(2)).await.unwrap();
+    store.save_settings(&Subscriber { language: Language::En, ..stale.clone() }, false).await.unwrap();
+    let after = store.subscriber(ChatId(71)).await.unwrap().unwrap();
+    assert!(matches!(after.status, SubscriberStatus::Gone { .. }), "still gone: {:?}", after.status);
+    assert_eq!(after.language, Language::En);
+    // /subscribe from the chat is someone talking to us from it: active again.
+    store.save_settings(&stale, true).await.unwrap();
+    assert_eq!(store.subscriber(ChatId(71)).await.unwrap().unwrap().status, SubscriberStatus::Active);
 }

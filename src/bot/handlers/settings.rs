@@ -50,9 +50,24 @@ pub(super) fn chat_settings(ctx: &Ctx<'_>) -> Subscriber {
     })
 }
 
-pub(super) async fn save(ctx: &Ctx<'_>, mut settings: Subscriber) -> Result<Subscriber, HandlerError> {
+/// Saves what the person changed — and only that: the digest schedule stays the
+/// scheduler's and the chat's state the outcome recorder's, whatever they wrote since
+/// this update read the settings.
+pub(super) async fn save(ctx: &Ctx<'_>, settings: Subscriber) -> Result<Subscriber, HandlerError> {
+    save_as(ctx, settings, false).await
+}
+
+/// [`save`] for `/subscribe`: the chat is active again, in the topic it was asked in.
+pub(super) async fn save_subscription(
+    ctx: &Ctx<'_>,
+    settings: Subscriber,
+) -> Result<Subscriber, HandlerError> {
+    save_as(ctx, settings, true).await
+}
+
+async fn save_as(ctx: &Ctx<'_>, mut settings: Subscriber, revive: bool) -> Result<Subscriber, HandlerError> {
     settings.updated_at = ctx.now();
-    ctx.app.store.save_subscriber(&settings).await?;
+    ctx.app.store.save_settings(&settings, revive).await?;
     Ok(settings)
 }
 
@@ -467,9 +482,11 @@ pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, action: SettingsAction) -> B
             if !ctx.may_manage_chat().await? {
                 return Ok(Some(ctx.label("group.admins_only")));
             }
-            let mut updated = if on { subscribed(ctx) } else { current };
-            updated.subscribed = on;
-            let saved = save(ctx, updated).await?;
+            let saved = if on {
+                save_subscription(ctx, subscribed(ctx)).await?
+            } else {
+                save(ctx, Subscriber { subscribed: false, ..current }).await?
+            };
             ctx.out.edit(at, main_view(ctx, &saved)).await?;
             return Ok(Some(ctx.label("settings.saved")));
         }

@@ -1,6 +1,6 @@
 //! `/subscribe` and `/unsubscribe`.
 
-use super::settings::{chat_settings, save, screen};
+use super::settings::{chat_settings, save, save_subscription, screen};
 use super::{Ctx, HandlerResult};
 use crate::domain::{Subscriber, SubscriberStatus};
 use crate::render::callback::{Callback, SettingsAction};
@@ -26,7 +26,7 @@ pub(super) async fn subscribe(ctx: &Ctx<'_>) -> HandlerResult {
         return Ok(());
     }
     let already = ctx.chat.as_ref().is_some_and(|c| c.subscribed);
-    let settings = save(ctx, subscribed(ctx)).await?;
+    let settings = save_subscription(ctx, subscribed(ctx)).await?;
     let mut text = ctx.text(if already { "subscribe.already" } else { "subscribe.done" });
     text.push(&crate::html::Html::trusted("\n\n".into()));
     text.push(&screen(ctx, &settings));

@@ -52,6 +52,7 @@ pub(crate) const KEYS: &[Key] = &[
     key("delivery.empty_digest", "PINGAN_DELIVERY_EMPTY_DIGEST"),
     key("delivery.channel", "PINGAN_DELIVERY_CHANNEL"),
     key("delivery.max_publication_age_minutes", "PINGAN_DELIVERY_MAX_PUBLICATION_AGE_MINUTES"),
+    key("cap.trusted_senders", "PINGAN_CAP_TRUSTED_SENDERS"),
     key("http.listen", "PINGAN_HTTP_LISTEN"),
     key("log.level", "RUST_LOG"),
     key("log.format", "PINGAN_LOG_FORMAT"),

@@ -38,8 +38,16 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub bot: BotSettings,
     pub delivery: DeliverySettings,
+    pub cap: CapSettings,
     pub http: HttpSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CapSettings {
+    /// Senders whose CAP Updates and Cancels may change notices from other senders,
+    /// Pingan's own included; empty, each file changes its own sender's alerts only.
+    pub trusted_senders: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -317,10 +325,12 @@ impl Settings {
         let cap_sender = l.get(
             "bot.cap_sender",
             "a CAP sender id without spaces or commas, such as pingan@police.example.gov.cn",
-            |v| {
-                let sender = string(v)?.trim().to_owned();
-                (!sender.is_empty() && !sender.contains([' ', ',', '<', '&'])).then_some(sender)
-            },
+            |v| cap_sender(&string(v)?),
+        )?;
+        let trusted_senders = l.get(
+            "cap.trusted_senders",
+            "a list of CAP sender ids without spaces or commas, such as [\"alerts@police.example.gov.cn\"]",
+            cap_senders,
         )?;
 
         let reports_per_hour = l.get("bot.reports_per_hour", "a whole number from 1 to 100", |v| {
@@ -379,6 +389,7 @@ impl Settings {
                 budgets,
             },
             delivery,
+            cap: CapSettings { trusted_senders },
             http: HttpSettings { listen },
             log: LogSettings { filter, format },
         })
@@ -452,6 +463,22 @@ fn integer_in(v: &Value, min: i64, max: i64) -> Option<i64> {
     (min..=max).contains(&n).then_some(n)
 }
 
+/// A CAP sender id: CAP 1.2 allows no spaces, commas, `<` or `&` in one.
+fn cap_sender(text: &str) -> Option<String> {
+    let sender = text.trim();
+    (!sender.is_empty() && !sender.contains(char::is_whitespace) && !sender.contains([',', '<', '&']))
+        .then(|| sender.to_owned())
+}
+
+/// A TOML list of CAP sender ids, or a comma-separated string of them.
+fn cap_senders(v: &Value) -> Option<Vec<String>> {
+    match v {
+        Value::Array(items) => items.iter().map(|i| cap_sender(i.as_str()?)).collect(),
+        Value::String(s) => s.split(',').filter(|part| !part.trim().is_empty()).map(cap_sender).collect(),
+        _ => None,
+    }
+}
+
 /// A TOML list of integers, or a comma-separated string of them.
 fn user_ids(v: &Value) -> Option<Vec<i64>> {
     match v {
@@ -512,6 +539,18 @@ mod tests {
         let s = load(&[("PINGAN_BOT_OWNERS", "12, 34")]).unwrap().settings;
         assert_eq!(s.bot.owners, vec![12, 34]);
         assert!(load(&[("PINGAN_BOT_OWNERS", "12,abc")]).is_err());
+    }
+
+    #[test]
+    fn trusted_senders_come_as_a_list_or_comma_separated_and_default_to_none() {
+        assert!(load(&[]).unwrap().settings.cap.trusted_senders.is_empty());
+        let s = load(&[("PINGAN_CAP_TRUSTED_SENDERS", "a@example.gov, urn:oid:2.49.0.1")]).unwrap().settings;
+        assert_eq!(s.cap.trusted_senders, vec!["a@example.gov".to_owned(), "urn:oid:2.49.0.1".to_owned()]);
+        let local = Some((PathBuf::from("local.toml"), "[cap]\ntrusted_senders = [\"cms@x\"]\n".into()));
+        let s = Loaded::from_sources(local, &|_| None).unwrap().settings;
+        assert_eq!(s.cap.trusted_senders, vec!["cms@x".to_owned()]);
+        let err = load(&[("PINGAN_CAP_TRUSTED_SENDERS", "a b")]).unwrap_err().to_string();
+        assert!(err.starts_with("cap.trusted_senders (from environment variable"), "{err}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod anti_fraud;
 mod api;
 mod bot;
 mod cap;
+mod cap_authority;
 mod citizen;
 mod cli;
 mod crash;

@@ -17,5 +17,6 @@ mod editor;
 mod fake_api;
 mod locales;
 mod robustness;
+mod secrets;
 mod storage;
 mod stress;

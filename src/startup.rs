@@ -95,7 +95,7 @@ pub async fn run(
     let token = settings.telegram.token()?.clone();
     let store = open_store(&settings, clock.as_ref()).await?;
     let app = build_app(store.clone(), &settings, settings.bot.clone(), clock.clone())?;
-    let api = BotApi::new(&settings.telegram.api_url, &token, settings.telegram.request_timeout)
+    let api = BotApi::new(settings.telegram.api_url.expose(), &token, settings.telegram.request_timeout)
         .context("cannot set up the Bot API client")?;
     let transport = Arc::new(Transport::new(
         api,

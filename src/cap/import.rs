@@ -4,17 +4,24 @@
 //! Every alert is checked first ([`prepare`]); only when all of them make valid notices is
 //! anything stored. They are then applied in order, each against what the ones before it
 //! stored, so an Update or a Cancel may follow its Alert in the same batch. Each alert is
-//! remembered by its identifiers, so importing it again changes nothing.
+//! remembered by its sender and identifier, so importing it again changes nothing.
+//!
+//! An Update or a Cancel changes only notices imported from its own `<sender>`: whatever
+//! its `<references>` name, a notice another sender published, or one written in Pingan,
+//! is left as it is, the refusal reported and audited, unless the operator trusts the
+//! file's sender ([`Authority::trusted_senders`], `cap.trusted_senders`). CAP files carry
+//! no signature here: a feed that writes another sender's name is believed, so the
+//! operator imports only feeds whose sender they can vouch for.
 
 use chrono::{DateTime, Utc};
 
 use super::{
     Alert, CATEGORY_PARAMETER, CapError, Info, category_from_cap, external_id, invalid, language_group,
-    language_of, parse_time,
+    language_of, own_identifier, parse_time,
 };
 use crate::domain::{
-    Actor, Area, Body, Category, Language, NewNotice, Notice, NoticeContent, NoticeCorrection, NoticeError,
-    NoticeId, Severity, Source, Title,
+    Actor, Area, AuditAction, AuditEntry, Body, CapOrigin, Category, Language, NewNotice, Notice,
+    NoticeContent, NoticeCorrection, NoticeError, NoticeId, Severity, Source, Title,
 };
 use crate::publishing::{Desk, PublishError};
 use crate::store::StoreError;
@@ -28,6 +35,9 @@ pub struct ImportReport {
     /// Parts left alone, with the reason (a language Pingan does not speak, an alert
     /// already imported, a reference to an alert it never saw).
     pub skipped: Vec<String>,
+    /// Changes the file's sender had no authority for, each naming the alert, the notice
+    /// and why; each is in the audit log too.
+    pub refused: Vec<String>,
 }
 
 impl ImportReport {
@@ -36,6 +46,40 @@ impl ImportReport {
         self.corrected.extend(other.corrected);
         self.retracted.extend(other.retracted);
         self.skipped.extend(other.skipped);
+        self.refused.extend(other.refused);
+    }
+}
+
+/// Who may change which notices by CAP.
+#[derive(Clone, Copy, Debug)]
+pub struct Authority<'a> {
+    /// The sender Pingan writes its own alerts as (`bot.cap_sender`), so that references
+    /// to its exports (`pingan-<id>`) are known.
+    pub own_sender: &'a str,
+    /// Senders whose Updates and Cancels may change notices from other senders, Pingan's
+    /// own included (`cap.trusted_senders`). Empty: a file changes its own sender's alerts
+    /// only.
+    pub trusted_senders: &'a [String],
+}
+
+/// Pingan's own sender, and no sender trusted with other senders' notices: the default.
+impl<'a> From<&'a str> for Authority<'a> {
+    fn from(own_sender: &'a str) -> Self {
+        Authority { own_sender, trusted_senders: &[] }
+    }
+}
+
+impl Authority<'_> {
+    /// Why an alert from `sender` may not change `notice`; `None` if it may.
+    fn refusal(&self, sender: &str, notice: &Notice) -> Option<String> {
+        let trusted = self.trusted_senders.iter().any(|t| t == sender);
+        let whose = match &notice.cap {
+            _ if trusted => return None,
+            Some(origin) if origin.sender == sender => return None,
+            Some(origin) => format!("it came from {}", origin.sender),
+            None => "it was written in Pingan".to_owned(),
+        };
+        Some(format!("{whose}, and cap.trusted_senders does not list {sender}"))
     }
 }
 
@@ -71,6 +115,10 @@ impl Prepared {
         format!("alert {} from {}", self.alert.identifier, self.alert.sender)
     }
 
+    fn origin(&self) -> CapOrigin {
+        CapOrigin { sender: self.alert.sender.clone(), identifier: self.alert.identifier.clone() }
+    }
+
     /// Exercises, tests and drafts change nothing that is live.
     fn is_actual(&self) -> bool {
         self.alert.status == "Actual"
@@ -104,28 +152,30 @@ pub fn prepare(alert: &Alert) -> Result<Prepared, CapError> {
 }
 
 /// Imports `alerts` through the publishing desk, as `actor`: all are checked first, and
-/// if any does not make valid notices, nothing at all is stored. `own_sender` is the
-/// sender Pingan writes its own alerts as (`bot.cap_sender`), so its exports are known.
-pub async fn import_alerts(
+/// if any does not make valid notices, nothing at all is stored. `authority` names
+/// Pingan's own sender and the senders trusted with other senders' notices (a bare
+/// `&str` is Pingan's own sender, trusting no one).
+pub async fn import_alerts<'a>(
     alerts: &[Alert],
     desk: &Desk<'_>,
     actor: &Actor,
-    own_sender: &str,
+    authority: impl Into<Authority<'a>>,
 ) -> Result<ImportReport, ImportError> {
     let prepared = alerts.iter().map(prepare).collect::<Result<Vec<_>, _>>()?;
-    import_prepared(&prepared, desk, actor, own_sender).await
+    import_prepared(&prepared, desk, actor, authority).await
 }
 
 /// Applies alerts checked by [`prepare`], in order.
-pub async fn import_prepared(
+pub async fn import_prepared<'a>(
     alerts: &[Prepared],
     desk: &Desk<'_>,
     actor: &Actor,
-    own_sender: &str,
+    authority: impl Into<Authority<'a>>,
 ) -> Result<ImportReport, ImportError> {
+    let authority = authority.into();
     let mut report = ImportReport::default();
     for alert in alerts {
-        let importer = Importer { desk, actor, own_sender };
+        let importer = Importer { desk, actor, authority };
         report.extend(importer.apply(alert).await?);
     }
     Ok(report)
@@ -134,30 +184,26 @@ pub async fn import_prepared(
 struct Importer<'a> {
     desk: &'a Desk<'a>,
     actor: &'a Actor,
-    own_sender: &'a str,
+    authority: Authority<'a>,
 }
 
 impl Importer<'_> {
     /// The notice an alert's (sender, identifier) stands for in `language`: one imported
     /// from it (or changed by it), or, for Pingan's own exports, the notice itself.
-    async fn find(
-        &self,
-        sender: &str,
-        identifier: &str,
-        language: Language,
-    ) -> Result<Option<Notice>, StoreError> {
-        if let Some(notice) =
-            self.desk.store.notice_by_external_id(&external_id(sender, identifier, language)).await?
-        {
+    async fn find(&self, origin: &CapOrigin, language: Language) -> Result<Option<Notice>, StoreError> {
+        if let Some(notice) = self.desk.store.notice_by_cap(origin, language).await? {
             return Ok(Some(notice));
         }
-        let own = identifier.strip_prefix("pingan-").and_then(|n| n.parse::<i64>().ok());
-        match own {
-            Some(id) if sender == self.own_sender => {
-                Ok(self.desk.store.notice(NoticeId(id)).await?.filter(|n| n.content.language == language))
-            }
-            _ => Ok(None),
+        if origin.sender != self.authority.own_sender {
+            return Ok(None);
         }
+        let own = origin.identifier.strip_prefix("pingan-").and_then(|n| n.parse::<i64>().ok());
+        let Some(id) = own.map(NoticeId).filter(|id| own_identifier(*id) == origin.identifier) else {
+            return Ok(None);
+        };
+        // Only a notice written here goes by `pingan-<id>`; an imported one keeps its alert's.
+        let notice = self.desk.store.notice(id).await?;
+        Ok(notice.filter(|n| n.content.language == language && n.cap.is_none()))
     }
 
     /// The notices an alert's `<references>` name, in `language`.
@@ -166,13 +212,39 @@ impl Importer<'_> {
         for triple in alert.references.as_deref().unwrap_or_default().split_whitespace() {
             let mut parts = triple.split(',');
             let (Some(sender), Some(identifier)) = (parts.next(), parts.next()) else { continue };
-            if let Some(notice) = self.find(sender, identifier, language).await?
+            let origin = CapOrigin { sender: sender.to_owned(), identifier: identifier.to_owned() };
+            if let Some(notice) = self.find(&origin, language).await?
                 && !found.iter().any(|n| n.id == notice.id)
             {
                 found.push(notice);
             }
         }
         Ok(found)
+    }
+
+    /// Whether the alert may change `notice`; if not, says so in the report and the
+    /// audit log. `change` is what it would have done ("correct", "withdraw").
+    async fn allowed(
+        &self,
+        prepared: &Prepared,
+        language: Language,
+        notice: &Notice,
+        change: &str,
+        report: &mut ImportReport,
+    ) -> Result<bool, StoreError> {
+        let alert = &prepared.alert;
+        let Some(why) = self.authority.refusal(&alert.sender, notice) else { return Ok(true) };
+        let said = format!("may not {change} notice {}: {why}", notice.id);
+        let entry = AuditEntry {
+            at: self.desk.clock.now(),
+            actor: self.actor.clone(),
+            action: AuditAction::ImportRefused,
+            subject: format!("notice {}", notice.id),
+            detail: format!("CAP {} {} from {}: {said}", alert.msg_type, alert.identifier, alert.sender),
+        };
+        self.desk.store.record_audit(&entry).await?;
+        report.refused.push(format!("{} ({language}): {said}", prepared.name()));
+        Ok(false)
     }
 
     async fn apply(&self, prepared: &Prepared) -> Result<ImportReport, ImportError> {
@@ -197,6 +269,9 @@ impl Importer<'_> {
                 };
                 for language in languages {
                     for notice in self.referenced(alert, language).await? {
+                        if !self.allowed(prepared, language, &notice, "withdraw", &mut report).await? {
+                            continue;
+                        }
                         if notice.status.is_changeable() {
                             let changed = self.desk.retract(notice.id, self.actor).await?;
                             report.retracted.push(changed.notice.id);
@@ -207,7 +282,10 @@ impl Importer<'_> {
                         }
                     }
                 }
-                if report.retracted.is_empty() && report.skipped.len() == prepared.skipped.len() {
+                if report.retracted.is_empty()
+                    && report.refused.is_empty()
+                    && report.skipped.len() == prepared.skipped.len()
+                {
                     report
                         .skipped
                         .push(format!("{name}: cancels alerts not imported here; nothing to withdraw"));
@@ -217,18 +295,31 @@ impl Importer<'_> {
             _ => {}
         }
         // The alert's new versions are stored together: see `Desk::publish_versions`.
+        let origin = prepared.origin();
         let mut versions = Vec::new();
         for info in &prepared.infos {
             let language = info.language;
-            let own_id = external_id(&alert.sender, &alert.identifier, language);
-            if let Some(notice) = self.find(&alert.sender, &alert.identifier, language).await? {
+            let own_id = external_id(&origin, language);
+            if let Some(notice) = self.find(&origin, language).await? {
                 report.skipped.push(format!("{name} ({language}): already here as notice {}", notice.id));
                 continue;
             }
-            let target = match alert.msg_type.as_str() {
-                "Update" => self.referenced(alert, language).await?.pop(),
-                _ => None,
-            };
+            let mut target = None;
+            let mut refused = false;
+            if alert.msg_type == "Update" {
+                // The last notice it references that it may change; one it may not is
+                // refused, and an Update refused everything it names stores nothing.
+                for notice in self.referenced(alert, language).await? {
+                    if self.allowed(prepared, language, &notice, "correct", &mut report).await? {
+                        target = Some(notice);
+                    } else {
+                        refused = true;
+                    }
+                }
+            }
+            if refused && target.is_none() {
+                continue;
+            }
             if let Some(target) = target {
                 if !target.status.is_changeable() {
                     report
@@ -239,7 +330,7 @@ impl Importer<'_> {
                 match NoticeCorrection::new(info.content.clone(), info.expires, now) {
                     Ok(correction) => {
                         let changed = self.desk.correct(target.id, &correction, self.actor).await?;
-                        self.desk.store.add_external_alias(&own_id, target.id, now).await?;
+                        self.desk.store.add_cap_alias(&origin, language, &own_id, target.id, now).await?;
                         report.corrected.push(changed.notice.id);
                     }
                     Err(e) => report
@@ -263,7 +354,8 @@ impl Importer<'_> {
                 invalid(format!("/alert/info ({language})/{element}"), e.to_string())
             })?
             .with_external_id(own_id)
-            .with_language_group(language_group(&alert.sender, &alert.identifier));
+            .with_language_group(language_group(&alert.sender, &alert.identifier))
+            .with_cap_origin(origin.clone());
             versions.push(if prepared.is_actual() { notice } else { notice.into_draft() });
         }
         if !versions.is_empty() {

@@ -7,8 +7,8 @@ pub mod xml;
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Category, Language, Notice};
-pub use import::{ImportReport, Prepared, import_alerts, import_prepared, prepare};
+use crate::domain::{CapOrigin, Category, Language, Notice};
+pub use import::{Authority, ImportError, ImportReport, Prepared, import_alerts, import_prepared, prepare};
 use xml::{Element, XmlError};
 
 /// The namespace of CAP 1.2 documents.
@@ -250,18 +250,24 @@ fn language_tag(language: Language) -> &'static str {
 
 /// The alert's (sender, identifier) a notice came from, or Pingan's own for its notices.
 fn identity(notice: &Notice, sender: &str) -> (String, String) {
-    let imported = notice.external_id.as_deref().and_then(|id| {
-        let rest = id.strip_prefix("cap:")?;
-        let (rest, _language) = rest.rsplit_once(':')?;
-        let (sender, identifier) = rest.split_once(':')?;
-        Some((sender.to_owned(), identifier.to_owned()))
-    });
-    imported.unwrap_or_else(|| (sender.to_owned(), format!("pingan-{}", notice.id)))
+    match &notice.cap {
+        Some(origin) => (origin.sender.clone(), origin.identifier.clone()),
+        None => (sender.to_owned(), own_identifier(notice.id)),
+    }
 }
 
-/// The external id a notice imported from an alert's `<info>` gets.
-fn external_id(sender: &str, identifier: &str, language: Language) -> String {
-    format!("cap:{sender}:{identifier}:{}", language.code())
+/// The identifier Pingan's exports give one of its own notices.
+fn own_identifier(id: crate::domain::NoticeId) -> String {
+    format!("pingan-{id}")
+}
+
+/// The external id a notice imported from an alert's `<info>` is shown with:
+/// `cap:<sender>:<identifier>:<language>`, with `%` and `:` inside the sender and the
+/// identifier percent-encoded so that no two alerts share one (URNs and OIDs hold colons).
+/// Alerts are matched on the stored sender and identifier, not on this.
+fn external_id(origin: &CapOrigin, language: Language) -> String {
+    let encode = |s: &str| s.replace('%', "%25").replace(':', "%3A");
+    format!("cap:{}:{}:{}", encode(&origin.sender), encode(&origin.identifier), language.code())
 }
 
 /// The language group of the notices one alert's `<info>` blocks become: its sender and
@@ -390,6 +396,31 @@ mod tests {
             "2012-05-02T23:21:04+00:00"
         );
         assert!(parse_time("yesterday").is_none());
+    }
+
+    #[test]
+    fn external_ids_of_senders_and_identifiers_with_colons_do_not_collide() {
+        let origin = |sender: &str, identifier: &str| CapOrigin {
+            sender: sender.into(),
+            identifier: identifier.into(),
+        };
+        let a = external_id(&origin("urn:oid:1.2", "3"), Language::Zh);
+        let b = external_id(&origin("urn:oid:1", "2:3"), Language::Zh);
+        let c = external_id(&origin("urn", "oid:1.2:3"), Language::Zh);
+        assert_ne!(a, b);
+        assert_ne!(b, c);
+        assert_ne!(a, c);
+        assert_eq!(a, "cap:urn%3Aoid%3A1.2:3:zh");
+        assert_ne!(
+            external_id(&origin("a%3Ab", "c"), Language::En),
+            external_id(&origin("a:b", "c"), Language::En)
+        );
+        // Plain senders and identifiers keep the form earlier versions wrote.
+        assert_eq!(
+            external_id(&origin("alerts@police.example.gov.cn", "X-1"), Language::En),
+            "cap:alerts@police.example.gov.cn:X-1:en"
+        );
+        assert_ne!(language_group("urn:oid:1.2", "3"), language_group("urn:oid:1", "2:3"));
     }
 
     #[test]

@@ -222,16 +222,23 @@ async fn import(
     let desk = desk(store, &texts, settings, clock);
     let me = Actor::current_cli_user();
     for (path, alerts) in batches {
-        let report = cap::import_prepared(&alerts, &desk, &me, &settings.bot.cap_sender)
+        let authority = cap::Authority {
+            own_sender: &settings.bot.cap_sender,
+            trusted_senders: &settings.cap.trusted_senders,
+        };
+        let report = cap::import_prepared(&alerts, &desk, &me, authority)
             .await
             .with_context(|| format!("{}", path.display()))?;
-        let summary = format!(
+        let mut summary = format!(
             "{} created, {} corrected, {} withdrawn, {} skipped",
             report.created.len(),
             report.corrected.len(),
             report.retracted.len(),
             report.skipped.len()
         );
+        if !report.refused.is_empty() {
+            summary.push_str(&format!(", {} refused", report.refused.len()));
+        }
         let entry = AuditEntry {
             at: clock.now(),
             actor: me.clone(),
@@ -243,6 +250,9 @@ async fn import(
         println!("{}: {summary}", path.display());
         for reason in &report.skipped {
             println!("  skipped: {reason}");
+        }
+        for reason in &report.refused {
+            println!("  refused: {reason}");
         }
     }
     Ok(())

@@ -9,25 +9,35 @@ use toml::Value;
 
 use super::ConfigError;
 
+/// How a key's value may be shown in `pingan config` and in errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shown {
+    Plain,
+    /// Never, only its length.
+    Secret,
+    /// Scheme, host, port and path only (see [`super::secret::shown_url`]).
+    Url,
+}
+
 /// A configuration key: its dotted path in the TOML files and its environment variable.
 #[derive(Debug)]
 pub(crate) struct Key {
     pub path: &'static str,
     pub env: &'static str,
-    pub secret: bool,
+    pub shown: Shown,
 }
 
 const fn key(path: &'static str, env: &'static str) -> Key {
-    Key { path, env, secret: false }
+    Key { path, env, shown: Shown::Plain }
 }
 
 /// Every key Pingan reads. A test checks this against `config/default.toml`.
 pub(crate) const KEYS: &[Key] = &[
-    Key { path: "telegram.token", env: "TELOXIDE_TOKEN", secret: true },
-    key("telegram.api_url", "TELOXIDE_API_URL"),
+    Key { path: "telegram.token", env: "TELOXIDE_TOKEN", shown: Shown::Secret },
+    Key { path: "telegram.api_url", env: "TELOXIDE_API_URL", shown: Shown::Url },
     key("telegram.poll_timeout_secs", "PINGAN_TELEGRAM_POLL_TIMEOUT_SECS"),
     key("telegram.request_timeout_secs", "PINGAN_TELEGRAM_REQUEST_TIMEOUT_SECS"),
-    Key { path: "database.url", env: "DATABASE_URL", secret: true },
+    Key { path: "database.url", env: "DATABASE_URL", shown: Shown::Url },
     key("database.max_connections", "PINGAN_DATABASE_MAX_CONNECTIONS"),
     key("database.busy_timeout_ms", "PINGAN_DATABASE_BUSY_TIMEOUT_MS"),
     key("bot.default_language", "PINGAN_BOT_DEFAULT_LANGUAGE"),
@@ -56,6 +66,7 @@ pub(crate) const KEYS: &[Key] = &[
     key("retention.search_queries_days", "PINGAN_RETENTION_SEARCH_QUERIES_DAYS"),
     key("retention.dialogues_days", "PINGAN_RETENTION_DIALOGUES_DAYS"),
     key("retention.reporters_days", "PINGAN_RETENTION_REPORTERS_DAYS"),
+    key("cap.trusted_senders", "PINGAN_CAP_TRUSTED_SENDERS"),
     key("http.listen", "PINGAN_HTTP_LISTEN"),
     key("http.metrics_listen", "PINGAN_HTTP_METRICS_LISTEN"),
     key("log.level", "RUST_LOG"),
@@ -153,21 +164,28 @@ impl Layers {
         expected: &str,
         parse: impl FnOnce(&Value) -> Option<T>,
     ) -> Result<T, ConfigError> {
+        parse(&self.entry(path).value).ok_or_else(|| self.invalid(path, expected))
+    }
+
+    /// The error for a value of `path` that is not what was `expected`.
+    pub fn invalid(&self, path: &str, expected: &str) -> ConfigError {
         let entry = self.entry(path);
-        parse(&entry.value).ok_or_else(|| ConfigError::Invalid {
+        ConfigError::Invalid {
             key: entry.key.path,
             origin: entry.origin.clone(),
             expected: expected.to_owned(),
             got: describe(entry),
-        })
+        }
     }
 }
 
-/// How a rejected value is shown in an error: secrets only by their length.
+/// How a rejected value is shown in an error: secrets only by their length, URLs without
+/// their user, password and parameters.
 fn describe(entry: &Entry) -> String {
-    match (&entry.value, entry.key.secret) {
-        (Value::String(s), true) => format!("a value of {} characters", s.chars().count()),
-        (Value::String(s), false) => format!("{s:?}"),
+    match (&entry.value, entry.key.shown) {
+        (Value::String(s), Shown::Secret) => format!("a value of {} characters", s.chars().count()),
+        (Value::String(s), Shown::Url) => format!("{:?}", super::secret::shown_url_text(s)),
+        (Value::String(s), Shown::Plain) => format!("{s:?}"),
         (other, _) => other.to_string(),
     }
 }

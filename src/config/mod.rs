@@ -14,7 +14,7 @@ use url::Url;
 use crate::domain::Language;
 pub use layers::Origin;
 use layers::{Entry, Layers};
-pub use secret::BotToken;
+pub use secret::{ApiUrl, BotToken};
 
 /// The local configuration file read when no other is named.
 pub const LOCAL_FILE: &str = "config/local.toml";
@@ -39,8 +39,16 @@ pub struct Settings {
     pub bot: BotSettings,
     pub delivery: DeliverySettings,
     pub retention: RetentionSettings,
+    pub cap: CapSettings,
     pub http: HttpSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CapSettings {
+    /// Senders whose CAP Updates and Cancels may change notices from other senders,
+    /// Pingan's own included; empty, each file changes its own sender's alerts only.
+    pub trusted_senders: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,7 +62,7 @@ pub struct HttpSettings {
 #[derive(Debug, Clone)]
 pub struct TelegramSettings {
     token: Option<BotToken>,
-    pub api_url: Url,
+    pub api_url: ApiUrl,
     pub poll_timeout: Duration,
     pub request_timeout: Duration,
 }
@@ -73,29 +81,79 @@ pub struct DatabaseSettings {
     pub busy_timeout: Duration,
 }
 
-/// A database location, checked for its scheme. `Display` masks any password.
+/// A database location, checked for its scheme. `Display` and `Debug` show the scheme,
+/// host, port and database only (see [`secret::shown_url`]): never a user, a password or
+/// a parameter other than `sslmode`.
 #[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     Sqlite(String),
     Postgres(Url),
 }
 
+/// The parameters sqlx's PostgreSQL driver reads from a URL. It logs any other one, value
+/// and all, so a misspelt `?pasword=…` would reach the log: such a URL is refused instead.
+const POSTGRES_PARAMETERS: &[&str] = &[
+    "sslmode",
+    "ssl-mode",
+    "sslrootcert",
+    "ssl-root-cert",
+    "ssl-ca",
+    "sslcert",
+    "ssl-cert",
+    "sslkey",
+    "ssl-key",
+    "statement-cache-capacity",
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "application_name",
+    "options",
+];
+
 impl DatabaseUrl {
     pub const DEFAULT_SQLITE: &'static str = "sqlite://pingan.db";
+    const EXPECTED: &'static str = "empty (for pingan.db), sqlite://PATH or postgres://USER@HOST/DATABASE";
 
     pub fn parse(text: &str) -> Option<DatabaseUrl> {
+        Self::check(text).ok()
+    }
+
+    /// The database URL `text` names, or what was expected of it (naming a parameter
+    /// PostgreSQL does not know, never its value).
+    pub fn check(text: &str) -> Result<DatabaseUrl, String> {
         let text = text.trim();
         if text.is_empty() {
-            return Some(DatabaseUrl::Sqlite(Self::DEFAULT_SQLITE.to_owned()));
+            return Ok(DatabaseUrl::Sqlite(Self::DEFAULT_SQLITE.to_owned()));
         }
         if let Some(rest) = text.strip_prefix("sqlite:") {
             let path = rest.trim_start_matches("//");
             let path = path.split('?').next().unwrap_or_default();
-            return (!path.is_empty()).then(|| DatabaseUrl::Sqlite(text.to_owned()));
+            return if path.is_empty() {
+                Err(Self::EXPECTED.into())
+            } else {
+                Ok(DatabaseUrl::Sqlite(text.to_owned()))
+            };
         }
-        let url = Url::parse(text).ok()?;
+        let url = Url::parse(text).map_err(|_| Self::EXPECTED.to_owned())?;
         let postgres = matches!(url.scheme(), "postgres" | "postgresql");
-        (postgres && url.host_str().is_some_and(|h| !h.is_empty())).then_some(DatabaseUrl::Postgres(url))
+        if !postgres || url.host_str().is_none_or(str::is_empty) {
+            return Err(Self::EXPECTED.into());
+        }
+        let known = |key: &str| {
+            POSTGRES_PARAMETERS.contains(&key) || key.starts_with("options[") && key.ends_with(']')
+        };
+        if let Some((key, _)) = url.query_pairs().find(|(key, _)| !known(key)) {
+            return Err(format!(
+                "a postgres:// URL with parameters PostgreSQL connections know ({}, options[NAME]); \
+                 `{}` is not one",
+                POSTGRES_PARAMETERS.join(", "),
+                key.chars().take(40).collect::<String>()
+            ));
+        }
+        Ok(DatabaseUrl::Postgres(url))
     }
 
     /// The URL with its password, for the database driver only.
@@ -110,15 +168,9 @@ impl DatabaseUrl {
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DatabaseUrl::Sqlite(s) => f.write_str(s),
-            DatabaseUrl::Postgres(url) => {
-                let mut masked = url.clone();
-                if masked.password().is_some() {
-                    // Setting a password only fails on URLs that cannot have one.
-                    let _ = masked.set_password(Some("****"));
-                }
-                f.write_str(masked.as_str())
-            }
+            // A file's path; its parameters (`?mode=rwc`) are left out like any other.
+            DatabaseUrl::Sqlite(s) => f.write_str(s.split('?').next().unwrap_or_default()),
+            DatabaseUrl::Postgres(url) => f.write_str(&secret::shown_url(url, true)),
         }
     }
 }
@@ -284,8 +336,9 @@ impl Loaded {
                 None => quoted("(not set)".into()),
             },
             "database.url" => quoted(self.settings.database.url.to_string()),
+            "telegram.api_url" => quoted(self.settings.telegram.api_url.to_string()),
             _ => match &entry.value {
-                Value::String(_) if entry.key.secret => quoted("****".into()),
+                Value::String(_) if entry.key.shown != layers::Shown::Plain => quoted("****".into()),
                 other => other.to_string(),
             },
         }
@@ -308,10 +361,8 @@ impl Settings {
                 string(v).as_deref().and_then(BotToken::parse)
             })?)
         };
-        let api_url = l.get("telegram.api_url", "an http:// or https:// URL", |v| {
-            let url = Url::parse(string(v)?.trim().trim_end_matches('/')).ok()?;
-            matches!(url.scheme(), "http" | "https").then_some(url)
-        })?;
+        let api_url =
+            l.get("telegram.api_url", "an http:// or https:// URL", |v| ApiUrl::parse(&string(v)?))?;
         let poll_timeout = l.get("telegram.poll_timeout_secs", "a whole number from 1 to 50", |v| {
             integer_in(v, 1, 50).map(|s| Duration::from_secs(s as u64))
         })?;
@@ -321,11 +372,8 @@ impl Settings {
                 integer_in(v, 1, 120).map(|s| Duration::from_secs(s as u64))
             })?;
 
-        let url = l.get(
-            "database.url",
-            "empty (for pingan.db), sqlite://PATH or postgres://USER@HOST/DATABASE",
-            |v| DatabaseUrl::parse(&string(v)?),
-        )?;
+        let url_text = l.get("database.url", DatabaseUrl::EXPECTED, string)?;
+        let url = DatabaseUrl::check(&url_text).map_err(|expected| l.invalid("database.url", &expected))?;
         let max_connections = l.get("database.max_connections", "a whole number from 1 to 100", |v| {
             integer_in(v, 1, 100).map(|n| n as u32)
         })?;
@@ -349,10 +397,12 @@ impl Settings {
         let cap_sender = l.get(
             "bot.cap_sender",
             "a CAP sender id without spaces or commas, such as pingan@police.example.gov.cn",
-            |v| {
-                let sender = string(v)?.trim().to_owned();
-                (!sender.is_empty() && !sender.contains([' ', ',', '<', '&'])).then_some(sender)
-            },
+            |v| cap_sender(&string(v)?),
+        )?;
+        let trusted_senders = l.get(
+            "cap.trusted_senders",
+            "a list of CAP sender ids without spaces or commas, such as [\"alerts@police.example.gov.cn\"]",
+            cap_senders,
         )?;
 
         let reports_per_hour = l.get("bot.reports_per_hour", "a whole number from 1 to 100", |v| {
@@ -427,6 +477,7 @@ impl Settings {
             },
             delivery,
             retention,
+            cap: CapSettings { trusted_senders },
             http: HttpSettings { listen, metrics_listen },
             log: LogSettings { filter, format },
         })
@@ -500,6 +551,22 @@ fn integer_in(v: &Value, min: i64, max: i64) -> Option<i64> {
     (min..=max).contains(&n).then_some(n)
 }
 
+/// A CAP sender id: CAP 1.2 allows no spaces, commas, `<` or `&` in one.
+fn cap_sender(text: &str) -> Option<String> {
+    let sender = text.trim();
+    (!sender.is_empty() && !sender.contains(char::is_whitespace) && !sender.contains([',', '<', '&']))
+        .then(|| sender.to_owned())
+}
+
+/// A TOML list of CAP sender ids, or a comma-separated string of them.
+fn cap_senders(v: &Value) -> Option<Vec<String>> {
+    match v {
+        Value::Array(items) => items.iter().map(|i| cap_sender(i.as_str()?)).collect(),
+        Value::String(s) => s.split(',').filter(|part| !part.trim().is_empty()).map(cap_sender).collect(),
+        _ => None,
+    }
+}
+
 /// A TOML list of integers, or a comma-separated string of them.
 fn user_ids(v: &Value) -> Option<Vec<i64>> {
     match v {
@@ -530,7 +597,7 @@ mod tests {
         assert_eq!(s.database.url, DatabaseUrl::Sqlite("sqlite://pingan.db".into()));
         assert_eq!(s.bot.default_language, Language::Zh);
         assert_eq!(s.bot.time_zone, chrono_tz::Asia::Shanghai);
-        assert_eq!(s.telegram.api_url.as_str(), "https://api.telegram.org/");
+        assert_eq!(s.telegram.api_url.expose().as_str(), "https://api.telegram.org/");
         let err = s.telegram.token().unwrap_err().to_string();
         assert!(err.starts_with("TELOXIDE_TOKEN is not set"), "{err}");
     }
@@ -563,17 +630,53 @@ mod tests {
     }
 
     #[test]
+    fn trusted_senders_come_as_a_list_or_comma_separated_and_default_to_none() {
+        assert!(load(&[]).unwrap().settings.cap.trusted_senders.is_empty());
+        let s = load(&[("PINGAN_CAP_TRUSTED_SENDERS", "a@example.gov, urn:oid:2.49.0.1")]).unwrap().settings;
+        assert_eq!(s.cap.trusted_senders, vec!["a@example.gov".to_owned(), "urn:oid:2.49.0.1".to_owned()]);
+        let local = Some((PathBuf::from("local.toml"), "[cap]\ntrusted_senders = [\"cms@x\"]\n".into()));
+        let s = Loaded::from_sources(local, &|_| None).unwrap().settings;
+        assert_eq!(s.cap.trusted_senders, vec!["cms@x".to_owned()]);
+        let err = load(&[("PINGAN_CAP_TRUSTED_SENDERS", "a b")]).unwrap_err().to_string();
+        assert!(err.starts_with("cap.trusted_senders (from environment variable"), "{err}");
+    }
+
+    #[test]
     fn describe_masks_secrets_and_names_origins() {
         let loaded = load(&[
             ("TELOXIDE_TOKEN", "123:SECRET"),
-            ("DATABASE_URL", "postgres://app:hunter2@db.example/pingan"),
+            ("DATABASE_URL", "postgres://dbuser:hunter2@db.example:5433/pingan?password=qpw&sslmode=require"),
+            ("TELOXIDE_API_URL", "http://prxuser:pr0xy-pw@127.0.0.1:8081/"),
         ])
         .unwrap();
         let text = loaded.describe();
-        assert!(!text.contains("SECRET") && !text.contains("hunter2"), "{text}");
+        for secret in ["SECRET", "hunter2", "qpw", "dbuser", "prxuser", "pr0xy-pw"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
         assert!(text.contains("token = \"123:****\"  # environment variable TELOXIDE_TOKEN"), "{text}");
-        assert!(text.contains("postgres://app:****@db.example/pingan"), "{text}");
+        assert!(text.contains("url = \"postgres://db.example:5433/pingan?sslmode=require\""), "{text}");
+        assert!(text.contains("api_url = \"http://127.0.0.1:8081\""), "{text}");
         assert!(text.contains("poll_timeout_secs = 10  # default"), "{text}");
+        let debug = format!("{:?}", loaded.settings);
+        for secret in ["SECRET", "hunter2", "qpw", "pr0xy-pw"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+    }
+
+    #[test]
+    fn a_rejected_url_is_shown_without_its_secrets() {
+        let err = load(&[("DATABASE_URL", "postgres://app:hunter2@db.example/pingan?pasword=hunter3")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`pasword` is not one") && err.contains("got \"postgres://db.example/pingan\""),
+            "{err}"
+        );
+        assert!(!err.contains("hunter"), "{err}");
+        let err = load(&[("TELOXIDE_API_URL", "ftp://proxy:pr0xy-pw@host/")]).unwrap_err().to_string();
+        assert!(err.contains("got \"ftp://host/\"") && !err.contains("pr0xy"), "{err}");
+        let err = load(&[("DATABASE_URL", "mysql://u:hunter2@h/db")]).unwrap_err().to_string();
+        assert!(!err.contains("hunter2"), "{err}");
     }
 
     #[test]
@@ -584,5 +687,13 @@ mod tests {
         assert!(DatabaseUrl::parse("sqlite://").is_none());
         assert!(DatabaseUrl::parse("postgres:///nohost").is_none());
         assert!(DatabaseUrl::parse("redis://127.0.0.1").is_none());
+        let with_search_path =
+            "postgres://postgres@127.0.0.1:5432/test?options[search_path]=x&sslmode=disable";
+        assert!(DatabaseUrl::parse(with_search_path).is_some());
+        assert!(DatabaseUrl::parse("postgres://h/db?connect_timeout=3").is_none(), "unknown to sqlx");
+        let url = DatabaseUrl::parse("postgres://u:s3cret@h:5432/db?password=p2&sslmode=disable").unwrap();
+        assert_eq!(url.to_string(), "postgres://h:5432/db?sslmode=disable");
+        assert_eq!(format!("{url:?}"), "DatabaseUrl(postgres://h:5432/db?sslmode=disable)");
+        assert_eq!(DatabaseUrl::parse("sqlite:data.db?mode=rwc").unwrap().to_string(), "sqlite:data.db");
     }
 }

@@ -15,6 +15,8 @@ keyword_enum! {
         Granted = "granted",
         Revoked = "revoked",
         Imported = "imported",
+        /// A CAP Update or Cancel refused: its sender may not change that notice.
+        ImportRefused = "import_refused",
         TokenCreated = "token_created",
         TokenRevoked = "token_revoked",
         Listed = "listed",

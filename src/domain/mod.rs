@@ -29,8 +29,8 @@ pub use keyword_enum::UnknownKeyword;
 pub use language::{Language, UnknownLanguage};
 pub use local_time::{LocalTimeError, parse_local_time};
 pub use notice::{
-    Area, Body, Category, NewNotice, Notice, NoticeContent, NoticeCorrection, NoticeError, NoticeId,
-    NoticeStatus, Publication, Severity, Source, Title, check_expiry, check_publication,
+    Area, Body, CapOrigin, Category, NewNotice, Notice, NoticeContent, NoticeCorrection, NoticeError,
+    NoticeId, NoticeStatus, Publication, Severity, Source, Title, check_expiry, check_publication,
     earliest_publication, expiry_after_days, latest_expiry, latest_publication,
 };
 pub use report::{

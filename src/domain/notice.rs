@@ -184,12 +184,21 @@ pub fn expiry_after_days(days: u64, now: DateTime<Utc>) -> Result<DateTime<Utc>,
     check_expiry(at, now)
 }
 
+/// The CAP alert a notice was imported from: its `<sender>` and `<identifier>` (the
+/// `<info>`'s language is the notice's). Notices written in Pingan have none.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CapOrigin {
+    pub sender: String,
+    pub identifier: String,
+}
+
 /// A notice ready to be stored: its times agree with each other and with its status.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewNotice {
     content: NoticeContent,
     external_id: Option<String>,
     language_group: Option<String>,
+    cap: Option<CapOrigin>,
     status: NoticeStatus,
     publish_at: Option<DateTime<Utc>>,
     expires_at: Option<DateTime<Utc>>,
@@ -224,6 +233,7 @@ impl NewNotice {
             content,
             external_id: None,
             language_group: None,
+            cap: None,
             status,
             publish_at,
             expires_at,
@@ -263,6 +273,7 @@ impl NewNotice {
             content,
             external_id: None,
             language_group: None,
+            cap: None,
             status,
             publish_at: Some(published),
             expires_at,
@@ -299,6 +310,17 @@ impl NewNotice {
 
     pub fn language_group(&self) -> Option<&str> {
         self.language_group.as_deref()
+    }
+
+    /// Marks the notice as imported from a CAP alert: only that alert's sender may change
+    /// it by CAP (or a sender the operator trusts).
+    pub fn with_cap_origin(mut self, origin: CapOrigin) -> Self {
+        self.cap = Some(origin);
+        self
+    }
+
+    pub fn cap_origin(&self) -> Option<&CapOrigin> {
+        self.cap.as_ref()
     }
 
     pub fn content(&self) -> &NoticeContent {
@@ -370,6 +392,8 @@ pub struct Notice {
     pub external_id: Option<String>,
     /// Shared with the notices that say the same thing in other languages.
     pub language_group: Option<String>,
+    /// The CAP alert it was imported from; `None` for a notice written in Pingan.
+    pub cap: Option<CapOrigin>,
     pub status: NoticeStatus,
     /// When it was or will be published; `None` for drafts.
     pub publish_at: Option<DateTime<Utc>>,
@@ -494,6 +518,7 @@ mod tests {
             content: content(),
             external_id: None,
             language_group: None,
+            cap: None,
             status: NoticeStatus::Published,
             publish_at: Some(now()),
             expires_at: Some(now() + Duration::days(1)),

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::StoreError;
 use crate::domain::{
-    Area, Body, Language, NewNotice, Notice, NoticeContent, NoticeId, NoticeStatus, Source, Title,
+    Area, Body, CapOrigin, Language, NewNotice, Notice, NoticeContent, NoticeId, NoticeStatus, Source, Title,
 };
 
 /// Which notices to list or count, newest first.
@@ -49,6 +49,25 @@ pub trait NoticeStore {
         notice: NoticeId,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// The notice the CAP alert `origin` made in `language`, or that a later alert of
+    /// that sender and identifier changed (see [`NoticeStore::add_cap_alias`]). Matched on
+    /// the stored sender and identifier exactly, never on a joined string.
+    async fn notice_by_cap(
+        &self,
+        origin: &CapOrigin,
+        language: Language,
+    ) -> Result<Option<Notice>, StoreError>;
+    /// Records that the CAP alert `origin` (an Update) changed the notice in `language`,
+    /// so finding that alert again finds the notice and importing it twice changes nothing.
+    /// `external_id` is how the alias is shown (and keeps `notice_by_external_id` finding it).
+    async fn add_cap_alias(
+        &self,
+        origin: &CapOrigin,
+        language: Language,
+        external_id: &str,
+        notice: NoticeId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     async fn list_notices(&self, query: &NoticeQuery) -> Result<Vec<Notice>, StoreError>;
     /// How many notices match `query`, ignoring its limit and offset.
     async fn count_notices(&self, query: &NoticeQuery) -> Result<u64, StoreError>;
@@ -70,6 +89,8 @@ pub(crate) struct NoticeRow {
     author: String,
     external_id: Option<String>,
     language_group: Option<String>,
+    cap_sender: Option<String>,
+    cap_identifier: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -93,6 +114,11 @@ impl TryFrom<NoticeRow> for Notice {
             },
             external_id: r.external_id,
             language_group: r.language_group,
+            cap: match (r.cap_sender, r.cap_identifier) {
+                (Some(sender), Some(identifier)) => Some(CapOrigin { sender, identifier }),
+                (None, None) => None,
+                _ => return Err(StoreError::corrupt(&what("CAP origin"), "a sender without an identifier")),
+            },
             status: r.status.parse().map_err(|e| bad("status", &e))?,
             publish_at: r.publish_at,
             expires_at: r.expires_at,
@@ -106,7 +132,7 @@ impl TryFrom<NoticeRow> for Notice {
 macro_rules! notice_columns {
     () => {
         "id, title, body, category, severity, area, language, status, publish_at, expires_at, \
-         source, author, external_id, language_group, created_at, updated_at"
+         source, author, external_id, language_group, cap_sender, cap_identifier, created_at, updated_at"
     };
 }
 
@@ -187,8 +213,9 @@ macro_rules! impl_notice_store {
                 let c = n.content();
                 let row: $crate::store::notices::NoticeRow = ::sqlx::query_as(concat!(
                     "INSERT INTO notices (title, body, category, severity, area, language, status, \
-                     publish_at, expires_at, source, author, external_id, language_group, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING ",
+                     publish_at, expires_at, source, author, external_id, language_group, created_at, updated_at, \
+                     cap_sender, cap_identifier) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16) RETURNING ",
                     $crate::store::notices::notice_columns!()
                 ))
                 .bind(c.title.as_str())
@@ -205,6 +232,8 @@ macro_rules! impl_notice_store {
                 .bind(n.external_id())
                 .bind(n.language_group())
                 .bind(n.created_at())
+                .bind(n.cap_origin().map(|o| o.sender.as_str()))
+                .bind(n.cap_origin().map(|o| o.identifier.as_str()))
                 .fetch_one(&mut **tx)
                 .await?;
                 let notice: $crate::domain::Notice = row.try_into()?;
@@ -281,6 +310,51 @@ macro_rules! impl_notice_store {
                 .bind(external_id)
                 .bind(notice.0)
                 .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn notice_by_cap(
+                &self,
+                origin: &$crate::domain::CapOrigin,
+                language: $crate::domain::Language,
+            ) -> Result<Option<$crate::domain::Notice>, $crate::store::StoreError> {
+                let row: Option<$crate::store::notices::NoticeRow> = ::sqlx::query_as(concat!(
+                    "SELECT ",
+                    $crate::store::notices::notice_columns!(),
+                    " FROM notices WHERE (cap_sender = $1 AND cap_identifier = $2 AND language = $3) \
+                     OR id = (SELECT notice_id FROM notice_aliases \
+                              WHERE cap_sender = $1 AND cap_identifier = $2 AND cap_language = $3) \
+                     ORDER BY id LIMIT 1"
+                ))
+                .bind(origin.sender.as_str())
+                .bind(origin.identifier.as_str())
+                .bind(language.code())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn add_cap_alias(
+                &self,
+                origin: &$crate::domain::CapOrigin,
+                language: $crate::domain::Language,
+                external_id: &str,
+                notice: $crate::domain::NoticeId,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<(), $crate::store::StoreError> {
+                ::sqlx::query(
+                    "INSERT INTO notice_aliases \
+                     (external_id, notice_id, created_at, cap_sender, cap_identifier, cap_language) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                )
+                .bind(external_id)
+                .bind(notice.0)
+                .bind(now)
+                .bind(origin.sender.as_str())
+                .bind(origin.identifier.as_str())
+                .bind(language.code())
                 .execute(&self.pool)
                 .await?;
                 Ok(())

@@ -308,14 +308,20 @@ async fn pingan_knows_its_own_exports() {
     assert!(report.created.is_empty(), "{report:?}");
     assert!(report.skipped[0].contains(&format!("already here as notice {}", ours.id)), "{report:?}");
 
-    // An update another system writes about our notice corrects it.
+    // An update another system writes about our notice is refused, unless the operator
+    // trusts that system; then it corrects it.
     let mut update = exported;
     update.msg_type = "Update".into();
     update.references = Some(format!("{OWN_SENDER},{},{}", update.identifier, update.sent));
     update.identifier = "CMS-42".into();
     update.sender = "cms@police.example.gov.cn".into();
     update.info[0].headline = Some("本站自己的通告（更新）".into());
-    let report = cap::import_alerts(&[update], &desk, &me, OWN_SENDER).await.unwrap();
+    let report = cap::import_alerts(std::slice::from_ref(&update), &desk, &me, OWN_SENDER).await.unwrap();
+    assert!(report.corrected.is_empty() && report.refused.len() == 1, "{report:?}");
+    assert_eq!(store.notice(ours.id).await.unwrap().unwrap().content.title.as_str(), "本站自己的通告");
+    let trusted = ["cms@police.example.gov.cn".to_owned()];
+    let authority = cap::Authority { own_sender: OWN_SENDER, trusted_senders: &trusted };
+    let report = cap::import_alerts(&[update], &desk, &me, authority).await.unwrap();
     assert_eq!(report.corrected, [ours.id]);
     assert_eq!(
         store.notice(ours.id).await.unwrap().unwrap().content.title.as_str(),

@@ -138,6 +138,9 @@ pub enum Fault {
     ProxyPage,
     /// 200 with a body that is not Telegram's JSON.
     NotJson,
+    /// A page that is not Telegram's JSON, with this status: what a web server or a proxy
+    /// in front of the Bot API answers (Apache's 404 quotes the requested path).
+    Page(u16, &'static str),
     /// 400 "Bad Request: message thread not found": the forum topic was deleted.
     ThreadNotFound,
     /// 400 "Bad Request: TOPIC_CLOSED".
@@ -162,6 +165,7 @@ impl Fault {
             Fault::NotFound => Reply::error(404, "Not Found"),
             Fault::ProxyPage => Reply::raw(502, "<html><body><h1>502 Bad Gateway</h1></body></html>"),
             Fault::NotJson => Reply::raw(200, "<html>maintenance</html>"),
+            Fault::Page(status, page) => Reply::raw(*status, page),
             Fault::ThreadNotFound => Reply::bad_request("message thread not found"),
             Fault::TopicClosed => Reply::bad_request("TOPIC_CLOSED"),
             Fault::NoRights => Reply::bad_request("not enough rights to send text messages to the chat"),

@@ -107,6 +107,7 @@ async fn preview(ctx: &Ctx<'_>, draft: &Draft) -> HandlerResult {
         content: new.content().clone(),
         external_id: None,
         language_group: None,
+        cap: None,
         status: NoticeStatus::Published,
         publish_at: Some(new.publish_at().unwrap_or(now)),
         expires_at: new.expires_at(),

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::domain::{Actor, AuditAction, AuditEntry, Role};
+use crate::domain::{Actor, Role};
 use crate::startup;
 use crate::store::{Store, StoreError};
 
@@ -77,13 +77,6 @@ async fn execute(
 ) -> anyhow::Result<()> {
     let me = Actor::current_cli_user();
     let now = clock.now();
-    let audit = |action, subject: String, detail: String| AuditEntry {
-        at: now,
-        actor: me.clone(),
-        action,
-        subject,
-        detail,
-    };
     match command {
         AdminCommand::List => {
             for owner in &settings.bot.owners {
@@ -107,21 +100,12 @@ async fn execute(
             if user_id <= 0 {
                 bail!("a Telegram user id is a positive number, not {user_id}");
             }
+            // Granted and audited in one transaction.
             store.grant(user_id, role, &me, now).await?;
-            store
-                .record_audit(&audit(
-                    AuditAction::Granted,
-                    format!("user {user_id}"),
-                    role.as_str().to_owned(),
-                ))
-                .await?;
             println!("User {user_id} is now {role}.");
         }
         AdminCommand::Revoke { user_id } => {
-            if store.revoke(user_id).await? {
-                store
-                    .record_audit(&audit(AuditAction::Revoked, format!("user {user_id}"), String::new()))
-                    .await?;
+            if store.revoke(user_id, &me, now).await? {
                 println!("User {user_id} no longer has a role.");
             } else {
                 println!("User {user_id} had no role.");
@@ -130,27 +114,18 @@ async fn execute(
         AdminCommand::Token(TokenCommand::Create { name, role }) => {
             let token =
                 crate::tokens::new_token().context("cannot get random bytes from the operating system")?;
+            // Created and audited in one transaction.
             match store.create_token(name.trim(), &crate::tokens::hash(&token), role, &me, now).await {
                 Err(StoreError::Conflict(_)) => bail!("there is already a token named {name:?}"),
                 other => other?,
             };
-            store
-                .record_audit(&audit(
-                    AuditAction::TokenCreated,
-                    format!("token {name}"),
-                    role.as_str().to_owned(),
-                ))
-                .await?;
             println!("{token}");
             eprintln!("Token {name:?} ({role}) created. It is shown only now: store it safely.");
         }
         AdminCommand::Token(TokenCommand::Revoke { name }) => {
-            if !store.revoke_token(&name, now).await? {
+            if !store.revoke_token(&name, &me, now).await? {
                 bail!("there is no live token named {name:?}");
             }
-            store
-                .record_audit(&audit(AuditAction::TokenRevoked, format!("token {name}"), String::new()))
-                .await?;
             println!("Token {name:?} revoked.");
         }
         AdminCommand::Token(TokenCommand::List) => {

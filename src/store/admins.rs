@@ -8,7 +8,8 @@ use crate::domain::{Actor, Admin, Role};
 
 #[async_trait]
 pub trait AdminStore {
-    /// Gives `user_id` the role, replacing any role they had.
+    /// Gives `user_id` the role, replacing any role they had, and records it in the audit
+    /// log, in one transaction.
     async fn grant(
         &self,
         user_id: i64,
@@ -16,8 +17,9 @@ pub trait AdminStore {
         by: &Actor,
         at: DateTime<Utc>,
     ) -> Result<Admin, StoreError>;
-    /// Takes away `user_id`'s role; false if they had none.
-    async fn revoke(&self, user_id: i64) -> Result<bool, StoreError>;
+    /// Takes away `user_id`'s role and records who did, in one transaction; false (and
+    /// nothing recorded) if they had none.
+    async fn revoke(&self, user_id: i64, by: &Actor, at: DateTime<Utc>) -> Result<bool, StoreError>;
     async fn admin(&self, user_id: i64) -> Result<Option<Admin>, StoreError>;
     async fn admins(&self) -> Result<Vec<Admin>, StoreError>;
 }
@@ -55,6 +57,7 @@ macro_rules! impl_admin_store {
                 by: &$crate::domain::Actor,
                 at: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<$crate::domain::Admin, $crate::store::StoreError> {
+                let mut tx = self.begin_write().await?;
                 let row: $crate::store::admins::AdminRow = ::sqlx::query_as(
                     "INSERT INTO admins (user_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (user_id) DO UPDATE SET role = excluded.role, \
@@ -65,17 +68,44 @@ macro_rules! impl_admin_store {
                 .bind(role.as_str())
                 .bind(by.to_string())
                 .bind(at)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *tx)
                 .await?;
+                let entry = $crate::domain::AuditEntry {
+                    at,
+                    actor: by.clone(),
+                    action: $crate::domain::AuditAction::Granted,
+                    subject: format!("user {user_id}"),
+                    detail: role.as_str().to_owned(),
+                };
+                $crate::store::audit::insert_audit(&entry).execute(&mut *tx).await?;
+                tx.commit().await?;
                 row.try_into()
             }
 
-            async fn revoke(&self, user_id: i64) -> Result<bool, $crate::store::StoreError> {
+            async fn revoke(
+                &self,
+                user_id: i64,
+                by: &$crate::domain::Actor,
+                at: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = self.begin_write().await?;
                 let done = ::sqlx::query("DELETE FROM admins WHERE user_id = $1")
                     .bind(user_id)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
-                Ok(done.rows_affected() > 0)
+                let revoked = done.rows_affected() > 0;
+                if revoked {
+                    let entry = $crate::domain::AuditEntry {
+                        at,
+                        actor: by.clone(),
+                        action: $crate::domain::AuditAction::Revoked,
+                        subject: format!("user {user_id}"),
+                        detail: String::new(),
+                    };
+                    $crate::store::audit::insert_audit(&entry).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(revoked)
             }
 
             async fn admin(

@@ -24,8 +24,9 @@ pub trait AuditStore {
     /// The live (unrevoked) token with this hash, noting (at most once a minute) that it
     /// was used.
     async fn use_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<ApiToken>, StoreError>;
-    /// False if there is no live token of that name.
-    async fn revoke_token(&self, name: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Revokes the live token of that name and records who did, in one transaction; false
+    /// (and nothing recorded) if there is none.
+    async fn revoke_token(&self, name: &str, by: &Actor, now: DateTime<Utc>) -> Result<bool, StoreError>;
     async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError>;
 }
 
@@ -129,6 +130,7 @@ macro_rules! impl_audit_store {
                 by: &$crate::domain::Actor,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<$crate::domain::ApiToken, $crate::store::StoreError> {
+                let mut tx = self.begin_write().await?;
                 let row: $crate::store::audit::TokenRow = ::sqlx::query_as(
                     "INSERT INTO api_tokens (name, token_hash, role, created_by, created_at) \
                      VALUES ($1, $2, $3, $4, $5) \
@@ -139,8 +141,17 @@ macro_rules! impl_audit_store {
                 .bind(role.as_str())
                 .bind(by.to_string())
                 .bind(now)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *tx)
                 .await?;
+                let entry = $crate::domain::AuditEntry {
+                    at: now,
+                    actor: by.clone(),
+                    action: $crate::domain::AuditAction::TokenCreated,
+                    subject: format!("token {name}"),
+                    detail: role.as_str().to_owned(),
+                };
+                $crate::store::audit::insert_audit(&entry).execute(&mut *tx).await?;
+                tx.commit().await?;
                 row.try_into()
             }
 
@@ -171,14 +182,28 @@ macro_rules! impl_audit_store {
             async fn revoke_token(
                 &self,
                 name: &str,
+                by: &$crate::domain::Actor,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = self.begin_write().await?;
                 let done = ::sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL")
                     .bind(name)
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
-                Ok(done.rows_affected() > 0)
+                let revoked = done.rows_affected() > 0;
+                if revoked {
+                    let entry = $crate::domain::AuditEntry {
+                        at: now,
+                        actor: by.clone(),
+                        action: $crate::domain::AuditAction::TokenRevoked,
+                        subject: format!("token {name}"),
+                        detail: String::new(),
+                    };
+                    $crate::store::audit::insert_audit(&entry).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(revoked)
             }
 
             async fn tokens(&self) -> Result<Vec<$crate::domain::ApiToken>, $crate::store::StoreError> {

@@ -9,6 +9,8 @@ use crate::domain::{Indicator, IndicatorKind, NewIndicator};
 #[async_trait]
 pub trait IndicatorStore {
     /// Adds the value to the list, or replaces what the list said of it. True if it is new.
+    /// Lists the value (or changes its listing) and records it in the audit log, in one
+    /// transaction. Returns the entry and whether it is new.
     async fn put_indicator(
         &self,
         indicator: &NewIndicator,
@@ -22,8 +24,15 @@ pub trait IndicatorStore {
         entries: &[NewIndicator],
         audit: &crate::domain::AuditEntry,
     ) -> Result<usize, StoreError>;
-    /// Takes the value off the list; false if it was not on it.
-    async fn remove_indicator(&self, kind: IndicatorKind, value: &str) -> Result<bool, StoreError>;
+    /// Takes the value off the list and records who did, in one transaction; false (and
+    /// nothing recorded) if it was not on it.
+    async fn remove_indicator(
+        &self,
+        kind: IndicatorKind,
+        value: &str,
+        by: &crate::domain::Actor,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
     async fn indicator(&self, kind: IndicatorKind, value: &str) -> Result<Option<Indicator>, StoreError>;
     /// The list, most recently added or changed first, optionally of one kind.
     async fn indicators(
@@ -110,9 +119,17 @@ macro_rules! impl_indicator_store {
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<($crate::domain::Indicator, bool), $crate::store::StoreError> {
                 let mut tx = self.begin_write().await?;
-                let put = Self::put_indicator_in(&mut tx, i, now).await?;
+                let (stored, created) = Self::put_indicator_in(&mut tx, i, now).await?;
+                let entry = $crate::domain::AuditEntry {
+                    at: now,
+                    actor: i.added_by.clone(),
+                    action: $crate::domain::AuditAction::Listed,
+                    subject: format!("{} {}", stored.kind, stored.value),
+                    detail: format!("{}: {}", stored.risk, stored.reason.as_str()),
+                };
+                $crate::store::audit::insert_audit(&entry).execute(&mut *tx).await?;
                 tx.commit().await?;
-                Ok(put)
+                Ok((stored, created))
             }
 
             async fn import_indicators(
@@ -142,13 +159,28 @@ macro_rules! impl_indicator_store {
                 &self,
                 kind: $crate::domain::IndicatorKind,
                 value: &str,
+                by: &$crate::domain::Actor,
+                now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = self.begin_write().await?;
                 let done = ::sqlx::query("DELETE FROM indicators WHERE kind = $1 AND value = $2")
                     .bind(kind.as_str())
                     .bind(value)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
-                Ok(done.rows_affected() > 0)
+                let removed = done.rows_affected() > 0;
+                if removed {
+                    let entry = $crate::domain::AuditEntry {
+                        at: now,
+                        actor: by.clone(),
+                        action: $crate::domain::AuditAction::Unlisted,
+                        subject: format!("{kind} {value}"),
+                        detail: String::new(),
+                    };
+                    $crate::store::audit::insert_audit(&entry).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(removed)
             }
 
             async fn indicator(

@@ -55,8 +55,11 @@ pub trait TipStore {
     async fn insert_tip(&self, tip: &NewTip, now: DateTime<Utc>) -> Result<Tip, StoreError>;
     async fn tip(&self, id: TipId) -> Result<Option<Tip>, StoreError>;
     async fn tips(&self, query: &TipQuery) -> Result<Vec<Tip>, StoreError>;
+    /// An editor's new tip, stored, indexed and recorded in the audit log in one transaction.
+    async fn add_tip(&self, tip: &NewTip, now: DateTime<Utc>) -> Result<Tip, StoreError>;
     /// An editor's correction: new title and body, remembered as theirs so that upgrades
-    /// leave it alone. `NotFound` if there is no such tip.
+    /// leave it alone, and recorded in the audit log, in one transaction. `NotFound` if
+    /// there is no such tip.
     async fn edit_tip(
         &self,
         id: TipId,
@@ -66,8 +69,8 @@ pub trait TipStore {
         now: DateTime<Utc>,
     ) -> Result<Tip, StoreError>;
     /// Retires a tip (citizens no longer see it); remembered as the editor's change, so
-    /// upgrades leave it alone. `NotFound` if there is no such tip. (An import brings
-    /// retired tips back.)
+    /// upgrades leave it alone, and recorded in the audit log, in one transaction.
+    /// `NotFound` if there is no such tip. (An import brings retired tips back.)
     async fn retire_tip(&self, id: TipId, by: &Actor, now: DateTime<Utc>) -> Result<Tip, StoreError>;
     /// Applies every change, and records `audit` (its detail completed with the counts),
     /// in one transaction: all or, on an error (`NotFound` for an unknown id), nothing.
@@ -81,6 +84,22 @@ pub trait TipStore {
     /// Loads a tip shipped with Pingan (it has a `builtin_key`): adds it if new, brings
     /// it up to date if no editor has changed it, and otherwise leaves it alone.
     async fn seed_tip(&self, tip: &NewTip, now: DateTime<Utc>) -> Result<SeedOutcome, StoreError>;
+}
+
+/// The audit entry of an editor's change to a tip.
+pub(crate) fn tip_audit(
+    tip: &crate::domain::Tip,
+    action: crate::domain::AuditAction,
+    by: &Actor,
+    at: DateTime<Utc>,
+) -> crate::domain::AuditEntry {
+    crate::domain::AuditEntry {
+        at,
+        actor: by.clone(),
+        action,
+        subject: format!("tip {}", tip.id.0),
+        detail: tip.title.as_str().to_owned(),
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -210,6 +229,21 @@ macro_rules! impl_tip_store {
                 let tip: $crate::domain::Tip = row.ok_or($crate::store::StoreError::NotFound)?.try_into()?;
                 let tokens = $crate::store::search::DocumentTokens::of(title.as_str(), body.as_str());
                 Self::index_document(&mut tx, $crate::store::search::DocumentKind::Tip, id.0, &tokens).await?;
+                let entry = $crate::store::tips::tip_audit(&tip, $crate::domain::AuditAction::TipEdited, by, now);
+                $crate::store::audit::insert_audit(&entry).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(tip)
+            }
+
+            async fn add_tip(
+                &self,
+                t: &$crate::domain::NewTip,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<$crate::domain::Tip, $crate::store::StoreError> {
+                let mut tx = self.begin_write().await?;
+                let tip = Self::insert_tip_in(&mut tx, t, false, now).await?;
+                let entry = $crate::store::tips::tip_audit(&tip, $crate::domain::AuditAction::TipAdded, &t.author, now);
+                $crate::store::audit::insert_audit(&entry).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(tip)
             }
@@ -220,6 +254,7 @@ macro_rules! impl_tip_store {
                 by: &$crate::domain::Actor,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<$crate::domain::Tip, $crate::store::StoreError> {
+                let mut tx = self.begin_write().await?;
                 let row: Option<$crate::store::tips::TipRow> = ::sqlx::query_as(concat!(
                     "UPDATE tips SET retired = TRUE, edited_by = $2, updated_at = $3 WHERE id = $1 RETURNING ",
                     $crate::store::tips::tip_columns!()
@@ -227,9 +262,13 @@ macro_rules! impl_tip_store {
                 .bind(id.0)
                 .bind(by.to_string())
                 .bind(now)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *tx)
                 .await?;
-                row.ok_or($crate::store::StoreError::NotFound)?.try_into()
+                let tip: $crate::domain::Tip = row.ok_or($crate::store::StoreError::NotFound)?.try_into()?;
+                let entry = $crate::store::tips::tip_audit(&tip, $crate::domain::AuditAction::TipRetired, by, now);
+                $crate::store::audit::insert_audit(&entry).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(tip)
             }
 
             async fn import_tips(

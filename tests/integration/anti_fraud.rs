@@ -468,8 +468,9 @@ async fn editors_edit_add_and_retire_tips_from_the_tips_menu_and_citizens_never_
     assert!(last_to(&app, EDITOR).text.contains("现在的内容"), "{}", last_to(&app, EDITOR).text);
     ask(&app, EDITOR, "垫付返利都是骗局\n任何要求先垫钱的刷单都是诈骗。").await;
     assert!(open_kind(CITIZEN).await.text.contains("垫付返利都是骗局"));
+    let by_editor = pingan::domain::Actor::Telegram(EDITOR);
     let actions: Vec<_> =
-        app.store.audit_log(None, 10).await.unwrap().into_iter().map(|e| e.action).collect();
+        app.store.audit_log(Some(&by_editor), 10).await.unwrap().into_iter().map(|e| e.action).collect();
     use pingan::domain::AuditAction::{TipAdded, TipEdited, TipRetired};
     assert_eq!(actions, [TipEdited, TipRetired, TipAdded]);
 

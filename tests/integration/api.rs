@@ -111,7 +111,7 @@ async fn every_route_checks_the_token_and_its_role() {
     assert_eq!(unchanged.content.title.as_str(), "t", "refused calls changed nothing");
     assert_eq!(api.app.store.count_notices(&pingan::store::NoticeQuery::default()).await.unwrap(), 1);
 
-    api.app.store.revoke_token("cms", Utc::now()).await.unwrap();
+    api.app.store.revoke_token("cms", &Actor::System, Utc::now()).await.unwrap();
     let (status, _) = api.call(Method::GET, "/api/notices", Some(&editor), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "a revoked token is refused");
     for open in ["/healthz", "/metrics", "/api/openapi.json"] {

@@ -181,3 +181,85 @@ async fn an_api_client_retrying_with_one_idempotency_key_gets_the_same_notice() 
     assert_eq!(notices(&app).await, 2);
     app.stop().await.unwrap();
 }
+
+/// Roles, the list, tips and tokens change only together with their audit entry: with
+/// the audit log failing, nothing changes; once it works, each change leaves one entry.
+async fn every_change_is_stored_with_its_audit_entry_or_not_at_all(db: TestDb) {
+    use pingan::domain::{
+        IndicatorKind, IndicatorReason, NewIndicator, NewTip, Risk, ScamType, Subject, TipBody, TipTitle,
+    };
+
+    let store = db.store().await;
+    let by = Actor::Cli("owner".into());
+    let now = Utc::now();
+    let indicator = NewIndicator {
+        subject: Subject::parse("13800138000").unwrap(),
+        risk: Risk::Fraud,
+        reason: IndicatorReason::parse("冒充客服").unwrap(),
+        added_by: by.clone(),
+    };
+    let tip = NewTip {
+        scam_type: ScamType::OrderBrushing,
+        language: Language::Zh,
+        title: TipTitle::parse("刷单就是诈骗").unwrap(),
+        body: TipBody::parse("先垫付后返利，都是骗局。").unwrap(),
+        builtin_key: None,
+        author: by.clone(),
+    };
+    let repair = break_the_audit_log(&db).await;
+    assert!(store.grant(4242, Role::Editor, &by, now).await.is_err());
+    assert!(store.put_indicator(&indicator, now).await.is_err());
+    assert!(store.add_tip(&tip, now).await.is_err());
+    assert!(store.create_token("cms", "hash", Role::Editor, &by, now).await.is_err());
+    assert_eq!(store.admin(4242).await.unwrap(), None, "no role without its entry");
+    assert_eq!(store.indicator(IndicatorKind::Phone, "+8613800138000").await.unwrap(), None);
+    assert!(store.tokens().await.unwrap().is_empty());
+    let tips_before = store.tips(&pingan::store::TipQuery::default()).await.unwrap().len();
+
+    run_sql(&db, repair).await;
+    store.grant(4242, Role::Editor, &by, now).await.unwrap();
+    store.put_indicator(&indicator, now).await.unwrap();
+    let added = store.add_tip(&tip, now).await.unwrap();
+    store.edit_tip(added.id, &tip.title, &TipBody::parse("改过的正文。").unwrap(), &by, now).await.unwrap();
+    store.retire_tip(added.id, &by, now).await.unwrap();
+    store.create_token("cms", "hash", Role::Editor, &by, now).await.unwrap();
+    assert!(store.revoke_token("cms", &by, now).await.unwrap());
+    assert!(store.remove_indicator(IndicatorKind::Phone, "+8613800138000", &by, now).await.unwrap());
+    assert!(store.revoke(4242, &by, now).await.unwrap());
+    assert!(!store.revoke(4242, &by, now).await.unwrap(), "nothing to revoke, nothing recorded");
+    assert_eq!(
+        store.tips(&pingan::store::TipQuery::default()).await.unwrap().len(),
+        tips_before,
+        "added, then retired"
+    );
+    assert!(store.tip(added.id).await.unwrap().unwrap().retired);
+    let mut actions: Vec<AuditAction> =
+        store.audit_log(Some(&by), 20).await.unwrap().iter().map(|e| e.action).collect();
+    actions.reverse();
+    assert_eq!(
+        actions,
+        [
+            AuditAction::Granted,
+            AuditAction::Listed,
+            AuditAction::TipAdded,
+            AuditAction::TipEdited,
+            AuditAction::TipRetired,
+            AuditAction::TokenCreated,
+            AuditAction::TokenRevoked,
+            AuditAction::Unlisted,
+            AuditAction::Revoked,
+        ]
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn every_change_is_stored_with_its_audit_entry_or_not_at_all_on_sqlite() {
+    every_change_is_stored_with_its_audit_entry_or_not_at_all(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+async fn every_change_is_stored_with_its_audit_entry_or_not_at_all_on_postgres() {
+    let Some(db) = TestDb::postgres().await else { return };
+    every_change_is_stored_with_its_audit_entry_or_not_at_all(db).await;
+}

@@ -312,8 +312,8 @@ async fn roles_are_granted_replaced_and_revoked(store: Arc<dyn Store>) {
     );
     assert_eq!(store.admin(12).await.unwrap().unwrap().granted_by, Actor::Telegram(11));
 
-    assert!(store.revoke(12).await.unwrap());
-    assert!(!store.revoke(12).await.unwrap());
+    assert!(store.revoke(12, &Actor::System, at(9, 0)).await.unwrap());
+    assert!(!store.revoke(12, &Actor::System, at(9, 0)).await.unwrap());
     assert_eq!(store.admin(12).await.unwrap(), None);
 }
 
@@ -581,8 +581,18 @@ async fn indicators_are_listed_updated_and_removed(store: Arc<dyn Store>) {
     assert_eq!(all.len(), 3);
     assert_eq!(all[0].value, "6222021234567890128", "newest first");
     assert_eq!(store.indicators(Some(IndicatorKind::Domain), 10, 0).await.unwrap().len(), 1);
-    assert!(store.remove_indicator(IndicatorKind::Phone, "+8613800138000").await.unwrap());
-    assert!(!store.remove_indicator(IndicatorKind::Phone, "+8613800138000").await.unwrap());
+    assert!(
+        store
+            .remove_indicator(IndicatorKind::Phone, "+8613800138000", &Actor::System, at(9, 0))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .remove_indicator(IndicatorKind::Phone, "+8613800138000", &Actor::System, at(9, 0))
+            .await
+            .unwrap()
+    );
     assert_eq!(store.indicator(IndicatorKind::Phone, "+8613800138000").await.unwrap(), None);
 }
 

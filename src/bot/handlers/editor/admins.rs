@@ -3,7 +3,7 @@
 
 use super::require;
 use crate::bot::handlers::{Ctx, HandlerResult};
-use crate::domain::{Actor, AuditAction, AuditEntry, Role};
+use crate::domain::{Actor, Role};
 use crate::html::Html;
 
 pub(in crate::bot::handlers) async fn admins(ctx: &Ctx<'_>, args: &str) -> HandlerResult {
@@ -11,13 +11,6 @@ pub(in crate::bot::handlers) async fn admins(ctx: &Ctx<'_>, args: &str) -> Handl
     let words: Vec<&str> = args.split_whitespace().collect();
     let by = Actor::Telegram(owner);
     let now = ctx.now();
-    let audit = |action, user: i64, detail: String| AuditEntry {
-        at: now,
-        actor: by.clone(),
-        action,
-        subject: format!("user {user}"),
-        detail,
-    };
     match words.as_slice() {
         [] => list(ctx).await,
         ["grant", user, role] => {
@@ -26,8 +19,8 @@ pub(in crate::bot::handlers) async fn admins(ctx: &Ctx<'_>, args: &str) -> Handl
                 ctx.reply(ctx.text("admins.usage")).await?;
                 return Ok(());
             };
+            // Granted and audited in one transaction.
             ctx.app.store.grant(user, role, &by, now).await?;
-            ctx.app.store.record_audit(&audit(AuditAction::Granted, user, role.as_str().to_owned())).await?;
             let text = ctx.fill(
                 "admins.granted",
                 &[("user", (&user.to_string()).into()), ("role", role.as_str().into())],
@@ -40,10 +33,7 @@ pub(in crate::bot::handlers) async fn admins(ctx: &Ctx<'_>, args: &str) -> Handl
                 ctx.reply(ctx.text("admins.usage")).await?;
                 return Ok(());
             };
-            let revoked = ctx.app.store.revoke(user).await?;
-            if revoked {
-                ctx.app.store.record_audit(&audit(AuditAction::Revoked, user, String::new())).await?;
-            }
+            let revoked = ctx.app.store.revoke(user, &by, now).await?;
             let key = if revoked { "admins.revoked" } else { "admins.had_no_role" };
             ctx.reply(ctx.fill(key, &[("user", (&user.to_string()).into())])).await?;
             Ok(())

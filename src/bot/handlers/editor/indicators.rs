@@ -4,7 +4,7 @@
 use super::require;
 use crate::bot::handlers::check::why_unreadable;
 use crate::bot::handlers::{Ctx, HandlerResult};
-use crate::domain::{Actor, AuditAction, AuditEntry, IndicatorReason, NewIndicator, Risk, Role, Subject};
+use crate::domain::{Actor, IndicatorReason, NewIndicator, Risk, Role, Subject, SubjectError};
 use crate::html::Html;
 use crate::i18n::Arg;
 
@@ -31,36 +31,56 @@ fn risk_word(word: &str) -> Option<Risk> {
     }
 }
 
-async fn add(ctx: &Ctx<'_>, by: Actor, args: &str) -> HandlerResult {
+/// Why an `add` could not be read; each has its own answer.
+enum AddUnreadable {
+    /// No risk word, so no way to tell where the subject ends.
+    Usage,
+    Subject(SubjectError),
+    Reason,
+}
+
+/// `add <number, link or account> <risk> <reason…>`: the subject is everything before the
+/// first risk word.
+fn parse_add(args: &str) -> Result<(Subject, Risk, IndicatorReason), AddUnreadable> {
     let words: Vec<&str> = args.split_whitespace().collect();
-    let Some(at) = words.iter().position(|w| risk_word(w).is_some()) else {
-        ctx.reply(ctx.text("indicator.usage")).await?;
-        return Ok(());
-    };
-    let risk = risk_word(words[at]).unwrap_or(Risk::Suspicious);
-    let subject = match Subject::parse(&words[..at].join(" ")) {
-        Ok(subject) => subject,
-        Err(e) => {
+    let (at, risk) =
+        words.iter().enumerate().find_map(|(i, w)| Some((i, risk_word(w)?))).ok_or(AddUnreadable::Usage)?;
+    let subject = Subject::parse(&words[..at].join(" ")).map_err(AddUnreadable::Subject)?;
+    let reason = IndicatorReason::parse(&words[at + 1..].join(" ")).map_err(|_| AddUnreadable::Reason)?;
+    Ok((subject, risk, reason))
+}
+
+/// Reads `/indicator` arguments as the handler does and keeps nothing; for the fuzz targets.
+pub(in crate::bot::handlers) fn read_indicator(args: &str) {
+    let (verb, rest) = args.trim().split_once(char::is_whitespace).unwrap_or((args.trim(), ""));
+    match verb.to_lowercase().as_str() {
+        "add" => drop(parse_add(rest)),
+        "remove" | "rm" | "delete" => drop(Subject::parse(rest)),
+        _ => {}
+    }
+}
+
+async fn add(ctx: &Ctx<'_>, by: Actor, args: &str) -> HandlerResult {
+    let (subject, risk, reason) = match parse_add(args) {
+        Ok(read) => read,
+        Err(AddUnreadable::Usage) => {
+            ctx.reply(ctx.text("indicator.usage")).await?;
+            return Ok(());
+        }
+        Err(AddUnreadable::Subject(e)) => {
             let reason = why_unreadable(ctx, &e);
             ctx.reply(ctx.fill("indicator.unreadable", &[("reason", Arg::Html(&reason))])).await?;
             return Ok(());
         }
-    };
-    let Ok(reason) = IndicatorReason::parse(&words[at + 1..].join(" ")) else {
-        ctx.reply(ctx.text("indicator.need_reason")).await?;
-        return Ok(());
+        Err(AddUnreadable::Reason) => {
+            ctx.reply(ctx.text("indicator.need_reason")).await?;
+            return Ok(());
+        }
     };
     let value = subject.to_string();
     let new = NewIndicator { subject, risk, reason, added_by: by.clone() };
-    let (stored, created) = ctx.app.store.put_indicator(&new, ctx.now()).await?;
-    let entry = AuditEntry {
-        at: ctx.now(),
-        actor: by,
-        action: AuditAction::Listed,
-        subject: format!("{} {}", stored.kind, stored.value),
-        detail: format!("{}: {}", stored.risk, stored.reason.as_str()),
-    };
-    ctx.app.store.record_audit(&entry).await?;
+    // Listed and audited in one transaction.
+    let (_, created) = ctx.app.store.put_indicator(&new, ctx.now()).await?;
     let risk_label = ctx.label(&format!("risk.{risk}"));
     let key = if created { "indicator.added" } else { "indicator.updated" };
     ctx.reply(ctx.fill(key, &[("value", value.as_str().into()), ("risk", risk_label.as_str().into())]))
@@ -78,17 +98,7 @@ async fn remove(ctx: &Ctx<'_>, by: Actor, args: &str) -> HandlerResult {
         }
     };
     let value = subject.to_string();
-    let removed = ctx.app.store.remove_indicator(subject.kind(), &subject.key()).await?;
-    if removed {
-        let entry = AuditEntry {
-            at: ctx.now(),
-            actor: by,
-            action: AuditAction::Unlisted,
-            subject: format!("{} {}", subject.kind(), subject.key()),
-            detail: String::new(),
-        };
-        ctx.app.store.record_audit(&entry).await?;
-    }
+    let removed = ctx.app.store.remove_indicator(subject.kind(), &subject.key(), &by, ctx.now()).await?;
     let key = if removed { "indicator.removed" } else { "indicator.not_listed" };
     ctx.reply(ctx.fill(key, &[("value", value.as_str().into())])).await?;
     Ok(())

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{allowed, require_for_button};
 use crate::bot::handlers::dialogue::{self, Dialogue};
 use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult};
-use crate::domain::{Actor, AuditAction, AuditEntry, NewTip, Role, ScamType, TipBody, TipId, TipTitle};
+use crate::domain::{Actor, NewTip, Role, ScamType, TipBody, TipId, TipTitle};
 use crate::render::callback::TipAction;
 use crate::telegram::outbound::{OutMessage, Sent};
 
@@ -53,7 +53,6 @@ pub(in crate::bot::handlers) async fn button(ctx: &Ctx<'_>, at: Sent, action: Ti
                 Err(crate::store::StoreError::NotFound) => return Ok(Some(ctx.label("tips.gone"))),
                 Err(e) => return Err(e.into()),
             };
-            audit(ctx, by, AuditAction::TipRetired, id, tip.title.as_str()).await?;
             // The list the button was under, without the retired tip.
             crate::bot::handlers::tips::of_kind(ctx, at, tip.scam_type).await?;
             Ok(Some(ctx.label("editor_tips.retired")))
@@ -83,10 +82,10 @@ pub(in crate::bot::handlers) async fn take_text(
         }
     };
     let by = Actor::Telegram(user);
-    let shown_title = title.as_str().to_owned();
-    let (id, action) = match draft.target {
+    // Each change and its audit entry are one transaction (the store writes both).
+    match draft.target {
         TipTarget::Edit(id) => match ctx.app.store.edit_tip(TipId(id), &title, &body, &by, ctx.now()).await {
-            Ok(tip) => (tip.id, AuditAction::TipEdited),
+            Ok(_) => {}
             Err(crate::store::StoreError::NotFound) => {
                 dialogue::end(ctx, user).await?;
                 ctx.reply(ctx.text("tips.gone")).await?;
@@ -95,25 +94,11 @@ pub(in crate::bot::handlers) async fn take_text(
             Err(e) => return Err(e.into()),
         },
         TipTarget::Add(scam_type) => {
-            let new =
-                NewTip { scam_type, language: ctx.lang, title, body, builtin_key: None, author: by.clone() };
-            (ctx.app.store.insert_tip(&new, ctx.now()).await?.id, AuditAction::TipAdded)
+            let new = NewTip { scam_type, language: ctx.lang, title, body, builtin_key: None, author: by };
+            ctx.app.store.add_tip(&new, ctx.now()).await?;
         }
-    };
+    }
     dialogue::end(ctx, user).await?;
-    audit(ctx, by, action, id, &shown_title).await?;
     ctx.send(OutMessage::html(ctx.text("editor_tips.saved"))).await?;
-    Ok(())
-}
-
-async fn audit(ctx: &Ctx<'_>, actor: Actor, action: AuditAction, id: TipId, title: &str) -> HandlerResult {
-    let entry = AuditEntry {
-        at: ctx.now(),
-        actor,
-        action,
-        subject: format!("tip {}", id.0),
-        detail: title.to_owned(),
-    };
-    ctx.app.store.record_audit(&entry).await?;
     Ok(())
 }

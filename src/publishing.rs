@@ -7,12 +7,14 @@ use chrono_tz::Tz;
 
 use crate::clock::Clock;
 use crate::domain::{
-    Actor, AuditAction, AuditEntry, NewNotice, Notice, NoticeCorrection, NoticeId, NoticeStatus,
+    Actor, AuditAction, AuditEntry, ChatId, NewNotice, Notice, NoticeCorrection, NoticeId, NoticeStatus,
 };
 use crate::i18n::Texts;
 use crate::render::Style;
 use crate::render::broadcast;
-use crate::store::{NewPublication, NoticeChange, Published, Store, StoreError, StoredMessage};
+use crate::store::{
+    ChangeOnce, NewPublication, NoticeChange, Published, Store, StoreError, StoredMessage, change_fingerprint,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -32,6 +34,9 @@ pub struct Changed {
     pub told: u64,
     /// The fan-out carrying the follow-up (chats the notice reaches later join it).
     pub follow_up: String,
+    /// True when the same change had been asked for under the same key before: nothing
+    /// was changed or queued now, and `told` is what the first change queued.
+    pub repeated: bool,
 }
 
 /// The publishing desk: a store, the texts follow-ups are written in, and the clock.
@@ -106,6 +111,21 @@ impl Desk<'_> {
         correction: &NoticeCorrection,
         actor: &Actor,
     ) -> Result<Changed, PublishError> {
+        self.correct_once(id, correction, actor, None, None).await
+    }
+
+    /// [`correct`](Self::correct), once: with `idempotency_key`, the same correction asked
+    /// for again (a second press, a client's retry) returns the first result and sends
+    /// nothing; the key with another correction is a `Conflict`. `ends_dialogue` (chat,
+    /// user) is the editor's dialogue, ended in the same transaction.
+    pub async fn correct_once(
+        &self,
+        id: NoticeId,
+        correction: &NoticeCorrection,
+        actor: &Actor,
+        idempotency_key: Option<&str>,
+        ends_dialogue: Option<(ChatId, i64)>,
+    ) -> Result<Changed, PublishError> {
         let before = self.changeable(id).await?;
         let now = self.clock.now();
         // Rendered from the notice as the correction leaves it, so that the change and
@@ -119,9 +139,24 @@ impl Desk<'_> {
         };
         // The change, its follow-up and its audit entry all happen at `now`.
         let audit = Self::entry(now, actor, AuditAction::Corrected, id, after.content.title.to_string());
-        let changed = self.store.change_notice(id, NoticeChange::Correct(correction), &key, &message, &audit);
-        let (notice, told) = self.unless_changed_meanwhile(id, changed.await).await?;
-        Ok(Changed { notice, told, follow_up: key })
+        let fingerprint = change_fingerprint(id, correction);
+        let once =
+            ChangeOnce { idempotency_key: idempotency_key.map(|k| (k, fingerprint.as_str())), ends_dialogue };
+        let changed = self.store.change_notice_once(
+            id,
+            NoticeChange::Correct(correction),
+            &key,
+            &message,
+            &audit,
+            once,
+        );
+        let changed = self.unless_changed_meanwhile(id, changed.await).await?;
+        Ok(Changed {
+            notice: changed.notice,
+            told: changed.told,
+            follow_up: changed.follow_up,
+            repeated: changed.repeated,
+        })
     }
 
     /// Withdraws a notice; everyone its alert or channel post reached is told, as a reply,
@@ -143,7 +178,7 @@ impl Desk<'_> {
         );
         let changed = self.store.change_notice(id, NoticeChange::Retract, &key, &message, &audit);
         let (notice, told) = self.unless_changed_meanwhile(id, changed.await).await?;
-        Ok(Changed { notice, told, follow_up: key })
+        Ok(Changed { notice, told, follow_up: key, repeated: false })
     }
 
     /// A change the store refused because the notice was withdrawn (or is gone) since

@@ -243,6 +243,20 @@ pub async fn read(
     notice.map(|n| Json(n.into())).ok_or_else(|| ApiError::NotFound(format!("there is no notice {id}")))
 }
 
+/// The `Idempotency-Key` header as the key Pingan keeps: scoped to the token, whose name
+/// goes in with its length so that no token's keys can be another's
+/// (`api:<length of name>:<name>:<key>`). `None` without the header.
+///
+/// Errors: 400 for a key that is not text or is longer than 200 characters.
+fn idempotency_key(headers: &axum::http::HeaderMap, caller: &Caller) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value.to_str().map_err(|_| ApiError::BadRequest("Idempotency-Key must be text".into()))?.trim();
+    if key.chars().count() > 200 {
+        return Err(ApiError::BadRequest("Idempotency-Key is longer than 200 characters".into()));
+    }
+    Ok((!key.is_empty()).then(|| format!("api:{}:{}:{key}", caller.name.len(), caller.name)))
+}
+
 /// Create a notice: published now, scheduled, or a draft. Extreme and Severe notices alert
 /// subscribers as soon as they are published.
 ///
@@ -262,16 +276,7 @@ pub async fn create(
     Input(input): Input<NewNoticeInput>,
 ) -> Result<axum::response::Response, ApiError> {
     caller.must_publish()?;
-    let header_key = headers
-        .get("idempotency-key")
-        .map(|v| {
-            v.to_str().map(str::trim).map_err(|_| ApiError::BadRequest("Idempotency-Key must be text".into()))
-        })
-        .transpose()?
-        .filter(|k| !k.is_empty());
-    if header_key.is_some_and(|k| k.chars().count() > 200) {
-        return Err(ApiError::BadRequest("Idempotency-Key is longer than 200 characters".into()));
-    }
+    let header_key = idempotency_key(&headers, &caller)?;
     let content = NoticeContent {
         title: Title::parse(&input.title).map_err(invalid)?,
         body: Body::parse(&input.body).map_err(invalid)?,
@@ -297,7 +302,7 @@ pub async fn create(
         NewNotice::new(content, publication, input.expires_at, caller.actor(), now).map_err(invalid)?;
     let external = input.external_id.filter(|e| !e.trim().is_empty());
     let key = match (header_key, &external) {
-        (Some(key), _) => Some(format!("api:{}:{key}", caller.name)),
+        (Some(key), _) => Some(key),
         (None, Some(external)) => Some(format!("external:{external}")),
         (None, None) => None,
     };
@@ -322,8 +327,15 @@ pub async fn create(
 
 /// Correct a notice. Everyone its alert or channel post reached gets the correction as
 /// a reply to the message they got.
+///
+/// Safe to retry with an `Idempotency-Key` header: the same correction with the same key
+/// from the same token returns what the first request did, with `Idempotent-Replayed:
+/// true`, and tells no one again; the key with another correction is a 409.
 #[utoipa::path(patch, path = "/api/notices/{id}", request_body = NoticePatch,
-    params(("id" = i64, Path, description = "The notice's number")), security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The notice's number"),
+        ("Idempotency-Key" = Option<String>, Header,
+        description = "Any string unique to this request (a UUID, say): a retry with the same key returns the first result")),
+    security(("bearer" = [])),
     responses((status = 200, body = ChangeView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
@@ -331,9 +343,11 @@ pub async fn correct(
     State(state): State<HttpState>,
     caller: Caller,
     NoticeNumber(id): NoticeNumber,
+    headers: axum::http::HeaderMap,
     Input(patch): Input<NoticePatch>,
-) -> Result<Json<ChangeView>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     caller.must_publish()?;
+    let key = idempotency_key(&headers, &caller)?;
     if patch.is_empty() {
         return Err(ApiError::Invalid("nothing to change: give at least one field".into()));
     }
@@ -364,8 +378,14 @@ pub async fn correct(
     }
     let expires_at = patch.expires_at.or(current.expires_at);
     let correction = NoticeCorrection::new(c, expires_at, state.app.clock.now()).map_err(invalid)?;
-    let changed = state.app.desk().correct(NoticeId(id), &correction, &caller.actor()).await?;
-    Ok(Json(ChangeView { notice: changed.notice.into(), recipients_told: changed.told }))
+    let desk = state.app.desk();
+    let changed = desk.correct_once(NoticeId(id), &correction, &caller.actor(), key.as_deref(), None).await?;
+    let view = Json(ChangeView { notice: changed.notice.into(), recipients_told: changed.told });
+    Ok(if changed.repeated {
+        (StatusCode::OK, [("idempotent-replayed", "true")], view).into_response()
+    } else {
+        view.into_response()
+    })
 }
 
 /// Withdraw a notice. Everyone its alert or channel post reached is told, as a reply;

@@ -38,11 +38,11 @@ pub use indicators::IndicatorStore;
 pub use migrations::MigrationReport;
 pub use notices::{NoticeQuery, NoticeStore};
 pub use outbox::{
-    DeliveryCounts, DueDigests, FanoutKind, FanoutProgress, NewFanout, NoticeChange, OutboxStore, Pending,
-    Recipient, StoredMessage,
+    ChangeOnce, DeliveryCounts, DueDigests, FanoutKind, FanoutProgress, NewFanout, NoticeChange,
+    NoticeChanged, OutboxStore, Pending, Recipient, StoredMessage,
 };
 pub use postgres::PgStore;
-pub use publications::{NewPublication, PublicationStore, Published};
+pub use publications::{NewPublication, PublicationStore, Published, change_fingerprint};
 pub use reports::ReportStore;
 pub use retention::{Cutoffs, Pruned, RetentionStore};
 pub use search::{DocumentKind, Found, SearchPage, SearchStore};

@@ -99,6 +99,30 @@ pub enum NoticeChange<'a> {
     Retract,
 }
 
+/// What makes a change of a notice happen once, as [`NewPublication`](super::NewPublication)
+/// does for a publication.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ChangeOnce<'a> {
+    /// The key a repeat of the request carries, and the fingerprint of what it asks for
+    /// ([`change_fingerprint`](super::publications::change_fingerprint)).
+    pub idempotency_key: Option<(&'a str, &'a str)>,
+    /// The editor's dialogue in this chat (chat, user) that the change ends.
+    pub ends_dialogue: Option<(ChatId, i64)>,
+}
+
+/// What [`OutboxStore::change_notice_once`] did, or, for a repeat, had done the first time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoticeChanged {
+    /// The notice as it is now.
+    pub notice: Notice,
+    /// The follow-ups queued by the change, one per chat the notice had reached.
+    pub told: u64,
+    /// The key of the follow-up's fan-out.
+    pub follow_up: String,
+    /// True when this was a repeat: nothing was written now.
+    pub repeated: bool,
+}
+
 /// What happens to a notice's alerts and channel posts still waiting when it changes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Pending {
@@ -178,7 +202,24 @@ pub trait OutboxStore {
         key: &str,
         message: &StoredMessage,
         audit: &AuditEntry,
-    ) -> Result<(Notice, u64), StoreError>;
+    ) -> Result<(Notice, u64), StoreError> {
+        let changed = self.change_notice_once(id, change, key, message, audit, ChangeOnce::default()).await?;
+        Ok((changed.notice, changed.told))
+    }
+
+    /// [`change_notice`](Self::change_notice), once: in the same transaction it records the
+    /// idempotency key and ends the editor's dialogue. A key seen before with the same
+    /// fingerprint returns what the first change did (`repeated`, nothing written); with
+    /// another, `Conflict`.
+    async fn change_notice_once(
+        &self,
+        id: NoticeId,
+        change: NoticeChange<'_>,
+        key: &str,
+        message: &StoredMessage,
+        audit: &AuditEntry,
+        once: ChangeOnce<'_>,
+    ) -> Result<NoticeChanged, StoreError>;
 
     /// Active subscriptions whose digest is due at `now`, soonest first, each with the
     /// moment it was due.
@@ -273,6 +314,78 @@ pub(crate) const INSERT_CHUNK: usize = 500;
 macro_rules! impl_outbox_store {
     ($store:ty, $db:ty) => {
         impl $store {
+            /// One attempt at [`change_notice_once`](crate::store::OutboxStore::change_notice_once),
+            /// in one transaction.
+            async fn change_notice_in_one(
+                &self,
+                id: $crate::domain::NoticeId,
+                change: $crate::store::NoticeChange<'_>,
+                key: &str,
+                message: &$crate::store::StoredMessage,
+                audit: &$crate::domain::AuditEntry,
+                once: $crate::store::ChangeOnce<'_>,
+            ) -> Result<$crate::store::NoticeChanged, $crate::store::StoreError> {
+                use $crate::store::{NoticeChange, NoticeChanged, Pending};
+                let now = audit.at;
+                let mut tx = self.begin_write().await?;
+                if let Some((idempotency_key, fingerprint)) = once.idempotency_key {
+                    let seen: Option<(String, String)> =
+                        ::sqlx::query_as("SELECT fingerprint, result FROM idempotency_keys WHERE key = $1")
+                            .bind(idempotency_key)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    if let Some((asked, result)) = seen {
+                        if asked != fingerprint {
+                            return Err($crate::store::StoreError::Conflict(format!(
+                                "the key {idempotency_key} was used for another request"
+                            )));
+                        }
+                        let (follow_up, told) = $crate::store::publications::parse_change_result(&result)?;
+                        let row: $crate::store::notices::NoticeRow = ::sqlx::query_as(concat!(
+                            "SELECT ",
+                            $crate::store::notices::notice_columns!(),
+                            " FROM notices WHERE id = $1"
+                        ))
+                        .bind(id.0)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        tx.commit().await?;
+                        return Ok(NoticeChanged { notice: row.try_into()?, told, follow_up, repeated: true });
+                    }
+                }
+                let (notice, pending) = match change {
+                    NoticeChange::Correct(correction) => {
+                        (Self::correct_in(&mut tx, id, correction, now).await?, Pending::Replace)
+                    }
+                    NoticeChange::Retract => (Self::retract_in(&mut tx, id, now).await?, Pending::Cancel),
+                };
+                let told = Self::follow_up_in(&mut tx, id, key, message, pending, now).await?;
+                let detail = format!("{}; {told} recipients told", audit.detail);
+                $crate::store::audit::insert_audit(&$crate::domain::AuditEntry { detail, ..audit.clone() })
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some((idempotency_key, fingerprint)) = once.idempotency_key {
+                    ::sqlx::query(
+                        "INSERT INTO idempotency_keys (key, fingerprint, result, created_at) VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(idempotency_key)
+                    .bind(fingerprint)
+                    .bind($crate::store::publications::change_result(key, told))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                if let Some((chat, user)) = once.ends_dialogue {
+                    ::sqlx::query("DELETE FROM dialogues WHERE chat_id = $1 AND user_id = $2")
+                        .bind(chat.0)
+                        .bind(user)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(NoticeChanged { notice, told, follow_up: key.to_owned(), repeated: false })
+            }
+
             /// Deletes the deliveries `ids` (pruned after the retention period, or a chat's
             /// at /forget), keeping each fan-out's totals whole: a delivery not finished
             /// counts as failed. Inside the caller's transaction; returns how many went.
@@ -572,30 +685,25 @@ macro_rules! impl_outbox_store {
                 Ok(Some(queued))
             }
 
-            async fn change_notice(
+            async fn change_notice_once(
                 &self,
                 id: $crate::domain::NoticeId,
                 change: $crate::store::NoticeChange<'_>,
                 key: &str,
                 message: &$crate::store::StoredMessage,
                 audit: &$crate::domain::AuditEntry,
-            ) -> Result<($crate::domain::Notice, u64), $crate::store::StoreError> {
-                use $crate::store::{NoticeChange, Pending};
-                let now = audit.at;
-                let mut tx = self.begin_write().await?;
-                let (notice, pending) = match change {
-                    NoticeChange::Correct(correction) => {
-                        (Self::correct_in(&mut tx, id, correction, now).await?, Pending::Replace)
+                once: $crate::store::ChangeOnce<'_>,
+            ) -> Result<$crate::store::NoticeChanged, $crate::store::StoreError> {
+                let attempt = self.change_notice_in_one(id, change, key, message, audit, once).await;
+                match (attempt, once.idempotency_key) {
+                    // Two requests with one key at the same moment: the other stored first
+                    // (PostgreSQL; SQLite's writers queue). Now it is found, and checked
+                    // like any repeat.
+                    (Err($crate::store::StoreError::Conflict(_)), Some(_)) => {
+                        self.change_notice_in_one(id, change, key, message, audit, once).await
                     }
-                    NoticeChange::Retract => (Self::retract_in(&mut tx, id, now).await?, Pending::Cancel),
-                };
-                let queued = Self::follow_up_in(&mut tx, id, key, message, pending, now).await?;
-                let detail = format!("{}; {queued} recipients told", audit.detail);
-                $crate::store::audit::insert_audit(&$crate::domain::AuditEntry { detail, ..audit.clone() })
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok((notice, queued))
+                    (result, _) => result,
+                }
             }
 
             async fn due_digests(

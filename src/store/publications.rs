@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::domain::{Actor, ChatId, NewNotice, Notice};
+use crate::domain::{Actor, ChatId, NewNotice, Notice, NoticeContent, NoticeCorrection, NoticeId};
 
 /// What one publication stores, and what it consumes.
 #[derive(Clone, Copy, Debug)]
@@ -45,23 +45,56 @@ pub(crate) fn fingerprint(notices: &[NewNotice]) -> String {
     use sha2::{Digest, Sha256};
     let mut hash = Sha256::new();
     for n in notices {
-        let c = n.content();
-        let fields = [
-            c.title.as_str(),
-            c.body.as_str(),
-            c.category.as_str(),
-            c.severity.as_str(),
-            c.area.as_ref().map_or("", |a| a.as_str()),
-            c.language.code(),
-            c.source.as_ref().map_or("", |s| s.as_str()),
-            n.external_id().unwrap_or(""),
-        ];
-        for field in fields {
-            hash.update(field.len().to_le_bytes());
-            hash.update(field.as_bytes());
-        }
+        hash_fields(&mut hash, &content_fields(n.content()));
+        hash_fields(&mut hash, &[n.external_id().unwrap_or("")]);
     }
     hex::encode(hash.finalize())
+}
+
+/// What a correction asks for, as its key's record keeps it: a SHA-256 over the notice's
+/// number, the new content and the new expiry. Prefixed so that a key first used for a
+/// publication (or the other way round) is a conflict, never a repeat.
+pub fn change_fingerprint(id: NoticeId, correction: &NoticeCorrection) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    let expires = correction.expires_at().map(|t| t.to_rfc3339()).unwrap_or_default();
+    hash_fields(&mut hash, &["correction", &id.0.to_string(), &expires]);
+    hash_fields(&mut hash, &content_fields(correction.content()));
+    format!("correction:{}", hex::encode(hash.finalize()))
+}
+
+fn content_fields(c: &NoticeContent) -> [&str; 7] {
+    [
+        c.title.as_str(),
+        c.body.as_str(),
+        c.category.as_str(),
+        c.severity.as_str(),
+        c.area.as_ref().map_or("", |a| a.as_str()),
+        c.language.code(),
+        c.source.as_ref().map_or("", |s| s.as_str()),
+    ]
+}
+
+/// Each field with its length first, so that no two lists of fields hash alike.
+fn hash_fields(hash: &mut sha2::Sha256, fields: &[&str]) {
+    use sha2::Digest;
+    for field in fields {
+        hash.update(field.len().to_le_bytes());
+        hash.update(field.as_bytes());
+    }
+}
+
+/// A change's result as its key's record keeps it: the follow-up's fan-out key and how
+/// many were told, separated by a tab (fan-out keys hold none).
+pub(crate) fn change_result(follow_up: &str, told: u64) -> String {
+    format!("{follow_up}\t{told}")
+}
+
+/// The follow-up key and count a change's record names.
+pub(crate) fn parse_change_result(result: &str) -> Result<(String, u64), StoreError> {
+    let corrupt = || StoreError::corrupt("idempotency result", result);
+    let (follow_up, told) = result.split_once('\t').ok_or_else(corrupt)?;
+    Ok((follow_up.to_owned(), told.parse().map_err(|_| corrupt())?))
 }
 
 /// The notice ids a key's result names.
@@ -208,5 +241,12 @@ mod tests {
         assert_eq!(parse_result("12,13").unwrap(), [12, 13]);
         assert_eq!(parse_result("").unwrap(), Vec::<i64>::new());
         assert!(parse_result("12,x").is_err());
+    }
+
+    #[test]
+    fn a_change_result_names_its_follow_up_and_count() {
+        let result = change_result("correction:12:1764561600000000", 42);
+        assert_eq!(parse_change_result(&result).unwrap(), ("correction:12:1764561600000000".to_owned(), 42));
+        assert!(parse_change_result("12,13").is_err(), "a publication's result is not a change's");
     }
 }

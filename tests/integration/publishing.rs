@@ -148,6 +148,169 @@ async fn a_failed_publication_leaves_nothing_and_a_repeated_press_alerts_once_on
     a_failure_between_the_notice_and_its_audit_entry_leaves_nothing_and_alerts_once(app).await;
 }
 
+/// The editor's correction of a delivered alert, up to its "send the correction" question.
+async fn correction_question(app: &TestApp, id: i64) -> SentMessage {
+    app.fake.user_sends(&editor(), &format!("/edit {id}"));
+    app.fake
+        .wait_for("the correction prompt", |s| {
+            s.sent.iter().rev().find(|m| m.chat_id == EDITOR && m.text.contains("燃气泄漏预警")).cloned()
+        })
+        .await;
+    app.fake.user_sends(&editor(), "燃气泄漏预警（更正）\n请立即撤离，不要使用明火。");
+    app.fake
+        .wait_for("the correction question", |s| {
+            s.sent.iter().rev().find(|m| m.chat_id == EDITOR && m.text.contains("确认发送吗")).cloned()
+        })
+        .await
+}
+
+async fn a_failed_correction_leaves_nothing_and_a_repeated_press_corrects_once(app: TestApp) {
+    let question = preview(&app).await;
+    press_publish(&app, &question).await;
+    for chat in 1..=5 {
+        app.fake.wait_for_sent(chat, 1).await;
+    }
+    let id = app.store.list_notices(&NoticeQuery { limit: 1, ..NoticeQuery::default() }).await.unwrap()[0].id;
+    let question = correction_question(&app, id.0).await;
+    let repair = break_the_audit_log(&app.db).await;
+    let press = || async {
+        let pressed = app.fake.press_labelled(&editor(), &question, "发送更正");
+        app.fake.wait_for_answer(&pressed).await
+    };
+    let failed = press().await;
+    assert!(failed.as_deref().is_some_and(|a| a.contains("出了问题")), "the editor is told: {failed:?}");
+    let unchanged = app.store.notice(id).await.unwrap().unwrap();
+    assert_eq!(unchanged.content.title.as_str(), "燃气泄漏预警", "no correction without its audit entry");
+
+    run_sql(&app.db, repair).await;
+    press().await;
+    let late = press().await;
+    assert!(late.is_some(), "the third press is answered (the draft is gone): {late:?}");
+    for chat in 1..=5 {
+        app.fake.wait_for_sent(chat, 2).await;
+    }
+    crate::delivery::settled(&app).await;
+    let per_chat: Vec<usize> = (1..=5).map(|chat| app.fake.sent_to(chat).len()).collect();
+    let corrections = app
+        .store
+        .notice_fanouts(id)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|f| f.key.starts_with("correction:"))
+        .count();
+    println!(
+        "correct after an injected fault, then pressed twice more: follow-up fan-outs {corrections}, messages per chat {per_chat:?}"
+    );
+    assert_eq!(per_chat, [2, 2, 2, 2, 2], "the alert and one correction each");
+    assert_eq!(corrections, 1);
+    let audit = app.store.audit_log(Some(&Actor::Telegram(EDITOR)), 10).await.unwrap();
+    assert_eq!(audit.iter().filter(|e| e.action == AuditAction::Corrected).count(), 1);
+    assert!(
+        app.store.dialogue(ChatId(EDITOR), EDITOR).await.unwrap().is_none(),
+        "the dialogue ended with it"
+    );
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_failed_correction_leaves_nothing_and_a_repeated_press_corrects_once_on_sqlite() {
+    let app = spawn_on(TestDb::sqlite()).await;
+    a_failed_correction_leaves_nothing_and_a_repeated_press_corrects_once(app).await;
+}
+
+#[tokio::test]
+async fn a_failed_correction_leaves_nothing_and_a_repeated_press_corrects_once_on_postgres() {
+    let Some(db) = TestDb::postgres().await else { return };
+    let app = spawn_on(db).await;
+    a_failed_correction_leaves_nothing_and_a_repeated_press_corrects_once(app).await;
+}
+
+#[tokio::test]
+async fn an_api_client_retrying_a_correction_with_one_idempotency_key_tells_recipients_once() {
+    let env = [("PINGAN_DELIVERY_TICK_MS", "50"), ("PINGAN_DELIVERY_RATE_PER_SECOND", "1000")];
+    let (app, base) = spawn_app_with_http(Arc::new(SystemClock), &env).await;
+    for chat in 1..=3 {
+        let subscriber = Subscriber::new(ChatId(chat), Language::Zh, chrono_tz::Asia::Shanghai, Utc::now());
+        app.store.save_subscriber(&subscriber).await.unwrap();
+    }
+    let mut tokens = Vec::new();
+    for name in ["cms", "cms2"] {
+        let token = pingan::tokens::new_token().unwrap();
+        let hash = pingan::tokens::hash(&token);
+        app.store.create_token(name, &hash, Role::Editor, &Actor::System, Utc::now()).await.unwrap();
+        tokens.push(token);
+    }
+    let http = reqwest::Client::new();
+    let created = http
+        .post(format!("{base}/api/notices"))
+        .bearer_auth(&tokens[0])
+        .json(&serde_json::json!({
+            "title": "燃气泄漏预警", "body": "请立即撤离。", "category": "disaster",
+            "severity": "Extreme", "language": "zh",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let id = created.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap();
+    for chat in 1..=3 {
+        app.fake.wait_for_sent(chat, 1).await;
+    }
+    crate::delivery::settled(&app).await;
+    let patch = |token: &str, key: &'static str, body: &'static str| {
+        http.patch(format!("{base}/api/notices/{id}"))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(&serde_json::json!({ "body": body }))
+            .send()
+    };
+    let first = patch(&tokens[0], "fix-1", "请立即撤离，不要使用明火。").await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: serde_json::Value = first.json().await.unwrap();
+    assert_eq!(first["recipients_told"], 3);
+    for chat in 1..=3 {
+        app.fake.wait_for_sent(chat, 2).await;
+    }
+    let again = patch(&tokens[0], "fix-1", "请立即撤离，不要使用明火。").await.unwrap();
+    assert_eq!(
+        (again.status().as_u16(), &again.headers()["idempotent-replayed"]),
+        (200, &"true".parse().unwrap())
+    );
+    let again: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(again["recipients_told"], 3, "what the first request did");
+    let other = patch(&tokens[0], "fix-1", "另一处更正").await.unwrap();
+    assert_eq!(other.status(), 409, "the key with another correction");
+    let reused = http
+        .post(format!("{base}/api/notices"))
+        .bearer_auth(&tokens[0])
+        .header("Idempotency-Key", "fix-1")
+        .json(&serde_json::json!({
+            "title": "另一条通告", "body": "正文。", "category": "traffic", "severity": "Minor", "language": "zh",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reused.status(), 409, "a correction's key reused for a publication");
+    crate::delivery::settled(&app).await;
+    let per_chat: Vec<usize> = (1..=3).map(|chat| app.fake.sent_to(chat).len()).collect();
+    println!("a correction sent once, then retried with its key: messages per chat {per_chat:?}");
+    assert_eq!(per_chat, [2, 2, 2], "the alert and one correction each, the retry sent nothing");
+    // Another token's key of the same spelling is its own: this correction happens.
+    let theirs = patch(&tokens[1], "fix-1", "请立即撤离，不要使用明火。").await.unwrap();
+    assert_eq!(theirs.status(), 200);
+    assert!(theirs.headers().get("idempotent-replayed").is_none(), "not the first token's result");
+
+    for chat in 1..=3 {
+        app.fake.wait_for_sent(chat, 3).await;
+    }
+    let audit = app.store.audit_log(None, 50).await.unwrap();
+    let corrected = audit.iter().filter(|e| e.action == AuditAction::Corrected).count();
+    assert_eq!(corrected, 2, "the first token's once, the second token's once");
+    app.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn an_api_client_retrying_with_one_idempotency_key_gets_the_same_notice() {
     let (app, base) = spawn_app_with_http(Arc::new(SystemClock), &[]).await;

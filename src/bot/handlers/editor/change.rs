@@ -4,7 +4,7 @@
 use super::draft::{Draft, DraftKind};
 use super::progress::{self, Watched};
 use super::why;
-use super::{load_draft, notice_id, require, require_for_button, save_draft};
+use super::{button_key, load_draft, notice_id, require, require_for_button, save_draft};
 use crate::bot::handlers::dialogue;
 use crate::bot::handlers::{ButtonResult, Ctx, HandlerError, HandlerResult};
 use crate::domain::{Actor, Notice, NoticeId, Role};
@@ -109,15 +109,20 @@ pub(in crate::bot::handlers) async fn confirm_correction(
         Ok(correction) => correction,
         Err(e) => return Ok(Some(why::draft_error(ctx, &e))),
     };
-    let changed = match ctx.app.desk().correct(NoticeId(id), &correction, &Actor::Telegram(user)).await {
-        Ok(changed) => changed,
-        Err(PublishError::NotChangeable(..) | PublishError::NotFound(_)) => {
-            dialogue::end(ctx, user).await?;
-            return Ok(Some(not_changeable(ctx, NoticeId(id)).await?));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    dialogue::end(ctx, user).await?;
+    // Corrected, audited and the dialogue ended in one transaction, under the key of the
+    // question's button: a second press (or one after a failure) corrects once.
+    let key = button_key(at);
+    let ends = Some((ctx.origin.target.chat, user));
+    let desk = ctx.app.desk();
+    let changed =
+        match desk.correct_once(NoticeId(id), &correction, &Actor::Telegram(user), Some(&key), ends).await {
+            Ok(changed) => changed,
+            Err(PublishError::NotChangeable(..) | PublishError::NotFound(_)) => {
+                dialogue::end(ctx, user).await?;
+                return Ok(Some(not_changeable(ctx, NoticeId(id)).await?));
+            }
+            Err(e) => return Err(e.into()),
+        };
     let told = Arg::Number(changed.told as i64);
     ctx.out
         .edit(
@@ -127,7 +132,7 @@ pub(in crate::bot::handlers) async fn confirm_correction(
             ),
         )
         .await?;
-    if changed.told > 0 {
+    if changed.told > 0 && !changed.repeated {
         progress::follow(ctx, &changed.notice, Watched::FollowUp(changed.follow_up)).await?;
     }
     Ok(None)
@@ -199,7 +204,7 @@ pub(in crate::bot::handlers) async fn confirm_retraction(
             ),
         )
         .await?;
-    if changed.told > 0 {
+    if changed.told > 0 && !changed.repeated {
         progress::follow(ctx, &changed.notice, Watched::FollowUp(changed.follow_up)).await?;
     }
     Ok(None)

@@ -20,7 +20,7 @@ use draft::{Draft, DraftKind};
 
 pub(super) use admins::admins;
 pub(super) use change::{confirm_correction, confirm_retraction, edit, retract};
-pub(super) use indicators::indicator;
+pub(super) use indicators::{indicator, read_indicator};
 pub(super) use moderation::{moderate, reports};
 pub(super) use post::post;
 
@@ -89,6 +89,13 @@ pub(in crate::bot::handlers) async fn take_text(
 
 pub(super) async fn post_button(ctx: &Ctx<'_>, at: Sent, action: PostAction) -> ButtonResult {
     post::button(ctx, at, action).await
+}
+
+/// The idempotency key of a button that publishes or corrects: the chat and the message
+/// the button is under, which stay the same however often it is pressed. A changed draft
+/// gets a new preview, and so a new key.
+fn button_key(at: Sent) -> String {
+    format!("telegram:{}:{}", at.chat.0, at.message_id)
 }
 
 pub(super) fn notice_id(args: &str) -> Option<NoticeId> {

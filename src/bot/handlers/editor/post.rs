@@ -5,7 +5,7 @@ use super::draft::{
     AreaChoice, Draft, DraftError, DraftKind, Expiry, Step, Timing, parse_form, typed_expiry,
 };
 use super::why;
-use super::{load_draft, progress, require, require_for_button, save_draft};
+use super::{button_key, load_draft, progress, require, require_for_button, save_draft};
 use crate::bot::handlers::dialogue;
 use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult};
 use crate::domain::{
@@ -197,7 +197,7 @@ pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, action: PostAction) -> Butto
     };
     if action == PostAction::Publish {
         // Pressed again after the publication was stored: the same notice, nothing new.
-        if let Some(notices) = ctx.app.store.published_under(&publish_key(at)).await? {
+        if let Some(notices) = ctx.app.store.published_under(&button_key(at)).await? {
             if let Some(stored) = notices.first() {
                 return show_published(ctx, at, stored, false).await;
             }
@@ -247,7 +247,7 @@ async fn publish(ctx: &Ctx<'_>, at: Sent, user: i64, draft: &Draft) -> ButtonRes
     // the dialogue are one transaction: a failure leaves the draft to publish again, and a
     // second press (or a retried update) finds what the first stored.
     let actor = Actor::Telegram(user);
-    let key = publish_key(at);
+    let key = button_key(at);
     let publication = NewPublication {
         notices: std::slice::from_ref(&notice),
         actor: &actor,
@@ -256,12 +256,6 @@ async fn publish(ctx: &Ctx<'_>, at: Sent, user: i64, draft: &Draft) -> ButtonRes
     };
     let published = ctx.app.desk().publish_once(&publication).await?;
     show_published(ctx, at, &published.notices[0], !published.repeated).await
-}
-
-/// The idempotency key of a preview's Publish button: the chat and the preview message,
-/// which stay the same however often it is pressed. A changed draft gets a new preview.
-fn publish_key(preview: Sent) -> String {
-    format!("telegram:{}:{}", preview.chat.0, preview.message_id)
 }
 
 /// Turns the preview into "published as number N" (or "scheduled"), and for a new

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::bot::incoming::Origin;
 use crate::clock::Clock;
-use crate::config::{BotSettings, DeliverySettings};
+use crate::config::{BotSettings, DeliverySettings, RetentionSettings};
 use crate::domain::{Language, Role};
 use crate::i18n::Texts;
 use crate::store::{Store, StoreError};
@@ -16,6 +16,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub settings: BotSettings,
     pub delivery: DeliverySettings,
+    /// How long what is no longer needed is kept (`/about` tells citizens).
+    pub retention: RetentionSettings,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// How much each person and group may ask in a minute.
     pub budgets: crate::bot::budget::Budgets,
@@ -28,9 +30,10 @@ impl App {
         clock: Arc<dyn Clock>,
         settings: BotSettings,
         delivery: DeliverySettings,
+        retention: RetentionSettings,
     ) -> App {
         let budgets = crate::bot::budget::Budgets::new(settings.budgets);
-        App { store, texts, clock, settings, delivery, budgets, metrics: Arc::default() }
+        App { store, texts, clock, settings, delivery, retention, budgets, metrics: Arc::default() }
     }
 
     /// The publishing desk, for editors' changes.

@@ -57,7 +57,7 @@ pub fn build_app(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Arc<App>> {
     let texts = Texts::load().context("the built-in locale files are broken")?;
-    Ok(Arc::new(App::new(store, texts, clock, bot, settings.delivery.clone())))
+    Ok(Arc::new(App::new(store, texts, clock, bot, settings.delivery.clone(), settings.retention)))
 }
 
 /// Binds `address` (or says which setting named it) and serves `router` until the stop.

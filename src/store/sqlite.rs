@@ -32,6 +32,9 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(settings.busy_timeout);
         let in_memory = url.contains(":memory:");
+        if !in_memory {
+            create_private(options.get_filename());
+        }
         // Each connection to `:memory:` would be a database of its own: keep exactly one.
         let max_connections = if in_memory { 1 } else { settings.max_connections };
         let pool = SqlitePoolOptions::new()
@@ -159,3 +162,17 @@ super::claims::impl_claim_store!(
     "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
     ""
 );
+
+/// Creates the database file readable and writable by its owner only (0600 on Unix), if
+/// it is missing: it holds subscribers' chat ids and citizens' reports, and a file made
+/// by SQLite would get the process's umask (commonly readable by every local user).
+/// SQLite gives its `-wal` and `-shm` files the database file's permissions.
+fn create_private(path: &std::path::Path) {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    // Already there (kept as it is), or a directory missing or not writable: then SQLite's
+    // own error, when it opens the file, says it better.
+    let _ = options.open(path);
+}

@@ -620,7 +620,7 @@ macro_rules! impl_subscriber_store {
                     .await?;
                 let ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
                 let deliveries = Self::drop_deliveries_in(&mut tx, &ids).await?;
-                // An editor's Publish buttons in this chat name it in their keys.
+                // An editor's Publish and correction buttons in this chat name it in their keys.
                 ::sqlx::query("DELETE FROM idempotency_keys WHERE key LIKE $1")
                     .bind(format!("telegram:{}:%", chat_id.0))
                     .execute(&mut *tx)

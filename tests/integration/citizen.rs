@@ -447,7 +447,7 @@ async fn forget_deletes_only_after_confirmation_and_says_what_it_deleted() {
     press(&app, &english, &question, "Delete").await;
     assert_eq!(
         app.fake.message(4023, question.message_id).text,
-        "Pingan holds nothing about this chat or about you."
+        "There was nothing about this chat or about you for /forget to delete."
     );
     app.stop().await.unwrap();
 }

@@ -301,3 +301,15 @@ async fn owners_grant_list_and_revoke_roles() {
     assert!(help.text.contains("/post — ") && help.text.contains("/admins — "), "{}", help.text);
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_editor_who_forgets_is_told_the_role_and_its_record_stay() {
+    let app = spawn().await;
+    let question = ask(&app, EDITOR, "/forget").await;
+    press(&app, EDITOR, &question, "确认删除").await;
+    let done = app.fake.message(EDITOR, question.message_id);
+    assert!(done.text.contains("保留：您的 editor 身份及其操作记录"), "{}", done.text);
+    let admin = app.store.admin(EDITOR).await.unwrap().map(|a| a.role);
+    assert_eq!(admin, Some(Role::Editor), "/forget does not revoke a role");
+    app.stop().await.unwrap();
+}

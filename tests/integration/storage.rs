@@ -1152,3 +1152,27 @@ async fn a_settings_change_read_before_a_digest_and_saved_after_loses_neither(st
     store.save_settings(&stale, true).await.unwrap();
     assert_eq!(store.subscriber(ChatId(71)).await.unwrap().unwrap().status, SubscriberStatus::Active);
 }
+
+/// The SQLite file holds chat ids and reports: it is made readable by its owner only,
+/// and its write-ahead log follows, whatever the process's umask.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_new_sqlite_database_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = crate::support::test_db::TestDb::sqlite();
+    let store = db.store().await;
+    store
+        .save_subscriber(&pingan::domain::Subscriber::new(
+            pingan::domain::ChatId(1),
+            Language::Zh,
+            chrono_tz::Asia::Shanghai,
+            Utc::now(),
+        ))
+        .await
+        .unwrap();
+    let path = db.url().trim_start_matches("sqlite://").to_owned();
+    for file in [path.clone(), format!("{path}-wal")] {
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{file} is {mode:o}");
+    }
+}

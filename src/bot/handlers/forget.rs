@@ -57,6 +57,14 @@ pub(super) async fn confirmed(ctx: &Ctx<'_>, at: Sent, confirmed: bool) -> Butto
         text.push(&Html::trusted("\n".into()));
         text.push(&line);
     }
+    // The bureau keeps who did what: a role, and the audit log of its use, stay.
+    if let Some(role) = match user {
+        Some(user) => ctx.app.role_of(user).await?,
+        None => None,
+    } {
+        text.push(&Html::trusted("\n\n".into()));
+        text.push(&ctx.fill("forget.kept_role", &[("role", role.as_str().into())]));
+    }
     ctx.out.edit(at, OutMessage::html(text)).await?;
     Ok(None)
 }

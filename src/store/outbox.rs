@@ -328,30 +328,13 @@ macro_rules! impl_outbox_store {
                 use $crate::store::{NoticeChange, NoticeChanged, Pending};
                 let now = audit.at;
                 let mut tx = self.begin_write().await?;
-                if let Some((idempotency_key, fingerprint)) = once.idempotency_key {
-                    let seen: Option<(String, String)> =
-                        ::sqlx::query_as("SELECT fingerprint, result FROM idempotency_keys WHERE key = $1")
-                            .bind(idempotency_key)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    if let Some((asked, result)) = seen {
-                        if asked != fingerprint {
-                            return Err($crate::store::StoreError::Conflict(format!(
-                                "the key {idempotency_key} was used for another request"
-                            )));
-                        }
-                        let (follow_up, told) = $crate::store::publications::parse_change_result(&result)?;
-                        let row: $crate::store::notices::NoticeRow = ::sqlx::query_as(concat!(
-                            "SELECT ",
-                            $crate::store::notices::notice_columns!(),
-                            " FROM notices WHERE id = $1"
-                        ))
-                        .bind(id.0)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                        tx.commit().await?;
-                        return Ok(NoticeChanged { notice: row.try_into()?, told, follow_up, repeated: true });
-                    }
+                if let Some((idempotency_key, fingerprint)) = once.idempotency_key
+                    && let Some(result) = Self::repeat_of_in(&mut tx, idempotency_key, fingerprint).await?
+                {
+                    let (follow_up, told) = $crate::store::publications::parse_change_result(&result)?;
+                    let notice = Self::notices_by_ids(&mut tx, &[id.0]).await?.remove(0);
+                    tx.commit().await?;
+                    return Ok(NoticeChanged { notice, told, follow_up, repeated: true });
                 }
                 let (notice, pending) = match change {
                     NoticeChange::Correct(correction) => {
@@ -364,24 +347,8 @@ macro_rules! impl_outbox_store {
                 $crate::store::audit::insert_audit(&$crate::domain::AuditEntry { detail, ..audit.clone() })
                     .execute(&mut *tx)
                     .await?;
-                if let Some((idempotency_key, fingerprint)) = once.idempotency_key {
-                    ::sqlx::query(
-                        "INSERT INTO idempotency_keys (key, fingerprint, result, created_at) VALUES ($1, $2, $3, $4)",
-                    )
-                    .bind(idempotency_key)
-                    .bind(fingerprint)
-                    .bind($crate::store::publications::change_result(key, told))
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                if let Some((chat, user)) = once.ends_dialogue {
-                    ::sqlx::query("DELETE FROM dialogues WHERE chat_id = $1 AND user_id = $2")
-                        .bind(chat.0)
-                        .bind(user)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                let result = $crate::store::publications::change_result(key, told);
+                Self::record_once_in(&mut tx, once.idempotency_key, &result, now, once.ends_dialogue).await?;
                 tx.commit().await?;
                 Ok(NoticeChanged { notice, told, follow_up: key.to_owned(), repeated: false })
             }

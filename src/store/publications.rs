@@ -109,8 +109,60 @@ pub(crate) fn parse_result(result: &str) -> Result<Vec<i64>, StoreError> {
 macro_rules! impl_publication_store {
     ($store:ty, $db:ty) => {
         impl $store {
+            /// The result recorded under an idempotency key, if the key was used before for
+            /// the request `fingerprint` names; `Conflict` if it was used for another.
+            /// Inside `tx`.
+            pub(crate) async fn repeat_of_in(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                key: &str,
+                fingerprint: &str,
+            ) -> Result<Option<String>, $crate::store::StoreError> {
+                let seen: Option<(String, String)> =
+                    ::sqlx::query_as("SELECT fingerprint, result FROM idempotency_keys WHERE key = $1")
+                        .bind(key)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                match seen {
+                    Some((asked, _)) if asked != fingerprint => Err($crate::store::StoreError::Conflict(format!(
+                        "the key {key} was used for another request"
+                    ))),
+                    Some((_, result)) => Ok(Some(result)),
+                    None => Ok(None),
+                }
+            }
+
+            /// Records an idempotency key with what it asked for and what it got, and ends
+            /// the editor's dialogue the request consumed. Inside `tx`.
+            pub(crate) async fn record_once_in(
+                tx: &mut ::sqlx::Transaction<'_, $db>,
+                key: Option<(&str, &str)>,
+                result: &str,
+                at: ::chrono::DateTime<::chrono::Utc>,
+                ends_dialogue: Option<($crate::domain::ChatId, i64)>,
+            ) -> Result<(), $crate::store::StoreError> {
+                if let Some((key, fingerprint)) = key {
+                    ::sqlx::query(
+                        "INSERT INTO idempotency_keys (key, fingerprint, result, created_at) VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(key)
+                    .bind(fingerprint)
+                    .bind(result)
+                    .bind(at)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                if let Some((chat, user)) = ends_dialogue {
+                    ::sqlx::query("DELETE FROM dialogues WHERE chat_id = $1 AND user_id = $2")
+                        .bind(chat.0)
+                        .bind(user)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(())
+            }
+
             /// The notices a key's result names, read inside `conn`'s transaction.
-            async fn notices_by_ids(
+            pub(crate) async fn notices_by_ids(
                 tx: &mut ::sqlx::Transaction<'_, $db>,
                 ids: &[i64],
             ) -> Result<Vec<$crate::domain::Notice>, $crate::store::StoreError> {
@@ -135,22 +187,12 @@ macro_rules! impl_publication_store {
             ) -> Result<$crate::store::Published, $crate::store::StoreError> {
                 let mut tx = self.begin_write().await?;
                 let fingerprint = $crate::store::publications::fingerprint(p.notices);
-                if let Some(key) = p.idempotency_key {
-                    let seen: Option<(String, String)> =
-                        ::sqlx::query_as("SELECT fingerprint, result FROM idempotency_keys WHERE key = $1")
-                            .bind(key)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    if let Some((asked, result)) = seen {
-                        if asked != fingerprint {
-                            return Err($crate::store::StoreError::Conflict(format!(
-                                "the key {key} was used for another request"
-                            )));
-                        }
-                        let ids = $crate::store::publications::parse_result(&result)?;
-                        let notices = Self::notices_by_ids(&mut tx, &ids).await?;
-                        return Ok($crate::store::Published { notices, repeated: true });
-                    }
+                if let Some(key) = p.idempotency_key
+                    && let Some(result) = Self::repeat_of_in(&mut tx, key, &fingerprint).await?
+                {
+                    let ids = $crate::store::publications::parse_result(&result)?;
+                    let notices = Self::notices_by_ids(&mut tx, &ids).await?;
+                    return Ok($crate::store::Published { notices, repeated: true });
                 }
                 let mut notices = Vec::with_capacity(p.notices.len());
                 for new in p.notices {
@@ -159,26 +201,10 @@ macro_rules! impl_publication_store {
                     $crate::store::audit::insert_audit(&entry).execute(&mut *tx).await?;
                     notices.push(notice);
                 }
-                if let Some(key) = p.idempotency_key {
-                    let ids: Vec<String> = notices.iter().map(|n| n.id.0.to_string()).collect();
-                    let at = notices.first().map_or_else(::chrono::Utc::now, |n| n.created_at);
-                    ::sqlx::query(
-                        "INSERT INTO idempotency_keys (key, fingerprint, result, created_at) VALUES ($1, $2, $3, $4)",
-                    )
-                    .bind(key)
-                    .bind(&fingerprint)
-                    .bind(ids.join(","))
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                if let Some((chat, user)) = p.ends_dialogue {
-                    ::sqlx::query("DELETE FROM dialogues WHERE chat_id = $1 AND user_id = $2")
-                        .bind(chat.0)
-                        .bind(user)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                let ids: Vec<String> = notices.iter().map(|n| n.id.0.to_string()).collect();
+                let at = notices.first().map_or_else(::chrono::Utc::now, |n| n.created_at);
+                let key = p.idempotency_key.map(|key| (key, fingerprint.as_str()));
+                Self::record_once_in(&mut tx, key, &ids.join(","), at, p.ends_dialogue).await?;
                 tx.commit().await?;
                 Ok($crate::store::Published { notices, repeated: false })
             }

@@ -13,6 +13,8 @@ pub mod console;
 pub mod content;
 pub mod delivery;
 pub mod domain;
+#[doc(hidden)]
+pub mod fuzz_targets;
 pub mod html;
 pub mod http;
 pub mod i18n;

@@ -101,7 +101,11 @@ pub fn parse_xml(text: &str) -> Result<Alert, CapError> {
         let path = format!("/alert/info[{}]", i + 1);
         infos.push(Info {
             language: info.text_of("language").unwrap_or_else(default_language),
-            category: info.all("category").map(|c| c.text.trim().to_owned()).collect(),
+            category: info
+                .all("category")
+                .map(|c| c.text.trim().to_owned())
+                .filter(|c| !c.is_empty())
+                .collect(),
             event: required(info, &path, "event")?,
             urgency: required(info, &path, "urgency")?,
             severity: required(info, &path, "severity")?,
@@ -156,9 +160,9 @@ pub fn parse_json(text: &str) -> Result<Vec<Alert>, CapError> {
         serde_json::Value::Array(items) => items
             .into_iter()
             .enumerate()
-            .map(|(i, v)| alert(v, format!("[{i}]/alert")))
+            .map(|(i, v)| alert(v, format!("[{i}]/alert")).map(normalized))
             .collect::<Result<_, _>>()?,
-        other => vec![alert(other, "/alert".into())?],
+        other => vec![normalized(alert(other, "/alert".into())?)],
     };
     for alert in &alerts {
         validate(alert)?;
@@ -166,7 +170,60 @@ pub fn parse_json(text: &str) -> Result<Vec<Alert>, CapError> {
     Ok(alerts)
 }
 
+/// A JSON alert read as the XML reader reads one, so that an alert is the same in either
+/// form: text trimmed, optional elements that are empty absent, repeated ones that are
+/// empty (a category, an area, a parameter) dropped.
+fn normalized(mut alert: Alert) -> Alert {
+    fn text(s: &mut String) {
+        *s = s.trim().to_owned();
+    }
+    fn optional(s: &mut Option<String>) {
+        *s = s.take().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    }
+    for s in
+        [&mut alert.identifier, &mut alert.sender, &mut alert.sent, &mut alert.status, &mut alert.msg_type]
+    {
+        text(s);
+    }
+    optional(&mut alert.references);
+    for info in &mut alert.info {
+        text(&mut info.language);
+        if info.language.is_empty() {
+            info.language = default_language();
+        }
+        info.category.iter_mut().for_each(text);
+        info.category.retain(|c| !c.is_empty());
+        for s in [&mut info.event, &mut info.urgency, &mut info.severity, &mut info.certainty] {
+            text(s);
+        }
+        for s in [
+            &mut info.headline,
+            &mut info.description,
+            &mut info.instruction,
+            &mut info.effective,
+            &mut info.expires,
+            &mut info.sender_name,
+        ] {
+            optional(s);
+        }
+        info.area.iter_mut().for_each(|a| text(&mut a.area_desc));
+        info.area.retain(|a| !a.area_desc.is_empty());
+        for p in &mut info.parameter {
+            text(&mut p.value_name);
+            text(&mut p.value);
+        }
+        info.parameter.retain(|p| !p.value_name.is_empty() && !p.value.is_empty());
+    }
+    alert
+}
+
+/// CAP 1.2's rules an alert must keep (section 3.2), the same for XML and JSON.
 fn validate(alert: &Alert) -> Result<(), CapError> {
+    for (name, value) in [("identifier", &alert.identifier), ("sender", &alert.sender)] {
+        if value.is_empty() {
+            return Err(invalid(format!("/alert/{name}"), "is missing"));
+        }
+    }
     parse_time(&alert.sent)
         .ok_or_else(|| invalid("/alert/sent", format!("not a CAP time: {:?}", alert.sent)))?;
     if !matches!(alert.status.as_str(), "Actual" | "Exercise" | "System" | "Test" | "Draft") {
@@ -183,6 +240,13 @@ fn validate(alert: &Alert) -> Result<(), CapError> {
         for (name, time) in [("effective", &info.effective), ("expires", &info.expires)] {
             if let Some(t) = time.as_deref().filter(|t| parse_time(t).is_none()) {
                 return Err(invalid(path(name), format!("not a CAP time: {t:?}")));
+            }
+        }
+        for (name, value) in
+            [("event", &info.event), ("urgency", &info.urgency), ("certainty", &info.certainty)]
+        {
+            if value.is_empty() {
+                return Err(invalid(path(name), "is missing"));
             }
         }
         if info.severity.parse::<crate::domain::Severity>().is_err() {
@@ -202,7 +266,8 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::<FixedOffset>::parse_from_rfc3339(&normalized).ok().map(|t| t.with_timezone(&Utc))
 }
 
-fn format_time(t: DateTime<Utc>) -> String {
+/// CAP 1.2's dateTime (section 3.3.2): whole seconds, UTC written as `+00:00`.
+pub(crate) fn format_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
 }
 
@@ -384,6 +449,27 @@ pub fn to_xml(alert: &Alert) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `cap` fuzz target: a JSON alert with an empty `sender` was accepted,
+    /// while the same alert in XML is refused; JSON text was not trimmed as XML's is.
+    #[test]
+    fn a_json_alert_reads_as_its_xml_does() {
+        let json = |sender: &str, headline: &str| {
+            format!(
+                r#"{{"identifier":" A1 ","sender":"{sender}","sent":"2026-12-01T08:00:00-00:00","status":"Actual",
+                "msgType":"Alert","info":[{{"category":["Fire", " "],"event":"Wildfire","urgency":"Immediate",
+                "severity":"Severe","certainty":"Observed","headline":"{headline}","area":[{{"areaDesc":""}}]}}]}}"#
+            )
+        };
+        let refused = parse_json(&json("", "Evacuate")).unwrap_err();
+        assert_eq!(refused.to_string(), "/alert/sender: is missing");
+        let alert = parse_json(&json("fire@example.gov", " ")).unwrap().remove(0);
+        assert_eq!(alert.identifier, "A1");
+        assert_eq!(alert.info[0].headline, None);
+        assert_eq!(alert.info[0].category, ["Fire"]);
+        assert!(alert.info[0].area.is_empty());
+        assert_eq!(parse_xml(&to_xml(&alert)).unwrap(), alert);
+    }
 
     #[test]
     fn cap_times_are_read_with_their_offset() {

@@ -58,7 +58,16 @@ pub fn into_messages(blocks: Vec<Block>, limit: usize) -> Vec<Html> {
         let mut rest = text.trim();
         while !rest.is_empty() {
             let room = if used == 0 { limit } else { limit.saturating_sub(used + 2) };
-            let cut = if units(rest) <= room { rest.len() } else { cut_point(rest, room) };
+            let cut = if units(rest) <= room {
+                rest.len()
+            } else {
+                match cut_point(rest, room) {
+                    // Not one character fits even an empty part (a limit under 2 units and
+                    // a character of 2): it goes alone, over the limit, rather than never.
+                    0 if used == 0 => rest.chars().next().map_or(0, char::len_utf8),
+                    cut => cut,
+                }
+            };
             if cut == 0 {
                 parts.push(std::mem::take(&mut current));
                 used = 0;
@@ -187,6 +196,14 @@ mod tests {
         assert_eq!(parts.iter().map(shown).collect::<String>(), body);
     }
 
+    /// Found while writing the `split` fuzz target: with a limit of 1 unit, a character of 2 never fit,
+    /// and the loop pushed empty parts until memory ran out.
+    #[test]
+    fn a_character_wider_than_the_limit_goes_alone_instead_of_looping() {
+        let parts = into_messages(vec![Block::Text("a🚨b".into())], 1);
+        assert_eq!(parts.iter().map(shown).collect::<Vec<_>>(), ["a", "🚨", "b"]);
+    }
+
     #[test]
     fn markup_that_does_not_fit_beside_text_starts_a_new_part() {
         let parts = into_messages(
@@ -195,5 +212,46 @@ mod tests {
         );
         assert_eq!(parts.len(), 2);
         assert_eq!(parts[1].as_str(), "<i>footer</i>");
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::fuzz_targets::assert_well_formed;
+
+        /// Editors' text with what makes splitting hard: sentence ends and commas of both
+        /// scripts, line breaks, characters of 2 UTF-16 units, and the characters escaping
+        /// turns into entities; or a bold title in Pingan's markup.
+        fn block() -> impl Strategy<Value = Block> {
+            prop_oneof![
+                3 => "[a-z 。，、！?.\n&<>\"'🚨诈骗]{0,400}".prop_map(Block::Text),
+                1 => "[a-z诈 &<]{0,40}".prop_map(|t| Block::Markup(Html::trusted(format!("<b>{}</b>", crate::html::escape(&t))))),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn parts_fit_are_whole_and_keep_every_character(
+                blocks in prop::collection::vec(block(), 0..6),
+                limit in 2usize..700,
+            ) {
+                let original: String = blocks
+                    .iter()
+                    .map(|b| match b {
+                        Block::Markup(html) => to_plain(html.as_str()),
+                        Block::Text(text) => text.clone(),
+                    })
+                    .collect();
+                let parts = into_messages(blocks, limit);
+                for part in &parts {
+                    prop_assert!(shown_units(part) <= limit, "{} units over {limit}: {part:?}", shown_units(part));
+                    prop_assert!(!part.is_empty());
+                    assert_well_formed(part.as_str());
+                }
+                let joined: String = parts.iter().map(shown).collect();
+                prop_assert_eq!(squeeze(&joined), squeeze(&original));
+            }
+        }
     }
 }

@@ -40,7 +40,7 @@ async fn show(ctx: &Ctx<'_>, id: NoticeId) -> HandlerResult {
 }
 
 /// `12`, `#12` or `＃12`.
-fn parse_id(args: &str) -> Option<NoticeId> {
+pub(super) fn parse_id(args: &str) -> Option<NoticeId> {
     let digits = args.trim().trim_start_matches(['#', '＃']);
     digits.parse::<i64>().ok().filter(|id| *id > 0).map(NoticeId)
 }

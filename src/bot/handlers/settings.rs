@@ -277,7 +277,7 @@ fn menu_view(ctx: &Ctx<'_>, s: &Subscriber, menu: SettingsMenu) -> OutMessage {
 
 /// A change to a chat's settings, from a button or from `/settings <what> <value>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Change {
+pub(super) enum Change {
     Frequency(Frequency),
     Time(DigestTime),
     Zone(Tz),
@@ -291,7 +291,7 @@ enum Change {
 
 /// Why `/settings <what> <value>` could not be read; each has its own answer.
 #[derive(Debug, PartialEq, Eq)]
-enum Unreadable {
+pub(super) enum Unreadable {
     Usage,
     Time(String),
     Zone(UnknownZone),
@@ -301,7 +301,7 @@ enum Unreadable {
     Keyword,
 }
 
-fn parse_change(args: &str) -> Result<Change, Unreadable> {
+pub(super) fn parse_change(args: &str) -> Result<Change, Unreadable> {
     let (what, value) = args.split_once(char::is_whitespace).map_or((args, ""), |(w, v)| (w, v.trim()));
     let value_or_usage = |v: &str| {
         if v.is_empty() { Err(Unreadable::Usage) } else { Ok(v.to_owned()) }

@@ -172,15 +172,30 @@ impl Domain {
         let trimmed = input.trim().trim_end_matches(['.', '。', ',', '，', ')', '）']);
         let with_scheme =
             if trimmed.contains("://") { trimmed.to_owned() } else { format!("http://{trimmed}") };
-        let url = url::Url::parse(&with_scheme).map_err(|_| LinkError::NotALink(trimmed.to_owned()))?;
+        let not_a_link = || LinkError::NotALink(trimmed.to_owned());
+        let mut url = url::Url::parse(&with_scheme).map_err(|_| not_a_link())?;
+        // Only web addresses have hosts read by the web's rules; under any other scheme
+        // (a typo, `hxxp://` as reports defang links, `app://`) the host is opaque text
+        // that may hold what no domain can (`%`, say). Read it as the web address it means.
+        if !matches!(url.scheme(), "http" | "https") {
+            let rest = with_scheme.split_once("://").map_or("", |(_, rest)| rest);
+            url = url::Url::parse(&format!("http://{rest}")).map_err(|_| not_a_link())?;
+        }
         let host = match url.host() {
             Some(url::Host::Domain(host)) => host.trim_end_matches('.').to_ascii_lowercase(),
             Some(url::Host::Ipv4(ip)) => return Err(LinkError::IpAddress(ip.to_string())),
             Some(url::Host::Ipv6(ip)) => return Err(LinkError::IpAddress(ip.to_string())),
-            None => return Err(LinkError::NotALink(trimmed.to_owned())),
+            None => return Err(not_a_link()),
         };
-        if !host.contains('.') || host.split('.').any(str::is_empty) {
-            return Err(LinkError::NotALink(trimmed.to_owned()));
+        // Labels of letters, digits, hyphens (and the underscores some hosts carry), as
+        // DNS names are (RFC 952/1123; punycode for the rest). The URL standard lets much
+        // more through — `)`, `*`, `!` — which no registered name holds.
+        let is_label = |label: &str| {
+            !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        let top = host.rsplit('.').next().unwrap_or_default();
+        if !host.contains('.') || !host.split('.').all(is_label) || top.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(not_a_link());
         }
         let ascii = registrable(&host);
         Ok(Domain { ascii, host })
@@ -324,6 +339,21 @@ mod tests {
 
     fn domain(input: &str) -> String {
         Domain::parse(input).unwrap_or_else(|e| panic!("{input}: {e}")).ascii().to_owned()
+    }
+
+    /// Found by the `command` fuzz target: under a scheme that is not the web's, `url`
+    /// keeps the host as opaque text, and `alipay.c%` was taken for a domain.
+    #[test]
+    fn a_link_under_another_scheme_is_read_as_the_web_address_it_means() {
+        assert_eq!(domain("hxxp://www.evil-refund.top/pay"), "evil-refund.top");
+        assert_eq!(domain("ftp://files.example.com/a"), "example.com");
+        assert!(Domain::parse("httrsQJe://alipay.c%?=heck").is_err());
+        // And what the web's rules let through but no registered name holds.
+        assert!(Domain::parse("m.3)))))))/po)s").is_err());
+        assert!(Domain::parse("evil.example)").is_ok(), "a closing bracket after a link is punctuation");
+        use crate::domain::Subject;
+        let found = Subject::find_all("/check httrsQJe://alipay.c%?=heck example/");
+        assert!(found.iter().all(|s| Subject::of_kind(s.kind(), &s.key()).is_ok()), "{found:?}");
     }
 
     #[test]

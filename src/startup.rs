@@ -57,6 +57,7 @@ pub fn build_app(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Arc<App>> {
     let texts = Texts::load().context("the built-in locale files are broken")?;
+    crate::domain::check::warm_up();
     Ok(Arc::new(App::new(store, texts, clock, bot, settings.delivery.clone(), settings.retention)))
 }
 

@@ -57,12 +57,67 @@ async fn every_way_of_writing_a_listed_number_finds_it_and_unknown_ones_are_not_
     assert!(english.text.contains("No record is not proof of safety"), "{}", english.text);
 
     let hotline = ask(&app, CITIZEN, "/check 96110").await;
-    assert!(hotline.text.starts_with("🟢 官方：+86 96110\n这是全国反诈预警劝阻专线。"), "{}", hotline.text);
+    assert!(hotline.text.starts_with("🟢 官方：96110\n这是全国反诈预警劝阻专线。"), "{}", hotline.text);
+    assert!(hotline.text.contains("类型：公安反诈预警劝阻专线。"), "{}", hotline.text);
     assert!(hotline.text.contains("来电显示可以伪造"));
 
     let removed = ask(&app, EDITOR, "/indicator remove +8613800138000").await;
     assert_eq!(removed.text, "✅ 已将 +86 138 0013 8000 移出名单。");
     assert!(ask(&app, CITIZEN, "/check 13800138000").await.text.starts_with("⚪ 暂无记录"));
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_number_listed_in_one_spelling_is_found_in_any_other_and_its_type_is_named() {
+    let app = spawn().await;
+    let added = ask(&app, EDITOR, "/indicator add +86 (0)21 5555 0000 fraud 冒充公安要求转账").await;
+    assert_eq!(added.text, "✅ 已将 +86 21 5555 0000 列为涉诈。");
+    for written in [
+        "021-55550000",
+        "+86 (0)21 5555 0000",
+        "（０２１）５５５５－００００",
+        "0086 21 5555 0000",
+        "+86-21-5555-0000",
+        "021 5555 0000。",
+        "电话 021.5555.0000",
+    ] {
+        let answer = ask(&app, CITIZEN, &format!("/check {written}")).await;
+        assert!(answer.text.starts_with("🔴 高风险：+86 21 5555 0000"), "{written}: {}", answer.text);
+        assert!(answer.text.contains("冒充公安要求转账"), "{written}: {}", answer.text);
+        assert!(answer.text.contains("类型：固定电话，区号 021（上海市）。"), "{written}: {}", answer.text);
+    }
+    let english = ask(&app, ENGLISH, "/check ０２１－５５５５００００").await;
+    assert!(english.text.contains("Type: a landline, area code 021 (Shanghai)."), "{}", english.text);
+
+    // A Chinese 400 number and the same digits in North America are two numbers.
+    ask(&app, EDITOR, "/indicator add 400-810-8888 fraud 冒充银行客服").await;
+    let chinese = ask(&app, CITIZEN, "/check 4008108888").await;
+    assert!(chinese.text.starts_with("🔴 高风险：+86 400 810 8888"), "{}", chinese.text);
+    assert!(chinese.text.contains("类型：400 企业服务热线，主叫方按市话付费"), "{}", chinese.text);
+    let american = ask(&app, CITIZEN, "/check +1 400 810 8888").await;
+    assert!(american.text.starts_with("⚪ 暂无记录：+1 400-810-8888"), "{}", american.text);
+    assert!(american.text.contains("类型：境外号码（国家或地区代码 +1）"), "{}", american.text);
+
+    for (written, kind) in [
+        ("13800138000", "Type: a mobile number."),
+        ("800 810 8888", "Type: an 800 toll-free number"),
+        ("95588", "Type: a 95xxx nationwide customer service number"),
+        ("12345", "Type: a 12xxx public service number"),
+        ("110", "Type: an emergency number"),
+        ("+852 2860 2000", "Type: a number abroad (country code +852)."),
+        ("+86 812 3456", "Type: not recognised."),
+    ] {
+        let answer = ask(&app, ENGLISH, &format!("/check {written}")).await;
+        assert!(answer.text.contains(kind), "{written}: {}", answer.text);
+    }
+    let sms = ask(&app, CITIZEN, "/check 12110").await;
+    assert!(
+        sms.text.starts_with("🟢 官方：12110") && sms.text.contains("类型：公安短信报警号码。"),
+        "{}",
+        sms.text
+    );
+    let nowhere = ask(&app, CITIZEN, "/check +999 1234 5678").await;
+    assert!(nowhere.text.contains("没有以这些数字开头的代码"), "{}", nowhere.text);
     app.stop().await.unwrap();
 }
 
@@ -312,7 +367,7 @@ async fn a_forwarded_message_outside_a_report_is_checked() {
     let app = spawn().await;
     assert_eq!(
         ask(&app, EDITOR, "/indicator add 400-820-1234 fraud 冒充银行").await.text,
-        "✅ 已将 +86 4008201234 列为涉诈。"
+        "✅ 已将 +86 400 820 1234 列为涉诈。"
     );
     let before = app.fake.sent_to(CITIZEN).len();
     app.fake.user_forwards(
@@ -321,7 +376,8 @@ async fn a_forwarded_message_outside_a_report_is_checked() {
         "银行通知",
     );
     let answers = app.fake.wait_for_sent(CITIZEN, before + 3).await;
-    assert!(answers[before].text.starts_with("🔴 高风险：+86 4008201234"), "{}", answers[before].text);
+    assert!(answers[before].text.starts_with("🔴 高风险：+86 400 820 1234"), "{}", answers[before].text);
+    assert!(answers[before].text.contains("类型：400 企业服务热线"), "{}", answers[before].text);
     assert!(
         answers[before + 1].text.starts_with("⚪ 暂无记录：icbc-verify.com.cn"),
         "{}",

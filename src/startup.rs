@@ -36,6 +36,17 @@ pub async fn open_store(settings: &Settings, clock: &dyn Clock) -> anyhow::Resul
     for (version, description) in &report.applied_now {
         tracing::info!(version, description, backend = store.backend().name(), "migration applied");
     }
+    let rekeyed = report.rekeyed;
+    if rekeyed != store::Rekeyed::default() {
+        tracing::info!(
+            indicators = rekeyed.indicators,
+            merged = rekeyed.merged,
+            report_subjects = rekeyed.report_subjects,
+            unreadable = rekeyed.unreadable,
+            rules = crate::domain::check::PHONE_KEY_RULES,
+            "stored phone numbers re-keyed"
+        );
+    }
     let tips = crate::content::tips::seed_tips(store.as_ref(), clock.now()).await?;
     if tips.inserted + tips.updated > 0 {
         tracing::info!(

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 pub use account::{AccountError, AccountNumber};
 pub use area::Area;
 pub use link::{Domain, LinkError};
-pub use phone::{PhoneError, PhoneKind, PhoneNumber, ShortKind, warm_up};
+pub use phone::{PHONE_KEY_RULES, PhoneError, PhoneKind, PhoneNumber, ShortKind, warm_up};
 
 use super::Actor;
 use super::keyword_enum::keyword_enum;

@@ -24,6 +24,12 @@ pub use super::short::ShortKind;
 /// China's country calling code.
 const CHINA: u16 = 86;
 
+/// The rules keys are made by: the `phonenumber` crate's version (with its libphonenumber
+/// metadata) and the revision of Pingan's reading in this file. Change it when either
+/// changes: migrating a database then re-keys its stored numbers
+/// (`src/store/subject_keys.rs`). A test checks the crate's version against `Cargo.lock`.
+pub const PHONE_KEY_RULES: &str = "phonenumber 0.3.10+9.0.33, pingan 1";
+
 /// Loads libphonenumber's metadata and compiles China's patterns, so that the first
 /// `/check` does not wait for them (about 0.1 s in a release build, 1 s in a debug one).
 pub fn warm_up() {
@@ -511,6 +517,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The rules' name carries the crate's version: updating the crate (and so its
+    /// metadata) without naming new rules would leave stored keys unchecked.
+    #[test]
+    fn the_key_rules_name_the_locked_phonenumber_version() {
+        let lock = include_str!("../../../Cargo.lock");
+        let version = lock
+            .split("[[package]]")
+            .find(|p| p.contains("name = \"phonenumber\""))
+            .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = \"")?.strip_suffix('"')))
+            .expect("phonenumber in Cargo.lock");
+        assert!(
+            PHONE_KEY_RULES.starts_with(&format!("phonenumber {version},")),
+            "{PHONE_KEY_RULES} vs {version}"
+        );
     }
 
     #[test]

@@ -36,6 +36,17 @@ pub async fn open_store(settings: &Settings, clock: &dyn Clock) -> anyhow::Resul
     for (version, description) in &report.applied_now {
         tracing::info!(version, description, backend = store.backend().name(), "migration applied");
     }
+    let rekeyed = report.rekeyed;
+    if rekeyed != store::Rekeyed::default() {
+        tracing::info!(
+            indicators = rekeyed.indicators,
+            merged = rekeyed.merged,
+            report_subjects = rekeyed.report_subjects,
+            unreadable = rekeyed.unreadable,
+            rules = crate::domain::check::PHONE_KEY_RULES,
+            "stored phone numbers re-keyed"
+        );
+    }
     let tips = crate::content::tips::seed_tips(store.as_ref(), clock.now()).await?;
     if tips.inserted + tips.updated > 0 {
         tracing::info!(
@@ -57,6 +68,7 @@ pub fn build_app(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Arc<App>> {
     let texts = Texts::load().context("the built-in locale files are broken")?;
+    crate::domain::check::warm_up();
     Ok(Arc::new(App::new(store, texts, clock, bot, settings.delivery.clone(), settings.retention)))
 }
 

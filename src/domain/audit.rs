@@ -26,6 +26,8 @@ keyword_enum! {
         TipAdded = "tip_added",
         TipEdited = "tip_edited",
         TipRetired = "tip_retired",
+        /// A stored phone number moved to its key under new rules (src/store/subject_keys.rs).
+        Rekeyed = "rekeyed",
     }
 }
 

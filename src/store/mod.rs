@@ -19,6 +19,7 @@ pub(crate) mod reports;
 mod retention;
 pub(crate) mod search;
 mod sqlite;
+pub(crate) mod subject_keys;
 mod subscribers;
 mod tips;
 
@@ -47,6 +48,7 @@ pub use reports::ReportStore;
 pub use retention::{Cutoffs, Pruned, RetentionStore};
 pub use search::{DocumentKind, Found, SearchPage, SearchStore};
 pub use sqlite::SqliteStore;
+pub use subject_keys::Rekeyed;
 pub use subscribers::{Forgotten, SubscriberCounts, SubscriberStore};
 pub use tips::{SeedOutcome, TipChange, TipQuery, TipStore, TipsImported};
 
@@ -89,7 +91,8 @@ pub trait Store:
     fn backend(&self) -> Backend;
     /// Whether the database answers: one trivial query, for health checks.
     async fn ping(&self) -> Result<(), StoreError>;
-    /// Brings the schema up to date; safe to run from several instances at once.
+    /// Brings the schema up to date, then re-keys stored phone numbers if their rules
+    /// changed (see `subject_keys`); safe to run from several instances at once.
     async fn migrate(&self) -> Result<MigrationReport, StoreError>;
     /// Waits for queries in flight, then closes every connection.
     async fn close(&self);

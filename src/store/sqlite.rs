@@ -126,7 +126,9 @@ impl Store for SqliteStore {
     }
 
     async fn migrate(&self) -> Result<MigrationReport, StoreError> {
-        migrations::run(&self.pool, &MIGRATOR).await
+        let mut report = migrations::run(&self.pool, &MIGRATOR).await?;
+        report.rekeyed = self.rekey_phones(Utc::now()).await?;
+        Ok(report)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -148,6 +150,7 @@ super::admins::impl_admin_store!(SqliteStore);
 super::audit::impl_audit_store!(SqliteStore);
 super::dialogues::impl_dialogue_store!(SqliteStore);
 super::indicators::impl_indicator_store!(SqliteStore, ::sqlx::Sqlite);
+super::subject_keys::impl_rekey_phones!(SqliteStore, ::sqlx::Sqlite);
 super::figures::impl_figure_store!(SqliteStore);
 super::reports::impl_report_store!(SqliteStore, ::sqlx::Sqlite);
 super::search::impl_search_store!(SqliteStore);

@@ -1,11 +1,12 @@
 //! The anti-fraud toolkit over the fake Bot API: /check with its normalisation and
 //! verdicts, /indicator for editors, /report with moderation, /stats with its chart.
 
+use std::path::Path;
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{TimeZone, Utc};
 use pingan::clock::SystemClock;
-use pingan::domain::{Actor, Role};
+use pingan::domain::{Actor, AuditAction, IndicatorKind, Role};
 
 use crate::support::fake_telegram::{SentMessage, TgUser};
 use crate::support::test_app::{TestApp, spawn_app_with};
@@ -57,12 +58,210 @@ async fn every_way_of_writing_a_listed_number_finds_it_and_unknown_ones_are_not_
     assert!(english.text.contains("No record is not proof of safety"), "{}", english.text);
 
     let hotline = ask(&app, CITIZEN, "/check 96110").await;
-    assert!(hotline.text.starts_with("🟢 官方：+86 96110\n这是全国反诈预警劝阻专线。"), "{}", hotline.text);
+    assert!(hotline.text.starts_with("🟢 官方：96110\n这是全国反诈预警劝阻专线。"), "{}", hotline.text);
+    assert!(hotline.text.contains("类型：公安反诈预警劝阻专线。"), "{}", hotline.text);
     assert!(hotline.text.contains("来电显示可以伪造"));
 
     let removed = ask(&app, EDITOR, "/indicator remove +8613800138000").await;
     assert_eq!(removed.text, "✅ 已将 +86 138 0013 8000 移出名单。");
     assert!(ask(&app, CITIZEN, "/check 13800138000").await.text.starts_with("⚪ 暂无记录"));
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_number_listed_in_one_spelling_is_found_in_any_other_and_its_type_is_named() {
+    let app = spawn().await;
+    let added = ask(&app, EDITOR, "/indicator add +86 (0)21 5555 0000 fraud 冒充公安要求转账").await;
+    assert_eq!(added.text, "✅ 已将 +86 21 5555 0000 列为涉诈。");
+    for written in [
+        "021-55550000",
+        "+86 (0)21 5555 0000",
+        "（０２１）５５５５－００００",
+        "0086 21 5555 0000",
+        "+86-21-5555-0000",
+        "021 5555 0000。",
+        "电话 021.5555.0000",
+    ] {
+        let answer = ask(&app, CITIZEN, &format!("/check {written}")).await;
+        assert!(answer.text.starts_with("🔴 高风险：+86 21 5555 0000"), "{written}: {}", answer.text);
+        assert!(answer.text.contains("冒充公安要求转账"), "{written}: {}", answer.text);
+        assert!(answer.text.contains("类型：固定电话，区号 021（上海市）。"), "{written}: {}", answer.text);
+    }
+    let english = ask(&app, ENGLISH, "/check ０２１－５５５５００００").await;
+    assert!(english.text.contains("Type: a landline, area code 021 (Shanghai)."), "{}", english.text);
+
+    // A Chinese 400 number and the same digits in North America are two numbers.
+    ask(&app, EDITOR, "/indicator add 400-810-8888 fraud 冒充银行客服").await;
+    let chinese = ask(&app, CITIZEN, "/check 4008108888").await;
+    assert!(chinese.text.starts_with("🔴 高风险：+86 400 810 8888"), "{}", chinese.text);
+    assert!(chinese.text.contains("类型：400 企业服务热线，主叫方按市话付费"), "{}", chinese.text);
+    let american = ask(&app, CITIZEN, "/check +1 400 810 8888").await;
+    assert!(american.text.starts_with("⚪ 暂无记录：+1 400-810-8888"), "{}", american.text);
+    assert!(american.text.contains("类型：境外号码（国家或地区代码 +1）"), "{}", american.text);
+
+    for (written, kind) in [
+        ("13800138000", "Type: a mobile number."),
+        ("800 810 8888", "Type: an 800 toll-free number"),
+        ("95588", "Type: a 95xxx nationwide customer service number"),
+        ("12345", "Type: a 12xxx public service number"),
+        ("110", "Type: an emergency number"),
+        ("+852 2860 2000", "Type: a number abroad (country code +852)."),
+        ("+86 812 3456", "Type: not recognised."),
+    ] {
+        let answer = ask(&app, ENGLISH, &format!("/check {written}")).await;
+        assert!(answer.text.contains(kind), "{written}: {}", answer.text);
+    }
+    let sms = ask(&app, CITIZEN, "/check 12110").await;
+    assert!(
+        sms.text.starts_with("🟢 官方：12110") && sms.text.contains("类型：公安短信报警号码。"),
+        "{}",
+        sms.text
+    );
+    let nowhere = ask(&app, CITIZEN, "/check +999 1234 5678").await;
+    assert!(nowhere.text.contains("没有以这些数字开头的代码"), "{}", nowhere.text);
+    app.stop().await.unwrap();
+}
+
+/// Declares each test once per backend; PostgreSQL tests skip (saying so) when the
+/// server is unreachable, unless PINGAN_REQUIRE_POSTGRES=1.
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(crate::support::test_db::TestDb::sqlite()).await;
+                }
+            )+
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(db) = crate::support::test_db::TestDb::postgres().await else { return };
+                    super::$name(db).await;
+                }
+            )+
+        }
+    };
+}
+
+on_both_backends!(numbers_stored_under_keys_of_the_old_rules_are_found_in_any_spelling_after_migrating);
+
+/// Phone keys before the phonenumber crate: `+86 (0)21 5555 0000` was kept as
+/// `+8602155550000`, `+44 (0)20 7946 0000` as `+4402079460000`. A database of then is
+/// migrated, and every spelling finds what it holds.
+async fn numbers_stored_under_keys_of_the_old_rules_are_found_in_any_spelling_after_migrating(db: TestDb) {
+    let backend = if matches!(db, TestDb::Sqlite { .. }) { "sqlite" } else { "postgres" };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+    let mut before = sqlx::migrate::Migrator::new(dir).await.unwrap();
+    before.migrations = before.migrations.iter().filter(|m| m.version < 20261201000009).cloned().collect();
+    let at = |day| Utc.with_ymd_and_hms(2026, 11, day, 2, 0, 0).unwrap();
+    // The same Shanghai number listed twice (as fraud under the old key, as suspicious
+    // under today's), a foreign official number, a current key, a value no longer a number.
+    let listed: [(&str, &str, &str, u32); 5] = [
+        ("+8602155550000", "fraud", "冒充公安要求转账", 28),
+        ("+862155550000", "suspicious", "群众反映的骚扰电话", 29),
+        ("+4402079460000", "official", "某国驻华使馆", 28),
+        ("+8613800138000", "fraud", "冒充银行客服", 28),
+        ("+999123456789", "suspicious", "未知号码", 28),
+    ];
+    // Two approved reports name a Guangzhou number the old way; the first names it the
+    // new way too.
+    let reported: [(i64, &str); 3] = [(1, "+8602087654321"), (1, "+862087654321"), (2, "+8602087654321")];
+    macro_rules! fill {
+        ($pool:expr) => {{
+            let pool = $pool;
+            before.run(&pool).await.unwrap();
+            for (value, risk, reason, day) in listed {
+                sqlx::query(
+                    "INSERT INTO indicators (kind, value, risk, reason, added_by, added_at) \
+                     VALUES ('phone', $1, $2, $3, 'telegram:801', $4)",
+                )
+                .bind(value)
+                .bind(risk)
+                .bind(reason)
+                .bind(at(day))
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+            for id in [1_i64, 2] {
+                sqlx::query(
+                    "INSERT INTO reports (id, chat_id, user_id, language, story, status, decided_by, decided_at, created_at) \
+                     VALUES ($1, 803, 803, 'zh', '冒充公安', 'approved', 'telegram:802', $2, $2)",
+                )
+                .bind(id)
+                .bind(at(28))
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+            for (report, value) in reported {
+                sqlx::query("INSERT INTO report_subjects (report_id, kind, value, shown) VALUES ($1, 'phone', $2, $2)")
+                    .bind(report)
+                    .bind(value)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+            pool.close().await;
+        }};
+    }
+    match &db {
+        TestDb::Sqlite { .. } => {
+            fill!(sqlx::SqlitePool::connect(&format!("{}?mode=rwc", db.url())).await.unwrap())
+        }
+        TestDb::Postgres { .. } => fill!(sqlx::PgPool::connect(db.url()).await.unwrap()),
+    }
+
+    let app = spawn_app_with(db, Arc::new(SystemClock), &[]).await;
+    for written in ["021-55550000", "+86 (0)21 5555 0000", "（０２１）５５５５－００００"] {
+        let answer = ask(&app, CITIZEN, &format!("/check {written}")).await;
+        assert!(answer.text.starts_with("🔴 高风险：+86 21 5555 0000"), "{written}: {}", answer.text);
+        assert!(answer.text.contains("冒充公安要求转账"), "the more serious entry is kept: {}", answer.text);
+    }
+    let embassy = ask(&app, ENGLISH, "/check +44 (0)20 7946 0000").await;
+    assert!(embassy.text.starts_with("🟢 Official: +44 20 7946 0000"), "{}", embassy.text);
+    let reported = ask(&app, CITIZEN, "/check 020-8765 4321").await;
+    assert!(reported.text.starts_with("🟠 请警惕：+86 20 8765 4321"), "{}", reported.text);
+    assert!(reported.text.contains("提到它 2 次"), "each report counts once: {}", reported.text);
+
+    let mut values: Vec<String> = app
+        .store
+        .indicators(Some(IndicatorKind::Phone), 10, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.value)
+        .collect();
+    values.sort();
+    assert_eq!(values, ["+442079460000", "+8613800138000", "+862155550000", "+999123456789"]);
+    let rekeyed: Vec<_> = app
+        .store
+        .audit_log(Some(&Actor::System), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == AuditAction::Rekeyed)
+        .map(|e| (e.subject, e.detail))
+        .collect();
+    assert_eq!(rekeyed.len(), 3, "{rekeyed:#?}");
+    assert!(
+        rekeyed[0]
+            .1
+            .ends_with("2 list entries re-keyed (1 merged), 2 report subjects; 1 no longer numbers, kept"),
+        "{rekeyed:#?}"
+    );
+    assert!(
+        rekeyed.contains(&(
+            "phone +862155550000".to_owned(),
+            "was +8602155550000; merged with the entry already under +862155550000, kept as fraud".to_owned()
+        )),
+        "{rekeyed:#?}"
+    );
+    // Migrating again (another instance starting, a restart) changes nothing.
+    assert_eq!(app.store.migrate().await.unwrap().rekeyed, pingan::store::Rekeyed::default());
     app.stop().await.unwrap();
 }
 
@@ -312,7 +511,7 @@ async fn a_forwarded_message_outside_a_report_is_checked() {
     let app = spawn().await;
     assert_eq!(
         ask(&app, EDITOR, "/indicator add 400-820-1234 fraud 冒充银行").await.text,
-        "✅ 已将 +86 4008201234 列为涉诈。"
+        "✅ 已将 +86 400 820 1234 列为涉诈。"
     );
     let before = app.fake.sent_to(CITIZEN).len();
     app.fake.user_forwards(
@@ -321,7 +520,8 @@ async fn a_forwarded_message_outside_a_report_is_checked() {
         "银行通知",
     );
     let answers = app.fake.wait_for_sent(CITIZEN, before + 3).await;
-    assert!(answers[before].text.starts_with("🔴 高风险：+86 4008201234"), "{}", answers[before].text);
+    assert!(answers[before].text.starts_with("🔴 高风险：+86 400 820 1234"), "{}", answers[before].text);
+    assert!(answers[before].text.contains("类型：400 企业服务热线"), "{}", answers[before].text);
     assert!(
         answers[before + 1].text.starts_with("⚪ 暂无记录：icbc-verify.com.cn"),
         "{}",

@@ -2,8 +2,8 @@
 
 use super::{Ctx, HandlerResult};
 use crate::checking;
-use crate::domain::check::{AccountError, LinkError, PhoneError};
-use crate::domain::{IndicatorKind, Subject, SubjectError, Verdict};
+use crate::domain::check::{AccountError, LinkError, PhoneError, PhoneKind};
+use crate::domain::{IndicatorKind, Language, PhoneNumber, Subject, SubjectError, Verdict};
 use crate::html::Html;
 use crate::i18n::Arg;
 
@@ -81,6 +81,10 @@ pub(super) fn answer(ctx: &Ctx<'_>, subject: &Subject, verdict: &Verdict) -> Htm
             }
         }
     }
+    // What kind of number it is, after the verdict's own paragraph.
+    if let Subject::Phone(phone) = subject {
+        parts.insert(1, phone_kind(ctx, phone));
+    }
     parts.push(ctx.text("check.footer"));
     let mut text = Html::default();
     for (i, part) in parts.iter().enumerate() {
@@ -90,6 +94,33 @@ pub(super) fn answer(ctx: &Ctx<'_>, subject: &Subject, verdict: &Verdict) -> Htm
         text.push(part);
     }
     text
+}
+
+/// The number's type: mobile, a landline and where, 400, 800, a short service number,
+/// abroad, or not recognised.
+fn phone_kind(ctx: &Ctx<'_>, phone: &PhoneNumber) -> Html {
+    match phone.kind() {
+        PhoneKind::Mobile => ctx.text("check.phone_mobile"),
+        PhoneKind::Landline { area_code } => {
+            let code = format!("0{area_code}");
+            match phone.area() {
+                Some(area) => {
+                    let name = if ctx.lang == Language::Zh { area.zh } else { area.en };
+                    ctx.fill("check.phone_landline", &[("code", Arg::Text(&code)), ("area", Arg::Text(name))])
+                }
+                None => ctx.fill("check.phone_landline_code", &[("code", Arg::Text(&code))]),
+            }
+        }
+        PhoneKind::TollFree => ctx.text("check.phone_toll_free"),
+        PhoneKind::Service400 => ctx.text("check.phone_service_400"),
+        PhoneKind::SharedCost => ctx.text("check.phone_shared_cost"),
+        PhoneKind::PremiumRate => ctx.text("check.phone_premium_rate"),
+        PhoneKind::Short(kind) => ctx.text(&format!("check.phone_short_{}", kind.name())),
+        PhoneKind::Abroad { country_code } => {
+            ctx.fill("check.phone_abroad", &[("code", Arg::Number(i64::from(*country_code)))])
+        }
+        PhoneKind::Unknown => ctx.text("check.phone_unknown"),
+    }
 }
 
 fn joined<'a>(base: &[(&'a str, Arg<'a>)], extra: &[(&'a str, Arg<'a>)]) -> Vec<(&'a str, Arg<'a>)> {
@@ -115,6 +146,7 @@ pub(super) fn why_unreadable(ctx: &Ctx<'_>, error: &SubjectError) -> Html {
         }
         SubjectError::Phone(PhoneError::NoDigits | PhoneError::NotANumber(_)) => ctx.text("check.bad_phone"),
         SubjectError::Phone(PhoneError::NotChinese(_)) => ctx.text("check.not_chinese"),
+        SubjectError::Phone(PhoneError::UnknownCountry) => ctx.text("check.unknown_country"),
         SubjectError::Link(LinkError::IpAddress(ip)) => {
             ctx.fill("check.ip_address", &[("ip", ip.as_str().into())])
         }

@@ -2,17 +2,20 @@
 //! normalised so every way of writing it finds the same record, and the verdict.
 
 mod account;
+mod area;
 mod confusables;
 mod link;
 mod phone;
+mod short;
 
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 
 pub use account::{AccountError, AccountNumber};
+pub use area::Area;
 pub use link::{Domain, LinkError};
-pub use phone::{PhoneError, PhoneNumber};
+pub use phone::{PHONE_KEY_RULES, PhoneError, PhoneKind, PhoneNumber, ShortKind, warm_up};
 
 use super::Actor;
 use super::keyword_enum::keyword_enum;
@@ -63,7 +66,7 @@ impl Subject {
     /// is digits (with `+`, spaces, dashes, brackets) of the lengths phone numbers have,
     /// and anything else is an account.
     pub fn parse(input: &str) -> Result<Subject, SubjectError> {
-        let input = input.trim();
+        let input = without_sentence_end(input);
         if let Some((word, rest)) = input.split_once(char::is_whitespace) {
             match word.to_lowercase().as_str() {
                 "phone" | "tel" | "电话" | "号码" | "手机" => {
@@ -153,6 +156,12 @@ impl fmt::Display for Subject {
             Subject::Account(a) => a.fmt(f),
         }
     }
+}
+
+/// The value without the punctuation a sentence puts after it (`13800138000。`,
+/// `alipay.com，`), which is no part of a number, link or account.
+fn without_sentence_end(input: &str) -> &str {
+    input.trim().trim_end_matches(['。', '，', '；', '、', '！', '？', '：', ',', ';', '!']).trim_end()
 }
 
 /// An account number found in free text: long enough, and with digits in it, so words
@@ -342,7 +351,12 @@ mod tests {
         // Longer than any Chinese number written without +: accounts, not phones.
         assert_eq!(key("621700123456789"), (IndicatorKind::Account, "621700123456789".to_owned()));
         assert_eq!(key("6222021234567"), (IndicatorKind::Account, "6222021234567".to_owned()));
-        assert!(matches!(Subject::parse("2380013800"), Err(SubjectError::Phone(PhoneError::NotChinese(10)))));
+        // A Chongqing landline (area code 23) written without its trunk 0, as libphonenumber
+        // reads it; no area code begins with 60.
+        assert_eq!(key("2380013800"), (IndicatorKind::Phone, "+862380013800".to_owned()));
+        assert!(matches!(Subject::parse("6001234567"), Err(SubjectError::Phone(PhoneError::NotChinese(10)))));
+        assert_eq!(key("13800138000。"), phone);
+        assert_eq!(key("（０２１）５５５５－００００"), (IndicatorKind::Phone, "+862155550000".to_owned()));
         assert!(matches!(
             Subject::parse("+86 138 0013 8000 1234"),
             Err(SubjectError::Phone(PhoneError::TooLong(17)))

@@ -13,6 +13,7 @@ pub mod console;
 pub mod content;
 pub mod delivery;
 pub mod domain;
+pub mod feeds;
 #[doc(hidden)]
 pub mod fuzz_targets;
 pub mod html;

@@ -137,11 +137,13 @@ impl Default for Metrics {
 }
 
 /// Values read at scrape time from the database.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Gauges {
     pub outbox_pending: u64,
     pub outbox_sending: u64,
     pub subscribers_active: u64,
+    /// Every CAP feed polled so far (`cap.feeds`).
+    pub feeds: Vec<crate::store::FeedState>,
 }
 
 impl Metrics {
@@ -264,7 +266,53 @@ impl Metrics {
         let _ = writeln!(out, "pingan_outbox_depth{{state=\"sending\"}} {}", gauges.outbox_sending);
         family(&mut out, "pingan_subscribers_active", "gauge", "Active subscriptions.");
         let _ = writeln!(out, "pingan_subscribers_active {}", gauges.subscribers_active);
+        render_feeds(&mut out, &gauges.feeds);
         out
+    }
+}
+
+/// The CAP feeds' families, one series per feed (names are ASCII letters, digits, `-`
+/// and `_`, so they need no escaping as label values).
+fn render_feeds(out: &mut String, feeds: &[crate::store::FeedState]) {
+    if feeds.is_empty() {
+        return;
+    }
+    type Value = fn(&crate::store::FeedState) -> i64;
+    let families: [(&str, &str, &str, Value); 6] = [
+        ("pingan_feed_polls_total", "counter", "Polls of each CAP feed.", |f| f.polls),
+        (
+            "pingan_feed_alerts_imported_total",
+            "counter",
+            "Notices each CAP feed created, corrected or withdrew.",
+            |f| f.alerts_imported,
+        ),
+        ("pingan_feed_failures", "gauge", "Failed polls of each CAP feed since its last success.", |f| {
+            f.failures
+        }),
+        (
+            "pingan_feed_last_success_timestamp_seconds",
+            "gauge",
+            "When each CAP feed last answered and was read in full (Unix time; 0: never).",
+            |f| f.last_success_at.map_or(0, |at| at.timestamp()),
+        ),
+        (
+            "pingan_feed_last_error_timestamp_seconds",
+            "gauge",
+            "When a poll of each CAP feed last failed (Unix time; 0: never).",
+            |f| f.last_error_at.map_or(0, |at| at.timestamp()),
+        ),
+        (
+            "pingan_feed_next_poll_timestamp_seconds",
+            "gauge",
+            "When each CAP feed is due again (Unix time).",
+            |f| f.next_poll_at.timestamp(),
+        ),
+    ];
+    for (name, kind, help, value) in families {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for feed in feeds {
+            let _ = writeln!(out, "{name}{{feed=\"{}\"}} {}", feed.name, value(feed));
+        }
     }
 }
 
@@ -281,7 +329,12 @@ mod tests {
         metrics.send(Traffic::Broadcast, SendOutcome::Sent, Duration::from_millis(30));
         metrics.send(Traffic::Broadcast, SendOutcome::Gone, Duration::from_millis(300));
         metrics.shed(Shed::OverBudget);
-        let text = metrics.render(Gauges { outbox_pending: 7, outbox_sending: 1, subscribers_active: 3 });
+        let text = metrics.render(Gauges {
+            outbox_pending: 7,
+            outbox_sending: 1,
+            subscribers_active: 3,
+            feeds: vec![],
+        });
         assert!(text.contains("pingan_updates_total 1\n"));
         assert!(text.contains("pingan_commands_total{command=\"help\"} 1\n"));
         assert!(text.contains("pingan_commands_total{command=\"unknown\"} 1\n"));

@@ -134,7 +134,7 @@ pub async fn run(
     let sender = Arc::new(Sender::new(
         store.clone(),
         transport,
-        clock,
+        clock.clone(),
         settings.delivery.clone(),
         worker,
         app.metrics.clone(),
@@ -154,6 +154,18 @@ pub async fn run(
         serve_http(&mut background, &stopped, address, key, "/metrics", router).await?;
     }
     background.spawn(scheduler.run(stopped.clone()));
+    if !settings.cap.feeds.is_empty() {
+        let poller = crate::feeds::FeedPoller::new(
+            store.clone(),
+            clock.clone(),
+            app.texts.clone(),
+            settings.bot.time_zone,
+            settings.bot.cap_sender.clone(),
+            settings.cap.trusted_senders.clone(),
+        )?;
+        tracing::info!(feeds = settings.cap.feeds.len(), "polling CAP feeds");
+        background.spawn(std::sync::Arc::new(poller).run(settings.cap.feeds.clone(), stopped.clone()));
+    }
     background.spawn(sender.run(work, stopped));
 
     let shutdown = async {

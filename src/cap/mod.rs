@@ -87,6 +87,34 @@ fn invalid(path: impl Into<String>, reason: impl Into<String>) -> CapError {
     CapError::Invalid { path: path.into(), reason: reason.into() }
 }
 
+/// Reads a CAP document from bytes: JSON (one alert or a list) when it starts with `{`
+/// or `[`, XML otherwise (one alert).
+pub fn parse_document(bytes: &[u8]) -> Result<Vec<Alert>, CapError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| invalid("/", format!("is not valid UTF-8 ({e})")))?;
+    let text = text.trim_start_matches('\u{feff}');
+    if text.trim_start().starts_with(['{', '[']) {
+        parse_json(text)
+    } else {
+        parse_xml(text).map(|a| vec![a])
+    }
+}
+
+/// Gives each `<info>` of `alert` Pingan's `category` when neither Pingan's own category
+/// parameter nor its CAP `<category>` names one Pingan distinguishes (`Other`, or none):
+/// a feed's default (`cap.feeds`' `category`).
+pub fn set_default_category(alert: &mut Alert, category: Category) {
+    for info in &mut alert.info {
+        let own = info.parameter.iter().any(|p| p.value_name == CATEGORY_PARAMETER);
+        let distinguished = info.category.iter().any(|c| category_from_cap(c) != Category::General);
+        if !own && !distinguished {
+            info.parameter.push(Parameter {
+                value_name: CATEGORY_PARAMETER.to_owned(),
+                value: category.as_str().to_owned(),
+            });
+        }
+    }
+}
+
 /// Reads a CAP 1.2 alert from XML.
 pub fn parse_xml(text: &str) -> Result<Alert, CapError> {
     let root = xml::parse(text)?;

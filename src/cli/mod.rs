@@ -4,6 +4,7 @@ mod admin;
 mod anti_fraud;
 mod console;
 mod deliveries;
+mod feeds;
 mod notices;
 mod tips;
 
@@ -64,6 +65,9 @@ enum Command {
     DemoData,
     /// Show each fan-out (alert, channel post, digest run): queued, sent, failed, gone, and when it should finish; and the subscriptions paused because Telegram will not let the bot post there
     Deliveries(deliveries::DeliveriesArgs),
+    /// The CAP feeds `pingan run` polls (cap.feeds): their status, or a poll now
+    #[command(subcommand)]
+    Feeds(feeds::FeedsCommand),
     /// Roles (owner, editor, moderator) and HTTP API tokens
     #[command(subcommand)]
     Admin(admin::AdminCommand),
@@ -117,6 +121,7 @@ async fn execute(command: Command, loaded: Loaded) -> anyhow::Result<()> {
         Command::Stats(command) => anti_fraud::stats(command, &loaded.settings, clock).await,
         Command::DemoData => demo_data(&loaded.settings, clock.as_ref()).await,
         Command::Deliveries(args) => deliveries::run(args, &loaded.settings, clock).await,
+        Command::Feeds(command) => feeds::run(command, &loaded.settings, clock).await,
         Command::Admin(command) => admin::run(command, &loaded.settings, clock).await,
         Command::Audit(args) => admin::audit(args, &loaded.settings, clock).await,
     }

@@ -67,6 +67,7 @@ pub(crate) const KEYS: &[Key] = &[
     key("retention.dialogues_days", "PINGAN_RETENTION_DIALOGUES_DAYS"),
     key("retention.reporters_days", "PINGAN_RETENTION_REPORTERS_DAYS"),
     key("cap.trusted_senders", "PINGAN_CAP_TRUSTED_SENDERS"),
+    key("cap.feeds", "PINGAN_CAP_FEEDS"),
     key("http.listen", "PINGAN_HTTP_LISTEN"),
     key("http.metrics_listen", "PINGAN_HTTP_METRICS_LISTEN"),
     key("log.level", "RUST_LOG"),

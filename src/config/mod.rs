@@ -49,7 +49,32 @@ pub struct CapSettings {
     /// Senders whose CAP Updates and Cancels may change notices from other senders,
     /// Pingan's own included; empty, each file changes its own sender's alerts only.
     pub trusted_senders: Vec<String>,
+    /// CAP feeds `pingan run` polls (`cap.feeds`), in the order configured.
+    pub feeds: Vec<FeedSettings>,
 }
+
+/// One polled CAP feed (`[[cap.feeds]]`): an Atom or RSS index of CAP alerts, or the URL
+/// of a single CAP document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedSettings {
+    /// The feed's name in `pingan feeds status`, `/metrics` and the audit log: 1 to 64
+    /// ASCII letters, digits, `-` and `_`, unique among the feeds.
+    pub name: String,
+    /// An `http` or `https` URL.
+    pub url: Url,
+    /// The CAP `<sender>`s this feed speaks for (at least one): an alert in it from
+    /// another sender is refused and reported, never imported.
+    pub senders: Vec<String>,
+    /// The category of notices from alerts whose CAP `<category>` says nothing Pingan
+    /// distinguishes (`Other`, or none); `None` keeps `general`.
+    pub category: Option<crate::domain::Category>,
+    /// Time between polls while the feed answers (after failures, longer: see
+    /// `crate::feeds`); 10 seconds to a day, default 300 seconds.
+    pub interval: Duration,
+}
+
+/// The least and most time between a feed's polls, in seconds, and the default.
+const FEED_INTERVAL_SECS: (i64, i64, i64) = (10, 86_400, 300);
 
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
@@ -404,6 +429,7 @@ impl Settings {
             "a list of CAP sender ids without spaces or commas, such as [\"alerts@police.example.gov.cn\"]",
             cap_senders,
         )?;
+        let feeds = feeds(l)?;
 
         let reports_per_hour = l.get("bot.reports_per_hour", "a whole number from 1 to 100", |v| {
             integer_in(v, 1, 100).map(|n| n as u32)
@@ -477,7 +503,7 @@ impl Settings {
             },
             delivery,
             retention,
-            cap: CapSettings { trusted_senders },
+            cap: CapSettings { trusted_senders, feeds },
             http: HttpSettings { listen, metrics_listen },
             log: LogSettings { filter, format },
         })
@@ -565,6 +591,83 @@ fn cap_senders(v: &Value) -> Option<Vec<String>> {
         Value::String(s) => s.split(',').filter(|part| !part.trim().is_empty()).map(cap_sender).collect(),
         _ => None,
     }
+}
+
+/// `cap.feeds`: a list of tables (`[[cap.feeds]]` in a file, the same list written inline
+/// in `PINGAN_CAP_FEEDS`), each read by [`feed`]; the error names the feed and the field.
+fn feeds(l: &Layers) -> Result<Vec<FeedSettings>, ConfigError> {
+    const EXPECTED: &str = "a list of feeds, each a table with name, url, senders and optionally \
+                            category and interval_secs";
+    let value = &l.entry("cap.feeds").value;
+    let parsed;
+    let items = match value {
+        Value::Array(items) => items,
+        Value::String(text) => {
+            parsed = format!("feeds = {text}")
+                .parse::<toml::Table>()
+                .map_err(|e| l.invalid("cap.feeds", &format!("{EXPECTED} ({})", e.message().trim())))?;
+            match parsed.get("feeds") {
+                Some(Value::Array(items)) => items,
+                _ => return Err(l.invalid("cap.feeds", EXPECTED)),
+            }
+        }
+        _ => return Err(l.invalid("cap.feeds", EXPECTED)),
+    };
+    let mut feeds: Vec<FeedSettings> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let feed = feed(item)
+            .map_err(|problem| l.invalid("cap.feeds", &format!("{EXPECTED}; feed {} {problem}", i + 1)))?;
+        if feeds.iter().any(|f| f.name == feed.name) {
+            return Err(
+                l.invalid("cap.feeds", &format!("feeds with different names; {:?} is twice", feed.name))
+            );
+        }
+        feeds.push(feed);
+    }
+    Ok(feeds)
+}
+
+/// One `[[cap.feeds]]` table, or what is wrong with it.
+fn feed(item: &Value) -> Result<FeedSettings, String> {
+    let table = item.as_table().ok_or("is not a table")?;
+    for key in table.keys() {
+        if !["name", "url", "senders", "category", "interval_secs"].contains(&key.as_str()) {
+            return Err(format!("has an unknown key `{key}`"));
+        }
+    }
+    let name = table.get("name").and_then(Value::as_str).unwrap_or_default().trim().to_owned();
+    let name_ok = (1..=64).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !name_ok {
+        return Err("needs a name of 1 to 64 letters, digits, - and _".to_owned());
+    }
+    let url = table
+        .get("url")
+        .and_then(Value::as_str)
+        .and_then(|u| Url::parse(u.trim()).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| format!("({name}) needs a url, http or https"))?;
+    let senders = table.get("senders").and_then(cap_senders).filter(|s| !s.is_empty()).ok_or_else(|| {
+        format!(
+            "({name}) needs senders: the CAP senders it speaks for, such as [\"w-nws.webmaster@noaa.gov\"]"
+        )
+    })?;
+    let category = match table.get("category") {
+        None => None,
+        Some(v) => Some(
+            v.as_str()
+                .and_then(|c| c.trim().parse().ok())
+                .ok_or_else(|| format!("({name}) has a category that is not one of Pingan's (fraud, public_order, traffic, appeal, disaster, fire, general)"))?,
+        ),
+    };
+    let (least, most, default) = FEED_INTERVAL_SECS;
+    let interval = match table.get("interval_secs") {
+        None => default,
+        Some(v) => v.as_integer().filter(|n| (least..=most).contains(n)).ok_or_else(|| {
+            format!("({name}) has an interval_secs that is not a whole number from {least} to {most}")
+        })?,
+    };
+    Ok(FeedSettings { name, url, senders, category, interval: Duration::from_secs(interval as u64) })
 }
 
 /// A TOML list of integers, or a comma-separated string of them.

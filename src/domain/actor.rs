@@ -11,6 +11,8 @@ pub enum Actor {
     Cli(String),
     /// A client of the HTTP API, by token name.
     Api(String),
+    /// A polled CAP feed (`cap.feeds`), by its configured name.
+    Feed(String),
     /// Pingan itself: shipped content, the scheduler.
     System,
 }
@@ -33,13 +35,14 @@ impl fmt::Display for Actor {
             Actor::Telegram(id) => write!(f, "telegram:{id}"),
             Actor::Cli(name) => write!(f, "cli:{name}"),
             Actor::Api(name) => write!(f, "api:{name}"),
+            Actor::Feed(name) => write!(f, "feed:{name}"),
             Actor::System => f.write_str("system"),
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not an actor: {0:?} (expected telegram:ID, cli:NAME, api:NAME or system)")]
+#[error("not an actor: {0:?} (expected telegram:ID, cli:NAME, api:NAME, feed:NAME or system)")]
 pub struct BadActor(pub String);
 
 impl FromStr for Actor {
@@ -58,6 +61,7 @@ impl FromStr for Actor {
             "telegram" => rest.parse().map(Actor::Telegram).map_err(|_| bad()),
             "cli" => Ok(Actor::Cli(rest.to_owned())),
             "api" => Ok(Actor::Api(rest.to_owned())),
+            "feed" => Ok(Actor::Feed(rest.to_owned())),
             _ => Err(bad()),
         }
     }
@@ -69,9 +73,13 @@ mod tests {
 
     #[test]
     fn round_trips_through_its_stored_form() {
-        for actor in
-            [Actor::Telegram(42), Actor::Cli("alice".into()), Actor::Api("cms".into()), Actor::System]
-        {
+        for actor in [
+            Actor::Telegram(42),
+            Actor::Cli("alice".into()),
+            Actor::Api("cms".into()),
+            Actor::Feed("nws".into()),
+            Actor::System,
+        ] {
             assert_eq!(actor.to_string().parse::<Actor>(), Ok(actor));
         }
         assert!("telegram:abc".parse::<Actor>().is_err());

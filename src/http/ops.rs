@@ -59,9 +59,9 @@ pub struct GaugeCache {
 impl GaugeCache {
     async fn get(&self, store: &dyn crate::store::Store) -> Gauges {
         let mut read = self.read.lock().await;
-        if let Some((at, gauges)) = *read {
+        if let Some((at, gauges)) = &*read {
             if at.elapsed() < GAUGES_FOR {
-                return gauges;
+                return gauges.clone();
             }
         }
         let (pending, sending) = store.outbox_depth().await.unwrap_or_default();
@@ -70,8 +70,9 @@ impl GaugeCache {
             outbox_pending: pending,
             outbox_sending: sending,
             subscribers_active: subscribers.active.max(0) as u64,
+            feeds: store.feed_states().await.unwrap_or_default(),
         };
-        *read = Some((Instant::now(), gauges));
+        *read = Some((Instant::now(), gauges.clone()));
         gauges
     }
 }

@@ -8,6 +8,7 @@ pub(crate) mod audit;
 pub(crate) mod claims;
 mod dialogues;
 mod error;
+pub(crate) mod feeds;
 pub(crate) mod figures;
 pub(crate) mod indicators;
 mod migrations;
@@ -34,6 +35,7 @@ pub use audit::AuditStore;
 pub use claims::{ClaimStore, ClaimedDelivery, Outcome, Standing};
 pub use dialogues::DialogueStore;
 pub use error::StoreError;
+pub use feeds::{FeedClaim, FeedState, FeedStore, PollOutcome};
 pub use figures::FigureStore;
 pub use indicators::IndicatorStore;
 pub use migrations::MigrationReport;
@@ -84,6 +86,7 @@ pub trait Store:
     + IndicatorStore
     + ReportStore
     + FigureStore
+    + FeedStore
     + Send
     + Sync
     + Debug

@@ -131,6 +131,7 @@ super::dialogues::impl_dialogue_store!(PgStore);
 super::indicators::impl_indicator_store!(PgStore, ::sqlx::Postgres);
 super::subject_keys::impl_rekey_phones!(PgStore, ::sqlx::Postgres);
 super::figures::impl_figure_store!(PgStore);
+super::feeds::impl_feed_store!(PgStore);
 super::reports::impl_report_store!(PgStore, ::sqlx::Postgres);
 super::search::impl_search_store!(PgStore);
 super::outbox::impl_outbox_store!(PgStore, ::sqlx::Postgres);

@@ -152,6 +152,7 @@ super::dialogues::impl_dialogue_store!(SqliteStore);
 super::indicators::impl_indicator_store!(SqliteStore, ::sqlx::Sqlite);
 super::subject_keys::impl_rekey_phones!(SqliteStore, ::sqlx::Sqlite);
 super::figures::impl_figure_store!(SqliteStore);
+super::feeds::impl_feed_store!(SqliteStore);
 super::reports::impl_report_store!(SqliteStore, ::sqlx::Sqlite);
 super::search::impl_search_store!(SqliteStore);
 // SQLite has one writer at a time, so one UPDATE claims rows no one else can take.

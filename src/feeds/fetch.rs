@@ -1,0 +1,116 @@
+//! Fetching a feed or a CAP file over HTTP: conditional requests (RFC 9110 §13.1:
+//! `If-None-Match` with the last `ETag`, `If-Modified-Since` with the last
+//! `Last-Modified`), a time limit, a size limit, and errors that never show the URL's
+//! query (feed URLs can carry keys).
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
+use url::Url;
+
+/// The longest a whole request may take, body included.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest body read: a feed index or a CAP file is far smaller.
+pub const MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
+
+/// The validators of a previous full answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// What a GET brought.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fetched {
+    /// `304 Not Modified`: the answer is what it was.
+    NotModified,
+    /// A `2xx` answer's body, with the validators to send next time.
+    Body { bytes: Vec<u8>, validators: Validators },
+}
+
+/// Why a GET brought nothing usable; the text says so without the URL.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("answered HTTP {0}")]
+    Status(StatusCode),
+    #[error("did not answer within {} seconds", REQUEST_TIMEOUT.as_secs())]
+    Timeout,
+    #[error("sent more than {} MiB", MAX_BODY_BYTES / 1024 / 1024)]
+    TooLarge,
+    #[error("could not be reached: {0}")]
+    Network(String),
+}
+
+/// An HTTP client for feeds, shared by all of them.
+#[derive(Clone, Debug)]
+pub struct Fetcher {
+    client: reqwest::Client,
+}
+
+impl Fetcher {
+    pub fn new() -> Result<Fetcher, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("pingan/", env!("CARGO_PKG_VERSION"), " (CAP feed reader)"))
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()?;
+        Ok(Fetcher { client })
+    }
+
+    /// GETs `url`, conditionally when `validators` hold anything.
+    pub async fn get(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+        let mut request = self.client.get(url.clone());
+        if let Some(etag) = &validators.etag {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
+        if let Some(since) = &validators.last_modified {
+            request = request.header(IF_MODIFIED_SINCE, since);
+        }
+        let mut response = request.send().await.map_err(network)?;
+        let status = response.status();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified);
+        }
+        if !status.is_success() {
+            return Err(FetchError::Status(status));
+        }
+        let validators = Validators {
+            etag: header(response.headers(), ETAG),
+            last_modified: header(response.headers(), LAST_MODIFIED),
+        };
+        if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            return Err(FetchError::TooLarge);
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(network)? {
+            if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(FetchError::TooLarge);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Fetched::Body { bytes, validators })
+    }
+}
+
+fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
+    let value = headers.get(name)?.to_str().ok()?.trim();
+    (!value.is_empty() && value.len() <= 512).then(|| value.to_owned())
+}
+
+fn network(e: reqwest::Error) -> FetchError {
+    if e.is_timeout() {
+        return FetchError::Timeout;
+    }
+    // reqwest's text names the URL; the source chain says what went wrong.
+    let e = e.without_url();
+    let mut reason = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(inner) = source {
+        reason = format!("{reason}: {inner}");
+        source = inner.source();
+    }
+    FetchError::Network(reason)
+}

@@ -19,8 +19,9 @@ pub enum FeedsCommand {
     /// Each configured feed: when it was last polled, last answered, last failed and why,
     /// when it is due again, and how many notices it created, corrected or withdrew
     Status,
-    /// Poll feeds now, whether due or not (unless another instance is polling one), and
-    /// say what each imported
+    /// Poll feeds now, whether due or not (unless another instance is polling one), in
+    /// full (asking unconditionally, reading every entry not yet read under the feed's
+    /// current senders), and say what each imported; exits 1 if any failed
     Poll(PollArgs),
 }
 

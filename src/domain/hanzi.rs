@@ -31,13 +31,14 @@ pub const SEARCH_TOKEN_RULES: &str = "ferrous-opencc 0.4.0 t2s by character, pin
 
 /// OpenCC's traditional-to-simplified converter, built from the dictionaries compiled into
 /// the binary. `None` only if those are broken, which a test rules out: then nothing folds.
-static CONVERTER: LazyLock<Option<OpenCC>> = LazyLock::new(|| match OpenCC::from_config(BuiltinConfig::T2s) {
-    Ok(converter) => Some(converter),
-    Err(e) => {
-        tracing::error!(error = %e, "the built-in OpenCC table cannot be read; Chinese is not folded");
-        None
-    }
-});
+static CONVERTER: LazyLock<Option<OpenCC>> =
+    LazyLock::new(|| match OpenCC::from_config(BuiltinConfig::T2s) {
+        Ok(converter) => Some(converter),
+        Err(e) => {
+            tracing::error!(error = %e, "the built-in OpenCC table cannot be read; Chinese is not folded");
+            None
+        }
+    });
 
 /// Characters already looked up, and what they fold to: a lookup in OpenCC's table
 /// allocates, a look in here does not.
@@ -144,7 +145,8 @@ mod tests {
 
     #[test]
     fn two_traditional_characters_may_share_one_simplified_form() {
-        for (a, b, shared) in [('發', '髮', '发'), ('乾', '幹', '干'), ('後', '后', '后'), ('臺', '颱', '台')] {
+        for (a, b, shared) in [('發', '髮', '发'), ('乾', '幹', '干'), ('後', '后', '后'), ('臺', '颱', '台')]
+        {
             assert_eq!((simplified(a), simplified(b)), (shared, shared), "{a} {b}");
         }
     }

@@ -13,7 +13,8 @@ use chrono_tz::{TZ_VARIANTS, Tz};
 use crate::bot::command::{self, Parsed};
 use crate::cap;
 use crate::domain::{
-    DigestTime, Frequency, Subject, index_tokens, next_digest_after, parse_local_time, parse_time_zone,
+    DigestTime, Frequency, SearchTerms, Subject, Term, index_tokens, next_digest_after, parse_local_time,
+    parse_time_zone,
 };
 use crate::html::{self, Html};
 use crate::render::callback::{Callback, MAX_CALLBACK_BYTES};
@@ -34,7 +35,8 @@ fn zone_of(byte: u8) -> Tz {
 /// (forwarded messages, reports) and the search index's tokenizer.
 ///
 /// Properties: nothing panics; the key of a subject found in text (what the list is looked
-/// up by) reads as the same key again.
+/// up by) reads as the same key again; the text folded to simplified characters keeps its
+/// length and its search tokens, and read as a search query it finds itself.
 pub fn command(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     if let Parsed::Command(command) = command::parse(text, "pingan_bot") {
@@ -47,7 +49,20 @@ pub fn command(data: &[u8]) {
         });
         assert_eq!(again.key(), key, "{subject} found in {text:?}");
     }
-    let _ = index_tokens(text);
+    let tokens = index_tokens(text);
+    // Search reads traditional characters as simplified ones, one character at a time: the
+    // text in simplified characters is as long and makes the same tokens, and every term of
+    // the text read as a query is one of its own tokens (a text finds itself).
+    let simple = crate::domain::hanzi::to_simplified(text);
+    assert_eq!(simple.chars().count(), text.chars().count(), "{text:?} folded to {simple:?}");
+    assert_eq!(index_tokens(&simple), tokens, "{text:?} folded to {simple:?}");
+    if let Some(terms) = SearchTerms::parse(text) {
+        let tokens: std::collections::HashSet<&str> = tokens.split(' ').collect();
+        for term in terms.terms() {
+            let (Term::Exact(token) | Term::Prefix(token)) = term;
+            assert!(tokens.contains(token.as_str()), "{token:?} of {text:?} is not among its tokens");
+        }
+    }
 }
 
 /// `callback_data` as anyone may send it (a stale button, or forged).

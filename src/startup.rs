@@ -47,6 +47,14 @@ pub async fn open_store(settings: &Settings, clock: &dyn Clock) -> anyhow::Resul
             "stored phone numbers re-keyed"
         );
     }
+    if let Some(reindexed) = report.reindexed {
+        tracing::info!(
+            notices = reindexed.notices,
+            tips = reindexed.tips,
+            rules = crate::domain::hanzi::SEARCH_TOKEN_RULES,
+            "search index built under new token rules"
+        );
+    }
     let tips = crate::content::tips::seed_tips(store.as_ref(), clock.now()).await?;
     if tips.inserted + tips.updated > 0 {
         tracing::info!(
@@ -69,6 +77,7 @@ pub fn build_app(
 ) -> anyhow::Result<Arc<App>> {
     let texts = Texts::load().context("the built-in locale files are broken")?;
     crate::domain::check::warm_up();
+    crate::domain::hanzi::warm_up();
     Ok(Arc::new(App::new(store, texts, clock, bot, settings.delivery.clone(), settings.retention)))
 }
 

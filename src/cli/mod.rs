@@ -163,6 +163,14 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
             rekeyed.unreadable
         );
     }
+    if let Some(reindexed) = report.reindexed {
+        println!(
+            "search index built under the token rules \"{}\": {} notices, {} tips",
+            crate::domain::hanzi::SEARCH_TOKEN_RULES,
+            reindexed.notices,
+            reindexed.tips
+        );
+    }
     let version = report.version.map_or_else(|| "none".to_owned(), |v| v.to_string());
     println!("{} database {url} is at schema version {version}.", store.backend().name());
     store.close().await;

@@ -5,6 +5,7 @@ mod admin;
 mod audit;
 pub mod check;
 mod figures;
+pub mod hanzi;
 pub(crate) mod keyword_enum;
 mod language;
 mod local_time;

@@ -5,6 +5,13 @@
 //! two-character word (诈骗, 刷单, 冒充) is then a token of every text that contains it,
 //! without a dictionary. Other words are lower-cased. Both SQLite FTS5 and PostgreSQL
 //! index these tokens as they are, so the two backends match the same documents.
+//!
+//! Chinese characters are tokenised in their simplified form ([`super::hanzi`], OpenCC's
+//! table, one character at a time), in texts and in queries alike: `刷單` and `刷单` are
+//! one token, and a traditional query finds a simplified text and the other way round.
+//! Texts are stored and shown as written; only their tokens fold.
+
+use super::hanzi::{is_han, simplified};
 
 /// A search term of a query.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,8 +71,8 @@ enum Run {
     Word(String),
 }
 
-/// Splits text into runs of Chinese characters and lower-cased words; everything else
-/// (spaces, punctuation, symbols) separates them.
+/// Splits text into runs of Chinese characters (in their simplified forms) and lower-cased
+/// words; everything else (spaces, punctuation, symbols) separates them.
 fn runs(text: &str) -> Vec<Run> {
     let mut out = Vec::new();
     let mut han: Vec<char> = Vec::new();
@@ -83,7 +90,7 @@ fn runs(text: &str) -> Vec<Run> {
             if !word.is_empty() {
                 flush(&mut out, &mut han, &mut word);
             }
-            han.push(c);
+            han.push(simplified(c));
         } else if c.is_alphanumeric() {
             if !han.is_empty() {
                 flush(&mut out, &mut han, &mut word);
@@ -95,11 +102,6 @@ fn runs(text: &str) -> Vec<Run> {
     }
     flush(&mut out, &mut han, &mut word);
     out
-}
-
-fn is_han(c: char) -> bool {
-    matches!(c as u32,
-        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
 }
 
 #[cfg(test)]
@@ -140,5 +142,90 @@ mod tests {
         assert_eq!(terms("Fraud 110"), Some(vec![Term::Prefix("fraud".into()), Term::Exact("110".into())]));
         assert_eq!(terms("to"), Some(vec![Term::Exact("to".into())]));
         assert_eq!(terms(" ，。!? "), None);
+    }
+
+    /// The query and more of its kind, each with its simplified spelling: both make
+    /// the same terms, and those are tokens of a text written either way.
+    const SCRIPTS: &[(&str, &str)] = &[
+        ("刷單", "刷单"),
+        ("刷單返利", "刷单返利"),
+        ("電信詐騙", "电信诈骗"),
+        ("發財", "发财"),
+        ("頭髮", "头发"),
+        ("乾淨", "干净"),
+        ("幹部", "干部"),
+        ("後來", "后来"),
+        ("颱風", "台风"),
+        ("QQ群刷單", "qq群刷单"),
+        ("刷單 APP 96110", "刷单 app 96110"),
+        ("iPhone12退款詐騙", "iphone12退款诈骗"),
+        ("單", "单"),
+    ];
+
+    #[test]
+    fn traditional_and_simplified_queries_make_the_same_terms() {
+        for (traditional, simple) in SCRIPTS {
+            assert_eq!(SearchTerms::parse(traditional), SearchTerms::parse(simple), "{traditional}");
+        }
+        let terms = |q: &str| SearchTerms::parse(q).map(|t| t.terms().to_vec());
+        assert_eq!(
+            terms("QQ群刷單 96110"),
+            Some(vec![
+                Term::Exact("qq".into()),
+                Term::Exact("群刷".into()),
+                Term::Exact("刷单".into()),
+                Term::Exact("96110".into())
+            ])
+        );
+    }
+
+    #[test]
+    fn texts_in_either_script_are_indexed_alike() {
+        assert_eq!(index_tokens("警惕「刷單」！"), "警 惕 警惕 刷 单 刷单");
+        assert_eq!(index_tokens("頭髮 and 發財 2024"), "头 发 头发 and 发 财 发财 2024");
+        assert_eq!(index_tokens("乾淨的幹部"), index_tokens("干净的干部"));
+        for (traditional, simple) in SCRIPTS {
+            let tokens = index_tokens(&format!("通知：{traditional}。"));
+            let tokens: Vec<&str> = tokens.split(' ').collect();
+            for term in SearchTerms::parse(simple).unwrap().terms() {
+                let (Term::Exact(token) | Term::Prefix(token)) = term;
+                assert!(tokens.contains(&token.as_str()), "{simple} in {traditional}: {tokens:?}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever part of a text a query is, in whichever script either is written, every
+        /// term of the query is a token of the text: folding one character at a time keeps
+        /// what a text contains.
+        #[test]
+        fn a_query_taken_from_a_text_finds_it_in_either_script(
+            text in "[刷單单發髮发乾幹干後后詐诈騙骗a-z0-9 ]{1,24}",
+            from in 0usize..24,
+            len in 1usize..8,
+        ) {
+            let chars: Vec<char> = text.chars().collect();
+            let from = from.min(chars.len() - 1);
+            let query: String = chars[from..(from + len).min(chars.len())].iter().collect();
+            // A word cut at the query's edge is a prefix of the text's word, not the word.
+            let cut = |i: usize| i > 0 && i < chars.len() && chars[i - 1].is_ascii_alphanumeric()
+                && chars[i].is_ascii_alphanumeric();
+            proptest::prop_assume!(!cut(from) && !cut((from + len).min(chars.len())));
+            let tokens = index_tokens(&text);
+            let tokens: Vec<&str> = tokens.split(' ').collect();
+            for (q, _) in [(query.clone(), ()), (crate::domain::hanzi::to_simplified(&query).into_owned(), ())] {
+                if let Some(terms) = SearchTerms::parse(&q) {
+                    for term in terms.terms() {
+                        match term {
+                            Term::Exact(t) => proptest::prop_assert!(tokens.contains(&t.as_str()), "{t} of {q} in {text}"),
+                            Term::Prefix(t) => proptest::prop_assert!(
+                                tokens.iter().any(|token| token.starts_with(t.as_str())),
+                                "{t}* of {q} in {text}"
+                            ),
+                        }
+                    }
+                }
+            }
+        }
     }
 }

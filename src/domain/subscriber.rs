@@ -193,9 +193,15 @@ impl Subscriber {
         super::next_digest_after(self.frequency, self.digest_time, self.time_zone, after)
     }
 
-    /// What the chat wants to read about.
+    /// What the chat wants to read about (keywords lower-cased and in simplified
+    /// characters, as [`Interests::follows`] compares them).
     pub fn interests(&self) -> Interests {
-        let lower = |words: &[Keyword]| words.iter().map(|w| w.as_str().to_lowercase()).collect();
+        let lower = |words: &[Keyword]| {
+            words
+                .iter()
+                .map(|w| super::hanzi::to_simplified(&w.as_str().to_lowercase()).into_owned())
+                .collect()
+        };
         Interests {
             categories: self.categories.clone(),
             include: lower(&self.include_keywords),
@@ -214,17 +220,28 @@ impl Subscriber {
 pub struct Interests {
     /// Empty follows every category.
     pub categories: BTreeSet<Category>,
-    /// Lower-cased; if any, a notice must contain one.
+    /// Lower-cased, in simplified characters; if any, a notice must contain one.
     pub include: Vec<String>,
-    /// Lower-cased; a notice containing one is left out.
+    /// Lower-cased, in simplified characters; a notice containing one is left out.
     pub exclude: Vec<String>,
 }
 
 impl Interests {
+    /// Whether a notice of `category` whose text is `text` is followed. Text and keywords
+    /// are compared lower-cased and with traditional characters in their simplified forms
+    /// ([`super::hanzi`]): the keyword `刷單` follows a notice about `刷单`, and `刷单` one
+    /// written `刷單`.
     pub fn follows(&self, category: Category, text: &str) -> bool {
+        if !(self.categories.is_empty() || self.categories.contains(&category)) {
+            return false;
+        }
+        // Most chats have no keywords: the text is folded only for those that do.
+        if self.include.is_empty() && self.exclude.is_empty() {
+            return true;
+        }
         let text = text.to_lowercase();
-        (self.categories.is_empty() || self.categories.contains(&category))
-            && (self.include.is_empty() || self.include.iter().any(|w| text.contains(w.as_str())))
+        let text = super::hanzi::to_simplified(&text);
+        (self.include.is_empty() || self.include.iter().any(|w| text.contains(w.as_str())))
             && !self.exclude.iter().any(|w| text.contains(w.as_str()))
     }
 }
@@ -256,6 +273,35 @@ mod tests {
         s.exclude_keywords.push(Keyword::parse("演练").unwrap());
         assert!(!s.follows(Category::Fraud, "刷单诈骗 演练"));
         assert!(s.follows(Category::Fraud, "Refund 刷单"));
+    }
+
+    #[test]
+    fn keywords_match_in_either_script() {
+        // (keyword, notice text, followed)
+        let cases = [
+            ("刷單", "警惕刷单返利诈骗", true),
+            ("刷单", "警惕刷單返利詐騙", true),
+            ("頭髮", "理发店预付卡跑路，头发没剪成", true),
+            ("干部", "冒充幹部要求转账", true),
+            ("乾淨", "干净的二手手机", true),
+            ("APP刷單", "下载某app刷单", true),
+            ("96110", "接到96110來電請接聽", true),
+            ("刷單", "冒充公检法", false),
+        ];
+        for (keyword, text, followed) in cases {
+            let mut s = Subscriber::new(ChatId(1), Language::Zh, chrono_tz::Asia::Shanghai, Utc::now());
+            s.include_keywords.push(Keyword::parse(keyword).unwrap());
+            assert_eq!(s.follows(Category::Fraud, text), followed, "include {keyword} in {text}");
+            let mut s = Subscriber::new(ChatId(1), Language::Zh, chrono_tz::Asia::Shanghai, Utc::now());
+            s.exclude_keywords.push(Keyword::parse(keyword).unwrap());
+            assert_eq!(s.follows(Category::Fraud, text), !followed, "exclude {keyword} in {text}");
+        }
+        let traditional = |w: &str| {
+            let mut s = Subscriber::new(ChatId(1), Language::Zh, chrono_tz::Asia::Shanghai, Utc::now());
+            s.include_keywords.push(Keyword::parse(w).unwrap());
+            s.interests()
+        };
+        assert_eq!(traditional("刷單"), traditional("刷单"), "one digest for both spellings");
     }
 
     #[test]

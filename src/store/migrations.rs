@@ -16,6 +16,8 @@ pub struct MigrationReport {
     pub version: Option<i64>,
     /// Stored phone numbers moved to their key under the current rules.
     pub rekeyed: super::Rekeyed,
+    /// The search index rebuilt under new token rules (`None`: the rules were current).
+    pub reindexed: Option<super::Reindexed>,
 }
 
 pub(crate) async fn run<DB>(pool: &Pool<DB>, migrator: &Migrator) -> Result<MigrationReport, StoreError>
@@ -36,5 +38,5 @@ where
         .map(|m| (m.version, m.description.to_string()))
         .collect();
     let version = migrator.iter().map(|m| m.version).max();
-    Ok(MigrationReport { applied_now, version, rekeyed: super::Rekeyed::default() })
+    Ok(MigrationReport { applied_now, version, rekeyed: super::Rekeyed::default(), reindexed: None })
 }

@@ -19,6 +19,7 @@ mod publications;
 pub(crate) mod reports;
 mod retention;
 pub(crate) mod search;
+pub(crate) mod search_reindex;
 mod sqlite;
 pub(crate) mod subject_keys;
 mod subscribers;
@@ -49,6 +50,7 @@ pub use publications::{NewPublication, PublicationStore, Published, change_finge
 pub use reports::ReportStore;
 pub use retention::{Cutoffs, Pruned, RetentionStore};
 pub use search::{DocumentKind, Found, SearchPage, SearchStore};
+pub use search_reindex::Reindexed;
 pub use sqlite::SqliteStore;
 pub use subject_keys::Rekeyed;
 pub use subscribers::{Forgotten, SubscriberCounts, SubscriberStore};
@@ -95,7 +97,8 @@ pub trait Store:
     /// Whether the database answers: one trivial query, for health checks.
     async fn ping(&self) -> Result<(), StoreError>;
     /// Brings the schema up to date, then re-keys stored phone numbers if their rules
-    /// changed (see `subject_keys`); safe to run from several instances at once.
+    /// changed (see `subject_keys`) and rebuilds the search index if its token rules did
+    /// (see `search_reindex`); safe to run from several instances at once.
     async fn migrate(&self) -> Result<MigrationReport, StoreError>;
     /// Waits for queries in flight, then closes every connection.
     async fn close(&self);

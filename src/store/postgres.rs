@@ -107,6 +107,7 @@ impl Store for PgStore {
         // take turns instead of applying the same migration twice.
         let mut report = migrations::run(&self.pool, &MIGRATOR).await?;
         report.rekeyed = self.rekey_phones(chrono::Utc::now()).await?;
+        report.reindexed = self.reindex_search(chrono::Utc::now()).await?;
         Ok(report)
     }
 
@@ -134,6 +135,7 @@ super::figures::impl_figure_store!(PgStore);
 super::feeds::impl_feed_store!(PgStore);
 super::reports::impl_report_store!(PgStore, ::sqlx::Postgres);
 super::search::impl_search_store!(PgStore);
+super::search_reindex::impl_reindex_search!(PgStore);
 super::outbox::impl_outbox_store!(PgStore, ::sqlx::Postgres);
 // Each sender skips rows another sender has locked, so several instances share the
 // outbox without waiting on each other or claiming a row twice. Leases run on the

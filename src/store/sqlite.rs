@@ -128,6 +128,7 @@ impl Store for SqliteStore {
     async fn migrate(&self) -> Result<MigrationReport, StoreError> {
         let mut report = migrations::run(&self.pool, &MIGRATOR).await?;
         report.rekeyed = self.rekey_phones(Utc::now()).await?;
+        report.reindexed = self.reindex_search(Utc::now()).await?;
         Ok(report)
     }
 
@@ -155,6 +156,7 @@ super::figures::impl_figure_store!(SqliteStore);
 super::feeds::impl_feed_store!(SqliteStore);
 super::reports::impl_report_store!(SqliteStore, ::sqlx::Sqlite);
 super::search::impl_search_store!(SqliteStore);
+super::search_reindex::impl_reindex_search!(SqliteStore);
 // SQLite has one writer at a time, so one UPDATE claims rows no one else can take.
 super::outbox::impl_outbox_store!(SqliteStore, ::sqlx::Sqlite);
 // One writer at a time: SQLite needs no row locks to claim, nor to order a sent alert

@@ -20,6 +20,7 @@ mod locales;
 mod privacy;
 mod publishing;
 mod robustness;
+mod scripts;
 mod secrets;
 mod storage;
 mod stress;

@@ -321,6 +321,7 @@ async fn migrating_twice_changes_nothing(store: Arc<dyn Store>) {
     let report = store.migrate().await.unwrap();
     assert!(report.applied_now.is_empty(), "{report:?}");
     assert!(report.version.is_some());
+    assert_eq!(report.reindexed, None, "the search index is built under the current rules once");
 }
 
 fn notice_at(title: &str, body: &str, publication: Publication, expires: Option<DateTime<Utc>>) -> NewNotice {

@@ -62,20 +62,24 @@ pub enum SubjectError {
 
 impl Subject {
     /// Reads what a citizen typed. `phone …`, `link …` or `account …` (or 电话, 网址,
-    /// 账号, 卡号) say what it is; otherwise a link has a dot and letters, a phone number
-    /// is digits (with `+`, spaces, dashes, brackets) of the lengths phone numbers have,
-    /// and anything else is an account.
+    /// 账号, 卡号, in simplified or traditional characters: 電話, 網址, 帳號, 卡號) say what
+    /// it is; otherwise a link has a dot and letters, a phone number is digits (with `+`,
+    /// spaces, dashes, brackets) of the lengths phone numbers have, and anything else is an
+    /// account.
     pub fn parse(input: &str) -> Result<Subject, SubjectError> {
         let input = without_sentence_end(input);
         if let Some((word, rest)) = input.split_once(char::is_whitespace) {
-            match word.to_lowercase().as_str() {
+            // Traditional characters fold to simplified ones (src/domain/hanzi.rs).
+            match super::hanzi::to_simplified(&word.to_lowercase()).as_ref() {
                 "phone" | "tel" | "电话" | "号码" | "手机" => {
                     return Ok(Subject::Phone(PhoneNumber::parse(rest)?));
                 }
-                "link" | "url" | "site" | "网址" | "链接" | "网站" => {
+                // 連結 is Taiwan's word for a link.
+                "link" | "url" | "site" | "网址" | "链接" | "连结" | "网站" => {
                     return Ok(Subject::Link(Domain::parse(rest)?));
                 }
-                "account" | "card" | "账号" | "账户" | "卡号" | "银行卡" => {
+                // 帳號 (simplified 帐号) is Taiwan's and Hong Kong's spelling of 账号.
+                "account" | "card" | "账号" | "账户" | "帐号" | "帐户" | "卡号" | "银行卡" => {
                     return Ok(Subject::Account(AccountNumber::parse(rest)?));
                 }
                 _ => {}
@@ -361,6 +365,33 @@ mod tests {
             Subject::parse("+86 138 0013 8000 1234"),
             Err(SubjectError::Phone(PhoneError::TooLong(17)))
         ));
+    }
+
+    #[test]
+    fn the_kind_may_be_named_in_traditional_characters() {
+        let phone = (IndicatorKind::Phone, "+8613800138000".to_owned());
+        let link = (IndicatorKind::Domain, "icbc.com.cn".to_owned());
+        let account = (IndicatorKind::Account, "12345678".to_owned());
+        let cases = [
+            ("電話 138 0013 8000", &phone),
+            ("电话 138 0013 8000", &phone),
+            ("號碼 13800138000", &phone),
+            ("手機 13800138000", &phone),
+            ("網址 icbc.com.cn", &link),
+            ("鏈接 https://www.icbc.com.cn/x", &link),
+            ("連結 icbc.com.cn", &link),
+            ("網站 icbc.com.cn", &link),
+            ("賬號 12345678", &account),
+            ("帳號 12345678", &account),
+            ("帳戶 12345678", &account),
+            ("卡號 12345678", &account),
+            ("銀行卡 12345678", &account),
+        ];
+        for (written, expected) in cases {
+            assert_eq!(&key(written), expected, "{written}");
+        }
+        // A word that names no kind is read with the rest as before.
+        assert!(matches!(Subject::parse("刷單 13800138000"), Err(SubjectError::Account(_))));
     }
 
     #[test]

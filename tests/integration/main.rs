@@ -15,6 +15,7 @@ mod crash;
 mod delivery;
 mod editor;
 mod fake_api;
+mod links;
 mod locales;
 mod privacy;
 mod publishing;

@@ -23,12 +23,15 @@ async fn ask(app: &TestApp, from: i64, text: &str) -> SentMessage {
     app.fake.wait_for_sent(from, before + 1).await.remove(before)
 }
 
+/// Who asks, what, what the answer starts with, what it must say and what it must not.
+type Case = (i64, &'static str, &'static str, &'static [&'static str], &'static [&'static str]);
+
 /// The four inputs, and more of each kind: what the answer starts with and what
 /// it must and must not say.
 #[tokio::test]
 async fn link_answers_name_what_a_link_shows_and_where_it_leads() {
     let app = spawn_app_with(TestDb::sqlite(), Arc::new(SystemClock), &[]).await;
-    let cases: &[(i64, &str, &str, &[&str], &[&str])] = &[
+    let cases: &[Case] = &[
         // A full-width dot, as Chinese input methods type it, and an ideographic one.
         (CITIZEN, "/check alipay．com", "🟢 官方：alipay.com", &["支付宝"], &[]),
         (CITIZEN, "/check ＡＬＩＰＡＹ。ＣＯＭ", "🟢 官方：alipay.com", &[], &[]),

@@ -34,15 +34,21 @@ fn zone_of(byte: u8) -> Tz {
 /// of that command uses; also the risk check's search for numbers and links in free text
 /// (forwarded messages, reports) and the search index's tokenizer.
 ///
-/// Properties: nothing panics; the key of a subject found in text (what the list is looked
-/// up by) reads as the same key again; the text folded to simplified characters keeps its
-/// length and its search tokens, and read as a search query it finds itself.
+/// Properties: nothing panics, the look-alike rules of a link found included; the key of a
+/// subject found in text (what the list is looked up by) reads as the same key again; the
+/// text folded to simplified characters keeps its length and its search tokens, and read
+/// as a search query it finds itself.
 pub fn command(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     if let Parsed::Command(command) = command::parse(text, "pingan_bot") {
         crate::bot::handlers::read_arguments(&command, Tz::Asia__Shanghai, fixed_now());
     }
+    let officials = ["alipay.com", "icbc.com.cn", "12306.cn", "工商银行.中国"];
     for subject in Subject::find_all(text) {
+        if let Subject::Link(domain) = &subject {
+            let _ = domain.imitates(officials);
+            let _ = domain.script_note();
+        }
         let key = subject.key();
         let again = Subject::of_kind(subject.kind(), &key).unwrap_or_else(|e| {
             panic!("{subject} was found in {text:?} but its key {key:?} does not read: {e}")

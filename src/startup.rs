@@ -36,16 +36,21 @@ pub async fn open_store(settings: &Settings, clock: &dyn Clock) -> anyhow::Resul
     for (version, description) in &report.applied_now {
         tracing::info!(version, description, backend = store.backend().name(), "migration applied");
     }
-    let rekeyed = report.rekeyed;
-    if rekeyed != store::Rekeyed::default() {
-        tracing::info!(
-            indicators = rekeyed.indicators,
-            merged = rekeyed.merged,
-            report_subjects = rekeyed.report_subjects,
-            unreadable = rekeyed.unreadable,
-            rules = crate::domain::check::PHONE_KEY_RULES,
-            "stored phone numbers re-keyed"
-        );
+    let rekeyings = [
+        ("phone numbers", crate::domain::check::PHONE_KEY_RULES, report.rekeyed_phones),
+        ("links", crate::domain::check::LINK_KEY_RULES, report.rekeyed_links),
+    ];
+    for (what, rules, rekeyed) in rekeyings {
+        if rekeyed != store::Rekeyed::default() {
+            tracing::info!(
+                indicators = rekeyed.indicators,
+                merged = rekeyed.merged,
+                report_subjects = rekeyed.report_subjects,
+                unreadable = rekeyed.unreadable,
+                rules,
+                "stored {what} re-keyed"
+            );
+        }
     }
     if let Some(reindexed) = report.reindexed {
         tracing::info!(

@@ -151,17 +151,18 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     for (version, description) in &report.applied_now {
         println!("applied migration {version} ({description})");
     }
-    let rekeyed = report.rekeyed;
-    if rekeyed != crate::store::Rekeyed::default() {
-        println!(
-            "re-keyed stored phone numbers ({}): {} list entries ({} merged), {} report subjects; \
-             {} stored values no longer read as numbers and were kept as they are",
-            crate::domain::check::PHONE_KEY_RULES,
-            rekeyed.indicators,
-            rekeyed.merged,
-            rekeyed.report_subjects,
-            rekeyed.unreadable
-        );
+    let rekeyings = [
+        ("phone numbers", "numbers", crate::domain::check::PHONE_KEY_RULES, report.rekeyed_phones),
+        ("links", "links", crate::domain::check::LINK_KEY_RULES, report.rekeyed_links),
+    ];
+    for (what, unreadable, rules, rekeyed) in rekeyings {
+        if rekeyed != crate::store::Rekeyed::default() {
+            println!(
+                "re-keyed stored {what} ({rules}): {} list entries ({} merged), {} report subjects; \
+                 {} stored values no longer read as {unreadable} and were kept as they are",
+                rekeyed.indicators, rekeyed.merged, rekeyed.report_subjects, rekeyed.unreadable
+            );
+        }
     }
     if let Some(reindexed) = report.reindexed {
         println!(

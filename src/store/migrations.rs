@@ -15,7 +15,9 @@ pub struct MigrationReport {
     /// The schema version the database is at now.
     pub version: Option<i64>,
     /// Stored phone numbers moved to their key under the current rules.
-    pub rekeyed: super::Rekeyed,
+    pub rekeyed_phones: super::Rekeyed,
+    /// Stored links moved to their key under the current rules.
+    pub rekeyed_links: super::Rekeyed,
     /// The search index rebuilt under new token rules (`None`: the rules were current).
     pub reindexed: Option<super::Reindexed>,
 }
@@ -38,5 +40,11 @@ where
         .map(|m| (m.version, m.description.to_string()))
         .collect();
     let version = migrator.iter().map(|m| m.version).max();
-    Ok(MigrationReport { applied_now, version, rekeyed: super::Rekeyed::default(), reindexed: None })
+    Ok(MigrationReport {
+        applied_now,
+        version,
+        rekeyed_phones: super::Rekeyed::default(),
+        rekeyed_links: super::Rekeyed::default(),
+        reindexed: None,
+    })
 }

@@ -96,9 +96,9 @@ pub trait Store:
     fn backend(&self) -> Backend;
     /// Whether the database answers: one trivial query, for health checks.
     async fn ping(&self) -> Result<(), StoreError>;
-    /// Brings the schema up to date, then re-keys stored phone numbers if their rules
-    /// changed (see `subject_keys`) and rebuilds the search index if its token rules did
-    /// (see `search_reindex`); safe to run from several instances at once.
+    /// Brings the schema up to date, then re-keys stored phone numbers and links if their
+    /// rules changed (see `subject_keys`) and rebuilds the search index if its token rules
+    /// did (see `search_reindex`); safe to run from several instances at once.
     async fn migrate(&self) -> Result<MigrationReport, StoreError>;
     /// Waits for queries in flight, then closes every connection.
     async fn close(&self);

@@ -106,7 +106,8 @@ impl Store for PgStore {
         // sqlx holds an advisory lock while migrating, so instances starting together
         // take turns instead of applying the same migration twice.
         let mut report = migrations::run(&self.pool, &MIGRATOR).await?;
-        report.rekeyed = self.rekey_phones(chrono::Utc::now()).await?;
+        report.rekeyed_phones = self.rekey(super::subject_keys::PHONE_KEYS, chrono::Utc::now()).await?;
+        report.rekeyed_links = self.rekey(super::subject_keys::LINK_KEYS, chrono::Utc::now()).await?;
         report.reindexed = self.reindex_search(chrono::Utc::now()).await?;
         Ok(report)
     }
@@ -130,7 +131,7 @@ super::admins::impl_admin_store!(PgStore);
 super::audit::impl_audit_store!(PgStore);
 super::dialogues::impl_dialogue_store!(PgStore);
 super::indicators::impl_indicator_store!(PgStore, ::sqlx::Postgres);
-super::subject_keys::impl_rekey_phones!(PgStore, ::sqlx::Postgres);
+super::subject_keys::impl_rekey!(PgStore, ::sqlx::Postgres);
 super::figures::impl_figure_store!(PgStore);
 super::feeds::impl_feed_store!(PgStore);
 super::reports::impl_report_store!(PgStore, ::sqlx::Postgres);

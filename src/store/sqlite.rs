@@ -127,7 +127,8 @@ impl Store for SqliteStore {
 
     async fn migrate(&self) -> Result<MigrationReport, StoreError> {
         let mut report = migrations::run(&self.pool, &MIGRATOR).await?;
-        report.rekeyed = self.rekey_phones(Utc::now()).await?;
+        report.rekeyed_phones = self.rekey(super::subject_keys::PHONE_KEYS, Utc::now()).await?;
+        report.rekeyed_links = self.rekey(super::subject_keys::LINK_KEYS, Utc::now()).await?;
         report.reindexed = self.reindex_search(Utc::now()).await?;
         Ok(report)
     }
@@ -151,7 +152,7 @@ super::admins::impl_admin_store!(SqliteStore);
 super::audit::impl_audit_store!(SqliteStore);
 super::dialogues::impl_dialogue_store!(SqliteStore);
 super::indicators::impl_indicator_store!(SqliteStore, ::sqlx::Sqlite);
-super::subject_keys::impl_rekey_phones!(SqliteStore, ::sqlx::Sqlite);
+super::subject_keys::impl_rekey!(SqliteStore, ::sqlx::Sqlite);
 super::figures::impl_figure_store!(SqliteStore);
 super::feeds::impl_feed_store!(SqliteStore);
 super::reports::impl_report_store!(SqliteStore, ::sqlx::Sqlite);

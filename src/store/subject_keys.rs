@@ -1,20 +1,53 @@
-//! Stored phone numbers re-keyed when the rules that make their keys change.
+//! Stored phone numbers and links re-keyed when the rules that make their keys change.
 //!
-//! Indicators and report subjects are kept under a number's key (`+862155550000`). The key
-//! comes from libphonenumber's metadata and Pingan's reading of it
-//! ([`PHONE_KEY_RULES`](crate::domain::check::PHONE_KEY_RULES)): before those rules, `+86
-//! (0)21 5555 0000` was kept as `+8602155550000`, which no spelling finds now. Migrating a
-//! database whose `data_versions` row for `phone_keys` names other rules (or none) reads
-//! every stored phone number again, in one transaction, and moves it to its key now. When
-//! two entries of the list meet under one key, the more serious risk is kept (fraud, then
-//! suspicious, then official; the newer entry if equal), and the audit log says what became
-//! of each. A value that no longer reads as a number (`+999…`: no such country code) is
-//! left as it is and counted; the log says how many, not which (report subjects come from
-//! citizens' reports).
+//! Indicators and report subjects are kept under a value's key: a number's E.164 form
+//! (`+862155550000`), from libphonenumber's metadata and Pingan's reading of it
+//! ([`PHONE_KEY_RULES`](crate::domain::check::PHONE_KEY_RULES)); a link's registrable
+//! domain (`alipay.com`), from the Public Suffix List and IDNA
+//! ([`LINK_KEY_RULES`](crate::domain::check::LINK_KEY_RULES)). Before those rules, `+86
+//! (0)21 5555 0000` was kept as `+8602155550000`, and `scam.gitee.io` (a suffix the
+//! hand-kept list had and the Public Suffix List has not) as itself: no spelling finds
+//! either now. Migrating a database whose `data_versions` row for a kind's keys
+//! (`phone_keys`, `link_keys`) names other rules (or none) reads every stored value of that
+//! kind again, in one transaction, and moves it to its key now. When two entries of the
+//! list meet under one key, the more serious risk is kept (fraud, then suspicious, then
+//! official; the newer entry if equal), and the audit log says what became of each. A
+//! value that no longer reads (`+999…`: no such country code) is left as it is and
+//! counted; the log says how many, not which (report subjects come from citizens'
+//! reports).
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::check::{LINK_KEY_RULES, PHONE_KEY_RULES};
 use crate::domain::{IndicatorKind, Risk, Subject};
+
+/// The rules one kind of stored value is keyed by, and where the database records them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KeyRules {
+    pub(crate) kind: IndicatorKind,
+    /// The `data_versions` row naming the rules the stored keys were made by.
+    pub(crate) data_version: &'static str,
+    /// The rules now.
+    pub(crate) rules: &'static str,
+    /// What a stored value that no longer reads is called in the audit log.
+    pub(crate) unreadable: &'static str,
+}
+
+/// Phone numbers: libphonenumber's metadata and Pingan's reading of it.
+pub(crate) const PHONE_KEYS: KeyRules = KeyRules {
+    kind: IndicatorKind::Phone,
+    data_version: "phone_keys",
+    rules: PHONE_KEY_RULES,
+    unreadable: "numbers",
+};
+
+/// Links: the Public Suffix List and IDNA.
+pub(crate) const LINK_KEYS: KeyRules = KeyRules {
+    kind: IndicatorKind::Domain,
+    data_version: "link_keys",
+    rules: LINK_KEY_RULES,
+    unreadable: "links",
+};
 
 /// What a re-keying changed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -25,15 +58,18 @@ pub struct Rekeyed {
     pub merged: usize,
     /// Report subjects moved to their key now.
     pub report_subjects: usize,
-    /// Stored values (list entries and report subjects) that no longer read as phone
-    /// numbers, left as they are.
+    /// Stored values (list entries and report subjects) that no longer read as values of
+    /// their kind, left as they are.
     pub unreadable: usize,
 }
 
-/// The key `value` has now if it is another (`Ok(None)`: the same); `Err` if it no
-/// longer reads as a phone number.
-pub(crate) fn new_key(value: &str) -> Result<Option<String>, crate::domain::SubjectError> {
-    let key = Subject::of_kind(IndicatorKind::Phone, value)?.key();
+/// The key a stored `value` of `kind` has now if it is another (`Ok(None)`: the same);
+/// `Err` if it no longer reads as a value of that kind.
+pub(crate) fn new_key(
+    kind: IndicatorKind,
+    value: &str,
+) -> Result<Option<String>, crate::domain::SubjectError> {
+    let key = Subject::of_kind(kind, value)?.key();
     Ok(Some(key).filter(|key| key != value))
 }
 
@@ -48,14 +84,15 @@ pub(crate) fn keeps_first(first: (Risk, DateTime<Utc>), second: (Risk, DateTime<
     (severity(first.0), first.1) >= (severity(second.0), second.1)
 }
 
-macro_rules! impl_rekey_phones {
+macro_rules! impl_rekey {
     ($store:ty, $db:ty) => {
         impl $store {
-            /// Re-keys every stored phone number if the database's `phone_keys` rules are not
-            /// [`PHONE_KEY_RULES`](crate::domain::check::PHONE_KEY_RULES); nothing otherwise.
-            /// One transaction: instances migrating together re-key once.
-            pub(crate) async fn rekey_phones(
+            /// Re-keys every stored value of `keys.kind` if the database's `keys.data_version`
+            /// row names other rules than `keys.rules`; nothing otherwise. One transaction:
+            /// instances migrating together re-key once.
+            pub(crate) async fn rekey(
                 &self,
+                keys: $crate::store::subject_keys::KeyRules,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<$crate::store::subject_keys::Rekeyed, $crate::store::StoreError> {
                 use $crate::domain::{Actor, AuditAction, AuditEntry, Risk};
@@ -63,12 +100,14 @@ macro_rules! impl_rekey_phones {
                 let mut tx = self.begin_write().await?;
                 // Claims the re-keying: a concurrent transaction waits on the row, then finds
                 // it already names the rules and changes nothing.
+                let kind = keys.kind.as_str();
                 let claimed = ::sqlx::query(
-                    "INSERT INTO data_versions (name, version, updated_at) VALUES ('phone_keys', $1, $2) \
+                    "INSERT INTO data_versions (name, version, updated_at) VALUES ($1, $2, $3) \
                      ON CONFLICT (name) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at \
                      WHERE data_versions.version <> excluded.version",
                 )
-                .bind($crate::domain::check::PHONE_KEY_RULES)
+                .bind(keys.data_version)
+                .bind(keys.rules)
                 .bind(now)
                 .execute(&mut *tx)
                 .await?
@@ -78,12 +117,13 @@ macro_rules! impl_rekey_phones {
                 }
                 let mut done = Rekeyed::default();
                 let rows: Vec<(i64, String, String, ::chrono::DateTime<::chrono::Utc>)> = ::sqlx::query_as(
-                    "SELECT id, value, risk, added_at FROM indicators WHERE kind = 'phone' ORDER BY id",
+                    "SELECT id, value, risk, added_at FROM indicators WHERE kind = $1 ORDER BY id",
                 )
+                .bind(kind)
                 .fetch_all(&mut *tx)
                 .await?;
                 for (id, value, risk, added_at) in rows {
-                    let key = match new_key(&value) {
+                    let key = match new_key(keys.kind, &value) {
                         Ok(Some(key)) => key,
                         Ok(None) => continue,
                         Err(_) => {
@@ -93,8 +133,9 @@ macro_rules! impl_rekey_phones {
                     };
                     let risk: Risk = risk.parse().map_err(|e| $crate::store::StoreError::corrupt(&value, e))?;
                     let other: Option<(i64, String, ::chrono::DateTime<::chrono::Utc>)> = ::sqlx::query_as(
-                        "SELECT id, risk, added_at FROM indicators WHERE kind = 'phone' AND value = $1",
+                        "SELECT id, risk, added_at FROM indicators WHERE kind = $1 AND value = $2",
                     )
+                    .bind(kind)
                     .bind(&key)
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -120,7 +161,7 @@ macro_rules! impl_rekey_phones {
                         at: now,
                         actor: Actor::System,
                         action: AuditAction::Rekeyed,
-                        subject: format!("phone {key}"),
+                        subject: format!("{kind} {key}"),
                         detail,
                     })
                     .execute(&mut *tx)
@@ -128,12 +169,13 @@ macro_rules! impl_rekey_phones {
                     done.indicators += 1;
                 }
                 let subjects: Vec<(i64, String)> = ::sqlx::query_as(
-                    "SELECT report_id, value FROM report_subjects WHERE kind = 'phone' ORDER BY report_id, value",
+                    "SELECT report_id, value FROM report_subjects WHERE kind = $1 ORDER BY report_id, value",
                 )
+                .bind(kind)
                 .fetch_all(&mut *tx)
                 .await?;
                 for (report_id, value) in subjects {
-                    let key = match new_key(&value) {
+                    let key = match new_key(keys.kind, &value) {
                         Ok(Some(key)) => key,
                         Ok(None) => continue,
                         Err(_) => {
@@ -144,17 +186,19 @@ macro_rules! impl_rekey_phones {
                     // The report may name the number under its key already: then the old
                     // row is a duplicate, and goes.
                     ::sqlx::query(
-                        "UPDATE report_subjects SET value = $3 WHERE report_id = $1 AND kind = 'phone' AND value = $2 \
-                         AND NOT EXISTS (SELECT 1 FROM report_subjects s WHERE s.report_id = $1 AND s.kind = 'phone' AND s.value = $3)",
+                        "UPDATE report_subjects SET value = $3 WHERE report_id = $1 AND kind = $4 AND value = $2 \
+                         AND NOT EXISTS (SELECT 1 FROM report_subjects s WHERE s.report_id = $1 AND s.kind = $4 AND s.value = $3)",
                     )
                     .bind(report_id)
                     .bind(&value)
                     .bind(&key)
+                    .bind(kind)
                     .execute(&mut *tx)
                     .await?;
-                    ::sqlx::query("DELETE FROM report_subjects WHERE report_id = $1 AND kind = 'phone' AND value = $2")
+                    ::sqlx::query("DELETE FROM report_subjects WHERE report_id = $1 AND kind = $3 AND value = $2")
                         .bind(report_id)
                         .bind(&value)
+                        .bind(kind)
                         .execute(&mut *tx)
                         .await?;
                     done.report_subjects += 1;
@@ -164,14 +208,15 @@ macro_rules! impl_rekey_phones {
                         at: now,
                         actor: Actor::System,
                         action: AuditAction::Rekeyed,
-                        subject: "phone keys".to_owned(),
+                        subject: format!("{kind} keys"),
                         detail: format!(
-                            "{}: {} list entries re-keyed ({} merged), {} report subjects; {} no longer numbers, kept",
-                            $crate::domain::check::PHONE_KEY_RULES,
+                            "{}: {} list entries re-keyed ({} merged), {} report subjects; {} no longer {}, kept",
+                            keys.rules,
                             done.indicators,
                             done.merged,
                             done.report_subjects,
-                            done.unreadable
+                            done.unreadable,
+                            keys.unreadable
                         ),
                     })
                     .execute(&mut *tx)
@@ -184,7 +229,7 @@ macro_rules! impl_rekey_phones {
     };
 }
 
-pub(crate) use impl_rekey_phones;
+pub(crate) use impl_rekey;
 
 #[cfg(test)]
 mod tests {
@@ -194,12 +239,20 @@ mod tests {
 
     #[test]
     fn old_keys_get_their_key_now_and_current_ones_stay() {
-        assert_eq!(new_key("+8602155550000"), Ok(Some("+862155550000".to_owned())));
-        assert_eq!(new_key("+4402079460000"), Ok(Some("+442079460000".to_owned())));
-        assert_eq!(new_key("+862155550000"), Ok(None));
-        assert_eq!(new_key("+8613800138000"), Ok(None));
-        assert_eq!(new_key("+8696110"), Ok(None));
-        assert!(new_key("+999123456").is_err(), "no longer a number");
+        let phone = |value| new_key(IndicatorKind::Phone, value);
+        assert_eq!(phone("+8602155550000"), Ok(Some("+862155550000".to_owned())));
+        assert_eq!(phone("+4402079460000"), Ok(Some("+442079460000".to_owned())));
+        assert_eq!(phone("+862155550000"), Ok(None));
+        assert_eq!(phone("+8613800138000"), Ok(None));
+        assert_eq!(phone("+8696110"), Ok(None));
+        assert!(phone("+999123456").is_err(), "no longer a number");
+        let link = |value| new_key(IndicatorKind::Domain, value);
+        assert_eq!(link("scam.gitee.io"), Ok(Some("gitee.io".to_owned())));
+        assert_eq!(link("shop.com.ae"), Ok(Some("com.ae".to_owned())));
+        assert_eq!(link("alipay-refund.top"), Ok(None));
+        assert_eq!(link("scam-site.github.io"), Ok(None));
+        assert_eq!(link("gov.cn"), Ok(None));
+        assert!(link("localhost").is_err(), "no longer a link");
     }
 
     #[test]

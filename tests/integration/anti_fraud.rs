@@ -261,7 +261,7 @@ async fn numbers_stored_under_keys_of_the_old_rules_are_found_in_any_spelling_af
         "{rekeyed:#?}"
     );
     // Migrating again (another instance starting, a restart) changes nothing.
-    assert_eq!(app.store.migrate().await.unwrap().rekeyed, pingan::store::Rekeyed::default());
+    assert_eq!(app.store.migrate().await.unwrap().rekeyed_phones, pingan::store::Rekeyed::default());
     app.stop().await.unwrap();
 }
 
@@ -278,7 +278,8 @@ async fn a_punycode_look_alike_of_an_official_site_is_flagged() {
     // Official sites an editor adds are guarded the same way.
     ask(&app, EDITOR, "/indicator add xining-police.gov.cn official 市公安局官方网站").await;
     let worn = ask(&app, CITIZEN, "/check http://xining-police.gov.cn.verify-id.top/login").await;
-    assert!(worn.text.contains("仿冒 xining-police.gov.cn"), "{}", worn.text);
+    assert!(worn.text.contains("伪装成 xining-police.gov.cn"), "{}", worn.text);
+    assert!(worn.text.contains("实际打开的是另一个网站 verify-id.top"), "{}", worn.text);
     let real = ask(&app, CITIZEN, "/check https://www.alipay.com").await;
     assert!(real.text.starts_with("🟢 官方：alipay.com"), "{}", real.text);
     app.stop().await.unwrap();

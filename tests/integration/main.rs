@@ -16,6 +16,7 @@ mod delivery;
 mod editor;
 mod fake_api;
 mod feeds;
+mod links;
 mod locales;
 mod privacy;
 mod publishing;

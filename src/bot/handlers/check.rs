@@ -2,7 +2,7 @@
 
 use super::{Ctx, HandlerResult};
 use crate::checking;
-use crate::domain::check::{AccountError, LinkError, PhoneError, PhoneKind};
+use crate::domain::check::{AccountError, LinkError, PhoneError, PhoneKind, ScriptNote};
 use crate::domain::{IndicatorKind, Language, PhoneNumber, Subject, SubjectError, Verdict};
 use crate::html::Html;
 use crate::i18n::Arg;
@@ -44,6 +44,13 @@ pub(super) fn answer(ctx: &Ctx<'_>, subject: &Subject, verdict: &Verdict) -> Htm
             );
             parts.push(advice());
         }
+        Verdict::Disguised { shown, leads_to } => {
+            parts.push(ctx.fill(
+                "check.disguised",
+                &joined(&base, &[("shown", shown.as_str().into()), ("leads_to", leads_to.as_str().into())]),
+            ));
+            parts.push(advice());
+        }
         Verdict::LookAlike { official } => {
             parts.push(
                 ctx.fill("check.look_alike", &joined(&base, &[("official", official.as_str().into())])),
@@ -74,10 +81,22 @@ pub(super) fn answer(ctx: &Ctx<'_>, subject: &Subject, verdict: &Verdict) -> Htm
         }
         Verdict::NoRecord => {
             parts.push(ctx.fill("check.no_record", &base));
-            if let Subject::Link(domain) = subject
-                && domain.is_internationalised()
-            {
-                parts.push(ctx.fill("check.idn_note", &[("unicode", domain.unicode().as_str().into())]));
+            // Letters of scripts imitations mix, or of another script that looks Latin;
+            // a name in Chinese characters is said nothing of (UTS #39, `lookalike.rs`).
+            if let Subject::Link(domain) = subject {
+                let unicode = domain.unicode();
+                match domain.script_note() {
+                    Some(ScriptNote::Mixed) => {
+                        parts.push(
+                            ctx.fill("check.mixed_script_note", &[("unicode", unicode.as_str().into())]),
+                        );
+                    }
+                    Some(ScriptNote::LooksLatin { reads_as }) => parts.push(ctx.fill(
+                        "check.looks_latin_note",
+                        &[("unicode", unicode.as_str().into()), ("reads_as", reads_as.as_str().into())],
+                    )),
+                    None => {}
+                }
             }
         }
     }
@@ -130,6 +149,7 @@ fn joined<'a>(base: &[(&'a str, Arg<'a>)], extra: &[(&'a str, Arg<'a>)]) -> Vec<
 fn verdict_name(verdict: &Verdict) -> &'static str {
     match verdict {
         Verdict::Fraud(_) => "fraud",
+        Verdict::Disguised { .. } => "disguised",
         Verdict::LookAlike { .. } => "look_alike",
         Verdict::Suspicious { .. } => "suspicious",
         Verdict::Official(_) => "official",

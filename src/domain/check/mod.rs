@@ -5,6 +5,7 @@ mod account;
 mod area;
 mod confusables;
 mod link;
+mod lookalike;
 mod phone;
 mod short;
 
@@ -14,7 +15,8 @@ use chrono::{DateTime, Utc};
 
 pub use account::{AccountError, AccountNumber};
 pub use area::Area;
-pub use link::{Domain, LinkError};
+pub use link::{Domain, LINK_KEY_RULES, LinkError};
+pub use lookalike::{Imitation, Likeness, MIN_SLIP_NAME, ScriptNote};
 pub use phone::{PHONE_KEY_RULES, PhoneError, PhoneKind, PhoneNumber, ShortKind, warm_up};
 
 use super::Actor;
@@ -65,9 +67,14 @@ impl Subject {
     /// 账号, 卡号, in simplified or traditional characters: 電話, 網址, 帳號, 卡號) say what
     /// it is; otherwise a link has a dot and letters, a phone number is digits (with `+`,
     /// spaces, dashes, brackets) of the lengths phone numbers have, and anything else is an
-    /// account.
+    /// account. A defanged link (`hxxps://evil[.]top`, or `alipay．com` with a full-width
+    /// dot) is read as the link it stands for.
     pub fn parse(input: &str) -> Result<Subject, SubjectError> {
         let input = without_sentence_end(input);
+        let refanged = link::refang(input);
+        if refanged != input && guess(&refanged) == IndicatorKind::Domain {
+            return Ok(Subject::Link(Domain::parse(&refanged)?));
+        }
         if let Some((word, rest)) = input.split_once(char::is_whitespace) {
             // Traditional characters fold to simplified ones (src/domain/hanzi.rs).
             match super::hanzi::to_simplified(&word.to_lowercase()).as_ref() {
@@ -115,7 +122,7 @@ impl Subject {
     /// report, a forwarded message), each once.
     pub fn find_all(text: &str) -> Vec<Subject> {
         let mut found: Vec<Subject> = Vec::new();
-        for token in candidates(text) {
+        for token in candidates(&link::refang_text(text)) {
             let subject = match guess(&token) {
                 IndicatorKind::Domain => Domain::parse(&token).ok().map(Subject::Link),
                 // A run of digits that is no phone number (a QQ number) is an account.
@@ -289,7 +296,11 @@ pub struct NewIndicator {
 pub enum Verdict {
     /// The bureau lists it as used in fraud.
     Fraud(Indicator),
-    /// A link imitating an official site.
+    /// A link that shows `shown` but leads to `leads_to`, another site (Unicode domains):
+    /// credentials before an `@`, or a domain spelled in its subdomain.
+    Disguised { shown: String, leads_to: String },
+    /// A link whose name reads as the name of `official` (Unicode): look-alike letters,
+    /// the same name under another suffix, or one slip of a long name.
     LookAlike { official: String },
     /// Listed as suspicious, or named in reports the bureau accepted.
     Suspicious { listed: Option<Indicator>, reports: u64 },
@@ -301,7 +312,9 @@ pub enum Verdict {
 
 impl Verdict {
     /// Weighs what is known of `subject`: its entry in the list, how many accepted
-    /// reports name it, and the official domains a link may imitate.
+    /// reports name it, and the official domains a link may imitate (the rules of
+    /// `lookalike.rs`). Listed as fraud or official comes first, then a disguised link,
+    /// then a look-alike, then suspicion.
     pub fn of<'a>(
         subject: &Subject,
         listed: Option<Indicator>,
@@ -313,10 +326,14 @@ impl Verdict {
             Some(i) if i.risk == Risk::Official => return Verdict::Official(i),
             _ => {}
         }
-        if let Subject::Link(domain) = subject
-            && let Some(official) = domain.imitates(official_domains)
-        {
-            return Verdict::LookAlike { official };
+        if let Subject::Link(domain) = subject {
+            match domain.imitates(official_domains) {
+                Some(Imitation::Disguised { shown }) => {
+                    return Verdict::Disguised { shown, leads_to: domain.unicode() };
+                }
+                Some(Imitation::LookAlike { official, .. }) => return Verdict::LookAlike { official },
+                None => {}
+            }
         }
         if listed.is_some() || reports > 0 {
             return Verdict::Suspicious { listed, reports };
@@ -365,6 +382,25 @@ mod tests {
             Subject::parse("+86 138 0013 8000 1234"),
             Err(SubjectError::Phone(PhoneError::TooLong(17)))
         ));
+    }
+
+    /// The issue's `alipay．com` (a full-width dot, as Chinese input methods type it) was
+    /// read as words; defanged links were too.
+    #[test]
+    fn links_with_other_dots_and_defanged_links_are_links() {
+        let link = |key: &str| (IndicatorKind::Domain, key.to_owned());
+        assert_eq!(key("alipay．com"), link("alipay.com"));
+        assert_eq!(key("alipay。com"), link("alipay.com"));
+        assert_eq!(key("ａｌｉｐａｙ．ｃｏｍ"), link("alipay.com"));
+        assert_eq!(key("evil[.]top"), link("evil.top"));
+        assert_eq!(key("hxxps://pay(.)evil-refund(.)top/x"), link("evil-refund.top"));
+        assert_eq!(key("138．0013．8000"), (IndicatorKind::Phone, "+8613800138000".to_owned()));
+        let found: Vec<String> =
+            Subject::find_all("短信说：登录 hxxps://alipay[.]com[.]refund-center[.]top 领取退款。")
+                .iter()
+                .map(Subject::key)
+                .collect();
+        assert_eq!(found, ["refund-center.top"]);
     }
 
     #[test]
@@ -440,6 +476,11 @@ mod tests {
         assert_eq!(
             Verdict::of(&fake, None, 0, ["alipay.com"]),
             Verdict::LookAlike { official: "alipay.com".into() }
+        );
+        let disguised = Subject::parse("https://alipay.com@evil.example/").unwrap();
+        assert_eq!(
+            Verdict::of(&disguised, None, 1, ["alipay.com"]),
+            Verdict::Disguised { shown: "alipay.com".into(), leads_to: "evil.example".into() }
         );
     }
 }

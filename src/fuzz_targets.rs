@@ -62,18 +62,14 @@ pub fn callback(data: &[u8]) {
     assert_eq!(Callback::decode(&encoded).as_ref(), Some(&callback), "{text:?} encoded as {encoded:?}");
 }
 
-/// A CAP file, XML or JSON, as the importer reads it, then checked and turned into notice
+/// A CAP file's bytes, XML (in whatever encoding it names) or JSON, as the importer reads it, then checked and turned into notice
 /// content as an import would (storing nothing).
 ///
 /// Properties: nothing panics; an alert Pingan accepts, written back as CAP XML, reads as
 /// the same alert.
 pub fn cap(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let alerts = if text.trim_start().starts_with(['{', '[']) {
-        cap::parse_json(text).unwrap_or_default()
-    } else {
-        cap::parse_xml(text).map(|alert| vec![alert]).unwrap_or_default()
-    };
+    // The bytes as a file or a feed delivers them, in the encoding they name.
+    let alerts = cap::parse_document(data).unwrap_or_default();
     for alert in alerts {
         let _ = cap::prepare(&alert);
         let written = cap::to_xml(&alert);

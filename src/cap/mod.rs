@@ -1,6 +1,7 @@
 //! CAP 1.2, the Common Alerting Protocol: reading alerts (XML, or the same structure as
 //! JSON), turning them into notices, and writing notices as alerts.
 
+mod decode;
 mod import;
 pub mod xml;
 
@@ -79,12 +80,35 @@ pub enum CapError {
     Xml(#[from] XmlError),
     #[error("{0}")]
     Json(String),
+    /// The bytes are not text in the encoding the document names (see [`parse_document`]).
+    #[error("{0}")]
+    Encoding(XmlError),
     #[error("{path}: {reason}")]
     Invalid { path: String, reason: String },
 }
 
 fn invalid(path: impl Into<String>, reason: impl Into<String>) -> CapError {
     CapError::Invalid { path: path.into(), reason: reason.into() }
+}
+
+/// Reads a CAP document from its bytes, as a file or a feed delivers it: an XML alert
+/// (CAP 1.2, 1.1 or 1.0) gives one alert, JSON (one alert object or a list, CAP's element
+/// names) gives its alerts.
+///
+/// The text's encoding is found as XML 1.0 (section 4.3.3, appendix F) says: a byte-order
+/// mark (UTF-8, UTF-16LE, UTF-16BE), else the XML declaration's `encoding` (any label of the
+/// WHATWG Encoding Standard, such as ISO-8859-1 or GB18030), else UTF-8. An unknown
+/// label, a declaration the byte-order mark contradicts, or bytes not valid in the
+/// encoding are refused as [`CapError::Encoding`] with line and column. A document whose
+/// text starts with `{` or `[` is JSON (RFC 8259: UTF-8, a byte-order mark tolerated).
+pub fn parse_document(bytes: &[u8]) -> Result<Vec<Alert>, CapError> {
+    let text = decode::decode(bytes).map_err(CapError::Encoding)?;
+    if is_json(&text) { parse_json(&text) } else { parse_xml(&text).map(|alert| vec![alert]) }
+}
+
+/// Whether a document's text is JSON rather than XML: it opens with `{` or `[`.
+pub fn is_json(text: &str) -> bool {
+    text.trim_start().starts_with(['{', '['])
 }
 
 /// Reads a CAP 1.2 alert from XML.

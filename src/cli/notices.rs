@@ -201,15 +201,15 @@ async fn import(
     let mut batches = Vec::new();
     let mut problems = Vec::new();
     for path in &args.files {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
             Err(e) => {
                 problems.push(format!("{}: cannot read: {e}", path.display()));
                 continue;
             }
         };
-        let json = path.extension().is_some_and(|e| e == "json") || text.trim_start().starts_with(['{', '[']);
-        let parsed = if json { cap::parse_json(&text) } else { cap::parse_xml(&text).map(|a| vec![a]) };
+        // The document names its own encoding; JSON is told by its first character.
+        let parsed = cap::parse_document(&bytes);
         match parsed.and_then(|alerts| alerts.iter().map(cap::prepare).collect::<Result<Vec<_>, _>>()) {
             Ok(alerts) => batches.push((path, alerts)),
             Err(e) => problems.push(format!("{}: {e}", path.display())),

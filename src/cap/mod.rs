@@ -765,6 +765,8 @@ pub fn to_xml(alert: &Alert) -> String {
 
 #[cfg(test)]
 mod tests {
+    use chrono::TimeZone;
+
     use super::*;
 
     /// Found by the `cap` fuzz target: a JSON alert with an empty `sender` was accepted,
@@ -786,6 +788,116 @@ mod tests {
         assert_eq!(alert.info[0].category, ["Fire"]);
         assert!(alert.info[0].area.is_empty());
         assert_eq!(parse_xml(&to_xml(&alert)).unwrap(), alert);
+    }
+
+    #[test]
+    fn times_are_written_at_the_bureaus_offset_and_utc_as_minus_zero() {
+        let t = Utc.with_ymd_and_hms(2026, 12, 1, 7, 30, 0).unwrap();
+        let cases = [
+            (chrono_tz::Asia::Shanghai, "2026-12-01T15:30:00+08:00"),
+            (chrono_tz::UTC, "2026-12-01T07:30:00-00:00"),
+            // Zero offset in a zone that is not UTC is still written as CAP writes UTC.
+            (chrono_tz::Europe::London, "2026-12-01T07:30:00-00:00"),
+            (chrono_tz::America::New_York, "2026-12-01T02:30:00-05:00"),
+            (chrono_tz::Asia::Kolkata, "2026-12-01T13:00:00+05:30"),
+        ];
+        for (zone, written) in cases {
+            assert_eq!(format_time_in(t, zone), written, "{zone}");
+            assert_eq!(parse_time(written), Some(t), "{written}");
+        }
+        assert_eq!(format_time(t), "2026-12-01T07:30:00-00:00");
+    }
+
+    /// An alert with one `<info>`, in `namespace`, whose `<info>` ends with `extra`.
+    fn minimal(namespace: &str, head: &str, extra: &str) -> String {
+        format!(
+            "<alert xmlns=\"{namespace}\"><identifier>A</identifier><sender>s@example.org</sender>\
+             <sent>2026-12-01T08:00:00-00:00</sent><status>Actual</status>{head}<info><category>Fire</category>\
+             <event>Fire</event><urgency>Immediate</urgency><severity>Severe</severity>\
+             <certainty>Observed</certainty>{extra}</info></alert>"
+        )
+    }
+
+    #[test]
+    fn cap_1_1_and_1_0_read_as_1_2_with_1_0_pairs_as_text() {
+        let pairs = "<parameter>EAS-ORG=WXR</parameter><eventCode>SAME=TOR</eventCode>\
+                     <area><areaDesc>X</areaDesc><geocode>FIPS6=006109</geocode></area>";
+        for namespace in
+            [NAMESPACE, "urn:oasis:names:tc:emergency:cap:1.1", "http://www.incident.com/cap/1.0"]
+        {
+            let xml = minimal(namespace, "<msgType>Alert</msgType><scope>Public</scope>", pairs);
+            let alert = parse_document(xml.as_bytes()).unwrap().remove(0);
+            let info = &alert.info[0];
+            let pair = |p: &Parameter| (p.value_name.clone(), p.value.clone());
+            assert_eq!(
+                info.parameter.iter().map(pair).collect::<Vec<_>>(),
+                [("EAS-ORG".into(), "WXR".into())]
+            );
+            assert_eq!(info.event_code.iter().map(pair).collect::<Vec<_>>(), [("SAME".into(), "TOR".into())]);
+            assert_eq!(info.area[0].geocode[0].value, "006109", "{namespace}");
+            assert_eq!(parse_xml(&to_xml(&alert)).unwrap(), alert, "{namespace}");
+        }
+    }
+
+    #[test]
+    fn what_feeds_get_wrong_but_leaves_an_alert_usable_is_a_warning() {
+        let cases = [
+            ("<msgType>Alert</msgType><scope>Public</scope>", "", vec![]),
+            ("<msgType>Alert</msgType>", "", vec!["alert A from s@example.org: /alert/scope is missing"]),
+            (
+                "<msgType>Cancel</msgType><scope>Public</scope><references/>",
+                "<expires>2026-12-01T08:00:00-00:00</expires>",
+                vec![
+                    "alert A from s@example.org: /alert/references is empty",
+                    "alert A from s@example.org: /alert/info[1]/expires (2026-12-01T08:00:00-00:00) is not after",
+                ],
+            ),
+            (
+                "<msgType>Alert</msgType><scope>Public</scope>",
+                "<effective>2026-12-01T10:00:00+02:00</effective><expires>2026-12-01T07:00:00-00:00</expires>",
+                vec![
+                    "/alert/info[1]/expires (2026-12-01T07:00:00-00:00) is not after the alert takes effect",
+                ],
+            ),
+        ];
+        for (head, extra, warnings) in cases {
+            let alert = parse_xml(&minimal(NAMESPACE, head, extra)).unwrap();
+            let prepared = prepare(&alert).unwrap_or_else(|e| panic!("{head}{extra}: {e}"));
+            assert_eq!(prepared.warnings.len(), warnings.len(), "{:?}", prepared.warnings);
+            for (warning, expected) in prepared.warnings.iter().zip(warnings) {
+                assert!(warning.contains(expected), "{warning:?} does not say {expected:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn what_makes_an_alert_unusable_is_still_refused_with_its_place() {
+        let cases = [
+            (
+                minimal(NAMESPACE, "<msgType>Alert</msgType>", "").replace("<event>Fire</event>", ""),
+                "/alert/info[1]/event: is missing",
+            ),
+            (
+                minimal(NAMESPACE, "<msgType>Shout</msgType>", ""),
+                "/alert/msgType: unknown message type \"Shout\"",
+            ),
+            (
+                minimal(NAMESPACE, "<msgType>Alert</msgType>", "<expires>soon</expires>"),
+                "/alert/info[1]/expires: not a CAP time",
+            ),
+            (
+                minimal(NAMESPACE, "<msgType>Alert</msgType>", "").replace("Severe", "Huge"),
+                "/alert/info[1]/severity: unknown severity",
+            ),
+            (
+                minimal(NAMESPACE, "<msgType>Alert</msgType>", "").replace("</info>", "</inf>"),
+                "line 1, column",
+            ),
+        ];
+        for (xml, reason) in cases {
+            let err = parse_document(xml.as_bytes()).unwrap_err();
+            assert!(err.to_string().starts_with(reason), "{err} does not start with {reason:?}");
+        }
     }
 
     #[test]

@@ -658,6 +658,42 @@ pub async fn alert_from_store(
     Ok(alert_of(notice, detail.as_ref(), sender, zone))
 }
 
+/// The largest image sent with an alert, in bytes once decoded: Telegram's limit for a
+/// photo uploaded with `sendPhoto` (Bot API, "Sending files").
+pub const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
+
+/// The first image among an `<info>`'s resources that can be sent as a photo, with its
+/// description: a `<resource>` whose `mimeType` is `image/*` and that carries the image
+/// (`derefUri`, base64, at most [`MAX_PHOTO_BYTES`] once decoded) or names it (`uri`,
+/// http or https only, which Telegram fetches itself). A derefUri is preferred: it needs
+/// nothing from the network.
+pub fn photo_of(info: &Info) -> Option<(crate::telegram::api::PhotoSource, String)> {
+    use crate::telegram::api::PhotoSource;
+    use base64::Engine as _;
+    info.resource.iter().find_map(|r| {
+        let mime = r.mime_type.as_deref()?.trim().to_ascii_lowercase();
+        if !mime.starts_with("image/") {
+            return None;
+        }
+        let carried = r.deref_uri.as_deref().and_then(|data| {
+            let data: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+            // Base64 is four characters for three bytes: too long a text is not decoded.
+            if data.len() / 4 * 3 > MAX_PHOTO_BYTES + 3 {
+                return None;
+            }
+            let bytes = base64::engine::general_purpose::STANDARD.decode(&data).ok()?;
+            (!bytes.is_empty() && bytes.len() <= MAX_PHOTO_BYTES)
+                .then(|| PhotoSource::Upload { mime: mime.clone(), base64: data })
+        });
+        let named = || {
+            let url = url::Url::parse(r.uri.as_deref()?.trim()).ok()?;
+            matches!(url.scheme(), "http" | "https").then(|| PhotoSource::Url(url.to_string()))
+        };
+        let source = carried.or_else(named)?;
+        Some((source, r.resource_desc.clone()))
+    })
+}
+
 /// Lines of CAP XML, indented by depth, their text escaped.
 struct Writer {
     lines: Vec<String>,
@@ -897,6 +933,46 @@ mod tests {
         for (xml, reason) in cases {
             let err = parse_document(xml.as_bytes()).unwrap_err();
             assert!(err.to_string().starts_with(reason), "{err} does not start with {reason:?}");
+        }
+    }
+
+    #[test]
+    fn an_image_resource_is_a_photo_by_its_data_or_its_web_address() {
+        use crate::telegram::api::PhotoSource;
+        let resource = |mime: &str, uri: Option<&str>, data: Option<&str>| Resource {
+            resource_desc: "Map".into(),
+            mime_type: Some(mime.into()),
+            uri: uri.map(str::to_owned),
+            deref_uri: data.map(str::to_owned),
+            ..Resource::default()
+        };
+        let too_big = "A".repeat((MAX_PHOTO_BYTES + 3) / 3 * 4 + 4);
+        let cases = [
+            (
+                resource("image/png", Some("https://x.example/map.png"), None),
+                Some(PhotoSource::Url("https://x.example/map.png".into())),
+            ),
+            (
+                resource("image/jpeg", Some("https://x.example/a.jpg"), Some("iVBO Rw0K\nGgo=")),
+                Some(PhotoSource::Upload { mime: "image/jpeg".into(), base64: "iVBORw0KGgo=".into() }),
+            ),
+            (
+                resource("Image/PNG", Some("http://x.example/b.png"), None),
+                Some(PhotoSource::Url("http://x.example/b.png".into())),
+            ),
+            (resource("image/png", Some("ftp://x.example/map.png"), None), None),
+            (resource("image/png", Some("map.png"), None), None),
+            (resource("application/pdf", Some("https://x.example/a.pdf"), None), None),
+            (resource("image/png", None, Some("not base64!")), None),
+            (resource("image/png", None, Some(&too_big)), None),
+            (
+                resource("image/png", Some("https://x.example/big.png"), Some(&too_big)),
+                Some(PhotoSource::Url("https://x.example/big.png".into())),
+            ),
+        ];
+        for (r, expected) in cases {
+            let info = Info { resource: vec![r.clone()], ..Info::default() };
+            assert_eq!(photo_of(&info).map(|(p, _)| p), expected, "{:?}", (r.mime_type, r.uri));
         }
     }
 

@@ -23,7 +23,7 @@ use crate::config::DeliverySettings;
 use crate::metrics::{Metrics, Shed, Traffic};
 use crate::render::payload::Payload;
 use crate::store::{ClaimedDelivery, Outcome, Standing, Store, StoreError};
-use crate::telegram::api::HtmlMessage;
+use crate::telegram::api::{HtmlMessage, PhotoMessage};
 use crate::telegram::error::SendError;
 use crate::telegram::rate::Class;
 use crate::telegram::transport::{Hold, Transport};
@@ -312,6 +312,8 @@ impl Sender {
         };
         let mut sent = d.parts_sent.max(0);
         let mut first_message_id = None;
+        // The first part was a photo Telegram refused: the next part is the first message.
+        let mut photo_refused = false;
         while (sent as usize) < payload.parts.len() {
             // Wait for the chat's turn, or put the delivery back if the wait is long.
             let turn = tokio::select! {
@@ -380,9 +382,21 @@ impl Sender {
             let part = &payload.parts[sent as usize];
             match self.send_part(d, turn, part, sent).await {
                 Ok(id) => {
-                    if sent == 0 {
+                    if sent == 0 || photo_refused {
                         first_message_id = Some(id);
+                        photo_refused = false;
                     }
+                    sent += 1;
+                    if !self.progress(d, &payload, first_message_id, sent).await {
+                        return None;
+                    }
+                }
+                // A photo Telegram will not take (it could not fetch the URL, say) must not
+                // keep the text from going: it counts as done, and the text follows.
+                Err(SendError::Rejected(reason)) if part.photo.is_some() => {
+                    tracing::warn!(delivery = d.id, chat = d.chat().0, %reason, "photo refused; sending the text");
+                    self.metrics.shed(Shed::PhotoRefused);
+                    photo_refused = sent == 0;
                     sent += 1;
                     if !self.progress(d, &payload, first_message_id, sent).await {
                         return None;
@@ -401,6 +415,15 @@ impl Sender {
         part: &crate::render::payload::Part,
         sent: i32,
     ) -> Result<i32, SendError> {
+        if let Some(photo) = &part.photo {
+            let message = PhotoMessage {
+                chat: d.chat(),
+                thread_id: d.thread_id,
+                caption: &part.html,
+                paid_broadcast: self.settings.allow_paid_broadcast,
+            };
+            return self.transport.send_photo_of(turn, Traffic::Broadcast, &message, photo).await;
+        }
         let message = HtmlMessage {
             chat: d.chat(),
             thread_id: d.thread_id,

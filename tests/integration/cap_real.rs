@@ -11,13 +11,14 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use pingan::cap::{self, Alert};
 use pingan::clock::{Clock, ManualClock};
-use pingan::domain::{Actor, NoticeId, NoticeStatus};
+use pingan::domain::{Actor, ChatId, Language, NoticeId, NoticeStatus, Subscriber};
 use pingan::i18n::Texts;
 use pingan::publishing::Desk;
 use pingan::store::Store;
 use tempfile::TempDir;
 
 use crate::support::binary::{output, pingan, text};
+use crate::support::test_app::spawn_app_with;
 use crate::support::test_db::TestDb;
 
 const OWN: &str = "pingan@police.example.gov.cn";
@@ -56,6 +57,7 @@ on_both_backends!(
     real_feed_variants_import_as_the_rules_say,
     a_round_trip_keeps_every_info_area_shape_code_parameter_and_resource,
     the_command_line_warns_refuses_with_file_position_and_reason_and_exports_local_times,
+    an_alerts_image_goes_as_a_photo_before_its_text_and_a_refused_photo_keeps_no_text_back,
 );
 
 fn clock() -> ManualClock {
@@ -520,4 +522,78 @@ async fn the_command_line_warns_refuses_with_file_position_and_reason_and_export
         assert!(!xml.contains("+00:00") && !xml.contains("Z<"), "{xml}");
         assert_eq!(alert.scope.as_deref(), Some("Public"), "an alert without scope is exported as Public");
     }
+}
+
+async fn an_alerts_image_goes_as_a_photo_before_its_text_and_a_refused_photo_keeps_no_text_back(db: TestDb) {
+    use base64::Engine as _;
+    let clock = Arc::new(clock());
+    let app = spawn_app_with(
+        db,
+        clock.clone(),
+        &[("PINGAN_DELIVERY_TICK_MS", "50"), ("PINGAN_DELIVERY_RATE_PER_SECOND", "1000")],
+    )
+    .await;
+    let chat = 41;
+    let subscriber = Subscriber::new(ChatId(chat), Language::En, chrono_tz::Asia::Shanghai, clock.now());
+    app.store.save_subscriber(&subscriber).await.unwrap();
+    let png = b"\x89PNG\r\n\x1a\n a map of the fire".to_vec();
+    let image = |identifier: &str, resource: &str| {
+        let info = format!(
+            "<headline>{identifier} headline</headline><description>{identifier} text</description>\
+             <resource><resourceDesc>Map &amp; exits</resourceDesc><mimeType>image/png</mimeType>{resource}</resource>"
+        );
+        alert("", CAP_12, identifier, HEAD, &info)
+            .replace("<severity>Severe</severity>", "<severity>Extreme</severity>")
+    };
+    let cases = [
+        ("P-URL", "<uri>https://fire.example.gov/map.png</uri>".to_owned()),
+        ("P-BAD", "<uri>https://maps.invalid/map.png</uri>".to_owned()),
+        (
+            "P-DATA",
+            format!(
+                "<uri>map.png</uri><derefUri>{}</derefUri>",
+                base64::engine::general_purpose::STANDARD.encode(&png)
+            ),
+        ),
+    ];
+    let mut expected = 0;
+    for (identifier, resource) in &cases {
+        let report = import_bytes(&app.store, clock.as_ref(), image(identifier, resource).as_bytes()).await;
+        assert_eq!(report.created.len(), 1, "{identifier}: {report:?}");
+        let photo = *identifier != "P-BAD";
+        expected += if photo { 2 } else { 1 };
+        let got = app.fake.wait_for_sent(chat, expected).await;
+        let text = &got[expected - 1];
+        assert!(
+            text.text.contains(&format!("{identifier} text")) && text.photo.is_none(),
+            "{identifier}: {text:?}"
+        );
+        if photo {
+            let sent_photo = &got[expected - 2];
+            assert_eq!(sent_photo.text, "Map & exits", "{identifier}: the caption");
+            match *identifier {
+                "P-URL" => {
+                    assert_eq!(sent_photo.photo_url.as_deref(), Some("https://fire.example.gov/map.png"));
+                }
+                _ => assert_eq!(sent_photo.photo.as_deref(), Some(png.as_slice()), "uploaded as carried"),
+            }
+        }
+        // Every delivery of the alert ends sent, the refused photo's included.
+        let id = report.created[0];
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        while app.store.notice_fanouts(id).await.unwrap().iter().any(|f| f.sent < 1) {
+            assert!(tokio::time::Instant::now() < deadline, "{identifier} was never recorded as sent");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    // The refused photo was asked for once, and never again.
+    let refused = app
+        .fake
+        .calls_of("sendPhoto")
+        .into_iter()
+        .filter(|c| c.params["photo"].as_str() == Some("https://maps.invalid/map.png"))
+        .count();
+    assert_eq!(refused, 1);
+    assert_eq!(app.fake.sent_to(chat).len(), 5, "two photos and three texts, nothing twice");
+    app.stop().await.unwrap();
 }

@@ -139,7 +139,8 @@ pub(crate) fn assert_well_formed(html: &str) {
 /// Times and zones as people type them: `/settings time`, `/settings tz`, a `/post` form's
 /// publish time, CAP's dateTime; then the digest schedule over the zone the first byte names.
 ///
-/// Properties: nothing panics; a CAP time written back reads as the same moment; the next
+/// Properties: nothing panics; a CAP time written back (in UTC, or at the zone's offset,
+/// never as `+00:00`) reads as the same moment; the next
 /// digest is after the moment asked about and within 15 days of it.
 pub fn time(data: &[u8]) {
     let [zone_byte, rest @ ..] = data else { return };
@@ -151,6 +152,10 @@ pub fn time(data: &[u8]) {
     if let Some(t) = cap::parse_time(text) {
         let whole = t - Duration::nanoseconds(i64::from(t.timestamp_subsec_nanos()));
         assert_eq!(cap::parse_time(&cap::format_time(whole)), Some(whole), "{text:?}");
+        // Exports write the bureau's offset: the same moment at any zone's.
+        let local = cap::format_time_in(whole, zone);
+        assert_eq!(cap::parse_time(&local), Some(whole), "{text:?} written as {local:?} in {zone}");
+        assert!(!local.ends_with("+00:00") && !local.ends_with('Z'), "{local:?}");
     }
     if let Ok(digest_time) = text.parse::<DigestTime>() {
         // Any moment in four centuries around now, from the text's own bytes.

@@ -460,9 +460,12 @@ pub fn format_time(t: DateTime<Utc>) -> String {
 
 /// CAP 1.2's dateTime (section 3.3.2) at `zone`'s offset at that moment, such as
 /// `2026-12-01T16:00:00+08:00` for Asia/Shanghai; an offset of zero is written `-00:00`.
+/// An offset CAP's `hh:mm` cannot say (local mean time before a zone's standard time,
+/// such as +04:53:30) is written in UTC instead.
 pub fn format_time_in(t: DateTime<Utc>, zone: Tz) -> String {
     let local = t.with_timezone(&zone);
-    if local.offset().fix().local_minus_utc() == 0 {
+    let offset = local.offset().fix().local_minus_utc();
+    if offset == 0 || offset % 60 != 0 {
         return format_time(t);
     }
     local.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
@@ -842,6 +845,9 @@ mod tests {
             assert_eq!(parse_time(written), Some(t), "{written}");
         }
         assert_eq!(format_time(t), "2026-12-01T07:30:00-00:00");
+        // Shanghai's local mean time (+08:05:43) has seconds CAP cannot write: UTC then.
+        let old = Utc.with_ymd_and_hms(1900, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(format_time_in(old, chrono_tz::Asia::Shanghai), "1900-01-01T00:00:00-00:00");
     }
 
     /// An alert with one `<info>`, in `namespace`, whose `<info>` ends with `extra`.

@@ -1,5 +1,8 @@
-//! CAP 1.2, the Common Alerting Protocol: reading alerts (XML, or the same structure as
-//! JSON), turning them into notices, and writing notices as alerts.
+//! CAP 1.2, the Common Alerting Protocol: reading alerts as real feeds write them (XML in
+//! the encoding it names, CAP 1.2, 1.1 or 1.0; or the same structure as JSON) through
+//! [`parse_document`], turning them into notices ([`prepare`], [`import_prepared`]: what a
+//! feed gets wrong but leaves usable is a warning), and writing notices as CAP 1.2 alerts
+//! with everything their alert said ([`alert_of`], [`to_xml`]).
 
 mod decode;
 mod html;

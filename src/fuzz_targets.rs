@@ -72,6 +72,9 @@ pub fn cap(data: &[u8]) {
     let alerts = cap::parse_document(data).unwrap_or_default();
     for alert in alerts {
         let _ = cap::prepare(&alert);
+        for info in &alert.info {
+            let _ = cap::photo_of(info);
+        }
         let written = cap::to_xml(&alert);
         let read = cap::parse_xml(&written)
             .unwrap_or_else(|e| panic!("{alert:?} was accepted, but its XML {written:?} is refused: {e}"));

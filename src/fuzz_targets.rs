@@ -83,20 +83,19 @@ pub fn callback(data: &[u8]) {
     assert_eq!(Callback::decode(&encoded).as_ref(), Some(&callback), "{text:?} encoded as {encoded:?}");
 }
 
-/// A CAP file, XML or JSON, as the importer reads it, then checked and turned into notice
+/// A CAP file's bytes, XML (in whatever encoding it names) or JSON, as the importer reads it, then checked and turned into notice
 /// content as an import would (storing nothing).
 ///
 /// Properties: nothing panics; an alert Pingan accepts, written back as CAP XML, reads as
 /// the same alert.
 pub fn cap(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let alerts = if text.trim_start().starts_with(['{', '[']) {
-        cap::parse_json(text).unwrap_or_default()
-    } else {
-        cap::parse_xml(text).map(|alert| vec![alert]).unwrap_or_default()
-    };
+    // The bytes as a file or a feed delivers them, in the encoding they name.
+    let alerts = cap::parse_document(data).unwrap_or_default();
     for alert in alerts {
         let _ = cap::prepare(&alert);
+        for info in &alert.info {
+            let _ = cap::photo_of(info);
+        }
         let written = cap::to_xml(&alert);
         let read = cap::parse_xml(&written)
             .unwrap_or_else(|e| panic!("{alert:?} was accepted, but its XML {written:?} is refused: {e}"));
@@ -164,7 +163,8 @@ pub(crate) fn assert_well_formed(html: &str) {
 /// Times and zones as people type them: `/settings time`, `/settings tz`, a `/post` form's
 /// publish time, CAP's dateTime; then the digest schedule over the zone the first byte names.
 ///
-/// Properties: nothing panics; a CAP time written back reads as the same moment; the next
+/// Properties: nothing panics; a CAP time written back (in UTC, or at the zone's offset,
+/// never as `+00:00`) reads as the same moment; the next
 /// digest is after the moment asked about and within 15 days of it.
 pub fn time(data: &[u8]) {
     let [zone_byte, rest @ ..] = data else { return };
@@ -176,6 +176,10 @@ pub fn time(data: &[u8]) {
     if let Some(t) = cap::parse_time(text) {
         let whole = t - Duration::nanoseconds(i64::from(t.timestamp_subsec_nanos()));
         assert_eq!(cap::parse_time(&cap::format_time(whole)), Some(whole), "{text:?}");
+        // Exports write the bureau's offset: the same moment at any zone's.
+        let local = cap::format_time_in(whole, zone);
+        assert_eq!(cap::parse_time(&local), Some(whole), "{text:?} written as {local:?} in {zone}");
+        assert!(!local.ends_with("+00:00") && !local.ends_with('Z'), "{local:?}");
     }
     if let Ok(digest_time) = text.parse::<DigestTime>() {
         // Any moment in four centuries around now, from the text's own bytes.

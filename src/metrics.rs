@@ -84,11 +84,19 @@ pub enum Shed {
     LostClaim,
     /// A handler that panicked (answered with the generic apology).
     Panic,
+    /// A CAP alert's photo Telegram refused (its text was sent without it).
+    PhotoRefused,
 }
 
 impl Shed {
-    const ALL: [Shed; 5] =
-        [Shed::UpdateOverflow, Shed::OverBudget, Shed::Reply, Shed::LostClaim, Shed::Panic];
+    const ALL: [Shed; 6] = [
+        Shed::UpdateOverflow,
+        Shed::OverBudget,
+        Shed::Reply,
+        Shed::LostClaim,
+        Shed::Panic,
+        Shed::PhotoRefused,
+    ];
 
     fn label(self) -> &'static str {
         match self {
@@ -97,6 +105,7 @@ impl Shed {
             Shed::Reply => "reply",
             Shed::LostClaim => "lost_claim",
             Shed::Panic => "panic",
+            Shed::PhotoRefused => "photo_refused",
         }
     }
 }
@@ -111,7 +120,7 @@ pub struct Metrics {
     commands: Vec<AtomicU64>,
     /// By traffic, then by outcome.
     sends: [[AtomicU64; 8]; 2],
-    shed: [AtomicU64; 5],
+    shed: [AtomicU64; Shed::ALL.len()],
     system_faults: AtomicU64,
     /// Why Telegram refuses the bot, while it does.
     paused: Mutex<Option<String>>,

@@ -13,11 +13,11 @@
 //! no signature here: a feed that writes another sender's name is believed, so the
 //! operator imports only feeds whose sender they can vouch for.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use super::{
-    Alert, CATEGORY_PARAMETER, CapError, Info, category_from_cap, external_id, invalid, language_group,
-    language_of, own_identifier, parse_time,
+    Alert, CATEGORY_PARAMETER, CapError, Info, area_text, category_from_cap, external_id, format_time, html,
+    invalid, language_group, language_of, own_identifier, parse_time,
 };
 use crate::domain::{
     Actor, Area, AuditAction, AuditEntry, Body, CapOrigin, Category, Language, NewNotice, Notice,
@@ -38,6 +38,10 @@ pub struct ImportReport {
     /// Changes the file's sender had no authority for, each naming the alert, the notice
     /// and why; each is in the audit log too.
     pub refused: Vec<String>,
+    /// What the alerts got wrong that did not stop them (an `<expires>` not after the
+    /// alert takes effect, an empty `<references/>`, no `<scope>`), each naming the alert
+    /// and the element's path, such as `/alert/info[1]/expires`. See [`Prepared::warnings`].
+    pub warnings: Vec<String>,
 }
 
 impl ImportReport {
@@ -47,6 +51,7 @@ impl ImportReport {
         self.retracted.extend(other.retracted);
         self.skipped.extend(other.skipped);
         self.refused.extend(other.refused);
+        self.warnings.extend(other.warnings);
     }
 }
 
@@ -100,6 +105,11 @@ pub struct Prepared {
     infos: Vec<PreparedInfo>,
     /// `<info>` blocks in languages Pingan does not speak, with the reason.
     skipped: Vec<String>,
+    /// What the alert gets wrong that does not make it unusable, each naming the alert and
+    /// the element's path: an `<expires>` at or before the time the `<info>` takes effect
+    /// (its notices are published a second before that expiry, so they expire at the time
+    /// given, at once if it is past), an empty `<references/>`, a missing `<scope>`.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -108,6 +118,8 @@ struct PreparedInfo {
     content: NoticeContent,
     published: Option<DateTime<Utc>>,
     expires: Option<DateTime<Utc>>,
+    /// The alert with only this `<info>`, as JSON: stored with the notice for export.
+    detail: String,
 }
 
 impl Prepared {
@@ -126,27 +138,41 @@ impl Prepared {
 }
 
 /// Checks an alert and turns its `<info>` blocks into notice content, storing nothing.
+/// What it gets wrong that does not make it unusable is in [`Prepared::warnings`].
 pub fn prepare(alert: &Alert) -> Result<Prepared, CapError> {
-    let mut prepared = Prepared { alert: alert.clone(), infos: Vec::new(), skipped: Vec::new() };
+    let mut prepared =
+        Prepared { alert: alert.clone(), infos: Vec::new(), skipped: Vec::new(), warnings: Vec::new() };
+    let name = prepared.name();
+    if alert.scope.is_none() {
+        prepared.warnings.push(format!("{name}: /alert/scope is missing; read as Public"));
+    }
+    if alert.references.as_deref().is_some_and(|r| r.trim().is_empty()) {
+        prepared.warnings.push(format!("{name}: /alert/references is empty; it refers to no alert"));
+    }
     for (i, info) in alert.info.iter().enumerate() {
         let Some(language) = language_of(&info.language) else {
-            prepared.skipped.push(format!(
-                "{}: info in {} (Pingan speaks zh and en)",
-                prepared.name(),
-                info.language
-            ));
+            prepared.skipped.push(format!("{name}: info in {} (Pingan speaks zh and en)", info.language));
             continue;
         };
         let path = format!("/alert/info[{}]", i + 1);
         let content = content(alert, info, language, &path)?;
-        let published = info.effective.as_deref().or(Some(alert.sent.as_str())).and_then(parse_time);
+        let mut published = info.effective.as_deref().or(Some(alert.sent.as_str())).and_then(parse_time);
         let expires = info.expires.as_deref().and_then(parse_time);
-        if let (Some(published), Some(expires)) = (published, expires)
-            && expires <= published
+        if let (Some(from), Some(until)) = (published, expires)
+            && until <= from
         {
-            return Err(invalid(format!("{path}/expires"), "is not after the alert takes effect"));
+            // Common in Cancels ("it ends now"). The expiry is kept as given: the notice is
+            // taken to begin a second before it, so it is over at once, or at that time.
+            prepared.warnings.push(format!(
+                "{name}: {path}/expires ({}) is not after the alert takes effect ({}); the notice expires then",
+                format_time(until),
+                format_time(from)
+            ));
+            published = Some(until - Duration::seconds(1));
         }
-        prepared.infos.push(PreparedInfo { language, content, published, expires });
+        let single = Alert { info: vec![info.clone()], ..alert.clone() };
+        let detail = serde_json::to_string(&single).map_err(|e| invalid(path.clone(), e.to_string()))?;
+        prepared.infos.push(PreparedInfo { language, content, published, expires, detail });
     }
     Ok(prepared)
 }
@@ -250,7 +276,11 @@ impl Importer<'_> {
     async fn apply(&self, prepared: &Prepared) -> Result<ImportReport, ImportError> {
         let alert = &prepared.alert;
         let name = prepared.name();
-        let mut report = ImportReport { skipped: prepared.skipped.clone(), ..ImportReport::default() };
+        let mut report = ImportReport {
+            skipped: prepared.skipped.clone(),
+            warnings: prepared.warnings.clone(),
+            ..ImportReport::default()
+        };
         let now = self.desk.clock.now();
         match alert.msg_type.as_str() {
             "Ack" | "Error" => {
@@ -331,6 +361,7 @@ impl Importer<'_> {
                     Ok(correction) => {
                         let changed = self.desk.correct(target.id, &correction, self.actor).await?;
                         self.desk.store.add_cap_alias(&origin, language, &own_id, target.id, now).await?;
+                        self.desk.store.set_cap_detail(target.id, Some(&info.detail)).await?;
                         report.corrected.push(changed.notice.id);
                     }
                     Err(e) => report
@@ -355,7 +386,8 @@ impl Importer<'_> {
             })?
             .with_external_id(own_id)
             .with_language_group(language_group(&alert.sender, &alert.identifier))
-            .with_cap_origin(origin.clone());
+            .with_cap_origin(origin.clone())
+            .with_cap_detail(info.detail.clone());
             versions.push(if prepared.is_actual() { notice } else { notice.into_draft() });
         }
         if !versions.is_empty() {
@@ -370,7 +402,7 @@ impl Importer<'_> {
 }
 
 /// At most `max` characters of `text`, cut with an ellipsis.
-fn fit(text: &str, max: usize) -> String {
+pub(super) fn fit(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }
@@ -380,14 +412,33 @@ fn fit(text: &str, max: usize) -> String {
 }
 
 /// Runs of whitespace as one space: CAP texts are often wrapped for the eye.
-fn one_line(text: &str) -> String {
+pub(super) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The WEA parameters' text (CAP-IPAWS profile: `CMAMlongtext`, else `CMAMtext`), if any.
+fn wea_text(info: &Info) -> Option<String> {
+    ["CMAMlongtext", "CMAMtext"].into_iter().find_map(|name| {
+        info.parameter
+            .iter()
+            .find(|p| p.value_name.eq_ignore_ascii_case(name) && !p.value.trim().is_empty())
+            .map(|p| p.value.clone())
+    })
 }
 
 fn content(alert: &Alert, info: &Info, language: Language, path: &str) -> Result<NoticeContent, CapError> {
     let bad = |field: &str, e: &dyn std::fmt::Display| invalid(format!("{path}/{field}"), e.to_string());
     let title = one_line(info.headline.as_deref().unwrap_or(&info.event));
-    let paragraphs: Vec<String> = [&info.description, &info.instruction]
+    // HTML line breaks and entities in the texts become text; without a description, the
+    // WEA texts (US IPAWS alerts often carry their message only there) stand for it.
+    let description = info
+        .description
+        .as_deref()
+        .map(html::to_text)
+        .filter(|d| !d.trim().is_empty())
+        .or_else(|| wea_text(info));
+    let instruction = info.instruction.as_deref().map(html::to_text);
+    let paragraphs: Vec<String> = [description, instruction]
         .into_iter()
         .flatten()
         .map(|p| p.lines().map(str::trim).collect::<Vec<_>>().join("\n"))
@@ -400,7 +451,7 @@ fn content(alert: &Alert, info: &Info, language: Language, path: &str) -> Result
         .find(|p| p.value_name == CATEGORY_PARAMETER)
         .and_then(|p| p.value.parse::<Category>().ok())
         .unwrap_or_else(|| category_from_cap(info.category.first().map_or("Other", String::as_str)));
-    let area = one_line(&info.area.iter().map(|a| a.area_desc.as_str()).collect::<Vec<_>>().join("; "));
+    let area = area_text(&info.area);
     let source = one_line(info.sender_name.as_deref().unwrap_or(&alert.sender));
     Ok(NoticeContent {
         title: Title::parse(&fit(&title, Title::MAX_CHARS)).map_err(|e| bad("headline", &e))?,

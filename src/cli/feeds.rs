@@ -100,6 +100,9 @@ fn print_report(name: &str, report: &PollReport) {
     for line in &report.skipped {
         println!("  skipped: {line}");
     }
+    for line in &report.warnings {
+        println!("  warning: {line}");
+    }
     for line in &report.refused {
         println!("  refused: {line}");
     }

@@ -32,7 +32,7 @@ pub enum NoticesCommand {
         /// The notice's number
         id: i64,
     },
-    /// Import CAP 1.2 alerts (XML, or the same structure as JSON); a bad file imports nothing
+    /// Import CAP alerts (XML 1.2, 1.1 or 1.0 in the encoding it names, or JSON); a bad file imports nothing
     Import(ImportArgs),
     /// Write notices as CAP 1.2 alerts: one as XML, several (or with --json) as a JSON list
     Export(ExportArgs),
@@ -201,15 +201,15 @@ async fn import(
     let mut batches = Vec::new();
     let mut problems = Vec::new();
     for path in &args.files {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
             Err(e) => {
                 problems.push(format!("{}: cannot read: {e}", path.display()));
                 continue;
             }
         };
-        let json = path.extension().is_some_and(|e| e == "json") || text.trim_start().starts_with(['{', '[']);
-        let parsed = if json { cap::parse_json(&text) } else { cap::parse_xml(&text).map(|a| vec![a]) };
+        // The document names its own encoding; JSON is told by its first character.
+        let parsed = cap::parse_document(&bytes);
         match parsed.and_then(|alerts| alerts.iter().map(cap::prepare).collect::<Result<Vec<_>, _>>()) {
             Ok(alerts) => batches.push((path, alerts)),
             Err(e) => problems.push(format!("{}: {e}", path.display())),
@@ -239,6 +239,9 @@ async fn import(
         if !report.refused.is_empty() {
             summary.push_str(&format!(", {} refused", report.refused.len()));
         }
+        if !report.warnings.is_empty() {
+            summary.push_str(&format!(", {} warning(s)", report.warnings.len()));
+        }
         let entry = AuditEntry {
             at: clock.now(),
             actor: me.clone(),
@@ -254,6 +257,9 @@ async fn import(
         for reason in &report.refused {
             println!("  refused: {reason}");
         }
+        for warning in &report.warnings {
+            println!("  warning: {warning}");
+        }
     }
     Ok(())
 }
@@ -263,7 +269,9 @@ async fn export(args: ExportArgs, store: &dyn Store, settings: &Settings) -> any
     for id in &args.ids {
         let notice =
             store.notice(NoticeId(*id)).await?.ok_or_else(|| anyhow::anyhow!("there is no notice {id}"))?;
-        alerts.push(cap::alert_of(&notice, &settings.bot.cap_sender));
+        alerts.push(
+            cap::alert_from_store(store, &notice, &settings.bot.cap_sender, settings.bot.time_zone).await?,
+        );
     }
     match (args.json, alerts.as_slice()) {
         (false, [alert]) => print!("{}", cap::to_xml(alert)),

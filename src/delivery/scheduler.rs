@@ -11,12 +11,14 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use tokio::sync::{Notify, watch};
 
+use crate::cap;
 use crate::clock::Clock;
 use crate::config::{BotSettings, DeliverySettings, EmptyDigest, RetentionSettings};
 use crate::domain::{
     DigestTime, Frequency, Interests, Language, Notice, Severity, Subscriber, Tip, digest_period, local_date,
     next_digest_after, tip_of_the_day,
 };
+use crate::html::Html;
 use crate::i18n::Texts;
 use crate::render::Style;
 use crate::render::broadcast::{self as render, digest_kind};
@@ -24,6 +26,7 @@ use crate::render::payload::Payload;
 use crate::store::{
     DueDigests, FanoutKind, NewFanout, NoticeQuery, Recipient, Store, StoreError, StoredMessage, TipQuery,
 };
+use crate::telegram::api::PhotoSource;
 
 /// Queue order: alerts first, then channel posts, then digests.
 pub const ALERT_PRIORITY: i32 = 0;
@@ -166,6 +169,27 @@ impl Scheduler {
         Style::new(&self.texts, lang, zone)
     }
 
+    /// The image the notice's CAP alert carried (see [`cap::photo_of`]), as a photo and
+    /// its caption: sent before the text of its alert and channel post. A notice written
+    /// in Pingan has none.
+    async fn photo(&self, notice: &Notice) -> Result<Option<(PhotoSource, Html)>, StoreError> {
+        if notice.cap.is_none() {
+            return Ok(None);
+        }
+        let Some(json) = self.store.cap_detail(notice.id).await? else { return Ok(None) };
+        let alert: cap::Alert = match serde_json::from_str(&json) {
+            Ok(alert) => alert,
+            Err(e) => {
+                tracing::warn!(notice = notice.id.0, error = %e, "unreadable CAP detail; no photo");
+                return Ok(None);
+            }
+        };
+        let Some((source, description)) = alert.info.first().and_then(cap::photo_of) else { return Ok(None) };
+        // A caption holds 1024 characters; a resource's description is seldom near that.
+        let caption: String = description.chars().take(1000).collect();
+        Ok(Some((source, Html::escape(&caption))))
+    }
+
     /// Queues a new publication's alert (if urgent) and channel post (if a channel is set).
     async fn fan_out(&self, notice: &Notice, now: DateTime<Utc>) -> Result<u64, StoreError> {
         let published = notice.publish_at.unwrap_or(now);
@@ -175,12 +199,20 @@ impl Scheduler {
             tracing::info!(notice = notice.id.0, "publication too old to alert or mirror; marking it done");
         } else {
             let style = self.style(notice.content.language, self.bot.time_zone);
+            let photo = self.photo(notice).await?;
+            let with_photo = |payload: Payload| match &photo {
+                Some((source, caption)) => payload.with_photo_first(source.clone(), caption.clone()),
+                None => payload,
+            };
             if let Some(channel) = self.delivery.channel {
                 fanouts.push(NewFanout {
                     key: format!("channel:{}", notice.id),
                     kind: FanoutKind::Channel,
                     notice_id: Some(notice.id),
-                    message: stored(format!("channel:{}", notice.id), &render::channel_post(&style, notice)),
+                    message: stored(
+                        format!("channel:{}", notice.id),
+                        &with_photo(render::channel_post(&style, notice)),
+                    ),
                     priority: CHANNEL_PRIORITY,
                     recipients: vec![Recipient {
                         chat_id: channel,
@@ -190,7 +222,7 @@ impl Scheduler {
                 });
             }
             if notice.content.severity.is_urgent() {
-                fanouts.extend(self.alert_fanouts(notice, &style).await?);
+                fanouts.extend(self.alert_fanouts(notice, &style, &with_photo).await?);
             }
         }
         let queued = self.store.enqueue_publication(notice, &fanouts, now).await?;
@@ -205,7 +237,12 @@ impl Scheduler {
     /// (a version scheduled for later does not hold an urgent alert back). Extreme
     /// reaches every subscriber; Severe respects their filters. A chat gets one version of
     /// an alert at most (the dedupe key names the language group, not the notice).
-    async fn alert_fanouts(&self, notice: &Notice, style: &Style<'_>) -> Result<Vec<NewFanout>, StoreError> {
+    async fn alert_fanouts(
+        &self,
+        notice: &Notice,
+        style: &Style<'_>,
+        with_photo: &(dyn Fn(Payload) -> Payload + Sync),
+    ) -> Result<Vec<NewFanout>, StoreError> {
         let language = notice.content.language;
         let mut versions: HashSet<Language> = HashSet::from([language]);
         if let Some(group) = &notice.language_group {
@@ -243,7 +280,7 @@ impl Scheduler {
                 )
             };
             fanouts.push(NewFanout {
-                message: stored(key.clone(), &payload),
+                message: stored(key.clone(), &with_photo(payload)),
                 key,
                 kind: FanoutKind::Alert,
                 notice_id: Some(notice.id),

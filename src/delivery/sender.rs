@@ -23,7 +23,7 @@ use crate::config::DeliverySettings;
 use crate::metrics::{Metrics, Shed, Traffic};
 use crate::render::payload::Payload;
 use crate::store::{ClaimedDelivery, Outcome, Standing, Store, StoreError};
-use crate::telegram::api::HtmlMessage;
+use crate::telegram::api::{HtmlMessage, PhotoMessage};
 use crate::telegram::error::SendError;
 use crate::telegram::rate::Class;
 use crate::telegram::transport::{Hold, Transport};
@@ -34,6 +34,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(600);
 const IDLE: Duration = Duration::from_millis(500);
 /// Rendered messages kept in memory; they never change once stored.
 const CACHED_MESSAGES: usize = 1_000;
+/// …and at most this many bytes of them (as stored JSON): a CAP alert's photo carried in
+/// the message may be 13 MB of base64.
+const CACHED_BYTES: usize = 256 * 1024 * 1024;
 /// A claimed delivery waits at most this long for its chat (a group's three seconds
 /// between messages, say); a chat Telegram holds longer is put back until then.
 const MAX_CHAT_WAIT: Duration = Duration::from_secs(5);
@@ -52,6 +55,13 @@ enum Unreadable {
     Broken(String),
 }
 
+/// Outbox messages read, by id, and the size of their JSON in all.
+#[derive(Default)]
+struct MessageCache {
+    payloads: HashMap<i64, Arc<Payload>>,
+    bytes: usize,
+}
+
 pub struct Sender {
     store: Arc<dyn Store>,
     transport: Arc<Transport>,
@@ -59,7 +69,7 @@ pub struct Sender {
     settings: DeliverySettings,
     worker: String,
     metrics: Arc<Metrics>,
-    messages: Mutex<HashMap<i64, Arc<Payload>>>,
+    messages: Mutex<MessageCache>,
     /// The deliveries this sender holds now, by id with the claim held, whose leases the
     /// heartbeat renews.
     held: Mutex<HashMap<i64, i64>>,
@@ -107,7 +117,7 @@ impl Sender {
             settings,
             worker,
             metrics,
-            messages: Mutex::new(HashMap::new()),
+            messages: Mutex::new(MessageCache::default()),
             held: Mutex::new(HashMap::new()),
         }
     }
@@ -219,7 +229,7 @@ impl Sender {
     }
 
     async fn payload(&self, message_id: i64) -> Result<Arc<Payload>, Unreadable> {
-        if let Some(payload) = self.lock_messages().get(&message_id) {
+        if let Some(payload) = self.lock_messages().payloads.get(&message_id) {
             return Ok(payload.clone());
         }
         let json = match self.store.outbox_message(message_id).await {
@@ -232,14 +242,16 @@ impl Sender {
                 .map_err(|e| Unreadable::Broken(format!("outbox message {message_id}: {e}")))?,
         );
         let mut cache = self.lock_messages();
-        if cache.len() >= CACHED_MESSAGES {
-            cache.clear();
+        if cache.payloads.len() >= CACHED_MESSAGES || cache.bytes + json.len() > CACHED_BYTES {
+            cache.payloads.clear();
+            cache.bytes = 0;
         }
-        cache.insert(message_id, payload.clone());
+        cache.bytes += json.len();
+        cache.payloads.insert(message_id, payload.clone());
         Ok(payload)
     }
 
-    fn lock_messages(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Arc<Payload>>> {
+    fn lock_messages(&self) -> std::sync::MutexGuard<'_, MessageCache> {
         self.messages.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -312,6 +324,8 @@ impl Sender {
         };
         let mut sent = d.parts_sent.max(0);
         let mut first_message_id = None;
+        // The first part was a photo Telegram refused: the next part is the first message.
+        let mut photo_refused = false;
         while (sent as usize) < payload.parts.len() {
             // Wait for the chat's turn, or put the delivery back if the wait is long.
             let turn = tokio::select! {
@@ -380,9 +394,21 @@ impl Sender {
             let part = &payload.parts[sent as usize];
             match self.send_part(d, turn, part, sent).await {
                 Ok(id) => {
-                    if sent == 0 {
+                    if sent == 0 || photo_refused {
                         first_message_id = Some(id);
+                        photo_refused = false;
                     }
+                    sent += 1;
+                    if !self.progress(d, &payload, first_message_id, sent).await {
+                        return None;
+                    }
+                }
+                // A photo Telegram will not take (it could not fetch the URL, say) must not
+                // keep the text from going: it counts as done, and the text follows.
+                Err(SendError::Rejected(reason)) if part.photo.is_some() => {
+                    tracing::warn!(delivery = d.id, chat = d.chat().0, %reason, "photo refused; sending the text");
+                    self.metrics.shed(Shed::PhotoRefused);
+                    photo_refused = sent == 0;
                     sent += 1;
                     if !self.progress(d, &payload, first_message_id, sent).await {
                         return None;
@@ -401,6 +427,15 @@ impl Sender {
         part: &crate::render::payload::Part,
         sent: i32,
     ) -> Result<i32, SendError> {
+        if let Some(photo) = &part.photo {
+            let message = PhotoMessage {
+                chat: d.chat(),
+                thread_id: d.thread_id,
+                caption: &part.html,
+                paid_broadcast: self.settings.allow_paid_broadcast,
+            };
+            return self.transport.send_photo_of(turn, Traffic::Broadcast, &message, photo).await;
+        }
         let message = HtmlMessage {
             chat: d.chat(),
             thread_id: d.thread_id,

@@ -199,6 +199,8 @@ pub struct NewNotice {
     external_id: Option<String>,
     language_group: Option<String>,
     cap: Option<CapOrigin>,
+    /// What its CAP alert said beyond what a notice holds (JSON, see `cap::alert_of`).
+    cap_detail: Option<String>,
     status: NoticeStatus,
     publish_at: Option<DateTime<Utc>>,
     expires_at: Option<DateTime<Utc>>,
@@ -234,6 +236,7 @@ impl NewNotice {
             external_id: None,
             language_group: None,
             cap: None,
+            cap_detail: None,
             status,
             publish_at,
             expires_at,
@@ -274,6 +277,7 @@ impl NewNotice {
             external_id: None,
             language_group: None,
             cap: None,
+            cap_detail: None,
             status,
             publish_at: Some(published),
             expires_at,
@@ -321,6 +325,17 @@ impl NewNotice {
 
     pub fn cap_origin(&self) -> Option<&CapOrigin> {
         self.cap.as_ref()
+    }
+
+    /// Keeps what the notice's CAP alert said beyond what a notice holds (areas with their
+    /// shapes, parameters, resources…), as the JSON `cap::prepare` writes, for export.
+    pub fn with_cap_detail(mut self, detail: String) -> Self {
+        self.cap_detail = Some(detail);
+        self
+    }
+
+    pub fn cap_detail(&self) -> Option<&str> {
+        self.cap_detail.as_deref()
     }
 
     pub fn content(&self) -> &NoticeContent {

@@ -49,8 +49,10 @@ pub struct PollReport {
     pub created: usize,
     pub corrected: usize,
     pub retracted: usize,
-    /// The importer's reasons for leaving parts alone, and its warnings.
+    /// The importer's reasons for leaving parts alone.
     pub skipped: Vec<String>,
+    /// What the alerts got wrong without becoming unusable (see `cap::Prepared::warnings`).
+    pub warnings: Vec<String>,
     /// Alerts refused: from a sender the feed does not speak for, or changing notices
     /// their sender has no authority over.
     pub refused: Vec<String>,
@@ -318,12 +320,13 @@ impl FeedPoller {
         let changed = imported.created.len() + imported.corrected.len() + imported.retracted.len();
         if changed > 0 || !refused.is_empty() {
             let detail = format!(
-                "{} created, {} corrected, {} withdrawn, {} skipped, {} refused",
+                "{} created, {} corrected, {} withdrawn, {} skipped, {} refused, {} warning(s)",
                 imported.created.len(),
                 imported.corrected.len(),
                 imported.retracted.len(),
                 imported.skipped.len(),
-                refused.len()
+                refused.len(),
+                imported.warnings.len()
             );
             let entry = AuditEntry {
                 at: self.clock.now(),
@@ -341,6 +344,7 @@ impl FeedPoller {
         report.corrected += imported.corrected.len();
         report.retracted += imported.retracted.len();
         report.skipped.extend(imported.skipped);
+        report.warnings.extend(imported.warnings);
         report.refused.extend(refused);
         Ok(())
     }

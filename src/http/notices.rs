@@ -420,6 +420,14 @@ pub async fn cap(
         .notice(NoticeId(id))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("there is no notice {id}")))?;
-    let xml = crate::cap::export(&notice, &state.app.settings.cap_sender);
+    let settings = &state.app.settings;
+    let alert = crate::cap::alert_from_store(
+        state.app.store.as_ref(),
+        &notice,
+        &settings.cap_sender,
+        settings.time_zone,
+    )
+    .await?;
+    let xml = crate::cap::to_xml(&alert);
     Ok(([(header::CONTENT_TYPE, "application/cap+xml; charset=utf-8")], xml))
 }

@@ -1,5 +1,5 @@
 //! A rendered message as the outbox stores it: its parts, each HTML with an optional
-//! inline keyboard already in the Bot API's shape.
+//! inline keyboard already in the Bot API's shape, or a photo with the HTML as caption.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::html::Html;
 use crate::render::keyboard::Keyboard;
 use crate::render::keyboard::reply_markup;
+use crate::telegram::api::PhotoSource;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Payload {
@@ -18,6 +19,10 @@ pub struct Part {
     pub html: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_markup: Option<Value>,
+    /// A photo sent with `html` as its caption (a CAP alert's image). The sender goes on
+    /// to the next part when Telegram refuses the photo itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<PhotoSource>,
 }
 
 impl Payload {
@@ -30,9 +35,17 @@ impl Payload {
             .map(|(i, html)| Part {
                 html: html.into_string(),
                 reply_markup: keyboard.filter(|k| i + 1 == count && !k.is_empty()).map(reply_markup),
+                photo: None,
             })
             .collect();
         Payload { parts }
+    }
+
+    /// The message with `photo` sent first, `caption` under it (at most 1024 characters
+    /// once parsed: Telegram's limit for captions).
+    pub fn with_photo_first(mut self, photo: PhotoSource, caption: Html) -> Payload {
+        self.parts.insert(0, Part { html: caption.into_string(), reply_markup: None, photo: Some(photo) });
+        self
     }
 
     pub fn to_json(&self) -> String {
@@ -61,5 +74,12 @@ mod tests {
             "l:0"
         );
         assert_eq!(Payload::from_json(&payload.to_json()).unwrap(), payload);
+        let photo = PhotoSource::Url("https://example.org/map.png".into());
+        let with_photo = payload.clone().with_photo_first(photo.clone(), Html::escape("map"));
+        assert_eq!(with_photo.parts.len(), 3);
+        assert_eq!(with_photo.parts[0].photo, Some(photo));
+        assert_eq!(Payload::from_json(&with_photo.to_json()).unwrap(), with_photo);
+        // Payloads stored before photos existed read as they did.
+        assert!(!payload.to_json().contains("photo"));
     }
 }

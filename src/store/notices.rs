@@ -69,6 +69,12 @@ pub trait NoticeStore {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     async fn list_notices(&self, query: &NoticeQuery) -> Result<Vec<Notice>, StoreError>;
+    /// What the CAP alert a notice came from said beyond what a notice holds: the JSON
+    /// `cap::prepare` wrote (the alert with this notice's one `<info>`), read back by
+    /// `cap::alert_from_store` for export. `None` for a notice written in Pingan.
+    async fn cap_detail(&self, notice: NoticeId) -> Result<Option<String>, StoreError>;
+    /// Replaces a notice's CAP detail (a CAP Update that corrected it brings its own).
+    async fn set_cap_detail(&self, notice: NoticeId, detail: Option<&str>) -> Result<(), StoreError>;
     /// How many notices match `query`, ignoring its limit and offset.
     async fn count_notices(&self, query: &NoticeQuery) -> Result<u64, StoreError>;
 }
@@ -214,8 +220,9 @@ macro_rules! impl_notice_store {
                 let row: $crate::store::notices::NoticeRow = ::sqlx::query_as(concat!(
                     "INSERT INTO notices (title, body, category, severity, area, language, status, \
                      publish_at, expires_at, source, author, external_id, language_group, created_at, updated_at, \
-                     cap_sender, cap_identifier) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16) RETURNING ",
+                     cap_sender, cap_identifier, cap_detail) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17) \
+                     RETURNING ",
                     $crate::store::notices::notice_columns!()
                 ))
                 .bind(c.title.as_str())
@@ -234,6 +241,7 @@ macro_rules! impl_notice_store {
                 .bind(n.created_at())
                 .bind(n.cap_origin().map(|o| o.sender.as_str()))
                 .bind(n.cap_origin().map(|o| o.identifier.as_str()))
+                .bind(n.cap_detail())
                 .fetch_one(&mut **tx)
                 .await?;
                 let notice: $crate::domain::Notice = row.try_into()?;
@@ -380,6 +388,30 @@ macro_rules! impl_notice_store {
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn cap_detail(
+                &self,
+                notice: $crate::domain::NoticeId,
+            ) -> Result<Option<String>, $crate::store::StoreError> {
+                let row: Option<(Option<String>,)> = ::sqlx::query_as("SELECT cap_detail FROM notices WHERE id = $1")
+                    .bind(notice.0)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.and_then(|(detail,)| detail))
+            }
+
+            async fn set_cap_detail(
+                &self,
+                notice: $crate::domain::NoticeId,
+                detail: Option<&str>,
+            ) -> Result<(), $crate::store::StoreError> {
+                ::sqlx::query("UPDATE notices SET cap_detail = $2 WHERE id = $1")
+                    .bind(notice.0)
+                    .bind(detail)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
 
             async fn count_notices(

@@ -107,23 +107,91 @@ impl BotApi {
         png: Vec<u8>,
         caption: &str,
     ) -> Result<i32, ApiError> {
+        let upload = Upload { bytes: png, file_name: "chart.png", mime: "image/png" };
+        self.send_upload(&PhotoMessage { chat, thread_id, caption, paid_broadcast: false }, upload).await
+    }
+
+    /// Sends a photo with an HTML caption (Bot API `sendPhoto`): by URL, which Telegram
+    /// fetches itself (JSON), or uploaded (multipart/form-data). Returns its message id.
+    pub async fn send_photo_of(&self, to: &PhotoMessage<'_>, photo: &PhotoSource) -> Result<i32, ApiError> {
+        match photo {
+            PhotoSource::Url(url) => {
+                let mut params = serde_json::json!({
+                    "chat_id": to.chat.0,
+                    "photo": url,
+                    "caption": to.caption,
+                    "parse_mode": "HTML",
+                });
+                if let Some(thread) = to.thread_id {
+                    params["message_thread_id"] = thread.into();
+                }
+                if to.paid_broadcast {
+                    params["allow_paid_broadcast"] = true.into();
+                }
+                let sent: SentMessage = self.call("sendPhoto", &params).await?;
+                Ok(sent.message_id)
+            }
+            PhotoSource::Upload { mime, base64 } => {
+                use base64::Engine as _;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(base64)
+                    .map_err(|e| ApiError::Unreadable(format!("a stored photo is not base64: {e}")))?;
+                let file_name = match mime.as_str() {
+                    "image/png" => "photo.png",
+                    "image/gif" => "photo.gif",
+                    "image/webp" => "photo.webp",
+                    _ => "photo.jpg",
+                };
+                self.send_upload(to, Upload { bytes, file_name, mime }).await
+            }
+        }
+    }
+
+    async fn send_upload(&self, to: &PhotoMessage<'_>, upload: Upload<'_>) -> Result<i32, ApiError> {
         let url = self.base.join("sendPhoto").map_err(|e| ApiError::Unreadable(e.to_string()))?;
-        let photo = reqwest::multipart::Part::bytes(png)
-            .file_name("chart.png")
-            .mime_str("image/png")
+        let photo = reqwest::multipart::Part::bytes(upload.bytes)
+            .file_name(upload.file_name.to_owned())
+            .mime_str(upload.mime)
             .map_err(|e| ApiError::Unreadable(e.to_string()))?;
         let mut form = reqwest::multipart::Form::new()
-            .text("chat_id", chat.0.to_string())
-            .text("caption", caption.to_owned())
+            .text("chat_id", to.chat.0.to_string())
+            .text("caption", to.caption.to_owned())
             .text("parse_mode", "HTML")
             .part("photo", photo);
-        if let Some(thread) = thread_id {
+        if let Some(thread) = to.thread_id {
             form = form.text("message_thread_id", thread.to_string());
+        }
+        if to.paid_broadcast {
+            form = form.text("allow_paid_broadcast", "true");
         }
         let response = self.http.post(url).multipart(form).send().await.map_err(network)?;
         let sent: SentMessage = read_answer(response).await?;
         Ok(sent.message_id)
     }
+}
+
+/// A photo to send: a URL Telegram fetches (Bot API: at most 5 MB that way), or bytes to
+/// upload (at most 10 MB), kept as base64 so that it can wait in the outbox as JSON.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoSource {
+    Url(String),
+    Upload { mime: String, base64: String },
+}
+
+/// Where a photo goes, and its caption (HTML, at most 1024 characters once parsed).
+#[derive(Clone, Copy, Debug)]
+pub struct PhotoMessage<'a> {
+    pub chat: ChatId,
+    pub thread_id: Option<i32>,
+    pub caption: &'a str,
+    pub paid_broadcast: bool,
+}
+
+struct Upload<'a> {
+    bytes: Vec<u8>,
+    file_name: &'static str,
+    mime: &'a str,
 }
 
 /// Reads Telegram's envelope: the result, or the error with its parameters.

@@ -127,6 +127,19 @@ impl Transport {
         self.settle(turn, Traffic::Reply, chat, started, result)
     }
 
+    /// Sends a photo (by URL or uploaded) in `turn`; returns its Telegram message id.
+    pub async fn send_photo_of(
+        &self,
+        turn: Turn,
+        traffic: Traffic,
+        message: &crate::telegram::api::PhotoMessage<'_>,
+        photo: &crate::telegram::api::PhotoSource,
+    ) -> Result<i32, SendError> {
+        let started = std::time::Instant::now();
+        let result = self.api.send_photo_of(message, photo).await;
+        self.settle(turn, traffic, message.chat, started, result)
+    }
+
     /// Calls `method` in `turn` (an edit, say).
     pub async fn call<T: DeserializeOwned>(
         &self,

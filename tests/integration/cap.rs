@@ -100,7 +100,10 @@ async fn a_round_trip_import_export_import_keeps_the_notice() {
         let report = import(&first, &clock, &file).await;
         for id in report.created {
             let original = first.notice(id).await.unwrap().unwrap();
-            let xml = cap::export(&original, OWN_SENDER);
+            let zone = chrono_tz::Asia::Shanghai;
+            let xml = cap::to_xml(
+                &cap::alert_from_store(first.as_ref(), &original, OWN_SENDER, zone).await.unwrap(),
+            );
             let dir = TempDir::new().unwrap();
             let exported = dir.path().join("exported.xml");
             std::fs::write(&exported, &xml).unwrap();
@@ -303,7 +306,7 @@ async fn pingan_knows_its_own_exports() {
     )
     .unwrap();
     let ours = desk.publish(&ours, &me).await.unwrap();
-    let exported = cap::parse_xml(&cap::export(&ours, OWN_SENDER)).unwrap();
+    let exported = cap::parse_xml(&cap::export(&ours, None, OWN_SENDER, chrono_tz::UTC)).unwrap();
     let report = cap::import_alerts(std::slice::from_ref(&exported), &desk, &me, OWN_SENDER).await.unwrap();
     assert!(report.created.is_empty(), "{report:?}");
     assert!(report.skipped[0].contains(&format!("already here as notice {}", ours.id)), "{report:?}");
@@ -334,11 +337,11 @@ async fn pingan_knows_its_own_exports() {
     let other_store = other_db.store().await;
     let other = Desk { store: other_store.as_ref(), ..desk };
     let theirs_sender = "pingan@other.example.gov.cn";
-    let alert = cap::parse_xml(&cap::export(&ours, OWN_SENDER)).unwrap();
+    let alert = cap::parse_xml(&cap::export(&ours, None, OWN_SENDER, chrono_tz::UTC)).unwrap();
     let copy = cap::import_alerts(&[alert], &other, &me, theirs_sender).await.unwrap().created[0];
     desk.retract(ours.id, &me).await.unwrap();
     let withdrawn = store.notice(ours.id).await.unwrap().unwrap();
-    let xml = cap::export(&withdrawn, OWN_SENDER);
+    let xml = cap::export(&withdrawn, None, OWN_SENDER, chrono_tz::UTC);
     let cancel = cap::parse_xml(&xml).unwrap();
     assert_eq!(
         (cancel.msg_type.as_str(), cancel.identifier.as_str()),

@@ -9,6 +9,7 @@ mod api;
 mod bot;
 mod cap;
 mod cap_authority;
+mod cap_real;
 mod citizen;
 mod cli;
 mod crash;

@@ -156,6 +156,7 @@ fn send_message(state: &mut State, params: &Value) -> Result<Value, Reply> {
         reply_to: reply_to(params)?,
         reply_markup,
         photo: None,
+        photo_url: None,
         edits: 0,
     };
     let json = message_json(state, &message);
@@ -274,14 +275,26 @@ fn get_my_commands(state: &mut State, params: &Value) -> Result<Value, Reply> {
 
 fn send_photo(state: &mut State, params: &Value, files: &Files) -> Result<Value, Reply> {
     let chat_id = chat_id(params)?;
+    // A photo on the web, which Telegram fetches itself: as Telegram does, the fake cannot
+    // fetch one from a host that does not exist (`.invalid`, RFC 2606).
+    let url = str_param(params, "photo").filter(|p| p.starts_with("http://") || p.starts_with("https://"));
+    if let Some(url) = url {
+        let host = url.split('/').nth(2).unwrap_or_default();
+        if host.ends_with(".invalid") {
+            return Err(Reply::bad_request("failed to get HTTP URL content"));
+        }
+    }
     // Uploads come as a part named `photo`, or as `photo=attach://<part>`.
     let part = str_param(params, "photo").and_then(|p| p.strip_prefix("attach://")).unwrap_or("photo");
-    let photo = files
-        .iter()
-        .find(|(name, _)| name == part)
-        .map(|(_, bytes)| bytes.clone())
-        .ok_or_else(|| Reply::bad_request("there is no photo in the request"))?;
-    if photo.is_empty() {
+    let photo = match url {
+        Some(_) => Vec::new(),
+        None => files
+            .iter()
+            .find(|(name, _)| name == part)
+            .map(|(_, bytes)| bytes.clone())
+            .ok_or_else(|| Reply::bad_request("there is no photo in the request"))?,
+    };
+    if photo.is_empty() && url.is_none() {
         return Err(Reply::bad_request("IMAGE_PROCESS_FAILED"));
     }
     let raw = str_param(params, "caption").unwrap_or_default().to_owned();
@@ -299,6 +312,7 @@ fn send_photo(state: &mut State, params: &Value, files: &Files) -> Result<Value,
         reply_to: reply_to(params)?,
         reply_markup: check_markup(params)?,
         photo: Some(photo),
+        photo_url: url.map(str::to_owned),
         edits: 0,
     };
     let json = message_json(state, &message);

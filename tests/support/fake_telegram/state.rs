@@ -84,7 +84,10 @@ pub struct SentMessage {
     pub thread_id: Option<i64>,
     pub reply_to: Option<i64>,
     pub reply_markup: Option<Value>,
+    /// An uploaded photo's bytes (empty for one sent by URL).
     pub photo: Option<Vec<u8>>,
+    /// The URL of a photo sent by URL, which Telegram fetches itself.
+    pub photo_url: Option<String>,
     pub edits: u32,
 }
 

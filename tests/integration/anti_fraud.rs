@@ -9,6 +9,7 @@ use pingan::clock::SystemClock;
 use pingan::domain::{Actor, AuditAction, IndicatorKind, Role};
 
 use crate::support::fake_telegram::{SentMessage, TgUser};
+use crate::support::on_both_backends;
 use crate::support::test_app::{TestApp, spawn_app_with};
 use crate::support::test_db::TestDb;
 
@@ -120,30 +121,6 @@ async fn a_number_listed_in_one_spelling_is_found_in_any_other_and_its_type_is_n
     let nowhere = ask(&app, CITIZEN, "/check +999 1234 5678").await;
     assert!(nowhere.text.contains("没有以这些数字开头的代码"), "{}", nowhere.text);
     app.stop().await.unwrap();
-}
-
-/// Declares each test once per backend; PostgreSQL tests skip (saying so) when the
-/// server is unreachable, unless PINGAN_REQUIRE_POSTGRES=1.
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod on_sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name(crate::support::test_db::TestDb::sqlite()).await;
-                }
-            )+
-        }
-        mod on_postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let Some(db) = crate::support::test_db::TestDb::postgres().await else { return };
-                    super::$name(db).await;
-                }
-            )+
-        }
-    };
 }
 
 on_both_backends!(numbers_stored_under_keys_of_the_old_rules_are_found_in_any_spelling_after_migrating);

@@ -20,36 +20,13 @@ use pingan::store::Store;
 use tempfile::TempDir;
 
 use crate::support::binary::{output, pingan, text};
+use crate::support::on_both_backends;
 use crate::support::test_app::spawn_app_with;
 use crate::support::test_db::TestDb;
 
 /// The sender this Pingan writes its own alerts as (the default `bot.cap_sender`).
 const OWN: &str = "pingan@police.example.gov.cn";
 const PARTNER: &str = "alerts@partner.example.org";
-
-/// Declares each test once per backend; PostgreSQL tests skip (saying so) when the
-/// server is unreachable, unless PINGAN_REQUIRE_POSTGRES=1.
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod on_sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name(crate::support::test_db::TestDb::sqlite()).await;
-                }
-            )+
-        }
-        mod on_postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let Some(db) = crate::support::test_db::TestDb::postgres().await else { return };
-                    super::$name(db).await;
-                }
-            )+
-        }
-    };
-}
 
 on_both_backends!(
     another_senders_update_or_cancel_of_an_editors_notice_is_refused_unless_the_sender_is_trusted,

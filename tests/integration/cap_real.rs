@@ -18,6 +18,7 @@ use pingan::store::Store;
 use tempfile::TempDir;
 
 use crate::support::binary::{output, pingan, text};
+use crate::support::on_both_backends;
 use crate::support::test_app::spawn_app_with;
 use crate::support::test_db::TestDb;
 
@@ -28,30 +29,6 @@ const CAP_11: &str = "urn:oasis:names:tc:emergency:cap:1.1";
 const CAP_10: &str = "http://www.incident.com/cap/1.0";
 /// The alerts' `sent`, and the test clock half an hour later.
 const SENT: &str = "2026-12-01T15:30:00+08:00";
-
-/// Declares each test once per backend; PostgreSQL tests skip (saying so) when the
-/// server is unreachable, unless PINGAN_REQUIRE_POSTGRES=1.
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod on_sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name(crate::support::test_db::TestDb::sqlite()).await;
-                }
-            )+
-        }
-        mod on_postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let Some(db) = crate::support::test_db::TestDb::postgres().await else { return };
-                    super::$name(db).await;
-                }
-            )+
-        }
-    };
-}
 
 on_both_backends!(
     real_feed_variants_import_as_the_rules_say,

@@ -10,6 +10,7 @@ use pingan::clock::SystemClock;
 use pingan::domain::{Actor, AuditAction, IndicatorKind};
 
 use crate::support::fake_telegram::{SentMessage, TgUser};
+use crate::support::on_both_backends;
 use crate::support::test_app::{TestApp, spawn_app_with};
 use crate::support::test_db::TestDb;
 
@@ -99,30 +100,6 @@ async fn link_answers_name_what_a_link_shows_and_where_it_leads() {
         }
     }
     app.stop().await.unwrap();
-}
-
-/// Declares each test once per backend; PostgreSQL tests skip (saying so) when the
-/// server is unreachable, unless PINGAN_REQUIRE_POSTGRES=1.
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod on_sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name(crate::support::test_db::TestDb::sqlite()).await;
-                }
-            )+
-        }
-        mod on_postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let Some(db) = crate::support::test_db::TestDb::postgres().await else { return };
-                    super::$name(db).await;
-                }
-            )+
-        }
-    };
 }
 
 on_both_backends!(links_stored_under_keys_of_the_hand_kept_suffixes_move_to_their_key_when_migrating);

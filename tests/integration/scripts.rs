@@ -12,30 +12,9 @@ use pingan::domain::{
 use pingan::store::{Found, Reindexed, Store};
 
 use crate::support::fake_telegram::{SentMessage, TgUser};
+use crate::support::on_both_backends;
 use crate::support::test_app::{TestApp, spawn_app_with};
 use crate::support::test_db::TestDb;
-
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod on_sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name(crate::support::test_db::TestDb::sqlite()).await;
-                }
-            )+
-        }
-        mod on_postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let Some(db) = crate::support::test_db::TestDb::postgres().await else { return };
-                    super::$name(db).await;
-                }
-            )+
-        }
-    };
-}
 
 on_both_backends!(
     search_finds_words_in_either_script_whichever_the_text_is_written_in,

@@ -17,3 +17,32 @@ pub fn init_logging() {
         }
     });
 }
+
+/// Declares each named `async fn name(db: TestDb)` as two tests, `on_sqlite::name` and
+/// `on_postgres::name`; the PostgreSQL one skips (saying so) when the server is
+/// unreachable, unless PINGAN_REQUIRE_POSTGRES=1. (The benches share this module and use
+/// it not.)
+#[allow(unused_macros)]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(crate::support::test_db::TestDb::sqlite()).await;
+                }
+            )+
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(db) = crate::support::test_db::TestDb::postgres().await else { return };
+                    super::$name(db).await;
+                }
+            )+
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_both_backends;

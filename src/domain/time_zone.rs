@@ -279,11 +279,8 @@ fn parse_offset(text: &str) -> Option<i32> {
 /// `东八区` (the eighth zone east, UTC+8), `西五区` (UTC-5).
 fn chinese_offset(text: &str) -> Option<i32> {
     let rest = text.strip_suffix("时区").or_else(|| text.strip_suffix('区'))?;
-    let (sign, number) = if let Some(n) = rest.strip_prefix('东') {
-        (1, n)
-    } else {
-        (-1, rest.strip_prefix('西')?)
-    };
+    let (sign, number) =
+        if let Some(n) = rest.strip_prefix('东') { (1, n) } else { (-1, rest.strip_prefix('西')?) };
     let hours = super::time_of_day::chinese_number(number).filter(|h| (1..=12).contains(h))?;
     Some(sign * i32::try_from(hours).ok()? * 3600)
 }
@@ -353,9 +350,18 @@ mod tests {
 
     #[test]
     fn offsets_have_the_sign_people_mean() {
-        for typed in
-            ["GMT+8", "UTC+8", "utc+08:00", "+08:00", "+0800", "+8", "ＵＴＣ＋８", "东八区", "東八區", "UTC +8"]
-        {
+        for typed in [
+            "GMT+8",
+            "UTC+8",
+            "utc+08:00",
+            "+08:00",
+            "+0800",
+            "+8",
+            "ＵＴＣ＋８",
+            "东八区",
+            "東八區",
+            "UTC +8",
+        ] {
             let read = parse_time_zone(typed, Asia::Shanghai, now());
             assert_eq!(read, Ok(ZoneReading::Offset { seconds: 8 * 3600, zone: Asia::Shanghai }), "{typed}");
         }

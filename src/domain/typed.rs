@@ -55,7 +55,8 @@ mod tests {
 
     #[test]
     fn lists_split_on_every_comma_and_on_spaces() {
-        for typed in ["刷单,贷款", "刷单，贷款", "刷单、贷款", "刷单 贷款", " 刷单 ,, 贷款、", "刷单；贷款"] {
+        for typed in ["刷单,贷款", "刷单，贷款", "刷单、贷款", "刷单 贷款", " 刷单 ,, 贷款、", "刷单；贷款"]
+        {
             assert_eq!(split_list(typed), ["刷单", "贷款"], "{typed}");
         }
         assert!(split_list(" ,、 ").is_empty());

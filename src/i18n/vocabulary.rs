@@ -40,7 +40,8 @@ impl Texts {
         all.iter().copied().find(|value| {
             fold_label(&keyword(*value).replace('_', " ")) == wanted.replace(['_', '-'], " ")
                 || Language::ALL.iter().any(|lang| {
-                    self.plain_label(*lang, &label_key(*value)).is_some_and(|label| fold_label(&label) == wanted)
+                    self.plain_label(*lang, &label_key(*value))
+                        .is_some_and(|label| fold_label(&label) == wanted)
                 })
         })
     }
@@ -124,7 +125,8 @@ impl Texts {
         if let Some((first, rest)) = folded.split_once(' ') {
             let weekly_word = fold_label(first) == "weekly"
                 || Language::ALL.iter().any(|lang| {
-                    self.plain_label(*lang, "frequency.weekly").is_some_and(|label| fold_label(&label) == first)
+                    self.plain_label(*lang, "frequency.weekly")
+                        .is_some_and(|label| fold_label(&label) == first)
                 });
             if weekly_word || first == "every" {
                 return day(rest);

@@ -24,3 +24,4 @@ mod scripts;
 mod secrets;
 mod storage;
 mod stress;
+mod words;

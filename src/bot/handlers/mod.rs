@@ -225,15 +225,25 @@ pub fn read_arguments(command: &Command, texts: &crate::i18n::Texts, zone: Tz, n
         Command::Settings(args) => {
             drop(settings::parse_change(args, settings::Reading { texts, home: zone, now }))
         }
-        Command::Lang(args) => drop(args.parse::<Language>()),
+        Command::Lang(args) => drop(texts.read_language(args)),
         Command::Check(args) => drop(Subject::parse(args)),
         Command::Indicator(args) => editor::read_indicator(args),
-        Command::Post(args) => {
-            drop(editor::draft::parse_form(editor::draft::DraftKind::Post, Language::Zh, args, texts, zone, now))
-        }
-        Command::Urgent(args) => {
-            drop(editor::draft::parse_form(editor::draft::DraftKind::Urgent, Language::En, args, texts, zone, now))
-        }
+        Command::Post(args) => drop(editor::draft::parse_form(
+            editor::draft::DraftKind::Post,
+            Language::Zh,
+            args,
+            texts,
+            zone,
+            now,
+        )),
+        Command::Urgent(args) => drop(editor::draft::parse_form(
+            editor::draft::DraftKind::Urgent,
+            Language::En,
+            args,
+            texts,
+            zone,
+            now,
+        )),
         _ => {}
     }
 }

@@ -9,8 +9,8 @@ use super::subscription::subscribed;
 use super::{ButtonResult, Ctx, HandlerError, HandlerResult};
 use crate::domain::typed::{fold_label, split_list};
 use crate::domain::{
-    Category, DigestTime, Frequency, Keyword, Language, SearchTerms, Subscriber, SubscriberStatus, UnknownZone,
-    ZoneReading, parse_time_zone, utc_offset_label, utc_offset_seconds,
+    Category, DigestTime, Frequency, Keyword, Language, SearchTerms, Subscriber, SubscriberStatus,
+    UnknownZone, ZoneReading, parse_time_zone, utc_offset_label, utc_offset_seconds,
 };
 use crate::html::Html;
 use crate::i18n::{Arg, Texts, WEEKDAYS, category_key, language_key, weekday_key};
@@ -392,9 +392,8 @@ pub(super) fn parse_change(args: &str, reading: Reading<'_>) -> Result<Change, U
         }
         "categories" | "category" | "分类" => {
             let v = value_or_usage(value)?;
-            let all_categories = |lang| {
-                reading.texts.lookup(lang, "settings.all_categories").map(crate::html::to_plain)
-            };
+            let all_categories =
+                |lang| reading.texts.lookup(lang, "settings.all_categories").map(crate::html::to_plain);
             let folded = fold_label(&v);
             if ["all", "全部"].contains(&folded.as_str())
                 || Language::ALL.iter().any(|l| all_categories(*l).is_some_and(|a| fold_label(&a) == folded))
@@ -605,7 +604,10 @@ mod tests {
     fn changes_are_read_in_english_and_chinese() {
         assert_eq!(parse("time 07:30"), Ok(Change::Time("07:30".parse().unwrap())));
         assert_eq!(parse("时间 7点半"), Ok(Change::Time("07:30".parse().unwrap())));
-        assert_eq!(parse("时区 Europe/Berlin"), Ok(Change::Zone(ZoneReading::Named(chrono_tz::Europe::Berlin))));
+        assert_eq!(
+            parse("时区 Europe/Berlin"),
+            Ok(Change::Zone(ZoneReading::Named(chrono_tz::Europe::Berlin)))
+        );
         assert_eq!(
             parse("tz GMT+8"),
             Ok(Change::Zone(ZoneReading::Offset { seconds: 8 * 3600, zone: chrono_tz::Asia::Shanghai }))
@@ -632,8 +634,16 @@ mod tests {
     #[test]
     fn keyword_lists_split_on_commas_and_spaces() {
         for typed in ["刷单,贷款", "刷单，贷款", "刷单、贷款", "刷单 贷款"] {
-            assert_eq!(parse(&format!("include {typed}")), Ok(Change::Include(words(&["刷单", "贷款"]))), "{typed}");
-            assert_eq!(parse(&format!("屏蔽 {typed}")), Ok(Change::Exclude(words(&["刷单", "贷款"]))), "{typed}");
+            assert_eq!(
+                parse(&format!("include {typed}")),
+                Ok(Change::Include(words(&["刷单", "贷款"]))),
+                "{typed}"
+            );
+            assert_eq!(
+                parse(&format!("屏蔽 {typed}")),
+                Ok(Change::Exclude(words(&["刷单", "贷款"]))),
+                "{typed}"
+            );
         }
         assert_eq!(parse("include 刷单,!!!"), Err(Unreadable::Unsearchable("!!!".into())));
         assert_eq!(parse("include ，、"), Err(Unreadable::Usage));
@@ -669,7 +679,8 @@ mod tests {
         let texts = Texts::load().unwrap();
         let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
         for lang in Language::ALL {
-            let names: Vec<(&str, &str)> = texts.entries(lang).filter(|(k, _)| k.starts_with("zone.")).collect();
+            let names: Vec<(&str, &str)> =
+                texts.entries(lang).filter(|(k, _)| k.starts_with("zone.")).collect();
             assert!(names.len() >= ZONES.len(), "{lang}");
             for (key, name) in names {
                 let zone: Tz = key["zone.".len()..].parse().unwrap();

@@ -5,12 +5,12 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::i18n::Texts;
 use crate::domain::{
     Area, Body, Category, Language, LocalTimeError, NewNotice, NoticeContent, NoticeCorrection, NoticeError,
     Publication, Severity, Source, TextError, Title, check_expiry, check_publication, expiry_after_days,
     parse_local_time,
 };
+use crate::i18n::Texts;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DraftKind {
@@ -317,8 +317,11 @@ fn read_form_line(
             draft.severity = Some(texts.read_severity(value).ok_or(FormProblem::Severity(value.to_owned()))?)
         }
         "area" | "地区" => {
-            draft.area =
-                Some(if value.is_empty() { AreaChoice::Citywide } else { AreaChoice::Named(value.to_owned()) })
+            draft.area = Some(if value.is_empty() {
+                AreaChoice::Citywide
+            } else {
+                AreaChoice::Named(value.to_owned())
+            })
         }
         "language" | "语言" => {
             draft.language = texts.read_language(value).ok_or(FormProblem::Language(value.to_owned()))?
@@ -393,8 +396,14 @@ mod tests {
 
     #[test]
     fn a_bad_form_line_is_named() {
-        let err =
-            parse_form(DraftKind::Post, Language::Zh, "title: x\nseverity: loud\n\nbody", &texts(), Shanghai, now());
+        let err = parse_form(
+            DraftKind::Post,
+            Language::Zh,
+            "title: x\nseverity: loud\n\nbody",
+            &texts(),
+            Shanghai,
+            now(),
+        );
         assert!(matches!(err.as_ref().map_err(lines), Err(l) if l == [2]), "{err:?}");
         let err = parse_form(DraftKind::Post, Language::Zh, "just text", &texts(), Shanghai, now());
         assert!(matches!(err.as_ref().map_err(lines), Err(l) if l == [1]), "{err:?}");
@@ -411,7 +420,10 @@ mod tests {
     fn form_values_are_read_by_their_labels_in_either_language() {
         let form = "标题：交通管制\n分类：交通\n级别：一般\n语言：中文\n\n正文";
         let d = parse_form(DraftKind::Post, Language::En, form, &texts(), Shanghai, now()).unwrap();
-        assert_eq!((d.category, d.severity, d.language), (Some(Category::Traffic), Some(Severity::Minor), Language::Zh));
+        assert_eq!(
+            (d.category, d.severity, d.language),
+            (Some(Category::Traffic), Some(Severity::Minor), Language::Zh)
+        );
         let form = "title: Road closed\ncategory: Public order\nseverity: Not graded\nlanguage: English";
         let d = parse_form(DraftKind::Post, Language::Zh, form, &texts(), Shanghai, now()).unwrap();
         assert_eq!(
@@ -472,7 +484,12 @@ mod tests {
 
     #[test]
     fn a_form_line_with_a_time_out_of_reach_is_named() {
-        let err = parse_form(DraftKind::Post, Language::Zh, "title: x\nexpires: 2999-01-01\n\nbody", &texts(), Shanghai,
+        let err = parse_form(
+            DraftKind::Post,
+            Language::Zh,
+            "title: x\nexpires: 2999-01-01\n\nbody",
+            &texts(),
+            Shanghai,
             now(),
         );
         assert!(
@@ -481,23 +498,40 @@ mod tests {
                     DraftError::Form(l) => l.as_slice(),
                     _ => &[],
                 }),
-                Err([FormLine { line: 2, problem: FormProblem::OutOfReach(NoticeError::ExpiresTooLate { .. }) }])
+                Err([FormLine {
+                    line: 2,
+                    problem: FormProblem::OutOfReach(NoticeError::ExpiresTooLate { .. })
+                }])
             ),
             "{err:?}"
         );
-        let err =
-            parse_form(DraftKind::Post, Language::Zh, "发布: 2028-01-01 08:00\n\nbody", &texts(), Shanghai, now());
+        let err = parse_form(
+            DraftKind::Post,
+            Language::Zh,
+            "发布: 2028-01-01 08:00\n\nbody",
+            &texts(),
+            Shanghai,
+            now(),
+        );
         assert!(
             matches!(
                 err.as_ref().map_err(|e| match e {
                     DraftError::Form(l) => l.as_slice(),
                     _ => &[],
                 }),
-                Err([FormLine { line: 1, problem: FormProblem::OutOfReach(NoticeError::PublishedTooLate { .. }) }])
+                Err([FormLine {
+                    line: 1,
+                    problem: FormProblem::OutOfReach(NoticeError::PublishedTooLate { .. })
+                }])
             ),
             "{err:?}"
         );
-        let ok = parse_form(DraftKind::Post, Language::Zh, "expires: 2036-01-01\npublish: 2027-06-01 08:00", &texts(), Shanghai,
+        let ok = parse_form(
+            DraftKind::Post,
+            Language::Zh,
+            "expires: 2036-01-01\npublish: 2027-06-01 08:00",
+            &texts(),
+            Shanghai,
             now(),
         );
         assert!(ok.is_ok(), "{ok:?}");

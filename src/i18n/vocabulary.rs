@@ -69,9 +69,11 @@ impl Texts {
     /// A language by code or name ([`Language`]'s `FromStr`: `zh`, `en`, `chinese`) or label
     /// (`中文`, `English`).
     pub fn read_language(&self, typed: &str) -> Option<Language> {
-        typed.trim().parse().ok().or_else(|| {
-            self.read_labelled(typed, &Language::ALL, |l| l.code().to_owned(), |l| language_key(l))
-        })
+        typed
+            .trim()
+            .parse()
+            .ok()
+            .or_else(|| self.read_labelled(typed, &Language::ALL, |l| l.code().to_owned(), language_key))
     }
 
     /// A weekday by label (`周五`, `Friday`), English name or abbreviation (`fri`), or

@@ -225,6 +225,17 @@ pub fn parse_time_zone(typed: &str, home: Tz, now: DateTime<Utc>) -> Result<Zone
     if let Some(zone) = exact {
         return Ok(ZoneReading::Named(*zone));
     }
+    // A zone as the settings show it, name then offset (`北京时间 UTC+8`): the name, when
+    // it has that offset now or half a year on.
+    if let Some((name, offset)) = text.rsplit_once(' ') {
+        if let (Some(seconds), Ok(ZoneReading::Named(zone))) =
+            (parse_offset(offset), parse_time_zone(name, home, now))
+        {
+            if [now, now + Duration::days(182)].iter().any(|t| utc_offset_seconds(zone, *t) == seconds) {
+                return Ok(ZoneReading::Named(zone));
+            }
+        }
+    }
     Err(UnknownZone { typed: text.clone(), suggestion: closest(&wanted) })
 }
 
@@ -425,6 +436,16 @@ mod tests {
         ] {
             assert_eq!(zone(typed), Ok(expected), "{typed}");
         }
+    }
+
+    #[test]
+    fn a_zone_is_read_as_the_settings_show_it() {
+        assert_eq!(zone("北京时间 UTC+8"), Ok(Asia::Shanghai));
+        assert_eq!(zone("Beijing UTC+8"), Ok(Asia::Shanghai));
+        assert_eq!(zone("柏林 UTC+1"), Ok(Europe::Berlin));
+        assert_eq!(zone("Berlin UTC+2"), Ok(Europe::Berlin), "summer time");
+        assert_eq!(zone("America/Bogota UTC-5"), Ok(America::Bogota));
+        assert!(zone("北京时间 UTC+9").is_err(), "a name and an offset that disagree");
     }
 
     #[test]

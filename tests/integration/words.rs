@@ -100,7 +100,7 @@ async fn zones_and_times_are_read_as_people_write_them_in_both_languages() {
     for user in [&chinese, &english] {
         ask(&app, user, "/subscribe").await;
     }
-    let zones: [(&TgUser, &str, Tz); 12] = [
+    let zones: [(&TgUser, &str, Tz); 14] = [
         (&chinese, "GMT+8", chrono_tz::Asia::Shanghai),
         (&chinese, "东京", chrono_tz::Asia::Tokyo),
         (&chinese, "UTC+8", chrono_tz::Asia::Shanghai),
@@ -113,6 +113,8 @@ async fn zones_and_times_are_read_as_people_write_them_in_both_languages() {
         (&english, "UTC-5", chrono_tz::America::New_York),
         (&english, "ＵＴＣ＋８", chrono_tz::Asia::Shanghai),
         (&english, "Tokyo", chrono_tz::Asia::Tokyo),
+        (&english, "Beijing UTC+8", chrono_tz::Asia::Shanghai),
+        (&chinese, "东京 UTC+9", chrono_tz::Asia::Tokyo),
     ];
     for (user, typed, zone) in zones {
         let reply = ask(&app, user, &format!("/settings tz {typed}")).await;

@@ -690,6 +690,13 @@ mod tests {
             for zone in ZONES {
                 assert!(texts.lookup(lang, &format!("zone.{}", zone.name())).is_some(), "{lang} {zone}");
             }
+            // And as the card and the buttons show them, with the offset.
+            for zone in zone_choices(chrono_tz::Asia::Shanghai, chrono_tz::America::Bogota, now) {
+                let name = texts.lookup(lang, &format!("zone.{}", zone.name())).unwrap_or(zone.name());
+                let shown = format!("{name} {}", utc_offset_label(utc_offset_seconds(zone, now)));
+                let read = parse_time_zone(&shown, chrono_tz::Asia::Shanghai, now).map(ZoneReading::zone);
+                assert_eq!(read, Ok(zone), "{lang} {shown}");
+            }
         }
     }
 

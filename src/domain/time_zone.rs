@@ -101,6 +101,8 @@ pub const NAMES: &[(&str, Tz)] = &[
     ("奥克兰", chrono_tz::Pacific::Auckland),
     ("协调世界时", chrono_tz::UTC),
     ("世界时", chrono_tz::UTC),
+    ("Universal time", chrono_tz::UTC),
+    ("Coordinated Universal Time", chrono_tz::UTC),
     ("Beijing", chrono_tz::Asia::Shanghai),
     ("China", chrono_tz::Asia::Shanghai),
     ("India", chrono_tz::Asia::Kolkata),

@@ -58,14 +58,21 @@ pub(super) fn zone_choices(home: Tz, current: Tz, now: DateTime<Utc>) -> Vec<Tz>
 }
 
 /// A zone as the settings show it: its name in the chat's language (`zone.<IANA name>` in
-/// the locale files, else the IANA name) and its offset now, as in `北京时间 UTC+8`.
+/// the locale files, else the IANA name) and its offset now, as in `北京时间 UTC+8`; a
+/// fixed `Etc/` zone by its offset alone (`UTC-12`).
 pub(super) fn zone_label(ctx: &Ctx<'_>, zone: Tz) -> String {
+    let offset = utc_offset_label(utc_offset_seconds(zone, ctx.now()));
+    // IANA's fixed zones are named with the sign reversed (Etc/GMT+12 is UTC-12): the
+    // offset alone says what they are.
+    if zone.name().starts_with("Etc/") {
+        return offset;
+    }
     let name = ctx
         .app
         .texts
         .lookup(ctx.lang, &format!("zone.{}", zone.name()))
         .map_or_else(|| zone.name().to_owned(), crate::html::to_plain);
-    format!("{name} {}", utc_offset_label(utc_offset_seconds(zone, ctx.now())))
+    format!("{name} {offset}")
 }
 
 /// The chat's settings: stored ones, or the defaults of a chat that has none (not subscribed).

@@ -4,6 +4,19 @@
 //! through the same dptree schema and handlers as `pingan run`; replies are shown as the
 //! plain text a Telegram client would display. Inline buttons are numbered `[1 …]`;
 //! typing `#1` presses one.
+//!
+//! A message may span several lines, as one typed in Telegram may ([`Message`]): a line
+//! ending in `\` goes on on the next line, and a line ending in `"""` opens a block that a
+//! line of only `"""` closes, blank lines and all:
+//!
+//! ```text
+//! > /post """
+//! title: 道路结冰提示
+//! category: 交通
+//!
+//! 早晚桥面易结冰，请慢行。
+//! """
+//! ```
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -154,7 +167,67 @@ impl Outbound for ConsoleOutbound {
     }
 }
 
-/// Reads lines from `input` until it ends, answering each.
+/// Puts typed lines together into messages: a line ending in `\` continues on the next
+/// (the `\` becomes a line break); a line ending in `"""` opens a block, kept line for
+/// line (blank lines too) until a line that is only `"""`; any other line is a message
+/// of its own. Lines are pushed one at a time; a message comes out when it is complete.
+#[derive(Debug, Default)]
+pub struct Message {
+    lines: Vec<String>,
+    /// Inside a `"""` block.
+    block: bool,
+}
+
+/// The marker that opens and closes a block.
+const BLOCK: &str = "\"\"\"";
+
+impl Message {
+    /// Takes the next typed line; returns the message it completes, if it does.
+    pub fn push(&mut self, line: &str) -> Option<String> {
+        let line = line.trim_end_matches(['\r', '\n']);
+        if self.block {
+            if line.trim() == BLOCK {
+                self.block = false;
+                return self.take();
+            }
+            self.lines.push(line.trim_end().to_owned());
+            return None;
+        }
+        let line = line.trim_end();
+        if let Some(first) = line.strip_suffix(BLOCK) {
+            self.block = true;
+            if !first.trim().is_empty() {
+                self.lines.push(first.trim_end().to_owned());
+            }
+            return None;
+        }
+        if let Some(start) = line.strip_suffix('\\') {
+            self.lines.push(start.to_owned());
+            return None;
+        }
+        self.lines.push(line.to_owned());
+        self.take()
+    }
+
+    /// Whether a message is under way (lines taken, not yet complete).
+    pub fn is_open(&self) -> bool {
+        self.block || !self.lines.is_empty()
+    }
+
+    /// What is left when the input ends: an unfinished message is sent as it stands.
+    pub fn finish(&mut self) -> Option<String> {
+        self.block = false;
+        self.take()
+    }
+
+    fn take(&mut self) -> Option<String> {
+        let text = std::mem::take(&mut self.lines).join("\n");
+        let text = text.trim();
+        (!text.is_empty()).then(|| text.to_owned())
+    }
+}
+
+/// Reads lines from `input` until it ends, answering each message (see [`Message`]).
 pub async fn run_console(
     app: Arc<App>,
     user: ConsoleUser,
@@ -177,24 +250,28 @@ pub async fn run_console(
     if interactive {
         lock(&screen).note(&format!(
             "Pingan console: a private chat as user {} ({}). Type /help; #N presses button N; \
-             Ctrl-D quits.\n\n",
+             end a line with \\ to go on on the next, or with \"\"\" to write lines until a \
+             line of \"\"\"; Ctrl-D quits.\n\n",
             user.chat_id,
             user.language.map_or("no client language", Language::code),
         ))?;
     }
+    let mut message = Message::default();
     loop {
         if interactive {
-            lock(&screen).note("> ")?;
+            lock(&screen).note(if message.is_open() { "… " } else { "> " })?;
         }
-        let Some(line) = lines.next_line().await? else {
-            break;
+        let typed = match lines.next_line().await? {
+            Some(line) => message.push(&line),
+            None => match message.finish() {
+                Some(last) => Some(last),
+                None => break,
+            },
         };
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
+        let Some(typed) = typed else { continue };
+        let line = typed.as_str();
         if !interactive {
-            lock(&screen).note(&format!("> {line}\n"))?;
+            lock(&screen).note(&format!("> {}\n", line.replace('\n', "\n… ")))?;
         }
         update_id += 1;
         let update = match line.strip_prefix('#').map(str::parse::<usize>) {
@@ -297,4 +374,42 @@ fn button_update(
             },
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn messages(typed: &str) -> Vec<String> {
+        let mut message = Message::default();
+        let mut out: Vec<String> = typed.lines().filter_map(|line| message.push(line)).collect();
+        out.extend(message.finish());
+        out
+    }
+
+    #[test]
+    fn each_line_is_a_message_and_blank_lines_are_none() {
+        assert_eq!(messages("/help\n\n  \n/start\n"), ["/help", "/start"]);
+    }
+
+    #[test]
+    fn a_backslash_at_the_end_goes_on_on_the_next_line() {
+        assert_eq!(
+            messages("/post \\\ntitle: x\\\ncategory: 交通\n/help"),
+            ["/post \ntitle: x\ncategory: 交通", "/help"]
+        );
+    }
+
+    #[test]
+    fn a_block_keeps_its_lines_and_blank_lines_until_the_closing_quotes() {
+        let typed = "/post \"\"\"\ntitle: x\n\nbody, first line\\\n  indented\n\"\"\"\n/help";
+        assert_eq!(messages(typed), ["/post\ntitle: x\n\nbody, first line\\\n  indented", "/help"]);
+        assert_eq!(messages("\"\"\"\n/edit 3\nNew title\n\"\"\""), ["/edit 3\nNew title"]);
+    }
+
+    #[test]
+    fn an_unfinished_message_is_sent_when_the_input_ends() {
+        assert_eq!(messages("/post \"\"\"\ntitle: x"), ["/post\ntitle: x"]);
+        assert_eq!(messages("/help \\"), ["/help"]);
+    }
 }

@@ -25,6 +25,10 @@ fn fixed_now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 1, 4, 0, 0).unwrap()
 }
 
+/// The locale texts, loaded once: their labels are values the readers accept.
+static TEXTS: std::sync::LazyLock<crate::i18n::Texts> =
+    std::sync::LazyLock::new(|| crate::i18n::Texts::load().expect("the built-in locale files"));
+
 /// Picks a time zone from one byte, so every input names one of chrono-tz's zones.
 fn zone_of(byte: u8) -> Tz {
     TZ_VARIANTS[usize::from(byte) * TZ_VARIANTS.len() / 256]
@@ -41,7 +45,7 @@ fn zone_of(byte: u8) -> Tz {
 pub fn command(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     if let Parsed::Command(command) = command::parse(text, "pingan_bot") {
-        crate::bot::handlers::read_arguments(&command, Tz::Asia__Shanghai, fixed_now());
+        crate::bot::handlers::read_arguments(&command, &TEXTS, Tz::Asia__Shanghai, fixed_now());
     }
     let officials = ["alipay.com", "icbc.com.cn", "12306.cn", "工商银行.中国"];
     for subject in Subject::find_all(text) {
@@ -170,7 +174,7 @@ pub fn time(data: &[u8]) {
     let [zone_byte, rest @ ..] = data else { return };
     let zone = zone_of(*zone_byte);
     let Ok(text) = std::str::from_utf8(rest) else { return };
-    let _ = parse_time_zone(text);
+    let _ = parse_time_zone(text, zone, fixed_now());
     let _ = parse_local_time(text, zone);
     let _ = crate::bot::handlers::typed_expiry(text, zone, fixed_now());
     if let Some(t) = cap::parse_time(text) {

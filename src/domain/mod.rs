@@ -15,8 +15,10 @@ mod schedule;
 mod search_text;
 mod subscriber;
 pub(crate) mod text;
+mod time_of_day;
 mod time_zone;
 mod tip;
+pub mod typed;
 
 pub use actor::{Actor, BadActor};
 pub use admin::{Admin, Role};
@@ -45,5 +47,9 @@ pub use subscriber::{
     SubscriberStatus,
 };
 pub use text::TextError;
-pub use time_zone::{UnknownZone, parse_time_zone};
+pub use time_of_day::parse_time_of_day;
+pub use time_zone::{
+    NAMES as ZONE_NAMES, OFFSET_ZONES, UnknownZone, ZoneReading, parse_time_zone, utc_offset_label,
+    utc_offset_seconds, zone_for_offset,
+};
 pub use tip::{NewTip, ScamType, Tip, TipBody, TipId, TipTitle, tip_of_the_day};

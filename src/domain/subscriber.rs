@@ -51,7 +51,7 @@ impl Frequency {
 pub struct DigestTime(NaiveTime);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a time of day: {0:?} (expected HH:MM, such as 07:30)")]
+#[error("not a time of day: {0:?} (expected HH:MM such as 07:30, 7:30pm or 7点半)")]
 pub struct BadDigestTime(pub String);
 
 impl DigestTime {
@@ -68,15 +68,10 @@ impl DigestTime {
 impl FromStr for DigestTime {
     type Err = BadDigestTime;
 
+    /// Any time of day [`super::parse_time_of_day`] reads (`07:30`, `7:30pm`, `7点半`,
+    /// `下午3点`, full-width digits), to the minute.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || BadDigestTime(s.to_owned());
-        let trimmed = s.trim().replace('：', ":");
-        let (h, m) = trimmed.split_once(':').ok_or_else(bad)?;
-        let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
-        if m > 59 || h > 23 || trimmed.len() > 5 {
-            return Err(bad());
-        }
-        NaiveTime::from_hms_opt(h, m, 0).map(DigestTime).ok_or_else(bad)
+        super::parse_time_of_day(s).map(DigestTime).ok_or_else(|| BadDigestTime(s.trim().to_owned()))
     }
 }
 
@@ -255,7 +250,8 @@ mod tests {
         assert_eq!("07:30".parse::<DigestTime>().unwrap().to_string(), "07:30");
         assert_eq!("7:05".parse::<DigestTime>().unwrap().to_string(), "07:05");
         assert_eq!("21：00".parse::<DigestTime>().unwrap().to_string(), "21:00");
-        for bad in ["24:00", "12:60", "noon", "12", "12:00:00", "-1:00"] {
+        assert_eq!("下午3点".parse::<DigestTime>().unwrap().to_string(), "15:00");
+        for bad in ["24:00", "12:60", "12", "12:00:00", "-1:00"] {
             assert!(bad.parse::<DigestTime>().is_err(), "{bad}");
         }
         assert_eq!(DigestTime::DEFAULT.to_string(), "08:00");

@@ -4,11 +4,15 @@
 //! Each is an HTML template for Telegram's HTML parse mode; `{name}` placeholders are
 //! filled by [`Texts::fill`], which escapes every value that is not already [`Html`].
 
+mod vocabulary;
+
 use std::collections::HashMap;
 use std::fmt;
 
 use crate::domain::Language;
 use crate::html::{Html, escape};
+
+pub use vocabulary::{WEEKDAYS, category_key, language_key, severity_key, weekday_key};
 
 const ZH: &str = include_str!("../../locales/zh-CN.toml");
 const EN: &str = include_str!("../../locales/en.toml");
@@ -118,6 +122,12 @@ impl Texts {
                 self.en.0.get(key).map_or("", String::as_str)
             }
         }
+    }
+
+    /// The raw template for `key`, or `None` when the locale has none (for texts that are
+    /// optional, such as a zone's name: nothing is logged).
+    pub fn lookup(&self, lang: Language, key: &str) -> Option<&str> {
+        self.catalog(lang).0.get(key).map(String::as_str)
     }
 
     /// The text for `key` without placeholders, as HTML.

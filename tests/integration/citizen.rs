@@ -308,7 +308,7 @@ async fn subscribing_and_changing_settings_with_buttons_and_arguments() {
     let chat = ChatId(4015);
     let done = ask(&app, &user, "/subscribe").await;
     assert!(
-        done.text.starts_with("✅ 订阅成功") && done.text.contains("每天 08:00（Asia/Shanghai）"),
+        done.text.starts_with("✅ 订阅成功") && done.text.contains("每天 08:00（北京时间 UTC+8）"),
         "{}",
         done.text
     );
@@ -334,7 +334,7 @@ async fn subscribing_and_changing_settings_with_buttons_and_arguments() {
     let categories = app.fake.message(4015, screen.message_id);
     assert!(labels(&categories).contains(&"✅ 反诈".to_owned()), "{:?}", labels(&categories));
 
-    assert!(ask(&app, &user, "/settings tz Europe/Berlin").await.text.contains("Europe/Berlin"));
+    assert!(ask(&app, &user, "/settings tz Europe/Berlin").await.text.contains("（柏林 UTC+"));
     let suggestion = ask(&app, &user, "/settings tz Asia/Shangai").await;
     assert!(suggestion.text.contains("您是不是想找 Asia/Shanghai"), "{}", suggestion.text);
     ask(&app, &user, "/settings include 刷单").await;

@@ -148,6 +148,29 @@ async fn the_console_acts_as_an_editor_with_admin() {
     assert!(stdout.contains("Editor tools"), "{stdout}");
 }
 
+#[tokio::test]
+async fn the_console_sends_messages_of_several_lines_so_the_post_form_and_edit_work() {
+    let dir = TempDir::new().unwrap();
+    let mut command = pingan(dir.path());
+    command.args(["console", "--admin", "--lang", "zh"]);
+    // A `"""` block (blank line and all) for the form, `#1` for its Publish button, a
+    // line ending in `\` for /edit's title and text, and a one-line command after them.
+    let typed = "/post \"\"\"\n标题：道路结冰提示\n分类：交通\n级别：一般\n地区：全市\n过期：不过期\n发布：立即\n\n早晚桥面易结冰，\n请慢行。\n\"\"\"\n#1\n/edit 1\n道路结冰提示（更正）\\\n早晚桥面易结冰，请减速慢行。\n/settings categories 反诈,\\\n交通\n";
+    let out = output(&mut command, Some(typed)).await;
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("> /post\n… 标题：道路结冰提示\n… 分类：交通"),
+        "the message is echoed whole: {stdout}"
+    );
+    assert!(stdout.contains("🔵 道路结冰提示\n一般 · 交通 · 全市"), "{stdout}");
+    assert!(stdout.contains("早晚桥面易结冰，\n请慢行。"), "the body keeps its lines: {stdout}");
+    assert!(stdout.contains("✅ 已发布，通告编号 1"), "{stdout}");
+    assert!(stdout.contains("道路结冰提示（更正）"), "the correction's title: {stdout}");
+    assert!(stdout.contains("早晚桥面易结冰，请减速慢行。"), "and its text: {stdout}");
+    assert!(stdout.contains("分类：反诈、交通"), "{stdout}");
+}
+
 async fn add_and_list(dir: &Path, database_url: Option<&str>) {
     // Times to come, within what a notice may reach: expiring in five years, published in a month.
     let shanghai = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai);

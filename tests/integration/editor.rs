@@ -146,7 +146,7 @@ async fn the_one_message_form_goes_straight_to_the_preview_and_bad_lines_are_nam
     let bad = ask(&app, EDITOR, "/post\ntitle: x\nseverity: loud\n\nbody").await;
     assert_eq!(
         bad.text,
-        "没能读懂这条通告：第 2 行：没有“loud”这个级别，请使用 Extreme、Severe、Moderate、Minor 或 Unknown。"
+        "没能读懂这条通告：第 2 行：没有“loud”这个级别，请使用：特别严重、严重、较重、一般、未分级。"
     );
     let late = ask(&app, EDITOR, "/post\ntitle: x\nexpires: next week\n\nbody").await;
     assert!(late.text.contains("第 2 行：“next week”不是时间"), "{}", late.text);

@@ -213,24 +213,37 @@ pub async fn on_message(app: Arc<App>, out: Arc<dyn Outbound>, me: Me, msg: Inco
 
 /// Runs every reader the handlers use on `command`'s arguments and keeps nothing, so that
 /// the fuzz targets (`fuzz/`, [`crate::fuzz_targets`]) reach them without a chat, a store
-/// or Telegram. `zone` and `now` stand for the bureau's zone and clock in `/post` forms.
+/// or Telegram. `texts` are the locale texts (whose labels the readers accept); `zone` and
+/// `now` stand for the bureau's zone and clock.
 #[doc(hidden)]
-pub fn read_arguments(command: &Command, zone: Tz, now: DateTime<Utc>) {
+pub fn read_arguments(command: &Command, texts: &crate::i18n::Texts, zone: Tz, now: DateTime<Utc>) {
     use crate::domain::{SearchTerms, Subject};
     match command {
         Command::Notice(args) => drop(notice::parse_id(args)),
         Command::Edit(args) | Command::Retract(args) => drop(editor::notice_id(args)),
         Command::Search(args) => drop(SearchTerms::parse(args)),
-        Command::Settings(args) => drop(settings::parse_change(args)),
-        Command::Lang(args) => drop(args.parse::<Language>()),
+        Command::Settings(args) => {
+            drop(settings::parse_change(args, settings::Reading { texts, home: zone, now }))
+        }
+        Command::Lang(args) => drop(texts.read_language(args)),
         Command::Check(args) => drop(Subject::parse(args)),
         Command::Indicator(args) => editor::read_indicator(args),
-        Command::Post(args) => {
-            drop(editor::draft::parse_form(editor::draft::DraftKind::Post, Language::Zh, args, zone, now))
-        }
-        Command::Urgent(args) => {
-            drop(editor::draft::parse_form(editor::draft::DraftKind::Urgent, Language::En, args, zone, now))
-        }
+        Command::Post(args) => drop(editor::draft::parse_form(
+            editor::draft::DraftKind::Post,
+            Language::Zh,
+            args,
+            texts,
+            zone,
+            now,
+        )),
+        Command::Urgent(args) => drop(editor::draft::parse_form(
+            editor::draft::DraftKind::Urgent,
+            Language::En,
+            args,
+            texts,
+            zone,
+            now,
+        )),
         _ => {}
     }
 }

@@ -2,17 +2,18 @@
 
 use std::collections::BTreeSet;
 
-use chrono::Weekday;
+use chrono::{DateTime, Utc, Weekday};
 use chrono_tz::Tz;
 
 use super::subscription::subscribed;
 use super::{ButtonResult, Ctx, HandlerError, HandlerResult};
+use crate::domain::typed::{fold_label, split_list};
 use crate::domain::{
-    Category, DigestTime, Frequency, Keyword, Language, Subscriber, SubscriberStatus, UnknownZone,
-    parse_time_zone,
+    Category, DigestTime, Frequency, Keyword, Language, SearchTerms, Subscriber, SubscriberStatus,
+    UnknownZone, ZoneReading, parse_time_zone, utc_offset_label, utc_offset_seconds,
 };
 use crate::html::Html;
-use crate::i18n::Arg;
+use crate::i18n::{Arg, Texts, WEEKDAYS, category_key, language_key, weekday_key};
 use crate::render::callback::{Callback, SettingsAction, SettingsMenu};
 use crate::render::keyboard::{Button, Keyboard};
 use crate::telegram::outbound::{OutMessage, Sent};
@@ -22,21 +23,57 @@ const MAX_KEYWORDS: usize = 10;
 
 const TIMES: [&str; 9] = ["06:00", "07:00", "07:30", "08:00", "09:00", "12:00", "18:00", "20:00", "21:00"];
 
-const ZONES: [Tz; 10] = [
+/// The zones offered as buttons, east to west, after the bureau's own: one button per
+/// offset at the moment the menu is drawn (the first zone of an offset is kept).
+const ZONES: [Tz; 14] = [
     chrono_tz::Asia::Shanghai,
-    chrono_tz::Asia::Hong_Kong,
-    chrono_tz::Asia::Taipei,
-    chrono_tz::Asia::Singapore,
     chrono_tz::Asia::Tokyo,
-    chrono_tz::Europe::London,
+    chrono_tz::Australia::Sydney,
+    chrono_tz::Pacific::Auckland,
+    chrono_tz::Asia::Bangkok,
+    chrono_tz::Asia::Kolkata,
+    chrono_tz::Asia::Dubai,
+    chrono_tz::Europe::Moscow,
+    chrono_tz::Europe::Athens,
     chrono_tz::Europe::Berlin,
+    chrono_tz::Europe::London,
+    chrono_tz::America::Sao_Paulo,
     chrono_tz::America::New_York,
     chrono_tz::America::Los_Angeles,
-    chrono_tz::Australia::Sydney,
 ];
 
-const WEEKDAYS: [Weekday; 7] =
-    [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun];
+/// The zone buttons for a chat in `current`: the bureau's zone first, the chat's own next
+/// if it is another, then [`ZONES`]; one per UTC offset at `now`.
+pub(super) fn zone_choices(home: Tz, current: Tz, now: DateTime<Utc>) -> Vec<Tz> {
+    let mut offsets = Vec::new();
+    let mut zones = Vec::new();
+    for zone in [home, current].into_iter().chain(ZONES) {
+        let offset = utc_offset_seconds(zone, now);
+        if !offsets.contains(&offset) {
+            offsets.push(offset);
+            zones.push(zone);
+        }
+    }
+    zones
+}
+
+/// A zone as the settings show it: its name in the chat's language (`zone.<IANA name>` in
+/// the locale files, else the IANA name) and its offset now, as in `北京时间 UTC+8`; a
+/// fixed `Etc/` zone by its offset alone (`UTC-12`).
+pub(super) fn zone_label(ctx: &Ctx<'_>, zone: Tz) -> String {
+    let offset = utc_offset_label(utc_offset_seconds(zone, ctx.now()));
+    // IANA's fixed zones are named with the sign reversed (Etc/GMT+12 is UTC-12): the
+    // offset alone says what they are.
+    if zone.name().starts_with("Etc/") {
+        return offset;
+    }
+    let name = ctx
+        .app
+        .texts
+        .lookup(ctx.lang, &format!("zone.{}", zone.name()))
+        .map_or_else(|| zone.name().to_owned(), crate::html::to_plain);
+    format!("{name} {offset}")
+}
 
 /// The chat's settings: stored ones, or the defaults of a chat that has none (not subscribed).
 pub(super) fn chat_settings(ctx: &Ctx<'_>) -> Subscriber {
@@ -74,16 +111,17 @@ async fn save_as(ctx: &Ctx<'_>, mut settings: Subscriber, revive: bool) -> Resul
 // --- What the screen shows ---------------------------------------------------------------
 
 fn weekday_label(ctx: &Ctx<'_>, day: Weekday) -> String {
-    ctx.label(&format!("weekday.{}", day.num_days_from_monday()))
+    ctx.label(&weekday_key(day))
 }
 
 fn language_label(ctx: &Ctx<'_>, lang: Language) -> String {
-    ctx.label(&format!("language.{}", lang.code()))
+    ctx.label(&language_key(lang))
 }
 
 fn frequency_text(ctx: &Ctx<'_>, s: &Subscriber) -> Html {
     let time = s.digest_time.to_string();
-    let zone = s.time_zone.name();
+    let zone = zone_label(ctx, s.time_zone);
+    let zone = zone.as_str();
     match s.frequency {
         Frequency::Off => ctx.text("settings.digest_off"),
         Frequency::Daily => {
@@ -227,9 +265,9 @@ fn menu_view(ctx: &Ctx<'_>, s: &Subscriber, menu: SettingsMenu) -> OutMessage {
             (ctx.text("settings.menu.time"), Keyboard::new().grid(buttons, 3))
         }
         SettingsMenu::Zone => {
-            let buttons = ZONES
-                .iter()
-                .map(|z| choice(z.name().to_owned(), s.time_zone == *z, SettingsAction::Zone(*z)))
+            let buttons = zone_choices(ctx.app.settings.time_zone, s.time_zone, ctx.now())
+                .into_iter()
+                .map(|z| choice(zone_label(ctx, z), s.time_zone == z, SettingsAction::Zone(z)))
                 .collect();
             (ctx.text("settings.menu.zone"), Keyboard::new().grid(buttons, 2))
         }
@@ -280,12 +318,13 @@ fn menu_view(ctx: &Ctx<'_>, s: &Subscriber, menu: SettingsMenu) -> OutMessage {
 pub(super) enum Change {
     Frequency(Frequency),
     Time(DigestTime),
-    Zone(Tz),
+    Zone(ZoneReading),
     Language(Language),
     Categories(BTreeSet<Category>),
     ToggleCategory(Category),
-    Include(Keyword),
-    Exclude(Keyword),
+    /// Keywords to add, in the order typed.
+    Include(Vec<Keyword>),
+    Exclude(Vec<Keyword>),
     ClearKeywords,
 }
 
@@ -298,10 +337,45 @@ pub(super) enum Unreadable {
     Frequency(String),
     Language(String),
     Category(String),
+    /// Empty, too long or on several lines.
     Keyword,
+    /// A keyword search could never match: nothing in it is a word (`!!!`).
+    Unsearchable(String),
 }
 
-pub(super) fn parse_change(args: &str) -> Result<Change, Unreadable> {
+/// What `/settings <what> <value>` is read with: the locale texts (whose labels are
+/// values too), the bureau's zone (preferred for an offset it has), and the time.
+#[derive(Clone, Copy)]
+pub(super) struct Reading<'a> {
+    pub texts: &'a Texts,
+    pub home: Tz,
+    pub now: DateTime<Utc>,
+}
+
+impl<'a> Reading<'a> {
+    fn of(ctx: &Ctx<'a>) -> Reading<'a> {
+        Reading { texts: &ctx.app.texts, home: ctx.app.settings.time_zone, now: ctx.now() }
+    }
+}
+
+/// The keywords of a typed list (split on `,` `，` `、` and spaces), each one a keyword
+/// search could match.
+fn keywords(typed: &str) -> Result<Vec<Keyword>, Unreadable> {
+    let items = split_list(typed);
+    if items.is_empty() {
+        return Err(Unreadable::Usage);
+    }
+    items
+        .iter()
+        .map(|item| {
+            let word = Keyword::parse(item).map_err(|_| Unreadable::Keyword)?;
+            SearchTerms::parse(word.as_str()).ok_or_else(|| Unreadable::Unsearchable(item.clone()))?;
+            Ok(word)
+        })
+        .collect()
+}
+
+pub(super) fn parse_change(args: &str, reading: Reading<'_>) -> Result<Change, Unreadable> {
     let (what, value) = args.split_once(char::is_whitespace).map_or((args, ""), |(w, v)| (w, v.trim()));
     let value_or_usage = |v: &str| {
         if v.is_empty() { Err(Unreadable::Usage) } else { Ok(v.to_owned()) }
@@ -313,33 +387,34 @@ pub(super) fn parse_change(args: &str) -> Result<Change, Unreadable> {
         }
         "tz" | "zone" | "timezone" | "时区" => {
             let v = value_or_usage(value)?;
-            parse_time_zone(&v).map(Change::Zone).map_err(Unreadable::Zone)
+            parse_time_zone(&v, reading.home, reading.now).map(Change::Zone).map_err(Unreadable::Zone)
         }
         "frequency" | "freq" | "频率" => {
             let v = value_or_usage(value)?;
-            parse_frequency(&v).map(Change::Frequency).ok_or(Unreadable::Frequency(v))
+            reading.texts.read_frequency(&v).map(Change::Frequency).ok_or(Unreadable::Frequency(v))
         }
         "lang" | "language" | "语言" => {
             let v = value_or_usage(value)?;
-            v.parse().map(Change::Language).map_err(|_| Unreadable::Language(v))
+            reading.texts.read_language(&v).map(Change::Language).ok_or(Unreadable::Language(v))
         }
         "categories" | "category" | "分类" => {
             let v = value_or_usage(value)?;
-            if matches!(v.to_lowercase().as_str(), "all" | "全部") {
+            let all_categories =
+                |lang| reading.texts.lookup(lang, "settings.all_categories").map(crate::html::to_plain);
+            let folded = fold_label(&v);
+            if ["all", "全部"].contains(&folded.as_str())
+                || Language::ALL.iter().any(|l| all_categories(*l).is_some_and(|a| fold_label(&a) == folded))
+            {
                 return Ok(Change::Categories(BTreeSet::new()));
             }
-            v.split([',', '，', ' ', '、'])
-                .filter(|part| !part.is_empty())
-                .map(|part| part.parse::<Category>().map_err(|_| Unreadable::Category(part.to_owned())))
+            split_list(&v)
+                .into_iter()
+                .map(|part| reading.texts.read_category(&part).ok_or(Unreadable::Category(part)))
                 .collect::<Result<BTreeSet<_>, _>>()
                 .map(Change::Categories)
         }
-        "include" | "关注" => {
-            Keyword::parse(&value_or_usage(value)?).map(Change::Include).map_err(|_| Unreadable::Keyword)
-        }
-        "exclude" | "屏蔽" => {
-            Keyword::parse(&value_or_usage(value)?).map(Change::Exclude).map_err(|_| Unreadable::Keyword)
-        }
+        "include" | "关注" => keywords(&value_or_usage(value)?).map(Change::Include),
+        "exclude" | "屏蔽" => keywords(&value_or_usage(value)?).map(Change::Exclude),
         "keywords" | "关键词" if matches!(value.to_lowercase().as_str(), "clear" | "清空") => {
             Ok(Change::ClearKeywords)
         }
@@ -347,36 +422,12 @@ pub(super) fn parse_change(args: &str) -> Result<Change, Unreadable> {
     }
 }
 
-/// `daily`, `off`, or `weekly` with an optional weekday (Monday if none).
-fn parse_frequency(text: &str) -> Option<Frequency> {
-    let mut words = text.split_whitespace();
-    let first = words.next()?.to_lowercase();
-    let frequency = match first.as_str() {
-        "daily" | "每天" | "每日" => Frequency::Daily,
-        "off" | "none" | "关闭" | "不要" => Frequency::Off,
-        "weekly" | "每周" => Frequency::Weekly(words.next().map_or(Some(Weekday::Mon), parse_weekday)?),
-        _ => return None,
-    };
-    words.next().is_none().then_some(frequency)
-}
-
-fn parse_weekday(text: &str) -> Option<Weekday> {
-    let text = text.to_lowercase();
-    let chinese = ["一", "二", "三", "四", "五", "六", "日"];
-    if let Some(i) = chinese.iter().position(|c| {
-        text == *c || text == format!("周{c}") || text == format!("星期{c}") || (*c == "日" && text == "周天")
-    }) {
-        return WEEKDAYS.get(i).copied();
-    }
-    text.parse::<Weekday>().ok()
-}
-
 /// Applies a change; false when it was refused (too many keywords).
 fn apply(s: &mut Subscriber, change: Change) -> bool {
     match change {
         Change::Frequency(f) => s.frequency = f,
         Change::Time(t) => s.digest_time = t,
-        Change::Zone(z) => s.time_zone = z,
+        Change::Zone(z) => s.time_zone = z.zone(),
         Change::Language(l) => s.language = l,
         Change::Categories(c) => s.categories = c,
         Change::ToggleCategory(c) => {
@@ -384,8 +435,8 @@ fn apply(s: &mut Subscriber, change: Change) -> bool {
                 s.categories.insert(c);
             }
         }
-        Change::Include(word) => return add_keyword(&mut s.include_keywords, word),
-        Change::Exclude(word) => return add_keyword(&mut s.exclude_keywords, word),
+        Change::Include(words) => return add_keywords(&mut s.include_keywords, words),
+        Change::Exclude(words) => return add_keywords(&mut s.exclude_keywords, words),
         Change::ClearKeywords => {
             s.include_keywords.clear();
             s.exclude_keywords.clear();
@@ -394,14 +445,19 @@ fn apply(s: &mut Subscriber, change: Change) -> bool {
     true
 }
 
-fn add_keyword(list: &mut Vec<Keyword>, word: Keyword) -> bool {
-    if list.iter().any(|w| w.as_str().eq_ignore_ascii_case(word.as_str())) {
-        return true;
+/// Adds the words not already in `list` (compared as [`fold_label`] does: case, width and
+/// script), all or none: false when they would make more than [`MAX_KEYWORDS`].
+fn add_keywords(list: &mut Vec<Keyword>, words: Vec<Keyword>) -> bool {
+    let mut added = list.clone();
+    for word in words {
+        if !added.iter().any(|w| fold_label(w.as_str()) == fold_label(word.as_str())) {
+            added.push(word);
+        }
     }
-    if list.len() >= MAX_KEYWORDS {
+    if added.len() > MAX_KEYWORDS && added.len() > list.len() {
         return false;
     }
-    list.push(word);
+    *list = added;
     true
 }
 
@@ -411,7 +467,7 @@ pub(super) async fn settings(ctx: &Ctx<'_>, args: &str) -> HandlerResult {
         ctx.send(main_view(ctx, &current)).await?;
         return Ok(());
     }
-    let change = match parse_change(args.trim()) {
+    let change = match parse_change(args.trim(), Reading::of(ctx)) {
         Ok(change) => change,
         Err(unreadable) => {
             ctx.reply(explain(ctx, unreadable)).await?;
@@ -423,6 +479,7 @@ pub(super) async fn settings(ctx: &Ctx<'_>, args: &str) -> HandlerResult {
         return Ok(());
     }
     let mut updated = current;
+    let change_made = change.clone();
     if !apply(&mut updated, change) {
         ctx.reply(ctx.fill("settings.too_many_keywords", &[("max", Arg::Number(MAX_KEYWORDS as i64))]))
             .await?;
@@ -432,10 +489,26 @@ pub(super) async fn settings(ctx: &Ctx<'_>, args: &str) -> HandlerResult {
     // Answer in the chat's language as it is now: a language change shows at once.
     let after = Ctx { lang: saved.language, zone: saved.time_zone, chat: Some(saved.clone()), ..*ctx };
     let mut text = after.text("settings.saved");
+    if let Change::Zone(ZoneReading::Offset { seconds, zone }) = change_made {
+        text.push(&Html::trusted("\n".into()));
+        text.push(&offset_note(&after, seconds, zone));
+    }
     text.push(&Html::trusted("\n\n".into()));
     text.push(&screen(&after, &saved));
     after.reply(text).await?;
     Ok(())
+}
+
+/// What an offset was taken as: its usual zone, or a fixed offset under IANA's name for it.
+fn offset_note(ctx: &Ctx<'_>, seconds: i32, zone: Tz) -> Html {
+    let offset = utc_offset_label(seconds);
+    let args = [("offset", offset.as_str().into()), ("zone", zone.name().into())];
+    if zone.name().starts_with("Etc/") {
+        ctx.fill("settings.zone_fixed_offset", &args)
+    } else {
+        let label = zone_label(ctx, zone);
+        ctx.fill("settings.zone_from_offset", &[args[0], args[1], ("label", label.as_str().into())])
+    }
 }
 
 fn explain(ctx: &Ctx<'_>, unreadable: Unreadable) -> Html {
@@ -452,10 +525,13 @@ fn explain(ctx: &Ctx<'_>, unreadable: Unreadable) -> Html {
         Unreadable::Frequency(typed) => ctx.fill("settings.bad_frequency", &[("typed", (&typed).into())]),
         Unreadable::Language(typed) => ctx.fill("settings.bad_language", &[("typed", (&typed).into())]),
         Unreadable::Category(typed) => {
-            let all = Category::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
+            let all = ctx.app.texts.choices(ctx.lang, Category::ALL, category_key);
             ctx.fill("settings.bad_category", &[("typed", (&typed).into()), ("all", (&all).into())])
         }
         Unreadable::Keyword => ctx.text("settings.bad_keyword"),
+        Unreadable::Unsearchable(typed) => {
+            ctx.fill("settings.unsearchable_keyword", &[("typed", (&typed).into())])
+        }
     }
 }
 
@@ -492,7 +568,7 @@ pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, action: SettingsAction) -> B
         }
         SettingsAction::Frequency(f) => (Change::Frequency(f), None),
         SettingsAction::Time(t) => (Change::Time(t), None),
-        SettingsAction::Zone(z) => (Change::Zone(z), None),
+        SettingsAction::Zone(z) => (Change::Zone(ZoneReading::Named(z)), None),
         SettingsAction::Language(l) => (Change::Language(l), None),
         SettingsAction::ToggleCategory(c) => (Change::ToggleCategory(c), Some(SettingsMenu::Categories)),
         SettingsAction::AllCategories => {
@@ -517,51 +593,130 @@ pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, action: SettingsAction) -> B
 
 #[cfg(test)]
 mod tests {
+    use chrono::TimeZone;
+
     use super::*;
+
+    fn parse(args: &str) -> Result<Change, Unreadable> {
+        let texts = Texts::load().unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+        parse_change(args, Reading { texts: &texts, home: chrono_tz::Asia::Shanghai, now })
+    }
+
+    fn words(list: &[&str]) -> Vec<Keyword> {
+        list.iter().map(|w| Keyword::parse(w).unwrap()).collect()
+    }
 
     #[test]
     fn changes_are_read_in_english_and_chinese() {
-        assert_eq!(parse_change("time 07:30"), Ok(Change::Time("07:30".parse().unwrap())));
-        assert_eq!(parse_change("时区 Europe/Berlin"), Ok(Change::Zone(chrono_tz::Europe::Berlin)));
+        assert_eq!(parse("time 07:30"), Ok(Change::Time("07:30".parse().unwrap())));
+        assert_eq!(parse("时间 7点半"), Ok(Change::Time("07:30".parse().unwrap())));
         assert_eq!(
-            parse_change("frequency weekly fri"),
-            Ok(Change::Frequency(Frequency::Weekly(Weekday::Fri)))
+            parse("时区 Europe/Berlin"),
+            Ok(Change::Zone(ZoneReading::Named(chrono_tz::Europe::Berlin)))
         );
-        assert_eq!(parse_change("频率 每周 周日"), Ok(Change::Frequency(Frequency::Weekly(Weekday::Sun))));
-        assert_eq!(parse_change("freq weekly"), Ok(Change::Frequency(Frequency::Weekly(Weekday::Mon))));
-        assert_eq!(parse_change("frequency off"), Ok(Change::Frequency(Frequency::Off)));
         assert_eq!(
-            parse_change("categories fraud, traffic"),
-            Ok(Change::Categories(BTreeSet::from([Category::Fraud, Category::Traffic])))
+            parse("tz GMT+8"),
+            Ok(Change::Zone(ZoneReading::Offset { seconds: 8 * 3600, zone: chrono_tz::Asia::Shanghai }))
         );
-        assert_eq!(parse_change("categories all"), Ok(Change::Categories(BTreeSet::new())));
-        assert_eq!(parse_change("include 刷单"), Ok(Change::Include(Keyword::parse("刷单").unwrap())));
-        assert_eq!(parse_change("keywords clear"), Ok(Change::ClearKeywords));
-        assert_eq!(parse_change("lang en"), Ok(Change::Language(Language::En)));
+        assert_eq!(parse("frequency weekly fri"), Ok(Change::Frequency(Frequency::Weekly(Weekday::Fri))));
+        assert_eq!(parse("频率 每周 周日"), Ok(Change::Frequency(Frequency::Weekly(Weekday::Sun))));
+        assert_eq!(parse("频率 每周五"), Ok(Change::Frequency(Frequency::Weekly(Weekday::Fri))));
+        assert_eq!(parse("freq weekly"), Ok(Change::Frequency(Frequency::Weekly(Weekday::Mon))));
+        assert_eq!(parse("frequency off"), Ok(Change::Frequency(Frequency::Off)));
+        assert_eq!(parse("frequency 关闭摘要"), Ok(Change::Frequency(Frequency::Off)));
+        let fraud_traffic = Ok(Change::Categories(BTreeSet::from([Category::Fraud, Category::Traffic])));
+        assert_eq!(parse("categories fraud, traffic"), fraud_traffic);
+        assert_eq!(parse("categories 反诈,交通"), fraud_traffic);
+        assert_eq!(parse("分类 反诈、交通"), fraud_traffic);
+        assert_eq!(parse("categories Fraud，Traffic"), fraud_traffic);
+        assert_eq!(parse("categories all"), Ok(Change::Categories(BTreeSet::new())));
+        assert_eq!(parse("分类 全部分类"), Ok(Change::Categories(BTreeSet::new())));
+        assert_eq!(parse("include 刷单"), Ok(Change::Include(words(&["刷单"]))));
+        assert_eq!(parse("keywords clear"), Ok(Change::ClearKeywords));
+        assert_eq!(parse("lang en"), Ok(Change::Language(Language::En)));
+        assert_eq!(parse("语言 English"), Ok(Change::Language(Language::En)));
+    }
+
+    #[test]
+    fn keyword_lists_split_on_commas_and_spaces() {
+        for typed in ["刷单,贷款", "刷单，贷款", "刷单、贷款", "刷单 贷款"] {
+            assert_eq!(
+                parse(&format!("include {typed}")),
+                Ok(Change::Include(words(&["刷单", "贷款"]))),
+                "{typed}"
+            );
+            assert_eq!(
+                parse(&format!("屏蔽 {typed}")),
+                Ok(Change::Exclude(words(&["刷单", "贷款"]))),
+                "{typed}"
+            );
+        }
+        assert_eq!(parse("include 刷单,!!!"), Err(Unreadable::Unsearchable("!!!".into())));
+        assert_eq!(parse("include ，、"), Err(Unreadable::Usage));
+        assert_eq!(parse(&format!("include {}", "长".repeat(51))), Err(Unreadable::Keyword));
     }
 
     #[test]
     fn bad_values_say_what_was_wrong() {
-        assert_eq!(parse_change("time 25:00"), Err(Unreadable::Time("25:00".into())));
+        assert_eq!(parse("time 25:00"), Err(Unreadable::Time("25:00".into())));
         assert!(matches!(
-            parse_change("tz Asia/Shangai"),
+            parse("tz Asia/Shangai"),
             Err(Unreadable::Zone(UnknownZone { suggestion: Some(chrono_tz::Asia::Shanghai), .. }))
         ));
-        assert_eq!(parse_change("frequency hourly"), Err(Unreadable::Frequency("hourly".into())));
-        assert_eq!(parse_change("categories weather"), Err(Unreadable::Category("weather".into())));
-        assert_eq!(parse_change("colour blue"), Err(Unreadable::Usage));
-        assert_eq!(parse_change("time"), Err(Unreadable::Usage));
+        assert_eq!(parse("frequency hourly"), Err(Unreadable::Frequency("hourly".into())));
+        assert_eq!(parse("categories weather"), Err(Unreadable::Category("weather".into())));
+        assert_eq!(parse("colour blue"), Err(Unreadable::Usage));
+        assert_eq!(parse("time"), Err(Unreadable::Usage));
     }
 
     #[test]
     fn keyword_lists_are_bounded_and_free_of_repeats() {
         let mut list = Vec::new();
-        assert!(add_keyword(&mut list, Keyword::parse("Fraud").unwrap()));
-        assert!(add_keyword(&mut list, Keyword::parse("fraud").unwrap()));
+        assert!(add_keywords(&mut list, words(&["Fraud", "fraud", "ＦＲＡＵＤ"])));
         assert_eq!(list.len(), 1);
-        for i in 1..MAX_KEYWORDS {
-            assert!(add_keyword(&mut list, Keyword::parse(&format!("w{i}")).unwrap()));
+        let more: Vec<String> = (1..MAX_KEYWORDS).map(|i| format!("w{i}")).collect();
+        assert!(add_keywords(&mut list, more.iter().map(|w| Keyword::parse(w).unwrap()).collect()));
+        assert!(!add_keywords(&mut list, words(&["one", "more"])));
+        assert_eq!(list.len(), MAX_KEYWORDS, "all or none");
+    }
+
+    #[test]
+    fn every_zone_name_shown_is_read_back_as_its_zone() {
+        let texts = Texts::load().unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+        for lang in Language::ALL {
+            let names: Vec<(&str, &str)> =
+                texts.entries(lang).filter(|(k, _)| k.starts_with("zone.")).collect();
+            assert!(names.len() >= ZONES.len(), "{lang}");
+            for (key, name) in names {
+                let zone: Tz = key["zone.".len()..].parse().unwrap();
+                let read = parse_time_zone(&crate::html::to_plain(name), chrono_tz::Asia::Shanghai, now);
+                assert_eq!(read.map(ZoneReading::zone), Ok(zone), "{lang} {key} = {name}");
+            }
+            for zone in ZONES {
+                assert!(texts.lookup(lang, &format!("zone.{}", zone.name())).is_some(), "{lang} {zone}");
+            }
+            // And as the card and the buttons show them, with the offset.
+            for zone in zone_choices(chrono_tz::Asia::Shanghai, chrono_tz::America::Bogota, now) {
+                let name = texts.lookup(lang, &format!("zone.{}", zone.name())).unwrap_or(zone.name());
+                let shown = format!("{name} {}", utc_offset_label(utc_offset_seconds(zone, now)));
+                let read = parse_time_zone(&shown, chrono_tz::Asia::Shanghai, now).map(ZoneReading::zone);
+                assert_eq!(read, Ok(zone), "{lang} {shown}");
+            }
         }
-        assert!(!add_keyword(&mut list, Keyword::parse("one too many").unwrap()));
+    }
+
+    #[test]
+    fn zone_buttons_have_one_zone_per_offset_and_the_bureaus_first() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+        let zones = zone_choices(chrono_tz::Asia::Hong_Kong, chrono_tz::Asia::Hong_Kong, now);
+        assert_eq!(zones[0], chrono_tz::Asia::Hong_Kong);
+        assert!(!zones.contains(&chrono_tz::Asia::Shanghai), "Shanghai has Hong Kong's offset");
+        let offsets: BTreeSet<i32> = zones.iter().map(|z| utc_offset_seconds(*z, now)).collect();
+        assert_eq!(offsets.len(), zones.len());
+        let with_own = zone_choices(chrono_tz::Asia::Shanghai, chrono_tz::America::Bogota, now);
+        assert_eq!(&with_own[..2], [chrono_tz::Asia::Shanghai, chrono_tz::America::Bogota]);
+        assert!(!with_own.contains(&chrono_tz::America::New_York), "Bogotá has New York's winter offset");
     }
 }

@@ -10,6 +10,7 @@ use crate::domain::{
     Publication, Severity, Source, TextError, Title, check_expiry, check_publication, expiry_after_days,
     parse_local_time,
 };
+use crate::i18n::Texts;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DraftKind {
@@ -193,8 +194,18 @@ pub enum DraftError {
     Time(#[from] LocalTimeError),
     #[error("something is still missing")]
     Incomplete,
-    #[error("line {line}: {problem}")]
-    Form { line: usize, problem: FormProblem },
+    /// Every line of a one-message form that could not be read, in order (at least one).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Form(Vec<FormLine>),
+}
+
+/// A line of the one-message form that could not be read: its number (from 1, counting
+/// the lines after the command) and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {problem}")]
+pub struct FormLine {
+    pub line: usize,
+    pub problem: FormProblem,
 }
 
 /// Why a line of the one-message form cannot be read.
@@ -244,69 +255,35 @@ pub fn typed_expiry(text: &str, zone: Tz, now: DateTime<Utc>) -> Result<DateTime
 /// the body…
 /// ```
 ///
-/// Keys may also be written in Chinese (标题, 分类, 级别, 地区, 语言, 过期, 发布); a blank line
-/// may stand for `---`. Anything not given is asked for afterwards. Times further from
-/// `now` than a notice may reach are named with their line, like any other problem.
+/// Keys may also be written in Chinese (标题, 分类, 级别, 地区, 语言, 过期, 发布), and the
+/// colon full-width; a blank line may stand for `---`. Categories, severities and
+/// languages are read by keyword or by the label either locale shows (`分类：交通`,
+/// `级别：一般`, `category: Traffic`; see [`Texts::read_category`]). Anything not given is
+/// asked for afterwards. Every line that cannot be read is named, all at once, times
+/// further from `now` than a notice may reach among them.
 pub fn parse_form(
     kind: DraftKind,
     language: Language,
     text: &str,
+    texts: &Texts,
     zone: Tz,
     now: DateTime<Utc>,
 ) -> Result<Draft, DraftError> {
     let mut draft = Draft::new(kind, language);
     let mut lines = text.lines().enumerate();
     let mut body = Vec::new();
+    let mut problems = Vec::new();
     for (i, line) in lines.by_ref() {
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed == "---" {
             break;
         }
-        let bad = |problem: FormProblem| DraftError::Form { line: i + 1, problem };
-        let Some((key, value)) = trimmed.split_once([':', '：']) else {
-            return Err(bad(FormProblem::NotKeyValue(trimmed.to_owned())));
-        };
-        let value = value.trim();
-        match key.trim().to_lowercase().as_str() {
-            "title" | "标题" => draft.title = Some(value.to_owned()),
-            "category" | "分类" => {
-                draft.category =
-                    Some(value.parse().map_err(|_| bad(FormProblem::Category(value.to_owned())))?)
-            }
-            "severity" | "级别" => {
-                draft.severity =
-                    Some(value.parse().map_err(|_| bad(FormProblem::Severity(value.to_owned())))?)
-            }
-            "area" | "地区" => {
-                draft.area = Some(if value.is_empty() {
-                    AreaChoice::Citywide
-                } else {
-                    AreaChoice::Named(value.to_owned())
-                })
-            }
-            "language" | "语言" => {
-                draft.language = value.parse().map_err(|_| bad(FormProblem::Language(value.to_owned())))?
-            }
-            "expires" | "过期" => {
-                draft.expires_at = Some(match value {
-                    "never" | "不过期" => Expiry::Never,
-                    time => {
-                        let at = parse_local_time(time, zone).map_err(|e| bad(e.into()))?;
-                        Expiry::At(check_expiry(at, now).map_err(|e| bad(e.into()))?)
-                    }
-                })
-            }
-            "publish" | "发布" => {
-                draft.publish_at = Some(match value {
-                    "now" | "立即" => Timing::Now,
-                    time => {
-                        let at = parse_local_time(time, zone).map_err(|e| bad(e.into()))?;
-                        Timing::At(check_publication(at, now).map_err(|e| bad(e.into()))?)
-                    }
-                });
-            }
-            other => return Err(bad(FormProblem::UnknownKey(other.to_owned()))),
+        if let Err(problem) = read_form_line(&mut draft, trimmed, texts, zone, now) {
+            problems.push(FormLine { line: i + 1, problem });
         }
+    }
+    if !problems.is_empty() {
+        return Err(DraftError::Form(problems));
     }
     body.extend(lines.map(|(_, line)| line));
     let body = body.join("\n");
@@ -319,6 +296,53 @@ pub fn parse_form(
     Ok(draft)
 }
 
+/// Reads one `key: value` line of the form into `draft`.
+fn read_form_line(
+    draft: &mut Draft,
+    line: &str,
+    texts: &Texts,
+    zone: Tz,
+    now: DateTime<Utc>,
+) -> Result<(), FormProblem> {
+    let Some((key, value)) = line.split_once([':', '：']) else {
+        return Err(FormProblem::NotKeyValue(line.to_owned()));
+    };
+    let value = value.trim();
+    match key.trim().to_lowercase().as_str() {
+        "title" | "标题" => draft.title = Some(value.to_owned()),
+        "category" | "分类" => {
+            draft.category = Some(texts.read_category(value).ok_or(FormProblem::Category(value.to_owned()))?)
+        }
+        "severity" | "级别" => {
+            draft.severity = Some(texts.read_severity(value).ok_or(FormProblem::Severity(value.to_owned()))?)
+        }
+        "area" | "地区" => {
+            draft.area = Some(if value.is_empty() {
+                AreaChoice::Citywide
+            } else {
+                AreaChoice::Named(value.to_owned())
+            })
+        }
+        "language" | "语言" => {
+            draft.language = texts.read_language(value).ok_or(FormProblem::Language(value.to_owned()))?
+        }
+        "expires" | "过期" => {
+            draft.expires_at = Some(match value {
+                "never" | "不过期" => Expiry::Never,
+                time => Expiry::At(check_expiry(parse_local_time(time, zone)?, now)?),
+            })
+        }
+        "publish" | "发布" => {
+            draft.publish_at = Some(match value {
+                "now" | "立即" => Timing::Now,
+                time => Timing::At(check_publication(parse_local_time(time, zone)?, now)?),
+            });
+        }
+        other => return Err(FormProblem::UnknownKey(other.to_owned())),
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{Duration, TimeZone};
@@ -328,6 +352,10 @@ mod tests {
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0).unwrap()
+    }
+
+    fn texts() -> Texts {
+        Texts::load().unwrap()
     }
 
     #[test]
@@ -356,7 +384,7 @@ mod tests {
     #[test]
     fn the_one_message_form_fills_a_draft() {
         let form = "标题：警惕冒充客服\ncategory: fraud\n级别: Severe\narea: 全市\nexpires: 2026-12-31\n---\n第一段。\n\n第二段。";
-        let d = parse_form(DraftKind::Post, Language::Zh, form, Shanghai, now()).unwrap();
+        let d = parse_form(DraftKind::Post, Language::Zh, form, &texts(), Shanghai, now()).unwrap();
         assert_eq!(d.title.as_deref(), Some("警惕冒充客服"));
         assert_eq!(d.category, Some(Category::Fraud));
         assert_eq!(d.severity, Some(Severity::Severe));
@@ -368,11 +396,57 @@ mod tests {
 
     #[test]
     fn a_bad_form_line_is_named() {
-        let err =
-            parse_form(DraftKind::Post, Language::Zh, "title: x\nseverity: loud\n\nbody", Shanghai, now());
-        assert!(matches!(err, Err(DraftError::Form { line: 2, .. })), "{err:?}");
-        let err = parse_form(DraftKind::Post, Language::Zh, "just text", Shanghai, now());
-        assert!(matches!(err, Err(DraftError::Form { line: 1, .. })));
+        let err = parse_form(
+            DraftKind::Post,
+            Language::Zh,
+            "title: x\nseverity: loud\n\nbody",
+            &texts(),
+            Shanghai,
+            now(),
+        );
+        assert!(matches!(err.as_ref().map_err(lines), Err(l) if l == [2]), "{err:?}");
+        let err = parse_form(DraftKind::Post, Language::Zh, "just text", &texts(), Shanghai, now());
+        assert!(matches!(err.as_ref().map_err(lines), Err(l) if l == [1]), "{err:?}");
+    }
+
+    fn lines(e: &DraftError) -> Vec<usize> {
+        match e {
+            DraftError::Form(lines) => lines.iter().map(|l| l.line).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn form_values_are_read_by_their_labels_in_either_language() {
+        let form = "标题：交通管制\n分类：交通\n级别：一般\n语言：中文\n\n正文";
+        let d = parse_form(DraftKind::Post, Language::En, form, &texts(), Shanghai, now()).unwrap();
+        assert_eq!(
+            (d.category, d.severity, d.language),
+            (Some(Category::Traffic), Some(Severity::Minor), Language::Zh)
+        );
+        let form = "title: Road closed\ncategory: Public order\nseverity: Not graded\nlanguage: English";
+        let d = parse_form(DraftKind::Post, Language::Zh, form, &texts(), Shanghai, now()).unwrap();
+        assert_eq!(
+            (d.category, d.severity, d.language),
+            (Some(Category::PublicOrder), Some(Severity::Unknown), Language::En)
+        );
+    }
+
+    #[test]
+    fn every_bad_line_of_a_form_is_named_at_once() {
+        let form = "标题：x\n分类：天气\n级别：很大\n地区：全市\n过期：明天\n颜色：红\n\n正文";
+        let err = parse_form(DraftKind::Post, Language::Zh, form, &texts(), Shanghai, now()).unwrap_err();
+        let DraftError::Form(problems) = err else { panic!("{err:?}") };
+        let got: Vec<(usize, FormProblem)> = problems.into_iter().map(|l| (l.line, l.problem)).collect();
+        assert_eq!(
+            got,
+            [
+                (2, FormProblem::Category("天气".into())),
+                (3, FormProblem::Severity("很大".into())),
+                (5, FormProblem::Time(LocalTimeError::Unreadable("明天".into()))),
+                (6, FormProblem::UnknownKey("颜色".into())),
+            ]
+        );
     }
 
     #[test]
@@ -414,28 +488,41 @@ mod tests {
             DraftKind::Post,
             Language::Zh,
             "title: x\nexpires: 2999-01-01\n\nbody",
+            &texts(),
             Shanghai,
             now(),
         );
         assert!(
             matches!(
-                err,
-                Err(DraftError::Form {
+                err.as_ref().map_err(|e| match e {
+                    DraftError::Form(l) => l.as_slice(),
+                    _ => &[],
+                }),
+                Err([FormLine {
                     line: 2,
                     problem: FormProblem::OutOfReach(NoticeError::ExpiresTooLate { .. })
-                })
+                }])
             ),
             "{err:?}"
         );
-        let err =
-            parse_form(DraftKind::Post, Language::Zh, "发布: 2028-01-01 08:00\n\nbody", Shanghai, now());
+        let err = parse_form(
+            DraftKind::Post,
+            Language::Zh,
+            "发布: 2028-01-01 08:00\n\nbody",
+            &texts(),
+            Shanghai,
+            now(),
+        );
         assert!(
             matches!(
-                err,
-                Err(DraftError::Form {
+                err.as_ref().map_err(|e| match e {
+                    DraftError::Form(l) => l.as_slice(),
+                    _ => &[],
+                }),
+                Err([FormLine {
                     line: 1,
                     problem: FormProblem::OutOfReach(NoticeError::PublishedTooLate { .. })
-                })
+                }])
             ),
             "{err:?}"
         );
@@ -443,6 +530,7 @@ mod tests {
             DraftKind::Post,
             Language::Zh,
             "expires: 2036-01-01\npublish: 2027-06-01 08:00",
+            &texts(),
             Shanghai,
             now(),
         );

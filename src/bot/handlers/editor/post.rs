@@ -23,7 +23,7 @@ pub(in crate::bot::handlers) async fn post(ctx: &Ctx<'_>, args: &str, kind: Draf
     let draft = if args.trim().is_empty() {
         Draft::new(kind, ctx.lang)
     } else {
-        match parse_form(kind, ctx.lang, args, ctx.app.settings.time_zone, ctx.now()) {
+        match parse_form(kind, ctx.lang, args, &ctx.app.texts, ctx.app.settings.time_zone, ctx.now()) {
             Ok(draft) => draft,
             Err(e) => {
                 let reason = why::draft_error(ctx, &e);
@@ -154,15 +154,13 @@ pub(super) async fn take_text(ctx: &Ctx<'_>, user: i64, mut draft: Draft, text: 
     match draft.next_step() {
         Step::Title | Step::Text => draft.title = Some(text.to_owned()),
         Step::Body => draft.body = Some(text.to_owned()),
-        Step::Category => {
-            match Category::ALL.iter().find(|c| c.as_str() == text || ctx.style().category(**c) == text) {
-                Some(c) => draft.category = Some(*c),
-                None => return ask(ctx, &draft).await,
-            }
-        }
-        Step::Severity => match text.parse() {
-            Ok(s) => draft.severity = Some(s),
-            Err(_) => return ask(ctx, &draft).await,
+        Step::Category => match ctx.app.texts.read_category(text) {
+            Some(c) => draft.category = Some(c),
+            None => return ask(ctx, &draft).await,
+        },
+        Step::Severity => match ctx.app.texts.read_severity(text) {
+            Some(s) => draft.severity = Some(s),
+            None => return ask(ctx, &draft).await,
         },
         Step::Area => draft.area = Some(AreaChoice::Named(text.to_owned())),
         // What does not fit is explained and the step stays, so the editor can type again.

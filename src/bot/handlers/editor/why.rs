@@ -1,10 +1,10 @@
 //! Why what an editor sent does not fit, in the editor's language: the reasons behind
 //! `editor.invalid`, `editor.form_error` and `editor_tips.unusable`.
 
-use super::draft::{DraftError, FormProblem};
+use super::draft::{DraftError, FormLine, FormProblem};
 use crate::bot::handlers::Ctx;
-use crate::domain::{Category, LocalTimeError, NoticeError, TextError};
-use crate::i18n::Arg;
+use crate::domain::{Category, LocalTimeError, NoticeError, Severity, TextError};
+use crate::i18n::{Arg, category_key, severity_key};
 
 pub(super) fn draft_error(ctx: &Ctx<'_>, error: &DraftError) -> String {
     match error {
@@ -12,13 +12,23 @@ pub(super) fn draft_error(ctx: &Ctx<'_>, error: &DraftError) -> String {
         DraftError::Notice(e) => notice_error(ctx, e),
         DraftError::Time(e) => time_error(ctx, e),
         DraftError::Incomplete => plain(ctx, "why.incomplete", &[]),
-        DraftError::Form { line, problem } => {
-            let problem = form_problem(ctx, problem);
-            plain(
-                ctx,
-                "why.form_line",
-                &[("line", Arg::Number(*line as i64)), ("problem", problem.as_str().into())],
-            )
+        DraftError::Form(lines) => {
+            let lines: Vec<String> = lines
+                .iter()
+                .map(|FormLine { line, problem }| {
+                    let problem = form_problem(ctx, problem);
+                    plain(
+                        ctx,
+                        "why.form_line",
+                        &[("line", Arg::Number(*line as i64)), ("problem", problem.as_str().into())],
+                    )
+                })
+                .collect();
+            // One line: in the sentence; several: one under another.
+            match lines.as_slice() {
+                [one] => one.clone(),
+                _ => format!("\n{}", lines.join("\n")),
+            }
         }
     }
 }
@@ -83,7 +93,7 @@ fn form_problem(ctx: &Ctx<'_>, problem: &FormProblem) -> String {
         FormProblem::NotKeyValue(text) => plain(ctx, "why.not_key_value", &[("text", text.as_str().into())]),
         FormProblem::UnknownKey(key) => plain(ctx, "why.unknown_key", &[("key", key.as_str().into())]),
         FormProblem::Category(value) => {
-            let choices = Category::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
+            let choices = ctx.app.texts.choices(ctx.lang, Category::ALL, category_key);
             plain(
                 ctx,
                 "why.unknown_category",
@@ -91,7 +101,12 @@ fn form_problem(ctx: &Ctx<'_>, problem: &FormProblem) -> String {
             )
         }
         FormProblem::Severity(value) => {
-            plain(ctx, "why.unknown_severity", &[("value", value.as_str().into())])
+            let choices = ctx.app.texts.choices(ctx.lang, Severity::ALL, severity_key);
+            plain(
+                ctx,
+                "why.unknown_severity",
+                &[("value", value.as_str().into()), ("choices", choices.as_str().into())],
+            )
         }
         FormProblem::Language(value) => {
             plain(ctx, "why.unknown_language", &[("value", value.as_str().into())])

@@ -6,13 +6,35 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use reqwest::header::{ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
+use reqwest::header::{ACCEPT, ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use url::Url;
 
 /// The longest a whole request may take, body included.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest body read: a feed index or a CAP file is far smaller.
 pub const MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
+
+/// What is asked for: a server that offers several forms of one resource (the US National
+/// Weather Service answers GeoJSON unless CAP is asked for) sends CAP or a feed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wanted {
+    /// A feed's URL: an Atom or RSS index, or one CAP document.
+    Index,
+    /// An entry's CAP file.
+    Cap,
+}
+
+impl Wanted {
+    fn accept(self) -> &'static str {
+        match self {
+            Wanted::Index => {
+                "application/atom+xml, application/rss+xml, application/cap+xml, \
+                 application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+            }
+            Wanted::Cap => "application/cap+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+        }
+    }
+}
 
 /// The validators of a previous full answer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -61,8 +83,13 @@ impl Fetcher {
     }
 
     /// GETs `url`, conditionally when `validators` hold anything.
-    pub async fn get(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
-        let mut request = self.client.get(url.clone());
+    pub async fn get(
+        &self,
+        url: &Url,
+        wanted: Wanted,
+        validators: &Validators,
+    ) -> Result<Fetched, FetchError> {
+        let mut request = self.client.get(url.clone()).header(ACCEPT, wanted.accept());
         if let Some(etag) = &validators.etag {
             request = request.header(IF_NONE_MATCH, etag);
         }

@@ -27,7 +27,7 @@ use crate::domain::{Actor, AuditAction, AuditEntry};
 use crate::i18n::Texts;
 use crate::publishing::Desk;
 use crate::store::{FeedClaim, PollOutcome, Store, StoreError};
-use fetch::{Fetched, Fetcher, Validators};
+use fetch::{Fetched, Fetcher, Validators, Wanted};
 use index::{EntryCap, Index};
 
 /// How long a poll's lease lasts; [`POLL_LIMIT`] ends a poll well before.
@@ -212,7 +212,7 @@ impl FeedPoller {
             true => Validators::default(),
             false => Validators { etag: claim.etag.clone(), last_modified: claim.last_modified.clone() },
         };
-        let (bytes, validators) = match self.fetcher.get(&feed.url, &validators).await {
+        let (bytes, validators) = match self.fetcher.get(&feed.url, Wanted::Index, &validators).await {
             Ok(Fetched::NotModified) => {
                 report.not_modified = true;
                 return Ok(None);
@@ -241,15 +241,17 @@ impl FeedPoller {
                         EntryCap::Inline(text) => {
                             self.import(feed, text.as_bytes(), &format!("entry {}", entry.key), report).await
                         }
-                        EntryCap::Link(url) => match self.fetcher.get(url, &Validators::default()).await {
-                            Ok(Fetched::Body { bytes, .. }) => {
-                                self.import(feed, &bytes, &shown(url), report).await
+                        EntryCap::Link(url) => {
+                            match self.fetcher.get(url, Wanted::Cap, &Validators::default()).await {
+                                Ok(Fetched::Body { bytes, .. }) => {
+                                    self.import(feed, &bytes, &shown(url), report).await
+                                }
+                                Ok(Fetched::NotModified) => {
+                                    Err(EntryError::Transient(format!("{} answered 304", shown(url))))
+                                }
+                                Err(e) => Err(EntryError::Transient(format!("{} {e}", shown(url)))),
                             }
-                            Ok(Fetched::NotModified) => {
-                                Err(EntryError::Transient(format!("{} answered 304", shown(url))))
-                            }
-                            Err(e) => Err(EntryError::Transient(format!("{} {e}", shown(url)))),
-                        },
+                        }
                     };
                     let remember = match outcome {
                         Ok(()) => true,

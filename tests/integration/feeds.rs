@@ -34,6 +34,8 @@ struct Served {
     index_answers: Vec<u16>,
     /// CAP files fetched, by name.
     files_fetched: Vec<String>,
+    /// The `Accept` header of each request for a CAP file.
+    cap_accepts: Vec<String>,
 }
 
 type Shared = Arc<Mutex<Served>>;
@@ -68,8 +70,16 @@ async fn index(State(served): State<Shared>, headers: HeaderMap) -> Response {
     ([(header::ETAG, etag), (header::CONTENT_TYPE, "application/atom+xml".to_owned())], body).into_response()
 }
 
-async fn cap_file(State(served): State<Shared>, UrlPath(name): UrlPath<String>) -> Response {
-    served.lock().unwrap().files_fetched.push(name.clone());
+async fn cap_file(
+    State(served): State<Shared>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let mut served_now = served.lock().unwrap();
+    served_now.files_fetched.push(name.clone());
+    served_now.cap_accepts.push(accept);
+    drop(served_now);
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cap").join(&name);
     match std::fs::read(path) {
         Ok(bytes) => ([(header::CONTENT_TYPE, "application/cap+xml")], bytes).into_response(),
@@ -215,6 +225,12 @@ async fn alert_update_cancel_each_once(db: TestDb) {
         let served = served.lock().unwrap();
         assert_eq!(served.files_fetched, FILES.map(str::to_owned));
         assert_eq!(served.index_answers, [200, 200, 200, 200, 304, 500, 304]);
+        // CAP is asked for by name, as servers that offer several forms need.
+        assert!(
+            served.cap_accepts.iter().all(|a| a.starts_with("application/cap+xml")),
+            "{:?}",
+            served.cap_accepts
+        );
     }
     app.stop().await.unwrap();
 }

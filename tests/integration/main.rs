@@ -26,3 +26,4 @@ mod scripts;
 mod secrets;
 mod storage;
 mod stress;
+mod typed;

@@ -32,7 +32,7 @@ use super::budget::{Cost, Verdict};
 use super::command::{self, Command, Parsed};
 use super::incoming::{ButtonPress, Incoming, Origin};
 use crate::app::App;
-use crate::domain::{Language, Subscriber};
+use crate::domain::{Language, Subject, Subscriber};
 use crate::html::Html;
 use crate::i18n::Arg;
 use crate::render::Style;
@@ -216,14 +216,14 @@ pub async fn on_message(app: Arc<App>, out: Arc<dyn Outbound>, me: Me, msg: Inco
 /// or Telegram. `zone` and `now` stand for the bureau's zone and clock in `/post` forms.
 #[doc(hidden)]
 pub fn read_arguments(command: &Command, zone: Tz, now: DateTime<Utc>) {
-    use crate::domain::{SearchTerms, Subject};
+    use crate::domain::SearchTerms;
     match command {
         Command::Notice(args) => drop(notice::parse_id(args)),
         Command::Edit(args) | Command::Retract(args) => drop(editor::notice_id(args)),
         Command::Search(args) => drop(SearchTerms::parse(args)),
         Command::Settings(args) => drop(settings::parse_change(args)),
         Command::Lang(args) => drop(args.parse::<Language>()),
-        Command::Check(args) => drop(Subject::parse(args)),
+        Command::Check(args) => drop(Subject::read_check(args)),
         Command::Indicator(args) => editor::read_indicator(args),
         Command::Post(args) => {
             drop(editor::draft::parse_form(editor::draft::DraftKind::Post, Language::Zh, args, zone, now))
@@ -246,6 +246,8 @@ fn cost_of(msg: &Incoming, parsed: &Parsed) -> Option<Cost> {
         Parsed::Command(Command::Check(_) | Command::Report | Command::Search(_)) => Some(Cost::Strict),
         Parsed::Command(_) => Some(Cost::Normal),
         Parsed::Unknown { addressed, .. } if *addressed || private => Some(Cost::Normal),
+        // Plain text with a number or link in it is checked, and costs what /check costs.
+        Parsed::NotACommand if private && !Subject::find_all(&msg.text).is_empty() => Some(Cost::Strict),
         Parsed::NotACommand if private => Some(Cost::Normal),
         Parsed::Unknown { .. } | Parsed::NotACommand | Parsed::OtherBot => None,
     }

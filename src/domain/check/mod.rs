@@ -92,12 +92,13 @@ impl Subject {
                     return Ok(Subject::Link(Domain::parse(rest)?));
                 }
                 // 帳號 (simplified 帐号) is Taiwan's and Hong Kong's spelling of 账号.
-                "account" | "card" | "账号" | "账户" | "帐号" | "帐户" | "卡号" | "银行卡" | "qq" | "qq号"
-                | "qq号码" => {
+                "account" | "card" | "账号" | "账户" | "帐号" | "帐户" | "卡号" | "银行卡" | "qq"
+                | "qq号" | "qq号码" => {
                     return Ok(Subject::Account(AccountNumber::parse(rest)?));
                 }
                 // A WeChat or Alipay account: the mobile number it is found by, or its ID.
-                "微信" | "微信号" | "wechat" | "weixin" | "wx" | "vx" | "支付宝" | "支付宝账号" | "alipay" => {
+                "微信" | "微信号" | "wechat" | "weixin" | "wx" | "vx" | "支付宝" | "支付宝账号"
+                | "alipay" => {
                     return match PhoneNumber::parse(rest) {
                         Ok(phone) if *phone.kind() == PhoneKind::Mobile => Ok(Subject::Phone(phone)),
                         _ => Ok(Subject::Account(AccountNumber::parse(rest)?)),

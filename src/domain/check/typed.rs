@@ -182,9 +182,9 @@ fn as_named(token: &str, named: Named) -> Option<Subject> {
     match named {
         Named::Phone => PhoneNumber::parse(token).ok().map(Subject::Phone),
         Named::Account => AccountNumber::parse(token).ok().map(Subject::Account),
-        Named::App => mobile()
-            .map(Subject::Phone)
-            .or_else(|| AccountNumber::parse(token).ok().map(Subject::Account)),
+        Named::App => {
+            mobile().map(Subject::Phone).or_else(|| AccountNumber::parse(token).ok().map(Subject::Account))
+        }
     }
 }
 

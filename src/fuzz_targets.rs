@@ -36,7 +36,8 @@ fn zone_of(byte: u8) -> Tz {
 
 /// A message's text as a command (`/name@bot args`), then each argument reader the handler
 /// of that command uses; also the risk check's search for numbers and links in free text
-/// (forwarded messages, reports) and the search index's tokenizer.
+/// (messages typed or forwarded, reports), its reading of `/check`'s arguments, and the
+/// search index's tokenizer.
 ///
 /// Properties: nothing panics, the look-alike rules of a link found included; the key of a
 /// subject found in text (what the list is looked up by) reads as the same key again; the
@@ -48,7 +49,9 @@ pub fn command(data: &[u8]) {
         crate::bot::handlers::read_arguments(&command, &TEXTS, Tz::Asia__Shanghai, fixed_now());
     }
     let officials = ["alipay.com", "icbc.com.cn", "12306.cn", "工商银行.中国"];
-    for subject in Subject::find_all(text) {
+    // The text as /check's arguments too: several values, words around them, misspelt Os.
+    let as_check = Subject::read_check(text).unwrap_or_default().into_iter().map(|f| f.into_subject());
+    for subject in Subject::find_all(text).into_iter().chain(as_check) {
         if let Subject::Link(domain) = &subject {
             let _ = domain.imitates(officials);
             let _ = domain.script_note();

@@ -22,7 +22,8 @@ const WINDOW: Duration = Duration::from_secs(60);
 pub struct Limits {
     /// Commands (and dialogue messages, button presses) one person may send.
     pub per_user: u32,
-    /// Of those, the costly ones: `/check`, `/report`, `/search` and forwarded messages.
+    /// Of those, the costly ones: `/check`, `/report`, `/search`, forwarded messages and
+    /// typed ones that get checked (a number or link in them).
     pub costly_per_user: u32,
     /// Commands one group may send, whoever sends them: Telegram lets the bot post twenty
     /// messages a minute to a group, and broadcasts need some of them.

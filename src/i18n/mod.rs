@@ -6,6 +6,7 @@
 
 mod vocabulary;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -25,6 +26,30 @@ pub enum Arg<'a> {
     /// Markup Pingan built itself; it goes in as it is.
     Html(&'a Html),
     Number(i64),
+    /// What a user typed, echoed back in a reply: shortened to [`ECHO_LIMIT`] characters
+    /// ([`shorten`]), then escaped, so that no input makes a reply longer than Telegram's
+    /// 4096 characters (issue 13, part 8).
+    Typed(&'a str),
+}
+
+/// The most characters of a user's input a reply echoes back.
+pub const ECHO_LIMIT: usize = 64;
+
+/// `text` cut to at most `max` characters (Unicode scalar values), the last of them an
+/// ellipsis when anything was cut; whitespace runs (line breaks included) shown as one
+/// space, so an echo stays on its line.
+pub fn shorten(text: &str, max: usize) -> Cow<'_, str> {
+    let one_line = !text.contains(['\n', '\r', '\t']);
+    if one_line && text.chars().count() <= max {
+        return Cow::Borrowed(text);
+    }
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        return Cow::Owned(flat);
+    }
+    let mut cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    Cow::Owned(cut)
 }
 
 impl<'a> From<&'a str> for Arg<'a> {
@@ -160,6 +185,7 @@ fn substitute(template: &str, args: &[(&str, Arg<'_>)]) -> String {
                     Arg::Text(s) => out.push_str(&escape(s)),
                     Arg::Html(h) => out.push_str(h.as_str()),
                     Arg::Number(n) => out.push_str(&n.to_string()),
+                    Arg::Typed(s) => out.push_str(&escape(&shorten(s, ECHO_LIMIT))),
                 }
                 rest = &after[close.unwrap_or(0) + 1..];
             }
@@ -239,6 +265,16 @@ mod tests {
             ],
         );
         assert_eq!(filled, "<b>&lt;script&gt; &amp; co</b> <i>ok</i> 96110 {missing}");
+    }
+
+    #[test]
+    fn what_a_user_typed_is_echoed_short_and_escaped() {
+        let long = format!("<{}>", "x".repeat(4000));
+        let filled = substitute("There is no time zone “{typed}”.", &[("typed", Arg::Typed(&long))]);
+        assert_eq!(filled, format!("There is no time zone “&lt;{}…”.", "x".repeat(ECHO_LIMIT - 2)));
+        assert_eq!(shorten("Asia/Shanghai", ECHO_LIMIT), "Asia/Shanghai");
+        assert_eq!(shorten("a\n\nb", ECHO_LIMIT), "a b");
+        assert_eq!(shorten("诈骗🚨诈骗", 3), "诈骗…");
     }
 
     #[test]

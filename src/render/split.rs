@@ -88,6 +88,19 @@ pub fn into_messages(blocks: Vec<Block>, limit: usize) -> Vec<Html> {
     parts
 }
 
+/// A message as Telegram takes it: itself when its text fits in [`MESSAGE_LIMIT`], else
+/// parts that each do (never empty: an empty message gives one empty part). Every reply
+/// passes through this on its way out (`src/telegram/replies.rs`), so that no input a user
+/// typed can make one Telegram refuses (issue 13, part 8); markup longer than a message is
+/// sent as its plain text, split, rather than refused.
+pub fn fit(html: Html) -> Vec<Html> {
+    if units(&to_plain(html.as_str())) <= MESSAGE_LIMIT {
+        return vec![html];
+    }
+    let parts = into_messages(vec![Block::Markup(html)], MESSAGE_LIMIT);
+    if parts.is_empty() { vec![Html::default()] } else { parts }
+}
+
 /// Where to cut `text` so that the first piece fits in `room` units: the last blank line,
 /// line break, sentence end or space that keeps the piece at least half full, else as
 /// much as fits. Returns a byte offset on a character boundary (0 if nothing fits).
@@ -202,6 +215,21 @@ mod tests {
     fn a_character_wider_than_the_limit_goes_alone_instead_of_looping() {
         let parts = into_messages(vec![Block::Text("a🚨b".into())], 1);
         assert_eq!(parts.iter().map(shown).collect::<Vec<_>>(), ["a", "🚨", "b"]);
+    }
+
+    #[test]
+    fn a_reply_that_fits_goes_as_it_is_and_one_that_does_not_in_parts_that_fit() {
+        let short = Html::trusted("<b>🔴</b> 13800138000".into());
+        assert_eq!(fit(short.clone()), [short]);
+        let long =
+            Html::trusted(format!("<b>No time zone</b> “{}”", crate::html::escape(&"<x>".repeat(2000))));
+        let parts = fit(long.clone());
+        assert!(parts.len() > 1);
+        for part in &parts {
+            assert!(shown_units(part) <= MESSAGE_LIMIT, "{}", shown_units(part));
+            crate::fuzz_targets::assert_well_formed(part.as_str());
+        }
+        assert_eq!(squeeze(&parts.iter().map(shown).collect::<String>()), squeeze(&shown(&long)));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! order by the chat's own task through the one [`Transport`]. A handler hands its
 //! messages over and returns at once; waiting for a slot, for a chat Telegram holds after a
 //! 429, or between tries after a 5xx happens in the chat's task, so a slow or flooding
-//! chat holds up nobody else.
+//! chat holds up nobody else. Every message passes through the splitter first
+//! ([`split::fit`]): one longer than Telegram takes goes in parts.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -21,6 +22,7 @@ use crate::domain::ChatId;
 use crate::html::Html;
 use crate::metrics::{Metrics, Shed, Traffic};
 use crate::render::keyboard::reply_markup;
+use crate::render::split;
 
 /// Messages one chat may have waiting. A private chat gets one a second, a group one every
 /// three: more than this is a flood, and what comes beyond it is refused.
@@ -113,6 +115,30 @@ impl TelegramOutbound {
                 Ok(())
             }
         }
+    }
+}
+
+impl TelegramOutbound {
+    /// Passes `message` through the splitter ([`split::fit`]): queues every part but the
+    /// last, and returns the last, which carries the keyboard. A message that fits is one
+    /// part, so nothing is queued here.
+    fn enqueue_leading_parts(&self, to: Target, message: OutMessage) -> Result<Request, SendError> {
+        let markup = message.keyboard.as_ref().map(reply_markup);
+        let mut parts = split::fit(message.html);
+        let last = parts.pop().unwrap_or_default();
+        if !parts.is_empty() {
+            tracing::warn!(
+                chat = to.chat.0,
+                parts = parts.len() + 1,
+                "a reply longer than a message was split"
+            );
+        }
+        for part in parts {
+            let request =
+                Request::Message { thread_id: to.thread_id, html: part.into_string(), markup: None };
+            self.enqueue(to.chat, request, None)?;
+        }
+        Ok(Request::Message { thread_id: to.thread_id, html: last.into_string(), markup })
     }
 }
 
@@ -242,16 +268,14 @@ impl Inner {
 #[async_trait]
 impl Outbound for TelegramOutbound {
     async fn send(&self, to: Target, message: OutMessage) -> Result<(), SendError> {
-        let markup = message.keyboard.as_ref().map(reply_markup);
-        let request = Request::Message { thread_id: to.thread_id, html: message.html.into_string(), markup };
-        self.enqueue(to.chat, request, None)
+        let last = self.enqueue_leading_parts(to, message)?;
+        self.enqueue(to.chat, last, None)
     }
 
     async fn send_tracked(&self, to: Target, message: OutMessage) -> Result<Tracked, SendError> {
-        let markup = message.keyboard.as_ref().map(reply_markup);
-        let request = Request::Message { thread_id: to.thread_id, html: message.html.into_string(), markup };
+        let last = self.enqueue_leading_parts(to, message)?;
         let (done, tracked) = Tracked::channel();
-        self.enqueue(to.chat, request, Some(done))?;
+        self.enqueue(to.chat, last, Some(done))?;
         Ok(tracked)
     }
 

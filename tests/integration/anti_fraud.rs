@@ -385,7 +385,8 @@ async fn a_long_report_keeps_every_part_fits_each_message_and_never_lists_offici
     let summaries = app.fake.wait_for_sent(ENGLISH, before + 2).await;
     // A third names ten more sites: the summary names ten values and counts the rest.
     let domains: Vec<String> = (b'a'..=b'j')
-        .map(|c| format!("{}.top", vec![(c as char).to_string().repeat(60); 5].join(".")))
+        // Long, and as long as DNS lets a name be (253 characters).
+        .map(|c| format!("{}.top", vec![(c as char).to_string().repeat(60); 4].join(".")))
         .collect();
     app.fake.user_forwards(&user(ENGLISH), &domains.join(" "), "Bank Service");
     let seen = summaries.len();
@@ -473,10 +474,8 @@ async fn reports_are_limited_per_hour_and_cancel_keeps_nothing() {
     let other = ENGLISH;
     ask(&app, other, "/report").await;
     assert_eq!(ask(&app, other, "/cancel").await.text, "Cancelled.");
-    assert!(
-        ask(&app, other, "what now?").await.text.starts_with("Looking for a notice?"),
-        "the dialogue is over"
-    );
+    let hint = ask(&app, other, "what now?").await.text;
+    assert!(hint.contains("/check") && hint.contains("/search"), "the dialogue is over: {hint}");
     assert_eq!(app.store.count_pending_reports().await.unwrap(), 2);
     let long = "诈".repeat(2_001);
     ask(&app, other, "/report").await;
@@ -497,15 +496,13 @@ async fn a_forwarded_message_outside_a_report_is_checked() {
         "您的账户异常，请拨打 400 820 1234 或登录 icbc-verify.com.cn 验证",
         "银行通知",
     );
-    let answers = app.fake.wait_for_sent(CITIZEN, before + 3).await;
-    assert!(answers[before].text.starts_with("🔴 高风险：+86 400 820 1234"), "{}", answers[before].text);
-    assert!(answers[before].text.contains("类型：400 企业服务热线"), "{}", answers[before].text);
-    assert!(
-        answers[before + 1].text.starts_with("⚪ 暂无记录：icbc-verify.com.cn"),
-        "{}",
-        answers[before + 1].text
-    );
-    assert!(answers[before + 2].text.contains("/report"));
+    // One answer for both values, as for a typed message; then how to report it.
+    let answers = app.fake.wait_for_sent(CITIZEN, before + 2).await;
+    let answer = &answers[before].text;
+    assert!(answer.starts_with("🔴 高风险：+86 400 820 1234"), "{answer}");
+    assert!(answer.contains("类型：400 企业服务热线"), "{answer}");
+    assert!(answer.contains("\n\n⚪ 暂无记录：icbc-verify.com.cn"), "{answer}");
+    assert!(answers[before + 1].text.contains("/report"));
     app.stop().await.unwrap();
 }
 

@@ -26,4 +26,5 @@ mod scripts;
 mod secrets;
 mod storage;
 mod stress;
+mod typed;
 mod words;

@@ -1,33 +1,74 @@
-//! `/check <phone|link|account>`: what the bureau knows of it, and what to do.
+//! `/check <phone|link|account>`: what the bureau knows of it, and what to do; also the
+//! numbers, links and accounts of a message typed or forwarded to Pingan.
 
-use super::{Ctx, HandlerResult};
+use super::{Ctx, HandlerError, HandlerResult};
 use crate::checking;
-use crate::domain::check::{AccountError, LinkError, PhoneError, PhoneKind, ScriptNote};
+use crate::domain::check::{AccountError, Found, LinkError, PhoneError, PhoneKind, ScriptNote};
 use crate::domain::{IndicatorKind, Language, PhoneNumber, Subject, SubjectError, Verdict};
 use crate::html::Html;
 use crate::i18n::Arg;
 
 pub(super) async fn check(ctx: &Ctx<'_>, args: &str) -> HandlerResult {
-    if args.trim().is_empty() {
-        ctx.reply(ctx.text("check.usage")).await?;
-        return Ok(());
-    }
-    let subject = match Subject::parse(args) {
-        Ok(subject) => subject,
+    let found = match Subject::read_check(args) {
+        Ok(found) if found.is_empty() => {
+            ctx.reply(ctx.text("check.usage")).await?;
+            return Ok(());
+        }
+        Ok(found) => found,
         Err(e) => {
             let reason = why_unreadable(ctx, &e);
             ctx.reply(ctx.fill("check.unreadable", &[("reason", Arg::Html(&reason))])).await?;
             return Ok(());
         }
     };
-    let verdict = checking::verdict(ctx.app.store.as_ref(), &subject, ctx.lang).await?;
-    tracing::info!(kind = %subject.kind(), verdict = verdict_name(&verdict), "checked");
-    ctx.reply(answer(ctx, &subject, &verdict)).await?;
+    let answer = answer_all(ctx, &found).await?;
+    ctx.reply(answer).await?;
     Ok(())
 }
 
-/// The answer: the verdict, what to do, and always the numbers to call.
-pub(super) fn answer(ctx: &Ctx<'_>, subject: &Subject, verdict: &Verdict) -> Html {
+/// How many values of one message are checked: `/check` with several, a message typed or
+/// forwarded. More are named as left out.
+const CHECKS_PER_MESSAGE: usize = 3;
+
+/// One answer for the values of one message: each value's verdict (a number whose Os were
+/// taken for zeros asked about first), then the numbers to call once.
+async fn answer_all(ctx: &Ctx<'_>, found: &[Found]) -> Result<Html, HandlerError> {
+    let mut text = Html::default();
+    let separator = Html::trusted("\n\n".into());
+    for found in found.iter().take(CHECKS_PER_MESSAGE) {
+        if !text.is_empty() {
+            text.push(&separator);
+        }
+        let subject = found.subject();
+        if let Found::Misspelt { typed, fixed, .. } = found {
+            text.push(
+                &ctx.fill(
+                    "check.did_you_mean",
+                    &[("typed", Arg::Typed(typed)), ("fixed", Arg::Typed(fixed))],
+                ),
+            );
+            text.push(&separator);
+        }
+        let verdict = checking::verdict(ctx.app.store.as_ref(), subject, ctx.lang).await?;
+        tracing::info!(kind = %subject.kind(), verdict = verdict_name(&verdict), "checked");
+        text.push(&card(ctx, subject, &verdict));
+    }
+    if found.len() > CHECKS_PER_MESSAGE {
+        text.push(&separator);
+        let more = (found.len() - CHECKS_PER_MESSAGE) as i64;
+        text.push(&ctx.fill(
+            "check.more_values",
+            &[("checked", Arg::Number(CHECKS_PER_MESSAGE as i64)), ("count", Arg::Number(more))],
+        ));
+    }
+    text.push(&separator);
+    text.push(&ctx.text("check.footer"));
+    Ok(text)
+}
+
+/// One value's card: the verdict and what to do (the numbers to call come after the
+/// cards, once).
+fn card(ctx: &Ctx<'_>, subject: &Subject, verdict: &Verdict) -> Html {
     let shown = subject.to_string();
     let kind_word = match subject {
         // 16 to 19 digits that pass the Luhn check: a bank card, named as one.
@@ -104,7 +145,6 @@ pub(super) fn answer(ctx: &Ctx<'_>, subject: &Subject, verdict: &Verdict) -> Htm
     if let Subject::Phone(phone) = subject {
         parts.insert(1, phone_kind(ctx, phone));
     }
-    parts.push(ctx.text("check.footer"));
     let mut text = Html::default();
     for (i, part) in parts.iter().enumerate() {
         if i > 0 {
@@ -168,7 +208,7 @@ pub(super) fn why_unreadable(ctx: &Ctx<'_>, error: &SubjectError) -> Html {
         SubjectError::Phone(PhoneError::NotChinese(_)) => ctx.text("check.not_chinese"),
         SubjectError::Phone(PhoneError::UnknownCountry) => ctx.text("check.unknown_country"),
         SubjectError::Link(LinkError::IpAddress(ip)) => {
-            ctx.fill("check.ip_address", &[("ip", ip.as_str().into())])
+            ctx.fill("check.ip_address", &[("ip", Arg::Typed(ip))])
         }
         SubjectError::Link(LinkError::NotALink(_)) => ctx.text("check.bad_link"),
         SubjectError::Account(AccountError::Length(_) | AccountError::Characters(_)) => {
@@ -178,20 +218,21 @@ pub(super) fn why_unreadable(ctx: &Ctx<'_>, error: &SubjectError) -> Html {
     }
 }
 
-/// How many values of a forwarded message are checked.
-const FORWARDED_CHECKS: usize = 3;
-
-/// A message forwarded to Pingan outside a report: every number and link in it checked.
-pub(super) async fn forwarded(ctx: &Ctx<'_>, text: &str) -> HandlerResult {
-    let found = Subject::find_all(text);
+/// A message in a private chat that is no command, typed or forwarded, outside a dialogue:
+/// its numbers, links and accounts checked as `/check` checks them, in one answer; a
+/// message with none gets a hint of what Pingan does with text (issue 13, part 1).
+pub(super) async fn in_text(ctx: &Ctx<'_>, text: &str, forwarded: bool) -> HandlerResult {
+    let found = Subject::read_text(text);
     if found.is_empty() {
-        ctx.reply(ctx.text("check.forwarded_nothing")).await?;
+        let hint = if forwarded { "check.forwarded_nothing" } else { "reply.not_a_command" };
+        ctx.reply(ctx.text(hint)).await?;
         return Ok(());
     }
-    for subject in found.iter().take(FORWARDED_CHECKS) {
-        let verdict = checking::verdict(ctx.app.store.as_ref(), subject, ctx.lang).await?;
-        ctx.reply(answer(ctx, subject, &verdict)).await?;
+    ctx.app.metrics.command("check");
+    let answer = answer_all(ctx, &found).await?;
+    ctx.reply(answer).await?;
+    if forwarded {
+        ctx.reply(ctx.text("check.forwarded_report")).await?;
     }
-    ctx.reply(ctx.text("check.forwarded_report")).await?;
     Ok(())
 }

@@ -43,7 +43,8 @@ pub(super) async fn end(ctx: &Ctx<'_>, user: i64) -> Result<(), HandlerError> {
 }
 
 /// A message in a private chat that is no command: the next step of the sender's
-/// dialogue; else, if forwarded, a check of what it contains; else a hint.
+/// dialogue; else a check of the numbers and links it contains, typed or forwarded, or a
+/// hint if it has none.
 pub(super) async fn continue_with(ctx: &Ctx<'_>, text: &str, forwarded_from: Option<&str>) -> HandlerResult {
     let dialogue = match &ctx.origin.sender {
         Some(sender) => load(ctx, sender.id).await?.map(|d| (sender.id, d)),
@@ -65,11 +66,7 @@ pub(super) async fn continue_with(ctx: &Ctx<'_>, text: &str, forwarded_from: Opt
     if taken {
         return Ok(());
     }
-    if forwarded_from.is_some() {
-        return super::check::forwarded(ctx, text).await;
-    }
-    ctx.reply(ctx.text("reply.not_a_command")).await?;
-    Ok(())
+    super::check::in_text(ctx, text, forwarded_from.is_some()).await
 }
 
 /// `/cancel`: ends whatever the sender was writing.

@@ -3,6 +3,7 @@
 use super::{Ctx, HandlerResult};
 use crate::bot::command::{Audience, COMMANDS};
 use crate::html::Html;
+use crate::i18n::Arg;
 
 pub(super) async fn help(ctx: &Ctx<'_>) -> HandlerResult {
     let mut text = command_list(ctx);
@@ -33,7 +34,7 @@ pub(super) async fn help(ctx: &Ctx<'_>) -> HandlerResult {
 }
 
 pub(super) async fn unknown_command(ctx: &Ctx<'_>, typed: &str) -> HandlerResult {
-    let mut text = ctx.fill("reply.unknown_command", &[("command", typed.into())]);
+    let mut text = ctx.fill("reply.unknown_command", &[("command", Arg::Typed(typed))]);
     text.push(&Html::trusted("\n\n".into()));
     text.push(&command_list(ctx));
     ctx.reply(text).await?;

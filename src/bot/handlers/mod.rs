@@ -32,7 +32,7 @@ use super::budget::{Cost, Verdict};
 use super::command::{self, Command, Parsed};
 use super::incoming::{ButtonPress, Incoming, Origin};
 use crate::app::App;
-use crate::domain::{Language, Subscriber};
+use crate::domain::{Language, Subject, Subscriber};
 use crate::html::Html;
 use crate::i18n::Arg;
 use crate::render::Style;
@@ -226,7 +226,7 @@ pub fn read_arguments(command: &Command, texts: &crate::i18n::Texts, zone: Tz, n
             drop(settings::parse_change(args, settings::Reading { texts, home: zone, now }))
         }
         Command::Lang(args) => drop(texts.read_language(args)),
-        Command::Check(args) => drop(Subject::parse(args)),
+        Command::Check(args) => drop(Subject::read_check(args)),
         Command::Indicator(args) => editor::read_indicator(args),
         Command::Post(args) => drop(editor::draft::parse_form(
             editor::draft::DraftKind::Post,
@@ -259,6 +259,8 @@ fn cost_of(msg: &Incoming, parsed: &Parsed) -> Option<Cost> {
         Parsed::Command(Command::Check(_) | Command::Report | Command::Search(_)) => Some(Cost::Strict),
         Parsed::Command(_) => Some(Cost::Normal),
         Parsed::Unknown { addressed, .. } if *addressed || private => Some(Cost::Normal),
+        // Plain text with a number or link in it is checked, and costs what /check costs.
+        Parsed::NotACommand if private && !Subject::find_all(&msg.text).is_empty() => Some(Cost::Strict),
         Parsed::NotACommand if private => Some(Cost::Normal),
         Parsed::Unknown { .. } | Parsed::NotACommand | Parsed::OtherBot => None,
     }

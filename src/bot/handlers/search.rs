@@ -21,7 +21,7 @@ pub(super) async fn search(ctx: &Ctx<'_>, query: &str) -> HandlerResult {
         return Ok(());
     }
     let Some(terms) = SearchTerms::parse(&query) else {
-        ctx.reply(ctx.fill("search.nothing_to_search", &[("query", (&query).into())])).await?;
+        ctx.reply(ctx.fill("search.nothing_to_search", &[("query", Arg::Typed(&query))])).await?;
         return Ok(());
     };
     let remembered = ctx.app.store.remember_query(&query, ctx.now()).await?;
@@ -53,7 +53,7 @@ async fn render_page(
     let page = page.min(MAX_PAGE);
     let first = ctx.app.store.search(terms, now, PAGE_SIZE, page * PAGE_SIZE).await?;
     if first.total == 0 {
-        return Ok(OutMessage::html(ctx.fill("search.no_results", &[("query", query.into())])));
+        return Ok(OutMessage::html(ctx.fill("search.no_results", &[("query", Arg::Typed(query))])));
     }
     let pages = page_count(first.total);
     // A page past the end (results expired meanwhile) shows the last one instead.
@@ -64,8 +64,8 @@ async fn render_page(
         (first, page)
     };
     let style = ctx.style();
-    let mut text =
-        ctx.fill("search.header", &[("query", query.into()), ("total", Arg::Number(results.total as i64))]);
+    let mut text = ctx
+        .fill("search.header", &[("query", Arg::Typed(query)), ("total", Arg::Number(results.total as i64))]);
     let mut keyboard = Keyboard::new();
     for (i, hit) in results.hits.iter().enumerate() {
         let number = (page * PAGE_SIZE) as usize + i + 1;

@@ -514,19 +514,19 @@ fn offset_note(ctx: &Ctx<'_>, seconds: i32, zone: Tz) -> Html {
 fn explain(ctx: &Ctx<'_>, unreadable: Unreadable) -> Html {
     match unreadable {
         Unreadable::Usage => ctx.text("settings.usage"),
-        Unreadable::Time(typed) => ctx.fill("settings.bad_time", &[("typed", (&typed).into())]),
+        Unreadable::Time(typed) => ctx.fill("settings.bad_time", &[("typed", Arg::Typed(&typed))]),
         Unreadable::Zone(UnknownZone { typed, suggestion: Some(zone) }) => ctx.fill(
             "settings.bad_zone_suggest",
-            &[("typed", (&typed).into()), ("suggestion", zone.name().into())],
+            &[("typed", Arg::Typed(&typed)), ("suggestion", zone.name().into())],
         ),
         Unreadable::Zone(UnknownZone { typed, suggestion: None }) => {
-            ctx.fill("settings.bad_zone", &[("typed", (&typed).into())])
+            ctx.fill("settings.bad_zone", &[("typed", Arg::Typed(&typed))])
         }
-        Unreadable::Frequency(typed) => ctx.fill("settings.bad_frequency", &[("typed", (&typed).into())]),
-        Unreadable::Language(typed) => ctx.fill("settings.bad_language", &[("typed", (&typed).into())]),
+        Unreadable::Frequency(typed) => ctx.fill("settings.bad_frequency", &[("typed", Arg::Typed(&typed))]),
+        Unreadable::Language(typed) => ctx.fill("settings.bad_language", &[("typed", Arg::Typed(&typed))]),
         Unreadable::Category(typed) => {
             let all = ctx.app.texts.choices(ctx.lang, Category::ALL, category_key);
-            ctx.fill("settings.bad_category", &[("typed", (&typed).into()), ("all", (&all).into())])
+            ctx.fill("settings.bad_category", &[("typed", Arg::Typed(&typed)), ("all", (&all).into())])
         }
         Unreadable::Keyword => ctx.text("settings.bad_keyword"),
         Unreadable::Unsearchable(typed) => {

@@ -145,11 +145,17 @@ fn host_of(text: &str) -> Option<String> {
 /// The URL standard lets much more through — `)`, `*`, `!` — which no registered name
 /// holds.
 fn is_dns_name(host: &str) -> bool {
+    // RFC 1035 §2.3.4: a label has at most 63 octets, a name at most 253 written out
+    // (255 on the wire); a 4 000-character "domain" is no site, and no answer echoes it.
     let is_label = |label: &str| {
-        !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        (1..=63).contains(&label.len())
+            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     };
     let top = host.rsplit('.').next().unwrap_or_default();
-    host.contains('.') && host.split('.').all(is_label) && !top.bytes().all(|b| b.is_ascii_digit())
+    host.len() <= 253
+        && host.contains('.')
+        && host.split('.').all(is_label)
+        && !top.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// An ASCII domain in Unicode where it has punycode labels; as it is if they do not decode.
@@ -285,6 +291,11 @@ mod tests {
         // And what the web's rules let through but no registered name holds.
         assert!(Domain::parse("m.3)))))))/po)s").is_err());
         assert!(Domain::parse("evil.example)").is_ok(), "a closing bracket after a link is punctuation");
+        // Longer than DNS lets a label (63) or a name (253) be.
+        assert!(Domain::parse(&format!("http://{}.com", "x".repeat(4000))).is_err());
+        assert!(Domain::parse(&format!("{}.com", "x".repeat(63))).is_ok());
+        assert!(Domain::parse(&format!("{}.com", "x".repeat(64))).is_err());
+        assert!(Domain::parse(&format!("{}com", "x.".repeat(130))).is_err());
         use crate::domain::Subject;
         let found = Subject::find_all("/check httrsQJe://alipay.c%?=heck example/");
         assert!(found.iter().all(|s| Subject::of_kind(s.kind(), &s.key()).is_ok()), "{found:?}");

@@ -8,6 +8,7 @@ mod link;
 mod lookalike;
 mod phone;
 mod short;
+mod typed;
 
 use std::fmt;
 
@@ -18,6 +19,7 @@ pub use area::Area;
 pub use link::{Domain, LINK_KEY_RULES, LinkError};
 pub use lookalike::{Imitation, Likeness, MIN_SLIP_NAME, ScriptNote};
 pub use phone::{PHONE_KEY_RULES, PhoneError, PhoneKind, PhoneNumber, ShortKind, warm_up};
+pub use typed::Found;
 
 use super::Actor;
 use super::keyword_enum::keyword_enum;
@@ -68,7 +70,11 @@ impl Subject {
     /// it is; otherwise a link has a dot and letters, a phone number is digits (with `+`,
     /// spaces, dashes, brackets) of the lengths phone numbers have, and anything else is an
     /// account. A defanged link (`hxxps://evil[.]top`, or `alipay．com` with a full-width
-    /// dot) is read as the link it stands for.
+    /// dot) is read as the link it stands for. `QQ` names an account; `微信`/`wechat` and
+    /// `支付宝`/`alipay` an account, or the mobile number it is found by.
+    ///
+    /// One value; what citizens type after `/check` (several values, words around them,
+    /// emoji) is read by [`Subject::read_check`].
     pub fn parse(input: &str) -> Result<Subject, SubjectError> {
         let input = without_sentence_end(input);
         let refanged = link::refang(input);
@@ -86,8 +92,17 @@ impl Subject {
                     return Ok(Subject::Link(Domain::parse(rest)?));
                 }
                 // 帳號 (simplified 帐号) is Taiwan's and Hong Kong's spelling of 账号.
-                "account" | "card" | "账号" | "账户" | "帐号" | "帐户" | "卡号" | "银行卡" => {
+                "account" | "card" | "账号" | "账户" | "帐号" | "帐户" | "卡号" | "银行卡" | "qq"
+                | "qq号" | "qq号码" => {
                     return Ok(Subject::Account(AccountNumber::parse(rest)?));
+                }
+                // A WeChat or Alipay account: the mobile number it is found by, or its ID.
+                "微信" | "微信号" | "wechat" | "weixin" | "wx" | "vx" | "支付宝" | "支付宝账号"
+                | "alipay" => {
+                    return match PhoneNumber::parse(rest) {
+                        Ok(phone) if *phone.kind() == PhoneKind::Mobile => Ok(Subject::Phone(phone)),
+                        _ => Ok(Subject::Account(AccountNumber::parse(rest)?)),
+                    };
                 }
                 _ => {}
             }
@@ -119,25 +134,22 @@ impl Subject {
     }
 
     /// Every phone number, link and long account number in a free text (a citizen's
-    /// report, a forwarded message), each once.
+    /// report, a forwarded message), each once; a number with the letter O among its digits
+    /// as the number meant (scammers write them so to pass filters). See [`typed`].
     pub fn find_all(text: &str) -> Vec<Subject> {
-        let mut found: Vec<Subject> = Vec::new();
-        for token in candidates(&link::refang_text(text)) {
-            let subject = match guess(&token) {
-                IndicatorKind::Domain => Domain::parse(&token).ok().map(Subject::Link),
-                // A run of digits that is no phone number (a QQ number) is an account.
-                IndicatorKind::Phone => {
-                    PhoneNumber::parse(&token).ok().map(Subject::Phone).or_else(|| account(&token))
-                }
-                IndicatorKind::Account => account(&token),
-            };
-            if let Some(subject) = subject
-                && !found.contains(&subject)
-            {
-                found.push(subject);
-            }
-        }
-        found
+        typed::read_text(text).into_iter().map(Found::into_subject).collect()
+    }
+
+    /// Every value in a message's free text, as [`Subject::find_all`], with the numbers
+    /// whose Os were taken for zeros told apart, for the chat to ask "did you mean".
+    pub fn read_text(text: &str) -> Vec<Found> {
+        typed::read_text(text)
+    }
+
+    /// `/check`'s arguments: one value, or several (`13800138000 13900001111`), with
+    /// the words around them read as context or as their kind ([`typed`]).
+    pub fn read_check(args: &str) -> Result<Vec<Found>, SubjectError> {
+        typed::read_check(args)
     }
 
     pub fn kind(&self) -> IndicatorKind {
@@ -206,16 +218,28 @@ fn guess(input: &str) -> IndicatorKind {
     }
 }
 
+/// A stretch of a text that may be a phone number, a link or an account, with the text
+/// between it and the stretch before (where a word may name its kind: `QQ`, `微信`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Stretch {
+    pub token: String,
+    pub before: String,
+}
+
 /// Stretches of a text that may be a phone number, a link or an account: runs of the
 /// characters those are written with, split at other characters (Chinese text around
-/// them, most punctuation).
-fn candidates(text: &str) -> Vec<String> {
+/// them, most punctuation), each with the text before it; what is no stretch (words,
+/// punctuation, runs too short to be a value) is kept in the `before` of the stretch after it.
+pub(crate) fn stretches(text: &str) -> Vec<Stretch> {
     let mut out = Vec::new();
     let mut current = String::new();
-    let flush = |current: &mut String, out: &mut Vec<String>| {
+    let mut gap = String::new();
+    let flush = |current: &mut String, gap: &mut String, out: &mut Vec<Stretch>| {
         let token = current.trim_matches(|c: char| " -./:(),".contains(c)).to_owned();
         if token.chars().filter(|c| c.is_ascii_alphanumeric()).count() >= 5 {
-            out.push(token);
+            out.push(Stretch { token, before: std::mem::take(gap) });
+        } else {
+            gap.push_str(current);
         }
         current.clear();
     };
@@ -228,7 +252,7 @@ fn candidates(text: &str) -> Vec<String> {
         // A number and a space, then a word: the number ends at the space
         // ("called from 13800138000 and asked").
         if current.ends_with(' ') && !(c.is_ascii_digit() || "+( ".contains(c)) {
-            flush(&mut current, &mut out);
+            flush(&mut current, &mut gap, &mut out);
         }
         // A space may sit inside a phone or card number between short groups of digits
         // (138 0013 8000, 6222 0212 3456 7890 128) but ends a link, and a long group is
@@ -247,17 +271,19 @@ fn candidates(text: &str) -> Vec<String> {
             if digits(group) == 4 && digits(before) >= 7 {
                 let group = group.to_owned();
                 current.truncate(before.len());
-                flush(&mut current, &mut out);
+                flush(&mut current, &mut gap, &mut out);
+                gap.push(' ');
                 current = group;
             }
         }
         if keeps || (joins && !current.is_empty()) {
             current.push(c);
-        } else if !keeps {
-            flush(&mut current, &mut out);
+        } else {
+            flush(&mut current, &mut gap, &mut out);
+            gap.push(c);
         }
     }
-    flush(&mut current, &mut out);
+    flush(&mut current, &mut gap, &mut out);
     out
 }
 

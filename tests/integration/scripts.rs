@@ -39,7 +39,7 @@ async fn add_notice(store: &Arc<dyn Store>, title: &str, body: &str, now: DateTi
 async fn search(store: &Arc<dyn Store>, query: &str, now: DateTime<Utc>) -> Vec<String> {
     let terms = SearchTerms::parse(query).unwrap();
     let mut titles: Vec<String> = store
-        .search(&terms, now, 20, 0)
+        .search(&terms, Language::Zh, now, 20, 0)
         .await
         .unwrap()
         .hits

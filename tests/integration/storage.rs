@@ -243,7 +243,8 @@ async fn a_tips_import_is_all_or_nothing(store: Arc<dyn Store>) {
     let done = store.import_tips(&[retire.clone(), hidden, retire], &editor, &audit).await.unwrap();
     assert_eq!((done.added, done.changed), (1, 1), "the second update of the same tip changes nothing");
     assert!(store.tips(&TipQuery::default()).await.unwrap().is_empty(), "both retired, the new one at once");
-    let page = store.search(&SearchTerms::parse("交友").unwrap(), at(9, 1), 5, 0).await.unwrap();
+    let page =
+        store.search(&SearchTerms::parse("交友").unwrap(), Language::Zh, at(9, 1), 5, 0).await.unwrap();
     assert_eq!(page.total, 0, "a retired tip is not found");
     let log = store.audit_log(Some(&editor), 10).await.unwrap();
     assert_eq!(log.iter().map(|e| e.detail.as_str()).collect::<Vec<_>>(), ["tips: 1 added, 1 changed"]);
@@ -341,7 +342,7 @@ fn found_titles(hits: &[Found]) -> Vec<String> {
 
 async fn search(store: &Arc<dyn Store>, query: &str, now: DateTime<Utc>) -> Vec<String> {
     let terms = SearchTerms::parse(query).unwrap();
-    found_titles(&store.search(&terms, now, 20, 0).await.unwrap().hits)
+    found_titles(&store.search(&terms, Language::Zh, now, 20, 0).await.unwrap().hits)
 }
 
 async fn public_notices_are_published_and_unexpired(store: Arc<dyn Store>) {
@@ -444,8 +445,8 @@ async fn search_pages_through_results(store: Arc<dyn Store>) {
             .unwrap();
     }
     let terms = SearchTerms::parse("诈骗").unwrap();
-    let first = store.search(&terms, at(9, 0), 5, 0).await.unwrap();
-    let second = store.search(&terms, at(9, 0), 5, 5).await.unwrap();
+    let first = store.search(&terms, Language::Zh, at(9, 0), 5, 0).await.unwrap();
+    let second = store.search(&terms, Language::Zh, at(9, 0), 5, 5).await.unwrap();
     assert_eq!((first.total, first.hits.len()), (7, 5));
     assert_eq!((second.total, second.hits.len()), (7, 2));
     let mut all = found_titles(&first.hits);

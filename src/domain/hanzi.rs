@@ -27,7 +27,7 @@ use ferrous_opencc::config::BuiltinConfig;
 /// version) and the revision of Pingan's tokenising (`search_text.rs`). Change it when
 /// either changes: migrating a database then rebuilds its search index
 /// (`src/store/search_reindex.rs`). A test checks the crate's version against `Cargo.lock`.
-pub const SEARCH_TOKEN_RULES: &str = "ferrous-opencc 0.4.0 t2s by character, pingan 2";
+pub const SEARCH_TOKEN_RULES: &str = "ferrous-opencc 0.4.0 t2s by character, pingan 3";
 
 /// OpenCC's traditional-to-simplified converter, built from the dictionaries compiled into
 /// the binary. `None` only if those are broken, which a test rules out: then nothing folds.

@@ -12,6 +12,7 @@ mod local_time;
 mod notice;
 mod report;
 mod schedule;
+mod search_suggest;
 mod search_text;
 mod subscriber;
 pub(crate) mod text;
@@ -41,6 +42,7 @@ pub use report::{
     ReportedSubject,
 };
 pub use schedule::{digest_period, expected_finish, local_date, next_digest_after};
+pub use search_suggest::{Vocabulary, suggestions};
 pub use search_text::{SearchTerms, Term, index_tokens};
 pub use subscriber::{
     BadDigestTime, ChatId, DigestTime, Frequency, GoneReason, Interests, Keyword, PauseReason, Subscriber,

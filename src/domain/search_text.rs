@@ -14,7 +14,7 @@
 use super::hanzi::{is_han, simplified};
 
 /// A search term of a query.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Term {
     /// The token must occur.
     Exact(String),
@@ -22,32 +22,85 @@ pub enum Term {
     Prefix(String),
 }
 
-/// The terms of a query, all of which a result must contain.
+/// The terms of a query: every word of it must occur in a result, anywhere; words written
+/// next to each other make a phrase that ranks a result higher when it holds them so.
+///
+/// A Chinese run is covered by its pairs taken two characters at a time (`冒充客服` ->
+/// 冒充 客服; an odd run ends on its last pair: `冒充公检法` -> 冒充 公检 检法), so a text
+/// holding the words apart ("冒充电商物流客服") is found. Chinese runs one after another
+/// (`冒充客服`, `退款 客服`) make a phrase of their every overlapping pair in order (the
+/// way a text holding them together is indexed); consecutive other words (`fake refund`)
+/// make a phrase of their own.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SearchTerms(Vec<Term>);
+pub struct SearchTerms {
+    required: Vec<Term>,
+    phrases: Vec<Vec<Term>>,
+}
 
 impl SearchTerms {
     /// `None` when the query holds nothing searchable (only punctuation, say).
     pub fn parse(query: &str) -> Option<SearchTerms> {
-        let mut terms = Vec::new();
+        let mut required: Vec<Term> = Vec::new();
+        let mut phrases: Vec<Vec<Term>> = Vec::new();
+        // The consecutive other words, or Chinese runs (joined), being gathered into a phrase.
+        let mut words: Vec<Term> = Vec::new();
+        let mut han: Vec<char> = Vec::new();
+        let end_words = |words: &mut Vec<Term>, phrases: &mut Vec<Vec<Term>>| {
+            if words.len() >= 2 {
+                phrases.push(std::mem::take(words));
+            }
+            words.clear();
+        };
+        let end_han = |han: &mut Vec<char>, phrases: &mut Vec<Vec<Term>>| {
+            if han.len() >= 3 {
+                phrases.push(han.windows(2).map(|pair| Term::Exact(pair.iter().collect())).collect());
+            }
+            han.clear();
+        };
         for run in runs(query) {
             match run {
-                Run::Han(chars) if chars.len() == 1 => terms.push(Term::Exact(chars[0].to_string())),
                 Run::Han(chars) => {
-                    terms.extend(chars.windows(2).map(|pair| Term::Exact(pair.iter().collect())));
+                    end_words(&mut words, &mut phrases);
+                    han.extend(&chars);
+                    if chars.len() == 1 {
+                        required.push(Term::Exact(chars[0].to_string()));
+                        continue;
+                    }
+                    let pair = |i: usize| Term::Exact(chars[i..i + 2].iter().collect());
+                    let mut cover: Vec<usize> = (0..chars.len() - 1).step_by(2).collect();
+                    if chars.len() % 2 == 1 {
+                        cover.push(chars.len() - 2);
+                    }
+                    required.extend(cover.into_iter().map(pair));
                 }
-                Run::Word(word) if word.chars().count() >= 3 && !word.chars().all(|c| c.is_ascii_digit()) => {
-                    terms.push(Term::Prefix(word))
+                Run::Word(word) => {
+                    end_han(&mut han, &mut phrases);
+                    let term = if word.chars().count() >= 3 && !word.chars().all(|c| c.is_ascii_digit()) {
+                        Term::Prefix(word)
+                    } else {
+                        Term::Exact(word)
+                    };
+                    required.push(term.clone());
+                    words.push(term);
                 }
-                Run::Word(word) => terms.push(Term::Exact(word)),
             }
         }
-        terms.dedup();
-        (!terms.is_empty()).then_some(SearchTerms(terms))
+        end_words(&mut words, &mut phrases);
+        end_han(&mut han, &mut phrases);
+        let mut seen = std::collections::HashSet::new();
+        required.retain(|t| seen.insert(t.clone()));
+        (!required.is_empty()).then_some(SearchTerms { required, phrases })
     }
 
+    /// The terms every result contains, each once, in the query's order.
     pub fn terms(&self) -> &[Term] {
-        &self.0
+        &self.required
+    }
+
+    /// The query's phrases (each two or more terms in order, found next to each other in a
+    /// text's tokens): a result holding them ranks above one holding the words apart.
+    pub fn phrases(&self) -> &[Vec<Term>] {
+        &self.phrases
     }
 }
 
@@ -66,7 +119,7 @@ pub fn index_tokens(text: &str) -> String {
     tokens.join(" ")
 }
 
-enum Run {
+pub(super) enum Run {
     Han(Vec<char>),
     Word(String),
 }
@@ -74,33 +127,49 @@ enum Run {
 /// Splits text into runs of Chinese characters (in their simplified forms) and lower-cased
 /// words; everything else (spaces, punctuation, symbols) separates them.
 fn runs(text: &str) -> Vec<Run> {
+    spanned_runs(text).into_iter().map(|(run, _)| run).collect()
+}
+
+/// [`runs`], each with the byte range of `text` it was read from.
+pub(super) fn spanned_runs(text: &str) -> Vec<(Run, std::ops::Range<usize>)> {
     let mut out = Vec::new();
     let mut han: Vec<char> = Vec::new();
     let mut word = String::new();
-    let flush = |out: &mut Vec<Run>, han: &mut Vec<char>, word: &mut String| {
+    let mut start = 0;
+    let flush = |out: &mut Vec<(Run, std::ops::Range<usize>)>,
+                 han: &mut Vec<char>,
+                 word: &mut String,
+                 start: usize,
+                 end: usize| {
         if !han.is_empty() {
-            out.push(Run::Han(std::mem::take(han)));
+            out.push((Run::Han(std::mem::take(han)), start..end));
         }
         if !word.is_empty() {
-            out.push(Run::Word(std::mem::take(word)));
+            out.push((Run::Word(std::mem::take(word)), start..end));
         }
     };
-    for c in text.chars() {
+    for (at, c) in text.char_indices() {
         if is_han(c) {
             if !word.is_empty() {
-                flush(&mut out, &mut han, &mut word);
+                flush(&mut out, &mut han, &mut word, start, at);
+            }
+            if han.is_empty() {
+                start = at;
             }
             han.push(simplified(c));
         } else if c.is_alphanumeric() {
             if !han.is_empty() {
-                flush(&mut out, &mut han, &mut word);
+                flush(&mut out, &mut han, &mut word, start, at);
+            }
+            if word.is_empty() {
+                start = at;
             }
             word.extend(c.to_lowercase());
         } else {
-            flush(&mut out, &mut han, &mut word);
+            flush(&mut out, &mut han, &mut word, start, at);
         }
     }
-    flush(&mut out, &mut han, &mut word);
+    flush(&mut out, &mut han, &mut word, start, text.len());
     out
 }
 
@@ -134,14 +203,37 @@ mod tests {
     fn queries_become_terms() {
         let terms = |q: &str| SearchTerms::parse(q).map(|t| t.terms().to_vec());
         assert_eq!(terms("诈骗"), Some(vec![Term::Exact("诈骗".into())]));
+        assert_eq!(terms("刷单返利"), Some(vec![Term::Exact("刷单".into()), Term::Exact("返利".into())]));
         assert_eq!(
-            terms("刷单返利"),
-            Some(vec![Term::Exact("刷单".into()), Term::Exact("单返".into()), Term::Exact("返利".into())])
+            terms("冒充公检法"),
+            Some(vec![Term::Exact("冒充".into()), Term::Exact("公检".into()), Term::Exact("检法".into())])
         );
         assert_eq!(terms("骗"), Some(vec![Term::Exact("骗".into())]));
         assert_eq!(terms("Fraud 110"), Some(vec![Term::Prefix("fraud".into()), Term::Exact("110".into())]));
         assert_eq!(terms("to"), Some(vec![Term::Exact("to".into())]));
         assert_eq!(terms(" ，。!? "), None);
+        assert_eq!(terms("诈骗 诈骗"), Some(vec![Term::Exact("诈骗".into())]));
+    }
+
+    #[test]
+    fn words_next_to_each_other_make_phrases_that_rank_but_are_not_required() {
+        let phrases = |q: &str| SearchTerms::parse(q).unwrap().phrases().to_vec();
+        let exact = |t: &str| Term::Exact(t.into());
+        assert_eq!(phrases("冒充客服"), vec![vec![exact("冒充"), exact("充客"), exact("客服")]]);
+        assert_eq!(phrases("刷单"), Vec::<Vec<Term>>::new());
+        assert_eq!(phrases("退款 客服"), vec![vec![exact("退款"), exact("款客"), exact("客服")]]);
+        assert_eq!(
+            phrases("fake refund 退款 客服 of it"),
+            vec![
+                vec![Term::Prefix("fake".into()), Term::Prefix("refund".into())],
+                vec![exact("退款"), exact("款客"), exact("客服")],
+                vec![exact("of"), exact("it")]
+            ]
+        );
+        assert_eq!(phrases("fake"), Vec::<Vec<Term>>::new());
+        // The text's pairs of one run are its tokens in order: the phrase is found there.
+        let index = index_tokens("谨防冒充客服来电");
+        assert!(index.contains("冒充 充客 客服"), "{index}");
     }
 
     /// The query and more of its kind, each with its simplified spelling: both make

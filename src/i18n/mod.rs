@@ -171,6 +171,30 @@ impl Texts {
     }
 }
 
+/// The built-in texts, for code that has no [`Texts`] at hand (the search index). `None`
+/// only if the locale files are broken, which start-up and a test rule out.
+static BUILT_IN: std::sync::LazyLock<Option<Texts>> = std::sync::LazyLock::new(|| match Texts::load() {
+    Ok(texts) => Some(texts),
+    Err(e) => {
+        tracing::error!(error = %e, "the built-in locale files cannot be read");
+        None
+    }
+});
+
+/// A scam type's names in every language as plain text, Chinese first (`冒充公检法 Fake
+/// police or officials`, from the `scam.*` keys of the locale files): a tip is indexed
+/// for search under its scam type's names as well as its own words.
+pub fn scam_type_names(kind: crate::domain::ScamType) -> String {
+    let Some(texts) = BUILT_IN.as_ref() else { return String::new() };
+    let key = format!("scam.{}", kind.as_str());
+    Language::ALL
+        .iter()
+        .filter_map(|lang| texts.lookup(*lang, &key))
+        .map(crate::html::to_plain)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn substitute(template: &str, args: &[(&str, Arg<'_>)]) -> String {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;

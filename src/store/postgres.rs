@@ -8,10 +8,10 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool};
 
-use super::search::{DocumentKind, DocumentTokens, RankedRows, tsquery};
+use super::search::{DocumentKind, DocumentTokens, RankedRows, tsquery, tsquery_phrases};
 use super::{Backend, MigrationReport, Store, StoreError, migrations};
 use crate::config::DatabaseSettings;
-use crate::domain::SearchTerms;
+use crate::domain::{Language, SearchTerms};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -70,6 +70,7 @@ impl PgStore {
     async fn run_search(
         &self,
         terms: &SearchTerms,
+        language: Language,
         now: DateTime<Utc>,
         limit: u32,
         offset: u32,
@@ -80,16 +81,20 @@ impl PgStore {
             .bind(now)
             .fetch_one(&self.pool)
             .await?;
-        // Notices before tips; then ts_rank, where title tokens carry weight A and body
-        // tokens B (its defaults: 1.0 and 0.4).
+        // The chat's language first; then a document holding the query's phrases as
+        // written; then notices before tips; then ts_rank, where title tokens carry weight
+        // A and body tokens B (its defaults: 1.0 and 0.4).
         let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
-            "SELECT d.kind, d.ref_id{SEARCH_FROM} ORDER BY d.kind = 'notice' DESC, \
+            "SELECT d.kind, d.ref_id{SEARCH_FROM} ORDER BY COALESCE(n.language, t.language) = $5 DESC, \
+             COALESCE(d.document @@ to_tsquery('simple', $6), FALSE) DESC, d.kind = 'notice' DESC, \
              ts_rank(d.document, to_tsquery('simple', $1)) DESC, d.id DESC LIMIT $3 OFFSET $4"
         ))
         .bind(&query)
         .bind(now)
         .bind(i64::from(limit))
         .bind(i64::from(offset))
+        .bind(language.code())
+        .bind(tsquery_phrases(terms))
         .fetch_all(&self.pool)
         .await?;
         Ok((total.max(0) as u64, rows))

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::StoreError;
-use crate::domain::{Notice, SearchTerms, Term, Tip};
+use crate::domain::{Language, Notice, ScamType, SearchTerms, Term, Tip, Vocabulary};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DocumentKind {
@@ -47,15 +47,25 @@ pub struct SearchPage {
 
 #[async_trait]
 pub trait SearchStore {
-    /// Published, unexpired notices and current tips containing every term: notices
-    /// first, each kind best match first.
+    /// Published, unexpired notices and current tips containing every term, anywhere.
+    /// Order: those in `language` (the chat's) first; then those holding every phrase of
+    /// the query ([`SearchTerms::phrases`]) as written; then notices before tips; then best
+    /// match first (SQLite: FTS5 bm25; PostgreSQL: `ts_rank`; a title token outweighs a
+    /// body token); then newest.
     async fn search(
         &self,
         terms: &SearchTerms,
+        language: Language,
         now: DateTime<Utc>,
         limit: u32,
         offset: u32,
     ) -> Result<SearchPage, StoreError>;
+
+    /// Every token of the index with the number of documents holding it (retired and
+    /// unpublished ones included: check a suggestion by searching it), for "did you mean".
+    /// SQLite reads FTS5's `fts5vocab` table, PostgreSQL `ts_stat`; both scan the index,
+    /// so this is for a search that found nothing, not for every search.
+    async fn search_vocabulary(&self) -> Result<Vocabulary, StoreError>;
 
     /// Keeps a query for later pages of its results; the same text gets the same id.
     async fn remember_query(&self, text: &str, now: DateTime<Utc>) -> Result<i64, StoreError>;
@@ -69,9 +79,40 @@ pub(crate) struct DocumentTokens {
 }
 
 impl DocumentTokens {
+    /// A notice's tokens.
     pub fn of(title: &str, body: &str) -> DocumentTokens {
         DocumentTokens { title: crate::domain::index_tokens(title), body: crate::domain::index_tokens(body) }
     }
+
+    /// A tip's tokens: its scam type's names in every language
+    /// ([`crate::i18n::scam_type_names`]) count as words of its title, so `/search 冒充公检法`
+    /// or `/search fake police` finds every tip of that kind, in either language.
+    pub fn of_tip(kind: ScamType, title: &str, body: &str) -> DocumentTokens {
+        let names = crate::domain::index_tokens(&crate::i18n::scam_type_names(kind));
+        let title = crate::domain::index_tokens(title);
+        let title = if names.is_empty() { title } else { format!("{title} {names}") };
+        DocumentTokens { title, body: crate::domain::index_tokens(body) }
+    }
+}
+
+/// The version of the index's contents that `data_versions` keeps under `search_tokens`:
+/// the tokenising rules ([`SEARCH_TOKEN_RULES`](crate::domain::hanzi::SEARCH_TOKEN_RULES))
+/// and a fingerprint (SHA-256, first 8 bytes) of the scam types' names tips are indexed
+/// under, so renaming a scam type in a locale file rebuilds the index too.
+pub(crate) fn index_version() -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for kind in ScamType::ALL {
+        hash.update(kind.as_str());
+        hash.update([0]);
+        hash.update(crate::i18n::scam_type_names(*kind));
+        hash.update([0]);
+    }
+    format!(
+        "{}; scam type names {}",
+        crate::domain::hanzi::SEARCH_TOKEN_RULES,
+        hex::encode(&hash.finalize()[..8])
+    )
 }
 
 /// Terms as an FTS5 query: every term required, each quoted so no token is read as syntax.
@@ -88,18 +129,49 @@ pub(crate) fn fts5_query(terms: &SearchTerms) -> String {
         .join(" AND ")
 }
 
+/// The query's phrases as an FTS5 query: each phrase's tokens in order (`"a" + "b"`), every
+/// phrase required; `None` when the query has none.
+pub(crate) fn fts5_phrases(terms: &SearchTerms) -> Option<String> {
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let phrases: Vec<String> = terms
+        .phrases()
+        .iter()
+        .map(|phrase| {
+            phrase
+                .iter()
+                .map(|t| match t {
+                    Term::Exact(token) => quote(token),
+                    Term::Prefix(token) => format!("{} *", quote(token)),
+                })
+                .collect::<Vec<_>>()
+                .join(" + ")
+        })
+        .collect();
+    (!phrases.is_empty()).then(|| phrases.join(" AND "))
+}
+
+/// The query's phrases as a PostgreSQL tsquery (`'a' <-> 'b':*`), every phrase required;
+/// `None` when the query has none.
+pub(crate) fn tsquery_phrases(terms: &SearchTerms) -> Option<String> {
+    let phrases: Vec<String> = terms
+        .phrases()
+        .iter()
+        .map(|phrase| format!("({})", phrase.iter().map(ts_lexeme).collect::<Vec<_>>().join(" <-> ")))
+        .collect();
+    (!phrases.is_empty()).then(|| phrases.join(" & "))
+}
+
+fn ts_lexeme(term: &Term) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"));
+    match term {
+        Term::Exact(token) => quote(token),
+        Term::Prefix(token) => format!("{}:*", quote(token)),
+    }
+}
+
 /// Terms as a PostgreSQL tsquery: every lexeme quoted, prefixes marked `:*`.
 pub(crate) fn tsquery(terms: &SearchTerms) -> String {
-    let quote = |s: &str| format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"));
-    terms
-        .terms()
-        .iter()
-        .map(|t| match t {
-            Term::Exact(token) => quote(token),
-            Term::Prefix(token) => format!("{}:*", quote(token)),
-        })
-        .collect::<Vec<_>>()
-        .join(" & ")
+    terms.terms().iter().map(ts_lexeme).collect::<Vec<_>>().join(" & ")
 }
 
 /// Ranked `(kind, id)` rows of one page, and the number of matches in all.
@@ -131,13 +203,25 @@ macro_rules! impl_search_store {
             async fn search(
                 &self,
                 terms: &$crate::domain::SearchTerms,
+                language: $crate::domain::Language,
                 now: ::chrono::DateTime<::chrono::Utc>,
                 limit: u32,
                 offset: u32,
             ) -> Result<$crate::store::SearchPage, $crate::store::StoreError> {
-                let (total, rows) = self.run_search(terms, now, limit, offset).await?;
+                let (total, rows) = self.run_search(terms, language, now, limit, offset).await?;
                 let hits = $crate::store::search::load_hits(self, rows).await?;
                 Ok($crate::store::SearchPage { total, hits })
+            }
+
+            async fn search_vocabulary(
+                &self,
+            ) -> Result<$crate::domain::Vocabulary, $crate::store::StoreError> {
+                // `search_vocabulary` is a view over the index (migration 20261201000017).
+                let rows: Vec<(String, i64)> =
+                    ::sqlx::query_as("SELECT term, doc FROM search_vocabulary").fetch_all(&self.pool).await?;
+                Ok($crate::domain::Vocabulary::new(
+                    rows.into_iter().map(|(term, doc)| (term, doc.max(0) as u64)),
+                ))
             }
 
             async fn remember_query(
@@ -179,5 +263,27 @@ mod tests {
         let terms = SearchTerms::parse("诈骗 fraud's 110").unwrap();
         assert_eq!(fts5_query(&terms), "\"诈骗\" AND \"fraud\"* AND \"s\" AND \"110\"");
         assert_eq!(tsquery(&terms), "'诈骗' & 'fraud':* & 's' & '110'");
+        assert_eq!(fts5_phrases(&terms), Some("\"fraud\" * + \"s\" + \"110\"".to_owned()));
+        assert_eq!(tsquery_phrases(&terms), Some("('fraud':* <-> 's' <-> '110')".to_owned()));
+    }
+
+    #[test]
+    fn chinese_words_are_required_apart_and_ranked_together() {
+        let terms = SearchTerms::parse("冒充客服 fake").unwrap();
+        assert_eq!(fts5_query(&terms), "\"冒充\" AND \"客服\" AND \"fake\"*");
+        assert_eq!(fts5_phrases(&terms), Some("\"冒充\" + \"充客\" + \"客服\"".to_owned()));
+        assert_eq!(tsquery_phrases(&terms), Some("('冒充' <-> '充客' <-> '客服')".to_owned()));
+        assert_eq!(fts5_phrases(&SearchTerms::parse("刷单").unwrap()), None);
+    }
+
+    #[test]
+    fn a_tip_is_indexed_under_its_scam_type_names_in_both_languages() {
+        let tokens = DocumentTokens::of_tip(ScamType::Officials, "接到电话要转账", "先挂断");
+        for token in ["冒充", "检法", "fake", "police", "officials", "转账"] {
+            assert!(tokens.title.split(' ').any(|t| t == token), "{token} in {}", tokens.title);
+        }
+        let shops = DocumentTokens::of_tip(ScamType::Shopping, "t", "b");
+        assert!(!shops.title.split(' ').any(|t| t == "amp"), "entities are decoded: {}", shops.title);
+        assert!(index_version().starts_with(crate::domain::hanzi::SEARCH_TOKEN_RULES));
     }
 }

@@ -8,10 +8,10 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{SqliteConnection, SqlitePool};
 
-use super::search::{DocumentKind, DocumentTokens, RankedRows, fts5_query};
+use super::search::{DocumentKind, DocumentTokens, RankedRows, fts5_phrases, fts5_query};
 use super::{Backend, MigrationReport, Store, StoreError, migrations};
 use crate::config::DatabaseSettings;
-use crate::domain::SearchTerms;
+use crate::domain::{Language, SearchTerms};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -93,6 +93,7 @@ impl SqliteStore {
     async fn run_search(
         &self,
         terms: &SearchTerms,
+        language: Language,
         now: DateTime<Utc>,
         limit: u32,
         offset: u32,
@@ -103,16 +104,26 @@ impl SqliteStore {
             .bind(now)
             .fetch_one(&self.pool)
             .await?;
-        // Notices before tips; then bm25, lower for better matches, a title match counting
-        // ten times a body match.
+        let phrases = fts5_phrases(terms);
+        // A document holding the query's phrases as written ranks first in its language.
+        let together = if phrases.is_some() {
+            "d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH $6)"
+        } else {
+            "$6 IS NULL"
+        };
+        // Then notices before tips; then bm25, lower for better matches, a title match
+        // counting ten times a body match.
         let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
             "SELECT d.kind, d.ref_id{SEARCH_FROM} \
-             ORDER BY d.kind = 'notice' DESC, bm25(search_fts, 10.0, 1.0), d.id DESC LIMIT $3 OFFSET $4"
+             ORDER BY COALESCE(n.language, t.language) = $5 DESC, {together} DESC, d.kind = 'notice' DESC, \
+             bm25(search_fts, 10.0, 1.0), d.id DESC LIMIT $3 OFFSET $4"
         ))
         .bind(&query)
         .bind(now)
         .bind(i64::from(limit))
         .bind(i64::from(offset))
+        .bind(language.code())
+        .bind(phrases)
         .fetch_all(&self.pool)
         .await?;
         Ok((total.max(0) as u64, rows))

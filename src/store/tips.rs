@@ -172,7 +172,7 @@ macro_rules! impl_tip_store {
                 .fetch_one(&mut **tx)
                 .await?;
                 let tip: $crate::domain::Tip = row.try_into()?;
-                let tokens = $crate::store::search::DocumentTokens::of(t.title.as_str(), t.body.as_str());
+                let tokens = $crate::store::search::DocumentTokens::of_tip(t.scam_type, t.title.as_str(), t.body.as_str());
                 Self::index_document(tx, $crate::store::search::DocumentKind::Tip, tip.id.0, &tokens).await?;
                 Ok(tip)
             }
@@ -227,7 +227,7 @@ macro_rules! impl_tip_store {
                 .fetch_optional(&mut *tx)
                 .await?;
                 let tip: $crate::domain::Tip = row.ok_or($crate::store::StoreError::NotFound)?.try_into()?;
-                let tokens = $crate::store::search::DocumentTokens::of(title.as_str(), body.as_str());
+                let tokens = $crate::store::search::DocumentTokens::of_tip(tip.scam_type, title.as_str(), body.as_str());
                 Self::index_document(&mut tx, $crate::store::search::DocumentKind::Tip, id.0, &tokens).await?;
                 let entry = $crate::store::tips::tip_audit(&tip, $crate::domain::AuditAction::TipEdited, by, now);
                 $crate::store::audit::insert_audit(&entry).execute(&mut *tx).await?;
@@ -312,7 +312,11 @@ macro_rules! impl_tip_store {
                             .await?;
                             if text_changed {
                                 let tokens =
-                                    $crate::store::search::DocumentTokens::of(title.as_str(), body.as_str());
+                                    $crate::store::search::DocumentTokens::of_tip(
+                                    current.scam_type,
+                                    title.as_str(),
+                                    body.as_str(),
+                                );
                                 Self::index_document(&mut tx, $crate::store::search::DocumentKind::Tip, id.0, &tokens)
                                     .await?;
                             }
@@ -380,7 +384,7 @@ macro_rules! impl_tip_store {
                 if updated.rows_affected() == 0 {
                     return Ok(SeedOutcome::KeptEdited);
                 }
-                let tokens = $crate::store::search::DocumentTokens::of(t.title.as_str(), t.body.as_str());
+                let tokens = $crate::store::search::DocumentTokens::of_tip(t.scam_type, t.title.as_str(), t.body.as_str());
                 Self::index_document(&mut tx, $crate::store::search::DocumentKind::Tip, existing.id.0, &tokens)
                     .await?;
                 tx.commit().await?;

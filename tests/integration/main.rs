@@ -23,6 +23,7 @@ mod privacy;
 mod publishing;
 mod robustness;
 mod scripts;
+mod search;
 mod secrets;
 mod storage;
 mod stress;

@@ -1,8 +1,10 @@
-//! `/search <words>`: notices and tips, best first, five to a page.
+//! `/search <words>`: notices and tips holding every word, in the chat's language first,
+//! best first, five to a page. A search that finds nothing offers a near query that does
+//! ("did you mean", [`crate::domain::suggestions`]) with a button that runs it.
 
 use super::latest::{PAGE_SIZE, page_count, pager};
 use super::{ButtonResult, Ctx, HandlerError, HandlerResult};
-use crate::domain::SearchTerms;
+use crate::domain::{SearchTerms, suggestions};
 use crate::html::Html;
 use crate::i18n::Arg;
 use crate::render::callback::{Callback, MAX_PAGE};
@@ -13,6 +15,10 @@ use crate::telegram::outbound::{OutMessage, Sent};
 
 /// Longer queries are cut to this many characters before they are searched and kept.
 const MAX_QUERY_CHARS: usize = 100;
+
+/// How many near queries a search that found nothing tries, best first, before it says
+/// only that nothing was found.
+const SUGGESTIONS_TRIED: usize = 3;
 
 pub(super) async fn search(ctx: &Ctx<'_>, query: &str) -> HandlerResult {
     let query: String = query.trim().chars().take(MAX_QUERY_CHARS).collect();
@@ -51,15 +57,15 @@ async fn render_page(
 ) -> Result<OutMessage, HandlerError> {
     let now = ctx.now();
     let page = page.min(MAX_PAGE);
-    let first = ctx.app.store.search(terms, now, PAGE_SIZE, page * PAGE_SIZE).await?;
+    let first = ctx.app.store.search(terms, ctx.lang, now, PAGE_SIZE, page * PAGE_SIZE).await?;
     if first.total == 0 {
-        return Ok(OutMessage::html(ctx.fill("search.no_results", &[("query", Arg::Typed(query))])));
+        return did_you_mean(ctx, query).await;
     }
     let pages = page_count(first.total);
     // A page past the end (results expired meanwhile) shows the last one instead.
     let (results, page) = if page >= pages {
         let last = pages - 1;
-        (ctx.app.store.search(terms, now, PAGE_SIZE, last * PAGE_SIZE).await?, last)
+        (ctx.app.store.search(terms, ctx.lang, now, PAGE_SIZE, last * PAGE_SIZE).await?, last)
     } else {
         (first, page)
     };
@@ -82,4 +88,25 @@ async fn render_page(
     }
     keyboard = keyboard.row(pager(ctx, page, pages, |page| Callback::SearchPage { query: remembered, page }));
     Ok(OutMessage::with_keyboard(text, keyboard))
+}
+
+/// "Nothing found", with the first near query that finds something, if any, and a button
+/// that searches it.
+async fn did_you_mean(ctx: &Ctx<'_>, query: &str) -> Result<OutMessage, HandlerError> {
+    let vocabulary = ctx.app.store.search_vocabulary().await?;
+    for suggestion in suggestions(query, &vocabulary, SUGGESTIONS_TRIED) {
+        let Some(terms) = SearchTerms::parse(&suggestion) else { continue };
+        if ctx.app.store.search(&terms, ctx.lang, ctx.now(), 1, 0).await?.total == 0 {
+            continue;
+        }
+        let remembered = ctx.app.store.remember_query(&suggestion, ctx.now()).await?;
+        let args = [("query", Arg::Typed(query)), ("suggestion", (&suggestion).into())];
+        let button = crate::html::to_plain(ctx.fill("search.did_you_mean_button", &args[1..]).as_str());
+        let keyboard = Keyboard::new().row(vec![Button::callback(
+            short_label(&button, 40),
+            Callback::SearchPage { query: remembered, page: 0 },
+        )]);
+        return Ok(OutMessage::with_keyboard(ctx.fill("search.did_you_mean", &args), keyboard));
+    }
+    Ok(OutMessage::html(ctx.fill("search.no_results", &[("query", Arg::Typed(query))])))
 }

@@ -462,6 +462,21 @@ async fn retiring_a_tip_asks_first_offers_undo_and_warns_when_it_is_the_last_of_
         );
         assert!(!app.store.tip(only.id).await.unwrap().unwrap().retired);
         assert!(labels(&ask(&app, citizen, "/tips").await).contains(&kind_name.to_owned()));
+
+        // The undo works for a while only.
+        let long_ago = Utc::now() - Duration::minutes(11);
+        app.store.retire_tip(only.id, &Actor::Telegram(id), long_ago).await.unwrap();
+        let late = app.fake.press(&user(id), &done, &format!("te:u:{}", only.id.0));
+        assert_eq!(
+            app.fake.wait_for_answer(&late).await.as_deref(),
+            Some(says(
+                id,
+                "已超过撤销时限，请重新添加这条提示。",
+                "Too late to undo; add the tip again instead."
+            ))
+        );
+        assert!(app.store.tip(only.id).await.unwrap().unwrap().retired);
+        app.store.restore_tip(only.id, &Actor::System, Utc::now()).await.unwrap();
     }
     use pingan::domain::AuditAction::{TipRestored, TipRetired};
     let actions: Vec<_> = app
@@ -472,6 +487,26 @@ async fn retiring_a_tip_asks_first_offers_undo_and_warns_when_it_is_the_last_of_
         .into_iter()
         .map(|e| e.action)
         .collect();
-    assert_eq!(actions, [TipRestored, TipRetired]);
+    assert_eq!(actions, [TipRetired, TipRestored, TipRetired], "newest first");
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn dialogues_stored_before_they_were_numbered_carry_on_and_unreadable_ones_are_dropped_politely() {
+    let app = spawn().await;
+    for id in [CITIZEN_ZH, CITIZEN_EN] {
+        let old =
+            r#"{"dialogue":"report","story":"有人冒充客服。","forwards":[],"details":[],"ready":false}"#;
+        app.store.save_dialogue(ChatId(id), id, old, Utc::now()).await.unwrap();
+        let summary = ask(&app, id, "对方号码 171-2345-6789").await;
+        assert!(summary.text.contains("171 2345 6789"), "{}", summary.text);
+        assert_eq!(press(&app, id, &summary, says(id, "📨 提交举报", "📨 Send the report")).await, None);
+        assert_eq!(reports_by(&app, id).await, 1, "its new buttons work");
+
+        app.store.save_dialogue(ChatId(id), id, r#"{"dialogue":"séance"}"#, Utc::now()).await.unwrap();
+        let told = ask(&app, id, "你好").await;
+        assert!(told.text.contains(says(id, "请重新开始", "Please start again")), "{}", told.text);
+        assert_eq!(stored_dialogue(&app, id).await, None);
+    }
     app.stop().await.unwrap();
 }

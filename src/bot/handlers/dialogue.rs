@@ -84,6 +84,13 @@ pub(super) async fn load(ctx: &Ctx<'_>, user: i64) -> Result<Option<Current>, Ha
     let chat = ctx.origin.target.chat;
     let Some((json, since)) = ctx.app.store.dialogue_with_time(chat, user).await? else { return Ok(None) };
     match serde_json::from_str::<Stored>(&json) {
+        // Stored before dialogues were numbered: numbered now (no button carries 0), kept
+        // as old as it was.
+        Ok(s) if s.id == 0 => {
+            let id = DraftId(fastrand::u32(1..));
+            write(ctx, user, id, s.switch_to.clone(), &s.dialogue, since).await?;
+            Ok(Some(Current { id, dialogue: s.dialogue, since, switch_to: s.switch_to }))
+        }
         Ok(s) => Ok(Some(Current { id: DraftId(s.id), dialogue: s.dialogue, since, switch_to: s.switch_to })),
         Err(e) => {
             // A dialogue written by an older version: start again rather than fail, and say so.
@@ -109,7 +116,7 @@ pub(super) async fn bound(
 /// for the buttons shown with it.
 pub(super) async fn start(ctx: &Ctx<'_>, user: i64, dialogue: &Dialogue) -> Result<DraftId, HandlerError> {
     let id = DraftId(fastrand::u32(1..));
-    write(ctx, user, id, None, dialogue).await?;
+    write(ctx, user, id, None, dialogue, ctx.now()).await?;
     Ok(id)
 }
 
@@ -120,7 +127,7 @@ pub(super) async fn save(
     id: DraftId,
     dialogue: &Dialogue,
 ) -> Result<(), HandlerError> {
-    write(ctx, user, id, None, dialogue).await
+    write(ctx, user, id, None, dialogue, ctx.now()).await
 }
 
 async fn write(
@@ -129,10 +136,11 @@ async fn write(
     id: DraftId,
     switch_to: Option<Switch>,
     dialogue: &Dialogue,
+    at: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
     let stored = Stored { id: id.0, switch_to, dialogue: dialogue.clone() };
     let json = serde_json::to_string(&stored).expect("a dialogue serialises");
-    ctx.app.store.save_dialogue(ctx.origin.target.chat, user, &json, ctx.now()).await?;
+    ctx.app.store.save_dialogue(ctx.origin.target.chat, user, &json, at).await?;
     Ok(())
 }
 
@@ -147,21 +155,8 @@ pub(super) async fn end(ctx: &Ctx<'_>, user: i64) -> Result<(), HandlerError> {
 pub(super) async fn may_start(ctx: &Ctx<'_>, user: i64, wanted: Switch) -> Result<bool, HandlerError> {
     let Some(current) = load(ctx, user).await? else { return Ok(true) };
     let command = wanted.command();
-    // Kept under the same number, so the dialogue's own buttons still work.
-    ctx.app
-        .store
-        .save_dialogue(
-            ctx.origin.target.chat,
-            user,
-            &serde_json::to_string(&Stored {
-                id: current.id.0,
-                switch_to: Some(wanted),
-                dialogue: current.dialogue.clone(),
-            })
-            .expect("a dialogue serialises"),
-            current.since,
-        )
-        .await?;
+    // Kept under the same number (its own buttons still work) and as old as it was.
+    write(ctx, user, current.id, Some(wanted), &current.dialogue, current.since).await?;
     let what = what(ctx, &current.dialogue);
     let question =
         ctx.fill("dialogue.switch_question", &[("what", what.as_str().into()), ("command", command.into())]);

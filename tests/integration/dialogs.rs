@@ -326,12 +326,19 @@ async fn listing_an_official_value_asks_naming_what_it_is_and_lists_nothing_unti
         assert_eq!(app.store.indicator(icbc.kind(), &icbc.key()).await.unwrap(), None);
 
         // Other official values ask too.
-        for value in ["110", "12306", "96110"] {
+        for value in ["110", "12306", "96110", "12306.cn", "www.12306.cn"] {
             let question = ask(&app, id, &format!("/indicator add {value} suspicious 测试")).await;
             assert!(question.text.contains("⚠️"), "{value}: {}", question.text);
             press(&app, id, &question, says(id, "取消", "Cancel")).await;
         }
     }
+    // What the bureau itself listed as official counts too, named as it listed it.
+    let own = ask(&app, EDITOR_ZH, "/indicator add 0571-8765-4321 official 市反诈中心值班电话").await;
+    assert!(own.text.starts_with("✅"), "{}", own.text);
+    let question = ask(&app, EDITOR_ZH, "/indicator add 0571-8765-4321 fraud 测试").await;
+    assert!(question.text.contains("市反诈中心值班电话"), "{}", question.text);
+    press(&app, EDITOR_ZH, &question, "取消").await;
+
     // Confirmed: listed, and the editor is told what citizens will see.
     let question = ask(&app, EDITOR_ZH, "/indicator add 95588 fraud 测试").await;
     assert_eq!(press(&app, EDITOR_ZH, &question, "确认列入").await, None);

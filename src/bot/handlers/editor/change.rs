@@ -86,9 +86,10 @@ pub(super) async fn take_text(
     let correction = match draft.correction(notice.content.clone(), notice.expires_at, ctx.now()) {
         Ok(correction) => correction,
         Err(e) => {
+            // Explained, and the step asked again: the draft keeps waiting for the text.
             let reason = why::draft_error(ctx, &e);
             ctx.reply(ctx.fill("editor.invalid", &[("reason", reason.as_str().into())])).await?;
-            return Ok(());
+            return prompt(ctx, &notice).await;
         }
     };
     save_draft(ctx, user, draft_id, &draft).await?;

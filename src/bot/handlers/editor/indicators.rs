@@ -103,18 +103,17 @@ async fn read_add(
 /// the shipped list, or an entry the bureau listed as official.
 async fn official_name(ctx: &Ctx<'_>, subject: &Subject) -> Result<Option<String>, super::HandlerError> {
     let (kind, key) = (subject.kind(), subject.key());
-    if let Some(official) =
-        officials::all().iter().find(|o| o.subject.kind() == kind && o.subject.key() == key)
-    {
+    // A site's official domain covers its subdomains (www.icbc.com.cn is ICBC's too).
+    let covers = |official: &Subject| {
+        official.kind() == kind
+            && (official.key() == key
+                || (matches!(subject, Subject::Link(_)) && key.ends_with(&format!(".{}", official.key()))))
+    };
+    if let Some(official) = officials::all().iter().find(|o| covers(&o.subject)) {
         return Ok(Some(official.indicator(ctx.lang).reason.as_str().to_owned()));
     }
-    Ok(ctx
-        .app
-        .store
-        .indicator(kind, &key)
-        .await?
-        .filter(|i| i.risk == Risk::Official)
-        .map(|i| i.reason.as_str().to_owned()))
+    let listed = ctx.app.store.indicator(kind, &key).await?;
+    Ok(listed.filter(|i| i.risk == Risk::Official).map(|i| i.reason.as_str().to_owned()))
 }
 
 async fn add(ctx: &Ctx<'_>, by: Actor, args: &str) -> HandlerResult {

@@ -47,6 +47,7 @@ pub(crate) const KEYS: &[Key] = &[
     key("bot.publisher_en", "PINGAN_BOT_PUBLISHER_EN"),
     key("bot.cap_sender", "PINGAN_BOT_CAP_SENDER"),
     key("bot.reports_per_hour", "PINGAN_BOT_REPORTS_PER_HOUR"),
+    key("bot.draft_idle_hours", "PINGAN_BOT_DRAFT_IDLE_HOURS"),
     key("bot.commands_per_minute", "PINGAN_BOT_COMMANDS_PER_MINUTE"),
     key("bot.costly_commands_per_minute", "PINGAN_BOT_COSTLY_COMMANDS_PER_MINUTE"),
     key("bot.group_commands_per_minute", "PINGAN_BOT_GROUP_COMMANDS_PER_MINUTE"),

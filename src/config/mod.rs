@@ -218,6 +218,9 @@ pub struct BotSettings {
     pub cap_sender: String,
     /// Reports one user may send in an hour; more get a polite refusal.
     pub reports_per_hour: u32,
+    /// How long a dialogue (a draft notice, a report) may wait for its next message
+    /// before a returning user is asked whether to carry on with it.
+    pub draft_idle: chrono::Duration,
     /// What one person, and one group, may ask of the bot in a minute.
     pub budgets: crate::bot::budget::Limits,
 }
@@ -434,6 +437,9 @@ impl Settings {
         let reports_per_hour = l.get("bot.reports_per_hour", "a whole number from 1 to 100", |v| {
             integer_in(v, 1, 100).map(|n| n as u32)
         })?;
+        let draft_idle = l.get("bot.draft_idle_hours", "a whole number of hours from 1 to 720", |v| {
+            integer_in(v, 1, 720).map(chrono::Duration::hours)
+        })?;
         let per_minute = |key: &str| {
             l.get(key, "a whole number from 1 to 10000", |v| integer_in(v, 1, 10_000).map(|n| n as u32))
         };
@@ -499,6 +505,7 @@ impl Settings {
                 publisher_en,
                 cap_sender,
                 reports_per_hour,
+                draft_idle,
                 budgets,
             },
             delivery,
@@ -723,6 +730,17 @@ mod tests {
     fn a_malformed_token_is_refused_without_being_echoed() {
         let err = load(&[("TELOXIDE_TOKEN", "not-a-token-SECRET")]).unwrap_err().to_string();
         assert!(err.contains("telegram.token") && !err.contains("SECRET"), "{err}");
+    }
+
+    #[test]
+    fn a_draft_waits_a_day_by_default_and_a_whole_number_of_hours_if_set() {
+        assert_eq!(load(&[]).unwrap().settings.bot.draft_idle, chrono::Duration::hours(24));
+        let s = load(&[("PINGAN_BOT_DRAFT_IDLE_HOURS", "2")]).unwrap().settings;
+        assert_eq!(s.bot.draft_idle, chrono::Duration::hours(2));
+        for bad in ["0", "721", "1.5", "a day"] {
+            let err = load(&[("PINGAN_BOT_DRAFT_IDLE_HOURS", bad)]).unwrap_err().to_string();
+            assert!(err.starts_with("bot.draft_idle_hours (from environment variable"), "{err}");
+        }
     }
 
     #[test]

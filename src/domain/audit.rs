@@ -26,6 +26,8 @@ keyword_enum! {
         TipAdded = "tip_added",
         TipEdited = "tip_edited",
         TipRetired = "tip_retired",
+        /// A retired tip brought back (an editor's undo).
+        TipRestored = "tip_restored",
         /// A stored phone number moved to its key under new rules (src/store/subject_keys.rs).
         Rekeyed = "rekeyed",
     }

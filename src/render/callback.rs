@@ -35,10 +35,16 @@ pub enum Callback {
     Settings(SettingsAction),
     /// /forget's confirmation: `true` deletes, `false` cancels.
     Forget(bool),
-    /// A step of an editor's /post or /urgent.
-    Post(PostAction),
-    /// Confirms (`true`) or drops an editor's correction (/edit).
-    Correct(bool),
+    /// A step of an editor's /post or /urgent, under the draft it was shown with.
+    Post {
+        draft: DraftId,
+        action: PostAction,
+    },
+    /// Confirms (`confirm`) or drops an editor's correction (/edit) of this draft.
+    Correct {
+        draft: DraftId,
+        confirm: bool,
+    },
     /// Confirms (`confirm`) or cancels the retraction of a notice.
     Retract {
         id: NoticeId,
@@ -46,8 +52,23 @@ pub enum Callback {
     },
     /// An editor's change to the tips library.
     Tip(TipAction),
-    /// A step of a citizen's /report.
-    Report(ReportStep),
+    /// A step of a citizen's /report, under the draft it was shown with.
+    Report {
+        draft: DraftId,
+        step: ReportStep,
+    },
+    /// What to do with the dialogue `draft`: carry on after a long pause, or drop it for
+    /// the command the user started meanwhile.
+    Dialogue {
+        draft: DraftId,
+        choice: DialogueChoice,
+    },
+    /// Lists (`confirm`) or drops the `/indicator add` held by dialogue `draft`, which
+    /// would list a value the official list names as genuine.
+    Listing {
+        draft: DraftId,
+        confirm: bool,
+    },
     /// A moderator's decision on a report.
     Moderate {
         id: ReportId,
@@ -59,8 +80,70 @@ pub enum Callback {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TipAction {
     Edit(TipId),
+    /// Asks whether to retire the tip.
     Retire(TipId),
+    /// Retires it, as the question's answer.
+    ConfirmRetire(TipId),
+    /// Keeps it, as the question's answer.
+    KeepTip(TipId),
+    /// Brings a tip just retired back (the undo offered for a while after).
+    Restore(TipId),
     Add(ScamType),
+}
+
+/// The identity of one dialogue (a draft notice, a report, a pending listing): a
+/// number from 1 given when it starts, carried by every button shown with it, so that
+/// a button of a dialogue since ended or replaced is refused ("这个按钮已失效").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct DraftId(pub u32);
+
+/// The answers to the questions a dialogue asks about itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DialogueChoice {
+    /// Carry on with the draft after a long pause.
+    Continue,
+    /// Drop the paused draft.
+    Drop,
+    /// Drop the current draft and start what the user asked for meanwhile.
+    Switch,
+    /// Keep the current draft; forget what the user asked for meanwhile.
+    Keep,
+}
+
+/// A field of a notice draft the preview lets the editor change alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DraftField {
+    Title,
+    Body,
+    Category,
+    Severity,
+    Area,
+    Expiry,
+    Timing,
+    /// The next language in [`Language::ALL`].
+    Language,
+}
+
+impl DraftField {
+    /// Every field with its code in `callback_data`.
+    pub const ALL: [(DraftField, &'static str); 8] = [
+        (DraftField::Title, "t"),
+        (DraftField::Body, "b"),
+        (DraftField::Category, "c"),
+        (DraftField::Severity, "s"),
+        (DraftField::Area, "a"),
+        (DraftField::Expiry, "e"),
+        (DraftField::Timing, "p"),
+        (DraftField::Language, "l"),
+    ];
+
+    fn code(self) -> &'static str {
+        Self::ALL.iter().find(|(f, _)| *f == self).map_or("", |(_, c)| c)
+    }
+
+    fn from_code(code: &str) -> Option<DraftField> {
+        Self::ALL.iter().find(|(_, c)| *c == code).map(|(f, _)| *f)
+    }
 }
 
 /// The buttons of the /report dialogue.
@@ -95,6 +178,8 @@ pub enum PostAction {
     Publish,
     Restart,
     Cancel,
+    /// Asks for this one field again (from the preview).
+    Change(DraftField),
 }
 
 impl PostAction {
@@ -162,20 +247,35 @@ impl Callback {
             Callback::TipsOf(kind) => format!("t:{}", kind.as_str()),
             Callback::Forget(yes) => format!("f:{}", u8::from(*yes)),
             Callback::Settings(action) => format!("st{}", encode_settings(action)),
-            Callback::Post(action) => format!("po:{}", encode_post(*action)),
-            Callback::Correct(yes) => format!("ed:{}", u8::from(*yes)),
+            Callback::Post { draft, action } => format!("po:{}:{}", draft.0, encode_post(*action)),
+            Callback::Correct { draft, confirm } => format!("ed:{}:{}", draft.0, u8::from(*confirm)),
             Callback::Retract { id, confirm } => format!("rt:{}:{}", id.0, u8::from(*confirm)),
             Callback::Tip(TipAction::Edit(id)) => format!("te:e:{}", id.0),
             Callback::Tip(TipAction::Retire(id)) => format!("te:r:{}", id.0),
+            Callback::Tip(TipAction::ConfirmRetire(id)) => format!("te:R:{}", id.0),
+            Callback::Tip(TipAction::KeepTip(id)) => format!("te:k:{}", id.0),
+            Callback::Tip(TipAction::Restore(id)) => format!("te:u:{}", id.0),
             Callback::Tip(TipAction::Add(kind)) => format!("te:a:{}", kind.as_str()),
-            Callback::Report(step) => format!(
-                "rp:{}",
+            Callback::Report { draft, step } => format!(
+                "rp:{}:{}",
+                draft.0,
                 match step {
                     ReportStep::Skip => "k",
                     ReportStep::Send => "y",
                     ReportStep::Cancel => "x",
                 }
             ),
+            Callback::Dialogue { draft, choice } => format!(
+                "dg:{}:{}",
+                draft.0,
+                match choice {
+                    DialogueChoice::Continue => "c",
+                    DialogueChoice::Drop => "d",
+                    DialogueChoice::Switch => "s",
+                    DialogueChoice::Keep => "k",
+                }
+            ),
+            Callback::Listing { draft, confirm } => format!("ix:{}:{}", draft.0, u8::from(*confirm)),
             Callback::Moderate { id, decision } => format!(
                 "md:{}:{}",
                 id.0,
@@ -208,9 +308,14 @@ impl Callback {
             ("f", "1") => Callback::Forget(true),
             ("f", "0") => Callback::Forget(false),
             ("st", rest) => Callback::Settings(decode_settings(rest)?),
-            ("po", rest) => Callback::Post(decode_post(rest)?),
-            ("ed", "1") => Callback::Correct(true),
-            ("ed", "0") => Callback::Correct(false),
+            ("po", rest) => {
+                let (draft, action) = rest.split_once(':')?;
+                Callback::Post { draft: draft_id(draft)?, action: decode_post(action)? }
+            }
+            ("ed", rest) => {
+                let (draft, confirm) = rest.split_once(':')?;
+                Callback::Correct { draft: draft_id(draft)?, confirm: flag(confirm)? }
+            }
             ("rt", rest) => {
                 let (id, confirm) = rest.split_once(':')?;
                 let confirm = match confirm {
@@ -223,12 +328,37 @@ impl Callback {
             ("te", rest) => Callback::Tip(match rest.split_once(':')? {
                 ("e", id) => TipAction::Edit(TipId(positive_id(id)?)),
                 ("r", id) => TipAction::Retire(TipId(positive_id(id)?)),
+                ("R", id) => TipAction::ConfirmRetire(TipId(positive_id(id)?)),
+                ("k", id) => TipAction::KeepTip(TipId(positive_id(id)?)),
+                ("u", id) => TipAction::Restore(TipId(positive_id(id)?)),
                 ("a", kind) => TipAction::Add(kind.parse().ok()?),
                 _ => return None,
             }),
-            ("rp", "k") => Callback::Report(ReportStep::Skip),
-            ("rp", "y") => Callback::Report(ReportStep::Send),
-            ("rp", "x") => Callback::Report(ReportStep::Cancel),
+            ("rp", rest) => {
+                let (draft, step) = rest.split_once(':')?;
+                let step = match step {
+                    "k" => ReportStep::Skip,
+                    "y" => ReportStep::Send,
+                    "x" => ReportStep::Cancel,
+                    _ => return None,
+                };
+                Callback::Report { draft: draft_id(draft)?, step }
+            }
+            ("dg", rest) => {
+                let (draft, choice) = rest.split_once(':')?;
+                let choice = match choice {
+                    "c" => DialogueChoice::Continue,
+                    "d" => DialogueChoice::Drop,
+                    "s" => DialogueChoice::Switch,
+                    "k" => DialogueChoice::Keep,
+                    _ => return None,
+                };
+                Callback::Dialogue { draft: draft_id(draft)?, choice }
+            }
+            ("ix", rest) => {
+                let (draft, confirm) = rest.split_once(':')?;
+                Callback::Listing { draft: draft_id(draft)?, confirm: flag(confirm)? }
+            }
             ("md", rest) => {
                 let (id, decision) = rest.split_once(':')?;
                 let decision = match decision {
@@ -257,6 +387,20 @@ fn page_number(text: &str) -> Option<u32> {
     number(text, MAX_PAGE)
 }
 
+/// A dialogue's identity: 1 to `u32::MAX`.
+fn draft_id(text: &str) -> Option<DraftId> {
+    number(text, u32::MAX).filter(|id| *id > 0).map(DraftId)
+}
+
+/// `1` or `0`.
+fn flag(text: &str) -> Option<bool> {
+    match text {
+        "1" => Some(true),
+        "0" => Some(false),
+        _ => None,
+    }
+}
+
 /// A stored row's id: 1 or more.
 fn positive_id(text: &str) -> Option<i64> {
     number(text, i64::MAX).filter(|id| *id > 0)
@@ -272,6 +416,7 @@ fn encode_post(action: PostAction) -> String {
         PostAction::Publish => "y".into(),
         PostAction::Restart => "r".into(),
         PostAction::Cancel => "x".into(),
+        PostAction::Change(field) => format!("h:{}", field.code()),
     }
 }
 
@@ -286,6 +431,7 @@ fn decode_post(rest: &str) -> Option<PostAction> {
         ("y", "") => PostAction::Publish,
         ("r", "") => PostAction::Restart,
         ("x", "") => PostAction::Cancel,
+        ("h", field) => PostAction::Change(DraftField::from_code(field)?),
         _ => return None,
     })
 }
@@ -360,8 +506,10 @@ mod tests {
         ];
         all.extend(ScamType::ALL.iter().map(|t| Callback::TipsOf(*t)));
         all.extend(ScamType::ALL.iter().map(|t| Callback::Tip(TipAction::Add(*t))));
-        all.extend(Category::ALL.iter().map(|c| Callback::Post(PostAction::Category(*c))));
-        all.extend(Severity::ALL.iter().map(|s| Callback::Post(PostAction::Severity(*s))));
+        let post = |action| Callback::Post { draft: DraftId(u32::MAX), action };
+        all.extend(Category::ALL.iter().map(|c| post(PostAction::Category(*c))));
+        all.extend(Severity::ALL.iter().map(|s| post(PostAction::Severity(*s))));
+        all.extend(DraftField::ALL.iter().map(|(f, _)| post(PostAction::Change(*f))));
         all.extend(
             [
                 PostAction::Citywide,
@@ -372,18 +520,27 @@ mod tests {
                 PostAction::Restart,
                 PostAction::Cancel,
             ]
-            .map(Callback::Post),
+            .map(post),
         );
         all.extend([
-            Callback::Correct(true),
-            Callback::Correct(false),
+            Callback::Correct { draft: DraftId(1), confirm: true },
+            Callback::Correct { draft: DraftId(u32::MAX), confirm: false },
             Callback::Retract { id: NoticeId(i64::MAX), confirm: true },
             Callback::Retract { id: NoticeId(1), confirm: false },
             Callback::Tip(TipAction::Edit(TipId(i64::MAX))),
             Callback::Tip(TipAction::Retire(TipId(1))),
-            Callback::Report(ReportStep::Skip),
-            Callback::Report(ReportStep::Send),
-            Callback::Report(ReportStep::Cancel),
+            Callback::Tip(TipAction::ConfirmRetire(TipId(i64::MAX))),
+            Callback::Tip(TipAction::KeepTip(TipId(2))),
+            Callback::Tip(TipAction::Restore(TipId(i64::MAX))),
+            Callback::Report { draft: DraftId(1), step: ReportStep::Skip },
+            Callback::Report { draft: DraftId(u32::MAX), step: ReportStep::Send },
+            Callback::Report { draft: DraftId(7), step: ReportStep::Cancel },
+            Callback::Dialogue { draft: DraftId(u32::MAX), choice: DialogueChoice::Continue },
+            Callback::Dialogue { draft: DraftId(1), choice: DialogueChoice::Drop },
+            Callback::Dialogue { draft: DraftId(2), choice: DialogueChoice::Switch },
+            Callback::Dialogue { draft: DraftId(3), choice: DialogueChoice::Keep },
+            Callback::Listing { draft: DraftId(u32::MAX), confirm: true },
+            Callback::Listing { draft: DraftId(1), confirm: false },
             Callback::Moderate { id: ReportId(i64::MAX), decision: Decision::Approve },
             Callback::Moderate { id: ReportId(1), decision: Decision::ApproveAndList },
             Callback::Moderate { id: ReportId(7), decision: Decision::Reject },
@@ -433,6 +590,21 @@ mod tests {
             "zz",
             "f:2",
             "rp:",
+            // Buttons from before dialogues were numbered, and numbers out of range.
+            "rp:y",
+            "rp:x",
+            "po:y",
+            "po:c:fraud",
+            "ed:1",
+            "rp:0:y",
+            "rp:4294967296:y",
+            "rp:-1:y",
+            "dg:1:q",
+            "dg:0:c",
+            "ix:1:2",
+            "po:1:h:q",
+            "te:u:0",
+            "te:R:-1",
             "md:0:a",
             "md:1:q",
             // Forged: a byte split inside a character, numbers out of range or signed.
@@ -457,11 +629,11 @@ mod tests {
             "s:0:1",
             "s:-1:1",
             "s:9223372036854775808:1",
-            "po:e:65535",
-            "po:e:65536",
-            "po:e:3651",
-            "po:e:-1",
-            "po:e:+7",
+            "po:1:e:65535",
+            "po:1:e:65536",
+            "po:1:e:3651",
+            "po:1:e:-1",
+            "po:1:e:+7",
             "n:-1",
             "n:0",
             "n:+1",
@@ -483,9 +655,23 @@ mod tests {
         match callback {
             Callback::LatestPage(page) | Callback::SearchPage { page, .. } => *page <= MAX_PAGE,
             Callback::OpenNotice(id) | Callback::Retract { id, .. } => id.0 > 0,
-            Callback::OpenTip(id) | Callback::Tip(TipAction::Edit(id) | TipAction::Retire(id)) => id.0 > 0,
+            Callback::OpenTip(id)
+            | Callback::Tip(
+                TipAction::Edit(id)
+                | TipAction::Retire(id)
+                | TipAction::ConfirmRetire(id)
+                | TipAction::KeepTip(id)
+                | TipAction::Restore(id),
+            ) => id.0 > 0,
+            Callback::Post { draft, action: PostAction::ExpiresInDays(days) } => {
+                draft.0 > 0 && *days <= PostAction::MAX_EXPIRY_DAYS
+            }
+            Callback::Post { draft, .. }
+            | Callback::Correct { draft, .. }
+            | Callback::Report { draft, .. }
+            | Callback::Dialogue { draft, .. }
+            | Callback::Listing { draft, .. } => draft.0 > 0,
             Callback::Moderate { id, .. } => id.0 > 0,
-            Callback::Post(PostAction::ExpiresInDays(days)) => *days <= PostAction::MAX_EXPIRY_DAYS,
             _ => true,
         }
     }
@@ -532,9 +718,9 @@ mod tests {
         // Random bytes read as UTF-8, and random mixes of the pieces callback data is made of.
         let mut rng = fastrand::Rng::with_seed(10);
         let pieces: Vec<&str> =
-            ["x", "l", "n", "s", "p", "t", "m", "f", "st", "po", "ed", "rt", "te", "rp", "md"]
+            ["x", "l", "n", "s", "p", "t", "m", "f", "st", "po", "ed", "rt", "te", "rp", "md", "dg", "ix"]
                 .into_iter()
-                .chain(["e", "r", "a", "c", "k", "y", "z", "w", "1", "0", "4", "9", "*"])
+                .chain(["e", "r", "a", "c", "k", "y", "z", "w", "1", "0", "4", "9", "*", "R", "u", "h", "d"])
                 .chain(limits.iter().map(String::as_str))
                 .chain(odd)
                 .collect();

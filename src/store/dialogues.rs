@@ -10,6 +10,13 @@ use crate::domain::ChatId;
 #[async_trait]
 pub trait DialogueStore {
     async fn dialogue(&self, chat: ChatId, user: i64) -> Result<Option<String>, StoreError>;
+    /// The user's dialogue in the chat and when it last moved on (its last save), so a
+    /// dialogue left for long can be told from one under way.
+    async fn dialogue_with_time(
+        &self,
+        chat: ChatId,
+        user: i64,
+    ) -> Result<Option<(String, DateTime<Utc>)>, StoreError>;
     /// Starts or moves on the user's dialogue in the chat, replacing any other.
     async fn save_dialogue(
         &self,
@@ -36,6 +43,21 @@ macro_rules! impl_dialogue_store {
                     .fetch_optional(&self.pool)
                     .await?;
                 Ok(row.map(|(state,)| state))
+            }
+
+            async fn dialogue_with_time(
+                &self,
+                chat: $crate::domain::ChatId,
+                user: i64,
+            ) -> Result<Option<(String, ::chrono::DateTime<::chrono::Utc>)>, $crate::store::StoreError> {
+                let row: Option<(String, ::chrono::DateTime<::chrono::Utc>)> = ::sqlx::query_as(
+                    "SELECT state, updated_at FROM dialogues WHERE chat_id = $1 AND user_id = $2",
+                )
+                .bind(chat.0)
+                .bind(user)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row)
             }
 
             async fn save_dialogue(

@@ -72,6 +72,9 @@ pub trait TipStore {
     /// upgrades leave it alone, and recorded in the audit log, in one transaction.
     /// `NotFound` if there is no such tip. (An import brings retired tips back.)
     async fn retire_tip(&self, id: TipId, by: &Actor, now: DateTime<Utc>) -> Result<Tip, StoreError>;
+    /// Brings a retired tip back (an editor's undo), recorded in the audit log in the same
+    /// transaction. `NotFound` if there is no such tip or it is not retired.
+    async fn restore_tip(&self, id: TipId, by: &Actor, now: DateTime<Utc>) -> Result<Tip, StoreError>;
     /// Applies every change, and records `audit` (its detail completed with the counts),
     /// in one transaction: all or, on an error (`NotFound` for an unknown id), nothing.
     /// Changed tips are remembered as `by`'s, so upgrades leave them alone.
@@ -266,6 +269,29 @@ macro_rules! impl_tip_store {
                 .await?;
                 let tip: $crate::domain::Tip = row.ok_or($crate::store::StoreError::NotFound)?.try_into()?;
                 let entry = $crate::store::tips::tip_audit(&tip, $crate::domain::AuditAction::TipRetired, by, now);
+                $crate::store::audit::insert_audit(&entry).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(tip)
+            }
+
+            async fn restore_tip(
+                &self,
+                id: $crate::domain::TipId,
+                by: &$crate::domain::Actor,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<$crate::domain::Tip, $crate::store::StoreError> {
+                let mut tx = self.begin_write().await?;
+                let row: Option<$crate::store::tips::TipRow> = ::sqlx::query_as(concat!(
+                    "UPDATE tips SET retired = FALSE, edited_by = $2, updated_at = $3 WHERE id = $1 AND retired RETURNING ",
+                    $crate::store::tips::tip_columns!()
+                ))
+                .bind(id.0)
+                .bind(by.to_string())
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let tip: $crate::domain::Tip = row.ok_or($crate::store::StoreError::NotFound)?.try_into()?;
+                let entry = $crate::store::tips::tip_audit(&tip, $crate::domain::AuditAction::TipRestored, by, now);
                 $crate::store::audit::insert_audit(&entry).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(tip)

@@ -94,7 +94,7 @@ async fn every_bureau_command_refuses_citizens_and_changes_nothing() {
     let form = ask(&app, EDITOR, "/post").await;
     let answer = press(&app, EDITOR, &form, "取消").await;
     assert_eq!(answer, None);
-    for data in ["po:y", "po:c:fraud", "ed:1", "rt:1:1"] {
+    for data in ["po:1:y", "po:1:c:fraud", "ed:1:1", "rt:1:1"] {
         let id = app.fake.press(&user(CITIZEN), &form, data);
         assert_eq!(app.fake.wait_for_answer(&id).await.as_deref(), Some(refusal), "{data}");
     }

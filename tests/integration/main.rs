@@ -14,6 +14,7 @@ mod citizen;
 mod cli;
 mod crash;
 mod delivery;
+mod dialogs;
 mod editor;
 mod fake_api;
 mod feeds;

@@ -53,6 +53,16 @@ async fn ask(app: &TestApp, user: &TgUser, text: &str) -> SentMessage {
     app.fake.wait_for_sent(user.id, before + 1).await.remove(before)
 }
 
+/// `user` sends an answer that does not fit a dialogue's step: returns the explanation,
+/// after checking that the step's question is asked again (`asked` is in it).
+async fn refused(app: &TestApp, user: &TgUser, text: &str, asked: &str) -> SentMessage {
+    let before = app.fake.sent_to(user.id).len();
+    app.fake.user_sends(user, text);
+    let mut answers = app.fake.wait_for_sent(user.id, before + 2).await.split_off(before);
+    assert!(answers[1].text.contains(asked), "the step asked again: {}", answers[1].text);
+    answers.remove(0)
+}
+
 /// `user` presses the button labelled `label`; returns the message that follows.
 async fn choose(app: &TestApp, user: &TgUser, message: &SentMessage, label: &str) -> SentMessage {
     let before = app.fake.sent_to(user.id).len();
@@ -93,10 +103,10 @@ async fn an_absurd_expiry_at_posts_expiry_step_gets_a_polite_answer_and_the_bot_
     let too_far = "Something does not fit: a notice may expire at most ten years ahead, by Nov 28, 2036 08:00 at the latest.";
     for absurd in ["99999999", "9223372036854775808", "999999999999999999999999999999", "3654", "2999-01-01"]
     {
-        assert_eq!(ask(&app, &editor, absurd).await.text, too_far, "{absurd}");
+        assert_eq!(refused(&app, &editor, absurd, "When does it expire?").await.text, too_far, "{absurd}");
     }
     // A year of more than four digits is no time at all.
-    let unreadable = ask(&app, &editor, "+99999-01-01").await;
+    let unreadable = refused(&app, &editor, "+99999-01-01", "When does it expire?").await;
     assert!(unreadable.text.contains("is not a time"), "{}", unreadable.text);
     the_bot_still_answers(&app, &editor).await;
 
@@ -121,12 +131,12 @@ async fn a_publish_time_more_than_a_year_ahead_is_explained_and_asked_again() {
     let timing = choose(&app, &editor, &expiry, "30 天").await;
     assert!(timing.text.contains("一年以内"), "{}", timing.text);
     assert_eq!(
-        ask(&app, &editor, "2028-01-01 08:00").await.text,
+        refused(&app, &editor, "2028-01-01 08:00", "一年以内").await.text,
         "有一项不符合要求：定时发布最多提前一年，最晚为 2027年11月28日 08:00。"
     );
     // Within the year, but after the expiry chosen before: explained, and asked again.
     assert_eq!(
-        ask(&app, &editor, "2027-11-28 08:00").await.text,
+        refused(&app, &editor, "2027-11-28 08:00", "一年以内").await.text,
         "有一项不符合要求：过期时间 2026年12月28日 08:00 不晚于发布时间 2027年11月28日 08:00。"
     );
     let preview = ask(&app, &editor, "2026-12-20 08:00").await;

@@ -94,6 +94,8 @@ conformance!(
     outcomes_close_deliveries_and_follow_the_chat,
     digests_are_queued_once_per_due_time_and_move_the_schedule_on,
     due_notices_are_published_and_expired,
+    a_dialogue_reads_back_with_when_it_last_moved_on,
+    a_retired_tip_is_restored_once_with_its_audit_entry,
 );
 
 fn at(h: u32, m: u32) -> DateTime<Utc> {
@@ -1178,4 +1180,37 @@ async fn a_new_sqlite_database_is_readable_by_its_owner_only() {
         let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{file} is {mode:o}");
     }
+}
+
+async fn a_dialogue_reads_back_with_when_it_last_moved_on(store: Arc<dyn Store>) {
+    assert_eq!(store.dialogue_with_time(ChatId(7), 7).await.unwrap(), None);
+    store.save_dialogue(ChatId(7), 7, "{\"id\":1}", at(8, 0)).await.unwrap();
+    store.save_dialogue(ChatId(7), 7, "{\"id\":2}", at(9, 30)).await.unwrap();
+    let (state, since) = store.dialogue_with_time(ChatId(7), 7).await.unwrap().unwrap();
+    assert_eq!((state.as_str(), since), ("{\"id\":2}", at(9, 30)));
+    assert_eq!(store.dialogue_with_time(ChatId(7), 8).await.unwrap(), None, "another user's");
+}
+
+async fn a_retired_tip_is_restored_once_with_its_audit_entry(store: Arc<dyn Store>) {
+    let editor = Actor::Telegram(5);
+    let added = store
+        .add_tip(&tip(ScamType::Loan, Language::Zh, "先交费的贷款都是骗局", None), at(8, 0))
+        .await
+        .unwrap();
+    assert!(
+        matches!(store.restore_tip(added.id, &editor, at(8, 1)).await, Err(StoreError::NotFound)),
+        "not retired"
+    );
+    store.retire_tip(added.id, &editor, at(8, 2)).await.unwrap();
+    let back = store.restore_tip(added.id, &editor, at(8, 3)).await.unwrap();
+    assert!(!back.retired);
+    assert_eq!(back.updated_at, at(8, 3));
+    assert!(
+        matches!(store.restore_tip(added.id, &editor, at(8, 4)).await, Err(StoreError::NotFound)),
+        "once"
+    );
+    assert!(matches!(store.restore_tip(TipId(999_999), &editor, at(8, 4)).await, Err(StoreError::NotFound)));
+    let actions: Vec<_> =
+        store.audit_log(Some(&editor), 10).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(actions, [AuditAction::TipRestored, AuditAction::TipRetired]);
 }

@@ -368,11 +368,13 @@ async fn route_button(ctx: &Ctx<'_>, press: &ButtonPress) -> ButtonResult {
         Callback::TipsOf(kind) => tips::of_kind(ctx, at, kind).await,
         Callback::Settings(action) => settings::button(ctx, at, action).await,
         Callback::Forget(confirmed) => forget::confirmed(ctx, at, confirmed).await,
-        Callback::Post(action) => editor::post_button(ctx, at, action).await,
-        Callback::Correct(confirmed) => editor::confirm_correction(ctx, at, confirmed).await,
+        Callback::Post { draft, action } => editor::post_button(ctx, at, draft, action).await,
+        Callback::Correct { draft, confirm } => editor::confirm_correction(ctx, at, draft, confirm).await,
         Callback::Retract { id, confirm } => editor::confirm_retraction(ctx, at, id, confirm).await,
         Callback::Tip(action) => editor::tips::button(ctx, at, action).await,
-        Callback::Report(step) => report::button(ctx, at, step).await,
+        Callback::Report { draft, step } => report::button(ctx, at, draft, step).await,
+        Callback::Dialogue { draft, choice } => dialogue::button(ctx, at, draft, choice).await,
+        Callback::Listing { draft, confirm } => editor::listing_button(ctx, at, draft, confirm).await,
         Callback::Moderate { id, decision } => editor::moderate(ctx, at, id, decision).await,
     }
 }

@@ -11,7 +11,7 @@ use super::{ButtonResult, Ctx, HandlerResult};
 use crate::domain::{ForwardedText, NewReport, ReportStory, ReportedSubject, Subject, TextError};
 use crate::html::Html;
 use crate::i18n::Arg;
-use crate::render::callback::{Callback, ReportStep};
+use crate::render::callback::{Callback, DraftId, ReportStep};
 use crate::render::keyboard::{Button, Keyboard};
 use crate::render::split::{Block, MESSAGE_LIMIT, into_messages};
 use crate::telegram::outbound::{OutMessage, Sent};
@@ -103,8 +103,11 @@ pub(super) async fn report(ctx: &Ctx<'_>) -> HandlerResult {
     if over_limit(ctx, user).await? {
         return Ok(());
     }
-    dialogue::save(ctx, user, &Dialogue::Report(ReportDraft::default())).await?;
-    ctx.send(OutMessage::with_keyboard(ctx.text("report.ask_story"), cancel_keyboard(ctx))).await?;
+    if !dialogue::may_start(ctx, user, dialogue::Switch::Report).await? {
+        return Ok(());
+    }
+    let id = dialogue::start(ctx, user, &Dialogue::Report(ReportDraft::default())).await?;
+    ctx.send(OutMessage::with_keyboard(ctx.text("report.ask_story"), cancel_keyboard(ctx, id))).await?;
     Ok(())
 }
 
@@ -120,9 +123,13 @@ async fn over_limit(ctx: &Ctx<'_>, user: i64) -> Result<bool, super::HandlerErro
     Ok(true)
 }
 
-fn cancel_keyboard(ctx: &Ctx<'_>) -> Keyboard {
-    Keyboard::new()
-        .row(vec![Button::callback(ctx.label("report.cancel_button"), Callback::Report(ReportStep::Cancel))])
+/// A button of report `draft`.
+fn step_button(ctx: &Ctx<'_>, key: &str, draft: DraftId, step: ReportStep) -> Button {
+    Button::callback(ctx.label(key), Callback::Report { draft, step })
+}
+
+fn cancel_keyboard(ctx: &Ctx<'_>, draft: DraftId) -> Keyboard {
+    Keyboard::new().row(vec![step_button(ctx, "report.cancel_button", draft, ReportStep::Cancel)])
 }
 
 /// A message in the dialogue: the story first, then details; a forwarded message is
@@ -130,6 +137,7 @@ fn cancel_keyboard(ctx: &Ctx<'_>) -> Keyboard {
 pub(super) async fn take_message(
     ctx: &Ctx<'_>,
     user: i64,
+    id: DraftId,
     mut draft: ReportDraft,
     text: &str,
     forwarded_from: Option<&str>,
@@ -163,33 +171,38 @@ pub(super) async fn take_message(
             return Ok(());
         }
     }
-    next_step(ctx, user, draft).await
+    next_step(ctx, user, id, draft).await
+}
+
+/// Asks again for what report `id` waits for (after a pause).
+pub(super) async fn resume(ctx: &Ctx<'_>, user: i64, id: DraftId, draft: ReportDraft) -> HandlerResult {
+    next_step(ctx, user, id, draft).await
 }
 
 /// Asks for what is missing, or shows the summary to send.
-async fn next_step(ctx: &Ctx<'_>, user: i64, mut draft: ReportDraft) -> HandlerResult {
+async fn next_step(ctx: &Ctx<'_>, user: i64, id: DraftId, mut draft: ReportDraft) -> HandlerResult {
     if draft.story.is_none() {
         let key =
             if draft.forwards.is_empty() { "report.ask_story" } else { "report.ask_story_after_forward" };
-        dialogue::save(ctx, user, &Dialogue::Report(draft)).await?;
-        ctx.send(OutMessage::with_keyboard(ctx.text(key), cancel_keyboard(ctx))).await?;
+        dialogue::save(ctx, user, id, &Dialogue::Report(draft)).await?;
+        ctx.send(OutMessage::with_keyboard(ctx.text(key), cancel_keyboard(ctx, id))).await?;
         return Ok(());
     }
     if !draft.ready && draft.forwards.is_empty() && draft.details.is_empty() {
-        dialogue::save(ctx, user, &Dialogue::Report(draft)).await?;
+        dialogue::save(ctx, user, id, &Dialogue::Report(draft)).await?;
         let keyboard = Keyboard::new().row(vec![
-            Button::callback(ctx.label("report.skip_button"), Callback::Report(ReportStep::Skip)),
-            Button::callback(ctx.label("report.cancel_button"), Callback::Report(ReportStep::Cancel)),
+            step_button(ctx, "report.skip_button", id, ReportStep::Skip),
+            step_button(ctx, "report.cancel_button", id, ReportStep::Cancel),
         ]);
         ctx.send(OutMessage::with_keyboard(ctx.text("report.ask_details"), keyboard)).await?;
         return Ok(());
     }
     draft.ready = true;
     let summary = summary(ctx, &draft);
-    dialogue::save(ctx, user, &Dialogue::Report(draft)).await?;
+    dialogue::save(ctx, user, id, &Dialogue::Report(draft)).await?;
     let keyboard = Keyboard::new().row(vec![
-        Button::callback(ctx.label("report.send_button"), Callback::Report(ReportStep::Send)),
-        Button::callback(ctx.label("report.cancel_button"), Callback::Report(ReportStep::Cancel)),
+        step_button(ctx, "report.send_button", id, ReportStep::Send),
+        step_button(ctx, "report.cancel_button", id, ReportStep::Cancel),
     ]);
     ctx.send_parts(summary, keyboard).await?;
     Ok(())
@@ -246,9 +259,11 @@ pub(super) fn excerpt(text: &str, max: usize) -> String {
     cut
 }
 
-pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, step: ReportStep) -> ButtonResult {
+/// A button of report `id`; a button of any other (one cancelled, sent or replaced)
+/// has expired and does nothing.
+pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, id: DraftId, step: ReportStep) -> ButtonResult {
     let Some(user) = ctx.origin.sender.as_ref().map(|s| s.id) else { return Ok(None) };
-    let Some(Dialogue::Report(draft)) = dialogue::load(ctx, user).await? else {
+    let Some(Dialogue::Report(draft)) = dialogue::bound(ctx, user, id).await? else {
         return Ok(Some(ctx.label("button.outdated")));
     };
     match step {
@@ -258,7 +273,7 @@ pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, step: ReportStep) -> ButtonR
         }
         ReportStep::Skip => {
             ctx.out.edit(at, OutMessage::html(ctx.text("report.ask_details"))).await?;
-            next_step(ctx, user, ReportDraft { ready: true, ..draft }).await?;
+            next_step(ctx, user, id, ReportDraft { ready: true, ..draft }).await?;
         }
         ReportStep::Send => send(ctx, at, user, draft).await?,
     }

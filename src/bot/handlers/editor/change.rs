@@ -12,7 +12,7 @@ use crate::i18n::Arg;
 use crate::publishing::PublishError;
 use crate::render::Style;
 use crate::render::broadcast;
-use crate::render::callback::Callback;
+use crate::render::callback::{Callback, DraftId};
 use crate::render::keyboard::{Button, Keyboard};
 use crate::telegram::outbound::{OutMessage, Sent};
 
@@ -43,8 +43,15 @@ async fn changeable(ctx: &Ctx<'_>, args: &str) -> Result<Option<Notice>, crate::
 pub(in crate::bot::handlers) async fn edit(ctx: &Ctx<'_>, args: &str) -> HandlerResult {
     let Some(user) = require(ctx, Role::may_publish).await? else { return Ok(()) };
     let Some(notice) = changeable(ctx, args).await? else { return Ok(()) };
+    if !dialogue::may_start(ctx, user, dialogue::Switch::Edit(args.to_owned())).await? {
+        return Ok(());
+    }
     let draft = Draft::new(DraftKind::Correct(notice.id.0), notice.content.language);
-    save_draft(ctx, user, &draft).await?;
+    dialogue::start(ctx, user, &dialogue::Dialogue::Notice(draft)).await?;
+    prompt(ctx, &notice).await
+}
+
+async fn prompt(ctx: &Ctx<'_>, notice: &Notice) -> HandlerResult {
     let id = notice.id.to_string();
     let prompt = ctx
         .fill("editor.edit_prompt", &[("id", (&id).into()), ("title", notice.content.title.as_str().into())]);
@@ -52,8 +59,23 @@ pub(in crate::bot::handlers) async fn edit(ctx: &Ctx<'_>, args: &str) -> Handler
     Ok(())
 }
 
+/// Asks again for a correction's text (after a pause).
+pub(super) async fn resume(ctx: &Ctx<'_>, draft: &Draft) -> HandlerResult {
+    let DraftKind::Correct(id) = draft.kind else { return Ok(()) };
+    match ctx.app.store.notice(NoticeId(id)).await? {
+        Some(notice) => prompt(ctx, &notice).await,
+        None => Ok(()),
+    }
+}
+
 /// The corrected title and body typed: show the correction as recipients will see it.
-pub(super) async fn take_text(ctx: &Ctx<'_>, user: i64, mut draft: Draft, text: &str) -> HandlerResult {
+pub(super) async fn take_text(
+    ctx: &Ctx<'_>,
+    user: i64,
+    draft_id: DraftId,
+    mut draft: Draft,
+    text: &str,
+) -> HandlerResult {
     let DraftKind::Correct(id) = draft.kind else { return Ok(()) };
     draft.take_text(text);
     let Some(mut notice) = ctx.app.store.notice(NoticeId(id)).await? else {
@@ -64,20 +86,27 @@ pub(super) async fn take_text(ctx: &Ctx<'_>, user: i64, mut draft: Draft, text: 
     let correction = match draft.correction(notice.content.clone(), notice.expires_at, ctx.now()) {
         Ok(correction) => correction,
         Err(e) => {
+            // Explained, and the step asked again: the draft keeps waiting for the text.
             let reason = why::draft_error(ctx, &e);
             ctx.reply(ctx.fill("editor.invalid", &[("reason", reason.as_str().into())])).await?;
-            return Ok(());
+            return prompt(ctx, &notice).await;
         }
     };
-    save_draft(ctx, user, &draft).await?;
+    save_draft(ctx, user, draft_id, &draft).await?;
     notice.content = correction.content().clone();
     let style = Style::new(&ctx.app.texts, notice.content.language, ctx.app.settings.time_zone);
     for part in broadcast::correction(&style, &notice).parts {
         ctx.reply(crate::html::Html::trusted(part.html)).await?;
     }
     let keyboard = Keyboard::new().row(vec![
-        Button::callback(ctx.label("editor.send_correction_button"), Callback::Correct(true)),
-        Button::callback(ctx.label("editor.cancel_button"), Callback::Correct(false)),
+        Button::callback(
+            ctx.label("editor.send_correction_button"),
+            Callback::Correct { draft: draft_id, confirm: true },
+        ),
+        Button::callback(
+            ctx.label("editor.cancel_button"),
+            Callback::Correct { draft: draft_id, confirm: false },
+        ),
     ]);
     ctx.send(OutMessage::with_keyboard(ctx.text("editor.correction_question"), keyboard)).await?;
     Ok(())
@@ -86,13 +115,16 @@ pub(super) async fn take_text(ctx: &Ctx<'_>, user: i64, mut draft: Draft, text: 
 pub(in crate::bot::handlers) async fn confirm_correction(
     ctx: &Ctx<'_>,
     at: Sent,
+    draft_id: DraftId,
     confirmed: bool,
 ) -> ButtonResult {
     let user = match require_for_button(ctx, Role::may_publish).await? {
         Ok(user) => user,
         Err(refusal) => return Ok(Some(refusal)),
     };
-    let Some(draft) = load_draft(ctx, user).await? else { return Ok(Some(ctx.label("button.outdated"))) };
+    let Some(draft) = load_draft(ctx, user, draft_id).await? else {
+        return Ok(Some(ctx.label("button.outdated")));
+    };
     let DraftKind::Correct(id) = draft.kind else { return Ok(Some(ctx.label("button.outdated"))) };
     if !confirmed {
         dialogue::end(ctx, user).await?;

@@ -1,12 +1,28 @@
 //! `/indicator` for editors: the bureau's list of phone numbers, sites and accounts that
-//! /check answers from.
+//! /check answers from. The reason given is shown to citizens who check the value.
+//! Listing as fraud or suspicious a value that the official list (`locales/officials.toml`,
+//! or the bureau's own `official` entries) names as genuine asks first, naming whose it is.
 
-use super::require;
+use serde::{Deserialize, Serialize};
+
+use super::{require, require_for_button};
 use crate::bot::handlers::check::why_unreadable;
-use crate::bot::handlers::{Ctx, HandlerResult};
+use crate::bot::handlers::dialogue::{self, Dialogue, Switch};
+use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult};
+use crate::content::officials;
 use crate::domain::{Actor, IndicatorReason, NewIndicator, Risk, Role, Subject, SubjectError};
 use crate::html::Html;
 use crate::i18n::Arg;
+use crate::render::callback::{Callback, DraftId};
+use crate::render::keyboard::{Button, Keyboard};
+use crate::telegram::outbound::{OutMessage, Sent};
+
+/// An `/indicator add` waiting for the editor to confirm it: its arguments as typed, read
+/// again when confirmed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PendingListing {
+    args: String,
+}
 
 /// How many entries `/indicator` shows.
 const LATEST: u32 = 10;
@@ -60,31 +76,128 @@ pub(in crate::bot::handlers) fn read_indicator(args: &str) {
     }
 }
 
-async fn add(ctx: &Ctx<'_>, by: Actor, args: &str) -> HandlerResult {
-    let (subject, risk, reason) = match parse_add(args) {
+/// Reads an `add` as [`add`] does, telling the editor what does not fit.
+async fn read_add(
+    ctx: &Ctx<'_>,
+    args: &str,
+) -> Result<Option<(Subject, Risk, IndicatorReason)>, super::HandlerError> {
+    Ok(Some(match parse_add(args) {
         Ok(read) => read,
         Err(AddUnreadable::Usage) => {
             ctx.reply(ctx.text("indicator.usage")).await?;
-            return Ok(());
+            return Ok(None);
         }
         Err(AddUnreadable::Subject(e)) => {
             let reason = why_unreadable(ctx, &e);
             ctx.reply(ctx.fill("indicator.unreadable", &[("reason", Arg::Html(&reason))])).await?;
-            return Ok(());
+            return Ok(None);
         }
         Err(AddUnreadable::Reason) => {
             ctx.reply(ctx.text("indicator.need_reason")).await?;
+            return Ok(None);
+        }
+    }))
+}
+
+/// Whose genuine number, site or account `subject` is, if the official list names it:
+/// the shipped list, or an entry the bureau listed as official.
+async fn official_name(ctx: &Ctx<'_>, subject: &Subject) -> Result<Option<String>, super::HandlerError> {
+    let (kind, key) = (subject.kind(), subject.key());
+    // A site's official domain covers its subdomains (www.icbc.com.cn is ICBC's too).
+    let covers = |official: &Subject| {
+        official.kind() == kind
+            && (official.key() == key
+                || (matches!(subject, Subject::Link(_)) && key.ends_with(&format!(".{}", official.key()))))
+    };
+    if let Some(official) = officials::all().iter().find(|o| covers(&o.subject)) {
+        return Ok(Some(official.indicator(ctx.lang).reason.as_str().to_owned()));
+    }
+    let listed = ctx.app.store.indicator(kind, &key).await?;
+    Ok(listed.filter(|i| i.risk == Risk::Official).map(|i| i.reason.as_str().to_owned()))
+}
+
+async fn add(ctx: &Ctx<'_>, by: Actor, args: &str) -> HandlerResult {
+    let Some((subject, risk, _)) = read_add(ctx, args).await? else { return Ok(()) };
+    if risk != Risk::Official && official_name(ctx, &subject).await?.is_some() {
+        let Actor::Telegram(editor) = by else { return Ok(()) };
+        if !dialogue::may_start(ctx, editor, Switch::Indicator(format!("add {args}"))).await? {
             return Ok(());
         }
+        let pending = PendingListing { args: args.to_owned() };
+        let id = dialogue::start(ctx, editor, &Dialogue::Listing(pending.clone())).await?;
+        return ask_listing(ctx, id, &pending).await;
+    }
+    list(ctx, by, args).await
+}
+
+/// Asks whether to list the official value of listing `id`, naming whose it is.
+pub(in crate::bot::handlers) async fn ask_listing(
+    ctx: &Ctx<'_>,
+    id: DraftId,
+    pending: &PendingListing,
+) -> HandlerResult {
+    let Ok((subject, risk, reason)) = parse_add(&pending.args) else { return Ok(()) };
+    let name = official_name(ctx, &subject).await?.unwrap_or_default();
+    let value = subject.to_string();
+    let risk_label = ctx.label(&format!("risk.{risk}"));
+    let question = ctx.fill(
+        "indicator.official_question",
+        &[
+            ("value", value.as_str().into()),
+            ("name", name.as_str().into()),
+            ("risk", risk_label.as_str().into()),
+            ("reason", reason.as_str().into()),
+        ],
+    );
+    let button =
+        |key: &str, confirm| Button::callback(ctx.label(key), Callback::Listing { draft: id, confirm });
+    let keyboard = Keyboard::new().row(vec![
+        button("indicator.official_confirm_button", true),
+        button("indicator.official_cancel_button", false),
+    ]);
+    ctx.send(OutMessage::with_keyboard(question, keyboard)).await?;
+    Ok(())
+}
+
+/// The answer to [`ask_listing`]'s question.
+pub(in crate::bot::handlers) async fn listing_button(
+    ctx: &Ctx<'_>,
+    at: Sent,
+    id: DraftId,
+    confirm: bool,
+) -> ButtonResult {
+    let editor = match require_for_button(ctx, Role::may_publish).await? {
+        Ok(user) => user,
+        Err(refusal) => return Ok(Some(refusal)),
     };
+    let Some(Dialogue::Listing(pending)) = dialogue::bound(ctx, editor, id).await? else {
+        return Ok(Some(ctx.label("button.outdated")));
+    };
+    dialogue::end(ctx, editor).await?;
+    if !confirm {
+        ctx.out.edit(at, OutMessage::html(ctx.text("indicator.official_not_listed"))).await?;
+        return Ok(None);
+    }
+    ctx.out.edit(at, OutMessage::html(ctx.text("indicator.official_confirmed"))).await?;
+    list(ctx, Actor::Telegram(editor), &pending.args).await?;
+    Ok(None)
+}
+
+/// Lists what `add` arguments say, and says so.
+async fn list(ctx: &Ctx<'_>, by: Actor, args: &str) -> HandlerResult {
+    let Some((subject, risk, reason)) = read_add(ctx, args).await? else { return Ok(()) };
     let value = subject.to_string();
     let new = NewIndicator { subject, risk, reason, added_by: by.clone() };
     // Listed and audited in one transaction.
     let (_, created) = ctx.app.store.put_indicator(&new, ctx.now()).await?;
     let risk_label = ctx.label(&format!("risk.{risk}"));
     let key = if created { "indicator.added" } else { "indicator.updated" };
-    ctx.reply(ctx.fill(key, &[("value", value.as_str().into()), ("risk", risk_label.as_str().into())]))
-        .await?;
+    let shown = new.reason.as_str();
+    ctx.reply(ctx.fill(
+        key,
+        &[("value", value.as_str().into()), ("risk", risk_label.as_str().into()), ("reason", shown.into())],
+    ))
+    .await?;
     Ok(())
 }
 

@@ -14,13 +14,13 @@ mod why;
 use super::dialogue::{self, Dialogue};
 use super::{ButtonResult, Ctx, HandlerError};
 use crate::domain::{NoticeId, Role};
-use crate::render::callback::PostAction;
+use crate::render::callback::{DraftId, PostAction};
 use crate::telegram::outbound::Sent;
 use draft::{Draft, DraftKind};
 
 pub(super) use admins::admins;
 pub(super) use change::{confirm_correction, confirm_retraction, edit, retract};
-pub(super) use indicators::{indicator, read_indicator};
+pub(super) use indicators::{PendingListing, ask_listing, indicator, listing_button, read_indicator};
 pub(super) use moderation::{moderate, reports};
 pub(super) use post::post;
 
@@ -58,15 +58,24 @@ async fn require_for_button(
     Ok(allowed(ctx, may).await?.ok_or_else(|| ctx.label("editor.refused")))
 }
 
-async fn load_draft(ctx: &Ctx<'_>, user: i64) -> Result<Option<Draft>, HandlerError> {
-    Ok(match dialogue::load(ctx, user).await? {
+/// The user's notice draft if it is the one numbered `id` (a button's).
+async fn load_draft(ctx: &Ctx<'_>, user: i64, id: DraftId) -> Result<Option<Draft>, HandlerError> {
+    Ok(match dialogue::bound(ctx, user, id).await? {
         Some(Dialogue::Notice(draft)) => Some(draft),
         _ => None,
     })
 }
 
-async fn save_draft(ctx: &Ctx<'_>, user: i64, draft: &Draft) -> Result<(), HandlerError> {
-    dialogue::save(ctx, user, &Dialogue::Notice(draft.clone())).await
+async fn save_draft(ctx: &Ctx<'_>, user: i64, id: DraftId, draft: &Draft) -> Result<(), HandlerError> {
+    dialogue::save(ctx, user, id, &Dialogue::Notice(draft.clone())).await
+}
+
+/// Asks again for what notice draft `id` waits for (after a pause).
+pub(super) async fn resume(ctx: &super::Ctx<'_>, id: DraftId, draft: Draft) -> super::HandlerResult {
+    match draft.kind {
+        DraftKind::Correct(_) => change::resume(ctx, &draft).await,
+        DraftKind::Post | DraftKind::Urgent => post::ask(ctx, id, &draft).await,
+    }
 }
 
 /// The next message of an editor's draft. Returns false if they may no longer publish
@@ -74,6 +83,7 @@ async fn save_draft(ctx: &Ctx<'_>, user: i64, draft: &Draft) -> Result<(), Handl
 pub(in crate::bot::handlers) async fn take_text(
     ctx: &Ctx<'_>,
     user: i64,
+    id: DraftId,
     draft: Draft,
     text: &str,
 ) -> Result<bool, HandlerError> {
@@ -81,14 +91,14 @@ pub(in crate::bot::handlers) async fn take_text(
         return Ok(false);
     }
     match draft.kind {
-        DraftKind::Correct(_) => change::take_text(ctx, user, draft, text).await?,
-        DraftKind::Post | DraftKind::Urgent => post::take_text(ctx, user, draft, text).await?,
+        DraftKind::Correct(_) => change::take_text(ctx, user, id, draft, text).await?,
+        DraftKind::Post | DraftKind::Urgent => post::take_text(ctx, user, id, draft, text).await?,
     }
     Ok(true)
 }
 
-pub(super) async fn post_button(ctx: &Ctx<'_>, at: Sent, action: PostAction) -> ButtonResult {
-    post::button(ctx, at, action).await
+pub(super) async fn post_button(ctx: &Ctx<'_>, at: Sent, id: DraftId, action: PostAction) -> ButtonResult {
+    post::button(ctx, at, id, action).await
 }
 
 /// The idempotency key of a button that publishes or corrects: the chat and the message

@@ -6,21 +6,26 @@ use super::draft::{
 };
 use super::why;
 use super::{button_key, load_draft, progress, require, require_for_button, save_draft};
-use crate::bot::handlers::dialogue;
+use crate::bot::handlers::dialogue::{self, Dialogue, Switch};
 use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult};
 use crate::domain::{
-    Actor, Category, Notice, NoticeId, NoticeStatus, Role, Severity, expiry_after_days, parse_local_time,
+    Actor, Area, Body, Category, Language, Notice, NoticeId, NoticeStatus, Role, Severity, Title,
+    expiry_after_days, parse_local_time,
 };
-use crate::render::callback::{Callback, PostAction};
+use crate::render::callback::{Callback, DraftField, DraftId, PostAction};
 use crate::render::keyboard::{Button, Keyboard};
 use crate::render::split::{Block, MESSAGE_LIMIT, into_messages};
 use crate::render::{notice_blocks, severity_marker};
 use crate::store::NewPublication;
 use crate::telegram::outbound::{OutMessage, Sent};
 
+/// The severities `/urgent` offers and accepts: an urgent notice goes out at once as an
+/// alert, which only these are (`Severity::is_urgent`).
+const URGENT_SEVERITIES: [Severity; 2] = [Severity::Extreme, Severity::Severe];
+
 pub(in crate::bot::handlers) async fn post(ctx: &Ctx<'_>, args: &str, kind: DraftKind) -> HandlerResult {
     let Some(user) = require(ctx, Role::may_publish).await? else { return Ok(()) };
-    let draft = if args.trim().is_empty() {
+    let mut draft = if args.trim().is_empty() {
         Draft::new(kind, ctx.lang)
     } else {
         match parse_form(kind, ctx.lang, args, &ctx.app.texts, ctx.app.settings.time_zone, ctx.now()) {
@@ -32,14 +37,27 @@ pub(in crate::bot::handlers) async fn post(ctx: &Ctx<'_>, args: &str, kind: Draf
             }
         }
     };
-    save_draft(ctx, user, &draft).await?;
-    ask(ctx, &draft).await
+    let wanted = match kind {
+        DraftKind::Urgent => Switch::Urgent(args.to_owned()),
+        _ => Switch::Post(args.to_owned()),
+    };
+    if !dialogue::may_start(ctx, user, wanted).await? {
+        return Ok(());
+    }
+    if kind == DraftKind::Urgent && draft.severity.is_some_and(|s| !URGENT_SEVERITIES.contains(&s)) {
+        // Asked again below, with only the two an urgent notice may have.
+        draft.severity = None;
+        ctx.reply(ctx.text("editor.urgent_severity_only")).await?;
+    }
+    let id = dialogue::start(ctx, user, &Dialogue::Notice(draft.clone())).await?;
+    ask(ctx, id, &draft).await
 }
 
-/// Asks for what the draft is missing, or shows the preview when nothing is.
-async fn ask(ctx: &Ctx<'_>, draft: &Draft) -> HandlerResult {
+/// Asks for what draft `id` is missing, or shows the preview when nothing is.
+pub(super) async fn ask(ctx: &Ctx<'_>, id: DraftId, draft: &Draft) -> HandlerResult {
     let style = ctx.style();
-    let button = |label: String, action: PostAction| Button::callback(label, Callback::Post(action));
+    let button =
+        |label: String, action: PostAction| Button::callback(label, Callback::Post { draft: id, action });
     let (key, keyboard) = match draft.next_step() {
         Step::Title | Step::Text => ("editor.ask_title", Keyboard::new()),
         Step::Body => ("editor.ask_body", Keyboard::new()),
@@ -49,11 +67,8 @@ async fn ask(ctx: &Ctx<'_>, draft: &Draft) -> HandlerResult {
             ("editor.ask_category", Keyboard::new().grid(buttons, 2))
         }
         Step::Severity => {
-            let offered: &[Severity] = if draft.kind == DraftKind::Urgent {
-                &[Severity::Extreme, Severity::Severe]
-            } else {
-                Severity::ALL
-            };
+            let offered: &[Severity] =
+                if draft.kind == DraftKind::Urgent { &URGENT_SEVERITIES } else { Severity::ALL };
             let buttons = offered
                 .iter()
                 .map(|s| {
@@ -63,7 +78,12 @@ async fn ask(ctx: &Ctx<'_>, draft: &Draft) -> HandlerResult {
                     )
                 })
                 .collect();
-            ("editor.ask_severity", Keyboard::new().grid(buttons, 2))
+            let key = if draft.kind == DraftKind::Urgent {
+                "editor.ask_urgent_severity"
+            } else {
+                "editor.ask_severity"
+            };
+            (key, Keyboard::new().grid(buttons, 2))
         }
         Step::Area => (
             "editor.ask_area",
@@ -86,20 +106,88 @@ async fn ask(ctx: &Ctx<'_>, draft: &Draft) -> HandlerResult {
             "editor.ask_timing",
             Keyboard::new().row(vec![button(ctx.label("editor.publish_now"), PostAction::PublishNow)]),
         ),
-        Step::Preview => return preview(ctx, draft).await,
+        Step::Preview => return preview(ctx, id, draft).await,
     };
     let cancel = button(ctx.label("editor.cancel_button"), PostAction::Cancel);
     ctx.send(OutMessage::with_keyboard(ctx.text(key), keyboard.row(vec![cancel]))).await?;
     Ok(())
 }
 
-/// The notice as subscribers will see it, then a question with the buttons.
-async fn preview(ctx: &Ctx<'_>, draft: &Draft) -> HandlerResult {
+/// Every field of the draft in one line each: what the preview of the notice itself does
+/// not show (its language, expiry and when it goes out) as well as what it does.
+fn fields(ctx: &Ctx<'_>, draft: &Draft) -> crate::html::Html {
+    let style = ctx.style();
+    let unset = || ctx.label("editor.field_unset");
+    let language = ctx.label(&format!("language.{}", draft.language.code()));
+    let category = draft.category.map(|c| style.category(c)).unwrap_or_else(unset);
+    let severity = draft.severity.map(|s| style.severity(s)).unwrap_or_else(unset);
+    let area = match &draft.area {
+        Some(AreaChoice::Named(name)) => name.clone(),
+        Some(AreaChoice::Citywide) => ctx.label("notice.citywide"),
+        None => unset(),
+    };
+    let expiry = match draft.expires_at {
+        Some(Expiry::At(at)) => style.date_time(at),
+        Some(Expiry::Never) => ctx.label("editor.expiry_never"),
+        None => unset(),
+    };
+    let timing = match draft.publish_at {
+        Some(Timing::At(at)) => style.date_time(at),
+        Some(Timing::Now) => ctx.label("editor.when_now"),
+        None => unset(),
+    };
+    ctx.fill(
+        "editor.preview_fields",
+        &[
+            ("title", draft.title.as_deref().unwrap_or_default().into()),
+            ("language", language.as_str().into()),
+            ("category", category.as_str().into()),
+            ("severity", severity.as_str().into()),
+            ("area", area.as_str().into()),
+            ("expiry", expiry.as_str().into()),
+            ("timing", timing.as_str().into()),
+        ],
+    )
+}
+
+/// The buttons under a preview: publish (if it can be), change one field, start over,
+/// cancel.
+fn preview_keyboard(ctx: &Ctx<'_>, id: DraftId, draft: &Draft, publishable: bool) -> Keyboard {
+    let button = |key: &str, action: PostAction| {
+        Button::callback(ctx.label(key), Callback::Post { draft: id, action })
+    };
+    let changes = DraftField::ALL
+        .iter()
+        .filter(|(field, _)| !(draft.kind == DraftKind::Urgent && *field == DraftField::Timing))
+        .map(|(field, code)| button(&format!("editor.change_{code}"), PostAction::Change(*field)))
+        .collect();
+    let keyboard = if publishable {
+        Keyboard::new().row(vec![button("editor.publish_button", PostAction::Publish)])
+    } else {
+        Keyboard::new()
+    };
+    keyboard.grid(changes, 4).row(vec![
+        button("editor.restart_button", PostAction::Restart),
+        button("editor.cancel_button", PostAction::Cancel),
+    ])
+}
+
+/// The notice as subscribers will see it, every field, then a question with the buttons.
+/// A draft that cannot be published is explained, with the buttons to change what does
+/// not fit: never a dead end.
+async fn preview(ctx: &Ctx<'_>, id: DraftId, draft: &Draft) -> HandlerResult {
     let now = ctx.now();
     let source = ctx.app.publisher(draft.language).to_owned();
     let new = match draft.notice(Some(&source), Actor::System, now) {
         Ok(new) => new,
-        Err(e) => return explain(ctx, &e).await,
+        Err(e) => {
+            let reason = why::draft_error(ctx, &e);
+            let mut text = fields(ctx, draft);
+            text.push(&crate::html::Html::trusted("\n\n".into()));
+            text.push(&ctx.fill("editor.invalid", &[("reason", reason.as_str().into())]));
+            ctx.send(OutMessage::with_keyboard(text, preview_keyboard(ctx, id, draft, false))).await?;
+            return Ok(());
+        }
     };
     let style = crate::render::Style::new(&ctx.app.texts, draft.language, ctx.app.settings.time_zone);
     let shown = Notice {
@@ -130,13 +218,10 @@ async fn preview(ctx: &Ctx<'_>, draft: &Draft) -> HandlerResult {
         Some(at) => ctx.fill("editor.when_scheduled", &[("time", (&ctx.style().date_time(at)).into())]),
         None => ctx.text("editor.when_now"),
     };
-    let question = ctx.fill("editor.preview_question", &[("when", (&when).into())]);
-    let button = |key: &str, action: PostAction| Button::callback(ctx.label(key), Callback::Post(action));
-    let keyboard = Keyboard::new().row(vec![button("editor.publish_button", PostAction::Publish)]).row(vec![
-        button("editor.restart_button", PostAction::Restart),
-        button("editor.cancel_button", PostAction::Cancel),
-    ]);
-    ctx.send(OutMessage::with_keyboard(question, keyboard)).await?;
+    let mut question = fields(ctx, draft);
+    question.push(&crate::html::Html::trusted("\n\n".into()));
+    question.push(&ctx.fill("editor.preview_question", &[("when", (&when).into())]));
+    ctx.send(OutMessage::with_keyboard(question, preview_keyboard(ctx, id, draft, true))).await?;
     Ok(())
 }
 
@@ -146,49 +231,78 @@ async fn explain(ctx: &Ctx<'_>, error: &DraftError) -> HandlerResult {
     Ok(())
 }
 
-/// Text typed while a /post dialogue waits for something.
-pub(super) async fn take_text(ctx: &Ctx<'_>, user: i64, mut draft: Draft, text: &str) -> HandlerResult {
+/// Explains why the answer does not fit, then asks the same step again.
+async fn ask_again(ctx: &Ctx<'_>, id: DraftId, draft: &Draft, error: &DraftError) -> HandlerResult {
+    explain(ctx, error).await?;
+    ask(ctx, id, draft).await
+}
+
+/// Text typed while a /post dialogue waits for something. Each answer is checked at its
+/// own step, as the notice will check it; one that does not fit is explained and the
+/// step asked again.
+pub(super) async fn take_text(
+    ctx: &Ctx<'_>,
+    user: i64,
+    id: DraftId,
+    mut draft: Draft,
+    text: &str,
+) -> HandlerResult {
     let zone = ctx.app.settings.time_zone;
     let now = ctx.now();
     let text = text.trim();
     match draft.next_step() {
-        Step::Title | Step::Text => draft.title = Some(text.to_owned()),
-        Step::Body => draft.body = Some(text.to_owned()),
+        Step::Title | Step::Text => match Title::parse(text) {
+            Ok(_) => draft.title = Some(text.to_owned()),
+            Err(e) => return ask_again(ctx, id, &draft, &e.into()).await,
+        },
+        Step::Body => match Body::parse(text) {
+            Ok(_) => draft.body = Some(text.to_owned()),
+            Err(e) => return ask_again(ctx, id, &draft, &e.into()).await,
+        },
         Step::Category => match ctx.app.texts.read_category(text) {
             Some(c) => draft.category = Some(c),
-            None => return ask(ctx, &draft).await,
+            None => return ask(ctx, id, &draft).await,
         },
         Step::Severity => match ctx.app.texts.read_severity(text) {
+            Some(s) if draft.kind == DraftKind::Urgent && !URGENT_SEVERITIES.contains(&s) => {
+                ctx.reply(ctx.text("editor.urgent_severity_only")).await?;
+                return ask(ctx, id, &draft).await;
+            }
             Some(s) => draft.severity = Some(s),
-            None => return ask(ctx, &draft).await,
+            None => return ask(ctx, id, &draft).await,
         },
-        Step::Area => draft.area = Some(AreaChoice::Named(text.to_owned())),
-        // What does not fit is explained and the step stays, so the editor can type again.
+        Step::Area => match Area::parse(text) {
+            Ok(_) => draft.area = Some(AreaChoice::Named(text.to_owned())),
+            Err(e) => return ask_again(ctx, id, &draft, &e.into()).await,
+        },
+        // What does not fit is explained and the step asked again.
         Step::Expiry => match typed_expiry(text, zone, now) {
             Ok(at) => draft.expires_at = Some(Expiry::At(at)),
-            Err(e) => return explain(ctx, &e).await,
+            Err(e) => return ask_again(ctx, id, &draft, &e).await,
         },
         Step::Timing => match parse_local_time(text, zone) {
             Ok(at) if at <= now => {
                 ctx.reply(ctx.text("editor.time_in_past")).await?;
-                return Ok(());
+                return ask(ctx, id, &draft).await;
             }
             Ok(at) => match draft.publication_at(at, now) {
                 Ok(at) => draft.publish_at = Some(Timing::At(at)),
-                Err(e) => return explain(ctx, &e.into()).await,
+                Err(e) => return ask_again(ctx, id, &draft, &e.into()).await,
             },
-            Err(e) => return explain(ctx, &e.into()).await,
+            Err(e) => return ask_again(ctx, id, &draft, &e.into()).await,
         },
         Step::Preview => {
             ctx.reply(ctx.text("editor.use_buttons")).await?;
             return Ok(());
         }
     }
-    save_draft(ctx, user, &draft).await?;
-    ask(ctx, &draft).await
+    save_draft(ctx, user, id, &draft).await?;
+    ask(ctx, id, &draft).await
 }
 
-pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, action: PostAction) -> ButtonResult {
+/// A button of draft `id`; one of any other draft (cancelled, published or replaced)
+/// has expired and does nothing.
+pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, id: DraftId, action: PostAction) -> ButtonResult {
     let user = match require_for_button(ctx, Role::may_publish).await? {
         Ok(user) => user,
         Err(refusal) => return Ok(Some(refusal)),
@@ -201,11 +315,14 @@ pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, action: PostAction) -> Butto
             }
         }
     }
-    let Some(mut draft) = load_draft(ctx, user).await? else {
+    let Some(mut draft) = load_draft(ctx, user, id).await? else {
         return Ok(Some(ctx.label("button.outdated")));
     };
     match action {
         PostAction::Category(c) => draft.category = Some(c),
+        PostAction::Severity(s) if draft.kind == DraftKind::Urgent && !URGENT_SEVERITIES.contains(&s) => {
+            return Ok(Some(ctx.label("editor.urgent_severity_only")));
+        }
         PostAction::Severity(s) => draft.severity = Some(s),
         PostAction::Citywide => draft.area = Some(AreaChoice::Citywide),
         PostAction::ExpiresInDays(0) => draft.expires_at = Some(Expiry::Never),
@@ -221,15 +338,36 @@ pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, action: PostAction) -> Butto
         }
         PostAction::Restart => {
             let fresh = Draft::new(draft.kind, draft.language);
-            save_draft(ctx, user, &fresh).await?;
-            ask(ctx, &fresh).await?;
+            save_draft(ctx, user, id, &fresh).await?;
+            ask(ctx, id, &fresh).await?;
             return Ok(None);
         }
+        PostAction::Change(field) => change(&mut draft, field),
         PostAction::Publish => return publish(ctx, at, user, &draft).await,
     }
-    save_draft(ctx, user, &draft).await?;
-    ask(ctx, &draft).await?;
+    save_draft(ctx, user, id, &draft).await?;
+    ask(ctx, id, &draft).await?;
     Ok(None)
+}
+
+/// Clears `field` so the dialogue asks for it (and only it) again; the language, which
+/// is never asked, moves on to the next one.
+fn change(draft: &mut Draft, field: DraftField) {
+    match field {
+        DraftField::Title => draft.title = None,
+        DraftField::Body => draft.body = None,
+        DraftField::Category => draft.category = None,
+        DraftField::Severity => draft.severity = None,
+        DraftField::Area => draft.area = None,
+        DraftField::Expiry => draft.expires_at = None,
+        // An urgent notice goes out at once: nothing to ask.
+        DraftField::Timing if draft.kind == DraftKind::Urgent => {}
+        DraftField::Timing => draft.publish_at = None,
+        DraftField::Language => {
+            let at = Language::ALL.iter().position(|l| *l == draft.language).unwrap_or(0);
+            draft.language = Language::ALL[(at + 1) % Language::ALL.len()];
+        }
+    }
 }
 
 async fn publish(ctx: &Ctx<'_>, at: Sent, user: i64, draft: &Draft) -> ButtonResult {

@@ -121,7 +121,7 @@ fn print_status(feeds: &[FeedSettings], states: &[FeedState], zone: Tz, now: Dat
         None => "never".to_owned(),
     };
     for feed in feeds {
-        println!("{}  {}  every {} s", feed.name, feed.url, feed.interval.as_secs());
+        println!("{}  {}  every {} s", feed.name, feed.shown_url(), feed.interval.as_secs());
         let Some(state) = states.iter().find(|s| s.name == feed.name) else {
             println!("  not polled yet");
             continue;
@@ -148,7 +148,14 @@ fn print_status(feeds: &[FeedSettings], states: &[FeedState], zone: Tz, now: Dat
         println!(
             "{}  {}  no longer in cap.feeds; last success {}",
             state.name,
-            state.url,
+            url::Url::parse(&state.url).map_or_else(
+                |_| "(an unreadable URL)".to_owned(),
+                |mut url| {
+                    url.set_query(None);
+                    let _ = url.set_password(None);
+                    url.to_string()
+                }
+            ),
             when(state.last_success_at)
         );
     }

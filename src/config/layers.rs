@@ -17,6 +17,9 @@ pub(crate) enum Shown {
     Secret,
     /// Scheme, host, port and path only (see [`super::secret::shown_url`]).
     Url,
+    /// `cap.feeds`: each feed's URL without user, password, query or fragment (a feed's
+    /// URL may carry a key); a rejected value only by its length.
+    Feeds,
 }
 
 /// A configuration key: its dotted path in the TOML files and its environment variable.
@@ -68,7 +71,7 @@ pub(crate) const KEYS: &[Key] = &[
     key("retention.dialogues_days", "PINGAN_RETENTION_DIALOGUES_DAYS"),
     key("retention.reporters_days", "PINGAN_RETENTION_REPORTERS_DAYS"),
     key("cap.trusted_senders", "PINGAN_CAP_TRUSTED_SENDERS"),
-    key("cap.feeds", "PINGAN_CAP_FEEDS"),
+    Key { path: "cap.feeds", env: "PINGAN_CAP_FEEDS", shown: Shown::Feeds },
     key("http.listen", "PINGAN_HTTP_LISTEN"),
     key("http.metrics_listen", "PINGAN_HTTP_METRICS_LISTEN"),
     key("log.level", "RUST_LOG"),
@@ -185,7 +188,10 @@ impl Layers {
 /// their user, password and parameters.
 fn describe(entry: &Entry) -> String {
     match (&entry.value, entry.key.shown) {
-        (Value::String(s), Shown::Secret) => format!("a value of {} characters", s.chars().count()),
+        (Value::String(s), Shown::Secret | Shown::Feeds) => {
+            format!("a value of {} characters", s.chars().count())
+        }
+        (other, Shown::Feeds) => format!("a value of {} characters", other.to_string().chars().count()),
         (Value::String(s), Shown::Url) => format!("{:?}", super::secret::shown_url_text(s)),
         (Value::String(s), Shown::Plain) => format!("{s:?}"),
         (other, _) => other.to_string(),

@@ -54,8 +54,9 @@ pub struct CapSettings {
 }
 
 /// One polled CAP feed (`[[cap.feeds]]`): an Atom or RSS index of CAP alerts, or the URL
-/// of a single CAP document.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// of a single CAP document. Its `Debug` and [`FeedSettings::shown`] leave out the URL's
+/// user, password, query and fragment, which may carry a key.
+#[derive(Clone, PartialEq, Eq)]
 pub struct FeedSettings {
     /// The feed's name in `pingan feeds status`, `/metrics` and the audit log: 1 to 64
     /// ASCII letters, digits, `-` and `_`, unique among the feeds.
@@ -71,6 +72,45 @@ pub struct FeedSettings {
     /// Time between polls while the feed answers (after failures, longer: see
     /// `crate::feeds`); 10 seconds to a day, default 300 seconds.
     pub interval: Duration,
+}
+
+impl FeedSettings {
+    /// The URL without user, password, query or fragment.
+    pub fn shown_url(&self) -> String {
+        let mut url = self.url.clone();
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        url.set_query(None);
+        url.set_fragment(None);
+        url.to_string()
+    }
+
+    /// The feed as an inline TOML table, as `pingan config` shows it.
+    fn shown(&self) -> String {
+        let text = |s: &str| Value::String(s.to_owned()).to_string();
+        let senders: Vec<String> = self.senders.iter().map(|s| text(s)).collect();
+        let category =
+            self.category.map(|c| format!(", category = {}", text(c.as_str()))).unwrap_or_default();
+        format!(
+            "{{name = {}, url = {}, senders = [{}]{category}, interval_secs = {}}}",
+            text(&self.name),
+            text(&self.shown_url()),
+            senders.join(", "),
+            self.interval.as_secs()
+        )
+    }
+}
+
+impl fmt::Debug for FeedSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FeedSettings")
+            .field("name", &self.name)
+            .field("url", &self.shown_url())
+            .field("senders", &self.senders)
+            .field("category", &self.category)
+            .field("interval", &self.interval)
+            .finish()
+    }
 }
 
 /// The least and most time between a feed's polls, in seconds, and the default.
@@ -365,6 +405,10 @@ impl Loaded {
             },
             "database.url" => quoted(self.settings.database.url.to_string()),
             "telegram.api_url" => quoted(self.settings.telegram.api_url.to_string()),
+            "cap.feeds" => {
+                let feeds: Vec<String> = self.settings.cap.feeds.iter().map(FeedSettings::shown).collect();
+                format!("[{}]", feeds.join(", "))
+            }
             _ => match &entry.value {
                 Value::String(_) if entry.key.shown != layers::Shown::Plain => quoted("****".into()),
                 other => other.to_string(),
@@ -768,10 +812,18 @@ mod tests {
             ("TELOXIDE_TOKEN", "123:SECRET"),
             ("DATABASE_URL", "postgres://dbuser:hunter2@db.example:5433/pingan?password=qpw&sslmode=require"),
             ("TELOXIDE_API_URL", "http://prxuser:pr0xy-pw@127.0.0.1:8081/"),
+            (
+                "PINGAN_CAP_FEEDS",
+                "[{name = \"w\", url = \"https://feeduser:pw@alerts.example/atom.xml?key=feedkey#x\", senders = [\"a@b\"]}]",
+            ),
         ])
         .unwrap();
         let text = loaded.describe();
-        for secret in ["SECRET", "hunter2", "qpw", "dbuser", "prxuser", "pr0xy-pw"] {
+        assert!(
+            text.contains("feeds = [{name = \"w\", url = \"https://alerts.example/atom.xml\", senders = [\"a@b\"], interval_secs = 300}]"),
+            "{text}"
+        );
+        for secret in ["SECRET", "hunter2", "qpw", "dbuser", "prxuser", "pr0xy-pw", "feedkey", "feeduser"] {
             assert!(!text.contains(secret), "{secret} in {text}");
         }
         assert!(text.contains("token = \"123:****\"  # environment variable TELOXIDE_TOKEN"), "{text}");
@@ -779,7 +831,7 @@ mod tests {
         assert!(text.contains("api_url = \"http://127.0.0.1:8081\""), "{text}");
         assert!(text.contains("poll_timeout_secs = 10  # default"), "{text}");
         let debug = format!("{:?}", loaded.settings);
-        for secret in ["SECRET", "hunter2", "qpw", "pr0xy-pw"] {
+        for secret in ["SECRET", "hunter2", "qpw", "pr0xy-pw", "feedkey"] {
             assert!(!debug.contains(secret), "{secret} in {debug}");
         }
     }

@@ -68,3 +68,79 @@ fn every_text_the_code_names_exists() {
     assert!(named > 100, "the scan finds the code's texts ({named})");
     assert!(missing.is_empty(), "{missing:#?}");
 }
+
+/// Whether `c` is Chinese writing: Unicode Script=Han (UAX #24, via `unicode-script`), or
+/// CJK punctuation (the CJK Symbols and Punctuation block U+3000–U+303F, which holds `。`
+/// `、` `「」`, and the full-width forms U+FF00–U+FF60, which hold `，：；！？（）`). The curly
+/// quotes `“”` are left out: they are English typography too (U+201C/D, General
+/// Punctuation), and the English texts use them as such.
+pub(crate) fn is_chinese_writing(c: char) -> bool {
+    use unicode_script::{Script, UnicodeScript};
+    c.script() == Script::Han || matches!(c as u32, 0x3000..=0x303F | 0xFF00..=0xFF60)
+}
+
+/// The Chinese that English texts may hold, by key: the bot's own name beside its English
+/// name, and the name of the Chinese language on the language switch (written in the
+/// language it names, so Chinese readers find it).
+const ENGLISH_MAY_SAY: &[(&str, &str)] = &[("start.welcome", "平安"), ("about.text", "平安"), ("language.zh", "中文")];
+
+/// Every string under `value`, with its dotted key.
+fn strings<'a>(prefix: String, value: &'a toml::Value, out: &mut Vec<(String, &'a str)>) {
+    match value {
+        toml::Value::String(s) => out.push((prefix, s)),
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                strings(key, v, out);
+            }
+        }
+        toml::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                strings(format!("{prefix}[{i}]"), v, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// English locale files (`en.toml`, `*.en.toml`) hold no Chinese writing but the allowed
+/// names (issue 13, part 7: replies wholly in the reader's language).
+#[test]
+fn english_locale_strings_hold_no_chinese_but_the_allowed_names() {
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/locales"));
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n == "en.toml" || n.ends_with(".en.toml")))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 2, "en.toml and tips.en.toml are found: {files:?}");
+    let mut found = Vec::new();
+    let mut scanned = 0;
+    for file in &files {
+        let value: toml::Value = toml::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        let mut all = Vec::new();
+        strings(String::new(), &value, &mut all);
+        for (key, text) in all {
+            scanned += 1;
+            let mut rest = text.to_owned();
+            for (allowed_key, name) in ENGLISH_MAY_SAY {
+                if *allowed_key == key {
+                    rest = rest.replace(name, "");
+                }
+            }
+            if rest.chars().any(is_chinese_writing) {
+                found.push(format!("{}: {key} = {text:?}", file.display()));
+            }
+        }
+    }
+    assert!(scanned > 300, "the scan reads the texts ({scanned})");
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn chinese_writing_is_told_from_english_typography() {
+    assert!("平安".chars().all(is_chinese_writing));
+    assert!("，。：；！？（）、".chars().all(is_chinese_writing));
+    assert!(!"“Pingan” — it's 9:30 (UTC+8), ok!".chars().any(is_chinese_writing));
+}

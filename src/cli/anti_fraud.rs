@@ -88,7 +88,7 @@ pub async fn indicators(
                         "{:<10} {:<8} {shown:<28} {}  ({} {})",
                         i.risk,
                         i.kind,
-                        i.reason.as_str(),
+                        i.reason,
                         i.added_by,
                         i.added_at.format("%Y-%m-%d")
                     );
@@ -120,7 +120,7 @@ fn parse_indicators(text: &str, by: &Actor) -> Result<Vec<NewIndicator>, Vec<Str
             Ok(NewIndicator {
                 subject: Subject::parse(value).map_err(|e| e.to_string())?,
                 risk: risk.parse::<Risk>().map_err(|e| e.to_string())?,
-                reason: IndicatorReason::parse(reason).map_err(|e| e.to_string())?,
+                reason: IndicatorReason::parse(reason).map_err(|e| e.to_string())?.into(),
                 added_by: by.clone(),
             })
         })();
@@ -185,7 +185,7 @@ mod tests {
         let entries = parse_indicators(text, &Actor::System).unwrap();
         assert_eq!(entries.len(), 2);
         assert_eq!(entries[0].subject.key(), "+8613800138000");
-        assert_eq!(entries[0].reason.as_str(), "冒充客服，退款诈骗");
+        assert_eq!(entries[0].reason.to_string(), "冒充客服，退款诈骗");
         let bad = "13800138000,fraud\n8123456,fraud,x\nexample.com,evil,x\n";
         let problems = parse_indicators(bad, &Actor::System).unwrap_err();
         assert_eq!(problems.len(), 3, "{problems:?}");

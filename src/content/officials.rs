@@ -27,7 +27,8 @@ impl Official {
             reason: match language {
                 Language::Zh => self.zh.clone(),
                 Language::En => self.en.clone(),
-            },
+            }
+            .into(),
             added_by: Actor::System,
             added_at: chrono::DateTime::UNIX_EPOCH,
         }

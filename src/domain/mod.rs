@@ -25,8 +25,8 @@ pub use actor::{Actor, BadActor};
 pub use admin::{Admin, Role};
 pub use audit::{ApiToken, AuditAction, AuditEntry};
 pub use check::{
-    AccountNumber, Domain, Indicator, IndicatorKind, IndicatorReason, NewIndicator, PhoneNumber, Risk,
-    Subject, SubjectError, Verdict,
+    AccountNumber, Domain, Indicator, IndicatorKind, IndicatorReason, ListedReason, NewIndicator,
+    PhoneNumber, Risk, Subject, SubjectError, Verdict,
 };
 pub use figures::{BadPeriod, Figure, Metric, Period, year_on_year};
 pub use keyword_enum::UnknownKeyword;

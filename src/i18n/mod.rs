@@ -165,6 +165,20 @@ impl Texts {
         Html::trusted(substitute(self.template(lang, key), args))
     }
 
+    /// Why a value is listed, as plain text in `lang`: the written reason as it was written,
+    /// or the bot's own reason (a confirmed report: `moderation.listed_reason`) in `lang`.
+    pub fn listed_reason(&self, lang: Language, reason: &crate::domain::ListedReason) -> String {
+        match reason {
+            crate::domain::ListedReason::Written(text) => text.as_str().to_owned(),
+            crate::domain::ListedReason::ConfirmedReport(id) => {
+                let reference = id.to_string();
+                let filled =
+                    self.fill(lang, "moderation.listed_reason", &[("reference", Arg::Text(&reference))]);
+                crate::html::to_plain(filled.as_str())
+            }
+        }
+    }
+
     /// Every key and its template, for tests that check the catalogs.
     pub fn entries(&self, lang: Language) -> impl Iterator<Item = (&str, &str)> {
         self.catalog(lang).0.iter().map(|(k, v)| (k.as_str(), v.as_str()))

@@ -51,6 +51,7 @@ pub(crate) struct IndicatorRow {
     value: String,
     risk: String,
     reason: String,
+    reason_key: Option<String>,
     added_by: String,
     added_at: DateTime<Utc>,
 }
@@ -63,7 +64,7 @@ impl TryFrom<IndicatorRow> for Indicator {
         Ok(Indicator {
             kind: r.kind.parse().map_err(|e| StoreError::corrupt(&what, e))?,
             risk: r.risk.parse().map_err(|e| StoreError::corrupt(&what, e))?,
-            reason: crate::domain::IndicatorReason::parse(&r.reason)
+            reason: crate::domain::ListedReason::from_stored(r.reason_key.as_deref(), &r.reason)
                 .map_err(|e| StoreError::corrupt(&what, e))?,
             added_by: r.added_by.parse().map_err(|e| StoreError::corrupt(&what, e))?,
             value: r.value,
@@ -74,7 +75,7 @@ impl TryFrom<IndicatorRow> for Indicator {
 
 macro_rules! indicator_columns {
     () => {
-        "kind, value, risk, reason, added_by, added_at"
+        "kind, value, risk, reason, reason_key, added_by, added_at"
     };
 }
 
@@ -94,17 +95,20 @@ macro_rules! impl_indicator_store {
                     .fetch_optional(&mut **tx)
                     .await?;
                 let row: $crate::store::indicators::IndicatorRow = ::sqlx::query_as(concat!(
-                    "INSERT INTO indicators (kind, value, risk, reason, added_by, added_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                    "INSERT INTO indicators (kind, value, risk, reason, added_by, added_at, reason_key) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) \
                      ON CONFLICT (kind, value) DO UPDATE SET risk = excluded.risk, reason = excluded.reason, \
+                     reason_key = excluded.reason_key, \
                      added_by = excluded.added_by, added_at = excluded.added_at RETURNING ",
                     $crate::store::indicators::indicator_columns!()
                 ))
                 .bind(kind.as_str())
                 .bind(&value)
                 .bind(i.risk.as_str())
-                .bind(i.reason.as_str())
+                .bind(i.reason.stored_text())
                 .bind(i.added_by.to_string())
                 .bind(now)
+                .bind(i.reason.key())
                 .fetch_one(&mut **tx)
                 .await?;
                 Ok((row.try_into()?, existed.is_none()))
@@ -125,7 +129,7 @@ macro_rules! impl_indicator_store {
                     actor: i.added_by.clone(),
                     action: $crate::domain::AuditAction::Listed,
                     subject: format!("{} {}", stored.kind, stored.value),
-                    detail: format!("{}: {}", stored.risk, stored.reason.as_str()),
+                    detail: format!("{}: {}", stored.risk, stored.reason),
                 };
                 $crate::store::audit::insert_audit(&entry).execute(&mut *tx).await?;
                 tx.commit().await?;

@@ -230,16 +230,17 @@ macro_rules! impl_report_store {
                 let mut listed = Vec::new();
                 for entry in entries {
                     let added: Option<$crate::store::indicators::IndicatorRow> = ::sqlx::query_as(concat!(
-                        "INSERT INTO indicators (kind, value, risk, reason, added_by, added_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (kind, value) DO NOTHING RETURNING ",
+                        "INSERT INTO indicators (kind, value, risk, reason, added_by, added_at, reason_key) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (kind, value) DO NOTHING RETURNING ",
                         $crate::store::indicators::indicator_columns!()
                     ))
                     .bind(entry.subject.kind().as_str())
                     .bind(entry.subject.key())
                     .bind(entry.risk.as_str())
-                    .bind(entry.reason.as_str())
+                    .bind(entry.reason.stored_text())
                     .bind(by.to_string())
                     .bind(now)
+                    .bind(entry.reason.key())
                     .fetch_optional(&mut *tx)
                     .await?;
                     let Some(added) = added else { continue };

@@ -356,7 +356,11 @@ async fn a_report_is_moderated_listed_and_then_flagged_by_check_and_the_reporter
     assert!(told.iter().any(|m| m.text.contains("R000001 已经审核属实")), "{told:#?}");
     let flagged = ask(&app, ENGLISH, "/check 17123456789").await;
     assert!(flagged.text.starts_with(&format!("🔴 High risk: {scam_number}")), "{}", flagged.text);
-    assert!(flagged.text.contains("群众举报（R000001）经市局核实"), "{}", flagged.text);
+    assert!(
+        flagged.text.contains("Why: Reported by citizens (R000001) and confirmed by the bureau"),
+        "{}",
+        flagged.text
+    );
     assert!(ask(&app, CITIZEN, "/check https://kuaidi-lipei.top/x").await.text.starts_with("🔴"));
     let audit = app.store.audit_log(None, 10).await.unwrap();
     assert!(audit.iter().any(|e| e.action == pingan::domain::AuditAction::ReportApproved));

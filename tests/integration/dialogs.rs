@@ -343,7 +343,7 @@ async fn listing_an_official_value_asks_naming_what_it_is_and_lists_nothing_unti
     let question = ask(&app, EDITOR_ZH, "/indicator add 95588 fraud 测试").await;
     assert_eq!(press(&app, EDITOR_ZH, &question, "确认列入").await, None);
     let listed = app.store.indicator(icbc.kind(), &icbc.key()).await.unwrap().expect("listed");
-    assert_eq!(listed.reason.as_str(), "测试");
+    assert_eq!(listed.reason.to_string(), "测试");
     assert!(
         last_to(&app, EDITOR_ZH).text.contains("查询它的群众将看到原因：“测试”"),
         "{}",

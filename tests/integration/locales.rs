@@ -4,6 +4,7 @@ use pingan::domain::Language;
 use pingan::html::Html;
 use pingan::i18n::{Arg, Texts, placeholders};
 
+use crate::support::chinese::{holds_chinese_outside, is_chinese_writing};
 use crate::support::fake_telegram::html;
 
 #[test]
@@ -69,20 +70,11 @@ fn every_text_the_code_names_exists() {
     assert!(missing.is_empty(), "{missing:#?}");
 }
 
-/// Whether `c` is Chinese writing: Unicode Script=Han (UAX #24, via `unicode-script`), or
-/// CJK punctuation (the CJK Symbols and Punctuation block U+3000–U+303F, which holds `。`
-/// `、` `「」`, and the full-width forms U+FF00–U+FF60, which hold `，：；！？（）`). The curly
-/// quotes `“”` are left out: they are English typography too (U+201C/D, General
-/// Punctuation), and the English texts use them as such.
-pub(crate) fn is_chinese_writing(c: char) -> bool {
-    use unicode_script::{Script, UnicodeScript};
-    c.script() == Script::Han || matches!(c as u32, 0x3000..=0x303F | 0xFF00..=0xFF60)
-}
-
 /// The Chinese that English texts may hold, by key: the bot's own name beside its English
 /// name, and the name of the Chinese language on the language switch (written in the
 /// language it names, so Chinese readers find it).
-const ENGLISH_MAY_SAY: &[(&str, &str)] = &[("start.welcome", "平安"), ("about.text", "平安"), ("language.zh", "中文")];
+const ENGLISH_MAY_SAY: &[(&str, &str)] =
+    &[("start.welcome", "平安"), ("about.text", "平安"), ("language.zh", "中文")];
 
 /// Every string under `value`, with its dotted key.
 fn strings<'a>(prefix: String, value: &'a toml::Value, out: &mut Vec<(String, &'a str)>) {
@@ -111,7 +103,9 @@ fn english_locale_strings_hold_no_chinese_but_the_allowed_names() {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n == "en.toml" || n.ends_with(".en.toml")))
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n == "en.toml" || n.ends_with(".en.toml"))
+        })
         .collect();
     files.sort();
     assert!(files.len() >= 2, "en.toml and tips.en.toml are found: {files:?}");
@@ -123,13 +117,9 @@ fn english_locale_strings_hold_no_chinese_but_the_allowed_names() {
         strings(String::new(), &value, &mut all);
         for (key, text) in all {
             scanned += 1;
-            let mut rest = text.to_owned();
-            for (allowed_key, name) in ENGLISH_MAY_SAY {
-                if *allowed_key == key {
-                    rest = rest.replace(name, "");
-                }
-            }
-            if rest.chars().any(is_chinese_writing) {
+            let allowed: Vec<&str> =
+                ENGLISH_MAY_SAY.iter().filter(|(k, _)| *k == key).map(|(_, name)| *name).collect();
+            if holds_chinese_outside(text, &allowed) {
                 found.push(format!("{}: {key} = {text:?}", file.display()));
             }
         }

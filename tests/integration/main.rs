@@ -16,6 +16,7 @@ mod crash;
 mod delivery;
 mod dialogs;
 mod editor;
+mod english;
 mod fake_api;
 mod feeds;
 mod links;

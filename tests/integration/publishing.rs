@@ -358,7 +358,7 @@ async fn every_change_is_stored_with_its_audit_entry_or_not_at_all(db: TestDb) {
     let indicator = NewIndicator {
         subject: Subject::parse("13800138000").unwrap(),
         risk: Risk::Fraud,
-        reason: IndicatorReason::parse("冒充客服").unwrap(),
+        reason: IndicatorReason::parse("冒充客服").unwrap().into(),
         added_by: by.clone(),
     };
     let tip = NewTip {

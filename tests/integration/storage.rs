@@ -10,8 +10,8 @@ use pingan::domain::{
     ScamType, Severity, Source, Subscriber, SubscriberStatus, TipBody, TipTitle, Title,
 };
 use pingan::domain::{
-    AuditAction, AuditEntry, ForwardedText, IndicatorKind, IndicatorReason, NewIndicator, NewReport,
-    ReportDecision, ReportStatus, ReportStory, ReportedSubject, Risk, Subject,
+    AuditAction, AuditEntry, ForwardedText, IndicatorKind, IndicatorReason, ListedReason, NewIndicator,
+    NewReport, ReportDecision, ReportStatus, ReportStory, ReportedSubject, Risk, Subject,
 };
 use pingan::domain::{Notice, SearchTerms, Tip, TipId};
 use pingan::store::{
@@ -562,7 +562,7 @@ async fn indicators_are_listed_updated_and_removed(store: Arc<dyn Store>) {
     let new = |input: &str, risk: Risk, reason: &str| NewIndicator {
         subject: Subject::parse(input).unwrap(),
         risk,
-        reason: IndicatorReason::parse(reason).unwrap(),
+        reason: IndicatorReason::parse(reason).unwrap().into(),
         added_by: Actor::System,
     };
     let (listed, created) =
@@ -572,7 +572,7 @@ async fn indicators_are_listed_updated_and_removed(store: Arc<dyn Store>) {
     let (updated, created) =
         store.put_indicator(&new("+86 138 0013 8000", Risk::Fraud, "冒充客服"), at(8, 1)).await.unwrap();
     assert!(!created, "the same number, written another way");
-    assert_eq!((updated.risk, updated.reason.as_str()), (Risk::Fraud, "冒充客服"));
+    assert_eq!((updated.risk, updated.reason.to_string().as_str()), (Risk::Fraud, "冒充客服"));
     store
         .put_indicator(&new("https://www.example-bank.cn/x", Risk::Official, "示例银行"), at(8, 2))
         .await
@@ -631,7 +631,7 @@ async fn reports_are_decided_once_counted_and_forgotten(store: Arc<dyn Store>) {
     let site = NewIndicator {
         subject: Subject::parse("alipay-refund.top").unwrap(),
         risk: Risk::Official,
-        reason: IndicatorReason::parse("编辑核实").unwrap(),
+        reason: IndicatorReason::parse("编辑核实").unwrap().into(),
         added_by: Actor::Telegram(7),
     };
     store.put_indicator(&site, at(8, 30)).await.unwrap();
@@ -639,7 +639,12 @@ async fn reports_are_decided_once_counted_and_forgotten(store: Arc<dyn Store>) {
         .subjects
         .iter()
         .filter_map(ReportedSubject::subject)
-        .map(|subject| NewIndicator { subject, risk: Risk::Fraud, ..site.clone() })
+        .map(|subject| NewIndicator {
+            subject,
+            risk: Risk::Fraud,
+            reason: ListedReason::ConfirmedReport(first.id),
+            ..site.clone()
+        })
         .collect();
     let approve = ReportDecision::Approve { list };
     let decided = store.decide_report(first.id, &approve, &moderator, at(9, 0)).await.unwrap().unwrap();
@@ -649,6 +654,9 @@ async fn reports_are_decided_once_counted_and_forgotten(store: Arc<dyn Store>) {
     );
     assert_eq!(decided.listed.iter().map(|i| i.value.as_str()).collect::<Vec<_>>(), ["+8613800138000"]);
     assert_eq!(decided.listed[0].added_by, moderator);
+    // The bot's own reason is kept as data, not as a sentence in one language.
+    let listed = store.indicator(IndicatorKind::Phone, "+8613800138000").await.unwrap().unwrap();
+    assert_eq!(listed.reason, ListedReason::ConfirmedReport(first.id));
     let kept = store.indicator(IndicatorKind::Domain, "alipay-refund.top").await.unwrap().unwrap();
     assert_eq!((kept.risk, kept.added_by), (Risk::Official, Actor::Telegram(7)));
     let audit = store.audit_log(Some(&moderator), 10).await.unwrap();

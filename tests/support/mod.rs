@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod chinese;
 pub mod fake_telegram;
 pub mod test_app;
 pub mod test_db;

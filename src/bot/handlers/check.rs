@@ -80,9 +80,8 @@ fn card(ctx: &Ctx<'_>, subject: &Subject, verdict: &Verdict) -> Html {
     let mut parts: Vec<Html> = Vec::new();
     match verdict {
         Verdict::Fraud(indicator) => {
-            parts.push(
-                ctx.fill("check.fraud", &joined(&base, &[("reason", indicator.reason.as_str().into())])),
-            );
+            let reason = ctx.app.texts.listed_reason(ctx.lang, &indicator.reason);
+            parts.push(ctx.fill("check.fraud", &joined(&base, &[("reason", reason.as_str().into())])));
             parts.push(advice());
         }
         Verdict::Disguised { shown, leads_to } => {
@@ -101,10 +100,10 @@ fn card(ctx: &Ctx<'_>, subject: &Subject, verdict: &Verdict) -> Html {
         Verdict::Suspicious { listed, reports } => {
             parts.push(ctx.fill("check.suspicious", &base));
             if let Some(indicator) = listed {
-                parts.push(ctx.fill(
-                    "check.listed_reason",
-                    &joined(&base, &[("reason", indicator.reason.as_str().into())]),
-                ));
+                let reason = ctx.app.texts.listed_reason(ctx.lang, &indicator.reason);
+                parts.push(
+                    ctx.fill("check.listed_reason", &joined(&base, &[("reason", reason.as_str().into())])),
+                );
             }
             if *reports > 0 {
                 parts.push(ctx.fill("check.reported", &[("count", Arg::Number(*reports as i64))]));
@@ -112,9 +111,8 @@ fn card(ctx: &Ctx<'_>, subject: &Subject, verdict: &Verdict) -> Html {
             parts.push(advice());
         }
         Verdict::Official(indicator) => {
-            parts.push(
-                ctx.fill("check.official", &joined(&base, &[("name", indicator.reason.as_str().into())])),
-            );
+            let name = ctx.app.texts.listed_reason(ctx.lang, &indicator.reason);
+            parts.push(ctx.fill("check.official", &joined(&base, &[("name", name.as_str().into())])));
             parts.push(match subject.kind() {
                 IndicatorKind::Phone => ctx.text("check.official_phone_caution"),
                 _ => ctx.text("check.official_domain_caution"),

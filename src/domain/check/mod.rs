@@ -298,7 +298,7 @@ pub struct Indicator {
     /// The normalised value ([`Subject::key`]).
     pub value: String,
     pub risk: Risk,
-    pub reason: IndicatorReason,
+    pub reason: ListedReason,
     pub added_by: Actor,
     pub added_at: DateTime<Utc>,
 }
@@ -308,12 +308,76 @@ super::text::bounded_text!(
     IndicatorReason, "reason", max = 300, Single
 );
 
+/// Why a value is listed: the words an editor wrote, or the bot's own reason kept as data
+/// and written in each reader's language when shown (issue 13, part 7), so an English
+/// reader is never shown a reason the bot wrote in Chinese. Stored as the `indicators`
+/// columns `reason_key` and `reason` (migration 20261201000018).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListedReason {
+    /// Written by an editor (`/indicator add`), an import or the official list; shown as
+    /// written, in whatever language it was written. Rows stored before reasons were kept
+    /// as data are read as this too.
+    Written(IndicatorReason),
+    /// Listed because a moderator confirmed this citizens' report (locale key
+    /// `moderation.listed_reason`).
+    ConfirmedReport(super::ReportId),
+}
+
+impl ListedReason {
+    /// The stored `reason_key`: `None` for written text, `confirmed_report` for a
+    /// confirmed report.
+    pub fn key(&self) -> Option<&'static str> {
+        match self {
+            ListedReason::Written(_) => None,
+            ListedReason::ConfirmedReport(_) => Some(CONFIRMED_REPORT),
+        }
+    }
+
+    /// The stored `reason`: the written text, or the report's reference (`R000001`).
+    pub fn stored_text(&self) -> String {
+        match self {
+            ListedReason::Written(text) => text.as_str().to_owned(),
+            ListedReason::ConfirmedReport(id) => id.to_string(),
+        }
+    }
+
+    /// Reads the stored pair back ([`Self::key`], [`Self::stored_text`]).
+    pub fn from_stored(key: Option<&str>, text: &str) -> Result<ListedReason, String> {
+        match key {
+            None => IndicatorReason::parse(text).map(ListedReason::Written).map_err(|e| e.to_string()),
+            Some(CONFIRMED_REPORT) => super::ReportId::parse(text)
+                .map(ListedReason::ConfirmedReport)
+                .ok_or_else(|| format!("not a report reference: {text:?}")),
+            Some(other) => Err(format!("unknown reason key {other:?}")),
+        }
+    }
+}
+
+const CONFIRMED_REPORT: &str = "confirmed_report";
+
+impl From<IndicatorReason> for ListedReason {
+    fn from(text: IndicatorReason) -> ListedReason {
+        ListedReason::Written(text)
+    }
+}
+
+/// The language-neutral form, for the audit log and the CLI: the written text, or
+/// `confirmed report R000001`.
+impl std::fmt::Display for ListedReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ListedReason::Written(text) => f.write_str(text.as_str()),
+            ListedReason::ConfirmedReport(id) => write!(f, "confirmed report {id}"),
+        }
+    }
+}
+
 /// A value to add to the list (or to update, if it is there).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewIndicator {
     pub subject: Subject,
     pub risk: Risk,
-    pub reason: IndicatorReason,
+    pub reason: ListedReason,
     pub added_by: Actor,
 }
 
@@ -371,6 +435,20 @@ impl Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listed_reason_is_stored_as_data_and_read_back() {
+        let report = ListedReason::ConfirmedReport(crate::domain::ReportId(42));
+        assert_eq!((report.key(), report.stored_text().as_str()), (Some("confirmed_report"), "R000042"));
+        assert_eq!(ListedReason::from_stored(report.key(), &report.stored_text()), Ok(report.clone()));
+        assert_eq!(report.to_string(), "confirmed report R000042");
+        let written: ListedReason = IndicatorReason::parse("冒充客服").unwrap().into();
+        assert_eq!(written.key(), None);
+        assert_eq!(ListedReason::from_stored(None, "冒充客服"), Ok(written));
+        assert!(ListedReason::from_stored(Some("confirmed_report"), "冒充客服").is_err());
+        assert!(ListedReason::from_stored(Some("hearsay"), "x").is_err());
+        assert!(ListedReason::from_stored(None, "").is_err());
+    }
 
     fn key(input: &str) -> (IndicatorKind, String) {
         let subject = Subject::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
@@ -489,7 +567,7 @@ mod tests {
             kind: IndicatorKind::Phone,
             value: "+8613800138000".into(),
             risk,
-            reason: IndicatorReason::parse("冒充客服").unwrap(),
+            reason: IndicatorReason::parse("冒充客服").unwrap().into(),
             added_by: Actor::System,
             added_at: Utc::now(),
         };

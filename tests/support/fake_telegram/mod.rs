@@ -242,6 +242,23 @@ impl FakeTelegram {
         self.press(user, message, &data)
     }
 
+    /// What the bot sent to `chat_id` (texts as a client shows them, and button labels)
+    /// that holds Chinese writing once every `allowed` string is taken out: one line per
+    /// message or label, empty if none. "Chinese writing" is Script=Han and CJK
+    /// punctuation ([`crate::support::chinese::is_chinese_writing`]).
+    pub fn chinese_in_replies(&self, chat_id: i64, allowed: &[&str]) -> Vec<String> {
+        let mut found = Vec::new();
+        for message in self.sent_to(chat_id) {
+            let labels = message.buttons().into_iter().flatten().map(|(label, _)| label);
+            for shown in std::iter::once(message.text.clone()).chain(labels) {
+                if crate::support::chinese::holds_chinese_outside(&shown, allowed) {
+                    found.push(format!("message {}: {shown}", message.message_id));
+                }
+            }
+        }
+        found
+    }
+
     /// Waits until the bot has answered the callback query `id`; returns the answer's text.
     pub async fn wait_for_answer(&self, id: &str) -> Option<String> {
         self.wait_for(&format!("an answer to callback query {id}"), |s| {

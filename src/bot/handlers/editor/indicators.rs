@@ -110,10 +110,10 @@ async fn official_name(ctx: &Ctx<'_>, subject: &Subject) -> Result<Option<String
                 || (matches!(subject, Subject::Link(_)) && key.ends_with(&format!(".{}", official.key()))))
     };
     if let Some(official) = officials::all().iter().find(|o| covers(&o.subject)) {
-        return Ok(Some(official.indicator(ctx.lang).reason.as_str().to_owned()));
+        return Ok(Some(ctx.app.texts.listed_reason(ctx.lang, &official.indicator(ctx.lang).reason)));
     }
     let listed = ctx.app.store.indicator(kind, &key).await?;
-    Ok(listed.filter(|i| i.risk == Risk::Official).map(|i| i.reason.as_str().to_owned()))
+    Ok(listed.filter(|i| i.risk == Risk::Official).map(|i| ctx.app.texts.listed_reason(ctx.lang, &i.reason)))
 }
 
 async fn add(ctx: &Ctx<'_>, by: Actor, args: &str) -> HandlerResult {
@@ -187,15 +187,19 @@ pub(in crate::bot::handlers) async fn listing_button(
 async fn list(ctx: &Ctx<'_>, by: Actor, args: &str) -> HandlerResult {
     let Some((subject, risk, reason)) = read_add(ctx, args).await? else { return Ok(()) };
     let value = subject.to_string();
-    let new = NewIndicator { subject, risk, reason, added_by: by.clone() };
+    let new = NewIndicator { subject, risk, reason: reason.into(), added_by: by.clone() };
     // Listed and audited in one transaction.
     let (_, created) = ctx.app.store.put_indicator(&new, ctx.now()).await?;
     let risk_label = ctx.label(&format!("risk.{risk}"));
     let key = if created { "indicator.added" } else { "indicator.updated" };
-    let shown = new.reason.as_str();
+    let shown = ctx.app.texts.listed_reason(ctx.lang, &new.reason);
     ctx.reply(ctx.fill(
         key,
-        &[("value", value.as_str().into()), ("risk", risk_label.as_str().into()), ("reason", shown.into())],
+        &[
+            ("value", value.as_str().into()),
+            ("risk", risk_label.as_str().into()),
+            ("reason", shown.as_str().into()),
+        ],
     ))
     .await?;
     Ok(())
@@ -228,12 +232,13 @@ async fn overview(ctx: &Ctx<'_>) -> HandlerResult {
         for i in latest {
             let shown = Subject::of_kind(i.kind, &i.value).map(|s| s.to_string()).unwrap_or(i.value.clone());
             let risk = ctx.label(&format!("risk.{}", i.risk));
+            let reason = ctx.app.texts.listed_reason(ctx.lang, &i.reason);
             let line = ctx.fill(
                 "indicator.line",
                 &[
                     ("risk", risk.as_str().into()),
                     ("value", shown.as_str().into()),
-                    ("reason", i.reason.as_str().into()),
+                    ("reason", reason.as_str().into()),
                 ],
             );
             text.push(&Html::trusted("\n".into()));

@@ -7,7 +7,7 @@ use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult, report};
 use crate::bot::incoming::Target;
 use crate::content::officials;
 use crate::domain::{
-    Actor, Decided, IndicatorReason, NewIndicator, Report, ReportDecision, ReportId, ReportStatus, Risk, Role,
+    Actor, Decided, ListedReason, NewIndicator, Report, ReportDecision, ReportId, ReportStatus, Risk, Role,
 };
 use crate::html::Html;
 use crate::i18n::Arg;
@@ -99,7 +99,7 @@ pub(in crate::bot::handlers) async fn moderate(
             let Some(report) = ctx.app.store.report(id).await? else {
                 return Ok(Some(ctx.label("moderation.already_decided")));
             };
-            ReportDecision::Approve { list: to_list(ctx, &report, &moderator) }
+            ReportDecision::Approve { list: to_list(&report, &moderator) }
         }
         Decision::Reject => ReportDecision::Reject,
     };
@@ -138,14 +138,10 @@ pub(in crate::bot::handlers) async fn moderate(
 /// The entries "confirm and list" asks for: every value the report names as used in
 /// fraud, except the genuine numbers and sites Pingan ships (a story that says "then I
 /// called 96110" must not list 96110). Values the list already holds are left as
-/// editors wrote them: the store adds only new ones.
-fn to_list(ctx: &Ctx<'_>, report: &Report, moderator: &Actor) -> Vec<NewIndicator> {
-    let language = ctx.app.settings.default_language;
-    let reference = report.id.to_string();
-    let reason =
-        ctx.app.texts.fill(language, "moderation.listed_reason", &[("reference", reference.as_str().into())]);
-    let reason = IndicatorReason::parse(&crate::html::to_plain(reason.as_str()))
-        .unwrap_or_else(|_| IndicatorReason::parse(&reference).expect("a reference is a valid reason"));
+/// editors wrote them: the store adds only new ones. The reason is kept as data (the
+/// report's reference) and written in each reader's language when shown.
+fn to_list(report: &Report, moderator: &Actor) -> Vec<NewIndicator> {
+    let reason = ListedReason::ConfirmedReport(report.id);
     report
         .subjects
         .iter()

@@ -126,7 +126,10 @@ async fn a_number_listed_in_one_spelling_is_found_in_any_other_and_its_type_is_n
     app.stop().await.unwrap();
 }
 
-on_both_backends!(numbers_stored_under_keys_of_the_old_rules_are_found_in_any_spelling_after_migrating);
+on_both_backends!(
+    numbers_stored_under_keys_of_the_old_rules_are_found_in_any_spelling_after_migrating,
+    a_confirmed_reports_reason_stored_as_a_sentence_is_rekeyed_and_shown_in_each_language,
+);
 
 /// Phone keys before the phonenumber crate: `+86 (0)21 5555 0000` was kept as
 /// `+8602155550000`, `+44 (0)20 7946 0000` as `+4402079460000`. A database of then is
@@ -684,5 +687,70 @@ async fn editors_edit_add_and_retire_tips_from_the_tips_menu_and_citizens_never_
     press(&app, EDITOR, &menu, "虚假网络贷款").await;
     let empty = app.fake.message(menu.chat_id, menu.message_id);
     assert!(labels(&empty).contains(&"➕ 新增提示".to_owned()), "{empty:?}");
+    app.stop().await.unwrap();
+}
+
+/// Before reasons were kept as data, a value listed from a confirmed report was stored
+/// with the sentence in the bureau's default language. Migrating re-keys that sentence (in
+/// either language) to the report's reference, and leaves an editor's words as they are.
+async fn a_confirmed_reports_reason_stored_as_a_sentence_is_rekeyed_and_shown_in_each_language(db: TestDb) {
+    let backend = if matches!(db, TestDb::Sqlite { .. }) { "sqlite" } else { "postgres" };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+    let mut before = sqlx::migrate::Migrator::new(dir).await.unwrap();
+    before.migrations = before.migrations.iter().filter(|m| m.version < 20261201000018).cloned().collect();
+    let listed: [(&str, &str); 4] = [
+        ("+8617123456789", "群众举报（R000007）经市局核实"),
+        ("+8617123456780", "Reported by citizens (R000012) and confirmed by the bureau"),
+        ("+8617123456781", "群众举报（R00x007）经市局核实"),
+        ("+8617123456782", "冒充银行客服"),
+    ];
+    macro_rules! fill {
+        ($pool:expr) => {{
+            let pool = $pool;
+            before.run(&pool).await.unwrap();
+            for (value, reason) in listed {
+                sqlx::query(
+                    "INSERT INTO indicators (kind, value, risk, reason, added_by, added_at) \
+                     VALUES ('phone', $1, 'fraud', $2, 'telegram:802', $3)",
+                )
+                .bind(value)
+                .bind(reason)
+                .bind(Utc.with_ymd_and_hms(2026, 11, 28, 2, 0, 0).unwrap())
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+            pool.close().await;
+        }};
+    }
+    match &db {
+        TestDb::Sqlite { .. } => {
+            fill!(sqlx::SqlitePool::connect(&format!("{}?mode=rwc", db.url())).await.unwrap())
+        }
+        TestDb::Postgres { .. } => fill!(sqlx::PgPool::connect(db.url()).await.unwrap()),
+    }
+
+    let app = spawn_app_with(db, Arc::new(SystemClock), &[]).await;
+    let reason = |value: &'static str| {
+        let store = app.store.clone();
+        async move { store.indicator(IndicatorKind::Phone, value).await.unwrap().unwrap().reason }
+    };
+    use pingan::domain::{ListedReason, ReportId};
+    assert_eq!(reason("+8617123456789").await, ListedReason::ConfirmedReport(ReportId(7)));
+    assert_eq!(reason("+8617123456780").await, ListedReason::ConfirmedReport(ReportId(12)));
+    assert_eq!(
+        reason("+8617123456781").await.to_string(),
+        "群众举报（R00x007）经市局核实",
+        "not a reference"
+    );
+    assert_eq!(reason("+8617123456782").await.to_string(), "冒充银行客服");
+    let english = ask(&app, ENGLISH, "/check 17123456789").await;
+    assert!(
+        english.text.contains("Why: Reported by citizens (R000007) and confirmed by the bureau"),
+        "{}",
+        english.text
+    );
+    let chinese = ask(&app, CITIZEN, "/check 17123456780").await;
+    assert!(chinese.text.contains("群众举报（R000012）经市局核实"), "{}", chinese.text);
     app.stop().await.unwrap();
 }

@@ -125,10 +125,16 @@ async fn english_readers_get_no_chinese_but_names_across_the_main_commands() {
     let seen = app.fake.sent_to(MODERATOR).len();
     app.fake.user_sends(&user(MODERATOR), "/reports");
     let card = app.fake.wait_for_sent(MODERATOR, seen + 2).await.remove(seen + 1);
-    press_data(&app, MODERATOR, &card, &format!("{}", first_data(&card, ":l")), &mut answers).await;
-    app.fake.wait_for_sent(REPORTER, app.fake.sent_to(REPORTER).len()).await;
+    let told = app.fake.sent_to(REPORTER).len();
+    press_data(&app, MODERATOR, &card, &first_data(&card, ":l"), &mut answers).await;
+    app.fake.wait_for_sent(REPORTER, told + 1).await;
     let flagged = ask(&app, CITIZEN, "/check 17123456789").await;
     assert!(flagged.text.starts_with("🔴 High risk"), "{}", flagged.text);
+    assert!(
+        flagged.text.contains("Why: Reported by citizens (R000001) and confirmed by the bureau"),
+        "{}",
+        flagged.text
+    );
     ask(&app, REPORTER, "/forget").await;
     press_first(&app, REPORTER, "", &mut answers).await;
 

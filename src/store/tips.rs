@@ -151,6 +151,39 @@ macro_rules! tip_columns {
 macro_rules! impl_tip_store {
     ($store:ty, $db:ty) => {
         impl $store {
+            /// Retires a tip (whatever it was) or restores a retired one, with its audit
+            /// entry, in one transaction; `NotFound` if there is no such tip, or, when
+            /// restoring, if it is not retired.
+            async fn set_tip_retired(
+                &self,
+                id: $crate::domain::TipId,
+                retire: bool,
+                by: &$crate::domain::Actor,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<$crate::domain::Tip, $crate::store::StoreError> {
+                let mut tx = self.begin_write().await?;
+                let row: Option<$crate::store::tips::TipRow> = ::sqlx::query_as(concat!(
+                    "UPDATE tips SET retired = $4, edited_by = $2, updated_at = $3 WHERE id = $1 AND ($4 OR retired) RETURNING ",
+                    $crate::store::tips::tip_columns!()
+                ))
+                .bind(id.0)
+                .bind(by.to_string())
+                .bind(now)
+                .bind(retire)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let tip: $crate::domain::Tip = row.ok_or($crate::store::StoreError::NotFound)?.try_into()?;
+                let action = if retire {
+                    $crate::domain::AuditAction::TipRetired
+                } else {
+                    $crate::domain::AuditAction::TipRestored
+                };
+                let entry = $crate::store::tips::tip_audit(&tip, action, by, now);
+                $crate::store::audit::insert_audit(&entry).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(tip)
+            }
+
             /// Stores a tip and indexes it, inside the caller's transaction.
             async fn insert_tip_in(
                 tx: &mut ::sqlx::Transaction<'_, $db>,
@@ -257,21 +290,7 @@ macro_rules! impl_tip_store {
                 by: &$crate::domain::Actor,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<$crate::domain::Tip, $crate::store::StoreError> {
-                let mut tx = self.begin_write().await?;
-                let row: Option<$crate::store::tips::TipRow> = ::sqlx::query_as(concat!(
-                    "UPDATE tips SET retired = TRUE, edited_by = $2, updated_at = $3 WHERE id = $1 RETURNING ",
-                    $crate::store::tips::tip_columns!()
-                ))
-                .bind(id.0)
-                .bind(by.to_string())
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let tip: $crate::domain::Tip = row.ok_or($crate::store::StoreError::NotFound)?.try_into()?;
-                let entry = $crate::store::tips::tip_audit(&tip, $crate::domain::AuditAction::TipRetired, by, now);
-                $crate::store::audit::insert_audit(&entry).execute(&mut *tx).await?;
-                tx.commit().await?;
-                Ok(tip)
+                self.set_tip_retired(id, true, by, now).await
             }
 
             async fn restore_tip(
@@ -280,21 +299,7 @@ macro_rules! impl_tip_store {
                 by: &$crate::domain::Actor,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<$crate::domain::Tip, $crate::store::StoreError> {
-                let mut tx = self.begin_write().await?;
-                let row: Option<$crate::store::tips::TipRow> = ::sqlx::query_as(concat!(
-                    "UPDATE tips SET retired = FALSE, edited_by = $2, updated_at = $3 WHERE id = $1 AND retired RETURNING ",
-                    $crate::store::tips::tip_columns!()
-                ))
-                .bind(id.0)
-                .bind(by.to_string())
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let tip: $crate::domain::Tip = row.ok_or($crate::store::StoreError::NotFound)?.try_into()?;
-                let entry = $crate::store::tips::tip_audit(&tip, $crate::domain::AuditAction::TipRestored, by, now);
-                $crate::store::audit::insert_audit(&entry).execute(&mut *tx).await?;
-                tx.commit().await?;
-                Ok(tip)
+                self.set_tip_retired(id, false, by, now).await
             }
 
             async fn import_tips(

@@ -4,7 +4,9 @@ use pingan::domain::Language;
 use pingan::html::Html;
 use pingan::i18n::{Arg, Texts, placeholders};
 
-use crate::support::chinese::{holds_chinese_outside, is_chinese_writing};
+use crate::support::chinese::{
+    holds_chinese_outside, is_chinese_writing, is_english_reply, unexplained_chinese,
+};
 use crate::support::fake_telegram::html;
 
 #[test]
@@ -133,4 +135,29 @@ fn chinese_writing_is_told_from_english_typography() {
     assert!("平安".chars().all(is_chinese_writing));
     assert!("，。：；！？（）、".chars().all(is_chinese_writing));
     assert!(!"“Pingan” — it's 9:30 (UTC+8), ok!".chars().any(is_chinese_writing));
+}
+
+/// The scan every end-to-end test ends with (`TestApp::stop` and its drop) tells English
+/// replies from Chinese ones by the English templates' own words, and finds Chinese in
+/// them that nobody wrote.
+#[test]
+fn the_end_of_test_scan_tells_english_replies_and_finds_chinese_nobody_wrote() {
+    let texts = Texts::load().unwrap();
+    let english = |key: &str, args: &[(&str, Arg<'_>)]| {
+        pingan::html::to_plain(texts.fill(Language::En, key, args).as_str())
+    };
+    let chinese = |key: &str, args: &[(&str, Arg<'_>)]| {
+        pingan::html::to_plain(texts.fill(Language::Zh, key, args).as_str())
+    };
+    let granted = english("admins.granted", &[("user", Arg::Text("42")), ("role", Arg::Text("版主"))]);
+    assert!(is_english_reply(&granted), "{granted}");
+    assert_eq!(unexplained_chinese(&granted, "某区公安分局\u{0}刷单"), vec!["版主".to_owned()]);
+    let quoted = english("editor.refused", &[]);
+    assert!(is_english_reply(&quoted));
+    for key in ["admins.granted", "editor.refused", "reply.busy", "reply.not_a_command"] {
+        let zh = chinese(key, &[("user", Arg::Text("42")), ("role", Arg::Text("editor"))]);
+        assert!(!is_english_reply(&zh), "{key} in Chinese taken for English: {zh}");
+    }
+    let title_quoted = format!("{granted} 刷单");
+    assert_eq!(unexplained_chinese(&title_quoted, "关于刷单返利诈骗的提醒"), vec!["版主".to_owned()]);
 }

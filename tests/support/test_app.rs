@@ -71,15 +71,38 @@ impl TestApp {
         let task = self.task.take().expect("the app task");
         let result = task.await.expect("the app task panicked");
         self.store.close().await;
+        let content = super::chinese::written_content(&self.db).await;
+        assert_no_chinese_in_english_replies(&self.fake, &content);
         result
     }
 }
 
+/// Every app a test runs is checked when it ends: no English reply holds Chinese writing
+/// nobody wrote ([`super::chinese::english_replies_speaking_chinese`]).
+fn assert_no_chinese_in_english_replies(fake: &FakeTelegram, content: &[String]) {
+    let found = super::chinese::english_replies_speaking_chinese(fake, content);
+    assert!(found.is_empty(), "English replies speak Chinese:\n{}", found.join("\n"));
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some(task) = &self.task {
-            task.abort();
+        let Some(task) = self.task.take() else { return };
+        task.abort();
+        if std::thread::panicking() {
+            return;
         }
+        // Drop runs outside async code: a small runtime of its own reads the database.
+        let url_holder = &self.db;
+        let content = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                    Some(runtime.block_on(super::chinese::written_content(url_holder)))
+                })
+                .join()
+        });
+        let content = content.ok().flatten().unwrap_or_default();
+        assert_no_chinese_in_english_replies(&self.fake, &content);
     }
 }
 

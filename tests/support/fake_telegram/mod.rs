@@ -259,6 +259,13 @@ impl FakeTelegram {
         found
     }
 
+    /// Every message the bot sent (as it stands now) and every string users put into an
+    /// update, for the scan of English replies.
+    pub fn sent_and_typed(&self) -> (Vec<SentMessage>, Vec<String>) {
+        let state = self.shared.lock();
+        (state.sent.clone(), state.typed.clone())
+    }
+
     /// Waits until the bot has answered the callback query `id`; returns the answer's text.
     pub async fn wait_for_answer(&self, id: &str) -> Option<String> {
         self.wait_for(&format!("an answer to callback query {id}"), |s| {

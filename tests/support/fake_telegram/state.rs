@@ -249,6 +249,9 @@ pub struct State {
     /// Sends fail at random: (share answered 502, share answered 429, the generator).
     pub random_errors: Option<(f64, f64, fastrand::Rng)>,
     pub flood: Flood,
+    /// Every string users put into an update (texts, captions, names, button data), kept
+    /// after the update is confirmed: what a reply may quote back in any language.
+    pub typed: Vec<String>,
 }
 
 impl State {
@@ -272,6 +275,7 @@ impl State {
             faults: Vec::new(),
             random_errors: None,
             flood: Flood::default(),
+            typed: Vec::new(),
         }
     }
 
@@ -286,6 +290,7 @@ impl State {
         let id = self.next_update_id;
         self.next_update_id += 1;
         update["update_id"] = Value::from(id);
+        collect_strings(&update, &mut self.typed);
         self.pending.push_back((id, update));
         id
     }
@@ -308,5 +313,15 @@ impl State {
         } else {
             None
         }
+    }
+}
+
+/// Every string value inside `value`, in document order.
+fn collect_strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
+        Value::Object(fields) => fields.values().for_each(|v| collect_strings(v, out)),
+        _ => {}
     }
 }

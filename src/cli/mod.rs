@@ -5,6 +5,7 @@ mod anti_fraud;
 mod console;
 mod deliveries;
 mod feeds;
+mod healthcheck;
 mod notices;
 mod tips;
 
@@ -73,6 +74,8 @@ enum Command {
     Admin(admin::AdminCommand),
     /// The audit log, newest first: who published, corrected, retracted, granted or imported what
     Audit(admin::AuditArgs),
+    /// Ask the running bot's /healthz; exit 0 when it answers 200 (for HEALTHCHECK and monitors)
+    Healthcheck(healthcheck::HealthcheckArgs),
 }
 
 /// Runs the command line and turns any failure into one line on standard error.
@@ -124,6 +127,7 @@ async fn execute(command: Command, loaded: Loaded) -> anyhow::Result<()> {
         Command::Feeds(command) => feeds::run(command, &loaded.settings, clock).await,
         Command::Admin(command) => admin::run(command, &loaded.settings, clock).await,
         Command::Audit(args) => admin::audit(args, &loaded.settings, clock).await,
+        Command::Healthcheck(args) => healthcheck::run(args, &loaded.settings).await,
     }
 }
 

@@ -463,3 +463,32 @@ async fn tips_indicators_and_figures_go_in_and_out_as_files() {
 fn text_of(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// `pingan healthcheck` (the image's HEALTHCHECK) exits 0 while the bot's /healthz answers
+/// and 1, saying why, when nothing answers at http.listen.
+#[tokio::test]
+async fn healthcheck_passes_while_the_bot_serves_and_fails_when_nothing_answers() {
+    let (app, base) =
+        crate::support::test_app::spawn_app_with_http(std::sync::Arc::new(pingan::clock::SystemClock), &[])
+            .await;
+    let dir = TempDir::new().unwrap();
+    let listen = base.trim_start_matches("http://").to_owned();
+
+    let healthy =
+        output(pingan(dir.path()).arg("healthcheck").env("PINGAN_HTTP_LISTEN", &listen), None).await;
+    assert!(healthy.status.success(), "{}", text(&healthy.stderr));
+    assert_eq!(text(&healthy.stdout).trim(), format!("{base}/healthz: 200 OK"));
+
+    let by_url =
+        output(pingan(dir.path()).args(["healthcheck", "--url", &format!("{base}/healthz")]), None).await;
+    assert!(by_url.status.success(), "{}", text(&by_url.stderr));
+
+    app.stop().await.unwrap();
+    let down = output(pingan(dir.path()).arg("healthcheck").env("PINGAN_HTTP_LISTEN", &listen), None).await;
+    assert_eq!(down.status.code(), Some(1));
+    assert!(text(&down.stderr).contains(&format!("no answer from {base}/healthz")), "{}", text(&down.stderr));
+
+    let off = output(pingan(dir.path()).arg("healthcheck"), None).await;
+    assert_eq!(off.status.code(), Some(1));
+    assert!(text(&off.stderr).contains("http.listen is \"off\""), "{}", text(&off.stderr));
+}

@@ -185,9 +185,10 @@ impl Scheduler {
             }
         };
         let Some((source, description)) = alert.info.first().and_then(cap::photo_of) else { return Ok(None) };
-        // A caption holds 1024 characters; a resource's description is seldom near that.
-        let caption: String = description.chars().take(1000).collect();
-        Ok(Some((source, Html::escape(&caption))))
+        // A caption holds 1024 UTF-16 units; a resource's description is seldom near that,
+        // and the alert's text follows the photo, so a longer one keeps its first part.
+        let (caption, _rest) = crate::render::split::fit_caption(Html::escape(&description));
+        Ok(Some((source, caption)))
     }
 
     /// Queues a new publication's alert (if urgent) and channel post (if a channel is set).

@@ -101,6 +101,23 @@ pub fn fit(html: Html) -> Vec<Html> {
     if parts.is_empty() { vec![Html::default()] } else { parts }
 }
 
+/// Telegram's limit on a photo's caption, in UTF-16 code units after entity parsing (Bot
+/// API, `sendPhoto`: "0-1024 characters after entities parsing").
+pub const CAPTION_LIMIT: usize = 1024;
+
+/// A caption as Telegram takes it: `(caption, rest)`, the caption itself when it fits in
+/// [`CAPTION_LIMIT`], else its first part as plain text and the rest in parts that each
+/// fit a caption too, to be sent as messages after the photo. Nothing is cut away.
+pub fn fit_caption(html: Html) -> (Html, Vec<Html>) {
+    let plain = to_plain(html.as_str());
+    if units(&plain) <= CAPTION_LIMIT {
+        return (html, Vec::new());
+    }
+    let mut parts = into_messages(vec![Block::Text(plain)], CAPTION_LIMIT).into_iter();
+    let caption = parts.next().unwrap_or_default();
+    (caption, parts.collect())
+}
+
 /// Where to cut `text` so that the first piece fits in `room` units: the last blank line,
 /// line break, sentence end or space that keeps the piece at least half full, else as
 /// much as fits. Returns a byte offset on a character boundary (0 if nothing fits).
@@ -148,6 +165,21 @@ mod tests {
 
     fn squeeze(text: &str) -> String {
         text.chars().filter(|c| !c.is_whitespace()).collect()
+    }
+
+    #[test]
+    fn a_caption_over_1024_units_goes_on_in_messages_with_nothing_lost() {
+        let short = Html::trusted("<b>诈骗案件</b> 1–10 月".into());
+        assert_eq!(fit_caption(short.clone()), (short, Vec::new()));
+
+        // 700 emoji are 1 400 UTF-16 units though only 700 characters.
+        let long = format!("<b>图例</b> {}。{}", "🚨".repeat(700), "说明文字。".repeat(100));
+        let (caption, rest) = fit_caption(Html::trusted(long.clone()));
+        assert!(shown_units(&caption) <= CAPTION_LIMIT, "{}", shown_units(&caption));
+        assert!(!rest.is_empty());
+        assert!(rest.iter().all(|p| shown_units(p) <= CAPTION_LIMIT));
+        let all: String = std::iter::once(&caption).chain(&rest).map(shown).collect();
+        assert_eq!(squeeze(&all), squeeze(&to_plain(&long)));
     }
 
     #[test]

@@ -279,16 +279,41 @@ impl Outbound for TelegramOutbound {
         Ok(tracked)
     }
 
+    /// A caption longer than Telegram takes goes on in messages after the photo
+    /// ([`split::fit_caption`]).
     async fn send_photo(&self, to: Target, png: Vec<u8>, caption: Html) -> Result<(), SendError> {
+        let (caption, rest) = split::fit_caption(caption);
         let request = Request::Photo { thread_id: to.thread_id, png, caption: caption.into_string() };
-        self.enqueue(to.chat, request, None)
+        self.enqueue(to.chat, request, None)?;
+        for part in rest {
+            let request =
+                Request::Message { thread_id: to.thread_id, html: part.into_string(), markup: None };
+            self.enqueue(to.chat, request, None)?;
+        }
+        Ok(())
     }
 
+    /// New content longer than a message ([`split::fit`]): the message becomes the first
+    /// part, and the others follow as new messages, the last with the keyboard (in the
+    /// chat's main thread: a [`Sent`] does not know its topic; edits that grow past a
+    /// message are menus and cards in private chats).
     async fn edit(&self, message: Sent, content: OutMessage) -> Result<(), SendError> {
         let markup = content.keyboard.as_ref().map(reply_markup);
+        let mut parts = split::fit(content.html).into_iter();
+        let first = parts.next().unwrap_or_default();
+        let rest: Vec<Html> = parts.collect();
+        let (first_markup, last_markup) = if rest.is_empty() { (markup, None) } else { (None, markup) };
         let request =
-            Request::Edit { message_id: message.message_id, html: content.html.into_string(), markup };
-        self.enqueue(message.chat, request, None)
+            Request::Edit { message_id: message.message_id, html: first.into_string(), markup: first_markup };
+        self.enqueue(message.chat, request, None)?;
+        let count = rest.len();
+        let mut last_markup = last_markup;
+        for (i, part) in rest.into_iter().enumerate() {
+            let markup = if i + 1 == count { last_markup.take() } else { None };
+            let request = Request::Message { thread_id: None, html: part.into_string(), markup };
+            self.enqueue(message.chat, request, None)?;
+        }
+        Ok(())
     }
 
     async fn answer_callback(

@@ -306,3 +306,56 @@ async fn the_api_refuses_times_out_of_reach_with_422_and_stores_nothing() {
     assert_eq!(app.store.count_notices(&NoticeQuery::default()).await.unwrap(), 1);
     app.stop().await.unwrap();
 }
+
+/// Issue 13, part 8, for the two ways out that are not a new message: an edit whose new
+/// content is longer than a message, and a photo whose caption is longer than a caption.
+/// Telegram (the fake, with its limits) refuses neither; nothing is cut away.
+#[tokio::test]
+async fn an_edit_or_a_caption_too_long_for_telegram_goes_on_in_messages() {
+    use std::time::Duration;
+
+    use pingan::html::Html;
+    use pingan::metrics::Metrics;
+    use pingan::telegram::outbound::{OutMessage, Outbound, Target};
+    use pingan::telegram::rate::{Pacing, RateLimiter};
+
+    let fake = crate::support::fake_telegram::FakeTelegram::start().await;
+    let metrics = Arc::new(Metrics::default());
+    let token = pingan::config::BotToken::parse(crate::support::fake_telegram::FakeTelegram::TOKEN).unwrap();
+    let api =
+        pingan::telegram::api::BotApi::new(&fake.api_url().parse().unwrap(), &token, Duration::from_secs(5))
+            .unwrap();
+    let limiter = RateLimiter::new(Pacing { per_second: 30, paid_per_second: None, broadcast_share: 0.2 });
+    let breaker =
+        pingan::telegram::breaker::Breaker::new(Arc::new(pingan::clock::SystemClock), metrics.clone());
+    let transport =
+        Arc::new(pingan::telegram::transport::Transport::new(api, limiter, breaker, metrics.clone()));
+    let out = pingan::telegram::replies::TelegramOutbound::new(transport, metrics);
+    let chat = 4242;
+    let target = Target { chat: pingan::domain::ChatId(chat), thread_id: None };
+
+    let sent =
+        out.send_tracked(target, OutMessage::html(Html::escape("菜单"))).await.unwrap().sent().await.unwrap();
+    let long = "请注意防范电信网络诈骗。".repeat(500); // 6 000 characters
+    out.edit(sent, OutMessage::html(Html::escape(&long))).await.unwrap();
+    let caption = format!("{}。{}", "🚨".repeat(600), "图表说明。".repeat(60)); // 1 200 + 300 units
+    out.send_photo(target, vec![0x89, b'P', b'N', b'G'], Html::escape(&caption)).await.unwrap();
+
+    let messages = fake
+        .wait_for("the edit, its continuation, the photo and its continuation", |s| {
+            let ours: Vec<_> = s.sent.iter().filter(|m| m.chat_id == chat).cloned().collect();
+            (ours.len() >= 4
+                && ours.iter().any(|m| m.photo.is_some())
+                && ours.last().unwrap().photo.is_none())
+            .then_some(ours)
+        })
+        .await;
+    let refused = fake.calls().iter().filter(|c| c.status != 200).count();
+    assert_eq!(refused, 0, "Telegram refused nothing");
+    let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    assert_eq!(messages[0].edits, 1);
+    assert_eq!(squeeze(&format!("{}{}", messages[0].text, messages[1].text)), squeeze(&long));
+    let photo = messages.iter().position(|m| m.photo.is_some()).unwrap();
+    let after: String = messages[photo..].iter().map(|m| m.text.clone()).collect();
+    assert_eq!(squeeze(&after), squeeze(&caption));
+}

@@ -185,7 +185,7 @@ mod tests {
     }
 
     fn parse(lang: Language, source: &str) -> Result<Plural, String> {
-        Plural::parse("digest.x", &table(source), &rules(lang).unwrap())
+        Plural::parse("sample.x", &table(source), &rules(lang).unwrap())
     }
 
     #[test]
@@ -223,27 +223,27 @@ mod tests {
     fn the_loader_refuses_broken_tables_naming_the_key() {
         let refused = |lang, source| parse(lang, source).unwrap_err();
         let e = refused(Language::En, r#"x = { one = "1 notice" }"#);
-        assert!(e.contains("`digest.x` has no `other` form"), "{e}");
+        assert!(e.contains("`sample.x` has no `other` form"), "{e}");
         let e = refused(Language::Zh, r#"x = { one = "1 条", other = "{count} 条" }"#);
         assert!(
-            e.contains("`digest.x` has a `one` form, a plural category this language does not have"),
+            e.contains("`sample.x` has a `one` form, a plural category this language does not have"),
             "{e}"
         );
         assert!(e.contains("(it has: other)"), "{e}");
         let e = refused(Language::En, r#"x = { zero = "none", one = "1", other = "{count}" }"#);
-        assert!(e.contains("`digest.x` has a `zero` form"), "{e}");
+        assert!(e.contains("`sample.x` has a `zero` form"), "{e}");
         let e = refused(Language::En, r#"x = { other = "{count} notices" }"#);
-        assert!(e.contains("`digest.x` has no `one` form"), "{e}");
+        assert!(e.contains("`sample.x` has no `one` form"), "{e}");
         let e = refused(Language::En, r#"x = { one = "1", other = "{count}", several = "x" }"#);
         assert!(e.contains("`several` is not a CLDR plural category"), "{e}");
         let e = refused(Language::En, r#"x = { one = "1 notice", other = "many notices" }"#);
-        assert!(e.contains("`digest.x.other` does not show {count}"), "{e}");
+        assert!(e.contains("`sample.x.other` does not show {count}"), "{e}");
         let e = refused(Language::En, r#"x = { one = "1 notice", other = "{count} notices in {area}" }"#);
-        assert!(e.contains("`digest.x.one` has the placeholders"), "{e}");
+        assert!(e.contains("`sample.x.one` has the placeholders"), "{e}");
         let e = refused(Language::En, r#"x = { selector = "total", one = "1", other = "{count}" }"#);
         assert!(e.contains("does not show {total}"), "{e}");
         let e = refused(Language::En, r#"x = { one = 1, other = "{count}" }"#);
-        assert!(e.contains("`digest.x.one` must be text, not integer"), "{e}");
+        assert!(e.contains("`sample.x.one` must be text, not integer"), "{e}");
     }
 
     #[test]

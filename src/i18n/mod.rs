@@ -16,7 +16,9 @@
 //! or for the placeholder the table's `selector` names, under the language's CLDR
 //! cardinal rule (English: `one` for 1, `other` for 0, 2, 21; Chinese: only `other`, so
 //! Chinese entries stay single texts). The loader refuses, naming the key, a table that
-//! lacks `other` or holds a category its language does not have.
+//! lacks `other` (or another category of its language) or holds a category its language
+//! does not have. [`Texts::template`] and [`Texts::lookup`] give a plural entry's `other`
+//! form, [`Texts::entries`] every form, [`Texts::placeholders`] the union over the forms.
 
 pub mod plural;
 mod vocabulary;

@@ -1,13 +1,23 @@
 //! Every text Pingan can send is HTML that Telegram accepts.
 
-use pingan::domain::Language;
+use std::sync::Arc;
+
+use chrono::{Duration, TimeZone, Utc};
+use pingan::clock::{ManualClock, SystemClock};
+use pingan::domain::{
+    Actor, Category, ChatId, DigestTime, Frequency, Language, NewReport, Publication, ReportDecision,
+    ReportStory, Severity, Subscriber,
+};
 use pingan::html::Html;
 use pingan::i18n::{Arg, Texts, placeholders};
 
+use crate::delivery::{content, publish, settled, spawn_on};
 use crate::support::chinese::{
     holds_chinese_outside, is_chinese_writing, is_english_reply, unexplained_chinese,
 };
-use crate::support::fake_telegram::html;
+use crate::support::fake_telegram::{SentMessage, TgUser, html};
+use crate::support::test_app::{TestApp, spawn_app_with};
+use crate::support::test_db::TestDb;
 
 #[test]
 fn every_template_is_valid_telegram_html_with_hostile_values() {
@@ -16,14 +26,51 @@ fn every_template_is_valid_telegram_html_with_hostile_values() {
     for lang in Language::ALL {
         for (key, template) in texts.entries(lang) {
             let names = placeholders(template);
-            let args: Vec<(&str, Arg<'_>)> = names.iter().map(|n| (*n, Arg::Text(hostile))).collect();
-            let filled: Html = texts.fill(lang, key, &args);
-            let shown = html::parse(filled.as_str()).unwrap_or_else(|e| panic!("{lang} {key}: {e}"));
-            if !names.is_empty() {
-                assert!(shown.contains(hostile), "{lang} {key} shows the value literally");
+            // A plural entry's number picks its form: 0, 1, 2 and 21 reach every English
+            // and Chinese form; the other placeholders get the hostile text.
+            let selector = texts.plural(lang, key).map(|p| p.selector().to_owned());
+            let numbers: &[i64] = if selector.is_some() { &[0, 1, 2, 21] } else { &[0] };
+            for n in numbers {
+                let args: Vec<(&str, Arg<'_>)> = names
+                    .iter()
+                    .map(|name| match selector.as_deref() == Some(*name) {
+                        true => (*name, Arg::Number(*n)),
+                        false => (*name, Arg::Text(hostile)),
+                    })
+                    .collect();
+                let filled: Html = texts.fill(lang, key, &args);
+                let shown = html::parse(filled.as_str()).unwrap_or_else(|e| panic!("{lang} {key}: {e}"));
+                if args.iter().any(|(_, arg)| matches!(arg, Arg::Text(_))) {
+                    assert!(shown.contains(hostile), "{lang} {key} shows the value literally");
+                }
             }
         }
     }
+}
+
+/// Issue 13, part 7: English says "2 new notices" and "1 time", never "notice(s)".
+#[test]
+fn no_english_text_writes_a_plural_as_s_in_brackets() {
+    let mut found = Vec::new();
+    let mut scanned = 0;
+    for file in english_locale_files() {
+        let value: toml::Value = toml::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let mut all = Vec::new();
+        strings(String::new(), &value, &mut all);
+        for (key, text) in all {
+            scanned += 1;
+            if ["(s)", "(es)", "(ies)", "(S)"].iter().any(|mark| text.contains(mark)) {
+                found.push(format!("{}: {key} = {text:?}", file.display()));
+            }
+        }
+    }
+    assert!(scanned > 300, "the scan reads the texts ({scanned})");
+    assert!(found.is_empty(), "{found:#?}");
+    // What the bot actually says, in each form of each English entry.
+    let texts = Texts::load().unwrap();
+    let said: Vec<&str> =
+        texts.entries(Language::En).map(|(_, text)| text).filter(|t| t.contains("(s)")).collect();
+    assert!(said.is_empty(), "{said:?}");
 }
 
 #[test]
@@ -97,10 +144,8 @@ fn strings<'a>(prefix: String, value: &'a toml::Value, out: &mut Vec<(String, &'
     }
 }
 
-/// English locale files (`en.toml`, `*.en.toml`) hold no Chinese writing but the allowed
-/// names (issue 13, part 7: replies wholly in the reader's language).
-#[test]
-fn english_locale_strings_hold_no_chinese_but_the_allowed_names() {
+/// The English locale files: `en.toml` and `*.en.toml`.
+fn english_locale_files() -> Vec<std::path::PathBuf> {
     let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/locales"));
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
@@ -111,9 +156,16 @@ fn english_locale_strings_hold_no_chinese_but_the_allowed_names() {
         .collect();
     files.sort();
     assert!(files.len() >= 2, "en.toml and tips.en.toml are found: {files:?}");
+    files
+}
+
+/// English locale files (`en.toml`, `*.en.toml`) hold no Chinese writing but the allowed
+/// names (issue 13, part 7: replies wholly in the reader's language).
+#[test]
+fn english_locale_strings_hold_no_chinese_but_the_allowed_names() {
     let mut found = Vec::new();
     let mut scanned = 0;
-    for file in &files {
+    for file in &english_locale_files() {
         let value: toml::Value = toml::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
         let mut all = Vec::new();
         strings(String::new(), &value, &mut all);
@@ -160,4 +212,120 @@ fn the_end_of_test_scan_tells_english_replies_and_finds_chinese_nobody_wrote() {
     }
     let title_quoted = format!("{granted} 刷单");
     assert_eq!(unexplained_chinese(&title_quoted, "关于刷单返利诈骗的提醒"), vec!["版主".to_owned()]);
+}
+
+fn english_user(id: i64) -> TgUser {
+    TgUser::new(id, "Sam", Some("en"))
+}
+
+/// Sends `text` and waits for the bot's next message in that chat.
+async fn ask(app: &TestApp, user: &TgUser, text: &str) -> SentMessage {
+    let before = app.fake.sent_to(user.id).len();
+    app.fake.user_sends(user, text);
+    app.fake.wait_for_sent(user.id, before + 1).await.remove(before)
+}
+
+/// Issue 13, part 7, end to end: an English daily digest counts its notices as "1 new
+/// notice" and "2 new notices", not "notice(s)".
+#[tokio::test]
+async fn english_digests_say_1_new_notice_and_2_new_notices() {
+    let start = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(); // 08:00 in Shanghai
+    let clock = Arc::new(ManualClock::new(start));
+    let app = spawn_on(clock.clone(), &[]).await;
+    let reader = |chat: i64| {
+        let mut s = Subscriber::new(ChatId(chat), Language::En, chrono_tz::Asia::Shanghai, start);
+        s.digest_time = "08:00".parse::<DigestTime>().unwrap();
+        s.frequency = Frequency::Daily;
+        s
+    };
+    app.store.save_subscriber(&reader(61)).await.unwrap();
+    let mut fraud_only = reader(62);
+    fraud_only.categories = [Category::Fraud].into();
+    app.store.save_subscriber(&fraud_only).await.unwrap();
+    let noon = start + Duration::hours(4);
+    clock.set(noon);
+    let fraud = content("Fake refund calls", Severity::Moderate, Category::Fraud, Language::En);
+    publish(&app, fraud, Publication::Now, noon).await;
+    let roadworks = content("Roadworks on Main Street", Severity::Minor, Category::Traffic, Language::En);
+    publish(&app, roadworks, Publication::Now, noon).await;
+    settled(&app).await;
+
+    clock.set(start + Duration::days(1));
+    let both = app.fake.wait_for_sent(61, 1).await.remove(0);
+    let one = app.fake.wait_for_sent(62, 1).await.remove(0);
+    let header =
+        |m: &SentMessage| m.text.lines().find(|l| l.contains("since your last digest")).map(str::to_owned);
+    assert_eq!(header(&both).as_deref(), Some("2 new notices since your last digest:"), "{}", both.text);
+    assert_eq!(header(&one).as_deref(), Some("1 new notice since your last digest:"), "{}", one.text);
+    assert!(
+        both.text.contains("Roadworks on Main Street") && !one.text.contains("Roadworks"),
+        "{}",
+        one.text
+    );
+    app.stop().await.unwrap();
+}
+
+/// Issue 13, part 7, end to end: /forget in English counts one report as "1 report" and two
+/// as "2 reports", on both backends.
+async fn english_forget_counts_reports_in_the_singular_and_the_plural(db: TestDb) {
+    let app = spawn_app_with(db, Arc::new(SystemClock), &[]).await;
+    let now = Utc::now();
+    let moderator = Actor::Telegram(902);
+    for (user, reports) in [(6301_i64, 1), (6302, 2)] {
+        for i in 0..reports {
+            for decided in [false, true] {
+                let story = format!("Someone called pretending to be the bank ({i}, {decided}).");
+                let report = NewReport {
+                    chat: ChatId(user),
+                    user_id: user,
+                    language: Language::En,
+                    story: ReportStory::parse(&story).unwrap(),
+                    forwarded: None,
+                    subjects: Vec::new(),
+                    created_at: now,
+                };
+                let filed = app.store.submit_report(&report).await.unwrap();
+                if decided {
+                    app.store
+                        .decide_report(filed.id, &ReportDecision::Reject, &moderator, now)
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+    }
+    let mut told = Vec::new();
+    for user in [6301, 6302] {
+        let sam = english_user(user);
+        let question = ask(&app, &sam, "/forget").await;
+        let id = app.fake.press_labelled(&sam, &question, "Delete");
+        app.fake.wait_for_answer(&id).await;
+        told.push(app.fake.message(user, question.message_id).text);
+    }
+    assert_eq!(
+        told,
+        [
+            "✅ Deleted:\n· 1 report not yet reviewed\n· your name on 1 reviewed report (the bureau keeps what it said)",
+            "✅ Deleted:\n· 2 reports not yet reviewed\n· your name on 2 reviewed reports (the bureau keeps what they said)",
+        ]
+    );
+    app.stop().await.unwrap();
+}
+
+crate::support::on_both_backends!(english_forget_counts_reports_in_the_singular_and_the_plural);
+
+/// /about says how long messages are kept in the reader's words: "1 day", "30 days".
+#[tokio::test]
+async fn about_counts_the_days_messages_are_kept() {
+    for (days, english, chinese) in
+        [("1", "(for 1 day)", "（保存 1 天）"), ("30", "(for 30 days)", "（保存 30 天）")]
+    {
+        let env = [("PINGAN_RETENTION_DELIVERIES_DAYS", days)];
+        let app = spawn_app_with(TestDb::sqlite(), Arc::new(SystemClock), &env).await;
+        let about = ask(&app, &english_user(6401), "/about").await;
+        assert!(about.text.contains(english), "{}", about.text);
+        let about = ask(&app, &TgUser::new(6402, "小李", Some("zh-hans")), "/about").await;
+        assert!(about.text.contains(chinese), "{}", about.text);
+        app.stop().await.unwrap();
+    }
 }

@@ -117,7 +117,7 @@ pub const COPIED: &[Table] = &[
 /// is lost by not copying them.
 pub const NOT_COPIED: &[(&str, &str)] = &[
     ("search_fts", "its title and body are copied into search_documents"),
-    ("search_vocabulary", "PostgreSQL derives it from search_documents (a view)"),
+    ("search_vocabulary", "PostgreSQL derives it from search_documents, as a view"),
 ];
 
 /// Runs `pingan migrate-data`.
@@ -148,12 +148,16 @@ pub async fn run(args: MigrateDataArgs, settings: &Settings) -> anyhow::Result<(
     let mut target = PgConnection::connect_with(&options).await.with_context(|| format!("cannot connect to {to}"))?;
     check_tables(&mut source, &mut target, &shown_from, &to).await?;
 
-    println!("Copying {shown_from} into {to} (schema version {target_version}).");
     let batch_rows = args.batch_rows as usize;
     // One read transaction on SQLite: every table is read from the same snapshot.
     let mut read = source.begin().await.context("cannot start reading the SQLite database")?;
     let mut write = target.begin().await.with_context(|| format!("cannot start a transaction on {to}"))?;
-    let copied = copy_all(&mut read, &mut write, args.replace_target_data, batch_rows, &to).await;
+    if let Err(e) = prepare_target(&mut write, args.replace_target_data, &to).await {
+        let _ = write.rollback().await;
+        return Err(e);
+    }
+    println!("Copying {shown_from} into {to} (schema version {target_version}).");
+    let copied = copy_all(&mut read, &mut write, batch_rows).await;
     let counts = match copied {
         Ok(counts) => counts,
         Err(e) => {
@@ -370,11 +374,8 @@ impl Counts {
 async fn copy_all(
     source: &mut SqliteConnection,
     target: &mut PgConnection,
-    replace: bool,
     batch_rows: usize,
-    to: &DatabaseUrl,
 ) -> anyhow::Result<Counts> {
-    prepare_target(target, replace, to).await?;
     let mut counts = Counts::default();
     for table in COPIED {
         let count = copy_table(source, target, table, batch_rows)
@@ -398,7 +399,8 @@ async fn prepare_target(target: &mut PgConnection, replace: bool, to: &DatabaseU
         let (rows,): (i64,) =
             sqlx::query_as(&format!("SELECT COUNT(*) FROM {}", quoted(table.name))).fetch_one(&mut *target).await?;
         if rows > 0 {
-            holding.push(format!("{} ({rows} rows)", table.name));
+            let unit = if rows == 1 { "row" } else { "rows" };
+            holding.push(format!("{} ({rows} {unit})", table.name));
         }
     }
     if !holding.is_empty() && !replace {

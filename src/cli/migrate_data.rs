@@ -134,7 +134,9 @@ pub async fn run(args: MigrateDataArgs, settings: &Settings) -> anyhow::Result<(
     };
     let to = match DatabaseUrl::check(&args.to) {
         Ok(url @ DatabaseUrl::Postgres(_)) => url,
-        Ok(other) => bail!("--to names {other}; expected a PostgreSQL database, postgres://USER@HOST/DATABASE"),
+        Ok(other) => {
+            bail!("--to names {other}; expected a PostgreSQL database, postgres://USER@HOST/DATABASE")
+        }
         Err(expected) => bail!("--to: expected postgres://USER@HOST/DATABASE ({expected})"),
     };
     let shown_from = DatabaseUrl::Sqlite(from.clone()).to_string();
@@ -145,7 +147,8 @@ pub async fn run(args: MigrateDataArgs, settings: &Settings) -> anyhow::Result<(
     let options = PgConnectOptions::from_str(to.expose())
         .with_context(|| format!("cannot read the URL of {to}"))?
         .application_name("pingan migrate-data");
-    let mut target = PgConnection::connect_with(&options).await.with_context(|| format!("cannot connect to {to}"))?;
+    let mut target =
+        PgConnection::connect_with(&options).await.with_context(|| format!("cannot connect to {to}"))?;
     check_tables(&mut source, &mut target, &shown_from, &to).await?;
 
     let batch_rows = args.batch_rows as usize;
@@ -170,10 +173,7 @@ pub async fn run(args: MigrateDataArgs, settings: &Settings) -> anyhow::Result<(
     let differing = counts.differing();
     if !differing.is_empty() {
         write.rollback().await.with_context(|| format!("cannot roll back the copy into {to}"))?;
-        bail!(
-            "the counts differ in {}: nothing was written to {to}",
-            differing.join(", ")
-        );
+        bail!("the counts differ in {}: nothing was written to {to}", differing.join(", "));
     }
     write.commit().await.with_context(|| format!("cannot commit the copy into {to}"))?;
     let _ = target.close().await;
@@ -243,16 +243,16 @@ async fn open_source(
 }
 
 async fn applied_versions(conn: &mut SqliteConnection) -> anyhow::Result<BTreeSet<i64>> {
-    let (exists,): (bool,) =
-        sqlx::query_as("SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
-            .fetch_one(&mut *conn)
-            .await?;
+    let (exists,): (bool,) = sqlx::query_as(
+        "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     if !exists {
         return Ok(BTreeSet::new());
     }
-    let versions: Vec<(i64,)> = sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success")
-        .fetch_all(&mut *conn)
-        .await?;
+    let versions: Vec<(i64,)> =
+        sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(&mut *conn).await?;
     Ok(versions.into_iter().map(|(v,)| v).collect())
 }
 
@@ -283,12 +283,14 @@ async fn check_tables(
 ) -> anyhow::Result<()> {
     let known: BTreeSet<&str> =
         COPIED.iter().map(|t| t.name).chain(NOT_COPIED.iter().map(|(name, _)| *name)).collect();
-    let in_source = sqlite_tables(source).await.with_context(|| format!("cannot list the tables of {shown_from}"))?;
+    let in_source =
+        sqlite_tables(source).await.with_context(|| format!("cannot list the tables of {shown_from}"))?;
     let unknown: Vec<&str> = in_source.iter().map(String::as_str).filter(|t| !known.contains(t)).collect();
     if !unknown.is_empty() {
         bail!("{shown_from} has tables this pingan does not know how to copy: {}", unknown.join(", "));
     }
-    let in_target = postgres_tables(target).await.with_context(|| format!("cannot list the tables of {to}"))?;
+    let in_target =
+        postgres_tables(target).await.with_context(|| format!("cannot list the tables of {to}"))?;
     let copied: BTreeSet<&str> = COPIED.iter().map(|t| t.name).collect();
     let unknown: Vec<&str> = in_target.iter().map(String::as_str).filter(|t| !copied.contains(t)).collect();
     let absent: Vec<&str> = copied.iter().copied().filter(|t| !in_target.contains(*t)).collect();
@@ -358,11 +360,16 @@ impl Counts {
 
     /// The counts as a text table: one line per table.
     fn table(&self) -> String {
-        let mut out = format!("{:<20} {:>10} {:>10} {:>10}  {}\n", "table", "SQLite", "copied", "PostgreSQL", "next id");
+        let mut out = format!(
+            "{:<20} {:>10} {:>10} {:>10}  {}\n",
+            "table", "SQLite", "copied", "PostgreSQL", "next id"
+        );
         for (name, c) in &self.tables {
-            let next = c.next_ids.iter().map(|(column, id)| format!("{column} {id}")).collect::<Vec<_>>().join(", ");
+            let next =
+                c.next_ids.iter().map(|(column, id)| format!("{column} {id}")).collect::<Vec<_>>().join(", ");
             let flag = if c.source != c.copied || c.source != c.target { "  <- differs" } else { "" };
-            let _ = writeln!(out, "{name:<20} {:>10} {:>10} {:>10}  {next}{flag}", c.source, c.copied, c.target);
+            let _ =
+                writeln!(out, "{name:<20} {:>10} {:>10} {:>10}  {next}{flag}", c.source, c.copied, c.target);
         }
         for (name, rows, why) in &self.not_copied {
             let _ = writeln!(out, "{name:<20} {rows:>10} {:>10} {:>10}  ({why})", "-", "-");
@@ -396,8 +403,9 @@ async fn copy_all(
 async fn prepare_target(target: &mut PgConnection, replace: bool, to: &DatabaseUrl) -> anyhow::Result<()> {
     let mut holding = Vec::new();
     for table in COPIED.iter().filter(|t| !t.written_by_migrations) {
-        let (rows,): (i64,) =
-            sqlx::query_as(&format!("SELECT COUNT(*) FROM {}", quoted(table.name))).fetch_one(&mut *target).await?;
+        let (rows,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {}", quoted(table.name)))
+            .fetch_one(&mut *target)
+            .await?;
         if rows > 0 {
             let unit = if rows == 1 { "row" } else { "rows" };
             holding.push(format!("{} ({rows} {unit})", table.name));
@@ -479,10 +487,9 @@ enum Value {
 impl Value {
     fn read(row: &SqliteRow, index: usize, kind: Kind) -> Result<Value, sqlx::Error> {
         let narrow = |value: Option<i64>| -> Result<Option<i32>, sqlx::Error> {
-            value
-                .map(i32::try_from)
-                .transpose()
-                .map_err(|e| sqlx::Error::Decode(format!("{value:?} does not fit PostgreSQL's integer: {e}").into()))
+            value.map(i32::try_from).transpose().map_err(|e| {
+                sqlx::Error::Decode(format!("{value:?} does not fit PostgreSQL's integer: {e}").into())
+            })
         };
         Ok(match kind {
             Kind::Int8 => Value::Int8(row.try_get(index)?),
@@ -516,7 +523,9 @@ impl Value {
             Value::Float8(v) => builder.push_bind(v),
             Value::Float4(v) => builder.push_bind(v),
             Value::Bytea(v) => builder.push_bind(v),
-            Value::Json(v, cast) => builder.push_bind(v).push_unseparated(if cast == "json" { "::json" } else { "::jsonb" }),
+            Value::Json(v, cast) => {
+                builder.push_bind(v).push_unseparated(if cast == "json" { "::json" } else { "::jsonb" })
+            }
         };
     }
 }
@@ -543,8 +552,9 @@ async fn target_columns(target: &mut PgConnection, table: &str) -> anyhow::Resul
         if generated != "NEVER" {
             continue; // PostgreSQL computes it (search_documents.document)
         }
-        let kind = Kind::of(&data_type)
-            .ok_or_else(|| anyhow!("its column {name} is of type {data_type}, which this pingan cannot copy into"))?;
+        let kind = Kind::of(&data_type).ok_or_else(|| {
+            anyhow!("its column {name} is of type {data_type}, which this pingan cannot copy into")
+        })?;
         columns.push(Column { name, kind, identity: identity == "YES" });
     }
     Ok(columns)
@@ -594,7 +604,11 @@ async fn copy_table(
             let mut values = Vec::with_capacity(columns.len());
             for (index, column) in columns.iter().enumerate() {
                 let value = Value::read(&row, index, column.kind).with_context(|| {
-                    format!("row {} (ordered by its first column), column {}", copied + batch.len() as i64 + 1, column.name)
+                    format!(
+                        "row {} (ordered by its first column), column {}",
+                        copied + batch.len() as i64 + 1,
+                        column.name
+                    )
                 })?;
                 values.push(value);
             }
@@ -612,8 +626,9 @@ async fn copy_table(
     for column in columns.iter().filter(|c| c.identity) {
         next_ids.push((column.name.clone(), set_sequence(source, target, table.name, &column.name).await?));
     }
-    let (target_rows,): (i64,) =
-        sqlx::query_as(&format!("SELECT COUNT(*) FROM {}", quoted(table.name))).fetch_one(&mut *target).await?;
+    let (target_rows,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {}", quoted(table.name)))
+        .fetch_one(&mut *target)
+        .await?;
     Ok(Count { source: source_rows, copied, target: target_rows, next_ids })
 }
 
@@ -647,9 +662,10 @@ async fn set_sequence(
     table: &str,
     column: &str,
 ) -> anyhow::Result<i64> {
-    let (largest,): (Option<i64>,) = sqlx::query_as(&format!("SELECT MAX({}) FROM {}", quoted(column), quoted(table)))
-        .fetch_one(&mut *target)
-        .await?;
+    let (largest,): (Option<i64>,) =
+        sqlx::query_as(&format!("SELECT MAX({}) FROM {}", quoted(column), quoted(table)))
+            .fetch_one(&mut *target)
+            .await?;
     // SQLite creates sqlite_sequence with the first AUTOINCREMENT table (notices).
     let handed_out: Option<(i64,)> = sqlx::query_as("SELECT seq FROM sqlite_sequence WHERE name = $1")
         .bind(table)

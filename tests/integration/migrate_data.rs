@@ -54,8 +54,14 @@ async fn press(app: &TestApp, from: i64, message: &SentMessage, label: &str) {
 /// are searches whose many results tie closely: FTS5's bm25 and PostgreSQL's ts_rank
 /// order those differently on any data, so only their counts are compared with SQLite's
 /// (and their order with an index PostgreSQL built itself).
-const QUESTIONS: &[&str] =
-    &["/latest", "/search 理赔", "/check +86 171 2345 6789", "/check kuaidi-lipei.top", "/search 诈骗", "/search fraud"];
+const QUESTIONS: &[&str] = &[
+    "/latest",
+    "/search 理赔",
+    "/check +86 171 2345 6789",
+    "/check kuaidi-lipei.top",
+    "/search 诈骗",
+    "/search fraud",
+];
 const RANKED: usize = 2;
 
 async fn answers(app: &TestApp) -> Vec<Vec<(String, Option<Value>)>> {
@@ -94,7 +100,10 @@ async fn populated_sqlite(dir: &Path) -> (TestDb, Vec<Vec<(String, Option<Value>
 
     // An API client publishes an Extreme alert with an idempotency key; it fans out.
     let token = pingan::tokens::new_token().unwrap();
-    app.store.create_token("cms", &pingan::tokens::hash(&token), Role::Editor, &Actor::System, now).await.unwrap();
+    app.store
+        .create_token("cms", &pingan::tokens::hash(&token), Role::Editor, &Actor::System, now)
+        .await
+        .unwrap();
     let created = reqwest::Client::new()
         .post(format!("http://{listen}/api/notices"))
         .bearer_auth(&token)
@@ -116,7 +125,11 @@ async fn populated_sqlite(dir: &Path) -> (TestDb, Vec<Vec<(String, Option<Value>
     ask(&app, CITIZEN, "/report").await;
     ask(&app, CITIZEN, "有人自称快递客服说包裹丢了要理赔，让我下载会议软件共享屏幕。").await;
     let before = app.fake.sent_to(CITIZEN).len();
-    app.fake.user_forwards(&user(CITIZEN), "【理赔通知】请致电 171-2345-6789 或访问 kuaidi-lipei.top 办理。", "快递理赔中心");
+    app.fake.user_forwards(
+        &user(CITIZEN),
+        "【理赔通知】请致电 171-2345-6789 或访问 kuaidi-lipei.top 办理。",
+        "快递理赔中心",
+    );
     let summary = app.fake.wait_for_sent(CITIZEN, before + 1).await.remove(before);
     press(&app, CITIZEN, &summary, "📨 提交举报").await;
     let seen = app.fake.sent_to(MODERATOR).len();
@@ -131,12 +144,26 @@ async fn populated_sqlite(dir: &Path) -> (TestDb, Vec<Vec<(String, Option<Value>
     // A CAP feed polled once, with one entry handled.
     let feed = app
         .store
-        .claim_feed("police", "https://alerts.example/cap.atom", now, now + chrono::Duration::minutes(1), false)
+        .claim_feed(
+            "police",
+            "https://alerts.example/cap.atom",
+            now,
+            now + chrono::Duration::minutes(1),
+            false,
+        )
         .await
         .unwrap()
         .expect("a first claim");
-    let outcome = PollOutcome::Success { etag: Some("\"v1\"".into()), last_modified: None, not_modified: false, imported: 0 };
-    app.store.finish_feed_poll("police", feed.token, now, now + chrono::Duration::minutes(5), &outcome).await.unwrap();
+    let outcome = PollOutcome::Success {
+        etag: Some("\"v1\"".into()),
+        last_modified: None,
+        not_modified: false,
+        imported: 0,
+    };
+    app.store
+        .finish_feed_poll("police", feed.token, now, now + chrono::Duration::minutes(5), &outcome)
+        .await
+        .unwrap();
     app.store.record_feed_entry("police", "urn:oid:2.49.0.1.156#2026-12-01T08:00:00Z", now).await.unwrap();
 
     let answers = answers(&app).await;
@@ -163,7 +190,8 @@ async fn sqlite_counts(url: &str) -> BTreeMap<String, i64> {
     .unwrap();
     let mut counts = BTreeMap::new();
     for (name,) in names {
-        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {name}")).fetch_one(&mut conn).await.unwrap();
+        let (n,): (i64,) =
+            sqlx::query_as(&format!("SELECT COUNT(*) FROM {name}")).fetch_one(&mut conn).await.unwrap();
         counts.insert(name, n);
     }
     conn.close().await.unwrap();
@@ -181,7 +209,8 @@ async fn postgres_counts(conn: &mut PgConnection) -> BTreeMap<String, i64> {
     .unwrap();
     let mut counts = BTreeMap::new();
     for (name,) in names {
-        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {name}")).fetch_one(&mut *conn).await.unwrap();
+        let (n,): (i64,) =
+            sqlx::query_as(&format!("SELECT COUNT(*) FROM {name}")).fetch_one(&mut *conn).await.unwrap();
         counts.insert(name, n);
     }
     counts
@@ -192,7 +221,10 @@ async fn postgres_counts(conn: &mut PgConnection) -> BTreeMap<String, i64> {
 async fn postgres_state(conn: &mut PgConnection) -> (BTreeMap<String, i64>, Vec<(String, String)>) {
     let counts = postgres_counts(conn).await;
     let versions: Vec<(String, String)> =
-        sqlx::query_as("SELECT name, version FROM data_versions ORDER BY name").fetch_all(&mut *conn).await.unwrap();
+        sqlx::query_as("SELECT name, version FROM data_versions ORDER BY name")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
     (counts, versions)
 }
 
@@ -226,9 +258,25 @@ async fn a_populated_sqlite_database_moves_to_postgresql_whole_and_the_bot_answe
 
     let source = sqlite_counts(sqlite.url()).await;
     for busy in [
-        "notices", "tips", "search_documents", "subscribers", "admins", "outbox_messages", "fanouts",
-        "deliveries", "idempotency_keys", "audit_log", "api_tokens", "dialogues", "indicators", "reports",
-        "report_subjects", "fraud_figures", "data_versions", "cap_feeds", "cap_feed_entries",
+        "notices",
+        "tips",
+        "search_documents",
+        "subscribers",
+        "admins",
+        "outbox_messages",
+        "fanouts",
+        "deliveries",
+        "idempotency_keys",
+        "audit_log",
+        "api_tokens",
+        "dialogues",
+        "indicators",
+        "reports",
+        "report_subjects",
+        "fraud_figures",
+        "data_versions",
+        "cap_feeds",
+        "cap_feed_entries",
     ] {
         assert!(source[busy] > 0, "the source has rows in {busy}: {source:?}");
     }
@@ -247,40 +295,80 @@ async fn a_populated_sqlite_database_moves_to_postgresql_whole_and_the_bot_answe
     }
     let only_in_sqlite: Vec<&String> = source.keys().filter(|t| !target.contains_key(*t)).collect();
     assert!(only_in_sqlite.is_empty(), "tables not copied: {only_in_sqlite:?}");
-    for table in ["notices", "deliveries", "fanouts", "reports", "indicators", "audit_log", "api_tokens", "tips"] {
-        assert_eq!(ids(true, pg.url(), table).await, ids(false, sqlite.url(), table).await, "{table} keeps its ids");
+    for table in
+        ["notices", "deliveries", "fanouts", "reports", "indicators", "audit_log", "api_tokens", "tips"]
+    {
+        assert_eq!(
+            ids(true, pg.url(), table).await,
+            ids(false, sqlite.url(), table).await,
+            "{table} keeps its ids"
+        );
     }
-    let (documents,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM search_documents WHERE title <> '' AND document <> ''::tsvector")
+    let (documents,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM search_documents WHERE title <> '' AND document <> ''::tsvector",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(documents, source["search_documents"], "every document keeps its tokens");
+    let (sent,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM deliveries WHERE status = 'sent' AND sent_at IS NOT NULL")
             .fetch_one(&mut conn)
             .await
             .unwrap();
-    assert_eq!(documents, source["search_documents"], "every document keeps its tokens");
-    let (sent,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM deliveries WHERE status = 'sent' AND sent_at IS NOT NULL")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
     assert!(sent >= 6, "the alert's deliveries, sent, with their times: {sent}");
     // Each document's tokens are FTS5's, as they were.
     let tokens: Vec<(i64, String, String)> =
-        sqlx::query_as("SELECT id, title, body FROM search_documents ORDER BY id").fetch_all(&mut conn).await.unwrap();
+        sqlx::query_as("SELECT id, title, body FROM search_documents ORDER BY id")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
     let mut fts = SqliteConnection::connect(sqlite.url()).await.unwrap();
     let sqlite_tokens: Vec<(i64, String, String)> =
-        sqlx::query_as("SELECT rowid, title, body FROM search_fts ORDER BY rowid").fetch_all(&mut fts).await.unwrap();
+        sqlx::query_as("SELECT rowid, title, body FROM search_fts ORDER BY rowid")
+            .fetch_all(&mut fts)
+            .await
+            .unwrap();
     fts.close().await.unwrap();
     assert_eq!(tokens, sqlite_tokens);
+    // Every identity sequence hands out the id after the largest copied (notices are
+    // left to the app, below).
+    let identities: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_name::TEXT, column_name::TEXT FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND is_identity = 'YES' AND table_name <> 'notices'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert!(identities.len() >= 10, "{identities:?}");
+    for (table, column) in identities {
+        let (largest, next): (Option<i64>, i64) = sqlx::query_as(&format!(
+            "SELECT (SELECT MAX({column}) FROM {table}), nextval(pg_get_serial_sequence('{table}', '{column}'))"
+        ))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(next, largest.unwrap_or(0) + 1, "{table}.{column}");
+    }
 
     // A bot on PostgreSQL answers as the SQLite one did.
     let largest_notice = *ids(false, sqlite.url(), "notices").await.last().unwrap();
     let app = spawn_app_with(pg, Arc::new(SystemClock), FAST).await;
     let after = answers(&app).await;
     let exact = QUESTIONS.len() - RANKED;
-    for ((question, sqlite_answer), postgres_answer) in QUESTIONS.iter().zip(&before).zip(&after).take(exact) {
+    for ((question, sqlite_answer), postgres_answer) in QUESTIONS.iter().zip(&before).zip(&after).take(exact)
+    {
         assert_eq!(postgres_answer, sqlite_answer, "{question}");
     }
-    assert!(before[1][0].0.contains("紧急提醒：冒充快递理赔诈骗"), "the API's notice is found: {:?}", before[1]);
+    assert!(
+        before[1][0].0.contains("紧急提醒：冒充快递理赔诈骗"),
+        "the API's notice is found: {:?}",
+        before[1]
+    );
     assert!(before[2][0].0.starts_with("🔴"), "the reported number is flagged: {:?}", before[2]);
-    for (question, (sqlite_answer, postgres_answer)) in QUESTIONS.iter().zip(before.iter().zip(&after)).skip(exact) {
+    for (question, (sqlite_answer, postgres_answer)) in
+        QUESTIONS.iter().zip(before.iter().zip(&after)).skip(exact)
+    {
         assert!(first_line(sqlite_answer).contains("找到"), "{question}: {sqlite_answer:?}");
         assert_eq!(first_line(postgres_answer), first_line(sqlite_answer), "{question}: as many results");
     }
@@ -291,7 +379,11 @@ async fn a_populated_sqlite_database_moves_to_postgresql_whole_and_the_bot_answe
     let rebuilt = report.reindexed.expect("the index rebuilt");
     assert_eq!(i64::try_from(rebuilt.notices + rebuilt.tips).unwrap(), source["search_documents"]);
     for (question, answer) in QUESTIONS.iter().zip(&after).skip(exact) {
-        assert_eq!(&ask(&app, READER, question).await, answer, "{question}: the copied index ranks as a rebuilt one");
+        assert_eq!(
+            &ask(&app, READER, question).await,
+            answer,
+            "{question}: the copied index ranks as a rebuilt one"
+        );
     }
     conn.close().await.unwrap();
 
@@ -343,7 +435,10 @@ async fn a_target_holding_data_is_refused_unchanged_and_replaced_only_when_asked
     let out = migrate_data(dir.path(), sqlite.url(), &to, &["--replace-target-data"]).await;
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("Deleting what postgres://127.0.0.1:5432/test holds first: notices (1 row)"), "{stdout}");
+    assert!(
+        stdout.contains("Deleting what postgres://127.0.0.1:5432/test holds first: notices (1 row)"),
+        "{stdout}"
+    );
     assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD), "{stdout}\n{stderr}");
     let source = sqlite_counts(sqlite.url()).await;
     let target = postgres_counts(&mut conn).await;
@@ -368,12 +463,16 @@ async fn the_binary_prints_the_counts_table_and_never_the_password() {
     assert!(stdout.contains("Copying "), "{stdout}");
     assert!(stdout.contains(" into postgres://127.0.0.1:5432/test "), "{stdout}");
     let header = stdout.lines().find(|l| l.starts_with("table ")).expect("a counts table");
-    assert!(header.contains("SQLite") && header.contains("PostgreSQL") && header.contains("next id"), "{header}");
+    assert!(
+        header.contains("SQLite") && header.contains("PostgreSQL") && header.contains("next id"),
+        "{header}"
+    );
     for table in pingan::cli::migrate_data::COPIED {
         let n = source[table.name];
-        let line = stdout.lines().find(|l| l.split_whitespace().next() == Some(table.name)).unwrap_or_else(|| {
-            panic!("a line for {} in\n{stdout}", table.name);
-        });
+        let line =
+            stdout.lines().find(|l| l.split_whitespace().next() == Some(table.name)).unwrap_or_else(|| {
+                panic!("a line for {} in\n{stdout}", table.name);
+            });
         let figures: Vec<&str> = line.split_whitespace().skip(1).take(3).collect();
         assert_eq!(figures, vec![n.to_string(); 3], "{line}");
     }
@@ -415,7 +514,11 @@ async fn a_failure_midway_leaves_the_target_as_it_was() {
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(stderr.contains("nothing was written") && stderr.contains("reports"), "{stderr}");
-    assert_eq!(postgres_state(&mut conn).await, unchanged, "the notices and tips written before were rolled back");
+    assert_eq!(
+        postgres_state(&mut conn).await,
+        unchanged,
+        "the notices and tips written before were rolled back"
+    );
     conn.close().await.unwrap();
 }
 
@@ -428,7 +531,11 @@ async fn a_source_behind_this_pingans_schema_is_refused() {
     let mut source = SqliteConnection::connect(sqlite.url()).await.unwrap();
     let (latest,): (i64,) =
         sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations").fetch_one(&mut source).await.unwrap();
-    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = $1").bind(latest).execute(&mut source).await.unwrap();
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = $1")
+        .bind(latest)
+        .execute(&mut source)
+        .await
+        .unwrap();
     source.close().await.unwrap();
 
     let out = migrate_data(dir.path(), sqlite.url(), pg.url(), &[]).await;

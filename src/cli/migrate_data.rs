@@ -645,11 +645,10 @@ async fn write_batch(
             value.bind(&mut separated);
         }
     });
-    let written = builder
-        .build()
-        .execute(&mut *target)
-        .await
-        .with_context(|| format!("PostgreSQL refused rows {} to {}", before + 1, before + rows as i64))?;
+    let written = builder.build().execute(&mut *target).await.with_context(|| match rows {
+        1 => format!("PostgreSQL refused row {}", before + 1),
+        _ => format!("PostgreSQL refused rows {} to {}", before + 1, before + rows as i64),
+    })?;
     Ok(written.rows_affected() as i64)
 }
 

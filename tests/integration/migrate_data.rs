@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -523,23 +524,48 @@ async fn a_failure_midway_leaves_the_target_as_it_was() {
 }
 
 #[tokio::test]
-async fn a_source_behind_this_pingans_schema_is_refused() {
+async fn a_source_behind_this_pingans_schema_is_refused_or_migrated_when_asked() {
     let Some(pg) = TestDb::postgres().await else { return };
     let dir = tempfile::tempdir().unwrap();
+    // A database an older pingan made: every SQLite migration but the last.
+    let older = tempfile::tempdir().unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    files.sort();
+    let latest = files.pop().unwrap();
+    for file in &files {
+        std::fs::copy(file, older.path().join(file.file_name().unwrap())).unwrap();
+    }
+    let latest: i64 =
+        latest.file_name().unwrap().to_str().unwrap().split('_').next().unwrap().parse().unwrap();
     let sqlite = TestDb::sqlite();
-    sqlite.store().await.close().await;
-    let mut source = SqliteConnection::connect(sqlite.url()).await.unwrap();
-    let (latest,): (i64,) =
-        sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations").fetch_one(&mut source).await.unwrap();
-    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = $1")
-        .bind(latest)
-        .execute(&mut source)
-        .await
-        .unwrap();
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(sqlite.url()).unwrap().create_if_missing(true);
+    let mut source = SqliteConnection::connect_with(&options).await.unwrap();
+    sqlx::migrate::Migrator::new(older.path()).await.unwrap().run(&mut source).await.unwrap();
+    sqlx::query(
+        "INSERT INTO notices (title, body, category, severity, language, status, publish_at, author, \
+         created_at, updated_at) VALUES ('旧通知', '正文', 'fraud', 'Minor', 'zh', 'published', \
+         '2026-11-01T08:00:00Z', 'cli:editor', '2026-11-01T08:00:00Z', '2026-11-01T08:00:00Z')",
+    )
+    .execute(&mut source)
+    .await
+    .unwrap();
     source.close().await.unwrap();
 
     let out = migrate_data(dir.path(), sqlite.url(), pg.url(), &[]).await;
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(&format!("lacks {latest}")) && stderr.contains("--migrate-source"), "{stderr}");
+    let mut conn = PgConnection::connect(pg.url()).await.unwrap();
+    let untouched = postgres_counts(&mut conn).await;
+    assert!(untouched.is_empty(), "refused before the target is even migrated: {untouched:?}");
+
+    let out = migrate_data(dir.path(), sqlite.url(), pg.url(), &["--migrate-source"]).await;
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains(&format!("applied migration {latest} ")), "{stdout}");
+    assert_eq!(postgres_counts(&mut conn).await["notices"], 1);
+    conn.close().await.unwrap();
 }

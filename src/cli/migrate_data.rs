@@ -20,9 +20,8 @@ use sqlx::{Connection, Postgres, QueryBuilder, Row};
 
 use crate::config::{DatabaseSettings, DatabaseUrl, Settings};
 
-/// Copy a SQLite database into PostgreSQL, keeping ids, and check every table's count
-#[derive(Debug, clap::Args)]
-#[command(long_about = "Copies everything a SQLite Pingan database holds (notices, tips, subscribers, \
+/// What `pingan migrate-data --help` says before the options.
+pub const LONG_ABOUT: &str = "Copies everything a SQLite Pingan database holds (notices, tips, subscribers, \
     deliveries and fan-outs, reports, indicators, figures, audit, tokens, dialogues, feeds) into a \
     PostgreSQL database, keeping every id, so that several Pingan instances can share it.\n\n\
     Stop the bot first: rows written to the SQLite file after the copy began are not copied.\n\n\
@@ -35,7 +34,10 @@ use crate::config::{DatabaseSettings, DatabaseUrl, Settings};
     ids SQLite handed out before and since deleted), then the rows of every table counted in both \
     databases. The transaction commits only if every count agrees, so a failure at any point \
     leaves the target as it was. It prints the counts, table by table, and exits with 1 on any \
-    failure or mismatch. Passwords in the URLs are never printed.")]
+    failure or mismatch. Passwords in the URLs are never printed.";
+
+/// The options of `pingan migrate-data`; [`LONG_ABOUT`] is its `--help`.
+#[derive(Debug, clap::Args)]
 pub struct MigrateDataArgs {
     /// The SQLite database to copy (sqlite://PATH); it is only read, unless --migrate-source
     #[arg(long, value_name = "URL")]
@@ -55,7 +57,7 @@ pub struct MigrateDataArgs {
     #[arg(long)]
     replace_target_data: bool,
 
-    /// Rows per INSERT statement (fewer for wide tables: PostgreSQL takes 65 535 values at most)
+    /// Rows per INSERT statement (fewer for wide tables: PostgreSQL takes 65535 values at most)
     #[arg(long, value_name = "ROWS", default_value_t = 1000,
           value_parser = clap::value_parser!(u32).range(1..=10_000))]
     batch_rows: u32,

@@ -47,6 +47,7 @@ enum Command {
     /// Create or upgrade the database schema, then exit (every other command also does this)
     Migrate,
     /// Copy a SQLite database into PostgreSQL (moving up to several instances), keeping ids, and check every table's count
+    #[command(long_about = migrate_data::LONG_ABOUT)]
     MigrateData(migrate_data::MigrateDataArgs),
     /// Chat with the bot in this terminal or through a pipe, without Telegram
     Console(console::ConsoleArgs),

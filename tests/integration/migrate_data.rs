@@ -482,6 +482,7 @@ async fn the_binary_prints_the_counts_table_and_never_the_password() {
 
     let help = output(pingan(dir.path()).args(["migrate-data", "--help"]), None).await;
     let help = text(&help.stdout);
+    assert!(help.contains("one PostgreSQL transaction") && help.contains("Stop the bot first"), "{help}");
     for flag in ["--from", "--to", "--migrate-source", "--replace-target-data", "--batch-rows"] {
         assert!(help.contains(flag), "{flag} in\n{help}");
     }

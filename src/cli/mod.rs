@@ -6,6 +6,7 @@ mod console;
 mod deliveries;
 mod feeds;
 mod healthcheck;
+pub mod migrate_data;
 mod notices;
 mod tips;
 
@@ -46,6 +47,9 @@ enum Command {
     Run,
     /// Create or upgrade the database schema, then exit (every other command also does this)
     Migrate,
+    /// Copy a SQLite database into PostgreSQL (moving up to several instances), keeping ids, and check every table's count
+    #[command(long_about = migrate_data::LONG_ABOUT)]
+    MigrateData(migrate_data::MigrateDataArgs),
     /// Chat with the bot in this terminal or through a pipe, without Telegram
     Console(console::ConsoleArgs),
     /// Print the effective settings, secrets masked, and where each came from
@@ -113,6 +117,7 @@ async fn execute(command: Command, loaded: Loaded) -> anyhow::Result<()> {
     match command {
         Command::Run => startup::run(loaded.settings, clock, stop_signal()).await,
         Command::Migrate => migrate(&loaded.settings).await,
+        Command::MigrateData(args) => migrate_data::run(args, &loaded.settings).await,
         Command::Console(args) => console::run(args, loaded.settings, clock).await,
         Command::Config => {
             print!("{}", loaded.describe());

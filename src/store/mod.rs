@@ -51,7 +51,7 @@ pub use reports::ReportStore;
 pub use retention::{Cutoffs, Pruned, RetentionStore};
 pub use search::{DocumentKind, Found, SearchPage, SearchStore};
 pub use search_reindex::Reindexed;
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, embedded_schema_versions as sqlite_schema_versions};
 pub use subject_keys::Rekeyed;
 pub use subscribers::{Forgotten, SubscriberCounts, SubscriberStore};
 pub use tips::{SeedOutcome, TipChange, TipQuery, TipStore, TipsImported};

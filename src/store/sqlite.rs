@@ -15,6 +15,12 @@ use crate::domain::{Language, SearchTerms};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// The versions of the SQLite migrations built into this binary, oldest first: the schema
+/// a SQLite database must be at for `pingan migrate-data` to copy it.
+pub fn embedded_schema_versions() -> Vec<i64> {
+    MIGRATOR.iter().filter(|m| m.migration_type.is_up_migration()).map(|m| m.version).collect()
+}
+
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,

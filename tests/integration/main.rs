@@ -21,6 +21,7 @@ mod fake_api;
 mod feeds;
 mod links;
 mod locales;
+mod migrate_data;
 mod privacy;
 mod publishing;
 mod robustness;

@@ -150,6 +150,17 @@ async fn the_one_message_form_goes_straight_to_the_preview_and_bad_lines_are_nam
     );
     let late = ask(&app, EDITOR, "/post\ntitle: x\nexpires: next week\n\nbody").await;
     assert!(late.text.contains("第 2 行：“next week”不是时间"), "{}", late.text);
+    // What the editor typed is echoed shortened (issue 13, part 8): 2 000 characters of
+    // a bad line come back as 64.
+    let pasted = "很".repeat(2000);
+    let long = ask(&app, EDITOR, &format!("/post\ntitle: x\nseverity: {pasted}\n{pasted}\n\nbody")).await;
+    assert!(long.text.contains(&format!("没有“{}…”这个级别", "很".repeat(63))), "{}", long.text);
+    assert!(
+        long.text.contains(&format!("第 3 行：应为“项目：内容”，实际是“{}…”", "很".repeat(63))),
+        "{}",
+        long.text
+    );
+    assert!(long.text.chars().count() < 300, "{}", long.text);
     app.fake.user_sends(&user(EDITOR), "/post\ntitle: 道路结冰提示\ncategory: traffic\nseverity: Minor\narea: 全市\nexpires: never\npublish: now\n---\n早晚桥面易结冰，请慢行。");
     let question = app
         .fake

@@ -50,9 +50,7 @@ pub(super) fn text_error(ctx: &Ctx<'_>, error: &TextError) -> String {
 
 pub(super) fn time_error(ctx: &Ctx<'_>, error: &LocalTimeError) -> String {
     match error {
-        LocalTimeError::Unreadable(text) => {
-            plain(ctx, "why.time_unreadable", &[("text", text.as_str().into())])
-        }
+        LocalTimeError::Unreadable(text) => plain(ctx, "why.time_unreadable", &[("text", Arg::Typed(text))]),
         LocalTimeError::Skipped { time, zone } => {
             let time = time.format("%Y-%m-%d %H:%M").to_string();
             let zone = zone.name();
@@ -90,14 +88,14 @@ fn notice_error(ctx: &Ctx<'_>, error: &NoticeError) -> String {
 
 fn form_problem(ctx: &Ctx<'_>, problem: &FormProblem) -> String {
     match problem {
-        FormProblem::NotKeyValue(text) => plain(ctx, "why.not_key_value", &[("text", text.as_str().into())]),
-        FormProblem::UnknownKey(key) => plain(ctx, "why.unknown_key", &[("key", key.as_str().into())]),
+        FormProblem::NotKeyValue(text) => plain(ctx, "why.not_key_value", &[("text", Arg::Typed(text))]),
+        FormProblem::UnknownKey(key) => plain(ctx, "why.unknown_key", &[("key", Arg::Typed(key))]),
         FormProblem::Category(value) => {
             let choices = ctx.app.texts.choices(ctx.lang, Category::ALL, category_key);
             plain(
                 ctx,
                 "why.unknown_category",
-                &[("value", value.as_str().into()), ("choices", choices.as_str().into())],
+                &[("value", Arg::Typed(value)), ("choices", choices.as_str().into())],
             )
         }
         FormProblem::Severity(value) => {
@@ -105,12 +103,10 @@ fn form_problem(ctx: &Ctx<'_>, problem: &FormProblem) -> String {
             plain(
                 ctx,
                 "why.unknown_severity",
-                &[("value", value.as_str().into()), ("choices", choices.as_str().into())],
+                &[("value", Arg::Typed(value)), ("choices", choices.as_str().into())],
             )
         }
-        FormProblem::Language(value) => {
-            plain(ctx, "why.unknown_language", &[("value", value.as_str().into())])
-        }
+        FormProblem::Language(value) => plain(ctx, "why.unknown_language", &[("value", Arg::Typed(value))]),
         FormProblem::Time(e) => time_error(ctx, e),
         FormProblem::OutOfReach(e) => notice_error(ctx, e),
     }

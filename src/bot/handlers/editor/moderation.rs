@@ -7,7 +7,7 @@ use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult, report};
 use crate::bot::incoming::Target;
 use crate::content::officials;
 use crate::domain::{
-    Actor, Decided, ListedReason, NewIndicator, Report, ReportDecision, ReportId, ReportStatus, Risk, Role,
+    Actor, Decided, ListedReason, NewIndicator, Report, ReportDecision, ReportId, ReportStatus, Risk, Permission,
 };
 use crate::html::Html;
 use crate::i18n::Arg;
@@ -20,7 +20,7 @@ use crate::telegram::outbound::{OutMessage, Sent};
 const PAGE: u32 = 5;
 
 pub(in crate::bot::handlers) async fn reports(ctx: &Ctx<'_>) -> HandlerResult {
-    if require(ctx, Role::may_moderate).await?.is_none() {
+    if require(ctx, Permission::Moderate).await?.is_none() {
         return Ok(());
     }
     let waiting = ctx.app.store.count_pending_reports().await?;
@@ -88,7 +88,7 @@ pub(in crate::bot::handlers) async fn moderate(
     id: ReportId,
     decision: Decision,
 ) -> ButtonResult {
-    let moderator = match require_for_button(ctx, Role::may_moderate).await? {
+    let moderator = match require_for_button(ctx, Permission::Moderate).await? {
         Ok(user) => Actor::Telegram(user),
         Err(refusal) => return Ok(Some(refusal)),
     };

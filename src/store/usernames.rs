@@ -13,8 +13,9 @@ pub trait UsernameStore {
     /// one (and taking the spelling from whoever held it before); `None` deletes theirs.
     /// Writes only when something changed, so a person's every message costs one read.
     async fn note_username(&self, user_id: i64, username: Option<&Username>) -> Result<(), StoreError>;
-    /// Who has `username`, in any letter case, if the bot was told.
-    async fn user_by_username(&self, username: &Username) -> Result<Option<i64>, StoreError>;
+    /// Who has `username`, in any letter case, if the bot was told: their user id and the
+    /// username as Telegram spells it.
+    async fn user_by_username(&self, username: &Username) -> Result<Option<(i64, Username)>, StoreError>;
     /// `user_id`'s username, if the bot was told one.
     async fn username_of(&self, user_id: i64) -> Result<Option<Username>, StoreError>;
 }
@@ -67,13 +68,18 @@ macro_rules! impl_username_store {
             async fn user_by_username(
                 &self,
                 username: &$crate::domain::Username,
-            ) -> Result<Option<i64>, $crate::store::StoreError> {
-                let row: Option<(i64,)> =
-                    ::sqlx::query_as("SELECT user_id FROM usernames WHERE lower(username) = lower($1)")
+            ) -> Result<Option<(i64, $crate::domain::Username)>, $crate::store::StoreError> {
+                let row: Option<(i64, String)> =
+                    ::sqlx::query_as("SELECT user_id, username FROM usernames WHERE lower(username) = lower($1)")
                         .bind(username.as_str())
                         .fetch_optional(&self.pool)
                         .await?;
-                Ok(row.map(|(id,)| id))
+                row.map(|(id, name)| {
+                    $crate::domain::Username::parse(&name)
+                        .map(|name| (id, name))
+                        .map_err(|e| $crate::store::StoreError::corrupt(&format!("username of {id}"), e))
+                })
+                .transpose()
             }
 
             async fn username_of(

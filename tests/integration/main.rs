@@ -24,6 +24,7 @@ mod locales;
 mod privacy;
 mod publishing;
 mod robustness;
+mod roles;
 mod scripts;
 mod search;
 mod secrets;

@@ -112,7 +112,7 @@ async fn person(ctx: &Ctx<'_>, typed: &str) -> Result<Option<Person>, HandlerErr
         return Ok(None);
     };
     match ctx.app.store.user_by_username(&name).await? {
-        Some(id) => Ok(Some(Person { id, shown: format!("{id} ({name})") })),
+        Some((id, name)) => Ok(Some(Person { id, shown: format!("{id} ({name})") })),
         None => {
             let answer = ctx.fill("admins.unknown_username", &[("username", Arg::Typed(name.as_str()))]);
             ctx.reply(answer).await?;

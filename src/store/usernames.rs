@@ -40,11 +40,13 @@ macro_rules! impl_username_store {
                     Some(name) => {
                         // Someone else's old row with this spelling is stale: Telegram gives
                         // a username to one account at a time.
-                        ::sqlx::query("DELETE FROM usernames WHERE lower(username) = lower($1) AND user_id <> $2")
-                            .bind(name.as_str())
-                            .bind(user_id)
-                            .execute(&mut *tx)
-                            .await?;
+                        ::sqlx::query(
+                            "DELETE FROM usernames WHERE lower(username) = lower($1) AND user_id <> $2",
+                        )
+                        .bind(name.as_str())
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await?;
                         ::sqlx::query(
                             "INSERT INTO usernames (user_id, username) VALUES ($1, $2) \
                              ON CONFLICT (user_id) DO UPDATE SET username = excluded.username",
@@ -69,11 +71,12 @@ macro_rules! impl_username_store {
                 &self,
                 username: &$crate::domain::Username,
             ) -> Result<Option<(i64, $crate::domain::Username)>, $crate::store::StoreError> {
-                let row: Option<(i64, String)> =
-                    ::sqlx::query_as("SELECT user_id, username FROM usernames WHERE lower(username) = lower($1)")
-                        .bind(username.as_str())
-                        .fetch_optional(&self.pool)
-                        .await?;
+                let row: Option<(i64, String)> = ::sqlx::query_as(
+                    "SELECT user_id, username FROM usernames WHERE lower(username) = lower($1)",
+                )
+                .bind(username.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
                 row.map(|(id, name)| {
                     $crate::domain::Username::parse(&name)
                         .map(|name| (id, name))
@@ -86,10 +89,11 @@ macro_rules! impl_username_store {
                 &self,
                 user_id: i64,
             ) -> Result<Option<$crate::domain::Username>, $crate::store::StoreError> {
-                let row: Option<(String,)> = ::sqlx::query_as("SELECT username FROM usernames WHERE user_id = $1")
-                    .bind(user_id)
-                    .fetch_optional(&self.pool)
-                    .await?;
+                let row: Option<(String,)> =
+                    ::sqlx::query_as("SELECT username FROM usernames WHERE user_id = $1")
+                        .bind(user_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
                 row.map(|(name,)| {
                     $crate::domain::Username::parse(&name)
                         .map_err(|e| $crate::store::StoreError::corrupt(&format!("username of {user_id}"), e))

@@ -82,7 +82,11 @@ async fn every_bureau_command_refuses_citizens_and_changes_nothing() {
         assert_eq!(ask(&app, MODERATOR, command).await.text, refusal, "a moderator: {command}");
     }
     assert_eq!(ask(&app, MODERATOR, "/admins revoke 901").await.text, owners_only, "a moderator");
-    assert_eq!(ask(&app, EDITOR, "/admins grant 5 owner").await.text, owners_only, "only owners manage roles");
+    assert_eq!(
+        ask(&app, EDITOR, "/admins grant 5 owner").await.text,
+        owners_only,
+        "only owners manage roles"
+    );
     assert_eq!(ask(&app, CITIZEN, "/cancel").await.text, "当前没有需要取消的操作。", "/cancel is everyone's");
     assert_eq!(app.store.count_notices(&NoticeQuery::default()).await.unwrap(), 0);
     assert_eq!(app.store.admins().await.unwrap().len(), 2);

@@ -88,7 +88,10 @@ async fn each_refusal_names_who_may_in_the_readers_language() {
     let id = app.fake.press(&zh(EDITOR), &card, "md:1:a");
     assert_eq!(app.fake.wait_for_answer(&id).await.as_deref(), Some(moderators_only));
 
-    assert_eq!(say(&app, &en(MODERATOR), "/admins").await.text, "Sorry, only the bot's owners may manage roles.");
+    assert_eq!(
+        say(&app, &en(MODERATOR), "/admins").await.text,
+        "Sorry, only the bot's owners may manage roles."
+    );
     assert_eq!(
         say(&app, &en(EDITOR), "/reports").await.text,
         "Sorry, only the bureau's moderators (and owners) may review citizens' reports."
@@ -105,7 +108,8 @@ async fn each_refusal_names_who_may_in_the_readers_language() {
 async fn a_configured_owner_is_not_revoked_or_granted_here_and_admins_speaks_the_readers_language() {
     let app = spawn(TestDb::sqlite()).await;
     let listing = say(&app, &zh(OWNER), "/admins").await;
-    for line in ["3900 — 所有者（配置文件）", "3901 — 编辑（授予者 system）", "3902 — 审核员（授予者 system）"] {
+    for line in ["3900 — 所有者（配置文件）", "3901 — 编辑（授予者 系统）", "3902 — 审核员（授予者 系统）"]
+    {
         assert!(listing.text.contains(line), "{line}: {}", listing.text);
     }
     let roles_line = listing.text.lines().filter(|l| l.contains(" — ")).collect::<Vec<_>>().join("\n");
@@ -114,7 +118,7 @@ async fn a_configured_owner_is_not_revoked_or_granted_here_and_admins_speaks_the
     }
     let english = say(&app, &en(ENGLISH_OWNER), "/admins").await;
     assert!(english.text.contains("3900 — owner (configuration file)"), "{}", english.text);
-    assert!(english.text.contains("3902 — moderator (granted by system)"), "{}", english.text);
+    assert!(english.text.contains("3902 — moderator (granted by Pingan itself)"), "{}", english.text);
 
     let revoke = say(&app, &zh(OWNER), "/admins revoke 3900").await;
     assert_eq!(
@@ -178,11 +182,17 @@ async fn an_owner_grants_a_role_by_forwarding_a_message_of_the_person(db: TestDb
     assert_eq!(choose.text, "Which role for user 3912?");
     let id = app.fake.press_labelled(&en(ENGLISH_OWNER), &choose, "owner");
     app.fake.wait_for_answer(&id).await;
-    assert_eq!(app.fake.message(ENGLISH_OWNER, choose.message_id).text, "✅ User 3912 now has the role owner.");
+    assert_eq!(
+        app.fake.message(ENGLISH_OWNER, choose.message_id).text,
+        "✅ User 3912 now has the role owner."
+    );
 
     let changes = role_changes(&app.store).await;
     let granted = |user: &str, role: &str| (AuditAction::Granted, format!("user {user}"), role.to_owned());
-    assert_eq!(changes, vec![granted("3910", "editor"), granted("3911", "moderator"), granted("3912", "owner")]);
+    assert_eq!(
+        changes,
+        vec![granted("3910", "editor"), granted("3911", "moderator"), granted("3912", "owner")]
+    );
     app.stop().await.unwrap();
 }
 
@@ -193,9 +203,14 @@ async fn a_hidden_or_chat_origin_grants_nothing_and_says_what_to_do(db: TestDb) 
     let hidden = forward(&app, &owner, "我是王芳", &ForwardOrigin::HiddenUser("王芳".into())).await;
     assert!(hidden.text.starts_with("“王芳”设置了转发消息时隐藏账号"), "{}", hidden.text);
     assert!(hidden.text.contains("/start") && hidden.text.contains("@用户名"), "{}", hidden.text);
-    let channel = ForwardOrigin::Channel { id: -1_001_234_567_890, title: "反诈频道".into(), message_id: 7 };
+    let channel =
+        ForwardOrigin::Channel { id: -1_001_234_567_890, title: "反诈频道".into(), message_id: 7 };
     let from_channel = forward(&app, &owner, "频道消息", &channel).await;
-    assert!(from_channel.text.starts_with("这条消息是以群组或频道“反诈频道”的名义发出的"), "{}", from_channel.text);
+    assert!(
+        from_channel.text.starts_with("这条消息是以群组或频道“反诈频道”的名义发出的"),
+        "{}",
+        from_channel.text
+    );
     let group = ForwardOrigin::Chat { id: -1_009_876_543_210, title: "社区群".into() };
     assert!(forward(&app, &owner, "群消息", &group).await.text.contains("“社区群”"));
     let unreadable = say(&app, &owner, "就是那个人").await;
@@ -207,7 +222,11 @@ async fn a_hidden_or_chat_origin_grants_nothing_and_says_what_to_do(db: TestDb) 
     let english = en(ENGLISH_OWNER);
     say(&app, &english, "/admins grant editor").await;
     let hidden = forward(&app, &english, "hi", &ForwardOrigin::HiddenUser("Wang Fang".into())).await;
-    assert!(hidden.text.starts_with("“Wang Fang” hides their account on forwarded messages"), "{}", hidden.text);
+    assert!(
+        hidden.text.starts_with("“Wang Fang” hides their account on forwarded messages"),
+        "{}",
+        hidden.text
+    );
     assert!(hidden.text.contains("send /start to the bot"), "{}", hidden.text);
     assert_eq!(say(&app, &english, "/cancel").await.text, "Cancelled.");
     assert_eq!(app.store.admins().await.unwrap().len(), 3, "nothing granted");
@@ -230,14 +249,17 @@ async fn an_owner_grants_by_username_once_telegram_told_it_and_forget_deletes_it
     let granted = say(&app, &owner, "/admins grant @li_lei 编辑").await;
     assert_eq!(granted.text, "✅ 已授予用户 3920 (@Li_Lei)“编辑”角色。");
     assert_eq!(role_of(&app.store, 3920).await, Some(Role::Editor));
-    assert!(say(&app, &owner, "/admins").await.text.contains("3920 (@Li_Lei) — 编辑（授予者 telegram:3900）"));
+    assert!(say(&app, &owner, "/admins").await.text.contains("3920 (@Li_Lei) — 编辑（授予者 用户 3900）"));
 
     // A changed username replaces the old one.
     let renamed = TgUser::new(3920, "Li Lei", Some("en")).with_username("lilei_2026");
     say(&app, &renamed, "/help").await;
     let old = say(&app, &owner, "/admins revoke @Li_Lei").await;
     assert!(old.text.starts_with("我还不知道 @Li_Lei 是谁"), "{}", old.text);
-    assert_eq!(say(&app, &owner, "/admins revoke @LILEI_2026").await.text, "✅ 已收回用户 3920 (@lilei_2026) 的角色。");
+    assert_eq!(
+        say(&app, &owner, "/admins revoke @LILEI_2026").await.text,
+        "✅ 已收回用户 3920 (@lilei_2026) 的角色。"
+    );
     assert_eq!(role_of(&app.store, 3920).await, None);
 
     // /forget deletes it, and says so.
@@ -254,7 +276,34 @@ async fn an_owner_grants_by_username_once_telegram_told_it_and_forget_deletes_it
     app.stop().await.unwrap();
 }
 
+/// The store keeps one username per person and one person per spelling, in any case.
+async fn usernames_are_kept_one_per_person_and_spelling(db: TestDb) {
+    let store = db.store().await;
+    let name = |s: &str| Username::parse(s).unwrap();
+    store.note_username(1, Some(&name("Li_Lei"))).await.unwrap();
+    store.note_username(1, Some(&name("Li_Lei"))).await.unwrap();
+    assert_eq!(store.user_by_username(&name("@li_lei")).await.unwrap(), Some((1, name("Li_Lei"))));
+    assert_eq!(store.username_of(1).await.unwrap(), Some(name("Li_Lei")));
+    // Renamed: the old spelling is nobody's.
+    store.note_username(1, Some(&name("lilei_new"))).await.unwrap();
+    assert_eq!(store.user_by_username(&name("Li_Lei")).await.unwrap(), None);
+    // A spelling given up and taken by someone else moves to them.
+    store.note_username(2, Some(&name("LILEI_NEW"))).await.unwrap();
+    assert_eq!(store.user_by_username(&name("lilei_new")).await.unwrap(), Some((2, name("LILEI_NEW"))));
+    assert_eq!(store.username_of(1).await.unwrap(), None);
+    // No username any more: deleted.
+    store.note_username(2, None).await.unwrap();
+    assert_eq!(store.username_of(2).await.unwrap(), None);
+    assert_eq!(store.user_by_username(&name("lilei_new")).await.unwrap(), None);
+    // /forget deletes it, and says so.
+    store.note_username(3, Some(&name("wang_fang"))).await.unwrap();
+    let forgotten = store.forget(pingan::domain::ChatId(3), Some(3)).await.unwrap();
+    assert!(forgotten.username);
+    assert_eq!(store.username_of(3).await.unwrap(), None);
+}
+
 on_both_backends!(
+    usernames_are_kept_one_per_person_and_spelling,
     an_owner_grants_a_role_by_forwarding_a_message_of_the_person,
     a_hidden_or_chat_origin_grants_nothing_and_says_what_to_do,
     an_owner_grants_by_username_once_telegram_told_it_and_forget_deletes_it,

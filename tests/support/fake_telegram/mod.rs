@@ -114,7 +114,11 @@ impl FakeTelegram {
     /// chat with the bot.
     pub fn user_forwards_photo(&self, user: &TgUser, caption: &str, from: &str) -> i32 {
         let photo = json!([{ "file_id": "AgADqr", "file_unique_id": "AQADqr", "width": 320, "height": 320 }]);
-        self.forward(user, json!({ "photo": photo, "caption": caption }), &ForwardOrigin::HiddenUser(from.to_owned()))
+        self.forward(
+            user,
+            json!({ "photo": photo, "caption": caption }),
+            &ForwardOrigin::HiddenUser(from.to_owned()),
+        )
     }
 
     fn forward(&self, user: &TgUser, content: serde_json::Value, origin: &ForwardOrigin) -> i32 {

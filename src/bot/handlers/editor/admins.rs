@@ -159,7 +159,9 @@ pub(in crate::bot::handlers) async fn ask(ctx: &Ctx<'_>, id: DraftId, draft: &Gr
 }
 
 fn role_buttons(ctx: &Ctx<'_>, draft: DraftId) -> Keyboard {
-    let button = |role: Role| Button::callback(ctx.label(&role_key(role)), Callback::Grant { draft, role: Some(role) });
+    let button = |role: Role| {
+        Button::callback(ctx.label(&role_key(role)), Callback::Grant { draft, role: Some(role) })
+    };
     Keyboard::new()
         .row(vec![button(Role::Editor), button(Role::Moderator), button(Role::Owner)])
         .row(vec![Button::callback(ctx.label("admins.cancel_button"), Callback::Grant { draft, role: None })])
@@ -240,7 +242,8 @@ pub(in crate::bot::handlers) async fn button(
         Ok(owner) => owner,
         Err(refusal) => return Ok(Some(refusal)),
     };
-    let Some(Dialogue::Grant(GrantDraft { person: Some(person), .. })) = dialogue::bound(ctx, owner, draft).await?
+    let Some(Dialogue::Grant(GrantDraft { person: Some(person), .. })) =
+        dialogue::bound(ctx, owner, draft).await?
     else {
         return Ok(Some(ctx.label("button.outdated")));
     };
@@ -253,6 +256,17 @@ pub(in crate::bot::handlers) async fn button(
     Ok(None)
 }
 
+/// Who granted a role, in the reader's language (`用户 3900`, `the command line (root)`).
+fn granter(ctx: &Ctx<'_>, by: &Actor) -> Html {
+    match by {
+        Actor::Telegram(id) => ctx.fill("admins.by_telegram", &[("user", Arg::Number(*id))]),
+        Actor::Cli(name) => ctx.fill("admins.by_cli", &[("name", name.into())]),
+        Actor::Api(name) => ctx.fill("admins.by_api", &[("name", name.into())]),
+        Actor::Feed(name) => ctx.fill("admins.by_feed", &[("name", name.into())]),
+        Actor::System => ctx.text("admins.by_system"),
+    }
+}
+
 async fn list(ctx: &Ctx<'_>) -> HandlerResult {
     let shown = |id: i64, name: Option<Username>| match name {
         Some(name) => format!("{id} ({name})"),
@@ -263,11 +277,14 @@ async fn list(ctx: &Ctx<'_>) -> HandlerResult {
     for id in &ctx.app.settings.owners {
         let user = shown(*id, ctx.app.store.username_of(*id).await?);
         text.push(&Html::trusted("\n".into()));
-        text.push(&ctx.fill("admins.configured_owner", &[("user", (&user).into()), ("role", (&owner).into())]));
+        text.push(
+            &ctx.fill("admins.configured_owner", &[("user", (&user).into()), ("role", (&owner).into())]),
+        );
     }
     for admin in ctx.app.store.admins().await? {
         let user = shown(admin.user_id, ctx.app.store.username_of(admin.user_id).await?);
-        let (role, by) = (ctx.label(&role_key(admin.role)), admin.granted_by.to_string());
+        let role = ctx.label(&role_key(admin.role));
+        let by = granter(ctx, &admin.granted_by);
         text.push(&Html::trusted("\n".into()));
         let args = [("user", (&user).into()), ("role", (&role).into()), ("by", (&by).into())];
         text.push(&ctx.fill("admins.line", &args));

@@ -10,7 +10,7 @@ use crate::bot::handlers::check::why_unreadable;
 use crate::bot::handlers::dialogue::{self, Dialogue, Switch};
 use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult};
 use crate::content::officials;
-use crate::domain::{Actor, IndicatorReason, NewIndicator, Risk, Permission, Subject, SubjectError};
+use crate::domain::{Actor, IndicatorReason, NewIndicator, Permission, Risk, Subject, SubjectError};
 use crate::html::Html;
 use crate::i18n::Arg;
 use crate::render::callback::{Callback, DraftId};

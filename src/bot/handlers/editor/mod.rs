@@ -68,10 +68,7 @@ async fn require(ctx: &Ctx<'_>, needed: Permission) -> Result<Option<i64>, Handl
 }
 
 /// Like [`allowed`], for a button: the refusal `needed` names is the button's answer.
-async fn require_for_button(
-    ctx: &Ctx<'_>,
-    needed: Permission,
-) -> Result<Result<i64, String>, HandlerError> {
+async fn require_for_button(ctx: &Ctx<'_>, needed: Permission) -> Result<Result<i64, String>, HandlerError> {
     Ok(allowed(ctx, needed).await?.ok_or_else(|| ctx.label(refusal_key(needed))))
 }
 

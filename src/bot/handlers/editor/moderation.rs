@@ -7,7 +7,8 @@ use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult, report};
 use crate::bot::incoming::Target;
 use crate::content::officials;
 use crate::domain::{
-    Actor, Decided, ListedReason, NewIndicator, Report, ReportDecision, ReportId, ReportStatus, Risk, Permission,
+    Actor, Decided, ListedReason, NewIndicator, Permission, Report, ReportDecision, ReportId, ReportStatus,
+    Risk,
 };
 use crate::html::Html;
 use crate::i18n::Arg;
@@ -51,12 +52,13 @@ fn button(ctx: &Ctx<'_>, label: &str, id: ReportId, decision: Decision) -> Butto
 fn card_header(ctx: &Ctx<'_>, report: &Report) -> Html {
     let reference = report.id.to_string();
     let when = ctx.style().date_time(report.created_at);
+    let language = ctx.label(&crate::i18n::language_key(report.language));
     ctx.fill(
         "moderation.card_header",
         &[
             ("reference", reference.as_str().into()),
             ("time", when.as_str().into()),
-            ("language", report.language.code().into()),
+            ("language", language.as_str().into()),
         ],
     )
 }

@@ -79,8 +79,11 @@ pub struct Incoming {
 /// a name), or a group or channel posting in its own name (`chat`, `channel`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Forwarded {
+    /// `MessageOriginUser`: the author's user id, full name, and whether it is a bot.
     User { id: i64, name: String, is_bot: bool },
+    /// `MessageOriginHiddenUser`: the author hides their account; only their name.
     HiddenUser { name: String },
+    /// `MessageOriginChat` or `MessageOriginChannel`: posted in a chat's name (its title).
     Chat { title: String },
 }
 

@@ -268,10 +268,10 @@ fn cost_of(msg: &Incoming, parsed: &Parsed) -> Option<Cost> {
 
 async fn route(ctx: &Ctx<'_>, msg: &Incoming, parsed: Parsed) -> HandlerResult {
     let text = msg.text.as_str();
-    // A forwarded message is someone else's words, never a command to Pingan.
     if ctx.origin.is_private() {
         note_username(ctx).await;
     }
+    // A forwarded message is someone else's words, never a command to Pingan.
     if let Some(from) = &msg.forwarded_from {
         if ctx.origin.is_private() {
             return dialogue::continue_with(ctx, text, Some(from)).await;

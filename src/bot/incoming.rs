@@ -34,6 +34,8 @@ pub struct Sender {
     pub language_code: Option<String>,
     /// A group admin posting anonymously, as the group itself.
     pub anonymous_admin: bool,
+    /// Their @username, if they have one (`from.username`).
+    pub username: Option<String>,
 }
 
 impl Sender {
@@ -43,6 +45,7 @@ impl Sender {
             first_name: user.first_name.clone(),
             language_code: user.language_code.clone(),
             anonymous_admin: false,
+            username: user.username.clone(),
         }
     }
 }
@@ -66,9 +69,51 @@ impl Origin {
 pub struct Incoming {
     pub origin: Origin,
     pub text: String,
-    /// Who a forwarded message came from (a name, as Telegram shows it); `None` if the
+    /// Who a forwarded message came from (Telegram's `forward_origin`); `None` if the
     /// sender wrote it.
-    pub forwarded_from: Option<String>,
+    pub forwarded_from: Option<Forwarded>,
+}
+
+/// Where a forwarded message came from, as Telegram's `forward_origin` says (Bot API 7):
+/// a person whose account is linked (`user`), a person who hides it (`hidden_user`: only
+/// a name), or a group or channel posting in its own name (`chat`, `channel`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Forwarded {
+    /// `MessageOriginUser`: the author's user id, full name, and whether it is a bot.
+    User { id: i64, name: String, is_bot: bool },
+    /// `MessageOriginHiddenUser`: the author hides their account; only their name.
+    HiddenUser { name: String },
+    /// `MessageOriginChat` or `MessageOriginChannel`: posted in a chat's name (its title).
+    Chat { title: String },
+}
+
+impl Forwarded {
+    /// The name a forwarded message shows as its origin.
+    pub fn name(&self) -> &str {
+        match self {
+            Forwarded::User { name, .. } | Forwarded::HiddenUser { name } => name,
+            Forwarded::Chat { title } => title,
+        }
+    }
+
+    fn of(origin: &MessageOrigin) -> Forwarded {
+        match origin {
+            MessageOrigin::User { sender_user, .. } => Forwarded::User {
+                id: sender_user.id.0 as i64,
+                name: sender_user.full_name(),
+                is_bot: sender_user.is_bot,
+            },
+            MessageOrigin::HiddenUser { sender_user_name, .. } => {
+                Forwarded::HiddenUser { name: sender_user_name.clone() }
+            }
+            MessageOrigin::Chat { sender_chat, .. } => {
+                Forwarded::Chat { title: sender_chat.title().unwrap_or_default().to_owned() }
+            }
+            MessageOrigin::Channel { chat, .. } => {
+                Forwarded::Chat { title: chat.title().unwrap_or_default().to_owned() }
+            }
+        }
+    }
 }
 
 impl Incoming {
@@ -90,18 +135,8 @@ impl Incoming {
                 sender,
             },
             text,
-            forwarded_from: message.forward_origin().map(origin_name),
+            forwarded_from: message.forward_origin().map(Forwarded::of),
         })
-    }
-}
-
-/// The name a forwarded message shows as its origin.
-fn origin_name(origin: &MessageOrigin) -> String {
-    match origin {
-        MessageOrigin::User { sender_user, .. } => sender_user.full_name(),
-        MessageOrigin::HiddenUser { sender_user_name, .. } => sender_user_name.clone(),
-        MessageOrigin::Chat { sender_chat, .. } => sender_chat.title().unwrap_or_default().to_owned(),
-        MessageOrigin::Channel { chat, .. } => chat.title().unwrap_or_default().to_owned(),
     }
 }
 

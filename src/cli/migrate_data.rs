@@ -113,6 +113,7 @@ pub const COPIED: &[Table] = &[
     Table { name: "data_versions", source: None, written_by_migrations: true },
     table("cap_feeds"),
     table("cap_feed_entries"),
+    table("usernames"),
 ];
 
 /// Tables the SQLite migrations create that PostgreSQL has not as tables, and why nothing

@@ -22,7 +22,7 @@ mod tip;
 pub mod typed;
 
 pub use actor::{Actor, BadActor};
-pub use admin::{Admin, Role};
+pub use admin::{Admin, NotAUsername, Permission, Role, Username};
 pub use audit::{ApiToken, AuditAction, AuditEntry};
 pub use check::{
     AccountNumber, Domain, Indicator, IndicatorKind, IndicatorReason, ListedReason, NewIndicator,

@@ -34,7 +34,9 @@ use crate::domain::Language;
 use crate::html::{Html, escape};
 
 pub use plural::Plural;
-pub use vocabulary::{WEEKDAYS, category_key, language_key, severity_key, weekday_key};
+pub use vocabulary::{
+    WEEKDAYS, category_key, language_key, notice_status_key, role_key, severity_key, weekday_key,
+};
 
 const ZH: &str = include_str!("../../locales/zh-CN.toml");
 const EN: &str = include_str!("../../locales/en.toml");

@@ -3,7 +3,9 @@
 //! locale file (`交通`, `Traffic`), so a value a button or a settings card shows is
 //! always one a person may type. The labels are read from the same `locales/` entries
 //! the screens are drawn from (`category.*`, `severity.*`, `frequency.*`, `weekday.*`,
-//! `language.*`), so the two cannot drift apart.
+//! `language.*`, `role.*`), so the two cannot drift apart. A role and a notice's status
+//! are shown by their labels too (`role.*`, `notice_status.*`), never by the stored
+//! keyword (issue 13, part 7).
 //!
 //! Typed text and labels are compared after [`fold_label`]: NFKC width folding, lower
 //! case, single spaces, traditional characters as simplified (`交通`, `ＴＲＡＦＦＩＣ`,
@@ -13,7 +15,7 @@ use chrono::Weekday;
 
 use super::Texts;
 use crate::domain::typed::fold_label;
-use crate::domain::{Category, Frequency, Language, Severity};
+use crate::domain::{Category, Frequency, Language, NoticeStatus, Role, Severity};
 
 /// The weekdays, Monday first, as `weekday.0` … `weekday.6` number them.
 pub const WEEKDAYS: [Weekday; 7] =
@@ -64,6 +66,15 @@ impl Texts {
     /// A severity by CAP keyword (`Minor`) or label (`一般`, `Not graded`).
     pub fn read_severity(&self, typed: &str) -> Option<Severity> {
         self.read_labelled(typed, Severity::ALL, |s| s.as_str().to_owned(), severity_key)
+    }
+
+    /// A bureau role by keyword (`moderator`) or label (`审核员`, `Moderator`), or the
+    /// other Chinese word for a moderator people use (`版主`).
+    pub fn read_role(&self, typed: &str) -> Option<Role> {
+        const OTHER_WORDS: [(&str, Role); 1] = [("版主", Role::Moderator)];
+        let folded = fold_label(typed);
+        self.read_labelled(typed, Role::ALL, |r| r.as_str().to_owned(), role_key)
+            .or_else(|| OTHER_WORDS.iter().find(|(word, _)| *word == folded).map(|(_, role)| *role))
     }
 
     /// A language by code or name ([`Language`]'s `FromStr`: `zh`, `en`, `chinese`) or label
@@ -148,6 +159,16 @@ pub fn severity_key(s: Severity) -> String {
     format!("severity.{}", s.as_str())
 }
 
+/// The locale key of a role's label (`role.moderator`: 审核员, moderator).
+pub fn role_key(r: Role) -> String {
+    format!("role.{}", r.as_str())
+}
+
+/// The locale key of a notice status's label (`notice_status.retracted`: 已撤回, withdrawn).
+pub fn notice_status_key(s: NoticeStatus) -> String {
+    format!("notice_status.{}", s.as_str())
+}
+
 /// The locale key of a weekday's label.
 pub fn weekday_key(d: Weekday) -> String {
     format!("weekday.{}", d.num_days_from_monday())
@@ -184,6 +205,14 @@ mod tests {
             for d in WEEKDAYS {
                 let label = t.plain_label(lang, &weekday_key(d)).unwrap();
                 assert_eq!(t.read_weekday(&label), Some(d), "{lang} {label}");
+            }
+            for r in Role::ALL {
+                let label = t.plain_label(lang, &role_key(*r)).unwrap();
+                assert_eq!(t.read_role(&label), Some(*r), "{lang} {label}");
+                assert_eq!(t.read_role(r.as_str()), Some(*r));
+            }
+            for s in NoticeStatus::ALL {
+                assert!(t.plain_label(lang, &notice_status_key(*s)).is_some(), "{lang} {s}");
             }
             for l in Language::ALL {
                 let label = t.plain_label(lang, &language_key(l)).unwrap();
@@ -232,6 +261,10 @@ mod tests {
         assert_eq!(t.read_weekday("周天"), Some(Weekday::Sun));
         assert_eq!(t.read_weekday("fri"), Some(Weekday::Fri));
         assert_eq!(t.read_language("English"), Some(Language::En));
+        assert_eq!(t.read_role("版主"), Some(Role::Moderator));
+        assert_eq!(t.read_role("编辑"), Some(Role::Editor));
+        assert_eq!(t.read_role("OWNER"), Some(Role::Owner));
+        assert_eq!(t.read_role("admin"), None);
         assert_eq!(t.read_language("中文"), Some(Language::Zh));
     }
 

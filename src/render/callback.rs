@@ -4,7 +4,7 @@ use chrono::Weekday;
 use chrono_tz::Tz;
 
 use crate::domain::{
-    Category, DigestTime, Frequency, Language, NoticeId, ReportId, ScamType, Severity, TipId,
+    Category, DigestTime, Frequency, Language, NoticeId, ReportId, Role, ScamType, Severity, TipId,
 };
 
 /// Telegram's limit on `callback_data`.
@@ -68,6 +68,11 @@ pub enum Callback {
     Listing {
         draft: DraftId,
         confirm: bool,
+    },
+    /// An owner's choice of the role to grant in dialogue `draft` (`None`: cancel).
+    Grant {
+        draft: DraftId,
+        role: Option<Role>,
     },
     /// A moderator's decision on a report.
     Moderate {
@@ -276,6 +281,16 @@ impl Callback {
                 }
             ),
             Callback::Listing { draft, confirm } => format!("ix:{}:{}", draft.0, u8::from(*confirm)),
+            Callback::Grant { draft, role } => format!(
+                "gr:{}:{}",
+                draft.0,
+                match role {
+                    Some(Role::Owner) => "o",
+                    Some(Role::Editor) => "e",
+                    Some(Role::Moderator) => "m",
+                    None => "x",
+                }
+            ),
             Callback::Moderate { id, decision } => format!(
                 "md:{}:{}",
                 id.0,
@@ -358,6 +373,17 @@ impl Callback {
             ("ix", rest) => {
                 let (draft, confirm) = rest.split_once(':')?;
                 Callback::Listing { draft: draft_id(draft)?, confirm: flag(confirm)? }
+            }
+            ("gr", rest) => {
+                let (draft, role) = rest.split_once(':')?;
+                let role = match role {
+                    "o" => Some(Role::Owner),
+                    "e" => Some(Role::Editor),
+                    "m" => Some(Role::Moderator),
+                    "x" => None,
+                    _ => return None,
+                };
+                Callback::Grant { draft: draft_id(draft)?, role }
             }
             ("md", rest) => {
                 let (id, decision) = rest.split_once(':')?;
@@ -541,6 +567,10 @@ mod tests {
             Callback::Dialogue { draft: DraftId(3), choice: DialogueChoice::Keep },
             Callback::Listing { draft: DraftId(u32::MAX), confirm: true },
             Callback::Listing { draft: DraftId(1), confirm: false },
+            Callback::Grant { draft: DraftId(u32::MAX), role: Some(Role::Owner) },
+            Callback::Grant { draft: DraftId(1), role: Some(Role::Editor) },
+            Callback::Grant { draft: DraftId(2), role: Some(Role::Moderator) },
+            Callback::Grant { draft: DraftId(3), role: None },
             Callback::Moderate { id: ReportId(i64::MAX), decision: Decision::Approve },
             Callback::Moderate { id: ReportId(1), decision: Decision::ApproveAndList },
             Callback::Moderate { id: ReportId(7), decision: Decision::Reject },
@@ -644,6 +674,9 @@ mod tests {
             "te:e:-1",
             "te:r:0",
             "md:-1:a",
+            "gr:0:e",
+            "gr:1:owner",
+            "gr:1:E",
             "md:18446744073709551615:a",
         ] {
             assert_eq!(Callback::decode(data), None, "{data}");
@@ -670,7 +703,8 @@ mod tests {
             | Callback::Correct { draft, .. }
             | Callback::Report { draft, .. }
             | Callback::Dialogue { draft, .. }
-            | Callback::Listing { draft, .. } => draft.0 > 0,
+            | Callback::Listing { draft, .. }
+            | Callback::Grant { draft, .. } => draft.0 > 0,
             Callback::Moderate { id, .. } => id.0 > 0,
             _ => true,
         }

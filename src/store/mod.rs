@@ -24,6 +24,7 @@ mod sqlite;
 pub(crate) mod subject_keys;
 mod subscribers;
 mod tips;
+mod usernames;
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -55,6 +56,7 @@ pub use sqlite::{SqliteStore, embedded_schema_versions as sqlite_schema_versions
 pub use subject_keys::Rekeyed;
 pub use subscribers::{Forgotten, SubscriberCounts, SubscriberStore};
 pub use tips::{SeedOutcome, TipChange, TipQuery, TipStore, TipsImported};
+pub use usernames::UsernameStore;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -89,6 +91,7 @@ pub trait Store:
     + ReportStore
     + FigureStore
     + FeedStore
+    + UsernameStore
     + Send
     + Sync
     + Debug

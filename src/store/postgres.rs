@@ -135,6 +135,7 @@ super::subscribers::impl_subscriber_store!(PgStore, ::sqlx::Postgres);
 super::admins::impl_admin_store!(PgStore);
 super::audit::impl_audit_store!(PgStore);
 super::dialogues::impl_dialogue_store!(PgStore);
+super::usernames::impl_username_store!(PgStore);
 super::indicators::impl_indicator_store!(PgStore, ::sqlx::Postgres);
 super::subject_keys::impl_rekey!(PgStore, ::sqlx::Postgres);
 super::figures::impl_figure_store!(PgStore);

@@ -168,6 +168,7 @@ super::subscribers::impl_subscriber_store!(SqliteStore, ::sqlx::Sqlite);
 super::admins::impl_admin_store!(SqliteStore);
 super::audit::impl_audit_store!(SqliteStore);
 super::dialogues::impl_dialogue_store!(SqliteStore);
+super::usernames::impl_username_store!(SqliteStore);
 super::indicators::impl_indicator_store!(SqliteStore, ::sqlx::Sqlite);
 super::subject_keys::impl_rekey!(SqliteStore, ::sqlx::Sqlite);
 super::figures::impl_figure_store!(SqliteStore);

@@ -60,7 +60,8 @@ pub trait SubscriberStore {
     /// subscription moved.
     async fn move_chat(&self, from: ChatId, to: ChatId, at: DateTime<Utc>) -> Result<bool, StoreError>;
     /// Deletes what Pingan holds about a chat and, if given, the user asking: the chat's
-    /// subscription and settings, and the user's name on group subscriptions they made.
+    /// subscription and settings, the user's name on group subscriptions they made, and
+    /// their @username.
     async fn forget(&self, chat_id: ChatId, user_id: Option<i64>) -> Result<Forgotten, StoreError>;
 }
 
@@ -91,6 +92,8 @@ pub struct Forgotten {
     /// nothing waiting goes out and no later correction or withdrawal reaches the chat.
     /// Only their fan-outs' totals remain.
     pub deliveries: u64,
+    /// The user's @username as Telegram told it (the `usernames` table).
+    pub username: bool,
 }
 
 /// A subscriber in its stored shape: lists as JSON text, the weekday as 0 (Monday) to 6.
@@ -592,6 +595,17 @@ macro_rules! impl_subscriber_store {
                     }
                     None => 0,
                 };
+                let username = match user_id {
+                    Some(user) => {
+                        ::sqlx::query("DELETE FROM usernames WHERE user_id = $1")
+                            .bind(user)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected()
+                            > 0
+                    }
+                    None => false,
+                };
                 ::sqlx::query("DELETE FROM dialogues WHERE chat_id = $1 OR user_id = $2")
                     .bind(chat_id.0)
                     .bind(user_id)
@@ -632,6 +646,7 @@ macro_rules! impl_subscriber_store {
                     reports_deleted,
                     reports_unlinked,
                     deliveries,
+                    username,
                 })
             }
         }

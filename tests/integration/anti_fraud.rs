@@ -326,8 +326,9 @@ async fn a_report_is_moderated_listed_and_then_flagged_by_check_and_the_reporter
     assert!(sent.text.starts_with("✅ 感谢您的举报") && sent.text.contains("R000001"), "{}", sent.text);
 
     // Nobody but a moderator may see or decide it.
-    assert_eq!(ask(&app, CITIZEN, "/reports").await.text, "抱歉，只有市局授权的编辑才能使用这个命令。");
-    assert_eq!(ask(&app, EDITOR, "/reports").await.text, "抱歉，只有市局授权的编辑才能使用这个命令。");
+    let moderators_only = "抱歉，只有市局授权的审核员（及所有者）才能审核群众举报。";
+    assert_eq!(ask(&app, CITIZEN, "/reports").await.text, moderators_only);
+    assert_eq!(ask(&app, EDITOR, "/reports").await.text, moderators_only);
     let seen = app.fake.sent_to(MODERATOR).len();
     app.fake.user_sends(&user(MODERATOR), "/reports");
     let listing = app.fake.wait_for_sent(MODERATOR, seen + 2).await;
@@ -335,10 +336,7 @@ async fn a_report_is_moderated_listed_and_then_flagged_by_check_and_the_reporter
     let card = listing[seen + 1].clone();
     assert!(card.text.starts_with("举报 R000001") && card.text.contains("共享屏幕"), "{}", card.text);
     let forged = app.fake.press(&user(CITIZEN), &card, "md:1:l");
-    assert_eq!(
-        app.fake.wait_for_answer(&forged).await.as_deref(),
-        Some("抱歉，只有市局授权的编辑才能使用这个命令。")
-    );
+    assert_eq!(app.fake.wait_for_answer(&forged).await.as_deref(), Some(moderators_only));
     assert!(app.store.indicators(None, 10, 0).await.unwrap().is_empty());
 
     assert_eq!(press(&app, MODERATOR, &card, "✅ 属实并列入名单").await, None);

@@ -25,6 +25,7 @@ mod migrate_data;
 mod privacy;
 mod publishing;
 mod robustness;
+mod roles;
 mod scripts;
 mod search;
 mod secrets;

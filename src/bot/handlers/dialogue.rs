@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::editor::{self, draft::Draft};
 use super::report::{self, ReportDraft};
 use super::{ButtonResult, Ctx, HandlerError, HandlerResult};
+use crate::bot::incoming::Forwarded;
 use crate::render::callback::{Callback, DialogueChoice, DraftId};
 use crate::render::keyboard::{Button, Keyboard};
 use crate::telegram::outbound::{OutMessage, Sent};
@@ -31,6 +32,9 @@ pub(crate) enum Dialogue {
     /// An editor's `/indicator add` of a value the official list names, waiting for
     /// them to confirm it.
     Listing(editor::PendingListing),
+    /// An owner granting a role: waiting for the person (a forwarded message of theirs,
+    /// their @username or id) or for the role.
+    Grant(editor::GrantDraft),
 }
 
 /// What the user asked to start while another dialogue was under way: kept with that
@@ -44,6 +48,7 @@ pub(crate) enum Switch {
     Edit(String),
     Indicator(String),
     Tip(editor::tips::TipDraft),
+    Admins(String),
 }
 
 impl Switch {
@@ -56,6 +61,7 @@ impl Switch {
             Switch::Edit(_) => "/edit",
             Switch::Indicator(_) => "/indicator",
             Switch::Tip(_) => "/tips",
+            Switch::Admins(_) => "/admins",
         }
     }
 }
@@ -183,6 +189,7 @@ fn what(ctx: &Ctx<'_>, dialogue: &Dialogue) -> String {
         Dialogue::Report(_) => "dialogue.what_report",
         Dialogue::Tip(_) => "dialogue.what_tip",
         Dialogue::Listing(_) => "dialogue.what_listing",
+        Dialogue::Grant(_) => "dialogue.what_grant",
     };
     ctx.label(key)
 }
@@ -191,7 +198,8 @@ fn what(ctx: &Ctx<'_>, dialogue: &Dialogue) -> String {
 /// dialogue (unless it was left too long: then they are asked whether to carry on); else
 /// a check of the numbers and links it contains, typed or forwarded, or a hint if it has
 /// none.
-pub(super) async fn continue_with(ctx: &Ctx<'_>, text: &str, forwarded_from: Option<&str>) -> HandlerResult {
+pub(super) async fn continue_with(ctx: &Ctx<'_>, text: &str, forwarded: Option<&Forwarded>) -> HandlerResult {
+    let forwarded_from = forwarded.map(Forwarded::name);
     let current = match &ctx.origin.sender {
         Some(sender) => load(ctx, sender.id).await?.map(|d| (sender.id, d)),
         None => None,
@@ -211,6 +219,9 @@ pub(super) async fn continue_with(ctx: &Ctx<'_>, text: &str, forwarded_from: Opt
         // An editor may forward the text they are publishing (a bulletin, say).
         Some((user, Current { id, dialogue: Dialogue::Notice(draft), .. })) => {
             editor::take_text(ctx, user, id, draft, text).await?
+        }
+        Some((user, Current { id, dialogue: Dialogue::Grant(draft), .. })) => {
+            editor::take_grant(ctx, user, id, draft, text, forwarded).await?
         }
         Some((user, Current { dialogue: Dialogue::Tip(draft), .. })) => {
             editor::tips::take_text(ctx, user, draft, text).await?;
@@ -274,6 +285,7 @@ pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, draft: DraftId, choice: Dial
                 Switch::Edit(args) => editor::edit(ctx, &args).await?,
                 Switch::Indicator(args) => editor::indicator(ctx, &args).await?,
                 Switch::Tip(tip) => editor::tips::start(ctx, user, tip).await?,
+                Switch::Admins(args) => editor::admins(ctx, &args).await?,
             }
         }
     }
@@ -287,6 +299,7 @@ async fn resume(ctx: &Ctx<'_>, user: i64, id: DraftId, dialogue: Dialogue) -> Ha
         Dialogue::Notice(draft) => editor::resume(ctx, id, draft).await,
         Dialogue::Tip(draft) => editor::tips::prompt(ctx, &draft).await,
         Dialogue::Listing(pending) => editor::ask_listing(ctx, id, &pending).await,
+        Dialogue::Grant(draft) => editor::ask_grant(ctx, id, &draft).await,
     }
 }
 

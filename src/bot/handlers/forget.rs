@@ -48,6 +48,9 @@ pub(super) async fn confirmed(ctx: &Ctx<'_>, at: Sent, confirmed: bool) -> Butto
         let count = Arg::Number(forgotten.deliveries as i64);
         lines.push(ctx.fill("forget.deleted_deliveries", &[("count", count)]));
     }
+    if forgotten.username {
+        lines.push(ctx.text("forget.deleted_username"));
+    }
     if forgotten.reports_unlinked > 0 {
         let count = Arg::Number(forgotten.reports_unlinked as i64);
         lines.push(ctx.fill("forget.unlinked_reports", &[("count", count)]));
@@ -63,7 +66,8 @@ pub(super) async fn confirmed(ctx: &Ctx<'_>, at: Sent, confirmed: bool) -> Butto
         None => None,
     } {
         text.push(&Html::trusted("\n\n".into()));
-        text.push(&ctx.fill("forget.kept_role", &[("role", role.as_str().into())]));
+        let role = ctx.label(&crate::i18n::role_key(role));
+        text.push(&ctx.fill("forget.kept_role", &[("role", (&role).into())]));
     }
     ctx.out.edit(at, OutMessage::html(text)).await?;
     Ok(None)

@@ -268,6 +268,9 @@ fn cost_of(msg: &Incoming, parsed: &Parsed) -> Option<Cost> {
 
 async fn route(ctx: &Ctx<'_>, msg: &Incoming, parsed: Parsed) -> HandlerResult {
     let text = msg.text.as_str();
+    if ctx.origin.is_private() {
+        note_username(ctx).await;
+    }
     // A forwarded message is someone else's words, never a command to Pingan.
     if let Some(from) = &msg.forwarded_from {
         if ctx.origin.is_private() {
@@ -313,6 +316,16 @@ async fn route(ctx: &Ctx<'_>, msg: &Incoming, parsed: Parsed) -> HandlerResult {
         Parsed::NotACommand if ctx.origin.is_private() => dialogue::continue_with(ctx, text, None).await,
         // In groups, other people's chatter and other bots' commands are not for us.
         Parsed::Unknown { .. } | Parsed::NotACommand | Parsed::OtherBot => Ok(()),
+    }
+}
+
+/// Notes the @username Telegram gives with a private message (or that there is none any
+/// more), so owners may grant a role by it. A failure is logged, never the reply's.
+async fn note_username(ctx: &Ctx<'_>) {
+    let Some(sender) = ctx.origin.sender.as_ref().filter(|s| !s.anonymous_admin) else { return };
+    let username = sender.username.as_deref().and_then(|name| crate::domain::Username::parse(name).ok());
+    if let Err(e) = ctx.app.store.note_username(sender.id, username.as_ref()).await {
+        tracing::warn!(user = sender.id, error = %e, "could not note a username");
     }
 }
 
@@ -375,6 +388,7 @@ async fn route_button(ctx: &Ctx<'_>, press: &ButtonPress) -> ButtonResult {
         Callback::Report { draft, step } => report::button(ctx, at, draft, step).await,
         Callback::Dialogue { draft, choice } => dialogue::button(ctx, at, draft, choice).await,
         Callback::Listing { draft, confirm } => editor::listing_button(ctx, at, draft, confirm).await,
+        Callback::Grant { draft, role } => editor::grant_button(ctx, at, draft, role).await,
         Callback::Moderate { id, decision } => editor::moderate(ctx, at, id, decision).await,
     }
 }

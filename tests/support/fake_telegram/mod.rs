@@ -24,7 +24,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use state::{Call, Fault, FaultRule, Limits, SentMessage, State};
-pub use wire::TgUser;
+pub use wire::{ForwardOrigin, TgUser};
 use wire::{chat_json, command_entities};
 
 /// How long a test waits for the bot before it fails.
@@ -101,17 +101,27 @@ impl FakeTelegram {
     /// `user` forwards to the bot a message `text` that `from` (a user hiding their
     /// account, as most scammers' messages show) sent them.
     pub fn user_forwards(&self, user: &TgUser, text: &str, from: &str) -> i32 {
-        self.forward(user, json!({ "text": text }), from)
+        self.forward(user, json!({ "text": text }), &ForwardOrigin::HiddenUser(from.to_owned()))
+    }
+
+    /// `user` forwards to the bot a message `text` from `origin` (a person with a linked
+    /// account, one who hides it, a group or a channel), as Bot API 7 describes it.
+    pub fn user_forwards_from(&self, user: &TgUser, text: &str, origin: &ForwardOrigin) -> i32 {
+        self.forward(user, json!({ "text": text }), origin)
     }
 
     /// `user` forwards a photo with `caption` (a scammer's QR code, say) in their private
     /// chat with the bot.
     pub fn user_forwards_photo(&self, user: &TgUser, caption: &str, from: &str) -> i32 {
         let photo = json!([{ "file_id": "AgADqr", "file_unique_id": "AQADqr", "width": 320, "height": 320 }]);
-        self.forward(user, json!({ "photo": photo, "caption": caption }), from)
+        self.forward(
+            user,
+            json!({ "photo": photo, "caption": caption }),
+            &ForwardOrigin::HiddenUser(from.to_owned()),
+        )
     }
 
-    fn forward(&self, user: &TgUser, content: serde_json::Value, from: &str) -> i32 {
+    fn forward(&self, user: &TgUser, content: serde_json::Value, origin: &ForwardOrigin) -> i32 {
         let mut state = self.shared.lock();
         let message_id = state.next_message_id(user.id);
         let mut message = json!({
@@ -119,7 +129,7 @@ impl FakeTelegram {
             "date": 1_790_000_000,
             "chat": chat_json(user.id, false),
             "from": user.json(),
-            "forward_origin": { "type": "hidden_user", "sender_user_name": from, "date": 1_789_990_000 },
+            "forward_origin": origin.json(1_789_990_000),
         });
         if let (Some(message), serde_json::Value::Object(content)) = (message.as_object_mut(), content) {
             message.extend(content);

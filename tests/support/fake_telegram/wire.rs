@@ -66,11 +66,24 @@ pub struct TgUser {
     pub id: i64,
     pub first_name: String,
     pub language_code: Option<String>,
+    /// Their @username (without the `@`), if they have one.
+    pub username: Option<String>,
 }
 
 impl TgUser {
     pub fn new(id: i64, first_name: &str, language_code: Option<&str>) -> TgUser {
-        TgUser { id, first_name: first_name.to_owned(), language_code: language_code.map(str::to_owned) }
+        TgUser {
+            id,
+            first_name: first_name.to_owned(),
+            language_code: language_code.map(str::to_owned),
+            username: None,
+        }
+    }
+
+    /// The same user with an @username (given without the `@`).
+    pub fn with_username(mut self, username: &str) -> TgUser {
+        self.username = Some(username.to_owned());
+        self
     }
 
     pub fn json(&self) -> Value {
@@ -78,7 +91,46 @@ impl TgUser {
         if let Some(code) = &self.language_code {
             user["language_code"] = json!(code);
         }
+        if let Some(name) = &self.username {
+            user["username"] = json!(name);
+        }
         user
+    }
+}
+
+/// Where a forwarded message came from: Bot API 7's `forward_origin` (`MessageOrigin`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ForwardOrigin {
+    /// `MessageOriginUser`: a person whose account the forward links to.
+    User(TgUser),
+    /// `MessageOriginHiddenUser`: a person who hides their account; only a name.
+    HiddenUser(String),
+    /// `MessageOriginChat`: a group posting in its own name (an anonymous admin).
+    Chat { id: i64, title: String },
+    /// `MessageOriginChannel`: a post of a channel.
+    Channel { id: i64, title: String, message_id: i32 },
+}
+
+impl ForwardOrigin {
+    /// The object as Telegram sends it, dated `date` (Unix seconds).
+    pub fn json(&self, date: i64) -> Value {
+        match self {
+            ForwardOrigin::User(user) => json!({ "type": "user", "date": date, "sender_user": user.json() }),
+            ForwardOrigin::HiddenUser(name) => {
+                json!({ "type": "hidden_user", "date": date, "sender_user_name": name })
+            }
+            ForwardOrigin::Chat { id, title } => json!({
+                "type": "chat",
+                "date": date,
+                "sender_chat": { "id": id, "type": "supergroup", "title": title },
+            }),
+            ForwardOrigin::Channel { id, title, message_id } => json!({
+                "type": "channel",
+                "date": date,
+                "chat": { "id": id, "type": "channel", "title": title },
+                "message_id": message_id,
+            }),
+        }
     }
 }
 

@@ -7,8 +7,8 @@ use super::why;
 use super::{button_key, load_draft, notice_id, require, require_for_button, save_draft};
 use crate::bot::handlers::dialogue;
 use crate::bot::handlers::{ButtonResult, Ctx, HandlerError, HandlerResult};
-use crate::domain::{Actor, Notice, NoticeId, Role};
-use crate::i18n::Arg;
+use crate::domain::{Actor, Notice, NoticeId, Permission};
+use crate::i18n::{Arg, notice_status_key};
 use crate::publishing::PublishError;
 use crate::render::Style;
 use crate::render::broadcast;
@@ -26,9 +26,9 @@ async fn changeable(ctx: &Ctx<'_>, args: &str) -> Result<Option<Notice>, crate::
     match ctx.app.store.notice(id).await? {
         Some(n) if n.status.is_changeable() => Ok(Some(n)),
         Some(n) => {
-            let status = n.status.as_str();
+            let status = ctx.label(&notice_status_key(n.status));
             ctx.reply(
-                ctx.fill("editor.not_changeable", &[("id", (&number).into()), ("status", status.into())]),
+                ctx.fill("editor.not_changeable", &[("id", (&number).into()), ("status", (&status).into())]),
             )
             .await?;
             Ok(None)
@@ -41,7 +41,7 @@ async fn changeable(ctx: &Ctx<'_>, args: &str) -> Result<Option<Notice>, crate::
 }
 
 pub(in crate::bot::handlers) async fn edit(ctx: &Ctx<'_>, args: &str) -> HandlerResult {
-    let Some(user) = require(ctx, Role::may_publish).await? else { return Ok(()) };
+    let Some(user) = require(ctx, Permission::Publish).await? else { return Ok(()) };
     let Some(notice) = changeable(ctx, args).await? else { return Ok(()) };
     if !dialogue::may_start(ctx, user, dialogue::Switch::Edit(args.to_owned())).await? {
         return Ok(());
@@ -118,7 +118,7 @@ pub(in crate::bot::handlers) async fn confirm_correction(
     draft_id: DraftId,
     confirmed: bool,
 ) -> ButtonResult {
-    let user = match require_for_button(ctx, Role::may_publish).await? {
+    let user = match require_for_button(ctx, Permission::Publish).await? {
         Ok(user) => user,
         Err(refusal) => return Ok(Some(refusal)),
     };
@@ -174,8 +174,10 @@ pub(in crate::bot::handlers) async fn confirm_correction(
 async fn not_changeable(ctx: &Ctx<'_>, id: NoticeId) -> Result<String, HandlerError> {
     let number = id.to_string();
     Ok(match ctx.app.store.notice(id).await? {
-        Some(n) => ctx
-            .fill("editor.not_changeable", &[("id", (&number).into()), ("status", n.status.as_str().into())]),
+        Some(n) => {
+            let status = ctx.label(&notice_status_key(n.status));
+            ctx.fill("editor.not_changeable", &[("id", (&number).into()), ("status", (&status).into())])
+        }
         None => ctx.fill("editor.no_notice", &[("id", (&number).into())]),
     }
     .as_str()
@@ -183,7 +185,7 @@ async fn not_changeable(ctx: &Ctx<'_>, id: NoticeId) -> Result<String, HandlerEr
 }
 
 pub(in crate::bot::handlers) async fn retract(ctx: &Ctx<'_>, args: &str) -> HandlerResult {
-    if require(ctx, Role::may_publish).await?.is_none() {
+    if require(ctx, Permission::Publish).await?.is_none() {
         return Ok(());
     }
     let Some(notice) = changeable(ctx, args).await? else { return Ok(()) };
@@ -212,7 +214,7 @@ pub(in crate::bot::handlers) async fn confirm_retraction(
     id: NoticeId,
     confirm: bool,
 ) -> ButtonResult {
-    let user = match require_for_button(ctx, Role::may_publish).await? {
+    let user = match require_for_button(ctx, Permission::Publish).await? {
         Ok(user) => user,
         Err(refusal) => return Ok(Some(refusal)),
     };

@@ -10,7 +10,7 @@ use crate::bot::handlers::check::why_unreadable;
 use crate::bot::handlers::dialogue::{self, Dialogue, Switch};
 use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult};
 use crate::content::officials;
-use crate::domain::{Actor, IndicatorReason, NewIndicator, Risk, Role, Subject, SubjectError};
+use crate::domain::{Actor, IndicatorReason, NewIndicator, Permission, Risk, Subject, SubjectError};
 use crate::html::Html;
 use crate::i18n::Arg;
 use crate::render::callback::{Callback, DraftId};
@@ -28,7 +28,7 @@ pub(crate) struct PendingListing {
 const LATEST: u32 = 10;
 
 pub(in crate::bot::handlers) async fn indicator(ctx: &Ctx<'_>, args: &str) -> HandlerResult {
-    let Some(editor) = require(ctx, Role::may_publish).await? else { return Ok(()) };
+    let Some(editor) = require(ctx, Permission::Publish).await? else { return Ok(()) };
     let (verb, rest) = args.trim().split_once(char::is_whitespace).unwrap_or((args.trim(), ""));
     match verb.to_lowercase().as_str() {
         "add" => add(ctx, Actor::Telegram(editor), rest).await,
@@ -166,7 +166,7 @@ pub(in crate::bot::handlers) async fn listing_button(
     id: DraftId,
     confirm: bool,
 ) -> ButtonResult {
-    let editor = match require_for_button(ctx, Role::may_publish).await? {
+    let editor = match require_for_button(ctx, Permission::Publish).await? {
         Ok(user) => user,
         Err(refusal) => return Ok(Some(refusal)),
     };

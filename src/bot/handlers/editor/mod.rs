@@ -13,36 +13,53 @@ mod why;
 
 use super::dialogue::{self, Dialogue};
 use super::{ButtonResult, Ctx, HandlerError};
-use crate::domain::{NoticeId, Role};
+use crate::domain::{NoticeId, Permission};
 use crate::render::callback::{DraftId, PostAction};
 use crate::telegram::outbound::Sent;
 use draft::{Draft, DraftKind};
 
-pub(super) use admins::admins;
+pub(super) use admins::{GrantDraft, admins};
+pub(super) use admins::{ask as ask_grant, button as grant_button, take_message as take_grant};
 pub(super) use change::{confirm_correction, confirm_retraction, edit, retract};
 pub(super) use indicators::{PendingListing, ask_listing, indicator, listing_button, read_indicator};
 pub(super) use moderation::{moderate, reports};
 pub(super) use post::post;
 
-/// The sender's user id if their role allows `may`; otherwise they are told, politely.
-async fn allowed(ctx: &Ctx<'_>, may: fn(Role) -> bool) -> Result<Option<i64>, HandlerError> {
+/// The locale key of the refusal a person without `needed` gets: each names who may.
+fn refusal_key(needed: Permission) -> &'static str {
+    match needed {
+        Permission::Publish => "editor.refused",
+        Permission::Moderate => "editor.refused_moderators",
+        Permission::ManageRoles => "editor.refused_owners",
+    }
+}
+
+/// The sender's user id if their role carries `needed`; otherwise `None` (logged).
+async fn allowed(ctx: &Ctx<'_>, needed: Permission) -> Result<Option<i64>, HandlerError> {
     let Some(sender) = ctx.origin.sender.as_ref().filter(|s| !s.anonymous_admin) else {
         return Ok(None);
     };
     let role = ctx.app.role_of(sender.id).await?;
-    if role.is_some_and(may) {
+    if role.is_some_and(|r| needed.allows(r)) {
         return Ok(Some(sender.id));
     }
-    tracing::info!(user = sender.id, ?role, "refused a bureau command");
+    tracing::info!(user = sender.id, ?role, ?needed, "refused a bureau command");
     Ok(None)
 }
 
+/// Tells the sender, politely, that `needed` is not theirs: the text names who may.
+async fn refuse(ctx: &Ctx<'_>, needed: Permission) -> Result<(), HandlerError> {
+    ctx.reply(ctx.text(refusal_key(needed))).await?;
+    Ok(())
+}
+
 /// The bureau works in private chats with the bot: nothing unpublished, and no staff
-/// ids, end up in a group. Answers a refused command, or one sent in a group.
-async fn require(ctx: &Ctx<'_>, may: fn(Role) -> bool) -> Result<Option<i64>, HandlerError> {
-    let user = allowed(ctx, may).await?;
+/// ids, end up in a group. Answers a refused command (with the refusal `needed` names),
+/// or one sent in a group.
+async fn require(ctx: &Ctx<'_>, needed: Permission) -> Result<Option<i64>, HandlerError> {
+    let user = allowed(ctx, needed).await?;
     if user.is_none() {
-        ctx.reply(ctx.text("editor.refused")).await?;
+        refuse(ctx, needed).await?;
     } else if !ctx.origin.is_private() {
         ctx.reply(ctx.text("editor.private_only")).await?;
         return Ok(None);
@@ -50,12 +67,9 @@ async fn require(ctx: &Ctx<'_>, may: fn(Role) -> bool) -> Result<Option<i64>, Ha
     Ok(user)
 }
 
-/// Like [`allowed`], for a button: the refusal is the button's answer.
-async fn require_for_button(
-    ctx: &Ctx<'_>,
-    may: fn(Role) -> bool,
-) -> Result<Result<i64, String>, HandlerError> {
-    Ok(allowed(ctx, may).await?.ok_or_else(|| ctx.label("editor.refused")))
+/// Like [`allowed`], for a button: the refusal `needed` names is the button's answer.
+async fn require_for_button(ctx: &Ctx<'_>, needed: Permission) -> Result<Result<i64, String>, HandlerError> {
+    Ok(allowed(ctx, needed).await?.ok_or_else(|| ctx.label(refusal_key(needed))))
 }
 
 /// The user's notice draft if it is the one numbered `id` (a button's).
@@ -87,7 +101,7 @@ pub(in crate::bot::handlers) async fn take_text(
     draft: Draft,
     text: &str,
 ) -> Result<bool, HandlerError> {
-    if allowed(ctx, Role::may_publish).await?.is_none() {
+    if allowed(ctx, Permission::Publish).await?.is_none() {
         return Ok(false);
     }
     match draft.kind {

@@ -7,7 +7,8 @@ use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult, report};
 use crate::bot::incoming::Target;
 use crate::content::officials;
 use crate::domain::{
-    Actor, Decided, ListedReason, NewIndicator, Report, ReportDecision, ReportId, ReportStatus, Risk, Role,
+    Actor, Decided, ListedReason, NewIndicator, Permission, Report, ReportDecision, ReportId, ReportStatus,
+    Risk,
 };
 use crate::html::Html;
 use crate::i18n::Arg;
@@ -20,7 +21,7 @@ use crate::telegram::outbound::{OutMessage, Sent};
 const PAGE: u32 = 5;
 
 pub(in crate::bot::handlers) async fn reports(ctx: &Ctx<'_>) -> HandlerResult {
-    if require(ctx, Role::may_moderate).await?.is_none() {
+    if require(ctx, Permission::Moderate).await?.is_none() {
         return Ok(());
     }
     let waiting = ctx.app.store.count_pending_reports().await?;
@@ -51,12 +52,13 @@ fn button(ctx: &Ctx<'_>, label: &str, id: ReportId, decision: Decision) -> Butto
 fn card_header(ctx: &Ctx<'_>, report: &Report) -> Html {
     let reference = report.id.to_string();
     let when = ctx.style().date_time(report.created_at);
+    let language = ctx.label(&crate::i18n::language_key(report.language));
     ctx.fill(
         "moderation.card_header",
         &[
             ("reference", reference.as_str().into()),
             ("time", when.as_str().into()),
-            ("language", report.language.code().into()),
+            ("language", language.as_str().into()),
         ],
     )
 }
@@ -88,7 +90,7 @@ pub(in crate::bot::handlers) async fn moderate(
     id: ReportId,
     decision: Decision,
 ) -> ButtonResult {
-    let moderator = match require_for_button(ctx, Role::may_moderate).await? {
+    let moderator = match require_for_button(ctx, Permission::Moderate).await? {
         Ok(user) => Actor::Telegram(user),
         Err(refusal) => return Ok(Some(refusal)),
     };

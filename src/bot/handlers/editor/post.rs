@@ -9,7 +9,7 @@ use super::{button_key, load_draft, progress, require, require_for_button, save_
 use crate::bot::handlers::dialogue::{self, Dialogue, Switch};
 use crate::bot::handlers::{ButtonResult, Ctx, HandlerResult};
 use crate::domain::{
-    Actor, Area, Body, Category, Language, Notice, NoticeId, NoticeStatus, Role, Severity, Title,
+    Actor, Area, Body, Category, Language, Notice, NoticeId, NoticeStatus, Permission, Severity, Title,
     expiry_after_days, parse_local_time,
 };
 use crate::render::callback::{Callback, DraftField, DraftId, PostAction};
@@ -24,7 +24,7 @@ use crate::telegram::outbound::{OutMessage, Sent};
 const URGENT_SEVERITIES: [Severity; 2] = [Severity::Extreme, Severity::Severe];
 
 pub(in crate::bot::handlers) async fn post(ctx: &Ctx<'_>, args: &str, kind: DraftKind) -> HandlerResult {
-    let Some(user) = require(ctx, Role::may_publish).await? else { return Ok(()) };
+    let Some(user) = require(ctx, Permission::Publish).await? else { return Ok(()) };
     let mut draft = if args.trim().is_empty() {
         Draft::new(kind, ctx.lang)
     } else {
@@ -303,7 +303,7 @@ pub(super) async fn take_text(
 /// A button of draft `id`; one of any other draft (cancelled, published or replaced)
 /// has expired and does nothing.
 pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, id: DraftId, action: PostAction) -> ButtonResult {
-    let user = match require_for_button(ctx, Role::may_publish).await? {
+    let user = match require_for_button(ctx, Permission::Publish).await? {
         Ok(user) => user,
         Err(refusal) => return Ok(Some(refusal)),
     };

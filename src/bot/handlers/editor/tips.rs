@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{allowed, require_for_button};
 use crate::bot::handlers::dialogue::{self, Dialogue, Switch};
 use crate::bot::handlers::{ButtonResult, Ctx, HandlerError, HandlerResult};
-use crate::domain::{Actor, NewTip, Role, ScamType, Tip, TipBody, TipId, TipTitle};
+use crate::domain::{Actor, NewTip, Permission, ScamType, Tip, TipBody, TipId, TipTitle};
 use crate::i18n::Arg;
 use crate::render::callback::{Callback, TipAction};
 use crate::render::keyboard::{Button, Keyboard};
@@ -34,7 +34,7 @@ enum TipTarget {
 }
 
 pub(in crate::bot::handlers) async fn button(ctx: &Ctx<'_>, at: Sent, action: TipAction) -> ButtonResult {
-    let editor = match require_for_button(ctx, Role::may_publish).await? {
+    let editor = match require_for_button(ctx, Permission::Publish).await? {
         Ok(user) => user,
         Err(refusal) => return Ok(Some(refusal)),
     };
@@ -164,9 +164,9 @@ pub(in crate::bot::handlers) async fn take_text(
     draft: TipDraft,
     text: &str,
 ) -> HandlerResult {
-    if allowed(ctx, Role::may_publish).await?.is_none() {
+    if allowed(ctx, Permission::Publish).await?.is_none() {
         dialogue::end(ctx, user).await?;
-        ctx.reply(ctx.text("editor.refused")).await?;
+        super::refuse(ctx, Permission::Publish).await?;
         return Ok(());
     }
     let (title, body) = text.trim().split_once('\n').unwrap_or((text.trim(), ""));

@@ -287,6 +287,56 @@ async fn the_preview_shows_every_field_and_changes_one_without_starting_over() {
     app.stop().await.unwrap();
 }
 
+/// Changed from the preview of a scheduled notice, an expiry before its publication is
+/// refused at the expiry step (typed or by a button) and the step asked again; the
+/// preview is never reached with a notice that cannot be published.
+#[tokio::test]
+async fn an_expiry_changed_from_the_preview_to_before_the_publication_is_asked_again() {
+    let app = spawn().await;
+    let zone: chrono_tz::Tz = "Asia/Shanghai".parse().unwrap();
+    let local = |days: i64| {
+        (Utc::now() + Duration::days(days)).with_timezone(&zone).format("%Y-%m-%d 09:00").to_string()
+    };
+    for id in [EDITOR_ZH, EDITOR_EN] {
+        let form = format!(
+            "/post\ntitle: 元旦交通管制\ncategory: traffic\nseverity: Minor\narea: 全市\nexpires: never\npublish: {}\n\n元旦期间部分道路临时管制。",
+            local(60)
+        );
+        let parts = ask_n(&app, id, &form, 2).await;
+        assert_eq!(press(&app, id, &parts[1], says(id, "改过期", "Expiry")).await, None);
+        let asked = last_to(&app, id);
+        // Typed: a date before the publication.
+        let answers = ask_n(&app, id, &local(30), 2).await;
+        assert!(
+            answers[0].text.contains(says(id, "不晚于发布时间", "is not after the publication time")),
+            "{}",
+            answers[0].text
+        );
+        assert_eq!(answers[1].text, asked.text, "the expiry step asked again");
+        assert!(stored_dialogue(&app, id).await.unwrap().contains("\"expires_at\":null"));
+        // A button for 7 days from now is before it too.
+        let seven =
+            answers[1].buttons().into_iter().flatten().find(|(label, _)| label.contains('7')).unwrap().0;
+        let refusal = press(&app, id, &answers[1], &seven).await.unwrap_or_default();
+        assert!(
+            refusal.contains(says(id, "不晚于发布时间", "is not after the publication time")),
+            "{refusal}"
+        );
+        // After the publication is fine, and the preview can publish.
+        let parts = ask_n(&app, id, &local(90), 2).await;
+        assert!(
+            parts[1]
+                .buttons()
+                .into_iter()
+                .flatten()
+                .any(|(label, _)| label.contains(says(id, "发布", "Publish")))
+        );
+        ask(&app, id, "/cancel").await;
+    }
+    assert_eq!(app.store.count_notices(&NoticeQuery::default()).await.unwrap(), 0);
+    app.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn listing_an_official_value_asks_naming_what_it_is_and_lists_nothing_until_confirmed() {
     let app = spawn().await;

@@ -162,6 +162,12 @@ pub fn english_replies_speaking_chinese(
     }
     sources.push('\u{0}');
     sources.push_str(shipped_content());
+    // Names the English texts may show as they are (the locale scan allows the same):
+    // the bot's own name beside "Pingan", and Chinese as the language switch names it.
+    for name in ["平安", "中文"] {
+        sources.push('\u{0}');
+        sources.push_str(name);
+    }
     let mut found = Vec::new();
     for message in sent {
         let labels = message.buttons().into_iter().flatten().map(|(label, _)| label);

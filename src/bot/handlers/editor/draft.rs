@@ -112,6 +112,18 @@ impl Draft {
         }
     }
 
+    /// `expires_at` as this draft's expiry: after the publication time already chosen
+    /// (changed from the preview, an expiry before a scheduled publication is asked again
+    /// at once rather than shown as a preview that cannot be published).
+    pub fn expiry_after_publication(&self, expires_at: DateTime<Utc>) -> Result<DateTime<Utc>, NoticeError> {
+        match self.publish_at {
+            Some(Timing::At(publish_at)) if expires_at <= publish_at => {
+                Err(NoticeError::ExpiresBeforePublication { publish_at, expires_at })
+            }
+            _ => Ok(expires_at),
+        }
+    }
+
     /// The first thing still missing, in the order the dialogue asks.
     pub fn next_step(&self) -> Step {
         if let DraftKind::Correct(_) = self.kind {

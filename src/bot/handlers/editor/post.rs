@@ -277,7 +277,10 @@ pub(super) async fn take_text(
         },
         // What does not fit is explained and the step asked again.
         Step::Expiry => match typed_expiry(text, zone, now) {
-            Ok(at) => draft.expires_at = Some(Expiry::At(at)),
+            Ok(at) => match draft.expiry_after_publication(at) {
+                Ok(at) => draft.expires_at = Some(Expiry::At(at)),
+                Err(e) => return ask_again(ctx, id, &draft, &e.into()).await,
+            },
             Err(e) => return ask_again(ctx, id, &draft, &e).await,
         },
         Step::Timing => match parse_local_time(text, zone) {
@@ -326,10 +329,14 @@ pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, id: DraftId, action: PostAct
         PostAction::Severity(s) => draft.severity = Some(s),
         PostAction::Citywide => draft.area = Some(AreaChoice::Citywide),
         PostAction::ExpiresInDays(0) => draft.expires_at = Some(Expiry::Never),
-        PostAction::ExpiresInDays(days) => match expiry_after_days(u64::from(days), ctx.now()) {
-            Ok(at) => draft.expires_at = Some(Expiry::At(at)),
-            Err(e) => return Ok(Some(why::draft_error(ctx, &e.into()))),
-        },
+        PostAction::ExpiresInDays(days) => {
+            match expiry_after_days(u64::from(days), ctx.now())
+                .and_then(|at| draft.expiry_after_publication(at))
+            {
+                Ok(at) => draft.expires_at = Some(Expiry::At(at)),
+                Err(e) => return Ok(Some(why::draft_error(ctx, &e.into()))),
+            }
+        }
         PostAction::PublishNow => draft.publish_at = Some(Timing::Now),
         PostAction::Cancel => {
             dialogue::end(ctx, user).await?;

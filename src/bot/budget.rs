@@ -147,6 +147,23 @@ impl Budgets {
         Verdict::Go
     }
 
+    /// Spends one of `user`'s costly requests only, for a request found costly after it was
+    /// let in (typed text checked because no dialogue took it; its normal cost is spent).
+    pub fn spend_costly(&self, user: i64) -> Verdict {
+        if self.unlimited.load(Ordering::Relaxed) {
+            return Verdict::Go;
+        }
+        let now = Instant::now();
+        let mut windows = self.lock();
+        let key = Key::UserStrict(user);
+        let window = current(&mut windows, key, now);
+        if window.used >= key.limit(&self.limits) {
+            return window.refuse();
+        }
+        window.used += 1;
+        Verdict::Go
+    }
+
     /// `chat` sent more than its queue of `queued` updates holds, and the rest was dropped.
     /// Whether to say so now: not when the updates queued already go past the budget (the
     /// refusal then comes in order, after the answers within it), and once a window.

@@ -150,6 +150,30 @@ async fn a_typed_number_costs_what_check_costs() {
     app.stop().await.unwrap();
 }
 
+/// A report's story is not checked, so numbers in it cost nothing of the costly budget
+/// beyond /report itself: three story messages with numbers all reach the report, and
+/// the typed check after them still has its budget.
+#[tokio::test]
+async fn numbers_in_a_reports_story_are_not_charged_as_checks() {
+    let app = spawn(&[("PINGAN_BOT_COSTLY_COMMANDS_PER_MINUTE", "2")]).await;
+    assert!(ask(&app, ZH, "/report").await.text.contains("举报诈骗"));
+    for story in
+        ["对方用 13900001111 打来电话", "又换了 13900002222 发短信", "让我转账到 6222 0000 1111 2222"]
+    {
+        let answer = ask(&app, ZH, story).await;
+        assert!(!answer.text.contains("发送得太快"), "{story}: {}", answer.text);
+    }
+    let draft = app.store.dialogue(pingan::domain::ChatId(ZH), ZH).await.unwrap().unwrap();
+    for number in ["13900001111", "13900002222", "6222 0000 1111 2222"] {
+        assert!(draft.contains(number), "{number} in the story: {draft}");
+    }
+    assert!(ask(&app, ZH, "/cancel").await.text.contains("取消"));
+    assert!(ask(&app, ZH, "13800138000").await.text.starts_with(RED_ZH));
+    let over = ask(&app, ZH, "13800138000").await;
+    assert!(over.text.contains("发送得太快"), "{}", over.text);
+    app.stop().await.unwrap();
+}
+
 /// A 4 000-character argument was echoed back into a reply over 4 096 characters, which
 /// Telegram refuses ("message is too long"; the fake refuses it the same way): every
 /// command that echoes what was typed answers within the limit, in both languages.

@@ -232,7 +232,30 @@ pub(super) async fn continue_with(ctx: &Ctx<'_>, text: &str, forwarded: Option<&
     if taken {
         return Ok(());
     }
+    if forwarded.is_none() && !within_costly_budget(ctx, text).await? {
+        return Ok(());
+    }
     super::check::in_text(ctx, text, forwarded_from.is_some()).await
+}
+
+/// Typed text with a number or link in it, about to be checked, costs what /check costs
+/// (a forwarded message was charged so on arrival). Returns whether to go on; when the
+/// costly budget is spent the sender is told once a window.
+async fn within_costly_budget(ctx: &Ctx<'_>, text: &str) -> Result<bool, HandlerError> {
+    let Some(sender) = &ctx.origin.sender else { return Ok(true) };
+    if crate::domain::Subject::find_all(text).is_empty() {
+        return Ok(true);
+    }
+    match ctx.app.budgets.spend_costly(sender.id) {
+        crate::bot::budget::Verdict::Go => Ok(true),
+        verdict => {
+            ctx.app.metrics.shed(crate::metrics::Shed::OverBudget);
+            if verdict == crate::bot::budget::Verdict::TellOnce {
+                ctx.reply(ctx.text("reply.slow_down")).await?;
+            }
+            Ok(false)
+        }
+    }
 }
 
 /// The message typed after a long pause is not added; the user says whether to carry on.

@@ -32,7 +32,7 @@ use super::budget::{Cost, Verdict};
 use super::command::{self, Command, Parsed};
 use super::incoming::{ButtonPress, Incoming, Origin};
 use crate::app::App;
-use crate::domain::{Language, Subject, Subscriber};
+use crate::domain::{Language, Subscriber};
 use crate::html::Html;
 use crate::i18n::Arg;
 use crate::render::Style;
@@ -259,8 +259,8 @@ fn cost_of(msg: &Incoming, parsed: &Parsed) -> Option<Cost> {
         Parsed::Command(Command::Check(_) | Command::Report | Command::Search(_)) => Some(Cost::Strict),
         Parsed::Command(_) => Some(Cost::Normal),
         Parsed::Unknown { addressed, .. } if *addressed || private => Some(Cost::Normal),
-        // Plain text with a number or link in it is checked, and costs what /check costs.
-        Parsed::NotACommand if private && !Subject::find_all(&msg.text).is_empty() => Some(Cost::Strict),
+        // Plain text with a number or link in it costs what /check costs when it is checked,
+        // not when a dialogue takes it (a report's story): `dialogue::continue_with` spends it.
         Parsed::NotACommand if private => Some(Cost::Normal),
         Parsed::Unknown { .. } | Parsed::NotACommand | Parsed::OtherBot => None,
     }

@@ -79,7 +79,7 @@ async fn poll(
         }
     }
     if failed > 0 {
-        anyhow::bail!("{failed} feed(s) failed (see above)");
+        anyhow::bail!("{} failed (see above)", crate::i18n::english_count(failed, "feed", "feeds"));
     }
     Ok(())
 }
@@ -89,8 +89,8 @@ fn print_report(name: &str, report: &PollReport) {
         println!("{name}: not modified");
     } else {
         println!(
-            "{name}: {} document(s) read; {} created, {} corrected, {} withdrawn, {} refused",
-            report.documents,
+            "{name}: {} read; {} created, {} corrected, {} withdrawn, {} refused",
+            crate::i18n::english_count(report.documents, "document", "documents"),
             report.created,
             report.corrected,
             report.retracted,
@@ -133,13 +133,15 @@ fn print_status(feeds: &[FeedSettings], states: &[FeedState], zone: Tz, now: Dat
             when(state.last_success_at)
         );
         println!(
-            "  {} poll(s), {} not modified; {} notice(s) created, corrected or withdrawn",
-            state.polls, state.not_modified, state.alerts_imported
+            "  {}, {} not modified; {} created, corrected or withdrawn",
+            crate::i18n::english_count(state.polls as usize, "poll", "polls"),
+            state.not_modified,
+            crate::i18n::english_count(state.alerts_imported as usize, "notice", "notices")
         );
         if let Some(error) = &state.last_error {
             let streak = match state.failures {
                 0 => "since succeeded".to_owned(),
-                n => format!("{n} failure(s) in a row"),
+                n => format!("{} in a row", crate::i18n::english_count(n as usize, "failure", "failures")),
             };
             println!("  last error {} ({streak}): {error}", when(state.last_error_at));
         }

@@ -187,7 +187,8 @@ async fn retract(id: i64, store: &dyn Store, settings: &Settings, clock: &dyn Cl
     let changed =
         desk(store, &texts, settings, clock).retract(NoticeId(id), &Actor::current_cli_user()).await?;
     let (notice, told) = (changed.notice, changed.told);
-    println!("Notice {} withdrawn: {}; {told} recipient(s) will be told.", notice.id, notice.content.title);
+    let told = crate::i18n::english_count(told as usize, "recipient", "recipients");
+    println!("Notice {} withdrawn: {}; {told} will be told.", notice.id, notice.content.title);
     Ok(())
 }
 
@@ -240,7 +241,10 @@ async fn import(
             summary.push_str(&format!(", {} refused", report.refused.len()));
         }
         if !report.warnings.is_empty() {
-            summary.push_str(&format!(", {} warning(s)", report.warnings.len()));
+            summary.push_str(&format!(
+                ", {}",
+                crate::i18n::english_count(report.warnings.len(), "warning", "warnings")
+            ));
         }
         let entry = AuditEntry {
             at: clock.now(),

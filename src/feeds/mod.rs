@@ -322,13 +322,13 @@ impl FeedPoller {
         let changed = imported.created.len() + imported.corrected.len() + imported.retracted.len();
         if changed > 0 || !refused.is_empty() {
             let detail = format!(
-                "{} created, {} corrected, {} withdrawn, {} skipped, {} refused, {} warning(s)",
+                "{} created, {} corrected, {} withdrawn, {} skipped, {} refused, {}",
                 imported.created.len(),
                 imported.corrected.len(),
                 imported.retracted.len(),
                 imported.skipped.len(),
                 refused.len(),
-                imported.warnings.len()
+                crate::i18n::english_count(imported.warnings.len(), "warning", "warnings")
             );
             let entry = AuditEntry {
                 at: self.clock.now(),

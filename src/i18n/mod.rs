@@ -307,6 +307,13 @@ impl Texts {
     }
 }
 
+/// `n` and the English noun for it, for the command line and audit details, which speak
+/// English only: `1 warning`, `2 warnings`, `0 warnings` (CLDR's English cardinal rule:
+/// "one" is exactly 1).
+pub fn english_count(n: usize, one: &str, other: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { other })
+}
+
 /// The built-in texts, for code that has no [`Texts`] at hand (the search index). `None`
 /// only if the locale files are broken, which start-up and a test rule out.
 static BUILT_IN: std::sync::LazyLock<Option<Texts>> = std::sync::LazyLock::new(|| match Texts::load() {

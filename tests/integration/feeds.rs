@@ -268,7 +268,7 @@ async fn the_command_line_polls_reports_refusals_and_failures() {
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}{}", stdout, text(&out.stderr));
     assert!(
-        stdout.contains("police: 1 document(s) read; 0 created, 0 corrected, 0 withdrawn, 1 refused"),
+        stdout.contains("police: 1 document read; 0 created, 0 corrected, 0 withdrawn, 1 refused"),
         "{stdout}"
     );
     assert!(stdout.contains("feed police speaks for someone@else.example only"), "{stdout}");
@@ -280,7 +280,7 @@ async fn the_command_line_polls_reports_refusals_and_failures() {
     assert!(text(&out.stdout).contains("answered HTTP 502"), "{}", text(&out.stdout));
     let out = output(&mut run(&["feeds", "status"], SENDER), None).await;
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("1 failure(s) in a row"), "{stdout}");
+    assert!(stdout.contains("1 failure in a row"), "{stdout}");
     assert!(stdout.contains("answered HTTP 502 Bad Gateway"), "{stdout}");
 
     let out = output(&mut run(&["feeds", "poll", "nosuch"], SENDER), None).await;
@@ -293,13 +293,13 @@ async fn the_command_line_polls_reports_refusals_and_failures() {
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(
-        stdout.contains("police: 1 document(s) read; 2 created, 0 corrected, 0 withdrawn, 0 refused"),
+        stdout.contains("police: 1 document read; 2 created, 0 corrected, 0 withdrawn, 0 refused"),
         "{stdout}"
     );
     assert_eq!(served.lock().unwrap().files_fetched, ["pingan_zh_alert.xml", "pingan_zh_alert.xml"]);
     // And once only: polled again (in full, as an operator's poll is), nothing is new.
     let out = output(&mut run(&["feeds", "poll"], SENDER), None).await;
-    assert!(text(&out.stdout).contains("police: 0 document(s) read; 0 created"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("police: 0 documents read; 0 created"), "{}", text(&out.stdout));
     assert_eq!(served.lock().unwrap().files_fetched.len(), 2);
     let out = output(&mut run(&["audit"], SENDER), None).await;
     assert!(text(&out.stdout).contains("feed:police"), "{}", text(&out.stdout));

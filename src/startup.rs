@@ -176,6 +176,7 @@ pub async fn run(
             settings.bot.time_zone,
             settings.bot.cap_sender.clone(),
             settings.cap.trusted_senders.clone(),
+            settings.cap.feed_timeout,
         )?;
         tracing::info!(feeds = settings.cap.feeds.len(), "polling CAP feeds");
         background.spawn(std::sync::Arc::new(poller).run(settings.cap.feeds.clone(), stopped.clone()));

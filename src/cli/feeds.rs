@@ -67,6 +67,7 @@ async fn poll(
         settings.bot.time_zone,
         settings.bot.cap_sender.clone(),
         settings.cap.trusted_senders.clone(),
+        settings.cap.feed_timeout,
     )?;
     let mut failed = 0;
     for feed in feeds {

@@ -72,6 +72,7 @@ pub(crate) const KEYS: &[Key] = &[
     key("retention.reporters_days", "PINGAN_RETENTION_REPORTERS_DAYS"),
     key("cap.trusted_senders", "PINGAN_CAP_TRUSTED_SENDERS"),
     Key { path: "cap.feeds", env: "PINGAN_CAP_FEEDS", shown: Shown::Feeds },
+    key("cap.feed_timeout_secs", "PINGAN_CAP_FEED_TIMEOUT_SECS"),
     key("http.listen", "PINGAN_HTTP_LISTEN"),
     key("http.metrics_listen", "PINGAN_HTTP_METRICS_LISTEN"),
     key("log.level", "RUST_LOG"),

@@ -51,6 +51,9 @@ pub struct CapSettings {
     pub trusted_senders: Vec<String>,
     /// CAP feeds `pingan run` polls (`cap.feeds`), in the order configured.
     pub feeds: Vec<FeedSettings>,
+    /// The longest one request for a feed or a CAP file may take, body included
+    /// (`cap.feed_timeout_secs`, 1 to 120 seconds).
+    pub feed_timeout: Duration,
 }
 
 /// One polled CAP feed (`[[cap.feeds]]`): an Atom or RSS index of CAP alerts, or the URL
@@ -477,6 +480,9 @@ impl Settings {
             cap_senders,
         )?;
         let feeds = feeds(l)?;
+        let feed_timeout = l.get("cap.feed_timeout_secs", "a whole number from 1 to 120", |v| {
+            integer_in(v, 1, 120).map(|s| Duration::from_secs(s as u64))
+        })?;
 
         let reports_per_hour = l.get("bot.reports_per_hour", "a whole number from 1 to 100", |v| {
             integer_in(v, 1, 100).map(|n| n as u32)
@@ -554,7 +560,7 @@ impl Settings {
             },
             delivery,
             retention,
-            cap: CapSettings { trusted_senders, feeds },
+            cap: CapSettings { trusted_senders, feeds, feed_timeout },
             http: HttpSettings { listen, metrics_listen },
             log: LogSettings { filter, format },
         })
@@ -784,6 +790,17 @@ mod tests {
         for bad in ["0", "721", "1.5", "a day"] {
             let err = load(&[("PINGAN_BOT_DRAFT_IDLE_HOURS", bad)]).unwrap_err().to_string();
             assert!(err.starts_with("bot.draft_idle_hours (from environment variable"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_feed_request_takes_30_seconds_at_most_unless_told_from_1_to_120() {
+        assert_eq!(load(&[]).unwrap().settings.cap.feed_timeout, Duration::from_secs(30));
+        let s = load(&[("PINGAN_CAP_FEED_TIMEOUT_SECS", "5")]).unwrap().settings;
+        assert_eq!(s.cap.feed_timeout, Duration::from_secs(5));
+        for bad in ["0", "121", "2.5"] {
+            let err = load(&[("PINGAN_CAP_FEED_TIMEOUT_SECS", bad)]).unwrap_err().to_string();
+            assert!(err.starts_with("cap.feed_timeout_secs (from environment variable"), "{err}");
         }
     }
 

@@ -9,8 +9,6 @@ use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use url::Url;
 
-/// The longest a whole request may take, body included.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest body read: a feed index or a CAP file is far smaller.
 pub const MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
 
@@ -57,8 +55,9 @@ pub enum Fetched {
 pub enum FetchError {
     #[error("answered HTTP {0}")]
     Status(StatusCode),
-    #[error("did not answer within {} seconds", REQUEST_TIMEOUT.as_secs())]
-    Timeout,
+    /// The whole request took longer than the limit, in seconds.
+    #[error("did not answer within {}", crate::i18n::english_count(*.0 as usize, "second", "seconds"))]
+    Timeout(u64),
     #[error("sent more than {} MiB", MAX_BODY_BYTES / 1024 / 1024)]
     TooLarge,
     #[error("could not be reached: {0}")]
@@ -69,17 +68,20 @@ pub enum FetchError {
 #[derive(Clone, Debug)]
 pub struct Fetcher {
     client: reqwest::Client,
+    timeout: Duration,
 }
 
 impl Fetcher {
-    pub fn new() -> Result<Fetcher, reqwest::Error> {
+    /// A client whose requests each take at most `timeout`, body included (connecting at
+    /// most 10 seconds of it).
+    pub fn new(timeout: Duration) -> Result<Fetcher, reqwest::Error> {
         let client = reqwest::Client::builder()
             .user_agent(concat!("pingan/", env!("CARGO_PKG_VERSION"), " (CAP feed reader)"))
-            .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(Duration::from_secs(10))
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()?;
-        Ok(Fetcher { client })
+        Ok(Fetcher { client, timeout })
     }
 
     /// GETs `url`, conditionally when `validators` hold anything.
@@ -96,7 +98,7 @@ impl Fetcher {
         if let Some(since) = &validators.last_modified {
             request = request.header(IF_MODIFIED_SINCE, since);
         }
-        let mut response = request.send().await.map_err(network)?;
+        let mut response = request.send().await.map_err(|e| self.failed(e))?;
         let status = response.status();
         if status == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified);
@@ -112,7 +114,7 @@ impl Fetcher {
             return Err(FetchError::TooLarge);
         }
         let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(network)? {
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.failed(e))? {
             if bytes.len() + chunk.len() > MAX_BODY_BYTES {
                 return Err(FetchError::TooLarge);
             }
@@ -127,10 +129,16 @@ fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<Stri
     (!value.is_empty() && value.len() <= 512).then(|| value.to_owned())
 }
 
-fn network(e: reqwest::Error) -> FetchError {
-    if e.is_timeout() {
-        return FetchError::Timeout;
+impl Fetcher {
+    fn failed(&self, e: reqwest::Error) -> FetchError {
+        if e.is_timeout() {
+            return FetchError::Timeout(self.timeout.as_secs());
+        }
+        network(e)
     }
+}
+
+fn network(e: reqwest::Error) -> FetchError {
     // reqwest's text names the URL; the source chain says what went wrong.
     let e = e.without_url();
     let mut reason = e.to_string();

@@ -96,9 +96,10 @@ impl FeedPoller {
         zone: Tz,
         own_sender: String,
         trusted_senders: Vec<String>,
+        request_timeout: std::time::Duration,
     ) -> anyhow::Result<FeedPoller> {
-        let fetcher =
-            Fetcher::new().map_err(|e| anyhow::anyhow!("cannot set up the feeds' HTTP client: {e}"))?;
+        let fetcher = Fetcher::new(request_timeout)
+            .map_err(|e| anyhow::anyhow!("cannot set up the feeds' HTTP client: {e}"))?;
         Ok(FeedPoller { store, clock, texts, zone, own_sender, trusted_senders, fetcher })
     }
 

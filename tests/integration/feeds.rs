@@ -246,6 +246,121 @@ async fn a_feed_brings_an_alert_its_update_and_its_cancel_each_once_on_postgres(
     alert_update_cancel_each_once(db).await;
 }
 
+/// The state of feed `name` once `done` holds for it (20 s at most).
+async fn wait_for_feed(app: &TestApp, name: &str, done: impl Fn(&FeedState) -> bool) -> FeedState {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(state) = app.store.feed_states().await.unwrap().into_iter().find(|f| f.name == name)
+            && done(&state)
+        {
+            return state;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "feed {name} never got there");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A bad day for feeds: one feed's server accepts the request and never answers. With
+/// `cap.feed_timeout_secs = 3`, the other feed's alert reaches subscribers while the
+/// first still hangs; the hanging one fails after its limit, is reported, backs off, and
+/// imports once its server answers again.
+#[tokio::test]
+async fn a_feed_that_hangs_fails_at_its_time_limit_and_never_holds_up_another() {
+    let served: Shared = Arc::default();
+    served.lock().unwrap().entries = 1;
+    let good = serve(served.clone()).await;
+    // The other server: its index hangs while `hanging` is set, else serves the same feed.
+    let hanging = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let hung = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let slow_served: Shared = Arc::default();
+    slow_served.lock().unwrap().entries = 1;
+    let slow = {
+        let (hanging, hung) = (hanging.clone(), hung.clone());
+        let router = axum::Router::new()
+            .route(
+                "/feed.xml",
+                get(move |state: State<Shared>, headers: HeaderMap| {
+                    let (hanging, hung) = (hanging.clone(), hung.clone());
+                    async move {
+                        if hanging.load(std::sync::atomic::Ordering::SeqCst) {
+                            hung.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            tokio::time::sleep(Duration::from_secs(600)).await;
+                        }
+                        index(state, headers).await
+                    }
+                }),
+            )
+            .route("/cap/{name}", get(cap_file))
+            .with_state(slow_served.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        format!("http://{address}/feed.xml")
+    };
+    let feeds = format!(
+        "[{{name = \"stuck\", url = \"{slow}\", senders = [\"{SENDER}\"], interval_secs = 60}}, \
+          {{name = \"police\", url = \"{good}\", senders = [\"{SENDER}\"], interval_secs = 60}}]"
+    );
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 28, 0, 5, 0).unwrap()));
+    let started = std::time::Instant::now();
+    let db = TestDb::sqlite();
+    // Subscribers first, so that the first poll's alert reaches them.
+    let store = db.store().await;
+    for chat in [21, 22] {
+        let subscriber = Subscriber::new(ChatId(chat), Language::Zh, chrono_tz::Asia::Shanghai, clock.now());
+        store.save_subscriber(&subscriber).await.unwrap();
+    }
+    store.close().await;
+    let app = spawn_app_with(
+        db,
+        clock.clone(),
+        &[
+            ("PINGAN_DELIVERY_TICK_MS", "50"),
+            ("PINGAN_DELIVERY_RATE_PER_SECOND", "1000"),
+            ("PINGAN_CAP_FEEDS", &feeds),
+            ("PINGAN_CAP_FEED_TIMEOUT_SECS", "3"),
+        ],
+    )
+    .await;
+
+    // The good feed's alert arrives while the stuck one's request is still open.
+    for chat in [21, 22] {
+        let got = app.fake.wait_for_sent(chat, 1).await;
+        assert!(got[0].text.contains("冒充“客服”退款诈骗高发"), "{}", got[0].text);
+    }
+    let alert_after = started.elapsed();
+    let stuck_now = app.store.feed_states().await.unwrap().into_iter().find(|f| f.name == "stuck");
+    assert!(
+        stuck_now.as_ref().is_none_or(|s| s.failures == 0),
+        "the stuck feed had not failed yet: {stuck_now:?}"
+    );
+    assert_eq!(hung.load(std::sync::atomic::Ordering::SeqCst), 1, "its request was open meanwhile");
+
+    // It fails at its limit, says why, and is not due again for twice its interval.
+    let failed = wait_for_feed(&app, "stuck", |s| s.failures == 1).await;
+    let failed_after = started.elapsed();
+    assert_eq!(failed.last_error, Some(format!("{slow} did not answer within 3 seconds")), "{failed:?}");
+    assert_eq!(failed.next_poll_at - failed.last_polled_at.unwrap(), chrono::Duration::seconds(120));
+    assert!(failed_after >= Duration::from_secs(3), "{failed_after:?}");
+    eprintln!(
+        "good feed's alert delivered after {:.2} s; stuck feed failed after {:.2} s",
+        alert_after.as_secs_f64(),
+        failed_after.as_secs_f64()
+    );
+
+    // Its server answers again: two minutes on, it imports (its alert is the same
+    // identifier as the good feed's, so nothing new reaches the chats: each once).
+    hanging.store(false, std::sync::atomic::Ordering::SeqCst);
+    clock.advance(chrono::Duration::seconds(120));
+    let back = wait_for_feed(&app, "stuck", |s| s.failures == 0).await;
+    assert_eq!(back.polls, 2, "{back:?}");
+    let police = wait_for_feed(&app, "police", |s| s.polls >= 2).await;
+    assert_eq!((police.failures, police.alerts_imported), (0, 2), "{police:?}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!([21, 22].map(|c| app.fake.sent_to(c).len()), [1, 1], "each chat got the alert once");
+    app.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn the_command_line_polls_reports_refusals_and_failures() {
     let served: Shared = Arc::default();

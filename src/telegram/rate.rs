@@ -399,6 +399,39 @@ impl RateLimiter {
         self.inner.wake.notify_one();
     }
 
+    /// Holds `chat` for `wait` from now (another instance sent to it, or holds it after a
+    /// 429): unlike [`RateLimiter::rate_limited`] this says nothing about the bot's rate.
+    pub fn hold_chat(&self, chat: ChatId, wait: Duration) {
+        {
+            let mut s = self.inner.lock();
+            let until = Instant::now() + wait.min(super::api::LONGEST_RETRY_AFTER);
+            let held = s.chat_ready(chat).max(until);
+            s.chats.insert(chat.0, held);
+        }
+        self.inner.wake.notify_one();
+    }
+
+    /// Sets the budgets in force to `per_second` for the free pool and `paid_per_second`
+    /// for paid broadcasts (if they are on), in messages a second, fractions allowed: an
+    /// instance's share of the configured rates when several instances send (see
+    /// `delivery::instances`). A free pool slowed down after a flood stays slowed by the
+    /// same factor, and recovers towards the new rate.
+    pub fn set_rates(&self, per_second: f64, paid_per_second: f64) {
+        let interval = |rate: f64| Duration::from_secs_f64(1.0 / rate.max(0.01));
+        {
+            let mut s = self.inner.lock();
+            let configured = interval(per_second);
+            let slowed = s.free.interval.as_secs_f64() / s.configured.as_secs_f64();
+            s.configured = configured;
+            s.slowest = (configured * FLOOR_SHARE).min(Duration::from_secs(1)).max(configured);
+            s.free.interval = configured.mul_f64(slowed.max(1.0)).clamp(configured, s.slowest);
+            if let Some(paid) = s.paid.as_mut() {
+                paid.interval = interval(paid_per_second);
+            }
+        }
+        self.inner.wake.notify_one();
+    }
+
     /// A send went through: after a quiet spell the rate recovers towards the configured one.
     pub fn sent_ok(&self) {
         let mut s = self.inner.lock();

@@ -54,6 +54,9 @@ pub trait LeaderStore {
     /// live now, this one included.
     async fn heartbeat_instance(&self, instance: &str, expiry: Duration) -> Result<u32, StoreError>;
 
+    /// The ids of the instances live now (registration not run out), oldest first.
+    async fn live_instances(&self) -> Result<Vec<String>, StoreError>;
+
     /// Takes `instance` off the register (a clean stop): the others take its share of
     /// the rate at their next heartbeat.
     async fn leave_instances(&self, instance: &str) -> Result<(), StoreError>;
@@ -154,6 +157,15 @@ macro_rules! impl_leader_store {
                         .fetch_one(&self.pool)
                         .await?;
                 Ok(u32::try_from(live).unwrap_or(u32::MAX).max(1))
+            }
+
+            async fn live_instances(&self) -> Result<Vec<String>, $crate::store::StoreError> {
+                let rows: Vec<(String,)> = ::sqlx::query_as(concat!(
+                    "SELECT id FROM instances WHERE expires_ms >= ", $now_ms, " ORDER BY started_ms, id"
+                ))
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|(id,)| id).collect())
             }
 
             async fn leave_instances(&self, instance: &str) -> Result<(), $crate::store::StoreError> {

@@ -619,6 +619,27 @@ mod tests {
         assert!(busy.is_err());
     }
 
+    /// Several instances: each paces itself at its share, and a chat another instance
+    /// holds is held here too, without counting as a flood.
+    #[tokio::test(start_paused = true)]
+    async fn a_share_of_the_rate_is_kept_to_and_a_chat_held_elsewhere_waits() {
+        let limiter = limiter(30);
+        limiter.set_rates(10.0, 10.0);
+        assert!((limiter.current_rate() - 10.0).abs() < 0.01);
+        let start = Instant::now();
+        for chat in 1..=21 {
+            broadcast(&limiter, chat).await;
+        }
+        let took = Instant::now().duration_since(start);
+        assert!(took >= Duration::from_millis(1990) && took <= Duration::from_millis(2100), "{took:?}");
+        limiter.hold_chat(ChatId(500), Duration::from_secs(3));
+        let busy = limiter.acquire(ChatId(500), Class::Broadcast, Some(Duration::from_secs(1))).await;
+        assert!(busy.is_err());
+        assert!(limiter.paused_until().is_none(), "one chat held elsewhere is no flood");
+        limiter.set_rates(30.0, 30.0);
+        assert!((limiter.current_rate() - 30.0).abs() < 0.01);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn the_rate_recovers_after_quiet_spells() {
         let limiter = limiter(20);

@@ -150,7 +150,9 @@ impl Leadership {
         if held {
             match self.store.release_lease(SCHEDULER_LEASE, &self.holder).await {
                 Ok(()) => tracing::info!("scheduler lease released"),
-                Err(e) => tracing::warn!(error = %e, "cannot release the scheduler lease; it runs out by itself"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot release the scheduler lease; it runs out by itself")
+                }
             }
         }
     }

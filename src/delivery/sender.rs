@@ -414,9 +414,10 @@ impl Sender {
                 Ok(Some(wait)) => {
                     drop(turn);
                     if wait > MAX_CHAT_WAIT {
-                        return Some(
-                            self.put_back(self.clock.now() + chrono_duration(wait), "another instance holds the chat"),
-                        );
+                        return Some(self.put_back(
+                            self.clock.now() + chrono_duration(wait),
+                            "another instance holds the chat",
+                        ));
                     }
                     // Wait for it here, and take a turn of this instance's pacer again.
                     self.transport.limiter().hold_chat(d.chat(), wait);

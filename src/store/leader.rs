@@ -40,7 +40,12 @@ pub trait LeaderStore {
     /// `holder` holds it already — unless another holder's lease is still running.
     /// Returns the fencing token held (`None`: someone else leads). The token stays the
     /// same across renewals and counts up when the lease changes hands.
-    async fn acquire_lease(&self, name: &str, holder: &str, lease: Duration) -> Result<Option<i64>, StoreError>;
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        lease: Duration,
+    ) -> Result<Option<i64>, StoreError>;
 
     /// Gives the lease up if `holder` holds it (a clean stop), so another instance takes
     /// over at its next attempt instead of waiting for the lease to run out.

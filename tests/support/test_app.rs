@@ -116,7 +116,12 @@ pub struct Instance {
     task: JoinHandle<anyhow::Result<()>>,
 }
 
-pub fn spawn_instance(fake: &FakeTelegram, db: &TestDb, clock: Arc<dyn Clock>, extra_env: &[(&str, &str)]) -> Instance {
+pub fn spawn_instance(
+    fake: &FakeTelegram,
+    db: &TestDb,
+    clock: Arc<dyn Clock>,
+    extra_env: &[(&str, &str)],
+) -> Instance {
     super::init_logging();
     let settings = settings_for(fake, db, extra_env);
     let (stop, stopped) = oneshot::channel::<()>();

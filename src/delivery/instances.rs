@@ -26,7 +26,8 @@
 //!   instance's own pacer still spaces its own sends, so the claim is rarely refused.
 //!
 //! With SQLite (one instance) the register holds one row, the share is the whole rate,
-//! and a chat's turn is one more small write per message in the same file.
+//! and a chat's turn is one more small write per message in the same file. A chat's row
+//! is deleted once its turn has come (every heartbeat), and by `/forget`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -45,8 +46,6 @@ pub const EXPIRY: Duration = Duration::from_secs(5);
 /// A new instance that finds others live waits this long before sending, so that every
 /// other instance has counted it (and taken its smaller share) first.
 pub const WARM_UP: Duration = Duration::from_secs(2);
-/// How often an instance forgets chats whose turn came round long ago.
-const PRUNE_EVERY: u32 = 60;
 
 /// One instance's share of `rate` messages a second when `instances` are live: all of it
 /// alone, else an equal part less one and a half messages a second (at least a tenth of
@@ -121,7 +120,6 @@ impl Instances {
     /// Registers, warms up if others are live, then heartbeats every [`HEARTBEAT_EVERY`]
     /// until `stop`; leaves the register on a clean stop.
     pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
-        let mut beats = 0u32;
         // Until the first heartbeat lands, send nothing: the others do not count us yet.
         loop {
             match self.heartbeat().await {
@@ -151,11 +149,10 @@ impl Instances {
             if let Err(e) = self.heartbeat().await {
                 tracing::warn!(error = %e, "cannot renew this instance's registration; trying again");
             }
-            beats += 1;
-            if beats % PRUNE_EVERY == 0 {
-                if let Err(e) = self.store.prune_chat_turns().await {
-                    tracing::warn!(error = %e, "cannot forget old chat turns");
-                }
+            // Chats are kept only while their spacing or a hold lasts (a chat id is
+            // personal data; SECURITY.md).
+            if let Err(e) = self.store.prune_chat_turns().await {
+                tracing::warn!(error = %e, "cannot forget the chats whose turn has come");
             }
         }
         if let Err(e) = self.store.leave_instances(&self.id).await {

@@ -75,11 +75,14 @@ pub trait LeaderStore {
     /// now (a longer hold already there stays).
     async fn hold_chat(&self, chat: ChatId, retry_after: Duration) -> Result<(), StoreError>;
 
-    /// Forgets chats whose turn came round more than an hour ago; returns how many.
+    /// Forgets the chats whose turn has come (no spacing nor hold left to keep: a chat
+    /// with no row may be sent to at once, like one whose turn came); returns how many.
+    /// The table so holds only the chats sent to within the last few seconds and those
+    /// Telegram holds.
     async fn prune_chat_turns(&self) -> Result<u64, StoreError>;
 }
 
-/// An hour in milliseconds: how long finished instances and chats' turns are kept.
+/// An hour in milliseconds: how long the registrations of stopped instances are kept.
 pub(crate) const KEPT_MS: i64 = 3_600_000;
 
 /// `LeaderStore` for a backend; `$now_ms` is the database's clock in milliseconds since
@@ -201,8 +204,8 @@ macro_rules! impl_leader_store {
                 .bind(chat.0)
                 .fetch_optional(&self.pool)
                 .await?;
-                // Gone meanwhile (pruned): nobody holds it, but the turn was not taken; a
-                // moment's wait and the next claim takes it.
+                // Gone meanwhile (its turn came, and it was pruned): a moment's wait, and the
+                // next claim takes it.
                 let wait = wait.map_or(1, |(ms,)| ms.max(1));
                 Ok($crate::store::ChatTurn::Wait(::std::time::Duration::from_millis(wait as u64)))
             }
@@ -225,12 +228,9 @@ macro_rules! impl_leader_store {
             }
 
             async fn prune_chat_turns(&self) -> Result<u64, $crate::store::StoreError> {
-                let done = ::sqlx::query(concat!(
-                    "DELETE FROM chat_send_state WHERE next_send_ms < ", $now_ms, " - $1"
-                ))
-                .bind($crate::store::leader::KEPT_MS)
-                .execute(&self.pool)
-                .await?;
+                let done = ::sqlx::query(concat!("DELETE FROM chat_send_state WHERE next_send_ms < ", $now_ms))
+                    .execute(&self.pool)
+                    .await?;
                 Ok(done.rows_affected())
             }
         }

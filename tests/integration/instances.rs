@@ -2,6 +2,10 @@
 //! failover, and a send rate, per-chat spacing and 429 holds shared by all instances.
 //! PostgreSQL only (several instances is what it is for); skipped, saying so, when it is
 //! unreachable, unless PINGAN_REQUIRE_POSTGRES=1.
+//!
+//! The instances and the fake run in one test process, on a runtime of several threads:
+//! on one thread, a stall of that thread (a busy machine) would hold the fake's answers
+//! and time them all at once when it wakes, as if the sends had come together.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -137,7 +141,7 @@ fn busiest_second(calls: &[Call]) -> (usize, Vec<usize>) {
     (sliding, per_second)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_instances_serve_a_fan_out_to_a_thousand_once_within_the_shared_rate() {
     let Some(cluster) = Cluster::start().await else { return };
     let rate = [("PINGAN_DELIVERY_RATE_PER_SECOND", "30")];
@@ -178,7 +182,7 @@ async fn three_instances_serve_a_fan_out_to_a_thousand_once_within_the_shared_ra
     assert!(cluster.store.live_instances().await.unwrap().is_empty(), "each stop leaves the register");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn when_the_leader_dies_mid_fan_out_another_takes_over_within_ten_seconds_and_finishes_its_work() {
     let Some(cluster) = Cluster::start().await else { return };
     let start = Utc.with_ymd_and_hms(2026, 12, 1, 1, 0, 0).unwrap();
@@ -243,7 +247,7 @@ async fn when_the_leader_dies_mid_fan_out_another_takes_over_within_ten_seconds_
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_sending_to_one_chat_keep_its_spacing() {
     let Some(cluster) = Cluster::start().await else { return };
     let fast = [("PINGAN_DELIVERY_RATE_PER_SECOND", "200")];
@@ -274,7 +278,7 @@ async fn two_instances_sending_to_one_chat_keep_its_spacing() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_429_for_a_chat_seen_by_one_instance_holds_the_others() {
     let Some(cluster) = Cluster::start().await else { return };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);

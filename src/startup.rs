@@ -13,6 +13,8 @@ use crate::app::App;
 use crate::bot::polling::run_polling;
 use crate::clock::Clock;
 use crate::config::{BotSettings, Settings};
+use crate::delivery::instances::Instances;
+use crate::delivery::leader::Leadership;
 use crate::delivery::scheduler::Scheduler;
 use crate::delivery::sender::Sender;
 use crate::i18n::Texts;
@@ -123,9 +125,10 @@ pub async fn run(
     let app = build_app(store.clone(), &settings, settings.bot.clone(), clock.clone())?;
     let api = BotApi::new(settings.telegram.api_url.expose(), &token, settings.telegram.request_timeout)
         .context("cannot set up the Bot API client")?;
+    let limiter = RateLimiter::new(settings.delivery.pacing());
     let transport = Arc::new(Transport::new(
         api,
-        RateLimiter::new(settings.delivery.pacing()),
+        limiter.clone(),
         Breaker::new(clock.clone(), app.metrics.clone()),
         app.metrics.clone(),
     ));
@@ -145,6 +148,11 @@ pub async fn run(
     // Unique per process start, even for a restarted container whose process is pid 1 again:
     // a sender never takes back rows its own id holds, so an id must never come back.
     let worker = format!("pid{}-{:016x}", std::process::id(), fastrand::u64(..));
+    // The scheduler runs in one instance at a time; every instance sends, at its share of
+    // the rate (see `delivery::leader` and `delivery::instances`).
+    let leadership = Arc::new(Leadership::new(store.clone(), worker.clone()));
+    let instances = Arc::new(Instances::new(store.clone(), worker.clone(), limiter, &settings.delivery));
+    let ready = instances.ready();
     let sender = Arc::new(Sender::new(
         store.clone(),
         transport,
@@ -167,7 +175,9 @@ pub async fn run(
         let key = "http.metrics_listen, PINGAN_HTTP_METRICS_LISTEN";
         serve_http(&mut background, &stopped, address, key, "/metrics", router).await?;
     }
-    background.spawn(scheduler.run(stopped.clone()));
+    background.spawn(instances.run(stopped.clone()));
+    background.spawn(leadership.clone().run(stopped.clone()));
+    background.spawn(scheduler.run(leadership, stopped.clone()));
     if !settings.cap.feeds.is_empty() {
         let poller = crate::feeds::FeedPoller::new(
             store.clone(),
@@ -181,7 +191,7 @@ pub async fn run(
         tracing::info!(feeds = settings.cap.feeds.len(), "polling CAP feeds");
         background.spawn(std::sync::Arc::new(poller).run(settings.cap.feeds.clone(), stopped.clone()));
     }
-    background.spawn(sender.run(work, stopped));
+    background.spawn(sender.run(work, ready, stopped));
 
     let shutdown = async {
         shutdown.await;

@@ -121,6 +121,9 @@ pub const COPIED: &[Table] = &[
 pub const NOT_COPIED: &[(&str, &str)] = &[
     ("search_fts", "its title and body are copied into search_documents"),
     ("search_vocabulary", "PostgreSQL derives it from search_documents, as a view"),
+    ("leader_leases", "who leads the running instances: taken afresh when they start"),
+    ("instances", "the running instances' heartbeats: written afresh when they start"),
+    ("chat_send_state", "when each chat may next be sent to: seconds ahead at most, rebuilt by sending"),
 ];
 
 /// Runs `pingan migrate-data`.

@@ -277,7 +277,9 @@ pub enum EmptyDigest {
 
 #[derive(Debug, Clone)]
 pub struct DeliverySettings {
-    /// Messages a second to all chats together, replies and unpaid broadcasts alike.
+    /// Messages a second to all chats together, replies and unpaid broadcasts alike, and
+    /// over all instances on one database together (each paces itself at its share, see
+    /// `delivery::instances`).
     pub rate_per_second: u32,
     pub allow_paid_broadcast: bool,
     pub paid_rate_per_second: u32,

@@ -6,5 +6,7 @@
 //! fenced leases and sends them. What "exactly once" and "at least once" mean here is in
 //! [`sender`].
 
+pub mod instances;
+pub mod leader;
 pub mod scheduler;
 pub mod sender;

@@ -1,7 +1,9 @@
 //! The scheduler: on every tick it publishes notices whose time has come, expires old
 //! ones, fans out new publications (urgent alerts, the channel post) and queues the
-//! digests that are due. Every step is safe to run in several instances at once: each
-//! claims its work in the same transaction that queues it.
+//! digests that are due. One instance ticks at a time, the scheduler leader
+//! ([`super::leader`]); every step would still be safe to run in several instances at
+//! once (a term's overlap, a tick cut off midway): each claims its work in the same
+//! transaction that queues it, as the leader module says step by step.
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
@@ -11,6 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use tokio::sync::{Notify, watch};
 
+use super::leader::Leadership;
 use crate::cap;
 use crate::clock::Clock;
 use crate::config::{BotSettings, DeliverySettings, EmptyDigest, RetentionSettings};
@@ -90,13 +93,19 @@ impl Scheduler {
         }
     }
 
-    /// Ticks until `stop` turns true.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+    /// Ticks while this instance leads (see [`super::leader`]), until `stop` turns true.
+    /// An instance that does not lead only waits: its term may begin at any renewal.
+    pub async fn run(self, leadership: Arc<Leadership>, mut stop: watch::Receiver<bool>) {
         let mut ticks = tokio::time::interval(self.delivery.tick);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut terms = leadership.subscribe();
+        let mut led = false;
         loop {
             tokio::select! {
                 _ = ticks.tick() => {
+                    if !leadership.is_leader() {
+                        continue;
+                    }
                     match self.tick().await {
                         Ok(report) if report != TickReport::default() => tracing::info!(?report, "scheduler"),
                         Ok(_) => {}
@@ -104,7 +113,15 @@ impl Scheduler {
                         Err(e) => tracing::error!(error = %e, "scheduler tick failed"),
                     }
                 }
-                _ = stop.changed() => break,
+                // A term just begun ticks at once, not a tick later.
+                changed = terms.changed() => {
+                    let leads = changed.is_ok() && leadership.is_leader();
+                    if leads && !led {
+                        ticks.reset_immediately();
+                    }
+                    led = leads;
+                }
+                _ = stop.changed() => {}
             }
             if *stop.borrow() {
                 break;

@@ -22,10 +22,10 @@ use crate::clock::Clock;
 use crate::config::DeliverySettings;
 use crate::metrics::{Metrics, Shed, Traffic};
 use crate::render::payload::Payload;
-use crate::store::{ClaimedDelivery, Outcome, Standing, Store, StoreError};
+use crate::store::{ChatTurn, ClaimedDelivery, Outcome, Standing, Store, StoreError};
 use crate::telegram::api::{HtmlMessage, PhotoMessage};
 use crate::telegram::error::SendError;
-use crate::telegram::rate::Class;
+use crate::telegram::rate::{Class, chat_interval};
 use crate::telegram::transport::{Hold, Transport};
 
 /// The longest wait between retries of a failing delivery.
@@ -44,6 +44,9 @@ const MAX_CHAT_WAIT: Duration = Duration::from_secs(5);
 /// the longest wait.
 const RECORD_RETRY_FIRST: Duration = Duration::from_millis(200);
 const RECORD_RETRY_LONGEST: Duration = Duration::from_secs(5);
+/// A chat whose turn (among all instances) comes within this is waited for with the slot
+/// held; a longer wait gives the slot back.
+const NEARLY_FREE: Duration = Duration::from_millis(50);
 /// A delivery the database could not be asked about is put back for this long.
 const DATABASE_PUT_BACK: Duration = Duration::from_secs(1);
 
@@ -124,7 +127,20 @@ impl Sender {
 
     /// Sends until `stop` turns true, then lets the sends in flight finish (those still
     /// waiting for their turn are put back at once) and stops renewing leases.
-    pub async fn run(self: Arc<Self>, work: Arc<Notify>, mut stop: watch::Receiver<bool>) {
+    ///
+    /// Nothing is claimed before `ready` turns true: until then the other instances have
+    /// not counted this one, and sending would take more than its share of the rate (see
+    /// [`super::instances`]).
+    pub async fn run(
+        self: Arc<Self>,
+        work: Arc<Notify>,
+        mut ready: watch::Receiver<bool>,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        tokio::select! {
+            _ = ready.wait_for(|ready| *ready) => {}
+            _ = stop.wait_for(|stop| *stop) => return,
+        }
         let (heartbeat_stop, heartbeat_stopped) = watch::channel(false);
         let heartbeat = tokio::spawn(self.clone().heartbeat(heartbeat_stopped));
         let permits = Arc::new(Semaphore::new(self.settings.concurrency));
@@ -391,6 +407,24 @@ impl Sender {
                 }
                 Err(e) => return Some(self.database_trouble(d, &e)),
             }
+            // Every instance's turn for the chat: nobody sent to it within its interval, and
+            // no 429 holds it (see `super::instances`).
+            match self.chat_turn(d).await {
+                Ok(None) => {}
+                Ok(Some(wait)) => {
+                    drop(turn);
+                    if wait > MAX_CHAT_WAIT {
+                        return Some(self.put_back(
+                            self.clock.now() + chrono_duration(wait),
+                            "another instance holds the chat",
+                        ));
+                    }
+                    // Wait for it here, and take a turn of this instance's pacer again.
+                    self.transport.limiter().hold_chat(d.chat(), wait);
+                    continue;
+                }
+                Err(e) => return Some(self.database_trouble(d, &e)),
+            }
             let part = &payload.parts[sent as usize];
             match self.send_part(d, turn, part, sent).await {
                 Ok(id) => {
@@ -414,10 +448,34 @@ impl Sender {
                         return None;
                     }
                 }
-                Err(e) => return Some(self.failure(d, e)),
+                Err(e) => {
+                    if let SendError::RetryAfter(wait) = &e {
+                        // Held for every instance, not only this one's pacer.
+                        if let Err(e) = self.store.hold_chat(d.chat(), *wait).await {
+                            tracing::warn!(chat = d.chat().0, error = %e, "cannot share a chat's 429 hold");
+                        }
+                    }
+                    return Some(self.failure(d, e));
+                }
             }
         }
         Some(Outcome::Sent { first_message_id, parts: sent })
+    }
+
+    /// Claims the chat's turn among all instances; `Some(wait)` if it is not free yet. A
+    /// turn a few milliseconds off (this instance's pacer and the database's clock measure
+    /// the same interval a request's latency apart) is waited for here, with the slot
+    /// held, rather than given back.
+    async fn chat_turn(&self, d: &ClaimedDelivery) -> Result<Option<Duration>, StoreError> {
+        let interval = chat_interval(d.chat());
+        for _ in 0..3 {
+            match self.store.claim_chat_turn(d.chat(), interval).await? {
+                ChatTurn::Go => return Ok(None),
+                ChatTurn::Wait(wait) if wait <= NEARLY_FREE => tokio::time::sleep(wait).await,
+                ChatTurn::Wait(wait) => return Ok(Some(wait)),
+            }
+        }
+        Ok(Some(NEARLY_FREE))
     }
 
     async fn send_part(

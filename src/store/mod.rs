@@ -11,6 +11,7 @@ mod error;
 pub(crate) mod feeds;
 pub(crate) mod figures;
 pub(crate) mod indicators;
+pub(crate) mod leader;
 mod migrations;
 mod notices;
 pub(crate) mod outbox;
@@ -40,6 +41,7 @@ pub use error::StoreError;
 pub use feeds::{FeedClaim, FeedState, FeedStore, PollOutcome};
 pub use figures::FigureStore;
 pub use indicators::IndicatorStore;
+pub use leader::{ChatTurn, LeaderLease, LeaderStore};
 pub use migrations::MigrationReport;
 pub use notices::{NoticeQuery, NoticeStore};
 pub use outbox::{
@@ -92,6 +94,7 @@ pub trait Store:
     + FigureStore
     + FeedStore
     + UsernameStore
+    + LeaderStore
     + Send
     + Sync
     + Debug

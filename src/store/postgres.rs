@@ -154,3 +154,4 @@ super::claims::impl_claim_store!(
     "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
     " FOR SHARE OF n"
 );
+super::leader::impl_leader_store!(PgStore, "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)");

@@ -187,6 +187,10 @@ super::claims::impl_claim_store!(
     "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
     ""
 );
+super::leader::impl_leader_store!(
+    SqliteStore,
+    "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"
+);
 
 /// Creates the database file readable and writable by its owner only (0600 on Unix), if
 /// it is missing: it holds subscribers' chat ids and citizens' reports, and a file made

@@ -634,6 +634,11 @@ macro_rules! impl_subscriber_store {
                     .await?;
                 let ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
                 let deliveries = Self::drop_deliveries_in(&mut tx, &ids).await?;
+                // When the chat may next be sent to (per-chat spacing, a 429's hold).
+                ::sqlx::query("DELETE FROM chat_send_state WHERE chat_id = $1")
+                    .bind(chat_id.0)
+                    .execute(&mut *tx)
+                    .await?;
                 // An editor's Publish and correction buttons in this chat name it in their keys.
                 ::sqlx::query("DELETE FROM idempotency_keys WHERE key LIKE $1")
                     .bind(format!("telegram:{}:%", chat_id.0))

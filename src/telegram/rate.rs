@@ -399,6 +399,39 @@ impl RateLimiter {
         self.inner.wake.notify_one();
     }
 
+    /// Holds `chat` for `wait` from now (another instance sent to it, or holds it after a
+    /// 429): unlike [`RateLimiter::rate_limited`] this says nothing about the bot's rate.
+    pub fn hold_chat(&self, chat: ChatId, wait: Duration) {
+        {
+            let mut s = self.inner.lock();
+            let until = Instant::now() + wait.min(super::api::LONGEST_RETRY_AFTER);
+            let held = s.chat_ready(chat).max(until);
+            s.chats.insert(chat.0, held);
+        }
+        self.inner.wake.notify_one();
+    }
+
+    /// Sets the budgets in force to `per_second` for the free pool and `paid_per_second`
+    /// for paid broadcasts (if they are on), in messages a second, fractions allowed: an
+    /// instance's share of the configured rates when several instances send (see
+    /// `delivery::instances`). A free pool slowed down after a flood stays slowed by the
+    /// same factor, and recovers towards the new rate.
+    pub fn set_rates(&self, per_second: f64, paid_per_second: f64) {
+        let interval = |rate: f64| Duration::from_secs_f64(1.0 / rate.max(0.01));
+        {
+            let mut s = self.inner.lock();
+            let configured = interval(per_second);
+            let slowed = s.free.interval.as_secs_f64() / s.configured.as_secs_f64();
+            s.configured = configured;
+            s.slowest = (configured * FLOOR_SHARE).min(Duration::from_secs(1)).max(configured);
+            s.free.interval = configured.mul_f64(slowed.max(1.0)).clamp(configured, s.slowest);
+            if let Some(paid) = s.paid.as_mut() {
+                paid.interval = interval(paid_per_second);
+            }
+        }
+        self.inner.wake.notify_one();
+    }
+
     /// A send went through: after a quiet spell the rate recovers towards the configured one.
     pub fn sent_ok(&self) {
         let mut s = self.inner.lock();
@@ -584,6 +617,27 @@ mod tests {
         }
         let busy = limiter.acquire(ChatId(4), Class::Broadcast, Some(Duration::from_secs(5))).await;
         assert!(busy.is_err());
+    }
+
+    /// Several instances: each paces itself at its share, and a chat another instance
+    /// holds is held here too, without counting as a flood.
+    #[tokio::test(start_paused = true)]
+    async fn a_share_of_the_rate_is_kept_to_and_a_chat_held_elsewhere_waits() {
+        let limiter = limiter(30);
+        limiter.set_rates(10.0, 10.0);
+        assert!((limiter.current_rate() - 10.0).abs() < 0.01);
+        let start = Instant::now();
+        for chat in 1..=21 {
+            broadcast(&limiter, chat).await;
+        }
+        let took = Instant::now().duration_since(start);
+        assert!(took >= Duration::from_millis(1990) && took <= Duration::from_millis(2100), "{took:?}");
+        limiter.hold_chat(ChatId(500), Duration::from_secs(3));
+        let busy = limiter.acquire(ChatId(500), Class::Broadcast, Some(Duration::from_secs(1))).await;
+        assert!(busy.is_err());
+        assert!(limiter.paused_until().is_none(), "one chat held elsewhere is no flood");
+        limiter.set_rates(30.0, 30.0);
+        assert!((limiter.current_rate() - 30.0).abs() < 0.01);
     }
 
     #[tokio::test(start_paused = true)]

@@ -19,6 +19,7 @@ mod editor;
 mod english;
 mod fake_api;
 mod feeds;
+mod instances;
 mod links;
 mod locales;
 mod migrate_data;

@@ -130,3 +130,49 @@ pub async fn spawn_app_with_http(clock: Arc<dyn Clock>, extra_env: &[(&str, &str
     }
     (app, base)
 }
+
+/// One more app instance on a database and fake Bot API the test owns and others may
+/// share (several instances on one PostgreSQL). Returns once it runs; the test waits for
+/// what it needs of it (registered, leading) itself.
+pub struct Instance {
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+pub fn spawn_instance(
+    fake: &FakeTelegram,
+    db: &TestDb,
+    clock: Arc<dyn Clock>,
+    extra_env: &[(&str, &str)],
+) -> Instance {
+    super::init_logging();
+    let settings = settings_for(fake, db, extra_env);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(pingan::startup::run(settings, clock, async {
+        let _ = stopped.await;
+    }));
+    Instance { stop: Some(stop), task }
+}
+
+impl Instance {
+    /// Stops it as SIGTERM would, and returns how `run` ended.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await.expect("the instance's task panicked")
+    }
+
+    /// Ends it at once, mid-work, as SIGKILL would: nothing of it runs on (its tasks are
+    /// dropped, its connections closed), and nothing it held is released.
+    pub async fn kill(mut self) {
+        self.task.abort();
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

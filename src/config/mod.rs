@@ -322,6 +322,9 @@ pub struct RetentionSettings {
 impl RetentionSettings {
     /// Idempotency keys of publications: a retry comes within minutes, not weeks.
     pub const IDEMPOTENCY_KEYS: chrono::Duration = chrono::Duration::days(7);
+    /// Handled inbox updates (their ids only): Telegram sends an update again within
+    /// minutes (a webhook answered late, a poll not confirmed), not days.
+    pub const INBOX: chrono::Duration = chrono::Duration::days(1);
 
     /// The cutoffs at `now`.
     pub fn cutoffs(&self, now: chrono::DateTime<chrono::Utc>) -> crate::store::Cutoffs {
@@ -331,6 +334,7 @@ impl RetentionSettings {
             dialogues: now - self.dialogues,
             reports: now - self.reporters,
             idempotency_keys: now - Self::IDEMPOTENCY_KEYS,
+            inbox: now - Self::INBOX,
         }
     }
 }

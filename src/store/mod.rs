@@ -10,6 +10,7 @@ mod dialogues;
 mod error;
 pub(crate) mod feeds;
 pub(crate) mod figures;
+pub(crate) mod inbox;
 pub(crate) mod indicators;
 mod migrations;
 mod notices;
@@ -38,6 +39,7 @@ pub use dialogues::DialogueStore;
 pub use error::StoreError;
 pub use feeds::{FeedClaim, FeedState, FeedStore, PollOutcome};
 pub use figures::FigureStore;
+pub use inbox::{ClaimedUpdate, InboxCounts, InboxStore, NewUpdate, PollLease, Received};
 pub use indicators::IndicatorStore;
 pub use migrations::MigrationReport;
 pub use notices::{NoticeQuery, NoticeStore};
@@ -89,6 +91,7 @@ pub trait Store:
     + ReportStore
     + FigureStore
     + FeedStore
+    + InboxStore
     + Send
     + Sync
     + Debug

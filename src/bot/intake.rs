@@ -29,12 +29,16 @@ use crate::app::App;
 use crate::domain::{ChatId, Language};
 use crate::metrics::Shed;
 use crate::store::{ClaimedUpdate, NewUpdate, Received, StoreError};
-use crate::telegram::outbound::{OutMessage, Outbound, Target};
+use crate::html::Html;
+use crate::telegram::outbound::{OutMessage, Outbound, SendError, Sent, Target, Tracked};
 
 /// Updates one chat may have waiting (or being handled); beyond this the chat is flooding.
 pub const QUEUED_PER_CHAT: u32 = 32;
 /// Handlers at work at once in one instance, over all chats.
 const RUNNING: usize = 64;
+/// How long a handled update waits for its replies to go out before it is marked handled
+/// anyway (a reply queue gives a message up after two minutes).
+const SETTLE: Duration = Duration::from_secs(60);
 /// How often workers with nothing to do look in the inbox for updates another instance
 /// stored (updates this instance stores wake them at once).
 const IDLE: Duration = Duration::from_millis(200);
@@ -324,9 +328,16 @@ async fn handle(shared: Arc<Shared>, claimed: ClaimedUpdate) {
 }
 
 async fn run_handler(shared: &Arc<Shared>, update: Update) {
+    let settling = Arc::new(Settling { inner: shared.out.clone(), queued: Mutex::new(Vec::new()) });
+    handle_update(shared, update, settling.clone()).await;
+    settling.settle().await;
+}
+
+async fn handle_update(shared: &Arc<Shared>, update: Update, out: Arc<Settling>) {
     let who = Addressee::of(&update);
     let id = update.id.0;
-    let deps = dptree::deps![update, shared.me.clone(), shared.app.clone(), shared.out.clone()];
+    let out: Arc<dyn Outbound> = out;
+    let deps = dptree::deps![update, shared.me.clone(), shared.app.clone(), out.clone()];
     let work = std::panic::AssertUnwindSafe(shared.handler.dispatch(deps)).catch_unwind();
     match work.await {
         Ok(ControlFlow::Break(Ok(()))) => {}
@@ -340,8 +351,74 @@ async fn run_handler(shared: &Arc<Shared>, update: Update) {
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
             tracing::error!(update = id, chat = who.chat.0, panic = %message, "a handler panicked; answered with an apology");
-            who.tell(&shared.app, shared.out.as_ref(), "reply.internal_error").await;
+            who.tell(&shared.app, out.as_ref(), "reply.internal_error").await;
         }
+    }
+}
+
+/// The outbound one update's handler gets: everything passes on to the instance's reply
+/// queues, and the messages it queues are followed, so that the update is marked handled
+/// — and its chat's next update, which may go to another instance, can be claimed — only
+/// once they are out. An instance that dies before that has its update handled again
+/// rather than its replies lost, and one chat's replies keep their order across instances.
+/// (Edits, photos and button answers pass on unfollowed; they come after the messages
+/// queued before them.)
+struct Settling {
+    inner: Arc<dyn Outbound>,
+    queued: Mutex<Vec<Tracked>>,
+}
+
+impl Settling {
+    fn follow(&self, tracked: Tracked) {
+        self.queued.lock().unwrap_or_else(|p| p.into_inner()).push(tracked);
+    }
+
+    /// Waits (at most [`SETTLE`]) until every message followed is sent or given up.
+    async fn settle(&self) {
+        let queued = std::mem::take(&mut *self.queued.lock().unwrap_or_else(|p| p.into_inner()));
+        let all = futures::future::join_all(queued.into_iter().map(Tracked::sent));
+        if tokio::time::timeout(SETTLE, all).await.is_err() {
+            tracing::warn!(?SETTLE, "replies still queued; the update is marked handled anyway");
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Outbound for Settling {
+    async fn send(&self, to: Target, message: OutMessage) -> Result<(), SendError> {
+        let tracked = self.inner.send_tracked(to, message).await?;
+        self.follow(tracked);
+        Ok(())
+    }
+
+    async fn send_tracked(&self, to: Target, message: OutMessage) -> Result<Tracked, SendError> {
+        let tracked = self.inner.send_tracked(to, message).await?;
+        // The handler's copy of the outcome, and this one's.
+        let (tell_handler, for_handler) = Tracked::channel();
+        let (tell_here, here) = Tracked::channel();
+        tokio::spawn(async move {
+            let sent = tracked.sent().await;
+            let _ = tell_here.send(sent.clone());
+            let _ = tell_handler.send(sent);
+        });
+        self.follow(here);
+        Ok(for_handler)
+    }
+
+    async fn send_photo(&self, to: Target, png: Vec<u8>, caption: Html) -> Result<(), SendError> {
+        self.inner.send_photo(to, png, caption).await
+    }
+
+    async fn edit(&self, message: Sent, content: OutMessage) -> Result<(), SendError> {
+        self.inner.edit(message, content).await
+    }
+
+    async fn answer_callback(&self, chat: ChatId, callback_id: &str, text: Option<&str>) -> Result<(), SendError> {
+        self.inner.answer_callback(chat, callback_id, text).await
+    }
+
+    async fn is_chat_admin(&self, chat: ChatId, user_id: i64) -> Result<bool, SendError> {
+        self.inner.is_chat_admin(chat, user_id).await
     }
 }
 
@@ -357,8 +434,6 @@ mod tests {
     use super::*;
     use crate::clock::SystemClock;
     use crate::config::Loaded;
-    use crate::html::Html;
-    use crate::telegram::outbound::{SendError, Sent, Tracked};
 
     /// Remembers what the handlers said, and to whom.
     #[derive(Default)]

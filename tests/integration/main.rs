@@ -30,4 +30,5 @@ mod secrets;
 mod storage;
 mod stress;
 mod typed;
+mod webhook;
 mod words;

@@ -107,3 +107,106 @@ pub async fn spawn_app_with_http(clock: Arc<dyn Clock>, extra_env: &[(&str, &str
     }
     (app, base)
 }
+
+/// How an [`Instance`] takes updates in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intake {
+    /// Long polling (by whichever instance holds the polling lease).
+    Polling,
+    /// Telegram's webhook, at `<base>/telegram/webhook`, with [`WEBHOOK_SECRET`].
+    Webhook,
+}
+
+/// The webhook secret test instances register and check.
+pub const WEBHOOK_SECRET: &str = "test-webhook_Secret-42";
+
+/// One `pingan run` of several sharing a fake Bot API and a database, as instances of one
+/// deployment do. It runs on a tokio runtime of its own, so that killing it ends every
+/// task it started (detached ones too), as SIGKILL ends a process. Dropping it kills it.
+pub struct Instance {
+    /// Its HTTP server, such as `http://127.0.0.1:4321`.
+    pub base: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+/// Starts an app against an existing fake and database (neither is re-created), serving
+/// HTTP on a port of its own; returns once it serves `/healthz` and, in webhook mode, has
+/// registered its webhook with the fake.
+pub async fn start_instance(fake: &FakeTelegram, db: &TestDb, intake: Intake, extra_env: &[(&str, &str)]) -> Instance {
+    super::init_logging();
+    let base = format!("http://127.0.0.1:{}", free_port());
+    let listen = base.trim_start_matches("http://").to_owned();
+    let webhook_url = format!("{base}/telegram/webhook");
+    let mut env = vec![("PINGAN_HTTP_LISTEN", listen.as_str())];
+    if intake == Intake::Webhook {
+        env.push(("PINGAN_TELEGRAM_WEBHOOK_URL", webhook_url.as_str()));
+        env.push(("PINGAN_TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET));
+    }
+    env.extend_from_slice(extra_env);
+    let settings = settings_for(fake, db, &env);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime for the instance");
+    let mut task = runtime.spawn(pingan::startup::run(settings, Arc::new(SystemClock), async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    let ready = async {
+        loop {
+            let up = client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success());
+            let registered = intake == Intake::Polling
+                || fake.calls_of("setWebhook").iter().any(|c| c.params["url"] == webhook_url.as_str());
+            if up && registered {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    tokio::select! {
+        () = ready => {}
+        ended = &mut task => panic!("the instance stopped while starting: {ended:?}"),
+        () = tokio::time::sleep(super::fake_telegram::WAIT) => panic!("the instance at {base} did not start"),
+    }
+    Instance { base, stop: Some(stop), task: Some(task), runtime: Some(runtime) }
+}
+
+impl Instance {
+    /// Where it serves Telegram's webhook (in webhook mode).
+    pub fn webhook_url(&self) -> String {
+        format!("{}/telegram/webhook", self.base)
+    }
+
+    /// Kills it at once, as SIGKILL would: every task it runs ends wherever it is, and
+    /// nothing it holds is given back.
+    pub async fn kill(mut self) {
+        self.task.take();
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+
+    /// Stops it as SIGTERM would, and returns how `run` ended.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let ended = self.task.take().expect("the instance's task").await.expect("the instance panicked");
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+        ended
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}

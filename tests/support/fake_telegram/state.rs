@@ -249,6 +249,8 @@ pub struct State {
     /// Sends fail at random: (share answered 502, share answered 429, the generator).
     pub random_errors: Option<(f64, f64, fastrand::Rng)>,
     pub flood: Flood,
+    /// Webhook mode: what is registered, and every post.
+    pub webhooks: super::webhook::Webhooks,
 }
 
 impl State {
@@ -272,6 +274,7 @@ impl State {
             faults: Vec::new(),
             random_errors: None,
             flood: Flood::default(),
+            webhooks: Default::default(),
         }
     }
 

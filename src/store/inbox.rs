@@ -108,8 +108,9 @@ pub trait InboxStore {
         ids: &[i64],
         lease: Duration,
     ) -> Result<Vec<i64>, StoreError>;
-    /// Marks a claimed update handled (its payload is no longer kept), if the claim
-    /// still holds; false (nothing written) if another worker claimed it since.
+    /// Marks a claimed update handled (keeping only its id and times: neither its chat nor
+    /// its payload), if the claim still holds; false (nothing written) if another worker
+    /// claimed it since.
     async fn finish_update(&self, update: &ClaimedUpdate, now: DateTime<Utc>) -> Result<bool, StoreError>;
     async fn inbox_counts(&self) -> Result<InboxCounts, StoreError>;
 
@@ -140,11 +141,12 @@ pub trait InboxStore {
 }
 
 /// The insert both [`InboxStore::receive_update`] and [`InboxStore::store_polled`] use:
-/// `$1` update id, `$2` chat, `$3` payload, `$4` backlog, `$5` now. (SQLite needs the
-/// `WHERE` to read `ON CONFLICT` as an upsert clause.)
+/// `$1` update id, `$2` chat, `$3` payload, `$4` backlog, `$5` now. A shed update keeps
+/// neither its chat nor its payload. (SQLite needs the `WHERE` to read `ON CONFLICT` as an
+/// upsert clause.)
 pub(crate) const INSERT_UPDATE: &str = "INSERT INTO inbox_updates \
      (update_id, chat_id, payload, status, received_at, handled_at) \
-     SELECT $1, $2, CASE WHEN n.open >= $4 THEN '' ELSE $3 END, \
+     SELECT $1, CASE WHEN n.open >= $4 THEN 0 ELSE $2 END, CASE WHEN n.open >= $4 THEN '' ELSE $3 END, \
      CASE WHEN n.open >= $4 THEN 'shed' ELSE 'pending' END, $5, CASE WHEN n.open >= $4 THEN $5 END \
      FROM (SELECT COUNT(*) AS open FROM inbox_updates \
      WHERE chat_id = $2 AND status IN ('pending', 'handling')) n WHERE TRUE \
@@ -247,7 +249,7 @@ macro_rules! impl_inbox_store {
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<bool, $crate::store::StoreError> {
                 let done = ::sqlx::query(
-                    "UPDATE inbox_updates SET status = 'handled', payload = '', handled_at = $4, \
+                    "UPDATE inbox_updates SET status = 'handled', payload = '', chat_id = 0, handled_at = $4, \
                      lease_expires_ms = NULL \
                      WHERE update_id = $1 AND leased_by = $2 AND claim = $3 AND status = 'handling'",
                 )

@@ -156,10 +156,11 @@ pub async fn run(
     ));
     // Updates come into the inbox by webhook (a route of the HTTP server) or by polling.
     let receiver = Receiver::new(app.clone(), outbound.clone());
-    let webhook = settings.telegram.webhook.clone().map(|settings| crate::http::Webhook {
-        settings,
-        receiver: receiver.clone(),
-    });
+    let webhook = settings
+        .telegram
+        .webhook
+        .clone()
+        .map(|settings| crate::http::Webhook { settings, receiver: receiver.clone() });
     let mut background = JoinSet::new();
     let metrics_apart = settings.http.metrics_listen.is_some();
     if let Some(address) = settings.http.listen {

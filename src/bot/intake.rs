@@ -27,9 +27,9 @@ use super::handlers::HandlerError;
 use super::schema::schema;
 use crate::app::App;
 use crate::domain::{ChatId, Language};
+use crate::html::Html;
 use crate::metrics::Shed;
 use crate::store::{ClaimedUpdate, NewUpdate, Received, StoreError};
-use crate::html::Html;
 use crate::telegram::outbound::{OutMessage, Outbound, SendError, Sent, Target, Tracked};
 
 /// Updates one chat may have waiting (or being handled); beyond this the chat is flooding.
@@ -161,7 +161,9 @@ impl Receiver {
     pub fn stored(&self, who: &Addressee, received: Received) {
         match received {
             Received::New => self.wake.notify_one(),
-            Received::Repeated => tracing::debug!(chat = who.chat.0, "an update arrived again; stored before"),
+            Received::Repeated => {
+                tracing::debug!(chat = who.chat.0, "an update arrived again; stored before")
+            }
             Received::Shed => self.overflow(who.clone()),
         }
     }
@@ -251,7 +253,8 @@ impl Workers {
                 }
                 continue;
             }
-            let claimed = match store.claim_updates(&self.shared.worker, self.shared.lease, free as u32).await {
+            let claimed = match store.claim_updates(&self.shared.worker, self.shared.lease, free as u32).await
+            {
                 Ok(claimed) => claimed,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot claim updates from the inbox; trying again shortly");
@@ -301,7 +304,10 @@ impl Shared {
         }
         match self.app.store.renew_update_leases(&self.worker, &ids, self.lease).await {
             Ok(held) if held.len() < ids.len() => {
-                tracing::warn!(lost = ids.len() - held.len(), "another instance took updates this one was handling");
+                tracing::warn!(
+                    lost = ids.len() - held.len(),
+                    "another instance took updates this one was handling"
+                );
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "cannot renew the leases of updates in hand"),
@@ -413,7 +419,12 @@ impl Outbound for Settling {
         self.inner.edit(message, content).await
     }
 
-    async fn answer_callback(&self, chat: ChatId, callback_id: &str, text: Option<&str>) -> Result<(), SendError> {
+    async fn answer_callback(
+        &self,
+        chat: ChatId,
+        callback_id: &str,
+        text: Option<&str>,
+    ) -> Result<(), SendError> {
         self.inner.answer_callback(chat, callback_id, text).await
     }
 
@@ -428,8 +439,8 @@ mod tests {
 
     use async_trait::async_trait;
     use serde_json::json;
-    use teloxide::types::Message;
     use teloxide::dispatching::UpdateFilterExt;
+    use teloxide::types::Message;
 
     use super::*;
     use crate::clock::SystemClock;

@@ -90,7 +90,8 @@ pub async fn run_bot(
             // SQLite is one process's database: a restart after a crash takes the lease
             // back at once instead of waiting for it to run out.
             let force = app.store.backend() == crate::store::Backend::Sqlite;
-            let poller = Poller { api, app: app.clone(), receiver, holder: worker, timeout: telegram.poll_timeout };
+            let poller =
+                Poller { api, app: app.clone(), receiver, holder: worker, timeout: telegram.poll_timeout };
             poller.run(stopped, force, token).await;
         }
     };
@@ -105,7 +106,11 @@ pub async fn run_bot(
 
 /// `setWebhook` with the URL, the secret, the updates wanted and `max_connections`.
 /// Nothing removes it on stop: the other instances serve the same URL.
-async fn register_webhook(api: &BotApi, webhook: &WebhookSettings, token: &BotToken) -> Result<(), PollingError> {
+async fn register_webhook(
+    api: &BotApi,
+    webhook: &WebhookSettings,
+    token: &BotToken,
+) -> Result<(), PollingError> {
     let params = json!({
         "url": webhook.url.as_str(),
         "secret_token": webhook.secret.expose(),
@@ -120,7 +125,9 @@ async fn register_webhook(api: &BotApi, webhook: &WebhookSettings, token: &BotTo
         Err(crate::telegram::api::ApiError::Telegram { code: 401, .. }) => {
             Err(PollingError::BadToken("Unauthorized".into()))
         }
-        Err(e) => Err(PollingError::Webhook { url: webhook.shown_url(), reason: token.mask_in(&e.to_string()) }),
+        Err(e) => {
+            Err(PollingError::Webhook { url: webhook.shown_url(), reason: token.mask_in(&e.to_string()) })
+        }
     }
 }
 
@@ -168,7 +175,12 @@ impl Poller {
     }
 
     /// Polls while the lease holds; gives it up on stop.
-    async fn lead(&self, mut lease: PollLease, stop: &mut tokio::sync::watch::Receiver<bool>, token: &BotToken) {
+    async fn lead(
+        &self,
+        mut lease: PollLease,
+        stop: &mut tokio::sync::watch::Receiver<bool>,
+        token: &BotToken,
+    ) {
         // Telegram refuses getUpdates while a webhook is set.
         if let Err(e) = self.api.call::<bool>("deleteWebhook", &json!({})).await {
             tracing::warn!(error = %token.mask_in(&e.to_string()), "deleteWebhook failed; polling anyway");
@@ -234,7 +246,11 @@ impl Poller {
 
     /// Stores a batch and the offset past it, fenced by the lease; returns the new
     /// offset, or `None` if the lease was lost (nothing stored).
-    async fn store(&self, lease: &PollLease, updates: Vec<Value>) -> Result<Option<i64>, crate::store::StoreError> {
+    async fn store(
+        &self,
+        lease: &PollLease,
+        updates: Vec<Value>,
+    ) -> Result<Option<i64>, crate::store::StoreError> {
         let mut next_offset = lease.next_offset;
         let mut arrived = Vec::with_capacity(updates.len());
         for update in updates {
@@ -248,11 +264,8 @@ impl Poller {
         }
         let news: Vec<NewUpdate> = arrived.iter().map(|a| a.update.clone()).collect();
         let now = self.app.clock.now();
-        let stored = self
-            .app
-            .store
-            .store_polled(lease, &news, next_offset, POLL_LEASE, QUEUED_PER_CHAT, now)
-            .await?;
+        let stored =
+            self.app.store.store_polled(lease, &news, next_offset, POLL_LEASE, QUEUED_PER_CHAT, now).await?;
         Ok(stored.map(|received| {
             for (read, received) in arrived.iter().zip(received) {
                 self.receiver.stored(&read.who, received);

@@ -38,7 +38,12 @@ pub struct Pruned {
 
 impl Pruned {
     pub fn total(&self) -> u64 {
-        self.deliveries + self.search_queries + self.dialogues + self.reports + self.idempotency_keys + self.inbox
+        self.deliveries
+            + self.search_queries
+            + self.dialogues
+            + self.reports
+            + self.idempotency_keys
+            + self.inbox
     }
 }
 

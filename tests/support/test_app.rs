@@ -134,7 +134,12 @@ pub struct Instance {
 /// Starts an app against an existing fake and database (neither is re-created), serving
 /// HTTP on a port of its own; returns once it serves `/healthz` and, in webhook mode, has
 /// registered its webhook with the fake.
-pub async fn start_instance(fake: &FakeTelegram, db: &TestDb, intake: Intake, extra_env: &[(&str, &str)]) -> Instance {
+pub async fn start_instance(
+    fake: &FakeTelegram,
+    db: &TestDb,
+    intake: Intake,
+    extra_env: &[(&str, &str)],
+) -> Instance {
     super::init_logging();
     let base = format!("http://127.0.0.1:{}", free_port());
     let listen = base.trim_start_matches("http://").to_owned();
@@ -158,7 +163,8 @@ pub async fn start_instance(fake: &FakeTelegram, db: &TestDb, intake: Intake, ex
     let client = reqwest::Client::new();
     let ready = async {
         loop {
-            let up = client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success());
+            let up =
+                client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success());
             let registered = intake == Intake::Polling
                 || fake.calls_of("setWebhook").iter().any(|c| c.params["url"] == webhook_url.as_str());
             if up && registered {

@@ -134,7 +134,8 @@ impl State {
             }
         }
         let (update_id, chat_id, body) = found?;
-        let targets = if self.webhooks.targets.is_empty() { vec![info.url] } else { self.webhooks.targets.clone() };
+        let targets =
+            if self.webhooks.targets.is_empty() { vec![info.url] } else { self.webhooks.targets.clone() };
         let target = targets[self.webhooks.next_target % targets.len()].clone();
         self.webhooks.next_target += 1;
         self.webhooks.posting.insert(update_id);

@@ -23,7 +23,7 @@ use crate::telegram::api::BotApi;
 const GRACE: Duration = Duration::from_secs(5);
 /// How long the polling lease lasts without renewal: when the polling instance dies,
 /// another polls within this (and [`POLL_TRY`]) — under 10 s.
-pub const POLL_LEASE: Duration = Duration::from_secs(8);
+pub const POLL_LEASE: Duration = Duration::from_secs(6);
 /// How often the polling instance renews its lease.
 const POLL_RENEW: Duration = Duration::from_secs(2);
 /// How often the other instances try to take the lease.

@@ -281,3 +281,52 @@ async fn polling_moves_to_another_instance_within_ten_seconds_when_the_poller_di
     second.stop().await.unwrap();
     store.close().await;
 }
+
+/// Updates a second through the webhook: `updates` updates from as many chats, posted by
+/// the fake (40 connections, round-robin over the instances), from the first post until
+/// every one is handled and answered. The send rate is raised out of the way, so the
+/// figure is the intake's, not Telegram's limit.
+async fn webhook_throughput(db: &TestDb, instances: usize, updates: u32) -> f64 {
+    let fake = FakeTelegram::start().await;
+    let env = [("PINGAN_DELIVERY_RATE_PER_SECOND", "1000")];
+    let mut running = Vec::new();
+    for _ in 0..instances {
+        running.push(start_instance(&fake, db, Intake::Webhook, &env).await);
+    }
+    fake.balance_over(running.iter().map(Instance::webhook_url).collect());
+    let store = db.store().await;
+    let started = Instant::now();
+    for n in 0..updates {
+        fake.user_sends(&citizen(900_000 + i64::from(n)), &format!("/notice {n}"));
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let counts = store.inbox_counts().await.unwrap();
+        if counts.handled >= i64::from(updates) && fake.sent().len() >= updates as usize {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not done in 2 minutes: {counts:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let rate = f64::from(updates) / started.elapsed().as_secs_f64();
+    for instance in running {
+        instance.stop().await.unwrap();
+    }
+    store.close().await;
+    rate
+}
+
+/// `cargo test --release --test integration webhook::bench -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: prints updates a second through the webhook (BENCHMARKS.md)"]
+async fn bench_updates_per_second_through_the_webhook() {
+    let sqlite = webhook_throughput(&TestDb::sqlite(), 1, 1000).await;
+    println!("webhook, SQLite, 1 instance: {sqlite:.0} updates/s");
+    // A database each: a fresh fake numbers its updates from 1 again.
+    let Some(db) = TestDb::postgres().await else { return };
+    let one = webhook_throughput(&db, 1, 1000).await;
+    println!("webhook, PostgreSQL, 1 instance: {one:.0} updates/s");
+    let Some(db) = TestDb::postgres().await else { return };
+    let three = webhook_throughput(&db, 3, 1000).await;
+    println!("webhook, PostgreSQL, 3 instances: {three:.0} updates/s");
+}

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pingan::store::{InboxCounts, Store};
+use pingan::domain::ChatId;
+use pingan::store::{InboxCounts, NewUpdate, Received, Store};
 use serde_json::json;
 use tokio::time::Instant;
 
@@ -64,10 +65,75 @@ async fn wait_answered(fake: &FakeTelegram, expected: &HashMap<i64, Vec<u32>>) {
 }
 
 crate::support::on_both_backends!(
+    the_inbox_hands_out_one_update_per_chat_oldest_first_and_fences_its_claims,
+    the_polling_lease_is_held_by_one_and_fences_what_it_stores,
     an_update_posted_to_the_webhook_is_answered,
     a_request_without_the_right_secret_is_refused_and_changes_nothing,
     an_update_posted_twice_is_handled_once,
 );
+
+fn new_update(update_id: i64, chat: i64) -> NewUpdate {
+    NewUpdate { update_id, chat: ChatId(chat), payload: format!("{{\"update_id\": {update_id}}}") }
+}
+
+async fn the_inbox_hands_out_one_update_per_chat_oldest_first_and_fences_its_claims(db: TestDb) {
+    let store = db.store().await;
+    let now = chrono::Utc::now();
+    let lease = Duration::from_secs(30);
+    for (id, chat) in [(1, 10), (2, 10), (3, 11)] {
+        assert_eq!(store.receive_update(&new_update(id, chat), 32, now).await.unwrap(), Received::New);
+    }
+    assert_eq!(store.receive_update(&new_update(1, 10), 32, now).await.unwrap(), Received::Repeated);
+    let first = store.claim_updates("w1", lease, 10).await.unwrap();
+    let ids: Vec<i64> = first.iter().map(|u| u.update_id).collect();
+    assert_eq!(ids, [1, 3], "each chat's oldest only");
+    assert!(store.claim_updates("w2", lease, 10).await.unwrap().is_empty(), "chat 10 is held");
+    assert!(store.finish_update(&first[0], now).await.unwrap());
+    let second = store.claim_updates("w2", lease, 10).await.unwrap();
+    assert_eq!(second.iter().map(|u| u.update_id).collect::<Vec<_>>(), [2], "then the next of chat 10");
+    // A lease that ran out: another worker takes the update, and the first one's writes
+    // change nothing.
+    let short = store.claim_updates("w3", Duration::from_millis(1), 10).await.unwrap();
+    assert!(short.is_empty(), "nothing else is open");
+    assert!(store.finish_update(&second[0], now).await.unwrap());
+    store.receive_update(&new_update(4, 12), 32, now).await.unwrap();
+    let stale = store.claim_updates("w3", Duration::from_millis(1), 10).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let retaken = store.claim_updates("w4", lease, 10).await.unwrap();
+    assert_eq!(retaken.iter().map(|u| u.update_id).collect::<Vec<_>>(), [4]);
+    assert_eq!(retaken[0].claim, stale[0].claim + 1, "a new fencing token");
+    assert!(!store.finish_update(&stale[0], now).await.unwrap(), "the old claim is fenced off");
+    assert_eq!(store.renew_update_leases("w3", &[4], lease).await.unwrap(), Vec::<i64>::new());
+    assert!(store.finish_update(&retaken[0], now).await.unwrap());
+    let counts = store.inbox_counts().await.unwrap();
+    assert_eq!((counts.handled, counts.pending, counts.handling), (3, 0, 1), "update 3 still held by w1");
+    store.close().await;
+}
+
+async fn the_polling_lease_is_held_by_one_and_fences_what_it_stores(db: TestDb) {
+    let store = db.store().await;
+    let now = chrono::Utc::now();
+    let lease = Duration::from_secs(30);
+    let first = store.take_poll_lease("a", lease, false).await.unwrap().expect("a free lease");
+    assert_eq!(first.next_offset, 0);
+    assert!(store.take_poll_lease("b", lease, false).await.unwrap().is_none(), "a holds it");
+    let stored = store.store_polled(&first, &[new_update(7, 1), new_update(8, 2)], 9, lease, 32, now).await;
+    assert_eq!(stored.unwrap(), Some(vec![Received::New, Received::New]));
+    assert!(store.renew_poll_lease(&first, lease).await.unwrap());
+    // b takes over (as after a's lease ran out) and continues from a's offset.
+    let second = store.take_poll_lease("b", lease, true).await.unwrap().expect("taken");
+    assert_eq!((second.next_offset, second.token), (9, first.token + 1));
+    assert!(!store.renew_poll_lease(&first, lease).await.unwrap(), "a lost it");
+    let fenced = store.store_polled(&first, &[new_update(9, 1)], 10, lease, 32, now).await.unwrap();
+    assert_eq!(fenced, None, "a's late batch stores nothing");
+    let again = store.store_polled(&second, &[new_update(8, 2), new_update(9, 1)], 10, lease, 32, now).await;
+    assert_eq!(again.unwrap(), Some(vec![Received::Repeated, Received::New]));
+    store.release_poll_lease(&second).await.unwrap();
+    let third = store.take_poll_lease("c", lease, false).await.unwrap().expect("given up on stop");
+    assert_eq!(third.next_offset, 10);
+    assert_eq!(store.inbox_counts().await.unwrap().pending, 3);
+    store.close().await;
+}
 
 async fn an_update_posted_to_the_webhook_is_answered(db: TestDb) {
     let fake = FakeTelegram::start().await;

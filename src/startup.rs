@@ -10,7 +10,8 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use crate::app::App;
-use crate::bot::polling::run_polling;
+use crate::bot::intake::Receiver;
+use crate::bot::polling::run_bot;
 use crate::clock::Clock;
 use crate::config::{BotSettings, Settings};
 use crate::delivery::instances::Instances;
@@ -27,7 +28,7 @@ use crate::telegram::replies::TelegramOutbound;
 use crate::telegram::transport::Transport;
 
 /// After the stop signal, how long the scheduler and the sender may take to finish what
-/// they hold (the bot's own handlers get their grace in `run_polling`, at the same time).
+/// they hold (the bot's own handlers get their grace in `run_bot`, at the same time).
 const DRAIN: Duration = Duration::from_secs(3);
 
 /// Opens and migrates the configured database, and loads the shipped tips.
@@ -158,15 +159,27 @@ pub async fn run(
         transport,
         clock.clone(),
         settings.delivery.clone(),
-        worker,
+        worker.clone(),
         app.metrics.clone(),
     ));
+    // Updates come into the inbox by webhook (a route of the HTTP server) or by polling.
+    let receiver = Receiver::new(app.clone(), outbound.clone());
+    let webhook = settings
+        .telegram
+        .webhook
+        .clone()
+        .map(|settings| crate::http::Webhook { settings, receiver: receiver.clone() });
     let mut background = JoinSet::new();
     let metrics_apart = settings.http.metrics_listen.is_some();
     if let Some(address) = settings.http.listen {
-        let what = if metrics_apart { "/healthz and /api" } else { "/healthz, /metrics and /api" };
+        let what = match (metrics_apart, &webhook) {
+            (true, None) => "/healthz and /api",
+            (false, None) => "/healthz, /metrics and /api",
+            (true, Some(_)) => "/healthz, /api and the webhook",
+            (false, Some(_)) => "/healthz, /metrics, /api and the webhook",
+        };
         let placement = if metrics_apart { crate::http::Metrics::Apart } else { crate::http::Metrics::Here };
-        let router = crate::http::router(app.clone(), placement);
+        let router = crate::http::router(app.clone(), placement, webhook);
         serve_http(&mut background, &stopped, address, "http.listen, PINGAN_HTTP_LISTEN", what, router)
             .await?;
     }
@@ -197,7 +210,8 @@ pub async fn run(
         shutdown.await;
         stop.send_replace(true);
     };
-    let result = run_polling(app, &settings.telegram, outbound, shutdown).await;
+    let lease = settings.delivery.lease;
+    let result = run_bot(app, &settings.telegram, receiver, worker, lease, shutdown).await;
     stop.send_replace(true);
     let drained =
         tokio::time::timeout(DRAIN, async { while background.join_next().await.is_some() {} }).await;

@@ -14,7 +14,7 @@ use url::Url;
 use crate::domain::Language;
 pub use layers::Origin;
 use layers::{Entry, Layers};
-pub use secret::{ApiUrl, BotToken};
+pub use secret::{ApiUrl, BotToken, WebhookSecret};
 
 /// The local configuration file read when no other is named.
 pub const LOCAL_FILE: &str = "config/local.toml";
@@ -133,6 +133,46 @@ pub struct TelegramSettings {
     pub api_url: ApiUrl,
     pub poll_timeout: Duration,
     pub request_timeout: Duration,
+    /// Webhook mode (`telegram.webhook_url` set); `None` polls.
+    pub webhook: Option<WebhookSettings>,
+}
+
+/// Telegram posts updates to `url` (`setWebhook`), which a reverse proxy or load balancer
+/// forwards to `http.listen`; `pingan run` serves `POST <path of url>` there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// An `https://` URL, or `http://` to 127.0.0.1, `[::1]` or localhost (tests, a local
+    /// Bot API server); its path is served, and may not be `/` nor one of Pingan's own
+    /// routes (`/healthz`, `/metrics`, `/api/…`).
+    pub url: Url,
+    pub secret: WebhookSecret,
+    /// `setWebhook`'s `max_connections`: requests Telegram keeps open at once (1-100).
+    pub max_connections: u32,
+}
+
+impl WebhookSettings {
+    /// The path served, such as `/telegram/webhook`.
+    pub fn path(&self) -> &str {
+        self.url.path()
+    }
+
+    /// The URL as logs and `pingan config` show it: scheme, host, port and path.
+    pub fn shown_url(&self) -> String {
+        secret::shown_url(&self.url, true)
+    }
+}
+
+/// The webhook URL `text` names, or why not.
+fn webhook_url(text: &str) -> Option<Url> {
+    let url = Url::parse(text.trim()).ok()?;
+    let local = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && local);
+    let path = url.path();
+    let own = path == "/"
+        || ["/healthz", "/metrics", "/api"].iter().any(|p| path == *p || path.starts_with(&format!("{p}/")));
+    let plain = path.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_.~".contains(&b));
+    (scheme_ok && url.has_host() && !own && plain && url.username().is_empty() && url.password().is_none())
+        .then_some(url)
 }
 
 impl TelegramSettings {
@@ -327,6 +367,9 @@ pub struct RetentionSettings {
 impl RetentionSettings {
     /// Idempotency keys of publications: a retry comes within minutes, not weeks.
     pub const IDEMPOTENCY_KEYS: chrono::Duration = chrono::Duration::days(7);
+    /// Handled inbox updates (their ids only): Telegram sends an update again within
+    /// minutes (a webhook answered late, a poll not confirmed), not days.
+    pub const INBOX: chrono::Duration = chrono::Duration::days(1);
 
     /// The cutoffs at `now`.
     pub fn cutoffs(&self, now: chrono::DateTime<chrono::Utc>) -> crate::store::Cutoffs {
@@ -336,6 +379,7 @@ impl RetentionSettings {
             dialogues: now - self.dialogues,
             reports: now - self.reporters,
             idempotency_keys: now - Self::IDEMPOTENCY_KEYS,
+            inbox: now - Self::INBOX,
         }
     }
 }
@@ -410,6 +454,14 @@ impl Loaded {
             },
             "database.url" => quoted(self.settings.database.url.to_string()),
             "telegram.api_url" => quoted(self.settings.telegram.api_url.to_string()),
+            "telegram.webhook_url" => match &self.settings.telegram.webhook {
+                Some(webhook) => quoted(webhook.shown_url()),
+                None => quoted(String::new()),
+            },
+            "telegram.webhook_secret" => match &self.settings.telegram.webhook {
+                Some(webhook) => quoted(webhook.secret.to_string()),
+                None => quoted("(not set)".into()),
+            },
             "cap.feeds" => {
                 let feeds: Vec<String> = self.settings.cap.feeds.iter().map(FeedSettings::shown).collect();
                 format!("[{}]", feeds.join(", "))
@@ -448,6 +500,28 @@ impl Settings {
             l.get("telegram.request_timeout_secs", "a whole number from 1 to 120", |v| {
                 integer_in(v, 1, 120).map(|s| Duration::from_secs(s as u64))
             })?;
+
+        let webhook_text = l.get("telegram.webhook_url", "a string", string)?;
+        let webhook = if webhook_text.trim().is_empty() {
+            None
+        } else {
+            let url = l.get(
+                "telegram.webhook_url",
+                "empty (poll), or an https:// URL with a path of its own such as \
+                 https://bot.example.gov.cn/telegram/webhook (http:// only to 127.0.0.1 or localhost)",
+                |v| webhook_url(&string(v)?),
+            )?;
+            let secret = l.get(
+                "telegram.webhook_secret",
+                "1 to 256 characters A-Z, a-z, 0-9, _ and - (required with telegram.webhook_url)",
+                |v| WebhookSecret::parse(&string(v)?),
+            )?;
+            let max_connections =
+                l.get("telegram.webhook_max_connections", "a whole number from 1 to 100", |v| {
+                    integer_in(v, 1, 100).map(|n| n as u32)
+                })?;
+            Some(WebhookSettings { url, secret, max_connections })
+        };
 
         let url_text = l.get("database.url", DatabaseUrl::EXPECTED, string)?;
         let url = DatabaseUrl::check(&url_text).map_err(|expected| l.invalid("database.url", &expected))?;
@@ -535,6 +609,12 @@ impl Settings {
         };
         let listen = address("http.listen")?;
         let metrics_listen = address("http.metrics_listen")?;
+        if webhook.is_some() && listen.is_none() {
+            return Err(l.invalid(
+                "http.listen",
+                "an address such as 127.0.0.1:8080 when telegram.webhook_url is set: the webhook is served there",
+            ));
+        }
 
         let filter = l.get("log.level", "a tracing filter such as info", |v| {
             let s = string(v)?;
@@ -547,7 +627,7 @@ impl Settings {
         })?;
 
         Ok(Settings {
-            telegram: TelegramSettings { token, api_url, poll_timeout, request_timeout },
+            telegram: TelegramSettings { token, api_url, poll_timeout, request_timeout, webhook },
             database: DatabaseSettings { url, max_connections, busy_timeout },
             bot: BotSettings {
                 default_language,
@@ -853,6 +933,40 @@ mod tests {
         for secret in ["SECRET", "hunter2", "qpw", "pr0xy-pw", "feedkey"] {
             assert!(!debug.contains(secret), "{secret} in {debug}");
         }
+    }
+
+    #[test]
+    fn webhook_mode_needs_an_https_url_a_secret_and_the_listener() {
+        assert!(load(&[]).unwrap().settings.telegram.webhook.is_none(), "polling by default");
+        let url = ("PINGAN_TELEGRAM_WEBHOOK_URL", "https://bot.example.gov.cn/telegram/hook");
+        let secret = ("PINGAN_TELEGRAM_WEBHOOK_SECRET", "Wh-S3cret_42");
+        let loaded = load(&[url, secret, ("PINGAN_TELEGRAM_WEBHOOK_MAX_CONNECTIONS", "10")]).unwrap();
+        let webhook = loaded.settings.telegram.webhook.clone().unwrap();
+        assert_eq!((webhook.path(), webhook.max_connections), ("/telegram/hook", 10));
+        assert!(webhook.secret.matches(b"Wh-S3cret_42"));
+        let text = loaded.describe();
+        assert!(text.contains("webhook_url = \"https://bot.example.gov.cn/telegram/hook\""), "{text}");
+        assert!(text.contains("webhook_secret = \"****\"  # environment variable"), "{text}");
+        let debug = format!("{:?}", loaded.settings);
+        assert!(!text.contains("Wh-S3cret") && !debug.contains("Wh-S3cret"), "{debug}");
+
+        let err = load(&[url]).unwrap_err().to_string();
+        assert!(err.starts_with("telegram.webhook_secret (from default)"), "{err}");
+        for bad in [
+            "http://bot.example.gov.cn/hook",
+            "https://bot.example.gov.cn/",
+            "https://bot.example.gov.cn/api/hook",
+            "https://bot.example.gov.cn/healthz",
+            "https://user:pw@bot.example.gov.cn/hook",
+            "not a url",
+        ] {
+            let err = load(&[("PINGAN_TELEGRAM_WEBHOOK_URL", bad), secret]).unwrap_err().to_string();
+            assert!(err.starts_with("telegram.webhook_url (from environment variable"), "{bad}: {err}");
+            assert!(!err.contains("pw@"), "{err}");
+        }
+        assert!(load(&[("PINGAN_TELEGRAM_WEBHOOK_URL", "http://127.0.0.1:9/hook"), secret]).is_ok());
+        let err = load(&[url, secret, ("PINGAN_HTTP_LISTEN", "off")]).unwrap_err().to_string();
+        assert!(err.starts_with("http.listen (from environment variable"), "{err}");
     }
 
     #[test]

@@ -52,6 +52,47 @@ impl fmt::Display for BotToken {
     }
 }
 
+/// The secret Telegram sends with every webhook request, in the
+/// `X-Telegram-Bot-Api-Secret-Token` header (`secret_token` of `setWebhook`): 1 to 256
+/// characters `A-Z`, `a-z`, `0-9`, `_` and `-`, as the Bot API allows. `Debug` and
+/// `Display` show `****`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookSecret(String);
+
+impl WebhookSecret {
+    pub fn parse(text: &str) -> Option<WebhookSecret> {
+        let text = text.trim();
+        let fits = (1..=256).contains(&text.len())
+            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        fits.then(|| WebhookSecret(text.to_owned()))
+    }
+
+    /// The secret itself, for `setWebhook` only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether a request's header value is this secret, compared in constant time (how
+    /// long it takes tells nothing about how much of a guess was right).
+    pub fn matches(&self, given: &[u8]) -> bool {
+        use subtle::ConstantTimeEq;
+        // ct_eq is constant-time for slices of equal length; the length is not secret.
+        self.0.as_bytes().ct_eq(given).into()
+    }
+}
+
+impl fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WebhookSecret(****)")
+    }
+}
+
+impl fmt::Display for WebhookSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("****")
+    }
+}
+
 /// The parameters a URL is shown with, and the values each may show.
 const SHOWN_PARAMETERS: &[(&str, &[&str])] =
     &[("sslmode", &["disable", "allow", "prefer", "require", "verify-ca", "verify-full"])];
@@ -157,6 +198,19 @@ mod tests {
         assert!(BotToken::parse("1:x").is_some());
         for bad in ["", "abc", "123456", ":abc", "12a:abc", "1:", "1:a b"] {
             assert!(BotToken::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_webhook_secret_is_never_shown_and_compared_whole() {
+        let secret = WebhookSecret::parse("s3cret_Value-1").unwrap();
+        assert_eq!(format!("{secret} {secret:?}"), "**** WebhookSecret(****)");
+        assert!(secret.matches(b"s3cret_Value-1"));
+        for wrong in [&b""[..], b"s3cret_Value-", b"s3cret_Value-12", b"S3cret_Value-1"] {
+            assert!(!secret.matches(wrong), "{wrong:?}");
+        }
+        for bad in ["", "with space", "ünïcode", &"x".repeat(257)] {
+            assert!(WebhookSecret::parse(bad).is_none(), "{bad}");
         }
     }
 

@@ -1,10 +1,12 @@
-//! The HTTP server: `/healthz`, `/metrics`, and the admin API under `/api` with its
-//! OpenAPI document at `/api/openapi.json`, generated from the handlers below.
+//! The HTTP server: `/healthz`, `/metrics`, the admin API under `/api` with its OpenAPI
+//! document at `/api/openapi.json`, generated from the handlers below, and in webhook mode
+//! Telegram's webhook at the path of `telegram.webhook_url`.
 
 mod auth;
 mod error;
 mod notices;
 mod ops;
+pub mod webhook;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,6 +24,14 @@ pub struct HttpState {
     pub app: Arc<App>,
     /// `/metrics`' counts from the database, read at most every few seconds.
     pub gauges: Arc<ops::GaugeCache>,
+    /// Telegram's webhook, in webhook mode.
+    pub webhook: Option<Arc<Webhook>>,
+}
+
+/// What the webhook route needs: its settings (path, secret) and the inbox.
+pub struct Webhook {
+    pub settings: crate::config::WebhookSettings,
+    pub receiver: crate::bot::intake::Receiver,
 }
 
 #[derive(OpenApi)]
@@ -70,10 +80,17 @@ pub enum Metrics {
     Apart,
 }
 
-pub fn router(app: Arc<App>, metrics: Metrics) -> Router {
+/// The routes served at `http.listen`; with `webhook`, its path too (the settings make
+/// sure it is none of the others).
+pub fn router(app: Arc<App>, metrics: Metrics, webhook: Option<Webhook>) -> Router {
     let openapi = openapi_json();
-    let state = HttpState { app, gauges: Arc::default() };
+    let path = webhook.as_ref().map(|w| w.settings.path().to_owned());
+    let state = HttpState { app, gauges: Arc::default(), webhook: webhook.map(Arc::new) };
     let router = Router::new().route("/healthz", get(ops::healthz));
+    let router = match path {
+        Some(path) => router.route(&path, post(webhook::receive)),
+        None => router,
+    };
     let router = match metrics {
         Metrics::Here => router.route("/metrics", get(ops::metrics)),
         Metrics::Apart => router,
@@ -98,7 +115,7 @@ pub fn metrics_router(app: Arc<App>) -> Router {
     Router::new()
         .route("/metrics", get(ops::metrics))
         .fallback(|| async { ApiError::NotFound("only /metrics is served here".into()) })
-        .with_state(HttpState { app, gauges: Arc::default() })
+        .with_state(HttpState { app, gauges: Arc::default(), webhook: None })
 }
 
 /// Serves `router` until `shutdown` completes.

@@ -10,6 +10,7 @@ mod dialogues;
 mod error;
 pub(crate) mod feeds;
 pub(crate) mod figures;
+pub(crate) mod inbox;
 pub(crate) mod indicators;
 pub(crate) mod leader;
 mod migrations;
@@ -40,6 +41,7 @@ pub use dialogues::DialogueStore;
 pub use error::StoreError;
 pub use feeds::{FeedClaim, FeedState, FeedStore, PollOutcome};
 pub use figures::FigureStore;
+pub use inbox::{ClaimedUpdate, InboxCounts, InboxStore, NewUpdate, PollLease, Received};
 pub use indicators::IndicatorStore;
 pub use leader::{ChatTurn, LeaderLease, LeaderStore};
 pub use migrations::MigrationReport;
@@ -95,6 +97,7 @@ pub trait Store:
     + FeedStore
     + UsernameStore
     + LeaderStore
+    + InboxStore
     + Send
     + Sync
     + Debug

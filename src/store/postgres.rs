@@ -155,3 +155,11 @@ super::claims::impl_claim_store!(
     " FOR SHARE OF n"
 );
 super::leader::impl_leader_store!(PgStore, "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)");
+// Workers on every instance skip updates another has locked mid-claim; leases run on the
+// server's clock.
+super::inbox::impl_inbox_store!(
+    PgStore,
+    ::sqlx::Postgres,
+    " FOR UPDATE SKIP LOCKED",
+    "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
+);

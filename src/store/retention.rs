@@ -20,6 +20,9 @@ pub struct Cutoffs {
     pub reports: DateTime<Utc>,
     /// Idempotency keys of publications.
     pub idempotency_keys: DateTime<Utc>,
+    /// Inbox updates handled (or shed) before this: kept only so that Telegram sending
+    /// one again is recognised, their payloads already gone.
+    pub inbox: DateTime<Utc>,
 }
 
 /// What one round of pruning did.
@@ -30,11 +33,17 @@ pub struct Pruned {
     pub dialogues: u64,
     pub reports: u64,
     pub idempotency_keys: u64,
+    pub inbox: u64,
 }
 
 impl Pruned {
     pub fn total(&self) -> u64 {
-        self.deliveries + self.search_queries + self.dialogues + self.reports + self.idempotency_keys
+        self.deliveries
+            + self.search_queries
+            + self.dialogues
+            + self.reports
+            + self.idempotency_keys
+            + self.inbox
     }
 }
 
@@ -102,7 +111,17 @@ macro_rules! impl_retention_store {
                 .execute(&self.pool)
                 .await?
                 .rows_affected();
-                Ok($crate::store::Pruned { deliveries, search_queries, dialogues, reports, idempotency_keys })
+                let inbox = ::sqlx::query(
+                    "DELETE FROM inbox_updates WHERE update_id IN \
+                     (SELECT update_id FROM inbox_updates WHERE status IN ('handled', 'shed') AND handled_at < $1 \
+                     ORDER BY handled_at LIMIT $2)",
+                )
+                .bind(c.inbox)
+                .bind(batch)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                Ok($crate::store::Pruned { deliveries, search_queries, dialogues, reports, idempotency_keys, inbox })
             }
         }
     };

@@ -205,3 +205,10 @@ fn create_private(path: &std::path::Path) {
     // own error, when it opens the file, says it better.
     let _ = options.open(path);
 }
+// One writer at a time: one UPDATE claims updates no other worker can take.
+super::inbox::impl_inbox_store!(
+    SqliteStore,
+    ::sqlx::Sqlite,
+    "",
+    "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"
+);

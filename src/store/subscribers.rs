@@ -639,6 +639,14 @@ macro_rules! impl_subscriber_store {
                     .bind(chat_id.0)
                     .execute(&mut *tx)
                     .await?;
+                // Updates from the chat already handled or in hand (the press that asked for
+                // this among them) lose their payload and chat; later ones stay in order.
+                ::sqlx::query(
+                    "UPDATE inbox_updates SET payload = '', chat_id = 0 WHERE chat_id = $1 AND status <> 'pending'",
+                )
+                .bind(chat_id.0)
+                .execute(&mut *tx)
+                .await?;
                 // An editor's Publish and correction buttons in this chat name it in their keys.
                 ::sqlx::query("DELETE FROM idempotency_keys WHERE key LIKE $1")
                     .bind(format!("telegram:{}:%", chat_id.0))

@@ -33,4 +33,5 @@ mod secrets;
 mod storage;
 mod stress;
 mod typed;
+mod webhook;
 mod words;

@@ -131,14 +131,34 @@ pub async fn spawn_app_with_http(clock: Arc<dyn Clock>, extra_env: &[(&str, &str
     (app, base)
 }
 
-/// One more app instance on a database and fake Bot API the test owns and others may
-/// share (several instances on one PostgreSQL). Returns once it runs; the test waits for
-/// what it needs of it (registered, leading) itself.
-pub struct Instance {
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<anyhow::Result<()>>,
+/// How an [`Instance`] takes updates in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intake {
+    /// Long polling (by whichever instance holds the polling lease).
+    Polling,
+    /// Telegram's webhook, at `<base>/telegram/webhook`, with [`WEBHOOK_SECRET`].
+    Webhook,
 }
 
+/// The webhook secret test instances register and check.
+pub const WEBHOOK_SECRET: &str = "test-webhook_Secret-42";
+
+/// One `pingan run` of several sharing a fake Bot API and a database, as instances of one
+/// deployment do. It runs on a tokio runtime of its own, so that killing it ends every
+/// task it started (detached ones too), as SIGKILL ends a process. Dropping it kills it.
+pub struct Instance {
+    /// Its HTTP server, such as `http://127.0.0.1:4321` (empty for [`spawn_instance`]'s).
+    pub base: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+/// One more app instance on the test's own runtime, without HTTP, with `clock` (a manual
+/// one, for the scheduler's due times): for tests of the scheduler leader and the shared
+/// send rate. Returns once it runs; the test waits for what it needs of it (registered,
+/// leading) itself. Killing it aborts its main task (its detached tasks may run on until
+/// the test's runtime ends); [`start_instance`] kills more thoroughly.
 pub fn spawn_instance(
     fake: &FakeTelegram,
     db: &TestDb,
@@ -151,28 +171,100 @@ pub fn spawn_instance(
     let task = tokio::spawn(pingan::startup::run(settings, clock, async {
         let _ = stopped.await;
     }));
-    Instance { stop: Some(stop), task }
+    Instance { base: String::new(), stop: Some(stop), task: Some(task), runtime: None }
+}
+
+/// Starts an app against an existing fake and database (neither is re-created), serving
+/// HTTP on a port of its own; returns once it serves `/healthz` and, in webhook mode, has
+/// registered its webhook with the fake.
+pub async fn start_instance(
+    fake: &FakeTelegram,
+    db: &TestDb,
+    intake: Intake,
+    extra_env: &[(&str, &str)],
+) -> Instance {
+    super::init_logging();
+    let base = format!("http://127.0.0.1:{}", free_port());
+    let listen = base.trim_start_matches("http://").to_owned();
+    let webhook_url = format!("{base}/telegram/webhook");
+    let mut env = vec![("PINGAN_HTTP_LISTEN", listen.as_str())];
+    if intake == Intake::Webhook {
+        env.push(("PINGAN_TELEGRAM_WEBHOOK_URL", webhook_url.as_str()));
+        env.push(("PINGAN_TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET));
+    }
+    env.extend_from_slice(extra_env);
+    let settings = settings_for(fake, db, &env);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime for the instance");
+    let mut task = runtime.spawn(pingan::startup::run(settings, Arc::new(SystemClock), async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    let ready = async {
+        loop {
+            let up =
+                client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success());
+            let registered = intake == Intake::Polling
+                || fake.calls_of("setWebhook").iter().any(|c| c.params["url"] == webhook_url.as_str());
+            if up && registered {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    tokio::select! {
+        () = ready => {}
+        ended = &mut task => panic!("the instance stopped while starting: {ended:?}"),
+        () = tokio::time::sleep(super::fake_telegram::WAIT) => panic!("the instance at {base} did not start"),
+    }
+    Instance { base, stop: Some(stop), task: Some(task), runtime: Some(runtime) }
 }
 
 impl Instance {
+    /// Where it serves Telegram's webhook (in webhook mode).
+    pub fn webhook_url(&self) -> String {
+        format!("{}/telegram/webhook", self.base)
+    }
+
+    /// Kills it at once, as SIGKILL would: every task it runs ends wherever it is, and
+    /// nothing it holds is given back.
+    pub async fn kill(mut self) {
+        let task = self.task.take();
+        match self.runtime.take() {
+            Some(runtime) => runtime.shutdown_background(),
+            None => {
+                if let Some(task) = task {
+                    task.abort();
+                    let _ = task.await;
+                }
+            }
+        }
+    }
+
     /// Stops it as SIGTERM would, and returns how `run` ended.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        (&mut self.task).await.expect("the instance's task panicked")
-    }
-
-    /// Ends it at once, mid-work, as SIGKILL would: nothing of it runs on (its tasks are
-    /// dropped, its connections closed), and nothing it held is released.
-    pub async fn kill(mut self) {
-        self.task.abort();
-        let _ = (&mut self.task).await;
+        let ended = self.task.take().expect("the instance's task").await.expect("the instance panicked");
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+        ended
     }
 }
 
 impl Drop for Instance {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
     }
 }

@@ -84,6 +84,12 @@ async fn get_updates(shared: &Arc<Shared>, params: &Value) -> Reply {
     let mut changes = shared.changed.subscribe();
     let generation = {
         let mut state = shared.lock();
+        if state.webhooks.registered.is_some() {
+            return Reply::error(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+            );
+        }
         state.poll_generation += 1;
         if offset > 0 {
             state.pending.retain(|(id, _)| *id >= offset);

@@ -55,10 +55,8 @@ pub fn call(state: &mut State, method: &str, params: &Value, files: &Files) -> R
         }
         "sendphoto" => send_photo(state, params, files),
         "getchatmember" => get_chat_member(state, params),
-        "sendchataction" | "deletewebhook" | "setwebhook" => Ok(json!(true)),
-        "getwebhookinfo" => {
-            Ok(json!({ "url": "", "has_custom_certificate": false, "pending_update_count": 0 }))
-        }
+        "sendchataction" => Ok(json!(true)),
+        m @ ("deletewebhook" | "setwebhook" | "getwebhookinfo") => Ok(state.webhook_method(m, params)),
         _ => Err(Reply::error(404, "Not Found")),
     };
     result.map_or_else(|e| e, Reply::ok)

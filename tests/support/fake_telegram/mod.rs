@@ -6,13 +6,16 @@
 //! refuses what Telegram refuses (empty or over-long text, malformed HTML, bad buttons);
 //! and on demand answers 429, 403, 400-migrate, 5xx or slowly, 401 and 404 for a while,
 //! a proxy's HTML page, chat-level 400s (a closed or deleted topic, no rights), and
-//! enforces Telegram's flood limits. Tests drive it with
-//! updates and wait on what the bot sent — no sleeping.
+//! enforces Telegram's flood limits. In webhook mode (after `setWebhook`) it POSTs updates
+//! to the webhook, or round-robin over several targets (see `webhook`), instead of
+//! answering `getUpdates`. Tests drive it with updates and wait on what the bot sent — no
+//! sleeping.
 
 pub mod html;
 mod http;
 pub mod methods;
 pub mod state;
+pub mod webhook;
 pub mod wire;
 
 use std::net::SocketAddr;
@@ -24,6 +27,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use state::{Call, Fault, FaultRule, Limits, SentMessage, State};
+pub use webhook::{WebhookInfo, WebhookPost};
 pub use wire::{ForwardOrigin, TgUser};
 use wire::{chat_json, command_entities};
 
@@ -49,11 +53,13 @@ pub struct FakeTelegram {
     shared: Arc<Shared>,
     addr: SocketAddr,
     server: JoinHandle<()>,
+    poster: JoinHandle<()>,
 }
 
 impl Drop for FakeTelegram {
     fn drop(&mut self) {
         self.server.abort();
+        self.poster.abort();
     }
 }
 
@@ -73,7 +79,8 @@ impl FakeTelegram {
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("fake Bot API server");
         });
-        FakeTelegram { shared, addr, server }
+        let poster = tokio::spawn(webhook::post_updates(shared.clone()));
+        FakeTelegram { shared, addr, server, poster }
     }
 
     pub fn api_url(&self) -> String {
@@ -394,5 +401,57 @@ impl FakeTelegram {
 
     pub fn register_channel(&self, chat_id: i64) {
         self.shared.lock().channels.insert(chat_id);
+    }
+
+    // --- Webhook mode ----------------------------------------------------------------
+
+    /// What `setWebhook` registered last, if a webhook is set.
+    pub fn webhook(&self) -> Option<WebhookInfo> {
+        self.shared.lock().webhooks.registered.clone()
+    }
+
+    /// Spreads webhook posts round-robin over `targets`, as a load balancer in front of
+    /// several instances does (the registered URL is still required: without a webhook
+    /// nothing is posted).
+    pub fn balance_over(&self, targets: Vec<String>) {
+        self.shared.lock().webhooks.targets = targets;
+        self.shared.notify();
+    }
+
+    /// Every webhook post so far, in the order they were answered.
+    pub fn webhook_posts(&self) -> Vec<WebhookPost> {
+        self.shared.lock().webhooks.posts.clone()
+    }
+
+    /// Waits until every update queued so far was answered 200 by a webhook.
+    pub async fn wait_until_posted(&self) {
+        self.wait_for("every update answered 200 by the webhook", |s| s.pending.is_empty().then_some(()))
+            .await
+    }
+
+    /// `user` typing `text` in their private chat, as an update with the next
+    /// `update_id` that is not queued: for a test that posts it itself.
+    pub fn user_message_update(&self, user: &TgUser, text: &str) -> Value {
+        let mut state = self.shared.lock();
+        let id = state.next_update_id;
+        state.next_update_id += 1;
+        let message_id = state.next_message_id(user.id);
+        let mut message = json!({
+            "message_id": message_id,
+            "date": 1_790_000_000,
+            "chat": chat_json(user.id, false),
+            "from": user.json(),
+            "text": text,
+        });
+        if let Some(entities) = command_entities(text) {
+            message["entities"] = entities;
+        }
+        json!({ "update_id": id, "message": message })
+    }
+
+    /// POSTs `update` to `url` as Telegram would, with `secret` in the header (`None`: no
+    /// header); returns the status code, 0 if nothing answered.
+    pub async fn post_update(&self, url: &str, secret: Option<&str>, update: &Value) -> u16 {
+        webhook::send(&reqwest::Client::new(), url, secret, update).await
     }
 }

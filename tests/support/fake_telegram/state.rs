@@ -252,6 +252,8 @@ pub struct State {
     /// Every string users put into an update (texts, captions, names, button data), kept
     /// after the update is confirmed: what a reply may quote back in any language.
     pub typed: Vec<String>,
+    /// Webhook mode: what is registered, and every post.
+    pub webhooks: super::webhook::Webhooks,
 }
 
 impl State {
@@ -276,6 +278,7 @@ impl State {
             random_errors: None,
             flood: Flood::default(),
             typed: Vec::new(),
+            webhooks: Default::default(),
         }
     }
 

@@ -114,6 +114,9 @@ pub const COPIED: &[Table] = &[
     table("cap_feeds"),
     table("cap_feed_entries"),
     table("usernames"),
+    // Updates stored but not yet handled when the old instance stopped are handled by the
+    // new ones (Telegram was already told they arrived).
+    table("inbox_updates"),
 ];
 
 /// Tables the SQLite migrations create that PostgreSQL has not as tables, and why nothing
@@ -124,6 +127,7 @@ pub const NOT_COPIED: &[(&str, &str)] = &[
     ("leader_leases", "who leads the running instances: taken afresh when they start"),
     ("instances", "the running instances' heartbeats: written afresh when they start"),
     ("chat_send_state", "when each chat may next be sent to: seconds ahead at most, rebuilt by sending"),
+    ("poll_lease", "who polls and its getUpdates offset: Telegram hands out what was not confirmed"),
 ];
 
 /// Runs `pingan migrate-data`.

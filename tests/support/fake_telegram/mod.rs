@@ -100,6 +100,13 @@ impl FakeTelegram {
         id
     }
 
+    /// The next update gets id `next` (ids count on from there), as Telegram's go on
+    /// from where another bot process's stopped.
+    pub fn continue_update_ids_from(&self, next: i64) {
+        let mut state = self.shared.lock();
+        state.next_update_id = state.next_update_id.max(next);
+    }
+
     /// `user` types `text` in their private chat with the bot; returns the message id.
     pub fn user_sends(&self, user: &TgUser, text: &str) -> i32 {
         self.message_in(user.id, user, text, None)

@@ -5,29 +5,8 @@
 //! `python3 tools/subset-chart-font.py` regenerates it from the locales; the tests below
 //! check that every character the charts can draw is in it.
 
-use std::sync::OnceLock;
-
-use plotters::style::{FontFamily, FontStyle, IntoFont, TextStyle, register_font};
-
 /// The font file's bytes (OpenType, CFF outlines).
 pub const FONT: &[u8] = include_bytes!("../../assets/fonts/PinganChartSans-Regular.otf");
-/// The name plotters knows the font by.
-pub const FAMILY: &str = "pingan-chart-sans";
-
-/// Registers [`FONT`] with plotters under [`FAMILY`], once per process.
-///
-/// # Errors
-/// [`super::ChartError::Font`] if the bytes are not a font ab_glyph can read.
-pub fn register() -> Result<(), super::ChartError> {
-    static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let ok = *REGISTERED.get_or_init(|| register_font(FAMILY, FontStyle::Normal, FONT).is_ok());
-    if ok { Ok(()) } else { Err(super::ChartError::Font) }
-}
-
-/// Text of `size` pixels in the chart font.
-pub fn style(size: f64) -> TextStyle<'static> {
-    (FontFamily::Name(FAMILY), size).into_font().into()
-}
 
 #[cfg(test)]
 mod tests {
@@ -82,6 +61,5 @@ mod tests {
         // A subset, not the whole font: a few hundred glyphs at most.
         assert!(font.glyph_count() < 400, "{} glyphs", font.glyph_count());
         assert!(FONT.len() < 64 * 1024, "{} bytes", FONT.len());
-        assert!(register().is_ok());
     }
 }

@@ -1,5 +1,6 @@
-//! Line charts drawn in-process into a PNG with `plotters` (bitmap backend, text laid out
-//! by `ab_glyph`) and a font compiled into the binary ([`font`]): no fonts, libraries or
+//! Line charts drawn in-process into a PNG with `plotters` (bitmap backend: axes, value
+//! lines, series, points) and text laid out by `ab_glyph` ([`text`]) in a font compiled
+//! into the binary ([`font`]): no fonts, libraries or
 //! programs of the system are needed where Pingan runs. A chart has a title and a legend
 //! in bands of fixed place at its top ([`TITLE_AREA`], [`LEGEND_AREA`]), the unit of its
 //! values above the value axis, values with thousands separators, and one label per period
@@ -9,11 +10,11 @@
 
 pub mod figures;
 pub mod font;
+mod text;
 
 use plotters::backend::BitMapBackend;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// A colour, red, green and blue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,9 +69,11 @@ pub const TITLE_AREA: Area = Area { x0: 0, y0: 0, x1: WIDTH, y1: 52 };
 /// Where the legend is drawn, centred, one row under the title.
 pub const LEGEND_AREA: Area = Area { x0: 0, y0: 52, x1: WIDTH, y1: 86 };
 
-const TITLE_SIZE: f64 = 26.0;
-const LEGEND_SIZE: f64 = 18.0;
-const LABEL_SIZE: f64 = 16.0;
+const TITLE_SIZE: f32 = 26.0;
+const LEGEND_SIZE: f32 = 18.0;
+const LABEL_SIZE: f32 = 16.0;
+const LEGEND_SWATCH: u32 = 14;
+const LEGEND_SPACING: f32 = 28.0;
 /// Room between two period labels, in pixels.
 const LABEL_GAP: u32 = 16;
 const PLOT_TOP: u32 = 122;
@@ -120,16 +123,35 @@ fn draw_error<E: std::fmt::Debug>(e: E) -> ChartError {
     ChartError::Draw(format!("{e:?}"))
 }
 
+/// Where the plot part of a chart landed, in pixels, for the text drawn around it.
+struct Layout {
+    /// The plot's left and right edges and its top and bottom (the period axis).
+    left: i32,
+    right: i32,
+    top: i32,
+    bottom: i32,
+    /// Each period's x.
+    xs: Vec<i32>,
+    /// Each value line: its value and y.
+    ticks: Vec<(f64, i32)>,
+}
+
 impl LineChart {
     /// The chart as PNG bytes, [`WIDTH`] × [`HEIGHT`] pixels, 8-bit RGB.
+    ///
+    /// # Errors
+    /// [`ChartError`] if the font cannot be read or plotters fails to draw (neither
+    /// happens with the shipped font; the error says which).
     pub fn render_png(&self) -> Result<Vec<u8>, ChartError> {
-        font::register()?;
+        let writer = text::Writer::new()?;
         let mut rgb = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
-        {
+        let layout = {
             let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
-            self.draw(&root)?;
+            let layout = self.plot(&root)?;
             root.present().map_err(draw_error)?;
-        }
+            layout
+        };
+        self.write(&writer, &mut rgb, &layout);
         let mut bytes = Vec::new();
         let mut encoder = png::Encoder::new(&mut bytes, WIDTH, HEIGHT);
         encoder.set_color(png::ColorType::Rgb);
@@ -140,99 +162,35 @@ impl LineChart {
         Ok(bytes)
     }
 
-    fn draw(&self, root: &DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), ChartError> {
-        const TEXT_COLOUR: RGBColor = RGBColor(TEXT.0, TEXT.1, TEXT.2);
-        let text = |size: f64| font::style(size).color(&TEXT_COLOUR);
+    /// The scale's top and its five steps.
+    fn scale(&self) -> (f64, Vec<f64>) {
+        let max = self.series.iter().flat_map(|s| s.values.iter().flatten()).fold(0.0, |a: f64, &b| a.max(b));
+        let top = nice_ceiling(max);
+        (top, (0..=5).map(|i| top * f64::from(i) / 5.0).collect())
+    }
+
+    /// Axes, value lines, series and points, with plotters; no text.
+    fn plot(&self, root: &DrawingArea<BitMapBackend<'_>, Shift>) -> Result<Layout, ChartError> {
         root.fill(&WHITE.colour()).map_err(draw_error)?;
-
-        // Title, centred in its band.
-        let centre = |area: Area| ((area.x0 + area.x1) / 2) as i32;
-        let title = text(TITLE_SIZE).pos(Pos::new(HPos::Center, VPos::Center));
-        let title_y = ((TITLE_AREA.y0 + TITLE_AREA.y1) / 2) as i32;
-        root.draw(&Text::new(self.title.as_str(), (centre(TITLE_AREA), title_y), title))
-            .map_err(draw_error)?;
-
-        // Legend: a swatch and a name per series, the whole row centred.
-        let legend = text(LEGEND_SIZE).pos(Pos::new(HPos::Left, VPos::Center));
-        let swatch = 14u32;
-        let widths: Vec<u32> = self
-            .series
-            .iter()
-            .map(|s| root.estimate_text_size(&s.name, &legend).map(|(w, _)| w))
-            .collect::<Result<_, _>>()
-            .map_err(draw_error)?;
-        let entry = |w: u32| swatch + 8 + w;
-        let total: u32 =
-            widths.iter().map(|w| entry(*w)).sum::<u32>() + 28 * widths.len().saturating_sub(1) as u32;
-        let mut x = (WIDTH.saturating_sub(total) / 2) as i32;
-        let legend_y = ((LEGEND_AREA.y0 + LEGEND_AREA.y1) / 2) as i32;
-        for (series, w) in self.series.iter().zip(&widths) {
-            let half = (swatch / 2) as i32;
-            let square = [(x, legend_y - half), (x + swatch as i32 - 1, legend_y + half - 1)];
-            root.draw(&Rectangle::new(square, series.marker.colour().filled())).map_err(draw_error)?;
-            let at = (x + swatch as i32 + 8, legend_y);
-            root.draw(&Text::new(series.name.as_str(), at, legend.clone())).map_err(draw_error)?;
-            x += (entry(*w) + 28) as i32;
-        }
-
-        // The value axis' name and unit, above its labels.
-        let label = text(LABEL_SIZE);
-        let axis_name = label.clone().pos(Pos::new(HPos::Left, VPos::Bottom));
-        root.draw(&Text::new(
-            self.value_axis.as_str(),
-            (PLOT_LEFT as i32 + 4, PLOT_TOP as i32 - 12),
-            axis_name,
-        ))
-        .map_err(draw_error)?;
-
         let n = self.labels.len().max(1);
-        let top = nice_ceiling(
-            self.series.iter().flat_map(|s| s.values.iter().flatten()).fold(0.0, |a: f64, &b| a.max(b)),
-        );
+        let (top, steps) = self.scale();
         let area = root.margin(PLOT_TOP, 16, PLOT_LEFT, PLOT_RIGHT);
         let mut chart = ChartBuilder::on(&area)
             .set_label_area_size(LabelAreaPosition::Left, Y_LABEL_AREA)
             .set_label_area_size(LabelAreaPosition::Bottom, X_LABEL_AREA)
             .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..top)
             .map_err(draw_error)?;
-        let format_value = |v: &f64| crate::render::figures::decimal(*v, 2);
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_labels(6)
-            .y_label_formatter(&format_value)
-            .y_label_style(label.clone())
-            .x_desc(self.period_axis.as_str())
-            .axis_desc_style(label.clone())
-            .axis_style(AXIS.colour())
-            .bold_line_style(GRID.colour())
-            .light_line_style(WHITE.colour())
-            .draw()
-            .map_err(draw_error)?;
-
-        // Period labels, centred under their points; every `step`-th from the latest
-        // when all of them would not fit side by side.
-        let period = label.clone().pos(Pos::new(HPos::Center, VPos::Top));
-        let label_widths: Vec<u32> = self
-            .labels
-            .iter()
-            .map(|l| root.estimate_text_size(l, &period).map(|(w, _)| w))
-            .collect::<Result<_, _>>()
-            .map_err(draw_error)?;
         let (x_range, y_range) = chart.plotting_area().get_pixel_range();
-        let slot = f64::from((x_range.end - x_range.start) as u32) / n as f64;
-        let step = label_step(&label_widths, slot);
-        for (i, text) in self.labels.iter().enumerate() {
-            if (self.labels.len() - 1 - i) % step != 0 {
-                continue;
-            }
-            let (px, _) = chart.backend_coord(&(i as f64, 0.0));
-            let tick = PathElement::new(vec![(px, y_range.end), (px, y_range.end + 5)], AXIS.colour());
-            root.draw(&tick).map_err(draw_error)?;
-            root.draw(&Text::new(text.as_str(), (px, y_range.end + 10), period.clone()))
+        let (left, right, bottom) = (x_range.start, x_range.end - 1, y_range.end - 1);
+        let ticks: Vec<(f64, i32)> = steps.iter().map(|v| (*v, chart.backend_coord(&(0.0, *v)).1)).collect();
+        for (value, y) in &ticks {
+            let colour = if *value == 0.0 { AXIS } else { GRID };
+            root.draw(&PathElement::new(vec![(left, *y), (right, *y)], colour.colour()))
                 .map_err(draw_error)?;
         }
+        root.draw(&PathElement::new(vec![(left, y_range.start), (left, bottom)], AXIS.colour()))
+            .map_err(draw_error)?;
+        let xs: Vec<i32> = (0..self.labels.len()).map(|i| chart.backend_coord(&(i as f64, 0.0)).0).collect();
 
         for series in &self.series {
             let points: Vec<(f64, f64)> =
@@ -252,8 +210,73 @@ impl LineChart {
                 )
                 .map_err(draw_error)?;
         }
-        Ok(())
+        // Legend swatches, where [`LineChart::write`] puts the names beside them.
+        let writer = text::Writer::new()?;
+        for (series, x) in self.series.iter().zip(self.legend_xs(&writer)) {
+            let half = LEGEND_SWATCH as i32 / 2;
+            let y = legend_middle() as i32;
+            let square = [(x as i32, y - half), (x as i32 + LEGEND_SWATCH as i32 - 1, y + half - 1)];
+            root.draw(&Rectangle::new(square, series.marker.colour().filled())).map_err(draw_error)?;
+        }
+        Ok(Layout { left, right, top: y_range.start, bottom, xs, ticks })
     }
+
+    /// Each legend entry's left end: swatch, gap, name, the whole row centred.
+    fn legend_xs(&self, writer: &text::Writer) -> Vec<f32> {
+        let entries: Vec<f32> = self
+            .series
+            .iter()
+            .map(|s| LEGEND_SWATCH as f32 + 8.0 + writer.width(&s.name, LEGEND_SIZE))
+            .collect();
+        let total = entries.iter().sum::<f32>() + LEGEND_SPACING * entries.len().saturating_sub(1) as f32;
+        let mut x = ((WIDTH as f32 - total) / 2.0).max(0.0);
+        entries
+            .iter()
+            .map(|w| {
+                let at = x;
+                x += w + LEGEND_SPACING;
+                at
+            })
+            .collect()
+    }
+
+    /// Title, legend names, the axes' names, value labels and period labels.
+    fn write(&self, writer: &text::Writer, rgb: &mut [u8], layout: &Layout) {
+        use text::Align;
+        let middle = |area: Area| (area.y0 + area.y1) as f32 / 2.0;
+        let centre = (TITLE_AREA.x0 + TITLE_AREA.x1) as f32 / 2.0;
+        writer.draw(rgb, WIDTH, &self.title, (centre, middle(TITLE_AREA)), TITLE_SIZE, Align::Centre, TEXT);
+        for (series, x) in self.series.iter().zip(self.legend_xs(writer)) {
+            let at = (x + LEGEND_SWATCH as f32 + 8.0, legend_middle());
+            writer.draw(rgb, WIDTH, &series.name, at, LEGEND_SIZE, Align::Left, TEXT);
+        }
+        // The value axis' name and unit, above its labels.
+        let at = (PLOT_LEFT as f32 + 4.0, layout.top as f32 - 18.0);
+        writer.draw(rgb, WIDTH, &self.value_axis, at, LABEL_SIZE, Align::Left, TEXT);
+        for (value, y) in &layout.ticks {
+            let text = crate::render::figures::decimal(*value, 2);
+            let at = ((layout.left - 8) as f32, *y as f32);
+            writer.draw(rgb, WIDTH, &text, at, LABEL_SIZE, Align::Right, TEXT);
+        }
+        // Period labels, centred under their points; every `step`-th from the latest when
+        // all of them would not fit side by side.
+        let widths: Vec<u32> =
+            self.labels.iter().map(|l| writer.width(l, LABEL_SIZE).ceil() as u32).collect();
+        let slot = f64::from((layout.right - layout.left).max(0) as u32) / self.labels.len().max(1) as f64;
+        let step = label_step(&widths, slot);
+        let y = layout.bottom as f32 + 20.0;
+        for (i, (label, x)) in self.labels.iter().zip(&layout.xs).enumerate() {
+            if (self.labels.len() - 1 - i) % step == 0 {
+                writer.draw(rgb, WIDTH, label, (*x as f32, y), LABEL_SIZE, Align::Centre, TEXT);
+            }
+        }
+        let at = ((layout.left + layout.right) as f32 / 2.0, layout.bottom as f32 + 52.0);
+        writer.draw(rgb, WIDTH, &self.period_axis, at, LABEL_SIZE, Align::Centre, TEXT);
+    }
+}
+
+fn legend_middle() -> f32 {
+    (LEGEND_AREA.y0 + LEGEND_AREA.y1) as f32 / 2.0
 }
 
 /// Every how many periods a label fits: the smallest step at which the widest label and

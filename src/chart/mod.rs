@@ -267,7 +267,10 @@ impl LineChart {
         let y = layout.bottom as f32 + 20.0;
         for (i, (label, x)) in self.labels.iter().zip(&layout.xs).enumerate() {
             if (self.labels.len() - 1 - i) % step == 0 {
-                writer.draw(rgb, WIDTH, label, (*x as f32, y), LABEL_SIZE, Align::Centre, TEXT);
+                // A long label at either end stays inside the image.
+                let half = widths[i] as f32 / 2.0;
+                let x = (*x as f32).clamp(half + 4.0, (WIDTH as f32 - half - 4.0).max(half + 4.0));
+                writer.draw(rgb, WIDTH, label, (x, y), LABEL_SIZE, Align::Centre, TEXT);
             }
         }
         let at = ((layout.left + layout.right) as f32 / 2.0, layout.bottom as f32 + 52.0);
@@ -449,8 +452,21 @@ pub(crate) mod tests {
                 blank = blank.saturating_add(1);
             }
         }
-        assert!(runs >= labels_seen && labels_seen >= 3, "{labels_seen} labels in {runs} runs");
-        assert!(labels_seen < 12, "crowded labels are thinned: {labels_seen}");
+        // Every `step`-th label is drawn, each apart from the next: as many separate
+        // groups of ink as labels drawn.
+        let writer = text::Writer::new().unwrap();
+        let widths: Vec<u32> = labels.iter().map(|l| writer.width(l, LABEL_SIZE).ceil() as u32).collect();
+        let slot = f64::from(WIDTH - PLOT_LEFT - PLOT_RIGHT - Y_LABEL_AREA) / 12.0;
+        let step = label_step(&widths, slot);
+        assert!(step > 1, "the labels ({widths:?}) do not fit in slots of {slot}");
+        assert!(runs >= labels_seen, "{labels_seen} labels in {runs} runs");
+        assert_eq!(
+            labels_seen,
+            12_usize.div_ceil(step),
+            "crowded labels are thinned, and none touches another"
+        );
+        // The first and last columns of the image stay blank: no label is cut off.
+        assert!(!inked[0] && !inked[w as usize - 1]);
     }
 
     #[test]

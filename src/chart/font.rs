@@ -1,37 +1,65 @@
-//! A 5×7 bitmap font for the chart's numbers and period labels.
+//! The charts' font, compiled into the binary: `assets/fonts/PinganChartSans-Regular.otf`,
+//! a subset of Noto Sans CJK SC Regular (SIL Open Font License 1.1, `assets/fonts/OFL.txt`)
+//! holding exactly the characters the charts draw: every `[charts]` text of both locales,
+//! printable ASCII, `–` and `¥` (`assets/fonts/chart-characters.txt`). About 20 KB.
+//! `python3 tools/subset-chart-font.py` regenerates it from the locales; the tests below
+//! check that every character the charts can draw is in it.
 
-/// Columns of a glyph.
-pub const GLYPH_WIDTH: u32 = 5;
-/// Columns from one glyph to the next, a space included.
-pub const ADVANCE: u32 = 6;
+/// The font file's bytes (OpenType, CFF outlines).
+pub const FONT: &[u8] = include_bytes!("../../assets/fonts/PinganChartSans-Regular.otf");
 
-/// The glyph's rows, top first; bit 4 is the leftmost column. `None` for characters
-/// the font does not have (they leave a gap).
-pub fn glyph(c: char) -> Option<[u8; 7]> {
-    Some(match c {
-        '0' => [0b01110, 0b10001, 0b10011, 0b10101, 0b11001, 0b10001, 0b01110],
-        '1' => [0b00100, 0b01100, 0b00100, 0b00100, 0b00100, 0b00100, 0b01110],
-        '2' => [0b01110, 0b10001, 0b00001, 0b00010, 0b00100, 0b01000, 0b11111],
-        '3' => [0b11111, 0b00010, 0b00100, 0b00010, 0b00001, 0b10001, 0b01110],
-        '4' => [0b00010, 0b00110, 0b01010, 0b10010, 0b11111, 0b00010, 0b00010],
-        '5' => [0b11111, 0b10000, 0b11110, 0b00001, 0b00001, 0b10001, 0b01110],
-        '6' => [0b00110, 0b01000, 0b10000, 0b11110, 0b10001, 0b10001, 0b01110],
-        '7' => [0b11111, 0b00001, 0b00010, 0b00100, 0b01000, 0b01000, 0b01000],
-        '8' => [0b01110, 0b10001, 0b10001, 0b01110, 0b10001, 0b10001, 0b01110],
-        '9' => [0b01110, 0b10001, 0b10001, 0b01111, 0b00001, 0b00010, 0b01100],
-        '-' => [0b00000, 0b00000, 0b00000, 0b11111, 0b00000, 0b00000, 0b00000],
-        '.' => [0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b01100, 0b01100],
-        '/' => [0b00001, 0b00010, 0b00010, 0b00100, 0b01000, 0b01000, 0b10000],
-        'k' => [0b10000, 0b10000, 0b10010, 0b10100, 0b11000, 0b10100, 0b10010],
-        'M' => [0b10001, 0b11011, 0b10101, 0b10101, 0b10001, 0b10001, 0b10001],
-        'Q' => [0b01110, 0b10001, 0b10001, 0b10001, 0b10101, 0b10010, 0b01101],
-        'H' => [0b10001, 0b10001, 0b10001, 0b11111, 0b10001, 0b10001, 0b10001],
-        ' ' => [0; 7],
-        _ => return None,
-    })
-}
+#[cfg(test)]
+mod tests {
+    use ab_glyph::{Font, FontRef};
 
-/// The width `text` takes at `scale`.
-pub fn width(text: &str, scale: u32) -> u32 {
-    (text.chars().count() as u32 * ADVANCE).saturating_sub(ADVANCE - GLYPH_WIDTH) * scale
+    use super::*;
+    use crate::domain::{Language, Period};
+    use crate::i18n::Texts;
+
+    /// Every character of every text the charts draw: the `[charts]` texts and what the
+    /// code puts in numbers and period labels.
+    fn drawn_characters(texts: &Texts) -> String {
+        let mut all = String::from("0123456789,.-–¥ ");
+        for lang in [Language::Zh, Language::En] {
+            for (_, text) in texts.entries(lang).filter(|(key, _)| key.starts_with("charts.")) {
+                all.push_str(text);
+            }
+            // Period labels of every month, and English month abbreviations.
+            for month in 1..=12 {
+                let day = |m, d| chrono::NaiveDate::from_ymd_opt(2023, m, d).unwrap();
+                let end =
+                    day(month, 1).checked_add_months(chrono::Months::new(1)).unwrap().pred_opt().unwrap();
+                for p in [
+                    Period::new(day(1, 1), end),
+                    Period::new(day(month, 1), end),
+                    Period::new(day(month, 2), end),
+                ] {
+                    all.push_str(&crate::render::figures::period_label(texts, lang, p.unwrap()));
+                }
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn the_font_holds_every_character_the_charts_draw() {
+        let font = FontRef::try_from_slice(FONT).expect("the chart font reads");
+        let texts = Texts::load().unwrap();
+        let drawn = drawn_characters(&texts);
+        let missing: String = drawn.chars().filter(|c| !c.is_control() && font.glyph_id(*c).0 == 0).collect();
+        assert_eq!(missing, "", "run python3 tools/subset-chart-font.py");
+        assert!(drawn.contains('亿') && drawn.contains("Jan–Oct 2023") && drawn.contains("2023年1–10月"));
+        // The list the subset was made from is the one the locales give today.
+        let listed = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/assets/fonts/chart-characters.txt"
+        ))
+        .unwrap();
+        let missing_from_list: String =
+            drawn.chars().filter(|c| !c.is_control() && !listed.contains(*c)).collect();
+        assert_eq!(missing_from_list, "", "run python3 tools/subset-chart-font.py");
+        // A subset, not the whole font: a few hundred glyphs at most.
+        assert!(font.glyph_count() < 400, "{} glyphs", font.glyph_count());
+        assert!(FONT.len() < 64 * 1024, "{} bytes", FONT.len());
+    }
 }

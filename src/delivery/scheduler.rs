@@ -18,8 +18,8 @@ use crate::cap;
 use crate::clock::Clock;
 use crate::config::{BotSettings, DeliverySettings, EmptyDigest, RetentionSettings};
 use crate::domain::{
-    DigestTime, Frequency, Interests, Language, Notice, Severity, Subscriber, Tip, digest_period, local_date,
-    next_digest_after, tip_of_the_day,
+    DigestTime, Figure, Frequency, Interests, Language, Notice, Severity, Subscriber, Tip, digest_period,
+    local_date, next_digest_after, tip_of_the_day,
 };
 use crate::html::Html;
 use crate::i18n::Texts;
@@ -339,6 +339,8 @@ impl Scheduler {
         }
         let mut windows: HashMap<(Language, DateTime<Utc>, DateTime<Utc>), Vec<Notice>> = HashMap::new();
         let mut tips: HashMap<Language, Vec<Tip>> = HashMap::new();
+        // The bureau's figures, read once for every weekly digest of this round.
+        let mut figures: Option<Vec<Figure>> = None;
         let mut queued = 0;
         for (group, recipients) in groups {
             let next = next_digest_after(group.frequency, group.time, group.zone, group.due);
@@ -364,7 +366,11 @@ impl Scheduler {
                     let query = TipQuery { language: Some(group.language), ..TipQuery::default() };
                     slot.insert(self.store.tips(&query).await?);
                 }
-                self.render_digest(&group, &windows[&window_key], &tips[&group.language])
+                if matches!(group.frequency, Frequency::Weekly(_)) && figures.is_none() {
+                    figures = Some(self.store.figures().await?);
+                }
+                let figures = figures.as_deref().unwrap_or_default();
+                self.render_digest(&group, &windows[&window_key], &tips[&group.language], figures)
             };
             let digests = DueDigests {
                 fanout_key: format!("digest:{}", group.due.to_rfc3339()),
@@ -380,7 +386,13 @@ impl Scheduler {
         Ok(queued)
     }
 
-    fn render_digest(&self, group: &DigestGroup, window: &[Notice], tips: &[Tip]) -> Option<StoredMessage> {
+    fn render_digest(
+        &self,
+        group: &DigestGroup,
+        window: &[Notice],
+        tips: &[Tip],
+        figures: &[Figure],
+    ) -> Option<StoredMessage> {
         let follows = |n: &&Notice| {
             group.interests.follows(n.content.category, &format!("{} {}", n.content.title, n.content.body))
         };
@@ -393,7 +405,7 @@ impl Scheduler {
         let all: Vec<&Notice> = window.iter().collect();
         let tip = tip_of_the_day(tips, local_date(group.due, group.zone));
         let kind = digest_kind(weekly, group.since, group.due, &style);
-        let payload = render::digest(&style, kind, &matching, if weekly { &all } else { &[] }, tip);
+        let payload = render::digest(&style, kind, &matching, if weekly { &all } else { &[] }, figures, tip);
         Some(stored(format!("digest:{}", group.content_hash()), &payload))
     }
 }

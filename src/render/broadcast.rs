@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::payload::Payload;
-use crate::domain::{Category, Notice, Tip};
+use crate::domain::{Category, Figure, Notice, Tip};
 use crate::html::Html;
 use crate::i18n::Arg;
 use crate::render::callback::Callback;
@@ -68,12 +68,14 @@ pub enum DigestKind {
 }
 
 /// A digest: the notices since the last one, the tip of the day, and for weekly digests
-/// the week's figures.
+/// the week's figures and the bureau's latest anti-fraud figures as one line
+/// (`figures::digest_line`; none when `figures` is empty).
 pub fn digest(
     style: &Style<'_>,
     kind: DigestKind,
     notices: &[&Notice],
     week: &[&Notice],
+    figures: &[Figure],
     tip: Option<&Tip>,
 ) -> Payload {
     let date = |d: NaiveDate| d.format(style.texts.template(style.lang, "format.date")).to_string();
@@ -102,8 +104,13 @@ pub fn digest(
         }
         blocks.push(Block::Markup(list));
     }
-    if matches!(kind, DigestKind::Weekly { .. }) && !week.is_empty() {
-        blocks.push(Block::Markup(week_figures(style, week)));
+    if matches!(kind, DigestKind::Weekly { .. }) {
+        if !week.is_empty() {
+            blocks.push(Block::Markup(week_figures(style, week)));
+        }
+        if let Some(line) = super::figures::digest_line(style.texts, style.lang, figures) {
+            blocks.push(Block::Markup(line));
+        }
     }
     if let Some(tip) = tip {
         let heading = style.fill("tip.of_the_day", &[("kind", (&style.scam_type(tip.scam_type)).into())]);

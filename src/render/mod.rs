@@ -2,6 +2,7 @@
 
 pub mod broadcast;
 pub mod callback;
+pub mod figures;
 pub mod keyboard;
 pub mod payload;
 pub mod split;

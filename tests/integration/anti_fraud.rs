@@ -522,12 +522,15 @@ fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<[u8; 3]>) {
     (info.width, info.height, pixels)
 }
 
-/// The separate blobs of exactly `colour`: the chart draws each point as one.
+/// The separate blobs of exactly `colour` outside the legend: the chart draws each point
+/// as one (and the legend's swatch, which is left out).
 fn points_of(width: u32, height: u32, pixels: &[[u8; 3]], colour: [u8; 3]) -> usize {
+    let legend = pingan::chart::LEGEND_AREA;
     let mut seen = vec![false; pixels.len()];
     let mut count = 0;
     for start in 0..pixels.len() {
-        if seen[start] || pixels[start] != colour {
+        let (x, y) = (start as u32 % width, start as u32 / width);
+        if seen[start] || pixels[start] != colour || legend.contains(x, y) {
             continue;
         }
         count += 1;
@@ -547,6 +550,19 @@ fn points_of(width: u32, height: u32, pixels: &[[u8; 3]], colour: [u8; 3]) -> us
     count
 }
 
+/// Pixels of text (neither white nor a series' colour) inside `area`.
+fn text_pixels(width: u32, pixels: &[[u8; 3]], area: pingan::chart::Area) -> usize {
+    let colours: Vec<[u8; 3]> =
+        pingan::chart::PALETTE.iter().flat_map(|(a, b)| [[a.0, a.1, a.2], [b.0, b.1, b.2]]).collect();
+    pixels
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| {
+            area.contains(*i as u32 % width, *i as u32 / width) && **p != [255; 3] && !colours.contains(p)
+        })
+        .count()
+}
+
 #[tokio::test]
 async fn stats_show_the_latest_figures_and_a_chart_that_matches_the_data() {
     let app = spawn().await;
@@ -560,40 +576,70 @@ async fn stats_show_the_latest_figures_and_a_chart_that_matches_the_data() {
         "{}",
         first.text
     );
-    assert!(first.text.contains("Cases filed: 3774 (down 4.79% on a year before)"), "{}", first.text);
+    assert!(first.text.contains("Cases filed: 3,774 (down 4.79% on a year before)"), "{}", first.text);
     assert!(first.text.contains("Payments stopped: ¥1.72 billion"), "{}", first.text);
     let zh = ask(&app, CITIZEN, "/stats").await;
-    assert!(zh.text.contains("立案：3774 起（同比下降 4.79%）"), "{}", zh.text);
+    assert!(zh.text.contains("立案：3,774 起（同比下降 4.79%）"), "{}", zh.text);
     assert!(
         zh.text.contains("群众损失：3.37 亿元（同比下降 6.84%）")
-            && zh.text.contains("返还群众资金：1743 万元"),
+            && zh.text.contains("返还群众资金：1,743 万元"),
         "{}",
         zh.text
     );
     assert!(app.fake.sent_to(CITIZEN).iter().all(|m| m.photo.is_none()), "one period makes no chart");
 
-    // Four quarters (solved is missing for two): the latest is shown, and the trend of
-    // quarters drawn, without the ten months of the demo.
-    let quarters = "[[period]]\nfrom = 2023-10-01\nto = 2023-12-31\nsource = \"test\"\ncases = 1200\n\
-                    [[period]]\nfrom = 2024-01-01\nto = 2024-03-31\nsource = \"test\"\ncases = 1100\nsolved = 520\n\
+    // Four quarters (solved is missing for two, money for one): the latest is shown, and
+    // the trend of quarters drawn, without the ten months of the demo: two photos.
+    let quarters = "[[period]]\nfrom = 2023-10-01\nto = 2023-12-31\nsource = \"test\"\ncases = 1200\nlosses = 90000000\n\
+                    [[period]]\nfrom = 2024-01-01\nto = 2024-03-31\nsource = \"test\"\ncases = 1100\nsolved = 520\nlosses = 81000000\nreturned = 4000000\n\
                     [[period]]\nfrom = 2024-04-01\nto = 2024-06-30\nsource = \"test\"\ncases = 980\n\
-                    [[period]]\nfrom = 2024-07-01\nto = 2024-09-30\nsource = \"test\"\ncases = 870\nsolved = 610\n";
+                    [[period]]\nfrom = 2024-07-01\nto = 2024-09-30\nsource = \"test\"\ncases = 870\nsolved = 610\nlosses = 64500000\nreturned = 5200000\n";
     app.store.put_figures(&pingan::content::figures::parse(quarters).unwrap(), Utc::now()).await.unwrap();
-    let before = app.fake.sent_to(CITIZEN).len();
-    app.fake.user_sends(&user(CITIZEN), "/stats");
-    let sent = app.fake.wait_for_sent(CITIZEN, before + 2).await;
-    assert!(sent[before].text.starts_with("2024年7月至9月全市电信网络诈骗情况"), "{}", sent[before].text);
-    let chart = &sent[before + 1];
-    assert_eq!(
-        chart.text,
-        "立案数（红）与破案数（蓝），共 4 个统计期：最早为2023年10月至12月，最近为2024年7月至9月。"
-    );
-    let (width, height, pixels) = decode_png(chart.photo.as_ref().expect("a photo"));
-    assert_eq!((width, height), (pingan::chart::width_for(4), pingan::chart::HEIGHT));
-    let [(cases, _), (solved, _), _] = pingan::chart::PALETTE;
+    let [(cases, _), (solved, _), ..] = pingan::chart::PALETTE;
     let colour = |c: pingan::chart::Rgb| [c.0, c.1, c.2];
-    assert_eq!(points_of(width, height, &pixels, colour(cases)), 4, "a point per period with cases");
-    assert_eq!(points_of(width, height, &pixels, colour(solved)), 2, "none where solved is missing");
+    for (chat, header, captions) in [
+        (
+            CITIZEN,
+            "2024年7月至9月全市电信网络诈骗情况",
+            [
+                "立案数与破案数，共 4 个统计期：最早为2023年10月至12月，最近为2024年7月至9月。",
+                "群众损失与紧急止付、冻结、返还的资金，共 3 个统计期：最早为2023年10月至12月，最近为2024年7月至9月。",
+            ],
+        ),
+        (
+            ENGLISH,
+            "Telecom and online fraud in the city, July to September 2024",
+            [
+                "Cases filed and solved over 4 periods, from October to December 2023 to July to September 2024.",
+                "Money lost, and payments stopped, proceeds frozen and money returned to victims over 3 periods, \
+                 from October to December 2023 to July to September 2024.",
+            ],
+        ),
+    ] {
+        let before = app.fake.sent_to(chat).len();
+        app.fake.user_sends(&user(chat), "/stats");
+        let sent = app.fake.wait_for_sent(chat, before + 3).await;
+        assert!(sent[before].text.starts_with(header), "{}", sent[before].text);
+        let charts = &sent[before + 1..];
+        assert_eq!(charts.len(), 2, "two photos");
+        for (chart, caption) in charts.iter().zip(captions) {
+            assert_eq!(chart.text, caption);
+            assert!(chart.text.chars().count() <= 1024, "within Telegram's caption limit");
+            let (width, height, pixels) = decode_png(chart.photo.as_ref().expect("a photo"));
+            assert_eq!((width, height), (pingan::chart::WIDTH, pingan::chart::HEIGHT));
+            let title = text_pixels(width, &pixels, pingan::chart::TITLE_AREA);
+            let legend = text_pixels(width, &pixels, pingan::chart::LEGEND_AREA);
+            assert!(title > 400 && legend > 150, "{chat}: title {title} and legend {legend} text pixels");
+        }
+        let (width, height, pixels) = decode_png(charts[0].photo.as_ref().unwrap());
+        assert_eq!(points_of(width, height, &pixels, colour(cases)), 4, "a point per period with cases");
+        assert_eq!(points_of(width, height, &pixels, colour(solved)), 2, "none where solved is missing");
+        let (width, height, pixels) = decode_png(charts[1].photo.as_ref().unwrap());
+        assert_eq!(points_of(width, height, &pixels, colour(cases)), 3, "money lost in three quarters");
+        assert_eq!(points_of(width, height, &pixels, colour(solved)), 0, "no payments stopped: no series");
+        let returned = colour(pingan::chart::PALETTE[3].0);
+        assert_eq!(points_of(width, height, &pixels, returned), 2, "returned in two quarters");
+    }
     app.stop().await.unwrap();
 }
 

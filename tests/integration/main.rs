@@ -30,6 +30,7 @@ mod roles;
 mod scripts;
 mod search;
 mod secrets;
+mod stats;
 mod storage;
 mod stress;
 mod typed;

@@ -4,8 +4,9 @@
 /// reads its own and answers a usage line when they make no sense.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
-    /// `/start`, also with the payload a `t.me/<bot>?start=…` link adds, which is ignored.
-    Start,
+    /// `/start`, with the payload a `t.me/<bot>?start=…` link adds (empty when typed
+    /// alone); [`crate::render::link::StartPayload`] reads it.
+    Start(String),
     Help,
     Latest,
     Notice(String),
@@ -126,7 +127,7 @@ pub fn parse(text: &str, bot_username: &str) -> Parsed {
     }
     let args = args.to_owned();
     let command = match name.to_ascii_lowercase().as_str() {
-        "start" => Command::Start,
+        "start" => Command::Start(args),
         "help" => Command::Help,
         "latest" => Command::Latest,
         "notice" => Command::Notice(args),
@@ -161,7 +162,7 @@ impl Command {
     /// The command's name, for logs (never its arguments: they may be personal).
     pub fn name(&self) -> &'static str {
         match self {
-            Command::Start => "start",
+            Command::Start(_) => "start",
             Command::Help => "help",
             Command::Latest => "latest",
             Command::Notice(_) => "notice",
@@ -198,9 +199,10 @@ mod tests {
     #[test]
     fn reads_plain_and_addressed_commands() {
         assert_eq!(parse("/help", BOT), Parsed::Command(Command::Help));
+        assert_eq!(parse("/start", BOT), Parsed::Command(Command::Start(String::new())));
         assert_eq!(parse("/HELP@Pingan_Bot", BOT), Parsed::Command(Command::Help));
         assert_eq!(parse("  /help  ", BOT), Parsed::Command(Command::Help));
-        assert_eq!(parse("/start notice-12", BOT), Parsed::Command(Command::Start));
+        assert_eq!(parse("/start n12", BOT), Parsed::Command(Command::Start("n12".into())));
         assert_eq!(parse("/search  刷单 返利 ", BOT), Parsed::Command(Command::Search("刷单 返利".into())));
         assert_eq!(
             parse("/settings@pingan_bot tz Europe/Berlin", BOT),

@@ -96,8 +96,9 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The chat's language and zone, with links into this bot.
     pub fn style(&self) -> Style<'a> {
-        Style::new(&self.app.texts, self.lang, self.zone)
+        Style::new(&self.app.texts, self.lang, self.zone).with_bot(Some(self.bot_username))
     }
 
     pub fn text(&self, key: &str) -> Html {
@@ -283,7 +284,7 @@ async fn route(ctx: &Ctx<'_>, msg: &Incoming, parsed: Parsed) -> HandlerResult {
             tracing::info!(chat = ctx.chat_id(), command = command.name(), "command");
             ctx.app.metrics.command(command.name());
             match command {
-                Command::Start => start::start(ctx).await,
+                Command::Start(payload) => start::start(ctx, &payload).await,
                 Command::Help => help::help(ctx).await,
                 Command::Latest => latest::latest(ctx).await,
                 Command::Notice(args) => notice::notice(ctx, &args).await,

@@ -43,8 +43,8 @@ pub enum Command {
     Admins(String),
 }
 
-/// Who a command is for: citizens' commands go into Telegram's command menu; the bureau's
-/// show in /help for those with a role.
+/// Who a command is for: citizens' commands go into everyone's command menu; the
+/// bureau's into the menus of those with a role (see [`crate::bot::menu`]) and their /help.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Audience {
     Everyone,
@@ -54,14 +54,25 @@ pub enum Audience {
 }
 
 /// A command's name as typed; its description is the locale text `commands.<name>`.
+/// `in_groups`: whether it is any use in a group (the groups' command menu lists only
+/// those; `/report` and the dialogues are private, `/start` opens the private chat).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CommandSpec {
     pub name: &'static str,
     pub audience: Audience,
+    pub in_groups: bool,
 }
 
 const fn everyone(name: &'static str) -> CommandSpec {
-    CommandSpec { name, audience: Audience::Everyone }
+    CommandSpec { name, audience: Audience::Everyone, in_groups: true }
+}
+
+const fn private(name: &'static str) -> CommandSpec {
+    CommandSpec { name, audience: Audience::Everyone, in_groups: false }
+}
+
+const fn staff(name: &'static str, audience: Audience) -> CommandSpec {
+    CommandSpec { name, audience, in_groups: false }
 }
 
 /// Every command, in the order menus and /help list them.
@@ -77,19 +88,19 @@ pub const COMMANDS: &[CommandSpec] = &[
     everyone("lang"),
     everyone("about"),
     everyone("check"),
-    everyone("report"),
+    private("report"),
     everyone("stats"),
     everyone("forget"),
-    everyone("cancel"),
-    everyone("start"),
+    private("cancel"),
+    private("start"),
     everyone("help"),
-    CommandSpec { name: "post", audience: Audience::Editors },
-    CommandSpec { name: "urgent", audience: Audience::Editors },
-    CommandSpec { name: "edit", audience: Audience::Editors },
-    CommandSpec { name: "retract", audience: Audience::Editors },
-    CommandSpec { name: "indicator", audience: Audience::Editors },
-    CommandSpec { name: "reports", audience: Audience::Moderators },
-    CommandSpec { name: "admins", audience: Audience::Owners },
+    staff("post", Audience::Editors),
+    staff("urgent", Audience::Editors),
+    staff("edit", Audience::Editors),
+    staff("retract", Audience::Editors),
+    staff("indicator", Audience::Editors),
+    staff("reports", Audience::Moderators),
+    staff("admins", Audience::Owners),
 ];
 
 /// What a message's text turned out to be.

@@ -11,7 +11,7 @@ use teloxide::update_listeners::{AsUpdateStream, Polling, UpdateListener};
 use teloxide::{ApiError, RequestError};
 
 use super::intake::Intake;
-use super::menu::register_commands;
+use super::menu::register_menus;
 use crate::app::App;
 use crate::config::{BotToken, ConfigError, TelegramSettings};
 use crate::telegram::outbound::Outbound;
@@ -19,6 +19,8 @@ use crate::telegram::outbound::Outbound;
 /// After a stop signal, how long handlers in flight may take to finish. With the final
 /// getUpdates call, the senders' drain and closing the database this keeps a stop inside 10 s.
 const GRACE: Duration = Duration::from_secs(5);
+/// How long the start waits for the command menus before it answers updates anyway.
+const MENUS_WAIT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PollingError {
@@ -55,9 +57,16 @@ pub async fn run_polling(
         }
     })?;
     tracing::info!(bot = me.username(), api = %telegram.api_url, "connected to the Bot API");
-    if let Err(e) = register_commands(&bot, &app.texts, app.settings.default_language).await {
-        let error = described(&e, token);
-        tracing::warn!(%error, "could not register the command menu; continuing without it");
+    match register_menus(&app, outbound.as_ref()).await {
+        // Waited for before the first update is taken, but never long: a 429 is waited
+        // out by the menus' own queue, while the bot answers.
+        Ok(queued) => match tokio::time::timeout(MENUS_WAIT, queued.finished()).await {
+            Ok(report) => {
+                tracing::info!(menus = report.applied, failed = report.failed, "command menus registered");
+            }
+            Err(_) => tracing::info!(wait = ?MENUS_WAIT, "command menus still being registered; answering meanwhile"),
+        },
+        Err(e) => tracing::warn!(error = %e, "could not register the command menus; continuing without them"),
     }
 
     let mut listener = Polling::builder(bot.clone())

@@ -234,9 +234,16 @@ fn get_chat_member(state: &mut State, params: &Value) -> Result<Value, Reply> {
     })
 }
 
+/// A menu's place: its scope (`default`, `all_group_chats`, …; `chat:<id>` for the scopes
+/// that name a chat, `chat_member:<chat>:<user>` for one member) and its language code.
 fn command_key(params: &Value) -> (String, String) {
-    let scope = json_param(params, "scope").ok().flatten();
-    let scope = scope.as_ref().and_then(|s| s["type"].as_str()).unwrap_or("default").to_owned();
+    let scope = json_param(params, "scope").ok().flatten().unwrap_or(Value::Null);
+    let kind = scope["type"].as_str().unwrap_or("default");
+    let scope = match (kind, &scope["chat_id"], &scope["user_id"]) {
+        ("chat_member", chat, user) => format!("chat_member:{chat}:{user}"),
+        (kind, Value::Null, _) => kind.to_owned(),
+        (kind, chat, _) => format!("{kind}:{}", chat.as_str().map_or_else(|| chat.to_string(), str::to_owned)),
+    };
     (scope, str_param(params, "language_code").unwrap_or_default().to_owned())
 }
 

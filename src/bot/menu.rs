@@ -41,7 +41,11 @@ pub enum MenuError {
     Send(#[from] SendError),
 }
 
-fn entries<'s>(texts: &Texts, lang: Language, specs: impl Iterator<Item = &'s CommandSpec>) -> Vec<MenuCommand> {
+fn entries<'s>(
+    texts: &Texts,
+    lang: Language,
+    specs: impl Iterator<Item = &'s CommandSpec>,
+) -> Vec<MenuCommand> {
     specs
         .map(|spec| MenuCommand {
             command: spec.name.to_owned(),
@@ -73,16 +77,20 @@ fn serves(role: Role, audience: Audience) -> bool {
 
 /// The menu of someone with `role` in `lang`: the role's commands first, then the citizens'.
 pub fn role_menu(texts: &Texts, lang: Language, role: Role) -> Vec<MenuCommand> {
-    let staff = COMMANDS.iter().filter(|spec| spec.audience != Audience::Everyone && serves(role, spec.audience));
+    let staff =
+        COMMANDS.iter().filter(|spec| spec.audience != Audience::Everyone && serves(role, spec.audience));
     let mut menu = entries(texts, lang, staff);
     menu.extend(command_menu(texts, lang));
     menu
 }
 
+/// A menu in one language.
+type MenuBuilder = fn(&Texts, Language) -> Vec<MenuCommand>;
+
 /// The citizens' and groups' menus: each in every language, and in `default` for the rest.
 pub fn public_menus(texts: &Texts, default: Language) -> Vec<MenuChange> {
     let mut changes = Vec::new();
-    let builders: [(MenuScope, fn(&Texts, Language) -> Vec<MenuCommand>); 2] =
+    let builders: [(MenuScope, MenuBuilder); 2] =
         [(MenuScope::Default, command_menu), (MenuScope::AllGroupChats, group_menu)];
     for (scope, build) in builders {
         for lang in Language::ALL {

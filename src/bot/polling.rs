@@ -64,7 +64,9 @@ pub async fn run_polling(
             Ok(report) => {
                 tracing::info!(menus = report.applied, failed = report.failed, "command menus registered");
             }
-            Err(_) => tracing::info!(wait = ?MENUS_WAIT, "command menus still being registered; answering meanwhile"),
+            Err(_) => {
+                tracing::info!(wait = ?MENUS_WAIT, "command menus still being registered; answering meanwhile")
+            }
         },
         Err(e) => tracing::warn!(error = %e, "could not register the command menus; continuing without them"),
     }

@@ -96,7 +96,8 @@ mod tests {
     #[test]
     fn anything_else_is_no_payload_of_pingan() {
         let long = format!("n{}", "1".repeat(64));
-        for bad in ["", "n", "n0", "n042", "n-3", "n4x", "tip_", "tip_nope", "CHECK", "notice-12", "n 4", &long]
+        for bad in
+            ["", "n", "n0", "n042", "n-3", "n4x", "tip_", "tip_nope", "CHECK", "notice-12", "n 4", &long]
         {
             assert_eq!(StartPayload::parse(bad), None, "{bad}");
         }

@@ -175,7 +175,11 @@ impl Transport {
     /// (`setMyCommands`, `deleteMyCommands`): under the breaker, without a slot, and
     /// uncounted as a message. A 429 holds no chat (its limit is the method's, not a
     /// chat's); the caller waits it out.
-    pub async fn call_setting<T: DeserializeOwned>(&self, method: &str, params: &Value) -> Result<T, SendError> {
+    pub async fn call_setting<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: &Value,
+    ) -> Result<T, SendError> {
         let mut turn = match self.breaker.admit() {
             Admit::Go => self.turn_of(false),
             Admit::Probe => self.turn_of(true),

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use pingan::clock::{ManualClock, SystemClock};
 use pingan::domain::{
-    Actor, Body, Category, ChatId, Frequency, Language, NewNotice, NoticeContent, Publication, Role, Severity,
-    Subscriber, Title,
+    Actor, Body, Category, ChatId, Frequency, Language, NewNotice, NoticeContent, Publication, Role,
+    Severity, Subscriber, Title,
 };
 use pingan::i18n::Texts;
 use pingan::publishing::Desk;
@@ -34,7 +34,8 @@ fn content(title: &str, language: Language) -> NoticeContent {
 }
 
 async fn add(app: &TestApp, title: &str, expires: Option<DateTime<Utc>>, now: DateTime<Utc>) -> i64 {
-    let notice = NewNotice::new(content(title, Language::Zh), Publication::Now, expires, Actor::System, now).unwrap();
+    let notice =
+        NewNotice::new(content(title, Language::Zh), Publication::Now, expires, Actor::System, now).unwrap();
     app.store.insert_notice(&notice).await.unwrap().id.0
 }
 
@@ -61,7 +62,8 @@ async fn start_links_open_notices_tips_and_the_check(db: TestDb) {
     let expiring = add(&app, "限时提示", Some(start + Duration::hours(1)), start).await;
     let withdrawn = add(&app, "已撤回的通告", None, start).await;
     let texts = Texts::load().unwrap();
-    let desk = Desk { store: app.store.as_ref(), texts: &texts, zone: chrono_tz::Asia::Shanghai, clock: &*clock };
+    let desk =
+        Desk { store: app.store.as_ref(), texts: &texts, zone: chrono_tz::Asia::Shanghai, clock: &*clock };
     desk.retract(pingan::domain::NoticeId(withdrawn), &Actor::Cli("editor".into())).await.unwrap();
 
     let user = TgUser::new(4101, "小李", Some("zh-hans"));
@@ -91,7 +93,12 @@ async fn start_links_open_notices_tips_and_the_check(db: TestDb) {
     let tips = ask(&app, &user, "/start tip_order_brushing").await;
     assert_eq!(tips.text.lines().next(), Some("刷单返利"), "{}", tips.text);
     assert!(tips.text.lines().count() > 2, "the type's tips follow: {}", tips.text);
-    assert_eq!(tips.buttons().concat().last().map(|b| b.0.as_str()), Some("◀ 全部类型"), "{:?}", tips.buttons());
+    assert_eq!(
+        tips.buttons().concat().last().map(|b| b.0.as_str()),
+        Some("◀ 全部类型"),
+        "{:?}",
+        tips.buttons()
+    );
     let english = TgUser::new(4102, "Ann", Some("en"));
     let tips = ask(&app, &english, "/start tip_order_brushing").await;
     assert_eq!(tips.text.lines().next(), Some("Order brushing"), "{}", tips.text);
@@ -182,9 +189,15 @@ async fn command_menus_are_registered_per_scope_and_role_and_follow_grants_and_r
         store.grant(FORMER, Role::Editor, &Actor::System, now).await.unwrap();
         store.revoke(FORMER, &Actor::Cli("root".into()), now).await.unwrap();
         // The editor reads English; fifty citizens get no menu of their own.
-        store.save_subscriber(&Subscriber::new(ChatId(EDITOR), Language::En, chrono_tz::Asia::Shanghai, now)).await.unwrap();
+        store
+            .save_subscriber(&Subscriber::new(ChatId(EDITOR), Language::En, chrono_tz::Asia::Shanghai, now))
+            .await
+            .unwrap();
         for chat in 5000..5050 {
-            store.save_subscriber(&Subscriber::new(ChatId(chat), Language::Zh, chrono_tz::Asia::Shanghai, now)).await.unwrap();
+            store
+                .save_subscriber(&Subscriber::new(ChatId(chat), Language::Zh, chrono_tz::Asia::Shanghai, now))
+                .await
+                .unwrap();
         }
         store.close().await;
     }
@@ -230,10 +243,12 @@ async fn command_menus_are_registered_per_scope_and_role_and_follow_grants_and_r
     app.fake.wait_for_sent(NEWCOMER, 1).await;
     let granted = ask(&app, &owner_user, &format!("/admins grant {NEWCOMER} moderator")).await;
     assert!(granted.text.contains(&NEWCOMER.to_string()), "{}", granted.text);
-    let menu = app.fake.wait_for("the newcomer's menu", |s| {
-        s.commands.get(&(format!("chat:{NEWCOMER}"), String::new())).cloned()
-    })
-    .await;
+    let menu = app
+        .fake
+        .wait_for("the newcomer's menu", |s| {
+            s.commands.get(&(format!("chat:{NEWCOMER}"), String::new())).cloned()
+        })
+        .await;
     assert_eq!(menu[0], ("reports".into(), described(Language::Zh, "reports")));
 
     // A new role replaces the menu; a revocation deletes it.

@@ -220,6 +220,7 @@ pub async fn on_message(app: Arc<App>, out: Arc<dyn Outbound>, me: Me, msg: Inco
 pub fn read_arguments(command: &Command, texts: &crate::i18n::Texts, zone: Tz, now: DateTime<Utc>) {
     use crate::domain::{SearchTerms, Subject};
     match command {
+        Command::Start(payload) => drop(crate::render::link::StartPayload::parse(payload)),
         Command::Notice(args) => drop(notice::parse_id(args)),
         Command::Edit(args) | Command::Retract(args) => drop(editor::notice_id(args)),
         Command::Search(args) => drop(SearchTerms::parse(args)),

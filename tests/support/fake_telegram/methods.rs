@@ -242,7 +242,9 @@ fn command_key(params: &Value) -> (String, String) {
     let scope = match (kind, &scope["chat_id"], &scope["user_id"]) {
         ("chat_member", chat, user) => format!("chat_member:{chat}:{user}"),
         (kind, Value::Null, _) => kind.to_owned(),
-        (kind, chat, _) => format!("{kind}:{}", chat.as_str().map_or_else(|| chat.to_string(), str::to_owned)),
+        (kind, chat, _) => {
+            format!("{kind}:{}", chat.as_str().map_or_else(|| chat.to_string(), str::to_owned))
+        }
     };
     (scope, str_param(params, "language_code").unwrap_or_default().to_owned())
 }

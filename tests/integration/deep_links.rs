@@ -16,7 +16,7 @@ use pingan::i18n::Texts;
 use pingan::publishing::Desk;
 use serde_json::json;
 
-use crate::support::fake_telegram::{SentMessage, TgUser};
+use crate::support::fake_telegram::{Call, Fault, FaultRule, SentMessage, TgUser};
 use crate::support::on_both_backends;
 use crate::support::test_app::{TestApp, spawn_app_with};
 use crate::support::test_db::TestDb;
@@ -231,7 +231,7 @@ async fn command_menus_are_registered_per_scope_and_role_and_follow_grants_and_r
     println!("at start: {} setMyCommands, {} deleteMyCommands", set.len(), deleted.len());
     assert_eq!(set.len(), 6 + 3, "default and groups in zh, en and for the rest; one per staff member");
     assert!(set.iter().all(|c| c.status == 200));
-    let scope = |c: &&crate::support::fake_telegram::Call| c.params["scope"].clone();
+    let scope = |c: &&Call| c.params["scope"].clone();
     assert!(set.iter().any(|c| scope(c) == json!({ "type": "chat", "chat_id": EDITOR })
         && c.params.get("language_code").is_none()));
     assert_eq!(deleted.len(), 1, "the revoked editor's menu");
@@ -283,5 +283,46 @@ async fn command_menus_are_registered_per_scope_and_role_and_follow_grants_and_r
         .await;
     let total = app.fake.calls_of("setMyCommands").len() + app.fake.calls_of("deleteMyCommands").len();
     println!("in all: {total} menu calls for 5 staff and 51 citizens");
+    app.stop().await.unwrap();
+}
+
+/// Telegram answers a menu change with 429: the menus' queue waits the time it gives and
+/// tries again, while the person's own messages are not held for it.
+#[tokio::test]
+async fn a_menu_change_told_to_wait_is_made_after_the_wait_without_holding_the_chat() {
+    let app =
+        spawn_app_with(TestDb::sqlite(), Arc::new(SystemClock), &[("PINGAN_BOT_OWNERS", &OWNER.to_string())])
+            .await;
+    app.fake.add_fault(FaultRule::on("setMyCommands", Fault::RetryAfter(3)).times(1));
+    let owner = TgUser::new(OWNER, "Owner", Some("en"));
+    let newcomer = TgUser::new(NEWCOMER, "New", Some("en"));
+    ask(&app, &newcomer, "/help").await;
+    ask(&app, &owner, &format!("/admins grant {NEWCOMER} editor")).await;
+    // Asked while the menu change waits out its 429.
+    ask(&app, &newcomer, "/latest").await;
+    app.fake
+        .wait_for("the menu after the wait", |s| {
+            s.commands.contains_key(&(format!("chat:{NEWCOMER}"), String::new())).then_some(())
+        })
+        .await;
+    let scoped = |c: &Call| c.params["scope"] == json!({ "type": "chat", "chat_id": NEWCOMER });
+    let tries: Vec<Call> = app.fake.calls_of("setMyCommands").into_iter().filter(scoped).collect();
+    assert_eq!(tries.iter().map(|c| c.status).collect::<Vec<_>>(), [429, 200]);
+    let waited = tries[1].at.duration_since(tries[0].at);
+    let replies: Vec<Call> = app
+        .fake
+        .calls_of("sendMessage")
+        .into_iter()
+        .filter(|c| c.params["chat_id"] == json!(NEWCOMER))
+        .collect();
+    let answered = replies.last().unwrap().at;
+    println!(
+        "menu retried {waited:?} after its 429; the reply came {:?} after the 429",
+        answered - tries[0].at
+    );
+    assert!(waited >= std::time::Duration::from_secs(3), "the retry waited {waited:?}");
+    // Held for the 429, the reply would have come 3 s after it; it waits only the chat's
+    // own spacing (a second after the answer before it).
+    assert!(answered < tries[1].at, "the person's reply waited for the menu");
     app.stop().await.unwrap();
 }

@@ -114,6 +114,19 @@ async fn serve_http(
     Ok(())
 }
 
+/// The bot's @username, from Telegram's `getMe`; `None` (broadcasts then carry no links)
+/// when Telegram does not answer: the bot's own connection, which follows, says why.
+async fn bot_username(api: &BotApi, token: &crate::config::BotToken) -> Option<String> {
+    match api.call::<serde_json::Value>("getMe", &serde_json::json!({})).await {
+        Ok(me) => me["username"].as_str().map(str::to_owned),
+        Err(e) => {
+            let error = token.mask_in(&e.to_string());
+            tracing::debug!(%error, "getMe failed; broadcasts carry no links into the bot");
+            None
+        }
+    }
+}
+
 /// `pingan run`: answer updates, publish and deliver, until `shutdown` completes.
 pub async fn run(
     settings: Settings,
@@ -126,6 +139,9 @@ pub async fn run(
     let app = build_app(store.clone(), &settings, settings.bot.clone(), clock.clone())?;
     let api = BotApi::new(settings.telegram.api_url.expose(), &token, settings.telegram.request_timeout)
         .context("cannot set up the Bot API client")?;
+    // Broadcasts link each notice into the bot, by its @username.
+    let mut bot = settings.bot.clone();
+    bot.username = bot_username(&api, &token).await;
     let limiter = RateLimiter::new(settings.delivery.pacing());
     let transport = Arc::new(Transport::new(
         api,
@@ -141,7 +157,7 @@ pub async fn run(
         store.clone(),
         clock.clone(),
         app.texts.clone(),
-        settings.bot.clone(),
+        bot,
         settings.delivery.clone(),
         settings.retention,
         work.clone(),

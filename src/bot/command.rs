@@ -4,8 +4,9 @@
 /// reads its own and answers a usage line when they make no sense.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
-    /// `/start`, also with the payload a `t.me/<bot>?start=…` link adds, which is ignored.
-    Start,
+    /// `/start`, with the payload a `t.me/<bot>?start=…` link adds (empty when typed
+    /// alone); [`crate::render::link::StartPayload`] reads it.
+    Start(String),
     Help,
     Latest,
     Notice(String),
@@ -42,8 +43,8 @@ pub enum Command {
     Admins(String),
 }
 
-/// Who a command is for: citizens' commands go into Telegram's command menu; the bureau's
-/// show in /help for those with a role.
+/// Who a command is for: citizens' commands go into everyone's command menu; the
+/// bureau's into the menus of those with a role (see [`crate::bot::menu`]) and their /help.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Audience {
     Everyone,
@@ -53,14 +54,25 @@ pub enum Audience {
 }
 
 /// A command's name as typed; its description is the locale text `commands.<name>`.
+/// `in_groups`: whether it is any use in a group (the groups' command menu lists only
+/// those; `/report` and the dialogues are private, `/start` opens the private chat).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CommandSpec {
     pub name: &'static str,
     pub audience: Audience,
+    pub in_groups: bool,
 }
 
 const fn everyone(name: &'static str) -> CommandSpec {
-    CommandSpec { name, audience: Audience::Everyone }
+    CommandSpec { name, audience: Audience::Everyone, in_groups: true }
+}
+
+const fn private(name: &'static str) -> CommandSpec {
+    CommandSpec { name, audience: Audience::Everyone, in_groups: false }
+}
+
+const fn staff(name: &'static str, audience: Audience) -> CommandSpec {
+    CommandSpec { name, audience, in_groups: false }
 }
 
 /// Every command, in the order menus and /help list them.
@@ -76,19 +88,19 @@ pub const COMMANDS: &[CommandSpec] = &[
     everyone("lang"),
     everyone("about"),
     everyone("check"),
-    everyone("report"),
+    private("report"),
     everyone("stats"),
     everyone("forget"),
-    everyone("cancel"),
-    everyone("start"),
+    private("cancel"),
+    private("start"),
     everyone("help"),
-    CommandSpec { name: "post", audience: Audience::Editors },
-    CommandSpec { name: "urgent", audience: Audience::Editors },
-    CommandSpec { name: "edit", audience: Audience::Editors },
-    CommandSpec { name: "retract", audience: Audience::Editors },
-    CommandSpec { name: "indicator", audience: Audience::Editors },
-    CommandSpec { name: "reports", audience: Audience::Moderators },
-    CommandSpec { name: "admins", audience: Audience::Owners },
+    staff("post", Audience::Editors),
+    staff("urgent", Audience::Editors),
+    staff("edit", Audience::Editors),
+    staff("retract", Audience::Editors),
+    staff("indicator", Audience::Editors),
+    staff("reports", Audience::Moderators),
+    staff("admins", Audience::Owners),
 ];
 
 /// What a message's text turned out to be.
@@ -126,7 +138,7 @@ pub fn parse(text: &str, bot_username: &str) -> Parsed {
     }
     let args = args.to_owned();
     let command = match name.to_ascii_lowercase().as_str() {
-        "start" => Command::Start,
+        "start" => Command::Start(args),
         "help" => Command::Help,
         "latest" => Command::Latest,
         "notice" => Command::Notice(args),
@@ -161,7 +173,7 @@ impl Command {
     /// The command's name, for logs (never its arguments: they may be personal).
     pub fn name(&self) -> &'static str {
         match self {
-            Command::Start => "start",
+            Command::Start(_) => "start",
             Command::Help => "help",
             Command::Latest => "latest",
             Command::Notice(_) => "notice",
@@ -198,9 +210,10 @@ mod tests {
     #[test]
     fn reads_plain_and_addressed_commands() {
         assert_eq!(parse("/help", BOT), Parsed::Command(Command::Help));
+        assert_eq!(parse("/start", BOT), Parsed::Command(Command::Start(String::new())));
         assert_eq!(parse("/HELP@Pingan_Bot", BOT), Parsed::Command(Command::Help));
         assert_eq!(parse("  /help  ", BOT), Parsed::Command(Command::Help));
-        assert_eq!(parse("/start notice-12", BOT), Parsed::Command(Command::Start));
+        assert_eq!(parse("/start n12", BOT), Parsed::Command(Command::Start("n12".into())));
         assert_eq!(parse("/search  刷单 返利 ", BOT), Parsed::Command(Command::Search("刷单 返利".into())));
         assert_eq!(
             parse("/settings@pingan_bot tz Europe/Berlin", BOT),

@@ -146,6 +146,11 @@ impl Receiver {
         Receiver { app, out, wake: Arc::new(Notify::new()) }
     }
 
+    /// Where the handlers' messages (and the command menus) go.
+    pub fn outbound(&self) -> &dyn Outbound {
+        self.out.as_ref()
+    }
+
     /// Stores one update (committed when this returns Ok). A repeated `update_id` stores
     /// nothing and is not an error.
     pub async fn receive(&self, raw: &str) -> Result<Received, ReceiveError> {

@@ -12,7 +12,7 @@ use teloxide::prelude::*;
 use teloxide::{ApiError, RequestError};
 
 use super::intake::{Arrived, QUEUED_PER_CHAT, Receiver, Workers};
-use super::menu::register_commands;
+use super::menu::register_menus;
 use crate::app::App;
 use crate::config::{BotToken, ConfigError, TelegramSettings, WebhookSettings};
 use crate::store::{NewUpdate, PollLease};
@@ -30,6 +30,8 @@ const POLL_RENEW: Duration = Duration::from_secs(2);
 const POLL_TRY: Duration = Duration::from_secs(1);
 /// The updates Pingan asks Telegram for (`allowed_updates`), by poll or by webhook.
 pub const ALLOWED_UPDATES: [&str; 3] = ["message", "callback_query", "my_chat_member"];
+/// How long the start waits for the command menus before it answers updates anyway.
+const MENUS_WAIT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PollingError {
@@ -71,9 +73,18 @@ pub async fn run_bot(
         }
     })?;
     tracing::info!(bot = me.username(), api = %telegram.api_url, "connected to the Bot API");
-    if let Err(e) = register_commands(&bot, &app.texts, app.settings.default_language).await {
-        let error = described(&e, token);
-        tracing::warn!(%error, "could not register the command menu; continuing without it");
+    match register_menus(&app, receiver.outbound()).await {
+        // Waited for before the first update is taken, but never long: a 429 is waited
+        // out by the menus' own queue, while the bot answers.
+        Ok(queued) => match tokio::time::timeout(MENUS_WAIT, queued.finished()).await {
+            Ok(report) => {
+                tracing::info!(menus = report.applied, failed = report.failed, "command menus registered");
+            }
+            Err(_) => {
+                tracing::info!(wait = ?MENUS_WAIT, "command menus still being registered; answering meanwhile")
+            }
+        },
+        Err(e) => tracing::warn!(error = %e, "could not register the command menus; continuing without them"),
     }
     // A long poll holds the request open for `poll_timeout`; allow for it.
     let api = BotApi::new(telegram.api_url.expose(), token, telegram.poll_timeout + Duration::from_secs(10))

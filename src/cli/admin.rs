@@ -62,6 +62,10 @@ pub struct AuditArgs {
     limit: u32,
 }
 
+/// Said after a grant or revocation here: only the bot talks to Telegram.
+const MENU_NOTE: &str = "Their command menu in Telegram changes when `pingan run` next starts \
+                         (a grant or revocation made with /admins in Telegram changes it at once).";
+
 pub async fn run(command: AdminCommand, settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     let store = startup::open_store(settings, clock.as_ref()).await?;
     let result = execute(command, store.as_ref(), settings, clock.as_ref()).await;
@@ -103,10 +107,12 @@ async fn execute(
             // Granted and audited in one transaction.
             store.grant(user_id, role, &me, now).await?;
             println!("User {user_id} is now {role}.");
+            eprintln!("{MENU_NOTE}");
         }
         AdminCommand::Revoke { user_id } => {
             if store.revoke(user_id, &me, now).await? {
                 println!("User {user_id} no longer has a role.");
+                eprintln!("{MENU_NOTE}");
             } else {
                 println!("User {user_id} had no role.");
             }

@@ -306,6 +306,11 @@ pub struct BotSettings {
     pub draft_idle: chrono::Duration,
     /// What one person, and one group, may ask of the bot in a minute.
     pub budgets: crate::bot::budget::Limits,
+    /// The bot's @username without the @: not a configuration key, but what Telegram's
+    /// `getMe` answers when `pingan run` starts (`None` until then, and in the CLI).
+    /// Broadcasts rendered with it link each notice into the bot
+    /// (`https://t.me/<username>?start=n<id>`).
+    pub username: Option<String>,
 }
 
 /// What a digest with nothing new does.
@@ -639,6 +644,7 @@ impl Settings {
                 reports_per_hour,
                 draft_idle,
                 budgets,
+                username: None,
             },
             delivery,
             retention,

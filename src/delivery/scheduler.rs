@@ -183,7 +183,7 @@ impl Scheduler {
     }
 
     fn style(&self, lang: Language, zone: Tz) -> Style<'_> {
-        Style::new(&self.texts, lang, zone)
+        Style::new(&self.texts, lang, zone).with_bot(self.bot.username.as_deref())
     }
 
     /// The image the notice's CAP alert carried (see [`cap::photo_of`]), as a photo and

@@ -50,13 +50,19 @@ pub fn cancellation(style: &Style<'_>, notice: &Notice) -> Payload {
     Payload::new(vec![text], None)
 }
 
-/// A notice as posted in the bureau's channel.
+/// A notice as posted in the bureau's channel, with a last line that opens it in the bot
+/// (`notice.open_in_bot`) when the style knows the bot.
 pub fn channel_post(style: &Style<'_>, notice: &Notice) -> Payload {
     let mut blocks = Vec::new();
     if notice.content.severity.is_urgent() {
         blocks.push(Block::Markup(style.text("alert.header")));
     }
     blocks.extend(notice_blocks(style, notice));
+    // Channel members may not have the bot open yet: one tap opens this notice there.
+    if style.bot.is_some() {
+        let label = style.text("notice.open_in_bot");
+        blocks.push(Block::Markup(style.notice_link(notice.id, &label)));
+    }
     Payload::new(into_messages(blocks, MESSAGE_LIMIT), None)
 }
 
@@ -122,14 +128,16 @@ pub fn digest(
     Payload::new(into_messages(blocks, MESSAGE_LIMIT), Some(&keyboard))
 }
 
+/// One notice of a digest; its title links into the bot when the style knows the bot.
 fn digest_line(style: &Style<'_>, number: usize, notice: &Notice) -> Html {
     let date = notice.publish_at.map(|t| style.date(t)).unwrap_or_default();
+    let title = style.notice_link(notice.id, &Html::escape(notice.content.title.as_str()));
     style.fill(
         "digest.line",
         &[
             ("number", Arg::Number(number as i64)),
             ("marker", severity_marker(notice.content.severity).into()),
-            ("title", notice.content.title.as_str().into()),
+            ("title", Arg::Html(&title)),
             ("date", (&date).into()),
         ],
     )

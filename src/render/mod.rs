@@ -4,13 +4,14 @@ pub mod broadcast;
 pub mod callback;
 pub mod figures;
 pub mod keyboard;
+pub mod link;
 pub mod payload;
 pub mod split;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::domain::{Category, Language, Notice, ScamType, Severity, Tip};
+use crate::domain::{Category, Language, Notice, NoticeId, ScamType, Severity, Tip};
 use crate::html::Html;
 use crate::i18n::{Arg, Texts};
 use split::{Block, MESSAGE_LIMIT, into_messages};
@@ -21,11 +22,26 @@ pub struct Style<'a> {
     pub texts: &'a Texts,
     pub lang: Language,
     pub zone: Tz,
+    /// The bot's @username without the @, when known: notices' titles and numbers then
+    /// link into the bot (`https://t.me/<bot>?start=n<id>`, [`link`]). The chat handlers
+    /// know it from `getMe`; the scheduler from `bot.username`, learned the same way when
+    /// `pingan run` starts.
+    pub bot: Option<&'a str>,
 }
 
 impl<'a> Style<'a> {
     pub fn new(texts: &'a Texts, lang: Language, zone: Tz) -> Style<'a> {
-        Style { texts, lang, zone }
+        Style { texts, lang, zone, bot: None }
+    }
+
+    /// The same style, with deep links to the bot `bot` (its @username without the @).
+    pub fn with_bot(self, bot: Option<&'a str>) -> Style<'a> {
+        Style { bot: bot.filter(|b| !b.is_empty()), ..self }
+    }
+
+    /// `inner` as a link that opens notice `id` in the bot, when the bot is known.
+    pub fn notice_link(&self, id: NoticeId, inner: &Html) -> Html {
+        link::linked(self.bot, link::StartPayload::Notice(id), inner)
     }
 
     pub fn text(&self, key: &str) -> Html {
@@ -73,18 +89,20 @@ pub fn severity_marker(severity: Severity) -> &'static str {
     }
 }
 
-/// A notice as one entry of a list: number, marker, title, then date and area.
+/// A notice as one entry of a list: number, marker, title (a link into the bot when the
+/// style knows the bot), then date and area.
 pub fn notice_line(style: &Style<'_>, number: usize, notice: &Notice) -> Html {
     let c = &notice.content;
     let date = notice.publish_at.map(|t| style.date(t)).unwrap_or_default();
     let area =
         c.area.as_ref().map(|a| a.as_str().to_owned()).unwrap_or_else(|| style.label("notice.citywide"));
+    let title = style.notice_link(notice.id, &Html::escape(c.title.as_str()));
     style.fill(
         "notice.line",
         &[
             ("number", Arg::Number(number as i64)),
             ("marker", severity_marker(c.severity).into()),
-            ("title", c.title.as_str().into()),
+            ("title", Arg::Html(&title)),
             ("date", (&date).into()),
             ("area", (&area).into()),
         ],
@@ -109,7 +127,8 @@ pub fn notice_messages(style: &Style<'_>, notice: &Notice) -> Vec<Html> {
     into_messages(notice_blocks(style, notice), MESSAGE_LIMIT)
 }
 
-/// A whole notice as blocks: header, body, footer.
+/// A whole notice as blocks: header, body, footer (whose number links into the bot when
+/// the style knows the bot).
 pub fn notice_blocks(style: &Style<'_>, notice: &Notice) -> Vec<Block> {
     let c = &notice.content;
     let date = notice.publish_at.map(|t| style.date_time(t)).unwrap_or_default();
@@ -127,12 +146,13 @@ pub fn notice_blocks(style: &Style<'_>, notice: &Notice) -> Vec<Block> {
         ],
     );
     let mut blocks = vec![Block::Markup(header), Block::Text(c.body.as_str().to_owned())];
-    let id = notice.id.0.to_string();
+    // The number links back to the notice in the bot, so a forwarded card leads there.
+    let id = style.notice_link(notice.id, &Html::escape(&notice.id.0.to_string()));
     let footer = match &c.source {
         Some(source) => {
-            style.fill("notice.footer_source", &[("source", source.as_str().into()), ("id", (&id).into())])
+            style.fill("notice.footer_source", &[("source", source.as_str().into()), ("id", Arg::Html(&id))])
         }
-        None => style.fill("notice.footer", &[("id", (&id).into())]),
+        None => style.fill("notice.footer", &[("id", Arg::Html(&id))]),
     };
     blocks.push(Block::Markup(footer));
     blocks

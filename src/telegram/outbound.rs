@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 
 pub use super::error::SendError;
-use crate::domain::ChatId;
+use crate::domain::{ChatId, Language};
 use crate::html::Html;
 use crate::render::keyboard::Keyboard;
 
@@ -67,6 +67,68 @@ pub struct Sent {
     pub message_id: i32,
 }
 
+/// One entry of a command menu (Bot API `BotCommand`): the command without its slash
+/// (1–32 of `a–z 0–9 _`) and its description, plain text (1–256 characters).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MenuCommand {
+    pub command: String,
+    pub description: String,
+}
+
+/// Whose menu a change is for (Bot API `BotCommandScope`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MenuScope {
+    /// `default`: everyone without a narrower menu (citizens in private chats).
+    Default,
+    /// `all_group_chats`: every group and supergroup.
+    AllGroupChats,
+    /// `chat`: one chat; for a person, their private chat (whose id is their user id).
+    Chat(ChatId),
+}
+
+/// One change of a command menu: `setMyCommands` with `commands`, or `deleteMyCommands`
+/// when `commands` is `None` (the scope falls back to the next wider one). `language`
+/// `None` is the menu for every client language without one of its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MenuChange {
+    pub scope: MenuScope,
+    pub language: Option<Language>,
+    pub commands: Option<Vec<MenuCommand>>,
+}
+
+/// How a batch of menu changes went: how many Telegram took, how many failed (each
+/// logged where it failed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MenuReport {
+    pub applied: usize,
+    pub failed: usize,
+}
+
+/// Menu changes queued by [`Outbound::change_menus`].
+#[derive(Debug)]
+pub struct MenusQueued(tokio::sync::oneshot::Receiver<MenuReport>);
+
+impl MenusQueued {
+    /// Changes already made, or with nowhere to make them.
+    pub fn done(report: MenuReport) -> MenusQueued {
+        let (tell, queued) = tokio::sync::oneshot::channel();
+        let _ = tell.send(report);
+        MenusQueued(queued)
+    }
+
+    /// Follows a batch of changes; the other end says how it went.
+    pub fn channel() -> (tokio::sync::oneshot::Sender<MenuReport>, MenusQueued) {
+        let (tell, queued) = tokio::sync::oneshot::channel();
+        (tell, MenusQueued(queued))
+    }
+
+    /// Waits until every change of the batch was made or given up (none made if the
+    /// queue stopped).
+    pub async fn finished(self) -> MenuReport {
+        self.0.await.unwrap_or_default()
+    }
+}
+
 #[async_trait]
 pub trait Outbound: Send + Sync {
     /// Queues a message; it goes out in order with the chat's others.
@@ -96,4 +158,12 @@ pub trait Outbound: Send + Sync {
 
     /// Whether `user_id` administers the group `chat`.
     async fn is_chat_admin(&self, chat: ChatId, user_id: i64) -> Result<bool, SendError>;
+
+    /// Queues changes of the command menus Telegram shows, made one at a time in order
+    /// with every other batch's; [`MenusQueued::finished`] says how they went. A handler
+    /// drops it and returns. The default has no menu to change (the terminal console).
+    async fn change_menus(&self, changes: Vec<MenuChange>) -> Result<MenusQueued, SendError> {
+        let _ = changes;
+        Ok(MenusQueued::done(MenuReport::default()))
+    }
 }

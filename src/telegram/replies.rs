@@ -15,7 +15,9 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::api::HtmlMessage;
-use super::outbound::{OutMessage, Outbound, SendError, Sent, Target, Tracked};
+use super::outbound::{
+    MenuChange, MenuReport, MenuScope, MenusQueued, OutMessage, Outbound, SendError, Sent, Target, Tracked,
+};
 use super::rate::Class;
 use super::transport::{Hold, Transport};
 use crate::domain::ChatId;
@@ -69,6 +71,14 @@ struct Inner {
     metrics: Arc<Metrics>,
     /// Chats with messages waiting; a chat is here exactly while its task runs.
     chats: Mutex<HashMap<i64, VecDeque<Job>>>,
+    /// Batches of menu changes waiting; `Some` exactly while the menus' task runs.
+    menus: Mutex<Option<VecDeque<MenuBatch>>>,
+}
+
+/// Menu changes handed over together, and who waits to hear how they went.
+struct MenuBatch {
+    changes: Vec<MenuChange>,
+    done: oneshot::Sender<MenuReport>,
 }
 
 /// Replies, edits and button answers through the shared [`Transport`].
@@ -85,7 +95,8 @@ impl std::fmt::Debug for TelegramOutbound {
 
 impl TelegramOutbound {
     pub fn new(transport: Arc<Transport>, metrics: Arc<Metrics>) -> Self {
-        TelegramOutbound { inner: Arc::new(Inner { transport, metrics, chats: Mutex::new(HashMap::new()) }) }
+        let inner = Inner { transport, metrics, chats: Mutex::new(HashMap::new()), menus: Mutex::new(None) };
+        TelegramOutbound { inner: Arc::new(inner) }
     }
 
     /// Queues `request` for `chat`, starting the chat's task if it has none.
@@ -143,6 +154,63 @@ impl TelegramOutbound {
 }
 
 impl Inner {
+    fn lock_menus(&self) -> std::sync::MutexGuard<'_, Option<VecDeque<MenuBatch>>> {
+        self.menus.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Makes the queued menu changes one at a time, batch after batch, until none is
+    /// left: one request in flight at most, so a bureau's tens of staff menus never
+    /// come near Telegram's limits, and a 429 is waited out here, holding no chat.
+    async fn work_menus(self: Arc<Self>) {
+        loop {
+            let batch = {
+                let mut menus = self.lock_menus();
+                match menus.as_mut().and_then(VecDeque::pop_front) {
+                    Some(batch) => batch,
+                    None => {
+                        *menus = None;
+                        return;
+                    }
+                }
+            };
+            let mut report = MenuReport::default();
+            for change in &batch.changes {
+                match self.change_menu(change).await {
+                    Ok(()) => report.applied += 1,
+                    Err(e) => {
+                        report.failed += 1;
+                        tracing::warn!(scope = ?change.scope, error = %e, "a command menu could not be changed");
+                    }
+                }
+            }
+            let _ = batch.done.send(report);
+        }
+    }
+
+    /// One `setMyCommands` or `deleteMyCommands`, tried like a reply: after a 429 again
+    /// once Telegram's wait is over, after a passing failure after a backoff.
+    async fn change_menu(&self, change: &MenuChange) -> Result<(), SendError> {
+        let (method, params) = menu_request(change);
+        let mut backoff = FIRST_BACKOFF;
+        let mut last = SendError::NotSent("not tried".into());
+        for _ in 0..ATTEMPTS {
+            match self.transport.call_setting::<Value>(method, &params).await {
+                Ok(_) => return Ok(()),
+                Err(SendError::RetryAfter(wait)) => {
+                    tokio::time::sleep(wait).await;
+                    last = SendError::RetryAfter(wait);
+                }
+                Err(SendError::Transient(reason)) => {
+                    tokio::time::sleep(backoff.mul_f64(0.5 + fastrand::f64())).await;
+                    backoff *= 2;
+                    last = SendError::Transient(reason);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, VecDeque<Job>>> {
         self.chats.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -333,6 +401,45 @@ impl Outbound for TelegramOutbound {
         let params = json!({ "chat_id": chat.0, "user_id": user_id });
         let member: Value = self.inner.transport.call_unpaced(chat, "getChatMember", &params).await?;
         Ok(matches!(member["status"].as_str(), Some("creator" | "administrator")))
+    }
+
+    async fn change_menus(&self, changes: Vec<MenuChange>) -> Result<MenusQueued, SendError> {
+        let (done, queued) = MenusQueued::channel();
+        let batch = MenuBatch { changes, done };
+        let mut menus = self.inner.lock_menus();
+        match menus.as_mut() {
+            Some(waiting) => waiting.push_back(batch),
+            None => {
+                *menus = Some(VecDeque::from([batch]));
+                drop(menus);
+                tokio::spawn(self.inner.clone().work_menus());
+            }
+        }
+        Ok(queued)
+    }
+}
+
+/// The Bot API method and parameters of a menu change.
+fn menu_request(change: &MenuChange) -> (&'static str, Value) {
+    let scope = match change.scope {
+        MenuScope::Default => json!({ "type": "default" }),
+        MenuScope::AllGroupChats => json!({ "type": "all_group_chats" }),
+        MenuScope::Chat(chat) => json!({ "type": "chat", "chat_id": chat.0 }),
+    };
+    let mut params = json!({ "scope": scope });
+    if let Some(language) = change.language {
+        params["language_code"] = language.code().into();
+    }
+    match &change.commands {
+        Some(commands) => {
+            let list: Vec<Value> = commands
+                .iter()
+                .map(|c| json!({ "command": c.command, "description": c.description }))
+                .collect();
+            params["commands"] = list.into();
+            ("setMyCommands", params)
+        }
+        None => ("deleteMyCommands", params),
     }
 }
 

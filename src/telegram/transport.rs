@@ -171,6 +171,51 @@ impl Transport {
         self.call(turn, chat, method, params).await
     }
 
+    /// Calls a method that changes the bot's own settings, not any chat
+    /// (`setMyCommands`, `deleteMyCommands`): under the breaker, without a slot, and
+    /// uncounted as a message. A 429 holds no chat (its limit is the method's, not a
+    /// chat's); the caller waits it out.
+    pub async fn call_setting<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: &Value,
+    ) -> Result<T, SendError> {
+        let mut turn = match self.breaker.admit() {
+            Admit::Go => self.turn_of(false),
+            Admit::Probe => self.turn_of(true),
+            Admit::Refuse { reason, .. } => {
+                return Err(SendError::NotSent(format!("sending is paused: {reason}")));
+            }
+        };
+        let result = self.api.call(method, params).await;
+        let probe = turn.settle_probe();
+        match result {
+            Ok(value) => {
+                self.breaker.healthy();
+                Ok(value)
+            }
+            Err(e) => {
+                let error = e.classify();
+                self.teach_breaker(probe, &error);
+                Err(error)
+            }
+        }
+    }
+
+    /// What a failed answer tells the breaker.
+    fn teach_breaker(&self, probe: bool, error: &SendError) {
+        match error {
+            SendError::SystemFault(reason) => self.breaker.fault(reason),
+            // No answer, or Telegram's own trouble: says nothing about the bot.
+            SendError::Transient(_) | SendError::NotSent(_) => {
+                if probe {
+                    self.breaker.no_answer();
+                }
+            }
+            _ => self.breaker.healthy(),
+        }
+    }
+
     /// Counts the answer and lets the rate limiter and the breaker learn from it.
     fn settle<T>(
         &self,
@@ -192,20 +237,10 @@ impl Transport {
             Err(e) => e.classify(),
         };
         self.metrics.send(traffic, outcome_of(&error), elapsed);
-        match &error {
-            SendError::SystemFault(reason) => self.breaker.fault(reason),
-            // No answer, or Telegram's own trouble: says nothing about the bot.
-            SendError::Transient(_) | SendError::NotSent(_) => {
-                if probe {
-                    self.breaker.no_answer();
-                }
-            }
-            SendError::RetryAfter(wait) => {
-                self.limiter.rate_limited(chat, *wait);
-                self.breaker.healthy();
-            }
-            _ => self.breaker.healthy(),
+        if let SendError::RetryAfter(wait) = &error {
+            self.limiter.rate_limited(chat, *wait);
         }
+        self.teach_breaker(probe, &error);
         Err(error)
     }
 }

@@ -64,7 +64,7 @@ async fn the_command_menu_is_registered_in_chinese_english_and_by_default() {
     let names = |lang: &str| -> Vec<String> {
         app.fake.commands("default", lang).unwrap_or_default().into_iter().map(|(c, _)| c).collect()
     };
-    // The menu is everyone's; editors find their tools in /help.
+    // The citizens' menu; staff get chat-scoped menus of their own (deep_links.rs).
     let expected: Vec<String> = citizens_commands().map(|c| c.name.to_owned()).collect();
     assert_eq!(names("zh"), expected);
     assert_eq!(names("en"), expected);

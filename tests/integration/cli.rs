@@ -25,9 +25,9 @@ async fn run_in_an_empty_directory_creates_the_database_registers_commands_and_a
         .spawn()
         .unwrap();
 
-    fake.wait_for("three command menus and a poll", |s| {
+    fake.wait_for("six command menus and a poll", |s| {
         let menus = s.calls.iter().filter(|c| c.method == "setMyCommands" && c.status == 200).count();
-        (menus == 3 && s.poll_generation > 0).then_some(())
+        (menus == 6 && s.poll_generation > 0).then_some(())
     })
     .await;
     assert!(dir.path().join("pingan.db").is_file(), "pingan.db is created in the working directory");

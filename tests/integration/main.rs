@@ -13,6 +13,7 @@ mod cap_real;
 mod citizen;
 mod cli;
 mod crash;
+mod deep_links;
 mod delivery;
 mod dialogs;
 mod editor;

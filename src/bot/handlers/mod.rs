@@ -96,8 +96,9 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The chat's language and zone, with links into this bot.
     pub fn style(&self) -> Style<'a> {
-        Style::new(&self.app.texts, self.lang, self.zone)
+        Style::new(&self.app.texts, self.lang, self.zone).with_bot(Some(self.bot_username))
     }
 
     pub fn text(&self, key: &str) -> Html {
@@ -219,6 +220,7 @@ pub async fn on_message(app: Arc<App>, out: Arc<dyn Outbound>, me: Me, msg: Inco
 pub fn read_arguments(command: &Command, texts: &crate::i18n::Texts, zone: Tz, now: DateTime<Utc>) {
     use crate::domain::{SearchTerms, Subject};
     match command {
+        Command::Start(payload) => drop(crate::render::link::StartPayload::parse(payload)),
         Command::Notice(args) => drop(notice::parse_id(args)),
         Command::Edit(args) | Command::Retract(args) => drop(editor::notice_id(args)),
         Command::Search(args) => drop(SearchTerms::parse(args)),
@@ -283,7 +285,7 @@ async fn route(ctx: &Ctx<'_>, msg: &Incoming, parsed: Parsed) -> HandlerResult {
             tracing::info!(chat = ctx.chat_id(), command = command.name(), "command");
             ctx.app.metrics.command(command.name());
             match command {
-                Command::Start => start::start(ctx).await,
+                Command::Start(payload) => start::start(ctx, &payload).await,
                 Command::Help => help::help(ctx).await,
                 Command::Latest => latest::latest(ctx).await,
                 Command::Notice(args) => notice::notice(ctx, &args).await,

@@ -20,7 +20,9 @@ pub(super) async fn open(ctx: &Ctx<'_>, id: NoticeId) -> ButtonResult {
     Ok(None)
 }
 
-async fn show(ctx: &Ctx<'_>, id: NoticeId) -> HandlerResult {
+/// Notice `id` as `/notice` shows it, or why it cannot be shown: withdrawn, expired, or
+/// no such public notice (drafts and scheduled ones are not told apart from those).
+pub(super) async fn show(ctx: &Ctx<'_>, id: NoticeId) -> HandlerResult {
     let now = ctx.now();
     let number = id.0.to_string();
     let unavailable = match ctx.app.store.notice(id).await? {

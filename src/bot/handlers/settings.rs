@@ -105,6 +105,15 @@ pub(super) async fn save_subscription(
 async fn save_as(ctx: &Ctx<'_>, mut settings: Subscriber, revive: bool) -> Result<Subscriber, HandlerError> {
     settings.updated_at = ctx.now();
     ctx.app.store.save_settings(&settings, revive).await?;
+    // Someone with a role who changes their language gets their command menu in it.
+    if ctx.origin.is_private() && settings.language != ctx.lang {
+        let user = settings.chat_id.0;
+        if ctx.app.role_of(user).await?.is_some() {
+            if let Err(e) = crate::bot::menu::refresh_person(ctx.app, ctx.out.as_ref(), user).await {
+                tracing::warn!(user, error = %e, "could not queue a command menu change");
+            }
+        }
+    }
     Ok(settings)
 }
 

@@ -68,9 +68,23 @@ async fn render_menu(ctx: &Ctx<'_>) -> Result<OutMessage, HandlerError> {
     Ok(OutMessage::with_keyboard(ctx.text("tips.menu"), Keyboard::new().grid(buttons, 2)))
 }
 
-/// Shows one scam type's tips in place of the menu, as many as fit in one message.
-/// Editors also get buttons to edit or retire each shown tip, and to add one.
+/// Shows one scam type's tips in place of the menu (see [`kind_message`]).
 pub(crate) async fn of_kind(ctx: &Ctx<'_>, at: Sent, kind: ScamType) -> ButtonResult {
+    let message = kind_message(ctx, kind).await?;
+    ctx.out.edit(at, message).await?;
+    Ok(None)
+}
+
+/// Sends one scam type's tips as a new message (a `tip_<type>` deep link).
+pub(super) async fn show_kind(ctx: &Ctx<'_>, kind: ScamType) -> HandlerResult {
+    let message = kind_message(ctx, kind).await?;
+    ctx.send(message).await?;
+    Ok(())
+}
+
+/// One scam type's tips, as many as fit in one message. Editors also get buttons to edit
+/// or retire each shown tip, and to add one.
+async fn kind_message(ctx: &Ctx<'_>, kind: ScamType) -> Result<OutMessage, HandlerError> {
     let tips = current_tips(ctx, Some(kind)).await?;
     let editor = editing(ctx).await?;
     let style = ctx.style();
@@ -118,8 +132,7 @@ pub(crate) async fn of_kind(ctx: &Ctx<'_>, at: Sent, kind: ScamType) -> ButtonRe
             .row(vec![Button::callback(ctx.label("tips.add_button"), Callback::Tip(TipAction::Add(kind)))]);
     }
     let keyboard = keyboard.row(vec![Button::callback(ctx.label("tips.back_button"), Callback::TipsMenu)]);
-    ctx.out.edit(at, OutMessage::with_keyboard(text, keyboard)).await?;
-    Ok(None)
+    Ok(OutMessage::with_keyboard(text, keyboard))
 }
 
 /// A tip opened from search results.

@@ -47,12 +47,12 @@ pub fn call(state: &mut State, method: &str, params: &Value, files: &Files) -> R
         "sendmessage" => send_message(state, params),
         "editmessagetext" => edit_message_text(state, params),
         "answercallbackquery" => answer_callback_query(state, params),
-        "setmycommands" => set_my_commands(state, params),
-        "getmycommands" => get_my_commands(state, params),
-        "deletemycommands" => {
+        "setmycommands" => check_scope(params).and_then(|()| set_my_commands(state, params)),
+        "getmycommands" => check_scope(params).and_then(|()| get_my_commands(state, params)),
+        "deletemycommands" => check_scope(params).map(|()| {
             state.commands.remove(&command_key(params));
-            Ok(json!(true))
-        }
+            json!(true)
+        }),
         "sendphoto" => send_photo(state, params, files),
         "getchatmember" => get_chat_member(state, params),
         "sendchataction" => Ok(json!(true)),
@@ -232,9 +232,35 @@ fn get_chat_member(state: &mut State, params: &Value) -> Result<Value, Reply> {
     })
 }
 
+/// Refuses a `scope` Telegram would: an unknown type, or one that names a chat without
+/// its `chat_id` (or a member without `user_id`), as `BotCommandScope` is documented.
+fn check_scope(params: &Value) -> Result<(), Reply> {
+    let Some(scope) = json_param(params, "scope")? else { return Ok(()) };
+    let kind = scope["type"].as_str().unwrap_or_default();
+    let needs_chat = match kind {
+        "default" | "all_private_chats" | "all_group_chats" | "all_chat_administrators" => false,
+        "chat" | "chat_administrators" | "chat_member" => true,
+        _ => return Err(Reply::bad_request("BOT_COMMAND_SCOPE_INVALID")),
+    };
+    let missing = |field: &str| scope[field].is_null();
+    if (needs_chat && missing("chat_id")) || (kind == "chat_member" && missing("user_id")) {
+        return Err(Reply::bad_request("chat_id is empty"));
+    }
+    Ok(())
+}
+
+/// A menu's place: its scope (`default`, `all_group_chats`, …; `chat:<id>` for the scopes
+/// that name a chat, `chat_member:<chat>:<user>` for one member) and its language code.
 fn command_key(params: &Value) -> (String, String) {
-    let scope = json_param(params, "scope").ok().flatten();
-    let scope = scope.as_ref().and_then(|s| s["type"].as_str()).unwrap_or("default").to_owned();
+    let scope = json_param(params, "scope").ok().flatten().unwrap_or(Value::Null);
+    let kind = scope["type"].as_str().unwrap_or("default");
+    let scope = match (kind, &scope["chat_id"], &scope["user_id"]) {
+        ("chat_member", chat, user) => format!("chat_member:{chat}:{user}"),
+        (kind, Value::Null, _) => kind.to_owned(),
+        (kind, chat, _) => {
+            format!("{kind}:{}", chat.as_str().map_or_else(|| chat.to_string(), str::to_owned))
+        }
+    };
     (scope, str_param(params, "language_code").unwrap_or_default().to_owned())
 }
 

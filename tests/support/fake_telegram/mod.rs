@@ -335,8 +335,8 @@ impl FakeTelegram {
         self.shared.lock().sent.iter().filter(|m| m.chat_id == chat_id).cloned().collect()
     }
 
-    /// The command menu registered for a scope type (`default`, …) and language code
-    /// (`""` for all languages).
+    /// The command menu registered for a scope (`default`, `all_group_chats`, `chat:<id>`
+    /// for a scope naming a chat) and language code (`""` for all languages).
     pub fn commands(&self, scope: &str, language: &str) -> Option<Vec<(String, String)>> {
         self.shared.lock().commands.get(&(scope.to_owned(), language.to_owned())).cloned()
     }

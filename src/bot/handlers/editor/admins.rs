@@ -76,6 +76,9 @@ pub(in crate::bot::handlers) async fn admins(ctx: &Ctx<'_>, args: &str) -> Handl
                 return Ok(());
             }
             let revoked = ctx.app.store.revoke(person.id, &Actor::Telegram(owner), ctx.now()).await?;
+            if revoked {
+                refresh_menu(ctx, person.id).await;
+            }
             let key = if revoked { "admins.revoked" } else { "admins.had_no_role" };
             ctx.reply(ctx.fill(key, &[("user", user)])).await?;
             Ok(())
@@ -121,6 +124,15 @@ async fn person(ctx: &Ctx<'_>, typed: &str) -> Result<Option<Person>, HandlerErr
     }
 }
 
+/// Queues `user_id`'s command menu as their role now is: their commands after a grant,
+/// none (deleted) after a revocation. The menu's failure is logged, never the owner's
+/// answer: the role is granted or revoked either way, and the next start sets it again.
+async fn refresh_menu(ctx: &Ctx<'_>, user_id: i64) {
+    if let Err(e) = crate::bot::menu::refresh_person(ctx.app, ctx.out.as_ref(), user_id).await {
+        tracing::warn!(user = user_id, error = %e, "could not queue a command menu change");
+    }
+}
+
 /// Grants `role` to `person` (audited in the same transaction), unless they are an
 /// owner from the configuration file; returns what to tell the owner.
 async fn grant(ctx: &Ctx<'_>, owner: i64, person: &Person, role: Role) -> Result<Html, HandlerError> {
@@ -129,6 +141,7 @@ async fn grant(ctx: &Ctx<'_>, owner: i64, person: &Person, role: Role) -> Result
         return Ok(ctx.fill("admins.configured_owner_grant", &[("user", user)]));
     }
     ctx.app.store.grant(person.id, role, &Actor::Telegram(owner), ctx.now()).await?;
+    refresh_menu(ctx, person.id).await;
     let role = ctx.label(&role_key(role));
     Ok(ctx.fill("admins.granted", &[("user", user), ("role", (&role).into())]))
 }

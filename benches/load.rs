@@ -431,7 +431,13 @@ fn medians(runs: &[Figures]) -> Figures {
 }
 
 fn ms(seconds: f64) -> String {
-    if seconds >= 1.0 { format!("{seconds:.2} s") } else { format!("{:.2} ms", seconds * 1000.0) }
+    if seconds.is_nan() {
+        "–".to_owned()
+    } else if seconds >= 1.0 {
+        format!("{seconds:.2} s")
+    } else {
+        format!("{:.2} ms", seconds * 1000.0)
+    }
 }
 
 fn print_run(subject: Subject, run: usize, f: &Figures) {

@@ -163,6 +163,9 @@ struct Figures {
     missing: usize,
     extra: usize,
     refused: u64,
+    /// CPU seconds per 1 000 burst updates of this process (the fake Bot API, mostly):
+    /// near a whole core's worth, the fake and not the bot would set the pace.
+    fake_cpu_per_1000: f64,
 }
 
 /// A bot process under measurement, and what it needs kept alive.
@@ -341,10 +344,12 @@ async fn measure(subject: Subject, workload: &Workload) -> Option<Figures> {
         m
     });
     let cpu_before = procfs::cpu_seconds(bot.pid).unwrap_or(0.0);
+    let fake_cpu_before = procfs::cpu_seconds(std::process::id()).unwrap_or(0.0);
     let burst_ids = fake.users_send(workload.burst.iter().map(|t| (&t.user, t.text.as_str())));
     wait_for_replies(&fake, &mut bot, |f| burst_wanted.iter().all(|(chat, n)| f.arrived_in(*chat) >= *n))
         .await;
     let cpu_burst = procfs::cpu_seconds(bot.pid).unwrap_or(0.0) - cpu_before;
+    let fake_cpu_burst = procfs::cpu_seconds(std::process::id()).unwrap_or(0.0) - fake_cpu_before;
     let peak_rss = procfs::status_kib(bot.pid, "VmHWM").unwrap_or(0);
 
     // Paced, after a pause as long as the pacer's interval for one chat, so that the
@@ -403,6 +408,7 @@ async fn measure(subject: Subject, workload: &Workload) -> Option<Figures> {
         missing,
         extra,
         refused: state.refused,
+        fake_cpu_per_1000: fake_cpu_burst / workload.burst.len() as f64 * 1000.0,
     })
 }
 
@@ -427,6 +433,7 @@ fn medians(runs: &[Figures]) -> Figures {
         missing: runs.iter().map(|f| f.missing).sum(),
         extra: runs.iter().map(|f| f.extra).sum(),
         refused: runs.iter().map(|f| f.refused).sum(),
+        fake_cpu_per_1000: of(|f| f.fake_cpu_per_1000),
     }
 }
 
@@ -443,7 +450,7 @@ fn ms(seconds: f64) -> String {
 fn print_run(subject: Subject, run: usize, f: &Figures) {
     println!(
         "load: run {run}, {}: {:.0} updates/s; burst p50 {} p99 {} max {}; paced p50 {} p99 {} max {}; \
-         peak RSS {:.1} MiB, idle {:.1} MiB; CPU {:.3} s per 1 000 updates; {} missing, {} extra, {} refused",
+         peak RSS {:.1} MiB, idle {:.1} MiB; CPU {:.3} s per 1 000 updates (the fake's {:.3} s); {} missing, {} extra, {} refused",
         subject.name(),
         f.updates_per_second,
         ms(f.burst_latency[0]),
@@ -455,6 +462,7 @@ fn print_run(subject: Subject, run: usize, f: &Figures) {
         f.peak_rss_mib,
         f.idle_rss_mib,
         f.cpu_per_1000,
+        f.fake_cpu_per_1000,
         f.missing,
         f.extra,
         f.refused,

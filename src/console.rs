@@ -165,6 +165,14 @@ impl Outbound for ConsoleOutbound {
         // The console is a private chat, where the user decides for themselves.
         Ok(true)
     }
+
+    /// A terminal has no command menu to change: nothing is made, nothing fails.
+    async fn change_menus(
+        &self,
+        _changes: Vec<crate::telegram::outbound::MenuChange>,
+    ) -> Result<crate::telegram::outbound::MenusQueued, SendError> {
+        Ok(crate::telegram::outbound::MenusQueued::done(crate::telegram::outbound::MenuReport::default()))
+    }
 }
 
 /// Puts typed lines together into messages: a line ending in `\` continues on the next

@@ -149,7 +149,15 @@ pub async fn run(
         Breaker::new(clock.clone(), app.metrics.clone()),
         app.metrics.clone(),
     ));
-    let outbound: Arc<dyn Outbound> = Arc::new(TelegramOutbound::new(transport.clone(), app.metrics.clone()));
+    // Unique per process start, even for a restarted container whose process is pid 1 again:
+    // a sender never takes back rows its own id holds, so an id must never come back.
+    let worker = format!("pid{}-{:016x}", std::process::id(), fastrand::u64(..));
+    // Every instance sends at its share of the rate, and replies and broadcasts share each
+    // chat's turns among instances (see `delivery::instances`).
+    let instances = Arc::new(Instances::new(store.clone(), worker.clone(), limiter, &settings.delivery));
+    let replies = TelegramOutbound::new(transport.clone(), app.metrics.clone());
+    replies.share_turns(instances.clone());
+    let outbound: Arc<dyn Outbound> = Arc::new(replies);
 
     let (stop, stopped) = watch::channel(false);
     let work = Arc::new(Notify::new());
@@ -162,13 +170,8 @@ pub async fn run(
         settings.retention,
         work.clone(),
     );
-    // Unique per process start, even for a restarted container whose process is pid 1 again:
-    // a sender never takes back rows its own id holds, so an id must never come back.
-    let worker = format!("pid{}-{:016x}", std::process::id(), fastrand::u64(..));
-    // The scheduler runs in one instance at a time; every instance sends, at its share of
-    // the rate (see `delivery::leader` and `delivery::instances`).
+    // The scheduler runs in one instance at a time (see `delivery::leader`).
     let leadership = Arc::new(Leadership::new(store.clone(), worker.clone()));
-    let instances = Arc::new(Instances::new(store.clone(), worker.clone(), limiter, &settings.delivery));
     let ready = instances.ready();
     let sender = Arc::new(Sender::new(
         store.clone(),

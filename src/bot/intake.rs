@@ -436,6 +436,13 @@ impl Outbound for Settling {
     async fn is_chat_admin(&self, chat: ChatId, user_id: i64) -> Result<bool, SendError> {
         self.inner.is_chat_admin(chat, user_id).await
     }
+
+    async fn change_menus(
+        &self,
+        changes: Vec<crate::telegram::outbound::MenuChange>,
+    ) -> Result<crate::telegram::outbound::MenusQueued, SendError> {
+        self.inner.change_menus(changes).await
+    }
 }
 
 #[cfg(test)]
@@ -482,6 +489,13 @@ mod tests {
         }
         async fn is_chat_admin(&self, _: ChatId, _: i64) -> Result<bool, SendError> {
             Ok(false)
+        }
+
+        async fn change_menus(
+            &self,
+            _: Vec<crate::telegram::outbound::MenuChange>,
+        ) -> Result<crate::telegram::outbound::MenusQueued, SendError> {
+            Ok(crate::telegram::outbound::MenusQueued::done(Default::default()))
         }
     }
 

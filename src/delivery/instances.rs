@@ -36,8 +36,10 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::config::DeliverySettings;
-use crate::store::Store;
-use crate::telegram::rate::RateLimiter;
+use crate::domain::ChatId;
+use crate::store::{ChatTurn, Store};
+use crate::telegram::outbound::SharedTurns;
+use crate::telegram::rate::{RateLimiter, chat_interval};
 
 /// How often an instance renews its registration and counts the live ones.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
@@ -158,6 +160,34 @@ impl Instances {
         }
         if let Err(e) = self.store.leave_instances(&self.id).await {
             tracing::warn!(error = %e, "cannot leave the register of instances; it runs out by itself");
+        }
+    }
+}
+
+/// Replies share chats' turns with every instance's broadcasts and replies while several
+/// instances are live; alone, nothing is asked of the database.
+#[async_trait::async_trait]
+impl SharedTurns for Instances {
+    async fn claim(&self, chat: ChatId) -> Option<Duration> {
+        if self.live() <= 1 {
+            return None;
+        }
+        match self.store.claim_chat_turn(chat, chat_interval(chat)).await {
+            Ok(ChatTurn::Go) => None,
+            Ok(ChatTurn::Wait(wait)) => Some(wait),
+            Err(e) => {
+                tracing::warn!(chat = chat.0, error = %e, "cannot claim a chat's shared turn; sending on this instance's spacing");
+                None
+            }
+        }
+    }
+
+    async fn hold(&self, chat: ChatId, wait: Duration) {
+        if self.live() <= 1 {
+            return;
+        }
+        if let Err(e) = self.store.hold_chat(chat, wait).await {
+            tracing::warn!(chat = chat.0, error = %e, "cannot share a chat's 429 hold");
         }
     }
 }

@@ -129,6 +129,21 @@ impl MenusQueued {
     }
 }
 
+/// Chats' turns shared by every instance of a deployment (implemented by
+/// `delivery::instances::Instances` over the `chat_send_state` table): a reply from one
+/// instance keeps a chat's spacing with another instance's broadcasts and replies, and a
+/// 429 one instance sees holds the chat for all. Alone, an instance answers at once and
+/// touches no database: its own pacer keeps the spacing.
+#[async_trait]
+pub trait SharedTurns: Send + Sync {
+    /// Claims `chat`'s turn for a new message; `Some(wait)` while another instance has it
+    /// (or Telegram holds it). A database that does not answer gives the turn (`None`):
+    /// the pacer's own spacing still holds.
+    async fn claim(&self, chat: ChatId) -> Option<std::time::Duration>;
+    /// Telegram answered 429 for `chat` with `retry_after` = `wait`.
+    async fn hold(&self, chat: ChatId, wait: std::time::Duration);
+}
+
 #[async_trait]
 pub trait Outbound: Send + Sync {
     /// Queues a message; it goes out in order with the chat's others.
@@ -161,9 +176,7 @@ pub trait Outbound: Send + Sync {
 
     /// Queues changes of the command menus Telegram shows, made one at a time in order
     /// with every other batch's; [`MenusQueued::finished`] says how they went. A handler
-    /// drops it and returns. The default has no menu to change (the terminal console).
-    async fn change_menus(&self, changes: Vec<MenuChange>) -> Result<MenusQueued, SendError> {
-        let _ = changes;
-        Ok(MenusQueued::done(MenuReport::default()))
-    }
+    /// drops it and returns. Every implementation says what it does with them (no default:
+    /// a wrapper that forgot to pass them on would drop them without a word).
+    async fn change_menus(&self, changes: Vec<MenuChange>) -> Result<MenusQueued, SendError>;
 }

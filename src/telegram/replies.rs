@@ -16,7 +16,8 @@ use tokio::time::Instant;
 
 use super::api::HtmlMessage;
 use super::outbound::{
-    MenuChange, MenuReport, MenuScope, MenusQueued, OutMessage, Outbound, SendError, Sent, Target, Tracked,
+    MenuChange, MenuReport, MenuScope, MenusQueued, OutMessage, Outbound, SendError, Sent, SharedTurns,
+    Target, Tracked,
 };
 use super::rate::Class;
 use super::transport::{Hold, Transport};
@@ -73,6 +74,8 @@ struct Inner {
     chats: Mutex<HashMap<i64, VecDeque<Job>>>,
     /// Batches of menu changes waiting; `Some` exactly while the menus' task runs.
     menus: Mutex<Option<VecDeque<MenuBatch>>>,
+    /// Chats' turns shared with the other instances, once startup sets them.
+    shared: std::sync::OnceLock<Arc<dyn SharedTurns>>,
 }
 
 /// Menu changes handed over together, and who waits to hear how they went.
@@ -95,8 +98,21 @@ impl std::fmt::Debug for TelegramOutbound {
 
 impl TelegramOutbound {
     pub fn new(transport: Arc<Transport>, metrics: Arc<Metrics>) -> Self {
-        let inner = Inner { transport, metrics, chats: Mutex::new(HashMap::new()), menus: Mutex::new(None) };
+        let inner = Inner {
+            transport,
+            metrics,
+            chats: Mutex::new(HashMap::new()),
+            menus: Mutex::new(None),
+            shared: std::sync::OnceLock::new(),
+        };
         TelegramOutbound { inner: Arc::new(inner) }
+    }
+
+    /// From now on, new messages take their chat's turn shared by every instance too
+    /// ([`SharedTurns`]), and a 429 holds the chat for all of them. Set once; a second
+    /// call changes nothing.
+    pub fn share_turns(&self, shared: Arc<dyn SharedTurns>) {
+        let _ = self.inner.shared.set(shared);
     }
 
     /// Queues `request` for `chat`, starting the chat's task if it has none.
@@ -253,6 +269,8 @@ impl Inner {
                     // A message's next turn waits for its chat; a button answer takes no turn.
                     if matches!(job.request, Request::AnswerCallback { .. }) {
                         tokio::time::sleep(wait).await;
+                    } else if let Some(shared) = self.shared.get() {
+                        shared.hold(chat, wait).await;
                     }
                     last = SendError::RetryAfter(wait);
                 }
@@ -278,18 +296,34 @@ impl Inner {
                 .await
                 .map(|_| 0);
         }
-        // A reply waits for its chat at most until it is too old to be worth sending.
-        let left = MAX_AGE.saturating_sub(job.queued.elapsed());
-        let turn = match self.transport.turn(chat, Class::Reply, Some(left)).await {
-            Ok(turn) => turn,
-            Err(Hold::Paused { reason, .. }) => {
-                return Err(SendError::NotSent(format!("sending is paused: {reason}")));
-            }
-            Err(Hold::Chat { until }) => {
-                let held = until.saturating_duration_since(Instant::now());
-                return Err(SendError::NotSent(format!(
-                    "Telegram holds the chat for {held:?} more, past the age replies are dropped at"
-                )));
+        // A new message also takes its chat's turn among all instances (when several are
+        // live); while another has it, this instance's pacer waits for it too.
+        let shares_turn = matches!(request, Request::Message { .. } | Request::Photo { .. });
+        let turn = loop {
+            // A reply waits for its chat at most until it is too old to be worth sending.
+            let left = MAX_AGE.saturating_sub(job.queued.elapsed());
+            let turn = match self.transport.turn(chat, Class::Reply, Some(left)).await {
+                Ok(turn) => turn,
+                Err(Hold::Paused { reason, .. }) => {
+                    return Err(SendError::NotSent(format!("sending is paused: {reason}")));
+                }
+                Err(Hold::Chat { until }) => {
+                    let held = until.saturating_duration_since(Instant::now());
+                    return Err(SendError::NotSent(format!(
+                        "Telegram holds the chat for {held:?} more, past the age replies are dropped at"
+                    )));
+                }
+            };
+            let shared = self.shared.get().filter(|_| shares_turn);
+            match shared {
+                Some(shared) => match shared.claim(chat).await {
+                    None => break turn,
+                    Some(wait) => {
+                        drop(turn);
+                        self.transport.limiter().hold_chat(chat, wait);
+                    }
+                },
+                None => break turn,
             }
         };
         match request {

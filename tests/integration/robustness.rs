@@ -312,25 +312,11 @@ async fn the_api_refuses_times_out_of_reach_with_422_and_stores_nothing() {
 /// Telegram (the fake, with its limits) refuses neither; nothing is cut away.
 #[tokio::test]
 async fn an_edit_or_a_caption_too_long_for_telegram_goes_on_in_messages() {
-    use std::time::Duration;
-
     use pingan::html::Html;
-    use pingan::metrics::Metrics;
     use pingan::telegram::outbound::{OutMessage, Outbound, Target};
-    use pingan::telegram::rate::{Pacing, RateLimiter};
 
     let fake = crate::support::fake_telegram::FakeTelegram::start().await;
-    let metrics = Arc::new(Metrics::default());
-    let token = pingan::config::BotToken::parse(crate::support::fake_telegram::FakeTelegram::TOKEN).unwrap();
-    let api =
-        pingan::telegram::api::BotApi::new(&fake.api_url().parse().unwrap(), &token, Duration::from_secs(5))
-            .unwrap();
-    let limiter = RateLimiter::new(Pacing { per_second: 30, paid_per_second: None, broadcast_share: 0.2 });
-    let breaker =
-        pingan::telegram::breaker::Breaker::new(Arc::new(pingan::clock::SystemClock), metrics.clone());
-    let transport =
-        Arc::new(pingan::telegram::transport::Transport::new(api, limiter, breaker, metrics.clone()));
-    let out = pingan::telegram::replies::TelegramOutbound::new(transport, metrics);
+    let out = replies_to(&fake);
     let chat = 4242;
     let target = Target { chat: pingan::domain::ChatId(chat), thread_id: None };
 
@@ -358,4 +344,92 @@ async fn an_edit_or_a_caption_too_long_for_telegram_goes_on_in_messages() {
     let photo = messages.iter().position(|m| m.photo.is_some()).unwrap();
     let after: String = messages[photo..].iter().map(|m| m.text.clone()).collect();
     assert_eq!(squeeze(&after), squeeze(&caption));
+}
+
+/// The reply path alone (`TelegramOutbound`, as `pingan run` builds it) against `fake`.
+fn replies_to(
+    fake: &crate::support::fake_telegram::FakeTelegram,
+) -> pingan::telegram::replies::TelegramOutbound {
+    use std::time::Duration;
+
+    use pingan::metrics::Metrics;
+    use pingan::telegram::rate::{Pacing, RateLimiter};
+
+    let metrics = Arc::new(Metrics::default());
+    let token = pingan::config::BotToken::parse(crate::support::fake_telegram::FakeTelegram::TOKEN).unwrap();
+    let api =
+        pingan::telegram::api::BotApi::new(&fake.api_url().parse().unwrap(), &token, Duration::from_secs(5))
+            .unwrap();
+    let limiter = RateLimiter::new(Pacing { per_second: 30, paid_per_second: None, broadcast_share: 0.2 });
+    let breaker = pingan::telegram::breaker::Breaker::new(Arc::new(SystemClock), metrics.clone());
+    let transport =
+        Arc::new(pingan::telegram::transport::Transport::new(api, limiter, breaker, metrics.clone()));
+    pingan::telegram::replies::TelegramOutbound::new(transport, metrics)
+}
+
+/// Turns another instance holds: the first claim of each chat waits `first_wait`; holds
+/// are recorded.
+struct OtherInstance {
+    first_wait: std::time::Duration,
+    claimed: std::sync::Mutex<Vec<i64>>,
+    held: std::sync::Mutex<Vec<(i64, std::time::Duration)>>,
+}
+
+#[async_trait::async_trait]
+impl pingan::telegram::outbound::SharedTurns for OtherInstance {
+    async fn claim(&self, chat: pingan::domain::ChatId) -> Option<std::time::Duration> {
+        let mut claimed = self.claimed.lock().unwrap();
+        let first = !claimed.contains(&chat.0);
+        claimed.push(chat.0);
+        first.then_some(self.first_wait)
+    }
+
+    async fn hold(&self, chat: pingan::domain::ChatId, wait: std::time::Duration) {
+        self.held.lock().unwrap().push((chat.0, wait));
+    }
+}
+
+/// With several instances live, a reply takes its chat's turn shared by all of them:
+/// while another instance has the chat (its broadcast or reply went out less than a
+/// second ago) the reply waits, and a 429 it meets holds the chat for every instance.
+#[tokio::test]
+async fn a_reply_waits_for_a_chats_turn_another_instance_holds_and_shares_its_429() {
+    use std::time::Duration;
+
+    use pingan::html::Html;
+    use pingan::telegram::outbound::{OutMessage, Outbound, Target};
+
+    let fake = crate::support::fake_telegram::FakeTelegram::start().await;
+    let out = replies_to(&fake);
+    let other = Arc::new(OtherInstance {
+        first_wait: Duration::from_millis(700),
+        claimed: Default::default(),
+        held: Default::default(),
+    });
+    out.share_turns(other.clone());
+    let (chat, held_chat) = (4301, 4302);
+    fake.add_fault(
+        crate::support::fake_telegram::FaultRule::on(
+            "sendMessage",
+            crate::support::fake_telegram::Fault::RetryAfter(2),
+        )
+        .chat(held_chat)
+        .times(1),
+    );
+    let started = tokio::time::Instant::now();
+    let target = |chat| Target { chat: pingan::domain::ChatId(chat), thread_id: None };
+    let sent = out.send_tracked(target(chat), OutMessage::html(Html::escape("您好"))).await.unwrap();
+    let held = out.send_tracked(target(held_chat), OutMessage::html(Html::escape("您好"))).await.unwrap();
+    sent.sent().await.unwrap();
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(700), "sent before the other instance's turn ended: {waited:?}");
+    held.sent().await.unwrap();
+    let after_429 = started.elapsed();
+    assert_eq!(*other.held.lock().unwrap(), vec![(held_chat, Duration::from_secs(2))], "the 429 is shared");
+    assert!(after_429 >= Duration::from_secs(2), "{after_429:?}");
+    eprintln!(
+        "reply sent {:.2} s after its turn was asked; the 429's chat {:.2} s after",
+        waited.as_secs_f64(),
+        after_429.as_secs_f64()
+    );
 }

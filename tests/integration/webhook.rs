@@ -396,3 +396,41 @@ async fn bench_updates_per_second_through_the_webhook() {
     let three = webhook_throughput(&db, 3, 1000).await;
     println!("webhook, PostgreSQL, 3 instances: {three:.0} updates/s");
 }
+
+/// One chat's updates posted round-robin to two instances: each reply comes from the
+/// instance that handled its update, yet the chat's replies keep Telegram's one-a-second
+/// spacing, because replies take the chat's turn shared by every instance
+/// (`SharedTurns`), not only their own instance's pacer.
+#[tokio::test]
+async fn replies_to_one_chat_from_two_instances_keep_its_spacing() {
+    let Some(db) = TestDb::postgres().await else { return };
+    let fake = FakeTelegram::start().await;
+    let instances = webhook_instances(&fake, &db, 2).await;
+    // Both registered and counting each other before the first reply.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let chat = 990;
+    let mut expected: HashMap<i64, Vec<u32>> = HashMap::new();
+    for n in 0..6u32 {
+        fake.user_sends(&citizen(chat), &format!("/notice {}", 3000 + n));
+        expected.entry(chat).or_default().push(3000 + n);
+    }
+    wait_answered(&fake, &expected).await;
+    let posts = fake.webhook_posts();
+    let targets: std::collections::HashSet<&str> =
+        posts.iter().filter(|p| p.status == 200).map(|p| p.target.as_str()).collect();
+    assert_eq!(targets.len(), 2, "both instances handled some of the chat's updates");
+    let times: Vec<Instant> = fake
+        .calls_of("sendMessage")
+        .into_iter()
+        .filter(|c| c.status == 200 && c.params["chat_id"].as_i64() == Some(chat))
+        .map(|c| c.at)
+        .collect();
+    let gaps: Vec<u128> = times.windows(2).map(|w| w[1].duration_since(w[0]).as_millis()).collect();
+    eprintln!("six replies to one chat from two instances: gaps {gaps:?} ms");
+    assert_eq!(times.len(), 6);
+    assert!(gaps.iter().all(|gap| *gap >= 900), "replies to one chat closer than its interval: {gaps:?}");
+    assert_eq!(answered_numbers(&fake, chat), expected[&chat], "each once, in order");
+    for instance in instances {
+        instance.stop().await.unwrap();
+    }
+}

@@ -30,7 +30,9 @@ use crate::domain::{ChatId, Language};
 use crate::html::Html;
 use crate::metrics::Shed;
 use crate::store::{ClaimedUpdate, NewUpdate, Received, StoreError};
-use crate::telegram::outbound::{InlineAnswer, OutMessage, Outbound, SendError, Sent, Target, Tracked};
+use crate::telegram::outbound::{
+    InlineAnswer, MenuChange, MenusQueued, OutMessage, Outbound, SendError, Sent, Target, Tracked,
+};
 
 /// Updates one chat may have waiting (or being handled); beyond this the chat is flooding.
 pub const QUEUED_PER_CHAT: u32 = 32;
@@ -442,6 +444,10 @@ impl Outbound for Settling {
 
     async fn answer_inline(&self, answer: InlineAnswer) -> Result<(), SendError> {
         self.inner.answer_inline(answer).await
+    }
+
+    async fn change_menus(&self, changes: Vec<MenuChange>) -> Result<MenusQueued, SendError> {
+        self.inner.change_menus(changes).await
     }
 }
 

@@ -95,7 +95,8 @@ impl SharedItem {
     pub fn parse(query: &str) -> Option<SharedItem> {
         let query = query.trim();
         if let Some(digits) = query.strip_prefix("tip:") {
-            let ok = !digits.starts_with('0') && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+            let ok =
+                !digits.starts_with('0') && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
             return ok.then(|| digits.parse::<i64>().ok()).flatten().map(|id| SharedItem::Tip(TipId(id)));
         }
         match StartPayload::parse(query)? {

@@ -78,7 +78,12 @@ fn url_buttons(result: &Value) -> Vec<(String, String)> {
         .into_iter()
         .flatten()
         .flat_map(|row| row.as_array().cloned().unwrap_or_default())
-        .map(|b| (b["text"].as_str().unwrap_or_default().to_owned(), b["url"].as_str().unwrap_or_default().to_owned()))
+        .map(|b| {
+            (
+                b["text"].as_str().unwrap_or_default().to_owned(),
+                b["url"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
         .collect()
 }
 
@@ -108,7 +113,8 @@ async fn an_inline_query_for_order_brushing_offers_tips_in_the_askers_language(d
 
     // The grandson sends it into the family group.
     let family = -1_009_000_000_777;
-    let sent = app.fake.choose_inline_result(&grandson, &answer, &first_id, family).expect("Telegram accepts it");
+    let sent =
+        app.fake.choose_inline_result(&grandson, &answer, &first_id, family).expect("Telegram accepts it");
     assert_eq!(sent.json["via_bot"]["username"], bot.as_str());
     assert_eq!(sent.json["from"]["id"], grandson.id);
     assert_eq!(sent.message.chat_id, family);
@@ -127,7 +133,11 @@ async fn an_inline_query_for_order_brushing_offers_tips_in_the_askers_language(d
         assert_eq!(url_buttons(first)[0].0, "Open the bot");
         let id = answer.ids().remove(0);
         let sent = app.fake.choose_inline_result(&reader, &answer, &id, -4242).expect("accepted");
-        assert!(sent.message.text.starts_with("💡 Anti-fraud tip · Order brushing\n"), "{}", sent.message.text);
+        assert!(
+            sent.message.text.starts_with("💡 Anti-fraud tip · Order brushing\n"),
+            "{}",
+            sent.message.text
+        );
     }
     let calls = app.fake.calls_of("answerInlineQuery");
     assert!(calls.iter().all(|c| c.status == 200), "every answer taken");
@@ -151,7 +161,11 @@ async fn an_empty_query_offers_the_tip_of_the_day_then_the_newest_notices_in_pag
     assert_eq!(first.cache_time, Some(60), "notices: one minute, so a withdrawn one goes soon");
     let tip = &first.results[0];
     let tip_title = tip["title"].as_str().unwrap();
-    assert!(today.text.contains(tip_title), "the tip of the day, as /tip gives it: {tip_title} / {}", today.text);
+    assert!(
+        today.text.contains(tip_title),
+        "the tip of the day, as /tip gives it: {tip_title} / {}",
+        today.text
+    );
     let newest: Vec<String> = notices.iter().rev().map(|id| format!("notice-{id}")).collect();
     assert_eq!(first.ids()[1..], newest[..19], "then the newest notices");
     assert_eq!(first.results[1]["title"], "🔵 第25号通告");
@@ -266,16 +280,17 @@ async fn the_fake_refuses_inline_answers_telegram_would_refuse() {
     let user = TgUser::new(5601, "U", Some("en"));
     let client = reqwest::Client::new();
     let url = format!("{}/bot{}/answerInlineQuery", fake.api_url(), FakeTelegram::TOKEN);
-    let article = |id: &str, text: &str| {
-        json!({ "type": "article", "id": id, "title": "T", "input_message_content": { "message_text": text, "parse_mode": "HTML" } })
-    };
+    let article = |id: &str, text: &str| json!({ "type": "article", "id": id, "title": "T", "input_message_content": { "message_text": text, "parse_mode": "HTML" } });
     let cases = [
         (vec![article(&"x".repeat(65), "ok")], "RESULT_ID_INVALID"),
         (vec![article("a", "ok"), article("a", "ok")], "RESULT_ID_DUPLICATE"),
         (vec![article("a", &"x".repeat(4097))], "MESSAGE_TOO_LONG"),
         (vec![article("a", "<b>unclosed")], "can't parse entities"),
         ((0..51).map(|i| article(&i.to_string(), "ok")).collect(), "RESULTS_TOO_MUCH"),
-        (vec![json!({ "type": "article", "id": "a", "input_message_content": { "message_text": "ok" } })], "RESULT_TITLE_EMPTY"),
+        (
+            vec![json!({ "type": "article", "id": "a", "input_message_content": { "message_text": "ok" } })],
+            "RESULT_TITLE_EMPTY",
+        ),
     ];
     for (results, expected) in cases {
         let id = fake.inline_query(&user, "q", "", "sender");

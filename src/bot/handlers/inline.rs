@@ -239,12 +239,16 @@ fn article(style: &Style<'_>, item: &Item) -> InlineArticle {
         Item::Notice(notice) => {
             let c = &notice.content;
             let date = notice.publish_at.map(|t| style.date(t)).unwrap_or_default();
-            let area =
-                c.area.as_ref().map(|a| a.as_str().to_owned()).unwrap_or_else(|| style.label("notice.citywide"));
+            let area = c
+                .area
+                .as_ref()
+                .map(|a| a.as_str().to_owned())
+                .unwrap_or_else(|| style.label("notice.citywide"));
             (
                 format!("notice-{}", notice.id.0),
                 format!("{} {}", severity_marker(c.severity), c.title.as_str()),
-                style.fill("inline.notice_description", &[("date", (&date).into()), ("area", (&area).into())]),
+                style
+                    .fill("inline.notice_description", &[("date", (&date).into()), ("area", (&area).into())]),
                 notice_messages(style, notice),
                 StartPayload::Notice(notice.id),
             )

@@ -24,8 +24,19 @@ pub const ID_LIMIT: usize = 64;
 
 /// The result types the Bot API documents (`InlineQueryResult`).
 const RESULT_TYPES: &[&str] = &[
-    "article", "photo", "gif", "mpeg4_gif", "video", "audio", "voice", "document", "location", "venue",
-    "contact", "game", "sticker",
+    "article",
+    "photo",
+    "gif",
+    "mpeg4_gif",
+    "video",
+    "audio",
+    "voice",
+    "document",
+    "location",
+    "venue",
+    "contact",
+    "game",
+    "sticker",
 ];
 
 /// What the bot answered to one inline query.
@@ -44,7 +55,12 @@ impl InlineAnswer {
     pub fn titles(&self) -> Vec<(String, String)> {
         self.results
             .iter()
-            .map(|r| (r["id"].as_str().unwrap_or_default().to_owned(), r["title"].as_str().unwrap_or_default().to_owned()))
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap_or_default().to_owned(),
+                    r["title"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
             .collect()
     }
 
@@ -72,7 +88,9 @@ impl InlineAnswer {
             }
             let content = &r["input_message_content"];
             if let Some(text) = content["message_text"].as_str() {
-                shown.push(shown_text(text, content["parse_mode"].as_str()).unwrap_or_else(|_| text.to_owned()));
+                shown.push(
+                    shown_text(text, content["parse_mode"].as_str()).unwrap_or_else(|_| text.to_owned()),
+                );
             }
             for row in r["reply_markup"]["inline_keyboard"].as_array().into_iter().flatten() {
                 for button in row.as_array().into_iter().flatten() {
@@ -174,12 +192,7 @@ fn message_text(text: &str, parse_mode: Option<&str>) -> Result<String, Reply> {
 
 /// `from` chose `result` of an answer in chat `chat_id`: the message it becomes. A
 /// result Telegram would not send is refused with Telegram's description.
-pub fn choose(
-    state: &mut State,
-    from: Value,
-    result: &Value,
-    chat_id: i64,
-) -> Result<ChosenMessage, String> {
+pub fn choose(state: &mut State, from: Value, result: &Value, chat_id: i64) -> Result<ChosenMessage, String> {
     let content = &result["input_message_content"];
     let raw = content["message_text"].as_str().ok_or("the result has no message text")?.to_owned();
     let parse_mode = content["parse_mode"].as_str().map(str::to_owned);

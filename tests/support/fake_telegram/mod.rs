@@ -271,10 +271,15 @@ impl FakeTelegram {
     /// bot's `allowed_updates` (by poll or webhook) leaving `inline_query` out.
     pub fn inline_query(&self, user: &TgUser, query: &str, offset: &str, chat_type: &str) -> String {
         let mut state = self.shared.lock();
-        assert!(state.inline_mode, "inline mode is off (@BotFather /setinline): Telegram sends no inline queries");
+        assert!(
+            state.inline_mode,
+            "inline mode is off (@BotFather /setinline): Telegram sends no inline queries"
+        );
         let webhook = state.webhooks.registered.as_ref().map(|w| w.allowed_updates.clone());
         let allowed: Option<Vec<String>> = match webhook {
-            Some(list) => list.as_array().map(|l| l.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()),
+            Some(list) => {
+                list.as_array().map(|l| l.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            }
             None => state.polled_updates.clone(),
         };
         if let Some(allowed) = allowed {
@@ -285,7 +290,9 @@ impl FakeTelegram {
         }
         let id = format!("iq{}", state.inline_queries.len() + 1);
         state.inline_queries.insert(id.clone(), None);
-        state.push_update(json!({ "inline_query": inline::query_json(&id, user.json(), query, offset, chat_type) }));
+        state.push_update(
+            json!({ "inline_query": inline::query_json(&id, user.json(), query, offset, chat_type) }),
+        );
         drop(state);
         self.shared.notify();
         id
@@ -293,8 +300,10 @@ impl FakeTelegram {
 
     /// Waits until the bot has answered inline query `id` (and Telegram took the answer).
     pub async fn wait_for_inline_answer(&self, id: &str) -> InlineAnswer {
-        self.wait_for(&format!("an answer to inline query {id}"), |s| s.inline_queries.get(id).cloned().flatten())
-            .await
+        self.wait_for(&format!("an answer to inline query {id}"), |s| {
+            s.inline_queries.get(id).cloned().flatten()
+        })
+        .await
     }
 
     /// `user` chose the result `result_id` of `answer` and sent it in chat `chat_id`: the

@@ -73,6 +73,11 @@ pub async fn run_bot(
         }
     })?;
     tracing::info!(bot = me.username(), api = %telegram.api_url, "connected to the Bot API");
+    if !me.supports_inline_queries {
+        tracing::info!(
+            "inline mode is off: turn it on with @BotFather's /setinline to let people share tips"
+        );
+    }
     match register_menus(&app, receiver.outbound()).await {
         // Waited for before the first update is taken, but never long: a 429 is waited
         // out by the menus' own queue, while the bot answers.

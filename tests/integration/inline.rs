@@ -309,3 +309,17 @@ async fn the_fake_refuses_inline_answers_telegram_would_refuse() {
     }
     assert_eq!(fake.wait_for_inline_answer(&id).await.ids(), ["a"]);
 }
+
+#[tokio::test]
+async fn an_inline_answer_met_with_a_passing_failure_is_tried_again_while_the_query_is_young() {
+    use crate::support::fake_telegram::{Fault, FaultRule};
+    let (app, _clock) = spawn(TestDb::sqlite(), &[]).await;
+    app.fake.add_fault(FaultRule::on("answerInlineQuery", Fault::ServerError(502)).times(1));
+    app.fake.add_fault(FaultRule::on("answerInlineQuery", Fault::RetryAfter(1)).times(1));
+    let user = TgUser::new(5701, "小孙", Some("zh-hans"));
+    let answer = ask_inline(&app, &user, "刷单", "").await;
+    assert_eq!(answer.titles()[0].1, ZH_TIP_TITLE);
+    let statuses: Vec<u16> = app.fake.calls_of("answerInlineQuery").iter().map(|c| c.status).collect();
+    assert_eq!(statuses, [502, 429, 200]);
+    app.stop().await.unwrap();
+}

@@ -32,6 +32,8 @@ use crate::telegram::outbound::{InlineAnswer, InlineArticle, Outbound};
 
 /// Articles in one answer (Telegram takes up to 50; a phone shows about a screenful).
 pub const PAGE: usize = 20;
+/// Characters of a query read; the rest is ignored.
+const MAX_QUERY_CHARS: usize = 100;
 /// The most items one query's pages reach, and the most search results read for them.
 const MOST: usize = 100;
 /// How long Telegram may keep an answer of tips only: tips change when an editor edits
@@ -105,7 +107,10 @@ async fn answer(out: &Arc<dyn Outbound>, answer: InlineAnswer) -> HandlerResult 
 
 /// Everything the query offers, best first, at most [`MOST`].
 async fn offered(app: &App, style: &Style<'_>, query: &str) -> Result<Vec<Item>, StoreError> {
-    let query = query.trim();
+    // As `/search` does, a query is read up to its first hundred characters (Telegram
+    // allows 512).
+    let query: String = query.trim().chars().take(MAX_QUERY_CHARS).collect();
+    let query = query.as_str();
     let mut items = if query.is_empty() {
         everyday(app, style).await?
     } else {

@@ -85,6 +85,9 @@ impl Screen {
                         line.push_str(&format!("[{number} {}] ", button.label));
                     }
                     ButtonAction::Url(url) => line.push_str(&format!("[{} {url}] ", button.label)),
+                    ButtonAction::SwitchInline(query) => {
+                        line.push_str(&format!("[{} @bot {query}] ", button.label))
+                    }
                 }
             }
             writeln!(self.output, "  {}", line.trim_end())?;

@@ -179,7 +179,7 @@ async fn handle(
     *shared.state.lock().unwrap_or_else(|p| p.into_inner()).calls.entry(method.clone()).or_default() += 1;
     match method.as_str() {
         "getUpdates" => get_updates(&shared, &params).await,
-        "getMe" => ok(me_json(BOT_ID, "pingan_bench_bot")),
+        "getMe" => ok(me_json(BOT_ID, "pingan_bench_bot", false)),
         "getMyCommands" => ok("[]"),
         "sendMessage" | "editMessageText" => {
             let arrived = Instant::now();

@@ -1,6 +1,8 @@
 //! Updates from Telegram, reduced to what Pingan's handlers need.
 
-use teloxide::types::{CallbackQuery, Chat, MaybeInaccessibleMessage, Message, MessageOrigin, User};
+use teloxide::types::{
+    CallbackQuery, Chat, InlineQuery, MaybeInaccessibleMessage, Message, MessageOrigin, User,
+};
 
 use crate::domain::ChatId;
 use crate::telegram::outbound::Sent;
@@ -168,5 +170,30 @@ impl ButtonPress {
             message: Sent { chat, message_id: message.id.0 },
             data: query.data.clone().unwrap_or_default(),
         })
+    }
+}
+
+/// An inline query: someone typed `@<bot> <query>` in a chat's input field (Bot API
+/// `InlineQuery`). It names no chat — only who asks, what they typed so far and which
+/// page of the answer they want.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InlineAsk {
+    /// `inline_query.id`, to answer with `answerInlineQuery`.
+    pub id: String,
+    pub sender: Sender,
+    /// What follows the bot's @username (up to 512 characters).
+    pub query: String,
+    /// The `next_offset` of the page before, empty for the first page.
+    pub offset: String,
+}
+
+impl InlineAsk {
+    pub fn from_query(query: &InlineQuery) -> InlineAsk {
+        InlineAsk {
+            id: query.id.0.clone(),
+            sender: Sender::from_user(&query.from),
+            query: query.query.clone(),
+            offset: query.offset.clone(),
+        }
     }
 }

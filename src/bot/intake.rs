@@ -30,7 +30,9 @@ use crate::domain::{ChatId, Language};
 use crate::html::Html;
 use crate::metrics::Shed;
 use crate::store::{ClaimedUpdate, NewUpdate, Received, StoreError};
-use crate::telegram::outbound::{OutMessage, Outbound, SendError, Sent, Target, Tracked};
+use crate::telegram::outbound::{
+    InlineAnswer, MenuChange, MenusQueued, OutMessage, Outbound, SendError, Sent, Target, Tracked,
+};
 
 /// Updates one chat may have waiting (or being handled); beyond this the chat is flooding.
 pub const QUEUED_PER_CHAT: u32 = 32;
@@ -65,6 +67,9 @@ impl Addressee {
             UpdateKind::CallbackQuery(q) => (None, Some(q.id.0.clone())),
             _ => (None, None),
         };
+        // An update without a chat (an inline query) is keyed by its sender, whose private
+        // chat has the same id: one person's inline queries are handled one at a time, in
+        // order, with their private chat's updates, and count against its backlog.
         let chat = update.chat().map(|c| ChatId(c.id.0)).or_else(|| user.map(|u| ChatId(u.id.0 as i64)));
         Addressee {
             chat: chat.unwrap_or(ChatId(0)),
@@ -437,10 +442,11 @@ impl Outbound for Settling {
         self.inner.is_chat_admin(chat, user_id).await
     }
 
-    async fn change_menus(
-        &self,
-        changes: Vec<crate::telegram::outbound::MenuChange>,
-    ) -> Result<crate::telegram::outbound::MenusQueued, SendError> {
+    async fn answer_inline(&self, answer: InlineAnswer) -> Result<(), SendError> {
+        self.inner.answer_inline(answer).await
+    }
+
+    async fn change_menus(&self, changes: Vec<MenuChange>) -> Result<MenusQueued, SendError> {
         self.inner.change_menus(changes).await
     }
 }

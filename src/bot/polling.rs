@@ -29,7 +29,7 @@ const POLL_RENEW: Duration = Duration::from_secs(2);
 /// How often the other instances try to take the lease.
 const POLL_TRY: Duration = Duration::from_secs(1);
 /// The updates Pingan asks Telegram for (`allowed_updates`), by poll or by webhook.
-pub const ALLOWED_UPDATES: [&str; 3] = ["message", "callback_query", "my_chat_member"];
+pub const ALLOWED_UPDATES: [&str; 4] = ["message", "callback_query", "my_chat_member", "inline_query"];
 /// How long the start waits for the command menus before it answers updates anyway.
 const MENUS_WAIT: Duration = Duration::from_secs(10);
 
@@ -73,6 +73,11 @@ pub async fn run_bot(
         }
     })?;
     tracing::info!(bot = me.username(), api = %telegram.api_url, "connected to the Bot API");
+    if !me.supports_inline_queries {
+        tracing::info!(
+            "inline mode is off: turn it on with @BotFather's /setinline to let people share tips"
+        );
+    }
     match register_menus(&app, receiver.outbound()).await {
         // Waited for before the first update is taken, but never long: a 429 is waited
         // out by the menus' own queue, while the bot answers.

@@ -5,7 +5,7 @@ use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 
 use super::handlers::{self, HandlerError};
-use super::incoming::{ButtonPress, Incoming};
+use super::incoming::{ButtonPress, Incoming, InlineAsk};
 
 pub fn schema() -> UpdateHandler<HandlerError> {
     dptree::entry()
@@ -26,5 +26,10 @@ pub fn schema() -> UpdateHandler<HandlerError> {
             Update::filter_callback_query()
                 .filter_map(|query: CallbackQuery| ButtonPress::from_query(&query))
                 .endpoint(handlers::on_button),
+        )
+        .branch(
+            Update::filter_inline_query()
+                .map(|query: InlineQuery| InlineAsk::from_query(&query))
+                .endpoint(handlers::on_inline),
         )
 }

@@ -15,11 +15,25 @@ pub struct Button {
 pub enum ButtonAction {
     Callback(Callback),
     Url(String),
+    /// `switch_inline_query`: opens the chat picker, then the chosen chat's input field
+    /// with `@<bot> <query>` typed in (Bot API, `InlineKeyboardButton`), so the user picks
+    /// what to share from the bot's inline answers (`bot/handlers/inline.rs`).
+    SwitchInline(String),
 }
 
 impl Button {
     pub fn callback(label: impl Into<String>, callback: Callback) -> Button {
         Button { label: label.into(), action: ButtonAction::Callback(callback) }
+    }
+
+    /// A button that opens `url` (a deep link into the bot, say).
+    pub fn url(label: impl Into<String>, url: impl Into<String>) -> Button {
+        Button { label: label.into(), action: ButtonAction::Url(url.into()) }
+    }
+
+    /// A button that opens the chat picker to share what the inline `query` brings first.
+    pub fn switch_inline(label: impl Into<String>, query: impl Into<String>) -> Button {
+        Button { label: label.into(), action: ButtonAction::SwitchInline(query.into()) }
     }
 }
 
@@ -82,6 +96,9 @@ pub fn reply_markup(keyboard: &Keyboard) -> Value {
                             serde_json::json!({ "text": button.label, "callback_data": callback.encode() })
                         }
                         ButtonAction::Url(url) => serde_json::json!({ "text": button.label, "url": url }),
+                        ButtonAction::SwitchInline(query) => {
+                            serde_json::json!({ "text": button.label, "switch_inline_query": query })
+                        }
                     })
                     .collect(),
             )

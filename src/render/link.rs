@@ -6,7 +6,7 @@
 //! - `tip_<scam type key>` (`tip_order_brushing`): that type's anti-fraud tips;
 //! - `check`: the risk check's prompt.
 
-use crate::domain::{NoticeId, ScamType};
+use crate::domain::{NoticeId, ScamType, TipId};
 use crate::html::{Html, escape};
 
 /// The most characters a start payload may have (Bot API, "Deep linking").
@@ -72,6 +72,40 @@ pub fn linked(bot: Option<&str>, payload: StartPayload, inner: &Html) -> Html {
     }
 }
 
+/// What a Share button (`switch_inline_query`) types after the bot's @username, and the
+/// inline mode reads back to offer that item first: `tip:<id>` for a tip, `n<id>` for a
+/// notice (the start payload's spelling, so both kinds of link read alike).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SharedItem {
+    Tip(TipId),
+    Notice(NoticeId),
+}
+
+impl SharedItem {
+    /// The inline query that brings this item first.
+    pub fn query(self) -> String {
+        match self {
+            SharedItem::Tip(id) => format!("tip:{}", id.0),
+            SharedItem::Notice(id) => StartPayload::Notice(id).encode(),
+        }
+    }
+
+    /// Reads an inline query (spaces around it ignored); `None` for any other text,
+    /// which is searched instead.
+    pub fn parse(query: &str) -> Option<SharedItem> {
+        let query = query.trim();
+        if let Some(digits) = query.strip_prefix("tip:") {
+            let ok =
+                !digits.starts_with('0') && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+            return ok.then(|| digits.parse::<i64>().ok()).flatten().map(|id| SharedItem::Tip(TipId(id)));
+        }
+        match StartPayload::parse(query)? {
+            StartPayload::Notice(id) => Some(SharedItem::Notice(id)),
+            StartPayload::Tips(_) | StartPayload::Check => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +136,17 @@ mod tests {
             assert_eq!(StartPayload::parse(bad), None, "{bad}");
         }
         assert_eq!(StartPayload::parse("n99999999999999999999"), None, "past i64");
+    }
+
+    #[test]
+    fn shared_items_read_back_what_share_buttons_type() {
+        for item in [SharedItem::Tip(TipId(12)), SharedItem::Notice(NoticeId(42))] {
+            assert_eq!(SharedItem::parse(&item.query()), Some(item), "{}", item.query());
+        }
+        assert_eq!(SharedItem::parse(" n42 "), Some(SharedItem::Notice(NoticeId(42))));
+        for other in ["", "刷单", "tip:", "tip:0", "tip:07", "tip:x", "n042", "check", "tip_loan", "n4 2"] {
+            assert_eq!(SharedItem::parse(other), None, "{other}");
+        }
     }
 
     #[test]

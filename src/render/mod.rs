@@ -78,6 +78,13 @@ impl<'a> Style<'a> {
     }
 }
 
+/// The "Share" button under a tip or notice card (`share.button`): it opens the chat
+/// picker, and in the chosen chat types `@<bot> <query>`, whose inline answer offers the
+/// card's item first ([`link::SharedItem::query`], or a scam type's name for a type's tips).
+pub fn share_button(style: &Style<'_>, query: String) -> keyboard::Button {
+    keyboard::Button::switch_inline(style.label("share.button"), query)
+}
+
 /// A marker a reader sees before reading a word: red for the most severe.
 pub fn severity_marker(severity: Severity) -> &'static str {
     match severity {

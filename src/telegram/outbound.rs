@@ -144,6 +144,39 @@ pub trait SharedTurns: Send + Sync {
     async fn hold(&self, chat: ChatId, wait: std::time::Duration);
 }
 
+/// One ready-made message offered in answer to an inline query (Bot API
+/// `InlineQueryResultArticle` with `InputTextMessageContent` in HTML): what the chat
+/// picker lists (`title`, `description`) and the message it becomes when chosen (`html`,
+/// at most 4096 characters after entity parsing, with `keyboard` under it — URL buttons
+/// only, as a message sent via the bot has no one to answer its callbacks).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InlineArticle {
+    /// Unique within the answer; 1–64 bytes.
+    pub id: String,
+    /// Plain text.
+    pub title: String,
+    /// Plain text, shown under the title.
+    pub description: String,
+    pub html: Html,
+    pub keyboard: Keyboard,
+}
+
+/// An answer to one inline query (Bot API `answerInlineQuery`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InlineAnswer {
+    /// The `inline_query.id` answered.
+    pub query_id: String,
+    /// At most 50 (Telegram's limit).
+    pub results: Vec<InlineArticle>,
+    /// Seconds Telegram may keep this answer and give it again for the same query.
+    pub cache_time: u32,
+    /// Whether Telegram may give the cached answer only to the user who asked.
+    pub is_personal: bool,
+    /// The `offset` the client sends for the next page; empty when there is none (at
+    /// most 64 bytes).
+    pub next_offset: String,
+}
+
 #[async_trait]
 pub trait Outbound: Send + Sync {
     /// Queues a message; it goes out in order with the chat's others.
@@ -179,4 +212,13 @@ pub trait Outbound: Send + Sync {
     /// drops it and returns. Every implementation says what it does with them (no default:
     /// a wrapper that forgot to pass them on would drop them without a word).
     async fn change_menus(&self, changes: Vec<MenuChange>) -> Result<MenusQueued, SendError>;
+
+    /// Answers an inline query: not a message to any chat, so it takes no chat's turn and
+    /// waits behind none; it is sent (and retried while the query is still young) in a
+    /// task of its own, and the handler returns at once. The default has no inline mode
+    /// (the terminal console) and refuses.
+    async fn answer_inline(&self, answer: InlineAnswer) -> Result<(), SendError> {
+        let _ = answer;
+        Err(SendError::NotSent("no inline mode here".into()))
+    }
 }

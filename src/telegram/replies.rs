@@ -16,7 +16,8 @@ use tokio::time::Instant;
 
 use super::api::HtmlMessage;
 use super::outbound::{
-    MenuChange, MenuReport, MenuScope, MenusQueued, OutMessage, Outbound, SendError, Sent, SharedTurns,
+    InlineAnswer, MenuChange, MenuReport, MenuScope, MenusQueued, OutMessage, Outbound, SendError, Sent,
+    SharedTurns,
     Target, Tracked,
 };
 use super::rate::Class;
@@ -37,6 +38,9 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 /// A reply still not sent after this long is dropped: an answer minutes late confuses more
 /// than it helps.
 const MAX_AGE: Duration = Duration::from_secs(120);
+/// How long an inline query's answer is tried: Telegram refuses one given later ("query is
+/// too old and response timeout expired"; its clients give up after about ten seconds).
+const INLINE_MAX_AGE: Duration = Duration::from_secs(8);
 
 enum Request {
     Message {
@@ -225,6 +229,34 @@ impl Inner {
             }
         }
         Err(last)
+    }
+
+    /// One `answerInlineQuery`, tried until it is taken, refused, or the query is too old
+    /// to answer ([`INLINE_MAX_AGE`]): a 429 is waited out only if the wait ends in time.
+    async fn answer_inline(self: Arc<Self>, params: Value) {
+        let started = Instant::now();
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            let error = match self.transport.call_setting::<Value>("answerInlineQuery", &params).await {
+                Ok(_) => return,
+                Err(e) => e,
+            };
+            let wait = match &error {
+                SendError::RetryAfter(wait) => *wait,
+                SendError::Transient(_) => {
+                    let wait = backoff.mul_f64(0.5 + fastrand::f64());
+                    backoff *= 2;
+                    wait
+                }
+                _ => Duration::MAX,
+            };
+            if started.elapsed().saturating_add(wait) > INLINE_MAX_AGE {
+                self.metrics.shed(Shed::Reply);
+                tracing::warn!(error = %error, "an inline query could not be answered");
+                return;
+            }
+            tokio::time::sleep(wait).await;
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, VecDeque<Job>>> {
@@ -437,6 +469,12 @@ impl Outbound for TelegramOutbound {
         Ok(matches!(member["status"].as_str(), Some("creator" | "administrator")))
     }
 
+    async fn answer_inline(&self, answer: InlineAnswer) -> Result<(), SendError> {
+        let params = inline_request(&answer);
+        tokio::spawn(self.inner.clone().answer_inline(params));
+        Ok(())
+    }
+
     async fn change_menus(&self, changes: Vec<MenuChange>) -> Result<MenusQueued, SendError> {
         let (done, queued) = MenusQueued::channel();
         let batch = MenuBatch { changes, done };
@@ -451,6 +489,39 @@ impl Outbound for TelegramOutbound {
         }
         Ok(queued)
     }
+}
+
+/// `answerInlineQuery`'s parameters: each article an `InlineQueryResultArticle` whose
+/// `InputTextMessageContent` is HTML without link previews.
+fn inline_request(answer: &InlineAnswer) -> Value {
+    let results: Vec<Value> = answer
+        .results
+        .iter()
+        .map(|article| {
+            let mut result = json!({
+                "type": "article",
+                "id": article.id,
+                "title": article.title,
+                "description": article.description,
+                "input_message_content": {
+                    "message_text": article.html.as_str(),
+                    "parse_mode": "HTML",
+                    "link_preview_options": { "is_disabled": true },
+                },
+            });
+            if !article.keyboard.is_empty() {
+                result["reply_markup"] = reply_markup(&article.keyboard);
+            }
+            result
+        })
+        .collect();
+    json!({
+        "inline_query_id": answer.query_id,
+        "results": results,
+        "cache_time": answer.cache_time,
+        "is_personal": answer.is_personal,
+        "next_offset": answer.next_offset,
+    })
 }
 
 /// The Bot API method and parameters of a menu change.

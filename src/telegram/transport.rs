@@ -172,8 +172,8 @@ impl Transport {
     }
 
     /// Calls a method that changes the bot's own settings, not any chat
-    /// (`setMyCommands`, `deleteMyCommands`): under the breaker, without a slot, and
-    /// uncounted as a message. A 429 holds no chat (its limit is the method's, not a
+    /// (`setMyCommands`, `deleteMyCommands`), or answers an inline query (which has no
+    /// chat): under the breaker, without a slot, and uncounted as a message. A 429 holds no chat (its limit is the method's, not a
     /// chat's); the caller waits it out.
     pub async fn call_setting<T: DeserializeOwned>(
         &self,

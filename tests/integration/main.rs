@@ -20,6 +20,7 @@ mod editor;
 mod english;
 mod fake_api;
 mod feeds;
+mod inline;
 mod instances;
 mod links;
 mod locales;

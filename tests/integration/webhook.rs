@@ -142,7 +142,7 @@ async fn an_update_posted_to_the_webhook_is_answered(db: TestDb) {
     assert_eq!(info.url, app.webhook_url());
     assert_eq!(info.secret_token.as_deref(), Some(WEBHOOK_SECRET));
     assert_eq!(info.max_connections, 40);
-    assert_eq!(info.allowed_updates, json!(["message", "callback_query", "my_chat_member"]));
+    assert_eq!(info.allowed_updates, json!(["message", "callback_query", "my_chat_member", "inline_query"]));
 
     fake.user_sends(&citizen(501), "/start");
     let answer = fake.wait_for_sent(501, 1).await;

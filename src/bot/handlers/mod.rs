@@ -7,6 +7,7 @@ mod dialogue;
 mod editor;
 mod forget;
 mod help;
+mod inline;
 mod latest;
 mod membership;
 mod notice;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 
 /// For the fuzz targets ([`crate::fuzz_targets`]).
 pub(crate) use editor::draft::typed_expiry;
+pub use inline::on_inline;
 pub use membership::{on_membership, on_migration};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -141,14 +143,6 @@ impl<'a> Ctx<'a> {
                 OutMessage::html(part)
             };
             self.send(message).await?;
-        }
-        Ok(())
-    }
-
-    /// Sends the parts of a long message in order.
-    pub async fn reply_parts(&self, parts: Vec<Html>) -> Result<(), SendError> {
-        for part in parts {
-            self.reply(part).await?;
         }
         Ok(())
     }

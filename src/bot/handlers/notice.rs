@@ -3,7 +3,9 @@
 
 use super::{ButtonResult, Ctx, HandlerResult};
 use crate::domain::{NoticeId, NoticeStatus};
-use crate::render::notice_messages;
+use crate::render::keyboard::Keyboard;
+use crate::render::link::SharedItem;
+use crate::render::{notice_messages, share_button};
 
 pub(super) async fn notice(ctx: &Ctx<'_>, args: &str) -> HandlerResult {
     match parse_id(args) {
@@ -27,7 +29,9 @@ pub(super) async fn show(ctx: &Ctx<'_>, id: NoticeId) -> HandlerResult {
     let number = id.0.to_string();
     let unavailable = match ctx.app.store.notice(id).await? {
         Some(notice) if notice.is_public_at(now) => {
-            ctx.reply_parts(notice_messages(&ctx.style(), &notice)).await?;
+            let style = ctx.style();
+            let share = Keyboard::new().row(vec![share_button(&style, SharedItem::Notice(id).query())]);
+            ctx.send_parts(notice_messages(&style, &notice), share).await?;
             return Ok(());
         }
         Some(notice) if notice.status == NoticeStatus::Retracted => "notice.retracted",

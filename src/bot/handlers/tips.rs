@@ -6,8 +6,9 @@ use crate::html::Html;
 use crate::i18n::Arg;
 use crate::render::callback::{Callback, TipAction};
 use crate::render::keyboard::{Button, Keyboard};
+use crate::render::link::SharedItem;
 use crate::render::split::{MESSAGE_LIMIT, shown};
-use crate::render::tip_messages;
+use crate::render::{share_button, tip_messages};
 use crate::store::TipQuery;
 use crate::telegram::outbound::{OutMessage, Sent};
 
@@ -22,8 +23,12 @@ pub(super) async fn tip_of_the_day(ctx: &Ctx<'_>) -> HandlerResult {
         ctx.reply(ctx.text("tips.none")).await?;
         return Ok(());
     };
-    let more = Keyboard::new().row(vec![Button::callback(ctx.label("tips.more_button"), Callback::MoreTips)]);
-    ctx.send_parts(tip_messages(&ctx.style(), "tip.of_the_day", tip), more).await?;
+    let style = ctx.style();
+    let more = Keyboard::new().row(vec![
+        share_button(&style, SharedItem::Tip(tip.id).query()),
+        Button::callback(ctx.label("tips.more_button"), Callback::MoreTips),
+    ]);
+    ctx.send_parts(tip_messages(&style, "tip.of_the_day", tip), more).await?;
     Ok(())
 }
 
@@ -131,7 +136,10 @@ async fn kind_message(ctx: &Ctx<'_>, kind: ScamType) -> Result<OutMessage, Handl
         keyboard = keyboard
             .row(vec![Button::callback(ctx.label("tips.add_button"), Callback::Tip(TipAction::Add(kind)))]);
     }
-    let keyboard = keyboard.row(vec![Button::callback(ctx.label("tips.back_button"), Callback::TipsMenu)]);
+    // The type's name, as an inline query, brings the type's tips first.
+    let share = (!tips.is_empty()).then(|| share_button(&style, style.scam_type(kind)));
+    let back = Button::callback(ctx.label("tips.back_button"), Callback::TipsMenu);
+    let keyboard = keyboard.row(share.into_iter().chain([back]).collect());
     Ok(OutMessage::with_keyboard(text, keyboard))
 }
 
@@ -139,7 +147,9 @@ async fn kind_message(ctx: &Ctx<'_>, kind: ScamType) -> Result<OutMessage, Handl
 pub(super) async fn open(ctx: &Ctx<'_>, id: TipId) -> ButtonResult {
     match ctx.app.store.tip(id).await? {
         Some(tip) if !tip.retired => {
-            ctx.reply_parts(tip_messages(&ctx.style(), "tip.heading", &tip)).await?;
+            let style = ctx.style();
+            let share = Keyboard::new().row(vec![share_button(&style, SharedItem::Tip(tip.id).query())]);
+            ctx.send_parts(tip_messages(&style, "tip.heading", &tip), share).await?;
             Ok(None)
         }
         _ => Ok(Some(ctx.label("tips.gone"))),

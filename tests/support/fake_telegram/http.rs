@@ -91,6 +91,13 @@ async fn get_updates(shared: &Arc<Shared>, params: &Value) -> Reply {
             );
         }
         state.poll_generation += 1;
+        let allowed = match &params["allowed_updates"] {
+            Value::String(s) => serde_json::from_str(s).unwrap_or(Value::Null),
+            other => other.clone(),
+        };
+        if let Some(list) = allowed.as_array() {
+            state.polled_updates = Some(list.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect());
+        }
         if offset > 0 {
             state.pending.retain(|(id, _)| *id >= offset);
             state.confirmed_below = state.confirmed_below.max(offset);

@@ -27,6 +27,7 @@ const METHODS: &[&str] = &[
     "sendPhoto",
     "sendChatAction",
     "getChatMember",
+    "answerInlineQuery",
     "deleteWebhook",
     "setWebhook",
     "getWebhookInfo",
@@ -43,10 +44,11 @@ pub fn canonical(method: &str) -> String {
 
 pub fn call(state: &mut State, method: &str, params: &Value, files: &Files) -> Reply {
     let result = match method.to_ascii_lowercase().as_str() {
-        "getme" => Ok(me_json(state.bot_id, &state.bot_username)),
+        "getme" => Ok(me_json(state.bot_id, &state.bot_username, state.inline_mode)),
         "sendmessage" => send_message(state, params),
         "editmessagetext" => edit_message_text(state, params),
         "answercallbackquery" => answer_callback_query(state, params),
+        "answerinlinequery" => super::inline::answer(state, params),
         "setmycommands" => check_scope(params).and_then(|()| set_my_commands(state, params)),
         "getmycommands" => check_scope(params).and_then(|()| get_my_commands(state, params)),
         "deletemycommands" => check_scope(params).map(|()| {
@@ -76,7 +78,7 @@ fn str_param<'a>(params: &'a Value, name: &str) -> Option<&'a str> {
 }
 
 /// A parameter holding JSON, sent as an object or (multipart) as a JSON string.
-fn json_param(params: &Value, name: &str) -> Result<Option<Value>, Reply> {
+pub(super) fn json_param(params: &Value, name: &str) -> Result<Option<Value>, Reply> {
     match &params[name] {
         Value::Null => Ok(None),
         Value::String(s) => serde_json::from_str(s)
@@ -91,7 +93,7 @@ fn chat_id(params: &Value) -> Result<i64, Reply> {
 }
 
 /// Applies the parse mode; returns the text a client shows.
-fn shown_text(text: &str, parse_mode: Option<&str>) -> Result<String, Reply> {
+pub(super) fn shown_text(text: &str, parse_mode: Option<&str>) -> Result<String, Reply> {
     match parse_mode {
         None => Ok(text.to_owned()),
         Some(mode) if mode.eq_ignore_ascii_case("html") => {
@@ -113,6 +115,11 @@ fn check_text(params: &Value, too_long: &str) -> Result<(String, String), Reply>
     Ok((raw, shown))
 }
 
+/// The `reply_markup` of a request or of an inline result, checked as Telegram checks it.
+pub(super) fn check_markup_of(params: &Value) -> Result<Option<Value>, Reply> {
+    check_markup(params)
+}
+
 fn check_markup(params: &Value) -> Result<Option<Value>, Reply> {
     let Some(markup) = json_param(params, "reply_markup")? else {
         return Ok(None);
@@ -128,7 +135,17 @@ fn check_markup(params: &Value) -> Result<Option<Value>, Reply> {
                 if len == 0 || len > CALLBACK_DATA_LIMIT {
                     return Err(Reply::bad_request("BUTTON_DATA_INVALID"));
                 }
-            } else if button.get("url").is_none() {
+            } else if let Some(url) = button.get("url") {
+                let url = url.as_str().unwrap_or_default();
+                if !["https://", "http://", "tg://"].iter().any(|scheme| url.starts_with(scheme)) {
+                    return Err(Reply::bad_request("BUTTON_URL_INVALID"));
+                }
+            } else if let Some(query) = button.get("switch_inline_query") {
+                // The query a client types after the bot's @username: up to 256 characters.
+                if query.as_str().is_none_or(|q| q.chars().count() > 256) {
+                    return Err(Reply::bad_request("BUTTON_TYPE_INVALID"));
+                }
+            } else {
                 return Err(Reply::bad_request("can't find field \"callback_data\" or \"url\""));
             }
         }

@@ -2,7 +2,8 @@
 //!
 //! It answers `getMe`, `getUpdates` (offsets, long polling, 409 on a competing poll),
 //! `sendMessage`, `editMessageText`, `answerCallbackQuery`, `setMyCommands`,
-//! `getMyCommands`, `sendPhoto`, `deleteWebhook` and a few more; records every call;
+//! `getMyCommands`, `sendPhoto`, `answerInlineQuery` (see `inline`), `deleteWebhook`
+//! and a few more; records every call;
 //! refuses what Telegram refuses (empty or over-long text, malformed HTML, bad buttons);
 //! and on demand answers 429, 403, 400-migrate, 5xx or slowly, 401 and 404 for a while,
 //! a proxy's HTML page, chat-level 400s (a closed or deleted topic, no rights), and
@@ -13,6 +14,7 @@
 
 pub mod html;
 mod http;
+pub mod inline;
 pub mod methods;
 pub mod state;
 pub mod webhook;
@@ -26,6 +28,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use inline::{ChosenMessage, InlineAnswer};
 pub use state::{Call, Fault, FaultRule, Limits, SentMessage, State};
 pub use webhook::{WebhookInfo, WebhookPost};
 pub use wire::{ForwardOrigin, TgUser};
@@ -251,6 +254,69 @@ impl FakeTelegram {
         drop(state);
         self.shared.notify();
         id
+    }
+
+    // --- Inline mode ------------------------------------------------------------------
+
+    /// Turns inline mode on, as @BotFather's `/setinline` does (`getMe` then says
+    /// `supports_inline_queries`).
+    pub fn enable_inline_mode(&self) {
+        self.shared.lock().inline_mode = true;
+    }
+
+    /// `user` types `@<bot> query` in a chat of `chat_type` (`sender` for their private
+    /// chat with the bot, `private`, `group`, `supergroup`, `channel`); `offset` is the
+    /// `next_offset` of the page before (`""` for the first). Returns the query's id.
+    /// Fails the test where Telegram would send no such update: inline mode off, or the
+    /// bot's `allowed_updates` (by poll or webhook) leaving `inline_query` out.
+    pub fn inline_query(&self, user: &TgUser, query: &str, offset: &str, chat_type: &str) -> String {
+        let mut state = self.shared.lock();
+        assert!(
+            state.inline_mode,
+            "inline mode is off (@BotFather /setinline): Telegram sends no inline queries"
+        );
+        let webhook = state.webhooks.registered.as_ref().map(|w| w.allowed_updates.clone());
+        let allowed: Option<Vec<String>> = match webhook {
+            Some(list) => {
+                list.as_array().map(|l| l.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            }
+            None => state.polled_updates.clone(),
+        };
+        if let Some(allowed) = allowed {
+            assert!(
+                allowed.iter().any(|u| u == "inline_query"),
+                "the bot's allowed_updates {allowed:?} leave out inline_query: Telegram would not send it"
+            );
+        }
+        let id = format!("iq{}", state.inline_queries.len() + 1);
+        state.inline_queries.insert(id.clone(), None);
+        state.push_update(
+            json!({ "inline_query": inline::query_json(&id, user.json(), query, offset, chat_type) }),
+        );
+        drop(state);
+        self.shared.notify();
+        id
+    }
+
+    /// Waits until the bot has answered inline query `id` (and Telegram took the answer).
+    pub async fn wait_for_inline_answer(&self, id: &str) -> InlineAnswer {
+        self.wait_for(&format!("an answer to inline query {id}"), |s| {
+            s.inline_queries.get(id).cloned().flatten()
+        })
+        .await
+    }
+
+    /// `user` chose the result `result_id` of `answer` and sent it in chat `chat_id`: the
+    /// message it becomes (via the bot), or Telegram's refusal.
+    pub fn choose_inline_result(
+        &self,
+        user: &TgUser,
+        answer: &InlineAnswer,
+        result_id: &str,
+        chat_id: i64,
+    ) -> Result<ChosenMessage, String> {
+        let result = answer.result(result_id).clone();
+        inline::choose(&mut self.shared.lock(), user.json(), &result, chat_id)
     }
 
     /// Presses the button whose label contains `label` on `message`; fails the test if

@@ -254,6 +254,14 @@ pub struct State {
     pub typed: Vec<String>,
     /// Webhook mode: what is registered, and every post.
     pub webhooks: super::webhook::Webhooks,
+    /// Whether the bot has inline mode (@BotFather's `/setinline`); off as for a new bot.
+    pub inline_mode: bool,
+    /// Inline query id -> the bot's answer, once given.
+    pub inline_queries: HashMap<String, Option<super::inline::InlineAnswer>>,
+    /// Messages users sent by choosing one of the bot's inline results.
+    pub via_bot: Vec<super::inline::ChosenMessage>,
+    /// The `allowed_updates` of the last getUpdates that gave them, if any did.
+    pub polled_updates: Option<Vec<String>>,
 }
 
 impl State {
@@ -279,6 +287,10 @@ impl State {
             flood: Flood::default(),
             typed: Vec::new(),
             webhooks: Default::default(),
+            inline_mode: false,
+            inline_queries: HashMap::new(),
+            via_bot: Vec::new(),
+            polled_updates: None,
         }
     }
 

@@ -152,12 +152,13 @@ pub fn bot_user_json(id: i64, username: &str) -> Value {
     json!({ "id": id, "is_bot": true, "first_name": "Pingan", "username": username })
 }
 
-pub fn me_json(id: i64, username: &str) -> Value {
+/// `getMe`'s answer; `inline` says whether inline mode is on (@BotFather's `/setinline`).
+pub fn me_json(id: i64, username: &str, inline: bool) -> Value {
     let mut me = bot_user_json(id, username);
     for (flag, value) in [
         ("can_join_groups", true),
         ("can_read_all_group_messages", false),
-        ("supports_inline_queries", false),
+        ("supports_inline_queries", inline),
         ("can_connect_to_business", false),
         ("has_main_web_app", false),
     ] {

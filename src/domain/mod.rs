@@ -3,6 +3,7 @@
 mod actor;
 mod admin;
 mod audit;
+pub mod district;
 pub mod check;
 mod figures;
 pub mod hanzi;
@@ -27,6 +28,9 @@ pub use audit::{ApiToken, AuditAction, AuditEntry};
 pub use check::{
     AccountNumber, Domain, Indicator, IndicatorKind, IndicatorReason, ListedReason, NewIndicator,
     PhoneNumber, Risk, Subject, SubjectError, Verdict,
+};
+pub use district::{
+    CapArea, District, DistrictKey, DistrictSet, Districts, UnknownDistrict, district_reaches,
 };
 pub use figures::{BadPeriod, Figure, Metric, Period, year_on_year};
 pub use keyword_enum::UnknownKeyword;

@@ -454,6 +454,7 @@ fn content(alert: &Alert, info: &Info, language: Language, path: &str) -> Result
     let area = area_text(&info.area);
     let source = one_line(info.sender_name.as_deref().unwrap_or(&alert.sender));
     Ok(NoticeContent {
+        districts: Default::default(),
         title: Title::parse(&fit(&title, Title::MAX_CHARS)).map_err(|e| bad("headline", &e))?,
         body: Body::parse(&fit(&body, Body::MAX_CHARS)).map_err(|e| bad("description", &e))?,
         category,

@@ -140,6 +140,7 @@ async fn add(args: AddArgs, store: &dyn Store, settings: &Settings, clock: &dyn 
         (None, None) => bail!("give the notice's text with --body TEXT or --body-file FILE"),
     };
     let content = NoticeContent {
+        districts: Default::default(),
         title: Title::parse(&args.title)?,
         body: Body::parse(&body)?,
         category: args.category,

@@ -46,6 +46,7 @@ pub fn demo_notices(now: DateTime<Utc>) -> Result<Vec<NewNotice>, ContentError> 
                 ContentError::new(FILE, format!("{} ({language}): {e}", entry.key))
             };
             let content = NoticeContent {
+                districts: Default::default(),
                 title: Title::parse(&version.title).map_err(|e| bad(&e))?,
                 body: Body::parse(&version.body).map_err(|e| bad(&e))?,
                 category: entry.category,

@@ -278,6 +278,7 @@ pub async fn create(
     caller.must_publish()?;
     let header_key = idempotency_key(&headers, &caller)?;
     let content = NoticeContent {
+        districts: Default::default(),
         title: Title::parse(&input.title).map_err(invalid)?,
         body: Body::parse(&input.body).map_err(invalid)?,
         category: parse_field(&input.category)?,

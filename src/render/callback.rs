@@ -202,10 +202,12 @@ pub enum SettingsMenu {
     Language,
     Categories,
     Keywords,
+    /// The city's districts (`bot.districts`), when it has some.
+    Districts,
 }
 
 impl SettingsMenu {
-    const ALL: [(SettingsMenu, &'static str); 7] = [
+    const ALL: [(SettingsMenu, &'static str); 8] = [
         (SettingsMenu::Frequency, "f"),
         (SettingsMenu::Weekday, "w"),
         (SettingsMenu::Time, "t"),
@@ -213,6 +215,7 @@ impl SettingsMenu {
         (SettingsMenu::Language, "l"),
         (SettingsMenu::Categories, "c"),
         (SettingsMenu::Keywords, "k"),
+        (SettingsMenu::Districts, "d"),
     ];
 
     fn code(self) -> &'static str {
@@ -235,6 +238,10 @@ pub enum SettingsAction {
     ToggleCategory(Category),
     AllCategories,
     ClearKeywords,
+    /// Follow or stop following a district, by its key (at most 32 ASCII bytes).
+    ToggleDistrict(crate::domain::DistrictKey),
+    /// Follow every district (clears the choice).
+    AllDistricts,
     /// Subscribe (`true`) or unsubscribe from the settings screen.
     Subscribed(bool),
 }
@@ -477,6 +484,8 @@ fn encode_settings(action: &SettingsAction) -> String {
         SettingsAction::ToggleCategory(category) => format!(":c:{}", category.as_str()),
         SettingsAction::AllCategories => ":c:*".into(),
         SettingsAction::ClearKeywords => ":k:-".into(),
+        SettingsAction::ToggleDistrict(key) => format!(":d:{key}"),
+        SettingsAction::AllDistricts => ":d:*".into(),
         SettingsAction::Subscribed(on) => format!(":s:{}", u8::from(*on)),
     }
 }
@@ -507,6 +516,8 @@ fn decode_settings(rest: &str) -> Option<SettingsAction> {
         ("c", "*") => SettingsAction::AllCategories,
         ("c", category) => SettingsAction::ToggleCategory(category.parse().ok()?),
         ("k", "-") => SettingsAction::ClearKeywords,
+        ("d", "*") => SettingsAction::AllDistricts,
+        ("d", key) => SettingsAction::ToggleDistrict(crate::domain::DistrictKey::parse(key)?),
         ("s", "1") => SettingsAction::Subscribed(true),
         ("s", "0") => SettingsAction::Subscribed(false),
         _ => return None,
@@ -582,6 +593,8 @@ mod tests {
             SettingsAction::Time("07:30".parse().unwrap()),
             SettingsAction::AllCategories,
             SettingsAction::ClearKeywords,
+            SettingsAction::ToggleDistrict(crate::domain::DistrictKey::parse("chengdong-district_32").unwrap()),
+            SettingsAction::AllDistricts,
             SettingsAction::Subscribed(true),
             SettingsAction::Subscribed(false),
         ];

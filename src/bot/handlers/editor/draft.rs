@@ -149,6 +149,7 @@ impl Draft {
             _ => None,
         };
         Ok(NoticeContent {
+            districts: Default::default(),
             title,
             body,
             category: self.category.ok_or(DraftError::Incomplete)?,

@@ -1,0 +1,215 @@
+//! Districts end to end (issue 16): a subscriber who chose 城东区 gets its road closure in
+//! the digest and not 城西区's; a shared location picks the district whose polygon holds
+//! it, one outside every polygon is answered politely, and the location is stored nowhere.
+
+use std::sync::Arc;
+
+use chrono::{Duration, TimeZone, Utc};
+use pingan::clock::{Clock, ManualClock, SystemClock};
+use pingan::domain::{
+    Category, ChatId, DistrictKey, DistrictSet, Frequency, Language, Publication, Severity, Subscriber,
+};
+
+use crate::delivery::{FAST, content, eventually, publish};
+use crate::support::fake_telegram::TgUser;
+use crate::support::test_app::{TestApp, spawn_app_with};
+use crate::support::test_db::TestDb;
+
+/// Two districts side by side, as `PINGAN_BOT_DISTRICTS` carries them: 城东区 east of
+/// longitude 120.0, 城西区 west of 119.9, both from latitude 30.0 to 30.5.
+pub(crate) const DISTRICTS: &str = r#"[
+  {key = "chengdong", name_zh = "城东区", name_en = "Chengdong District", aliases = ["城东", "East"], polygon = [[120.0, 30.0], [120.5, 30.0], [120.5, 30.5], [120.0, 30.5], [120.0, 30.0]]},
+  {key = "chengxi", name_zh = "城西区", name_en = "Chengxi District", aliases = ["城西", "West"], polygon = [[119.4, 30.0], [119.9, 30.0], [119.9, 30.5], [119.4, 30.5], [119.4, 30.0]]},
+]"#;
+
+async fn spawn(db: TestDb, clock: Arc<dyn Clock>) -> TestApp {
+    let mut env: Vec<(&str, &str)> = FAST.to_vec();
+    env.push(("PINGAN_BOT_DISTRICTS", DISTRICTS));
+    spawn_app_with(db, clock, &env).await
+}
+
+fn key(k: &str) -> DistrictKey {
+    DistrictKey::parse(k).unwrap()
+}
+
+async fn a_subscriber_in_chengdong_gets_its_road_closure_and_not_chengxis(db: TestDb) {
+    let start = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(); // 08:00 in Shanghai
+    let clock = Arc::new(ManualClock::new(start));
+    let app = spawn(db, clock.clone()).await;
+    let (east_zh, east_en, everywhere) = (TgUser::new(501, "东", Some("zh")), TgUser::new(502, "E", Some("en")), 503);
+    for (chat, language) in [(501, Language::Zh), (502, Language::En), (everywhere, Language::Zh)] {
+        let mut s = Subscriber::new(ChatId(chat), language, chrono_tz::Asia::Shanghai, start);
+        s.frequency = Frequency::Daily;
+        app.store.save_subscriber(&s).await.unwrap();
+    }
+    // Chosen by typing, by a name in Chinese and by an English name.
+    app.fake.user_sends(&east_zh, "/settings districts 城东区");
+    let saved = app.fake.wait_for_sent(501, 1).await.remove(0);
+    assert!(saved.text.contains("已保存") && saved.text.contains("区域：城东区"), "{}", saved.text);
+    app.fake.user_sends(&east_en, "/settings districts chengdong district");
+    let saved = app.fake.wait_for_sent(502, 1).await.remove(0);
+    assert!(saved.text.contains("Saved") && saved.text.contains("Districts: Chengdong District"), "{}", saved.text);
+    for chat in [501, 502] {
+        let s = app.store.subscriber(ChatId(chat)).await.unwrap().unwrap();
+        assert_eq!(s.districts, DistrictSet::from([key("chengdong")]), "chat {chat}");
+    }
+    // A name that is none of the city's is answered with the ones there are.
+    app.fake.user_sends(&east_zh, "/settings districts 城北区");
+    let refused = app.fake.wait_for_sent(501, 2).await.remove(1);
+    assert!(refused.text.contains("没有“城北区”这个区域") && refused.text.contains("城东区、城西区"), "{}", refused.text);
+
+    let noon = start + Duration::hours(4);
+    clock.set(noon);
+    for (title, district, language) in [
+        ("城东区人民路封闭施工", "chengdong", Language::Zh),
+        ("城西区解放路封闭施工", "chengxi", Language::Zh),
+        ("Renmin Road closed in Chengdong", "chengdong", Language::En),
+        ("Jiefang Road closed in Chengxi", "chengxi", Language::En),
+    ] {
+        let mut c = content(title, Severity::Minor, Category::Traffic, language);
+        c.districts = DistrictSet::from([key(district)]);
+        publish(&app, c, Publication::Now, noon).await;
+    }
+    publish(&app, content("全市防汛提醒", Severity::Minor, Category::Disaster, Language::Zh), Publication::Now, noon)
+        .await;
+
+    clock.set(start + Duration::days(1));
+    let east = app.fake.wait_for_sent(501, 3).await.remove(2);
+    assert!(east.text.contains("城东区人民路封闭施工"), "{}", east.text);
+    assert!(!east.text.contains("城西区解放路封闭施工"), "{}", east.text);
+    assert!(east.text.contains("全市防汛提醒"), "a notice for the whole city reaches every district: {}", east.text);
+    let east_en = app.fake.wait_for_sent(502, 2).await.remove(1);
+    assert!(east_en.text.contains("Renmin Road closed in Chengdong"), "{}", east_en.text);
+    assert!(!east_en.text.contains("Jiefang Road"), "{}", east_en.text);
+    let all = app.fake.wait_for_sent(everywhere, 1).await.remove(0);
+    assert!(
+        all.text.contains("城东区人民路封闭施工") && all.text.contains("城西区解放路封闭施工"),
+        "no district chosen follows them all: {}",
+        all.text
+    );
+
+    // 全部 clears the choice again.
+    app.fake.user_sends(&east_zh, "/settings districts 全部");
+    app.fake.wait_for_sent(501, 4).await;
+    assert!(app.store.subscriber(ChatId(501)).await.unwrap().unwrap().districts.is_empty());
+    app.stop().await.unwrap();
+}
+
+async fn an_extreme_alert_for_the_whole_city_reaches_every_district(db: TestDb) {
+    // The system's clock: the sender spaces two messages to one chat by it.
+    let start = Utc::now();
+    let app = spawn(db, Arc::new(SystemClock)).await;
+    for (chat, district) in [(601, "chengdong"), (602, "chengxi")] {
+        let mut s = Subscriber::new(ChatId(chat), Language::Zh, chrono_tz::Asia::Shanghai, start);
+        s.districts = DistrictSet::from([key(district)]);
+        app.store.save_subscriber(&s).await.unwrap();
+    }
+    let mut east_only = content("城东区燃气泄漏 立即撤离", Severity::Severe, Category::Disaster, Language::Zh);
+    east_only.districts = DistrictSet::from([key("chengdong")]);
+    publish(&app, east_only, Publication::Now, start).await;
+    publish(&app, content("全市台风红色预警", Severity::Extreme, Category::Disaster, Language::Zh), Publication::Now, start)
+        .await;
+    let east = app.fake.wait_for_sent(601, 2).await;
+    assert!(east.iter().any(|m| m.text.contains("城东区燃气泄漏")), "{east:?}");
+    assert!(east.iter().any(|m| m.text.contains("全市台风红色预警")), "{east:?}");
+    let west = app.fake.wait_for_sent(602, 1).await;
+    assert!(west[0].text.contains("全市台风红色预警"), "{}", west[0].text);
+    crate::delivery::settled(&app).await;
+    let west: Vec<String> = app.fake.sent_to(602).iter().map(|m| m.text.clone()).collect();
+    assert!(!west.iter().any(|t| t.contains("城东区燃气泄漏")), "城东区's alert stays in 城东区: {west:?}");
+    app.stop().await.unwrap();
+}
+
+/// Every value of every table, as text.
+async fn everything_stored(db: &TestDb) -> String {
+    use sqlx::Connection;
+    let mut all = String::new();
+    if db.url().starts_with("sqlite") {
+        let mut c = sqlx::SqliteConnection::connect(db.url()).await.unwrap();
+        let tables: Vec<(String,)> =
+            sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table'").fetch_all(&mut c).await.unwrap();
+        for (table,) in tables {
+            let columns: Vec<(String,)> = sqlx::query_as("SELECT name FROM pragma_table_info($1)")
+                .bind(&table)
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+            if columns.is_empty() {
+                continue;
+            }
+            let row = columns.iter().map(|(n,)| format!("quote(\"{n}\")")).collect::<Vec<_>>().join(" || '|' || ");
+            let rows: Vec<(String,)> = sqlx::query_as(&format!("SELECT {row} FROM \"{table}\""))
+                .fetch_all(&mut c)
+                .await
+                .unwrap_or_default();
+            all.extend(rows.into_iter().map(|(r,)| format!("{table}: {r}\n")));
+        }
+    } else {
+        let mut c = sqlx::PgConnection::connect(db.url()).await.unwrap();
+        let tables: Vec<(String,)> = sqlx::query_as(
+            "SELECT table_name::TEXT FROM information_schema.tables WHERE table_schema = current_schema()",
+        )
+        .fetch_all(&mut c)
+        .await
+        .unwrap();
+        for (table,) in tables {
+            let rows: Vec<(String,)> = sqlx::query_as(&format!("SELECT row_to_json(t)::TEXT FROM \"{table}\" t"))
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+            all.extend(rows.into_iter().map(|(r,)| format!("{table}: {r}\n")));
+        }
+    }
+    all
+}
+
+async fn a_shared_location_picks_its_district_and_is_not_kept(db: TestDb) {
+    let app = spawn(db, Arc::new(SystemClock)).await;
+    let (zh, en) = (TgUser::new(701, "西", Some("zh")), TgUser::new(702, "W", Some("en")));
+    // Inside 城西区; distinctive digits, so that a scan finds them wherever they went.
+    app.fake.user_shares_location(&zh, 30.271_828, 119.631_415);
+    let found = app.fake.wait_for_sent(701, 1).await.remove(0);
+    assert!(found.text.contains("该位置在城西区") && found.text.contains("不保存位置"), "{}", found.text);
+    let s = app.store.subscriber(ChatId(701)).await.unwrap().unwrap();
+    assert_eq!(s.districts, DistrictSet::from([key("chengxi")]));
+    app.fake.user_shares_location(&en, 30.314_159, 120.271_828);
+    let found = app.fake.wait_for_sent(702, 1).await.remove(0);
+    assert!(found.text.contains("That location is in Chengdong District"), "{}", found.text);
+
+    // Between the two districts, and far away: a polite answer naming the districts.
+    app.fake.user_shares_location(&zh, 30.222_333, 119.951_234);
+    let outside = app.fake.wait_for_sent(701, 2).await.remove(1);
+    assert!(outside.text.contains("不在本市任何区域内（城东区、城西区）"), "{}", outside.text);
+    app.fake.user_shares_location(&en, 51.507_351, -0.127_758);
+    let outside = app.fake.wait_for_sent(702, 2).await.remove(1);
+    assert!(
+        outside.text.contains("not inside any of the city's districts (Chengdong District, Chengxi District)"),
+        "{}",
+        outside.text
+    );
+    assert_eq!(
+        app.store.subscriber(ChatId(701)).await.unwrap().unwrap().districts,
+        DistrictSet::from([key("chengxi")]),
+        "a point outside changes nothing"
+    );
+
+    // Once every update is handled, no table holds the coordinates.
+    let db = &app.db;
+    eventually("every update to be handled", || async {
+        let stored = everything_stored(db).await;
+        !stored.lines().any(|l| l.starts_with("inbox_updates:") && (l.contains("'pending'") || l.contains("\"pending\"") || l.contains("handling")))
+    })
+    .await;
+    let stored = everything_stored(&app.db).await;
+    assert!(stored.contains("chengxi"), "the scan reads the tables: {stored}");
+    for digits in ["30.271828", "119.631415", "30.314159", "120.271828", "30.222333", "119.951234", "51.507351", "0.127758"] {
+        assert!(!stored.contains(digits), "{digits} is stored:\n{stored}");
+    }
+    app.stop().await.unwrap();
+}
+
+crate::support::on_both_backends!(
+    a_subscriber_in_chengdong_gets_its_road_closure_and_not_chengxis,
+    an_extreme_alert_for_the_whole_city_reaches_every_district,
+    a_shared_location_picks_its_district_and_is_not_kept,
+);

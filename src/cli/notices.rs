@@ -213,7 +213,10 @@ async fn import(
         // The document names its own encoding; JSON is told by its first character.
         let parsed = cap::parse_document(&bytes);
         match parsed.and_then(|alerts| alerts.iter().map(cap::prepare).collect::<Result<Vec<_>, _>>()) {
-            Ok(alerts) => batches.push((path, alerts)),
+            Ok(mut alerts) => {
+                alerts.iter_mut().for_each(|a| a.match_districts(&settings.bot.districts));
+                batches.push((path, alerts))
+            }
             Err(e) => problems.push(format!("{}: {e}", path.display())),
         }
     }

@@ -212,4 +212,92 @@ crate::support::on_both_backends!(
     a_subscriber_in_chengdong_gets_its_road_closure_and_not_chengxis,
     an_extreme_alert_for_the_whole_city_reaches_every_district,
     a_shared_location_picks_its_district_and_is_not_kept,
+    cap_alerts_are_placed_by_area_description_geocode_and_polygon,
 );
+
+/// A CAP alert with one Chinese `<info>` whose `<area>` is `area` (XML inside `<area>`).
+fn cap_alert(id: &str, headline: &str, area: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>{id}</identifier>
+  <sender>alerts@weather.example.gov.cn</sender>
+  <sent>2026-11-28T08:00:00+08:00</sent>
+  <status>Actual</status>
+  <msgType>Alert</msgType>
+  <scope>Public</scope>
+  <info>
+    <language>zh-CN</language>
+    <category>Met</category>
+    <event>暴雨</event>
+    <urgency>Expected</urgency>
+    <severity>Moderate</severity>
+    <certainty>Likely</certainty>
+    <headline>{headline}</headline>
+    <description>请注意防范。</description>
+    <area>{area}</area>
+  </info>
+</alert>"#
+    )
+}
+
+async fn cap_alerts_are_placed_by_area_description_geocode_and_polygon(db: TestDb) {
+    use crate::support::binary::{output, pingan, text};
+    let dir = tempfile::TempDir::new().unwrap();
+    // The file form: 城东区's boundary in a GeoJSON file, 城西区's inline, geocodes.
+    let east = r#"{"type": "Feature", "properties": {"name": "城东区"}, "geometry": {"type": "Polygon",
+        "coordinates": [[[120.0, 30.0], [120.5, 30.0], [120.5, 30.5], [120.0, 30.5], [120.0, 30.0]]]}}"#;
+    std::fs::write(dir.path().join("east.geojson"), east).unwrap();
+    std::fs::create_dir(dir.path().join("config")).unwrap();
+    std::fs::write(
+        dir.path().join("config/local.toml"),
+        r#"[[bot.districts]]
+key = "chengdong"
+name_zh = "城东区"
+name_en = "Chengdong District"
+boundary = "east.geojson"
+geocodes = [{valueName = "GB2260", value = "330102"}]
+
+[[bot.districts]]
+key = "chengxi"
+name_zh = "城西区"
+name_en = "Chengxi District"
+aliases = ["西湖片区"]
+polygon = [[119.4, 30.0], [119.9, 30.0], [119.9, 30.5], [119.4, 30.5], [119.4, 30.0]]
+"#,
+    )
+    .unwrap();
+    let alerts = [
+        ("by-name", "城东区暴雨", "<areaDesc>城东区人民路一带</areaDesc>"),
+        ("by-alias", "西湖片区暴雨", "<areaDesc>西湖片区</areaDesc>"),
+        ("by-geocode", "编码暴雨", "<areaDesc>某街道</areaDesc><geocode><valueName>GB2260</valueName><value>330102</value></geocode>"),
+        // A polygon across 城西区's western edge (CAP writes latitude first).
+        ("by-polygon", "多边形暴雨", "<areaDesc>山区</areaDesc><polygon>30.1,119.3 30.1,119.5 30.2,119.5 30.2,119.3 30.1,119.3</polygon>"),
+        ("by-circle", "圆形暴雨", "<areaDesc>某处</areaDesc><circle>30.25,120.25 3</circle>"),
+        ("nowhere", "外省暴雨", "<areaDesc>邻省</areaDesc><polygon>40.1,100.3 40.1,100.5 40.2,100.5 40.2,100.3 40.1,100.3</polygon>"),
+        ("everywhere", "全域暴雨", "<areaDesc>城东区、城西区</areaDesc>"),
+    ];
+    let mut command = pingan(dir.path());
+    command.env("DATABASE_URL", db.url()).args(["notices", "import"]);
+    for (id, headline, area) in alerts {
+        let path = dir.path().join(format!("{id}.xml"));
+        std::fs::write(&path, cap_alert(id, headline, area)).unwrap();
+        command.arg(path);
+    }
+    let out = output(&mut command, None).await;
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    let store = db.store().await;
+    let notices = store.list_notices(&pingan::store::NoticeQuery { limit: 100, ..Default::default() }).await.unwrap();
+    let placed = |headline: &str| -> Vec<String> {
+        let n = notices.iter().find(|n| n.content.title.as_str() == headline).unwrap_or_else(|| panic!("{headline}"));
+        n.content.districts.iter().map(|k| k.to_string()).collect()
+    };
+    assert_eq!(placed("城东区暴雨"), ["chengdong"]);
+    assert_eq!(placed("西湖片区暴雨"), ["chengxi"]);
+    assert_eq!(placed("编码暴雨"), ["chengdong"]);
+    assert_eq!(placed("多边形暴雨"), ["chengxi"]);
+    assert_eq!(placed("圆形暴雨"), ["chengdong"]);
+    assert!(placed("外省暴雨").is_empty(), "nothing matched: the whole city");
+    assert!(placed("全域暴雨").is_empty(), "every district matched: the whole city");
+    store.close().await;
+}

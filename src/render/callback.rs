@@ -127,11 +127,13 @@ pub enum DraftField {
     Timing,
     /// The next language in [`Language::ALL`].
     Language,
+    /// The districts it concerns (offered only where `bot.districts` lists some).
+    District,
 }
 
 impl DraftField {
     /// Every field with its code in `callback_data`.
-    pub const ALL: [(DraftField, &'static str); 8] = [
+    pub const ALL: [(DraftField, &'static str); 9] = [
         (DraftField::Title, "t"),
         (DraftField::Body, "b"),
         (DraftField::Category, "c"),
@@ -140,6 +142,7 @@ impl DraftField {
         (DraftField::Expiry, "e"),
         (DraftField::Timing, "p"),
         (DraftField::Language, "l"),
+        (DraftField::District, "d"),
     ];
 
     fn code(self) -> &'static str {
@@ -171,12 +174,14 @@ pub enum Decision {
 }
 
 /// The buttons of the /post dialogue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PostAction {
     Category(Category),
     Severity(Severity),
     /// The notice applies city-wide (no area).
     Citywide,
+    /// The notice concerns one district (by key), or the whole city (`None`).
+    District(Option<crate::domain::DistrictKey>),
     /// Expires this many days after publication (at most [`PostAction::MAX_EXPIRY_DAYS`]); 0 never.
     ExpiresInDays(u16),
     PublishNow,
@@ -259,7 +264,7 @@ impl Callback {
             Callback::TipsOf(kind) => format!("t:{}", kind.as_str()),
             Callback::Forget(yes) => format!("f:{}", u8::from(*yes)),
             Callback::Settings(action) => format!("st{}", encode_settings(action)),
-            Callback::Post { draft, action } => format!("po:{}:{}", draft.0, encode_post(*action)),
+            Callback::Post { draft, action } => format!("po:{}:{}", draft.0, encode_post(action.clone())),
             Callback::Correct { draft, confirm } => format!("ed:{}:{}", draft.0, u8::from(*confirm)),
             Callback::Retract { id, confirm } => format!("rt:{}:{}", id.0, u8::from(*confirm)),
             Callback::Tip(TipAction::Edit(id)) => format!("te:e:{}", id.0),
@@ -444,6 +449,8 @@ fn encode_post(action: PostAction) -> String {
         PostAction::Category(c) => format!("c:{}", c.as_str()),
         PostAction::Severity(s) => format!("s:{}", s.as_str()),
         PostAction::Citywide => "a".into(),
+        PostAction::District(None) => "d".into(),
+        PostAction::District(Some(key)) => format!("d:{key}"),
         PostAction::ExpiresInDays(days) => format!("e:{days}"),
         PostAction::PublishNow => "n".into(),
         PostAction::Publish => "y".into(),
@@ -459,6 +466,8 @@ fn decode_post(rest: &str) -> Option<PostAction> {
         ("c", c) => PostAction::Category(c.parse().ok()?),
         ("s", s) => PostAction::Severity(s.parse().ok()?),
         ("a", "") => PostAction::Citywide,
+        ("d", "") => PostAction::District(None),
+        ("d", key) => PostAction::District(Some(crate::domain::DistrictKey::parse(key)?)),
         ("e", days) => PostAction::ExpiresInDays(number(days, PostAction::MAX_EXPIRY_DAYS)?),
         ("n", "") => PostAction::PublishNow,
         ("y", "") => PostAction::Publish,
@@ -550,6 +559,8 @@ mod tests {
         all.extend(
             [
                 PostAction::Citywide,
+                PostAction::District(None),
+                PostAction::District(crate::domain::DistrictKey::parse("chengdong-district_32")),
                 PostAction::ExpiresInDays(0),
                 PostAction::ExpiresInDays(PostAction::MAX_EXPIRY_DAYS),
                 PostAction::PublishNow,

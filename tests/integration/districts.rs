@@ -208,7 +208,71 @@ async fn a_shared_location_picks_its_district_and_is_not_kept(db: TestDb) {
     app.stop().await.unwrap();
 }
 
+async fn an_editor_names_the_district_with_a_button_or_in_the_form(db: TestDb) {
+    use pingan::domain::{Actor, Role};
+    let mut env: Vec<(&str, &str)> = FAST.to_vec();
+    env.push(("PINGAN_BOT_DISTRICTS", DISTRICTS));
+    let app = spawn_app_with(db, Arc::new(SystemClock), &env).await;
+    app.store.grant(801, Role::Editor, &Actor::System, Utc::now()).await.unwrap();
+    let editor = TgUser::new(801, "Editor", Some("zh-hans"));
+    let n = say(&app, &editor, "/post");
+    app.fake.wait_for_sent(801, n).await;
+    let n = say(&app, &editor, "解放路夜间封闭");
+    app.fake.wait_for_sent(801, n).await;
+    let n = say(&app, &editor, "今晚22时起封闭施工。");
+    app.fake.wait_for_sent(801, n).await;
+    press(&app, &editor, "交通").await;
+    press(&app, &editor, "一般").await;
+    press(&app, &editor, "全市").await; // the free-text area
+    let ask = last(&app);
+    assert!(ask.text.contains("涉及哪个区域"), "{}", ask.text);
+    let labels: Vec<String> = ask.buttons().into_iter().flatten().map(|(label, _)| label).collect();
+    assert_eq!(labels[..3], ["全市", "城东区", "城西区"], "全市 first, then the districts: {labels:?}");
+    press(&app, &editor, "城西区").await;
+    press(&app, &editor, "7 天").await;
+    press(&app, &editor, "立即发布").await;
+    let question = last(&app);
+    assert!(question.text.contains("区域：城西区"), "{}", question.text);
+    press(&app, &editor, "发布").await;
+    // The one-message form, with an alias and an English name.
+    app.fake.user_sends(
+        &editor,
+        "/post\ntitle: 两区停水通知\ncategory: general\nseverity: Minor\narea: 全市\n区域：城东、Chengxi District\nexpires: never\npublish: now\n---\n明日停水。",
+    );
+    let question = app
+        .fake
+        .wait_for("the form's preview", |s| {
+            s.sent.iter().rev().find(|m| m.chat_id == 801 && m.text.contains("两区停水通知") && m.text.contains("区域：")).cloned()
+        })
+        .await;
+    assert!(question.text.contains("区域：城东区、城西区"), "{}", question.text);
+    let id = app.fake.press_labelled(&editor, &question, "发布");
+    app.fake.wait_for_answer(&id).await;
+    let notices = app.store.list_notices(&pingan::store::NoticeQuery { limit: 5, ..Default::default() }).await.unwrap();
+    let of = |title: &str| notices.iter().find(|n| n.content.title.as_str() == title).map(|n| n.content.districts.clone());
+    assert_eq!(of("解放路夜间封闭"), Some(DistrictSet::from([key("chengxi")])));
+    assert_eq!(of("两区停水通知"), Some(DistrictSet::from([key("chengdong"), key("chengxi")])));
+    app.stop().await.unwrap();
+}
+
+fn last(app: &TestApp) -> crate::support::fake_telegram::SentMessage {
+    app.fake.sent_to(801).pop().expect("a message")
+}
+
+/// The editor types `text`; returns how many messages they will have when answered.
+fn say(app: &TestApp, editor: &TgUser, text: &str) -> usize {
+    let before = app.fake.sent_to(801).len();
+    app.fake.user_sends(editor, text);
+    before + 1
+}
+
+async fn press(app: &TestApp, editor: &TgUser, label: &str) {
+    let id = app.fake.press_labelled(editor, &last(app), label);
+    app.fake.wait_for_answer(&id).await;
+}
+
 crate::support::on_both_backends!(
+    an_editor_names_the_district_with_a_button_or_in_the_form,
     a_subscriber_in_chengdong_gets_its_road_closure_and_not_chengxis,
     an_extreme_alert_for_the_whole_city_reaches_every_district,
     a_shared_location_picks_its_district_and_is_not_kept,

@@ -608,7 +608,7 @@ fn explain(ctx: &Ctx<'_>, unreadable: Unreadable) -> Html {
 
 /// The answer to a district name that is none of the city's: the districts there are,
 /// or that the city has none configured.
-pub(super) fn unknown_district(ctx: &Ctx<'_>, typed: &str) -> Html {
+pub(in crate::bot::handlers) fn unknown_district(ctx: &Ctx<'_>, typed: &str) -> Html {
     let districts = &ctx.app.settings.districts;
     if districts.is_empty() {
         return ctx.text("settings.no_districts");

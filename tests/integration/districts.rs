@@ -271,6 +271,49 @@ async fn press(app: &TestApp, editor: &TgUser, label: &str) {
     app.fake.wait_for_answer(&id).await;
 }
 
+#[tokio::test]
+async fn the_api_and_the_cli_take_districts_by_name_and_refuse_unknown_ones() {
+    use crate::support::binary::{output, pingan, text};
+    use pingan::domain::{Actor, Role};
+    let (app, base) = crate::support::test_app::spawn_app_with_http(
+        Arc::new(SystemClock),
+        &[("PINGAN_BOT_DISTRICTS", DISTRICTS), ("PINGAN_DELIVERY_RATE_PER_SECOND", "1000")],
+    )
+    .await;
+    let token = pingan::tokens::new_token().unwrap();
+    app.store.create_token("cms", &pingan::tokens::hash(&token), Role::Editor, &Actor::System, Utc::now()).await.unwrap();
+    let post = |districts: serde_json::Value| {
+        let body = serde_json::json!({ "title": "封路", "body": "请绕行。", "category": "traffic",
+            "severity": "Minor", "language": "zh", "districts": districts });
+        reqwest::Client::new().post(format!("{base}/api/notices")).bearer_auth(&token).json(&body).send()
+    };
+    let created = post(serde_json::json!(["城东", "chengxi"])).await.unwrap();
+    assert_eq!(created.status(), 201);
+    let view: serde_json::Value = created.json().await.unwrap();
+    assert_eq!(view["districts"], serde_json::json!(["chengdong", "chengxi"]));
+    let refused = post(serde_json::json!(["城北区"])).await.unwrap();
+    assert_eq!(refused.status(), 422);
+    let why = refused.text().await.unwrap();
+    assert!(why.contains("城北区") && why.contains("is not a district"), "{why}");
+
+    let dir = tempfile::TempDir::new().unwrap();
+    let cli = |args: &[&str]| {
+        let mut c = pingan(dir.path());
+        c.env("DATABASE_URL", app.db.url()).env("PINGAN_BOT_DISTRICTS", DISTRICTS).args(args);
+        c
+    };
+    let out = output(&mut cli(&["notices", "add", "--title", "西区封路", "--body", "绕行。", "--district", "城西区"]), None).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = output(&mut cli(&["notices", "add", "--title", "x", "--body", "y", "--district", "城北区"]), None).await;
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("--district: not a district: \"城北区\"") && err.contains("城东区 (chengdong)"), "{err}");
+    let notices = app.store.list_notices(&pingan::store::NoticeQuery { limit: 5, ..Default::default() }).await.unwrap();
+    let west = notices.iter().find(|n| n.content.title.as_str() == "西区封路").unwrap();
+    assert_eq!(west.content.districts, DistrictSet::from([key("chengxi")]));
+    app.stop().await.unwrap();
+}
+
 crate::support::on_both_backends!(
     an_editor_names_the_district_with_a_button_or_in_the_form,
     a_subscriber_in_chengdong_gets_its_road_closure_and_not_chengxis,

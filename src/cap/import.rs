@@ -139,7 +139,8 @@ impl Prepared {
         if districts.is_empty() {
             return;
         }
-        for (info, prepared) in self.alert.info.iter().filter(|i| language_of(&i.language).is_some()).zip(&mut self.infos)
+        for (info, prepared) in
+            self.alert.info.iter().filter(|i| language_of(&i.language).is_some()).zip(&mut self.infos)
         {
             let areas: Vec<crate::domain::CapArea<'_>> = info
                 .area

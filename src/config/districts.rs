@@ -33,8 +33,9 @@ pub(super) fn districts(l: &Layers) -> Result<Districts, ConfigError> {
     };
     let mut list: Vec<District> = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let d = district(item)
-            .map_err(|problem| l.invalid("bot.districts", &format!("{EXPECTED}; district {} {problem}", i + 1)))?;
+        let d = district(item).map_err(|problem| {
+            l.invalid("bot.districts", &format!("{EXPECTED}; district {} {problem}", i + 1))
+        })?;
         let names = |d: &District| {
             let mut n = vec![d.key.to_string(), d.name_zh.to_lowercase(), d.name_en.to_lowercase()];
             n.extend(d.aliases.iter().map(|a| a.to_lowercase()));
@@ -77,7 +78,7 @@ fn district(item: &Value) -> Result<District, String> {
     };
     let name_zh = name("name_zh")?;
     let name_en = name("name_en")?;
-    if name_en.chars().any(|c| !c.is_ascii()) {
+    if !name_en.is_ascii() {
         return Err(format!("({key}) has a name_en that is not in ASCII letters"));
     }
     let aliases = match table.get("aliases") {
@@ -87,7 +88,9 @@ fn district(item: &Value) -> Result<District, String> {
             .and_then(|items| {
                 items
                     .iter()
-                    .map(|a| a.as_str().map(|a| a.trim().to_owned()).filter(|a| !a.is_empty() && !a.contains(',')))
+                    .map(|a| {
+                        a.as_str().map(|a| a.trim().to_owned()).filter(|a| !a.is_empty() && !a.contains(','))
+                    })
                     .collect::<Option<Vec<_>>>()
             })
             .ok_or_else(|| format!("({key}) has aliases that are not a list of names without commas"))?,
@@ -95,10 +98,14 @@ fn district(item: &Value) -> Result<District, String> {
     let boundary = match (table.get("boundary"), table.get("polygon")) {
         (Some(_), Some(_)) => return Err(format!("({key}) has both boundary and polygon; give one")),
         (Some(path), None) => {
-            let path = path.as_str().ok_or_else(|| format!("({key}) has a boundary that is not a file path"))?;
+            let path =
+                path.as_str().ok_or_else(|| format!("({key}) has a boundary that is not a file path"))?;
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("({key}) has a boundary file {path:?} that cannot be read: {e}"))?;
-            Some(boundary_from_geojson(&text).map_err(|e| format!("({key}) has a boundary file {path:?} that {e}"))?)
+            Some(
+                boundary_from_geojson(&text)
+                    .map_err(|e| format!("({key}) has a boundary file {path:?} that {e}"))?,
+            )
         }
         (None, Some(points)) => Some(inline_polygon(points).ok_or_else(|| {
             format!(
@@ -125,7 +132,9 @@ fn district(item: &Value) -> Result<District, String> {
                     .collect::<Option<Vec<_>>>()
             })
             .ok_or_else(|| {
-                format!("({key}) has geocodes that are not a list of {{valueName = \"…\", value = \"…\"}} tables")
+                format!(
+                    "({key}) has geocodes that are not a list of {{valueName = \"…\", value = \"…\"}} tables"
+                )
             })?,
     };
     Ok(District { key, name_zh, name_en, aliases, boundary, geocodes })
@@ -154,7 +163,8 @@ mod tests {
     use super::super::Loaded;
 
     fn load(file: &str) -> Result<Loaded, String> {
-        Loaded::from_sources(Some((PathBuf::from("local.toml"), file.to_owned())), &|_| None).map_err(|e| e.to_string())
+        Loaded::from_sources(Some((PathBuf::from("local.toml"), file.to_owned())), &|_| None)
+            .map_err(|e| e.to_string())
     }
 
     const EAST: &str = "[[bot.districts]]\nkey = \"east\"\nname_zh = \"城东区\"\nname_en = \"Chengdong District\"\n\
@@ -183,7 +193,10 @@ mod tests {
             (format!("{EAST}boundary = \"/nonexistent/east.geojson\"\n"), "has both boundary and polygon"),
             (EAST.replace("polygon =", "boundary = \"/nonexistent/east.geojson\"\n#"), "cannot be read"),
             (format!("{EAST}colour = \"red\"\n"), "unknown field `colour`"),
-            (format!("{EAST}{}", EAST.replace("key = \"east\"", "key = \"east2\"")), "\"城东区\" is both east and east2"),
+            (
+                format!("{EAST}{}", EAST.replace("key = \"east\"", "key = \"east2\"")),
+                "\"城东区\" is both east and east2",
+            ),
         ];
         for (file, expected) in cases {
             let err = load(&file).unwrap_err();

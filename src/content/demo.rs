@@ -5,7 +5,8 @@ use serde::Deserialize;
 
 use super::ContentError;
 use crate::domain::{
-    Actor, Area, Body, Category, DistrictKey, Language, NewNotice, NoticeContent, Publication, Severity, Source, Title,
+    Actor, Area, Body, Category, DistrictKey, Language, NewNotice, NoticeContent, Publication, Severity,
+    Source, Title,
 };
 use crate::store::{Store, StoreError};
 
@@ -137,7 +138,8 @@ mod tests {
                 assert!(districts.get(key).is_some(), "{key} is a demo district");
             }
         }
-        let with: usize = demo_notices(Utc::now()).unwrap().iter().filter(|n| !n.content().districts.is_empty()).count();
+        let with: usize =
+            demo_notices(Utc::now()).unwrap().iter().filter(|n| !n.content().districts.is_empty()).count();
         assert_eq!(with, 2, "the road works, in both languages");
     }
 }

@@ -18,8 +18,8 @@ use crate::cap;
 use crate::clock::Clock;
 use crate::config::{BotSettings, DeliverySettings, EmptyDigest, RetentionSettings};
 use crate::domain::{
-    DigestTime, Figure, Frequency, district_reaches, Interests, Language, Notice, Severity, Subscriber, Tip, digest_period,
-    local_date, next_digest_after, tip_of_the_day,
+    DigestTime, Figure, Frequency, Interests, Language, Notice, Severity, Subscriber, Tip, digest_period,
+    district_reaches, local_date, next_digest_after, tip_of_the_day,
 };
 use crate::html::Html;
 use crate::i18n::Texts;
@@ -279,7 +279,8 @@ impl Scheduler {
             // 城东区 those who chose it or chose none — Extreme ones too (they skip only the
             // category and keyword filters).
             let wanted = district_reaches(&notice.content.districts, &s.districts)
-                && (notice.content.severity == Severity::Extreme || s.follows(notice.content.category, &text));
+                && (notice.content.severity == Severity::Extreme
+                    || s.follows(notice.content.category, &text));
             // Readers of another version get that one from its own fan-out.
             if !wanted || (reader != language && versions.contains(&reader)) {
                 continue;
@@ -399,7 +400,9 @@ impl Scheduler {
     ) -> Option<StoredMessage> {
         let follows = |n: &&Notice| {
             group.interests.reaches(&n.content.districts)
-                && group.interests.follows(n.content.category, &format!("{} {}", n.content.title, n.content.body))
+                && group
+                    .interests
+                    .follows(n.content.category, &format!("{} {}", n.content.title, n.content.body))
         };
         let matching: Vec<&Notice> = window.iter().filter(follows).collect();
         if matching.is_empty() && self.delivery.empty_digest == EmptyDigest::Skip {

@@ -88,7 +88,10 @@ impl District {
     fn is_called(&self, text: &str) -> bool {
         let text = text.trim();
         let same = |name: &str| name.trim().eq_ignore_ascii_case(text);
-        same(self.key.as_str()) || same(&self.name_zh) || same(&self.name_en) || self.aliases.iter().any(|a| same(a))
+        same(self.key.as_str())
+            || same(&self.name_zh)
+            || same(&self.name_en)
+            || self.aliases.iter().any(|a| same(a))
     }
 
     /// Whether `text` mentions its Chinese or English name or an alias (CAP `areaDesc`).
@@ -193,7 +196,9 @@ impl Districts {
             let hit = areas.iter().any(|a| {
                 d.is_mentioned_in(a.area_desc)
                     || a.geocodes.iter().any(|(name, value)| {
-                        d.geocodes.iter().any(|(n, v)| n.eq_ignore_ascii_case(name.trim()) && v == value.trim())
+                        d.geocodes
+                            .iter()
+                            .any(|(n, v)| n.eq_ignore_ascii_case(name.trim()) && v == value.trim())
                     })
                     || d.boundary.as_ref().is_some_and(|b| {
                         a.polygons.iter().filter_map(|p| cap_polygon(p)).any(|p| p.intersects(b))
@@ -290,13 +295,19 @@ mod tests {
         let east = DistrictKey::parse("east").unwrap();
         let west = DistrictKey::parse("west").unwrap();
         assert_eq!(c.parse_list("城东区").unwrap(), DistrictSet::from([east.clone()]));
-        assert_eq!(c.parse_list("城东, chengxi district").unwrap(), DistrictSet::from([east.clone(), west.clone()]));
+        assert_eq!(
+            c.parse_list("城东, chengxi district").unwrap(),
+            DistrictSet::from([east.clone(), west.clone()])
+        );
         assert_eq!(c.parse_list("城东区 城西区").unwrap().len(), 2);
         assert_eq!(c.parse_list("城东区、城西").unwrap().len(), 2);
         assert!(c.parse_list("全部").unwrap().is_empty());
         assert!(c.parse_list("ALL").unwrap().is_empty());
         assert_eq!(c.parse_list("城北区").unwrap_err(), UnknownDistrict("城北区".into()));
-        assert_eq!(c.names(&DistrictSet::from([west, east]), Language::En, ", "), "Chengdong District, Chengxi District");
+        assert_eq!(
+            c.names(&DistrictSet::from([west, east]), Language::En, ", "),
+            "Chengdong District, Chengxi District"
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 mod actor;
 mod admin;
 mod audit;
-pub mod district;
 pub mod check;
+pub mod district;
 mod figures;
 pub mod hanzi;
 pub(crate) mod keyword_enum;

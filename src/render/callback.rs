@@ -604,7 +604,9 @@ mod tests {
             SettingsAction::Time("07:30".parse().unwrap()),
             SettingsAction::AllCategories,
             SettingsAction::ClearKeywords,
-            SettingsAction::ToggleDistrict(crate::domain::DistrictKey::parse("chengdong-district_32").unwrap()),
+            SettingsAction::ToggleDistrict(
+                crate::domain::DistrictKey::parse("chengdong-district_32").unwrap(),
+            ),
             SettingsAction::AllDistricts,
             SettingsAction::Subscribed(true),
             SettingsAction::Subscribed(false),

@@ -59,7 +59,10 @@ pub fn change_fingerprint(id: NoticeId, correction: &NoticeCorrection) -> String
     let mut hash = Sha256::new();
     let expires = correction.expires_at().map(|t| t.to_rfc3339()).unwrap_or_default();
     hash_fields(&mut hash, &["correction", &id.0.to_string(), &expires]);
-    hash_fields(&mut hash, &content_fields(correction.content()).iter().map(String::as_str).collect::<Vec<_>>());
+    hash_fields(
+        &mut hash,
+        &content_fields(correction.content()).iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     format!("correction:{}", hex::encode(hash.finalize()))
 }
 

@@ -36,7 +36,8 @@ async fn a_subscriber_in_chengdong_gets_its_road_closure_and_not_chengxis(db: Te
     let start = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(); // 08:00 in Shanghai
     let clock = Arc::new(ManualClock::new(start));
     let app = spawn(db, clock.clone()).await;
-    let (east_zh, east_en, everywhere) = (TgUser::new(501, "东", Some("zh")), TgUser::new(502, "E", Some("en")), 503);
+    let (east_zh, east_en, everywhere) =
+        (TgUser::new(501, "东", Some("zh")), TgUser::new(502, "E", Some("en")), 503);
     for (chat, language) in [(501, Language::Zh), (502, Language::En), (everywhere, Language::Zh)] {
         let mut s = Subscriber::new(ChatId(chat), language, chrono_tz::Asia::Shanghai, start);
         s.frequency = Frequency::Daily;
@@ -48,7 +49,11 @@ async fn a_subscriber_in_chengdong_gets_its_road_closure_and_not_chengxis(db: Te
     assert!(saved.text.contains("已保存") && saved.text.contains("区域：城东区"), "{}", saved.text);
     app.fake.user_sends(&east_en, "/settings districts chengdong district");
     let saved = app.fake.wait_for_sent(502, 1).await.remove(0);
-    assert!(saved.text.contains("Saved") && saved.text.contains("Districts: Chengdong District"), "{}", saved.text);
+    assert!(
+        saved.text.contains("Saved") && saved.text.contains("Districts: Chengdong District"),
+        "{}",
+        saved.text
+    );
     for chat in [501, 502] {
         let s = app.store.subscriber(ChatId(chat)).await.unwrap().unwrap();
         assert_eq!(s.districts, DistrictSet::from([key("chengdong")]), "chat {chat}");
@@ -56,7 +61,11 @@ async fn a_subscriber_in_chengdong_gets_its_road_closure_and_not_chengxis(db: Te
     // A name that is none of the city's is answered with the ones there are.
     app.fake.user_sends(&east_zh, "/settings districts 城北区");
     let refused = app.fake.wait_for_sent(501, 2).await.remove(1);
-    assert!(refused.text.contains("没有“城北区”这个区域") && refused.text.contains("城东区、城西区"), "{}", refused.text);
+    assert!(
+        refused.text.contains("没有“城北区”这个区域") && refused.text.contains("城东区、城西区"),
+        "{}",
+        refused.text
+    );
 
     let noon = start + Duration::hours(4);
     clock.set(noon);
@@ -70,14 +79,23 @@ async fn a_subscriber_in_chengdong_gets_its_road_closure_and_not_chengxis(db: Te
         c.districts = DistrictSet::from([key(district)]);
         publish(&app, c, Publication::Now, noon).await;
     }
-    publish(&app, content("全市防汛提醒", Severity::Minor, Category::Disaster, Language::Zh), Publication::Now, noon)
-        .await;
+    publish(
+        &app,
+        content("全市防汛提醒", Severity::Minor, Category::Disaster, Language::Zh),
+        Publication::Now,
+        noon,
+    )
+    .await;
 
     clock.set(start + Duration::days(1));
     let east = app.fake.wait_for_sent(501, 3).await.remove(2);
     assert!(east.text.contains("城东区人民路封闭施工"), "{}", east.text);
     assert!(!east.text.contains("城西区解放路封闭施工"), "{}", east.text);
-    assert!(east.text.contains("全市防汛提醒"), "a notice for the whole city reaches every district: {}", east.text);
+    assert!(
+        east.text.contains("全市防汛提醒"),
+        "a notice for the whole city reaches every district: {}",
+        east.text
+    );
     let east_en = app.fake.wait_for_sent(502, 2).await.remove(1);
     assert!(east_en.text.contains("Renmin Road closed in Chengdong"), "{}", east_en.text);
     assert!(!east_en.text.contains("Jiefang Road"), "{}", east_en.text);
@@ -104,11 +122,17 @@ async fn an_extreme_alert_for_the_whole_city_reaches_every_district(db: TestDb) 
         s.districts = DistrictSet::from([key(district)]);
         app.store.save_subscriber(&s).await.unwrap();
     }
-    let mut east_only = content("城东区燃气泄漏 立即撤离", Severity::Severe, Category::Disaster, Language::Zh);
+    let mut east_only =
+        content("城东区燃气泄漏 立即撤离", Severity::Severe, Category::Disaster, Language::Zh);
     east_only.districts = DistrictSet::from([key("chengdong")]);
     publish(&app, east_only, Publication::Now, start).await;
-    publish(&app, content("全市台风红色预警", Severity::Extreme, Category::Disaster, Language::Zh), Publication::Now, start)
-        .await;
+    publish(
+        &app,
+        content("全市台风红色预警", Severity::Extreme, Category::Disaster, Language::Zh),
+        Publication::Now,
+        start,
+    )
+    .await;
     let east = app.fake.wait_for_sent(601, 2).await;
     assert!(east.iter().any(|m| m.text.contains("城东区燃气泄漏")), "{east:?}");
     assert!(east.iter().any(|m| m.text.contains("全市台风红色预警")), "{east:?}");
@@ -126,8 +150,10 @@ async fn everything_stored(db: &TestDb) -> String {
     let mut all = String::new();
     if db.url().starts_with("sqlite") {
         let mut c = sqlx::SqliteConnection::connect(db.url()).await.unwrap();
-        let tables: Vec<(String,)> =
-            sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table'").fetch_all(&mut c).await.unwrap();
+        let tables: Vec<(String,)> = sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
         for (table,) in tables {
             let columns: Vec<(String,)> = sqlx::query_as("SELECT name FROM pragma_table_info($1)")
                 .bind(&table)
@@ -137,7 +163,8 @@ async fn everything_stored(db: &TestDb) -> String {
             if columns.is_empty() {
                 continue;
             }
-            let row = columns.iter().map(|(n,)| format!("quote(\"{n}\")")).collect::<Vec<_>>().join(" || '|' || ");
+            let row =
+                columns.iter().map(|(n,)| format!("quote(\"{n}\")")).collect::<Vec<_>>().join(" || '|' || ");
             let rows: Vec<(String,)> = sqlx::query_as(&format!("SELECT {row} FROM \"{table}\""))
                 .fetch_all(&mut c)
                 .await
@@ -153,10 +180,11 @@ async fn everything_stored(db: &TestDb) -> String {
         .await
         .unwrap();
         for (table,) in tables {
-            let rows: Vec<(String,)> = sqlx::query_as(&format!("SELECT row_to_json(t)::TEXT FROM \"{table}\" t"))
-                .fetch_all(&mut c)
-                .await
-                .unwrap();
+            let rows: Vec<(String,)> =
+                sqlx::query_as(&format!("SELECT row_to_json(t)::TEXT FROM \"{table}\" t"))
+                    .fetch_all(&mut c)
+                    .await
+                    .unwrap();
             all.extend(rows.into_iter().map(|(r,)| format!("{table}: {r}\n")));
         }
     }
@@ -183,7 +211,9 @@ async fn a_shared_location_picks_its_district_and_is_not_kept(db: TestDb) {
     app.fake.user_shares_location(&en, 51.507_351, -0.127_758);
     let outside = app.fake.wait_for_sent(702, 2).await.remove(1);
     assert!(
-        outside.text.contains("not inside any of the city's districts (Chengdong District, Chengxi District)"),
+        outside
+            .text
+            .contains("not inside any of the city's districts (Chengdong District, Chengxi District)"),
         "{}",
         outside.text
     );
@@ -197,12 +227,24 @@ async fn a_shared_location_picks_its_district_and_is_not_kept(db: TestDb) {
     let db = &app.db;
     eventually("every update to be handled", || async {
         let stored = everything_stored(db).await;
-        !stored.lines().any(|l| l.starts_with("inbox_updates:") && (l.contains("'pending'") || l.contains("\"pending\"") || l.contains("handling")))
+        !stored.lines().any(|l| {
+            l.starts_with("inbox_updates:")
+                && (l.contains("'pending'") || l.contains("\"pending\"") || l.contains("handling"))
+        })
     })
     .await;
     let stored = everything_stored(&app.db).await;
     assert!(stored.contains("chengxi"), "the scan reads the tables: {stored}");
-    for digits in ["30.271828", "119.631415", "30.314159", "120.271828", "30.222333", "119.951234", "51.507351", "0.127758"] {
+    for digits in [
+        "30.271828",
+        "119.631415",
+        "30.314159",
+        "120.271828",
+        "30.222333",
+        "119.951234",
+        "51.507351",
+        "0.127758",
+    ] {
         assert!(!stored.contains(digits), "{digits} is stored:\n{stored}");
     }
     app.stop().await.unwrap();
@@ -242,14 +284,21 @@ async fn an_editor_names_the_district_with_a_button_or_in_the_form(db: TestDb) {
     let question = app
         .fake
         .wait_for("the form's preview", |s| {
-            s.sent.iter().rev().find(|m| m.chat_id == 801 && m.text.contains("两区停水通知") && m.text.contains("区域：")).cloned()
+            s.sent
+                .iter()
+                .rev()
+                .find(|m| m.chat_id == 801 && m.text.contains("两区停水通知") && m.text.contains("区域："))
+                .cloned()
         })
         .await;
     assert!(question.text.contains("区域：城东区、城西区"), "{}", question.text);
     let id = app.fake.press_labelled(&editor, &question, "发布");
     app.fake.wait_for_answer(&id).await;
-    let notices = app.store.list_notices(&pingan::store::NoticeQuery { limit: 5, ..Default::default() }).await.unwrap();
-    let of = |title: &str| notices.iter().find(|n| n.content.title.as_str() == title).map(|n| n.content.districts.clone());
+    let notices =
+        app.store.list_notices(&pingan::store::NoticeQuery { limit: 5, ..Default::default() }).await.unwrap();
+    let of = |title: &str| {
+        notices.iter().find(|n| n.content.title.as_str() == title).map(|n| n.content.districts.clone())
+    };
     assert_eq!(of("解放路夜间封闭"), Some(DistrictSet::from([key("chengxi")])));
     assert_eq!(of("两区停水通知"), Some(DistrictSet::from([key("chengdong"), key("chengxi")])));
     app.stop().await.unwrap();
@@ -281,7 +330,10 @@ async fn the_api_and_the_cli_take_districts_by_name_and_refuse_unknown_ones() {
     )
     .await;
     let token = pingan::tokens::new_token().unwrap();
-    app.store.create_token("cms", &pingan::tokens::hash(&token), Role::Editor, &Actor::System, Utc::now()).await.unwrap();
+    app.store
+        .create_token("cms", &pingan::tokens::hash(&token), Role::Editor, &Actor::System, Utc::now())
+        .await
+        .unwrap();
     let post = |districts: serde_json::Value| {
         let body = serde_json::json!({ "title": "封路", "body": "请绕行。", "category": "traffic",
             "severity": "Minor", "language": "zh", "districts": districts });
@@ -302,13 +354,23 @@ async fn the_api_and_the_cli_take_districts_by_name_and_refuse_unknown_ones() {
         c.env("DATABASE_URL", app.db.url()).env("PINGAN_BOT_DISTRICTS", DISTRICTS).args(args);
         c
     };
-    let out = output(&mut cli(&["notices", "add", "--title", "西区封路", "--body", "绕行。", "--district", "城西区"]), None).await;
+    let out = output(
+        &mut cli(&["notices", "add", "--title", "西区封路", "--body", "绕行。", "--district", "城西区"]),
+        None,
+    )
+    .await;
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = output(&mut cli(&["notices", "add", "--title", "x", "--body", "y", "--district", "城北区"]), None).await;
+    let out =
+        output(&mut cli(&["notices", "add", "--title", "x", "--body", "y", "--district", "城北区"]), None)
+            .await;
     assert!(!out.status.success());
     let err = text(&out.stderr);
-    assert!(err.contains("--district: not a district: \"城北区\"") && err.contains("城东区 (chengdong)"), "{err}");
-    let notices = app.store.list_notices(&pingan::store::NoticeQuery { limit: 5, ..Default::default() }).await.unwrap();
+    assert!(
+        err.contains("--district: not a district: \"城北区\"") && err.contains("城东区 (chengdong)"),
+        "{err}"
+    );
+    let notices =
+        app.store.list_notices(&pingan::store::NoticeQuery { limit: 5, ..Default::default() }).await.unwrap();
     let west = notices.iter().find(|n| n.content.title.as_str() == "西区封路").unwrap();
     assert_eq!(west.content.districts, DistrictSet::from([key("chengxi")]));
     app.stop().await.unwrap();
@@ -377,11 +439,23 @@ polygon = [[119.4, 30.0], [119.9, 30.0], [119.9, 30.5], [119.4, 30.5], [119.4, 3
     let alerts = [
         ("by-name", "城东区暴雨", "<areaDesc>城东区人民路一带</areaDesc>"),
         ("by-alias", "西湖片区暴雨", "<areaDesc>西湖片区</areaDesc>"),
-        ("by-geocode", "编码暴雨", "<areaDesc>某街道</areaDesc><geocode><valueName>GB2260</valueName><value>330102</value></geocode>"),
+        (
+            "by-geocode",
+            "编码暴雨",
+            "<areaDesc>某街道</areaDesc><geocode><valueName>GB2260</valueName><value>330102</value></geocode>",
+        ),
         // A polygon across 城西区's western edge (CAP writes latitude first).
-        ("by-polygon", "多边形暴雨", "<areaDesc>山区</areaDesc><polygon>30.1,119.3 30.1,119.5 30.2,119.5 30.2,119.3 30.1,119.3</polygon>"),
+        (
+            "by-polygon",
+            "多边形暴雨",
+            "<areaDesc>山区</areaDesc><polygon>30.1,119.3 30.1,119.5 30.2,119.5 30.2,119.3 30.1,119.3</polygon>",
+        ),
         ("by-circle", "圆形暴雨", "<areaDesc>某处</areaDesc><circle>30.25,120.25 3</circle>"),
-        ("nowhere", "外省暴雨", "<areaDesc>邻省</areaDesc><polygon>40.1,100.3 40.1,100.5 40.2,100.5 40.2,100.3 40.1,100.3</polygon>"),
+        (
+            "nowhere",
+            "外省暴雨",
+            "<areaDesc>邻省</areaDesc><polygon>40.1,100.3 40.1,100.5 40.2,100.5 40.2,100.3 40.1,100.3</polygon>",
+        ),
         ("everywhere", "全域暴雨", "<areaDesc>城东区、城西区</areaDesc>"),
     ];
     let mut command = pingan(dir.path());
@@ -394,9 +468,13 @@ polygon = [[119.4, 30.0], [119.9, 30.0], [119.9, 30.5], [119.4, 30.5], [119.4, 3
     let out = output(&mut command, None).await;
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
     let store = db.store().await;
-    let notices = store.list_notices(&pingan::store::NoticeQuery { limit: 100, ..Default::default() }).await.unwrap();
+    let notices =
+        store.list_notices(&pingan::store::NoticeQuery { limit: 100, ..Default::default() }).await.unwrap();
     let placed = |headline: &str| -> Vec<String> {
-        let n = notices.iter().find(|n| n.content.title.as_str() == headline).unwrap_or_else(|| panic!("{headline}"));
+        let n = notices
+            .iter()
+            .find(|n| n.content.title.as_str() == headline)
+            .unwrap_or_else(|| panic!("{headline}"));
         n.content.districts.iter().map(|k| k.to_string()).collect()
     };
     assert_eq!(placed("城东区暴雨"), ["chengdong"]);

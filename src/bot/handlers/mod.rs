@@ -227,7 +227,10 @@ pub fn read_arguments(command: &Command, texts: &crate::i18n::Texts, zone: Tz, n
         Command::Search(args) => drop(SearchTerms::parse(args)),
         Command::Settings(args) => {
             let districts = crate::domain::Districts::default();
-            drop(settings::parse_change(args, settings::Reading { texts, home: zone, now, districts: &districts }))
+            drop(settings::parse_change(
+                args,
+                settings::Reading { texts, home: zone, now, districts: &districts },
+            ))
         }
         Command::Lang(args) => drop(texts.read_language(args)),
         Command::Check(args) => drop(Subject::read_check(args)),

@@ -9,8 +9,8 @@ use super::subscription::subscribed;
 use super::{ButtonResult, Ctx, HandlerError, HandlerResult};
 use crate::domain::typed::{fold_label, split_list};
 use crate::domain::{
-    Category, DigestTime, DistrictSet, Districts, Frequency, Keyword, Language, SearchTerms, Subscriber, SubscriberStatus,
-    UnknownZone, ZoneReading, parse_time_zone, utc_offset_label, utc_offset_seconds,
+    Category, DigestTime, DistrictSet, Districts, Frequency, Keyword, Language, SearchTerms, Subscriber,
+    SubscriberStatus, UnknownZone, ZoneReading, parse_time_zone, utc_offset_label, utc_offset_seconds,
 };
 use crate::html::Html;
 use crate::i18n::{Arg, Texts, WEEKDAYS, category_key, language_key, weekday_key};
@@ -243,8 +243,7 @@ fn main_view(ctx: &Ctx<'_>, s: &Subscriber) -> OutMessage {
         .row(vec![
             to_menu(ctx, "settings.button.categories", SettingsMenu::Categories),
             to_menu(ctx, "settings.button.keywords", SettingsMenu::Keywords),
-        ])
-        ;
+        ]);
     let keyboard = if ctx.app.settings.districts.is_empty() {
         keyboard
     } else {
@@ -336,7 +335,11 @@ fn menu_view(ctx: &Ctx<'_>, s: &Subscriber, menu: SettingsMenu) -> OutMessage {
                     Button::callback(label, Callback::Settings(SettingsAction::ToggleDistrict(d.key.clone())))
                 })
                 .collect();
-            let all = choice(ctx.label("settings.all_districts"), s.districts.is_empty(), SettingsAction::AllDistricts);
+            let all = choice(
+                ctx.label("settings.all_districts"),
+                s.districts.is_empty(),
+                SettingsAction::AllDistricts,
+            );
             (ctx.text("settings.menu.districts"), Keyboard::new().grid(buttons, 2).row(vec![all]))
         }
         SettingsMenu::Keywords => {
@@ -659,7 +662,9 @@ pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, action: SettingsAction) -> B
         }
         SettingsAction::ClearKeywords => (Change::ClearKeywords, None),
         SettingsAction::ToggleDistrict(d) => (Change::ToggleDistrict(d), Some(SettingsMenu::Districts)),
-        SettingsAction::AllDistricts => (Change::Districts(DistrictSet::new()), Some(SettingsMenu::Districts)),
+        SettingsAction::AllDistricts => {
+            (Change::Districts(DistrictSet::new()), Some(SettingsMenu::Districts))
+        }
     };
     if !ctx.may_manage_chat().await? {
         return Ok(Some(ctx.label("group.admins_only")));

@@ -6,9 +6,9 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Area, Body, Category, DistrictKey, Districts, Language, LocalTimeError, NewNotice, NoticeContent, NoticeCorrection, NoticeError,
-    Publication, Severity, Source, TextError, Title, check_expiry, check_publication, expiry_after_days,
-    parse_local_time,
+    Area, Body, Category, DistrictKey, Districts, Language, LocalTimeError, NewNotice, NoticeContent,
+    NoticeCorrection, NoticeError, Publication, Severity, Source, TextError, Title, check_expiry,
+    check_publication, expiry_after_days, parse_local_time,
 };
 use crate::i18n::Texts;
 
@@ -432,25 +432,57 @@ mod tests {
                 boundary: None,
                 geocodes: vec![],
             };
-            Districts::new(vec![d("east", "城东区", "Chengdong District"), d("west", "城西区", "Chengxi District")])
+            Districts::new(vec![
+                d("east", "城东区", "Chengdong District"),
+                d("west", "城西区", "Chengxi District"),
+            ])
         };
         let form = "title: 道路封闭\n区域：城东区、Chengxi District\n---\n正文";
         let d = parse_form(DraftKind::Post, Language::Zh, form, &texts(), &city, Shanghai, now()).unwrap();
         assert_eq!(d.districts, Some(vec!["east".to_owned(), "west".to_owned()]));
-        let d = parse_form(DraftKind::Post, Language::Zh, "district: 全市\n---\nx", &texts(), &city, Shanghai, now());
+        let d = parse_form(
+            DraftKind::Post,
+            Language::Zh,
+            "district: 全市\n---\nx",
+            &texts(),
+            &city,
+            Shanghai,
+            now(),
+        );
         assert_eq!(d.unwrap().districts, Some(vec![]));
-        let d = parse_form(DraftKind::Post, Language::Zh, "title: x\n---\nx", &texts(), &city, Shanghai, now());
+        let d =
+            parse_form(DraftKind::Post, Language::Zh, "title: x\n---\nx", &texts(), &city, Shanghai, now());
         assert_eq!(d.unwrap().districts, None, "asked for afterwards");
-        let err = parse_form(DraftKind::Post, Language::Zh, "district: 城北区\n---\nx", &texts(), &city, Shanghai, now());
-        assert!(matches!(err, Err(DraftError::Form(p)) if p[0].problem == FormProblem::District("城北区".into())));
-        let none = parse_form(DraftKind::Post, Language::Zh, "title: x\n---\nx", &texts(), &Districts::default(), Shanghai, now());
+        let err = parse_form(
+            DraftKind::Post,
+            Language::Zh,
+            "district: 城北区\n---\nx",
+            &texts(),
+            &city,
+            Shanghai,
+            now(),
+        );
+        assert!(
+            matches!(err, Err(DraftError::Form(p)) if p[0].problem == FormProblem::District("城北区".into()))
+        );
+        let none = parse_form(
+            DraftKind::Post,
+            Language::Zh,
+            "title: x\n---\nx",
+            &texts(),
+            &Districts::default(),
+            Shanghai,
+            now(),
+        );
         assert_eq!(none.unwrap().districts, Some(vec![]), "a city without districts: the whole city");
     }
 
     #[test]
     fn the_one_message_form_fills_a_draft() {
         let form = "标题：警惕冒充客服\ncategory: fraud\n级别: Severe\narea: 全市\nexpires: 2026-12-31\n---\n第一段。\n\n第二段。";
-        let d = parse_form(DraftKind::Post, Language::Zh, form, &texts(), &Districts::default(), Shanghai, now()).unwrap();
+        let d =
+            parse_form(DraftKind::Post, Language::Zh, form, &texts(), &Districts::default(), Shanghai, now())
+                .unwrap();
         assert_eq!(d.title.as_deref(), Some("警惕冒充客服"));
         assert_eq!(d.category, Some(Category::Fraud));
         assert_eq!(d.severity, Some(Severity::Severe));
@@ -472,7 +504,15 @@ mod tests {
             now(),
         );
         assert!(matches!(err.as_ref().map_err(lines), Err(l) if l == [2]), "{err:?}");
-        let err = parse_form(DraftKind::Post, Language::Zh, "just text", &texts(), &Districts::default(), Shanghai, now());
+        let err = parse_form(
+            DraftKind::Post,
+            Language::Zh,
+            "just text",
+            &texts(),
+            &Districts::default(),
+            Shanghai,
+            now(),
+        );
         assert!(matches!(err.as_ref().map_err(lines), Err(l) if l == [1]), "{err:?}");
     }
 
@@ -486,13 +526,17 @@ mod tests {
     #[test]
     fn form_values_are_read_by_their_labels_in_either_language() {
         let form = "标题：交通管制\n分类：交通\n级别：一般\n语言：中文\n\n正文";
-        let d = parse_form(DraftKind::Post, Language::En, form, &texts(), &Districts::default(), Shanghai, now()).unwrap();
+        let d =
+            parse_form(DraftKind::Post, Language::En, form, &texts(), &Districts::default(), Shanghai, now())
+                .unwrap();
         assert_eq!(
             (d.category, d.severity, d.language),
             (Some(Category::Traffic), Some(Severity::Minor), Language::Zh)
         );
         let form = "title: Road closed\ncategory: Public order\nseverity: Not graded\nlanguage: English";
-        let d = parse_form(DraftKind::Post, Language::Zh, form, &texts(), &Districts::default(), Shanghai, now()).unwrap();
+        let d =
+            parse_form(DraftKind::Post, Language::Zh, form, &texts(), &Districts::default(), Shanghai, now())
+                .unwrap();
         assert_eq!(
             (d.category, d.severity, d.language),
             (Some(Category::PublicOrder), Some(Severity::Unknown), Language::En)
@@ -502,7 +546,9 @@ mod tests {
     #[test]
     fn every_bad_line_of_a_form_is_named_at_once() {
         let form = "标题：x\n分类：天气\n级别：很大\n地区：全市\n过期：明天\n颜色：红\n\n正文";
-        let err = parse_form(DraftKind::Post, Language::Zh, form, &texts(), &Districts::default(), Shanghai, now()).unwrap_err();
+        let err =
+            parse_form(DraftKind::Post, Language::Zh, form, &texts(), &Districts::default(), Shanghai, now())
+                .unwrap_err();
         let DraftError::Form(problems) = err else { panic!("{err:?}") };
         let got: Vec<(usize, FormProblem)> = problems.into_iter().map(|l| (l.line, l.problem)).collect();
         assert_eq!(

@@ -176,7 +176,11 @@ fn fields(ctx: &Ctx<'_>, draft: &Draft) -> crate::html::Html {
             Some(keys) if keys.is_empty() => ctx.label("notice.citywide"),
             Some(keys) => {
                 let set = keys.iter().filter_map(|k| crate::domain::DistrictKey::parse(k)).collect();
-                ctx.app.settings.districts.names(&set, ctx.lang, ctx.label("settings.list_separator").as_str())
+                ctx.app.settings.districts.names(
+                    &set,
+                    ctx.lang,
+                    ctx.label("settings.list_separator").as_str(),
+                )
             }
             None => unset(),
         };

@@ -110,6 +110,20 @@ async fn a_subscriber_in_chengdong_gets_its_road_closure_and_not_chengxis(db: Te
     app.fake.user_sends(&east_zh, "/settings districts 全部");
     app.fake.wait_for_sent(501, 4).await;
     assert!(app.store.subscriber(ChatId(501)).await.unwrap().unwrap().districts.is_empty());
+    // And with buttons: /settings → 区域 → tick 城西区.
+    app.fake.user_sends(&east_zh, "/settings");
+    let card = app.fake.wait_for_sent(501, 5).await.remove(4);
+    let id = app.fake.press_labelled(&east_zh, &card, "区域");
+    app.fake.wait_for_answer(&id).await;
+    let menu = app.fake.message(501, card.message_id);
+    let labels: Vec<String> = menu.buttons().into_iter().flatten().map(|(label, _)| label).collect();
+    assert!(labels.starts_with(&["⬜ 城东区".to_owned(), "⬜ 城西区".to_owned()]), "{labels:?}");
+    let id = app.fake.press_labelled(&east_zh, &menu, "⬜ 城西区");
+    assert_eq!(app.fake.wait_for_answer(&id).await.as_deref(), Some("✅ 已保存"));
+    assert_eq!(
+        app.store.subscriber(ChatId(501)).await.unwrap().unwrap().districts,
+        DistrictSet::from([key("chengxi")])
+    );
     app.stop().await.unwrap();
 }
 

@@ -66,6 +66,7 @@ async fn main() {
     fake.wait_for("the bot to poll", |s| (s.poll_generation > 0).then_some(())).await;
 
     let content = NoticeContent {
+        districts: Default::default(),
         title: Title::parse("暴雨红色预警").unwrap(),
         body: Body::parse("请减少外出，远离低洼地带。").unwrap(),
         category: Category::Disaster,

@@ -77,6 +77,7 @@ async fn main() {
 
     if alert > 0 {
         let content = NoticeContent {
+            districts: Default::default(),
             title: Title::parse("暴雨红色预警").unwrap(),
             body: Body::parse("请减少外出，远离低洼地带。").unwrap(),
             category: Category::Disaster,

@@ -219,7 +219,8 @@ pub async fn run(
             settings.bot.cap_sender.clone(),
             settings.cap.trusted_senders.clone(),
             settings.cap.feed_timeout,
-        )?;
+        )?
+        .with_districts(settings.bot.districts.clone());
         tracing::info!(feeds = settings.cap.feeds.len(), "polling CAP feeds");
         background.spawn(std::sync::Arc::new(poller).run(settings.cap.feeds.clone(), stopped.clone()));
     }

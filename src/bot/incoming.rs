@@ -74,6 +74,25 @@ pub struct Incoming {
     /// Who a forwarded message came from (Telegram's `forward_origin`); `None` if the
     /// sender wrote it.
     pub forwarded_from: Option<Forwarded>,
+    /// A location the sender shared (Telegram's `location` message; `text` is then
+    /// empty). Used once to find a district and never stored or logged.
+    pub location: Option<SharedLocation>,
+}
+
+/// A shared point, in degrees (WGS 84), as Telegram's `Location` gives it. Its `Debug`
+/// hides the coordinates, so that no log line can carry them.
+#[derive(Clone, Copy, PartialEq)]
+pub struct SharedLocation {
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+impl Eq for SharedLocation {}
+
+impl std::fmt::Debug for SharedLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedLocation(..)")
+    }
 }
 
 /// Where a forwarded message came from, as Telegram's `forward_origin` says (Bot API 7):
@@ -119,10 +138,18 @@ impl Forwarded {
 }
 
 impl Incoming {
-    /// Text messages, and the caption of a forwarded photo or file (scammers' QR codes
-    /// and screenshots come so); other media and service messages give `None`.
+    /// Text messages, the caption of a forwarded photo or file (scammers' QR codes
+    /// and screenshots come so), and locations the sender shared (not forwarded ones);
+    /// other media and service messages give `None`.
     pub fn from_message(message: &Message) -> Option<Incoming> {
-        let text = message.text().or_else(|| message.forward_origin().and(message.caption()))?.to_owned();
+        let location = message
+            .location()
+            .filter(|_| message.forward_origin().is_none())
+            .map(|l| SharedLocation { latitude: l.latitude, longitude: l.longitude });
+        let text = match location {
+            Some(_) => String::new(),
+            None => message.text().or_else(|| message.forward_origin().and(message.caption()))?.to_owned(),
+        };
         let thread_id = message.thread_id.filter(|_| message.is_topic_message).map(|t| t.0.0);
         let anonymous_admin = message.sender_chat.as_ref().is_some_and(|c| c.id == message.chat.id);
         let sender = message
@@ -138,6 +165,7 @@ impl Incoming {
             },
             text,
             forwarded_from: message.forward_origin().map(Forwarded::of),
+            location,
         })
     }
 }

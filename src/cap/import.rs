@@ -131,6 +131,31 @@ impl Prepared {
         CapOrigin { sender: self.alert.sender.clone(), identifier: self.alert.identifier.clone() }
     }
 
+    /// Names in each notice the districts its `<info>`'s areas concern
+    /// ([`Districts::match_cap`]: `areaDesc` against names and aliases, geocodes,
+    /// polygons intersecting a district's boundary, circles by their centre); the whole
+    /// city when nothing matches or every district does.
+    pub fn match_districts(&mut self, districts: &crate::domain::Districts) {
+        if districts.is_empty() {
+            return;
+        }
+        for (info, prepared) in
+            self.alert.info.iter().filter(|i| language_of(&i.language).is_some()).zip(&mut self.infos)
+        {
+            let areas: Vec<crate::domain::CapArea<'_>> = info
+                .area
+                .iter()
+                .map(|a| crate::domain::CapArea {
+                    area_desc: &a.area_desc,
+                    polygons: a.polygon.iter().map(String::as_str).collect(),
+                    circles: a.circle.iter().map(String::as_str).collect(),
+                    geocodes: a.geocode.iter().map(|g| (g.value_name.as_str(), g.value.as_str())).collect(),
+                })
+                .collect();
+            prepared.content.districts = districts.match_cap(&areas);
+        }
+    }
+
     /// Exercises, tests and drafts change nothing that is live.
     fn is_actual(&self) -> bool {
         self.alert.status == "Actual"
@@ -454,6 +479,7 @@ fn content(alert: &Alert, info: &Info, language: Language, path: &str) -> Result
     let area = area_text(&info.area);
     let source = one_line(info.sender_name.as_deref().unwrap_or(&alert.sender));
     Ok(NoticeContent {
+        districts: Default::default(),
         title: Title::parse(&fit(&title, Title::MAX_CHARS)).map_err(|e| bad("headline", &e))?,
         body: Body::parse(&fit(&body, Body::MAX_CHARS)).map_err(|e| bad("description", &e))?,
         category,

@@ -68,7 +68,8 @@ async fn poll(
         settings.bot.cap_sender.clone(),
         settings.cap.trusted_senders.clone(),
         settings.cap.feed_timeout,
-    )?;
+    )?
+    .with_districts(settings.bot.districts.clone());
     let mut failed = 0;
     for feed in feeds {
         match poller.poll(feed, true).await? {

@@ -144,6 +144,15 @@ async fn demo_data(settings: &Settings, clock: &dyn crate::clock::Clock) -> anyh
         let figures = crate::content::figures::demo()?;
         store.put_figures(&figures, clock.now()).await?;
         println!("Demo figures: {} stored (January to October 2023).", figures.len());
+        if settings.bot.districts.is_empty() {
+            println!(
+                "Districts: none configured; the demo's are in locales/demo-districts.toml \
+                 (pingan --config locales/demo-districts.toml run)."
+            );
+        } else {
+            let names: Vec<&str> = settings.bot.districts.all().iter().map(|d| d.name_zh.as_str()).collect();
+            println!("Districts: {}.", names.join(", "));
+        }
         anyhow::Ok(())
     }
     .await;

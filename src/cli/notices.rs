@@ -82,6 +82,11 @@ pub struct AddArgs {
     #[arg(long)]
     area: Option<String>,
 
+    /// The districts it concerns, by key, name or alias from bot.districts, comma-separated
+    /// (城东区,城西区); default and `all`/全市: the whole city
+    #[arg(long, value_name = "NAMES")]
+    district: Option<String>,
+
     /// zh or en (default: bot.default_language)
     #[arg(long)]
     language: Option<Language>,
@@ -139,7 +144,19 @@ async fn add(args: AddArgs, store: &dyn Store, settings: &Settings, clock: &dyn 
         (None, Some(path)) => read_body(path)?,
         (None, None) => bail!("give the notice's text with --body TEXT or --body-file FILE"),
     };
+    let districts = match args.district.as_deref() {
+        None => Default::default(),
+        Some(_) if settings.bot.districts.is_empty() => {
+            bail!("--district: bot.districts lists no districts (see config/default.toml)")
+        }
+        Some(names) => settings.bot.districts.parse_list(names).map_err(|e| {
+            let known: Vec<String> =
+                settings.bot.districts.all().iter().map(|d| format!("{} ({})", d.name_zh, d.key)).collect();
+            anyhow::anyhow!("--district: {e}; the districts are {}", known.join(", "))
+        })?,
+    };
     let content = NoticeContent {
+        districts,
         title: Title::parse(&args.title)?,
         body: Body::parse(&body)?,
         category: args.category,
@@ -212,7 +229,10 @@ async fn import(
         // The document names its own encoding; JSON is told by its first character.
         let parsed = cap::parse_document(&bytes);
         match parsed.and_then(|alerts| alerts.iter().map(cap::prepare).collect::<Result<Vec<_>, _>>()) {
-            Ok(alerts) => batches.push((path, alerts)),
+            Ok(mut alerts) => {
+                alerts.iter_mut().for_each(|a| a.match_districts(&settings.bot.districts));
+                batches.push((path, alerts))
+            }
             Err(e) => problems.push(format!("{}: {e}", path.display())),
         }
     }

@@ -57,6 +57,7 @@ pub(crate) const KEYS: &[Key] = &[
     key("bot.commands_per_minute", "PINGAN_BOT_COMMANDS_PER_MINUTE"),
     key("bot.costly_commands_per_minute", "PINGAN_BOT_COSTLY_COMMANDS_PER_MINUTE"),
     key("bot.group_commands_per_minute", "PINGAN_BOT_GROUP_COMMANDS_PER_MINUTE"),
+    key("bot.districts", "PINGAN_BOT_DISTRICTS"),
     key("delivery.rate_per_second", "PINGAN_DELIVERY_RATE_PER_SECOND"),
     key("delivery.allow_paid_broadcast", "PINGAN_DELIVERY_ALLOW_PAID_BROADCAST"),
     key("delivery.paid_rate_per_second", "PINGAN_DELIVERY_PAID_RATE_PER_SECOND"),

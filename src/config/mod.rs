@@ -1,5 +1,6 @@
 //! Typed settings: `config/default.toml` < `config/local.toml` < environment.
 
+mod districts;
 mod layers;
 mod secret;
 
@@ -11,7 +12,7 @@ use chrono_tz::Tz;
 use toml::Value;
 use url::Url;
 
-use crate::domain::Language;
+use crate::domain::{Districts, Language};
 pub use layers::Origin;
 use layers::{Entry, Layers};
 pub use secret::{ApiUrl, BotToken, WebhookSecret};
@@ -311,6 +312,9 @@ pub struct BotSettings {
     /// Broadcasts rendered with it link each notice into the bot
     /// (`https://t.me/<username>?start=n<id>`).
     pub username: Option<String>,
+    /// The city's districts (`[[bot.districts]]`), in the configured order; empty: the
+    /// whole city only (no district step in /post, no districts in /settings).
+    pub districts: Districts,
 }
 
 /// What a digest with nothing new does.
@@ -580,6 +584,8 @@ impl Settings {
             per_group: per_minute("bot.group_commands_per_minute")?,
         };
 
+        let districts = districts::districts(l)?;
+
         let delivery = DeliverySettings::from_layers(l)?;
         let days = |key: &str| {
             l.get(key, "a whole number of days from 1 to 3650", |v| {
@@ -645,6 +651,7 @@ impl Settings {
                 draft_idle,
                 budgets,
                 username: None,
+                districts,
             },
             delivery,
             retention,

@@ -5,7 +5,8 @@ use serde::Deserialize;
 
 use super::ContentError;
 use crate::domain::{
-    Actor, Area, Body, Category, Language, NewNotice, NoticeContent, Publication, Severity, Source, Title,
+    Actor, Area, Body, Category, DistrictKey, Language, NewNotice, NoticeContent, Publication, Severity,
+    Source, Title,
 };
 use crate::store::{Store, StoreError};
 
@@ -24,6 +25,9 @@ struct Entry {
     severity: Severity,
     days_ago: i64,
     expires_in_days: Option<i64>,
+    /// Keys of the districts it concerns (`locales/demo-districts.toml`); none: the whole city.
+    #[serde(default)]
+    districts: Vec<String>,
     zh: Version,
     en: Version,
 }
@@ -45,7 +49,13 @@ pub fn demo_notices(now: DateTime<Utc>) -> Result<Vec<NewNotice>, ContentError> 
             let bad = |e: &dyn std::fmt::Display| {
                 ContentError::new(FILE, format!("{} ({language}): {e}", entry.key))
             };
+            let districts = entry
+                .districts
+                .iter()
+                .map(|k| DistrictKey::parse(k).ok_or_else(|| bad(&format!("district key {k:?}"))))
+                .collect::<Result<_, _>>()?;
             let content = NoticeContent {
+                districts,
                 title: Title::parse(&version.title).map_err(|e| bad(&e))?,
                 body: Body::parse(&version.body).map_err(|e| bad(&e))?,
                 category: entry.category,
@@ -110,5 +120,26 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), notices.len());
         assert!(notices.iter().all(|n| !n.content().severity.is_urgent()), "demo data never raises an alert");
+    }
+
+    #[test]
+    fn the_demo_districts_load_as_configuration_and_hold_the_demo_notices_districts() {
+        let text = include_str!("../../locales/demo-districts.toml");
+        let local = Some((std::path::PathBuf::from("locales/demo-districts.toml"), text.to_owned()));
+        let districts = crate::config::Loaded::from_sources(local, &|_| None).unwrap().settings.bot.districts;
+        let keys: Vec<&str> = districts.all().iter().map(|d| d.key.as_str()).collect();
+        assert_eq!(keys, ["chengdong", "chengxi", "gaoxin"]);
+        // The made-up city centre's east side, west side and the zone south of both.
+        assert_eq!(districts.containing(30.25, 120.2).map(|d| d.key.as_str()), Some("chengdong"));
+        assert_eq!(districts.containing(30.25, 120.1).map(|d| d.key.as_str()), Some("chengxi"));
+        assert_eq!(districts.containing(30.15, 120.1).map(|d| d.key.as_str()), Some("gaoxin"));
+        for notice in demo_notices(Utc::now()).unwrap() {
+            for key in &notice.content().districts {
+                assert!(districts.get(key).is_some(), "{key} is a demo district");
+            }
+        }
+        let with: usize =
+            demo_notices(Utc::now()).unwrap().iter().filter(|n| !n.content().districts.is_empty()).count();
+        assert_eq!(with, 2, "the road works, in both languages");
     }
 }

@@ -19,7 +19,7 @@ use crate::clock::Clock;
 use crate::config::{BotSettings, DeliverySettings, EmptyDigest, RetentionSettings};
 use crate::domain::{
     DigestTime, Figure, Frequency, Interests, Language, Notice, Severity, Subscriber, Tip, digest_period,
-    local_date, next_digest_after, tip_of_the_day,
+    district_reaches, local_date, next_digest_after, tip_of_the_day,
 };
 use crate::html::Html;
 use crate::i18n::Texts;
@@ -253,7 +253,8 @@ impl Scheduler {
     /// An urgent notice's alerts: one fan-out to the subscribers in its language, and one
     /// per other language whose subscribers have no published version of it in their own
     /// (a version scheduled for later does not hold an urgent alert back). Extreme
-    /// reaches every subscriber; Severe respects their filters. A chat gets one version of
+    /// reaches every subscriber its districts reach (a whole-city one: everyone); Severe
+    /// respects their filters too. A chat gets one version of
     /// an alert at most (the dedupe key names the language group, not the notice).
     async fn alert_fanouts(
         &self,
@@ -274,8 +275,12 @@ impl Scheduler {
         let mut by_language: HashMap<Language, Vec<Recipient>> = HashMap::new();
         for s in self.store.alert_candidates().await? {
             let reader = s.language;
-            let wanted =
-                notice.content.severity == Severity::Extreme || s.follows(notice.content.category, &text);
+            // Districts first: a notice for the whole city reaches every district, one for
+            // 城东区 those who chose it or chose none — Extreme ones too (they skip only the
+            // category and keyword filters).
+            let wanted = district_reaches(&notice.content.districts, &s.districts)
+                && (notice.content.severity == Severity::Extreme
+                    || s.follows(notice.content.category, &text));
             // Readers of another version get that one from its own fan-out.
             if !wanted || (reader != language && versions.contains(&reader)) {
                 continue;
@@ -394,7 +399,10 @@ impl Scheduler {
         figures: &[Figure],
     ) -> Option<StoredMessage> {
         let follows = |n: &&Notice| {
-            group.interests.follows(n.content.category, &format!("{} {}", n.content.title, n.content.body))
+            group.interests.reaches(&n.content.districts)
+                && group
+                    .interests
+                    .follows(n.content.category, &format!("{} {}", n.content.title, n.content.body))
         };
         let matching: Vec<&Notice> = window.iter().filter(follows).collect();
         if matching.is_empty() && self.delivery.empty_digest == EmptyDigest::Skip {

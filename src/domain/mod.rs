@@ -4,6 +4,7 @@ mod actor;
 mod admin;
 mod audit;
 pub mod check;
+pub mod district;
 mod figures;
 pub mod hanzi;
 pub(crate) mod keyword_enum;
@@ -27,6 +28,9 @@ pub use audit::{ApiToken, AuditAction, AuditEntry};
 pub use check::{
     AccountNumber, Domain, Indicator, IndicatorKind, IndicatorReason, ListedReason, NewIndicator,
     PhoneNumber, Risk, Subject, SubjectError, Verdict,
+};
+pub use district::{
+    CapArea, District, DistrictKey, DistrictSet, Districts, UnknownDistrict, district_reaches,
 };
 pub use figures::{BadPeriod, Figure, Metric, Period, year_on_year};
 pub use keyword_enum::UnknownKeyword;

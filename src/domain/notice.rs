@@ -96,6 +96,8 @@ pub struct NoticeContent {
     pub area: Option<Area>,
     pub language: Language,
     pub source: Option<Source>,
+    /// The districts it concerns ([`super::district`]); empty: the whole city.
+    pub districts: super::DistrictSet,
 }
 
 /// When a new notice becomes public.
@@ -433,6 +435,7 @@ mod tests {
 
     fn content() -> NoticeContent {
         NoticeContent {
+            districts: Default::default(),
             title: Title::parse("警惕刷单返利诈骗").unwrap(),
             body: Body::parse("刷单就是诈骗。").unwrap(),
             category: Category::Fraud,

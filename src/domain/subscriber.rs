@@ -147,6 +147,9 @@ pub struct Subscriber {
     pub categories: BTreeSet<Category>,
     pub include_keywords: Vec<Keyword>,
     pub exclude_keywords: Vec<Keyword>,
+    /// Districts followed ([`super::district`]); empty follows every district. Chosen in
+    /// /settings or by sharing a location (only the district is kept).
+    pub districts: super::DistrictSet,
     pub status: SubscriberStatus,
     /// Where the window of the last digest queued for this chat ended.
     pub last_digest_at: Option<DateTime<Utc>>,
@@ -169,6 +172,7 @@ impl Subscriber {
             categories: BTreeSet::new(),
             include_keywords: Vec::new(),
             exclude_keywords: Vec::new(),
+            districts: super::DistrictSet::new(),
             status: SubscriberStatus::Active,
             last_digest_at: None,
             created_at: now,
@@ -201,6 +205,7 @@ impl Subscriber {
             categories: self.categories.clone(),
             include: lower(&self.include_keywords),
             exclude: lower(&self.exclude_keywords),
+            districts: self.districts.clone(),
         }
     }
 
@@ -219,6 +224,8 @@ pub struct Interests {
     pub include: Vec<String>,
     /// Lower-cased, in simplified characters; a notice containing one is left out.
     pub exclude: Vec<String>,
+    /// Districts followed; empty follows every district (see [`Interests::reaches`]).
+    pub districts: super::DistrictSet,
 }
 
 impl Interests {
@@ -238,6 +245,13 @@ impl Interests {
         let text = super::hanzi::to_simplified(&text);
         (self.include.is_empty() || self.include.iter().any(|w| text.contains(w.as_str())))
             && !self.exclude.iter().any(|w| text.contains(w.as_str()))
+    }
+
+    /// Whether a notice concerning `districts` (empty: the whole city) is followed by
+    /// district: a whole-city notice reaches everyone, a district's notice those who
+    /// chose it or chose none ([`super::district_reaches`]).
+    pub fn reaches(&self, districts: &super::DistrictSet) -> bool {
+        super::district_reaches(districts, &self.districts)
     }
 }
 

@@ -86,6 +86,8 @@ pub struct FeedPoller {
     own_sender: String,
     trusted_senders: Vec<String>,
     fetcher: Fetcher,
+    /// The city's districts, matched against each alert's areas.
+    districts: crate::domain::Districts,
 }
 
 impl FeedPoller {
@@ -100,7 +102,21 @@ impl FeedPoller {
     ) -> anyhow::Result<FeedPoller> {
         let fetcher = Fetcher::new(request_timeout)
             .map_err(|e| anyhow::anyhow!("cannot set up the feeds' HTTP client: {e}"))?;
-        Ok(FeedPoller { store, clock, texts, zone, own_sender, trusted_senders, fetcher })
+        Ok(FeedPoller {
+            store,
+            clock,
+            texts,
+            zone,
+            own_sender,
+            trusted_senders,
+            fetcher,
+            districts: crate::domain::Districts::default(),
+        })
+    }
+
+    /// Imported alerts name the districts their areas concern (`bot.districts`).
+    pub fn with_districts(self, districts: crate::domain::Districts) -> FeedPoller {
+        FeedPoller { districts, ..self }
     }
 
     /// Polls each of `feeds` whenever it is due, each in a task of its own, until `stop`
@@ -304,7 +320,9 @@ impl FeedPoller {
             if let Some(category) = feed.category {
                 cap::set_default_category(&mut alert, category);
             }
-            prepared.push(cap::prepare(&alert).map_err(|e| EntryError::Permanent(format!("{from}: {e}")))?);
+            let mut one = cap::prepare(&alert).map_err(|e| EntryError::Permanent(format!("{from}: {e}")))?;
+            one.match_districts(&self.districts);
+            prepared.push(one);
         }
         report.documents += 1;
         let actor = Actor::Feed(feed.name.clone());

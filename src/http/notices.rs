@@ -72,6 +72,8 @@ pub struct NoticeView {
     /// CAP severity: Extreme, Severe, Moderate, Minor or Unknown
     pub severity: String,
     pub area: Option<String>,
+    /// The keys of the districts it concerns (`bot.districts`); empty: the whole city.
+    pub districts: Vec<String>,
     /// zh or en
     pub language: String,
     /// draft, scheduled, published, retracted or expired
@@ -96,6 +98,7 @@ impl From<Notice> for NoticeView {
             category: c.category.to_string(),
             severity: c.severity.to_string(),
             area: c.area.map(Area::into_string),
+            districts: c.districts.iter().map(|k| k.to_string()).collect(),
             language: c.language.to_string(),
             status: n.status.to_string(),
             publish_at: n.publish_at,
@@ -120,6 +123,11 @@ pub struct NewNoticeInput {
     /// Extreme, Severe, Moderate, Minor or Unknown. Extreme and Severe alert subscribers at once.
     pub severity: String,
     pub area: Option<String>,
+    /// The districts it concerns, by key, Chinese or English name or alias from
+    /// `bot.districts` (["chengdong", "城西区"]); absent or empty: the whole city. An
+    /// unknown name is refused with 422.
+    #[serde(default)]
+    pub districts: Vec<String>,
     /// zh or en
     pub language: String,
     pub source: Option<String>,
@@ -277,7 +285,17 @@ pub async fn create(
 ) -> Result<axum::response::Response, ApiError> {
     caller.must_publish()?;
     let header_key = idempotency_key(&headers, &caller)?;
+    let mut districts = crate::domain::DistrictSet::new();
+    for name in &input.districts {
+        let known = &state.app.settings.districts;
+        let district = known.find(name).ok_or_else(|| {
+            let keys: Vec<&str> = known.all().iter().map(|d| d.key.as_str()).collect();
+            ApiError::Invalid(format!("districts: {name:?} is not a district (known: [{}])", keys.join(", ")))
+        })?;
+        districts.insert(district.key.clone());
+    }
     let content = NoticeContent {
+        districts,
         title: Title::parse(&input.title).map_err(invalid)?,
         body: Body::parse(&input.body).map_err(invalid)?,
         category: parse_field(&input.category)?,

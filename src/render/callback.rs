@@ -127,11 +127,13 @@ pub enum DraftField {
     Timing,
     /// The next language in [`Language::ALL`].
     Language,
+    /// The districts it concerns (offered only where `bot.districts` lists some).
+    District,
 }
 
 impl DraftField {
     /// Every field with its code in `callback_data`.
-    pub const ALL: [(DraftField, &'static str); 8] = [
+    pub const ALL: [(DraftField, &'static str); 9] = [
         (DraftField::Title, "t"),
         (DraftField::Body, "b"),
         (DraftField::Category, "c"),
@@ -140,6 +142,7 @@ impl DraftField {
         (DraftField::Expiry, "e"),
         (DraftField::Timing, "p"),
         (DraftField::Language, "l"),
+        (DraftField::District, "d"),
     ];
 
     fn code(self) -> &'static str {
@@ -171,12 +174,14 @@ pub enum Decision {
 }
 
 /// The buttons of the /post dialogue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PostAction {
     Category(Category),
     Severity(Severity),
     /// The notice applies city-wide (no area).
     Citywide,
+    /// The notice concerns one district (by key), or the whole city (`None`).
+    District(Option<crate::domain::DistrictKey>),
     /// Expires this many days after publication (at most [`PostAction::MAX_EXPIRY_DAYS`]); 0 never.
     ExpiresInDays(u16),
     PublishNow,
@@ -202,10 +207,12 @@ pub enum SettingsMenu {
     Language,
     Categories,
     Keywords,
+    /// The city's districts (`bot.districts`), when it has some.
+    Districts,
 }
 
 impl SettingsMenu {
-    const ALL: [(SettingsMenu, &'static str); 7] = [
+    const ALL: [(SettingsMenu, &'static str); 8] = [
         (SettingsMenu::Frequency, "f"),
         (SettingsMenu::Weekday, "w"),
         (SettingsMenu::Time, "t"),
@@ -213,6 +220,7 @@ impl SettingsMenu {
         (SettingsMenu::Language, "l"),
         (SettingsMenu::Categories, "c"),
         (SettingsMenu::Keywords, "k"),
+        (SettingsMenu::Districts, "d"),
     ];
 
     fn code(self) -> &'static str {
@@ -235,6 +243,10 @@ pub enum SettingsAction {
     ToggleCategory(Category),
     AllCategories,
     ClearKeywords,
+    /// Follow or stop following a district, by its key (at most 32 ASCII bytes).
+    ToggleDistrict(crate::domain::DistrictKey),
+    /// Follow every district (clears the choice).
+    AllDistricts,
     /// Subscribe (`true`) or unsubscribe from the settings screen.
     Subscribed(bool),
 }
@@ -252,7 +264,7 @@ impl Callback {
             Callback::TipsOf(kind) => format!("t:{}", kind.as_str()),
             Callback::Forget(yes) => format!("f:{}", u8::from(*yes)),
             Callback::Settings(action) => format!("st{}", encode_settings(action)),
-            Callback::Post { draft, action } => format!("po:{}:{}", draft.0, encode_post(*action)),
+            Callback::Post { draft, action } => format!("po:{}:{}", draft.0, encode_post(action.clone())),
             Callback::Correct { draft, confirm } => format!("ed:{}:{}", draft.0, u8::from(*confirm)),
             Callback::Retract { id, confirm } => format!("rt:{}:{}", id.0, u8::from(*confirm)),
             Callback::Tip(TipAction::Edit(id)) => format!("te:e:{}", id.0),
@@ -437,6 +449,8 @@ fn encode_post(action: PostAction) -> String {
         PostAction::Category(c) => format!("c:{}", c.as_str()),
         PostAction::Severity(s) => format!("s:{}", s.as_str()),
         PostAction::Citywide => "a".into(),
+        PostAction::District(None) => "d".into(),
+        PostAction::District(Some(key)) => format!("d:{key}"),
         PostAction::ExpiresInDays(days) => format!("e:{days}"),
         PostAction::PublishNow => "n".into(),
         PostAction::Publish => "y".into(),
@@ -452,6 +466,8 @@ fn decode_post(rest: &str) -> Option<PostAction> {
         ("c", c) => PostAction::Category(c.parse().ok()?),
         ("s", s) => PostAction::Severity(s.parse().ok()?),
         ("a", "") => PostAction::Citywide,
+        ("d", "") => PostAction::District(None),
+        ("d", key) => PostAction::District(Some(crate::domain::DistrictKey::parse(key)?)),
         ("e", days) => PostAction::ExpiresInDays(number(days, PostAction::MAX_EXPIRY_DAYS)?),
         ("n", "") => PostAction::PublishNow,
         ("y", "") => PostAction::Publish,
@@ -477,6 +493,8 @@ fn encode_settings(action: &SettingsAction) -> String {
         SettingsAction::ToggleCategory(category) => format!(":c:{}", category.as_str()),
         SettingsAction::AllCategories => ":c:*".into(),
         SettingsAction::ClearKeywords => ":k:-".into(),
+        SettingsAction::ToggleDistrict(key) => format!(":d:{key}"),
+        SettingsAction::AllDistricts => ":d:*".into(),
         SettingsAction::Subscribed(on) => format!(":s:{}", u8::from(*on)),
     }
 }
@@ -507,6 +525,8 @@ fn decode_settings(rest: &str) -> Option<SettingsAction> {
         ("c", "*") => SettingsAction::AllCategories,
         ("c", category) => SettingsAction::ToggleCategory(category.parse().ok()?),
         ("k", "-") => SettingsAction::ClearKeywords,
+        ("d", "*") => SettingsAction::AllDistricts,
+        ("d", key) => SettingsAction::ToggleDistrict(crate::domain::DistrictKey::parse(key)?),
         ("s", "1") => SettingsAction::Subscribed(true),
         ("s", "0") => SettingsAction::Subscribed(false),
         _ => return None,
@@ -539,6 +559,8 @@ mod tests {
         all.extend(
             [
                 PostAction::Citywide,
+                PostAction::District(None),
+                PostAction::District(crate::domain::DistrictKey::parse("chengdong-district_32")),
                 PostAction::ExpiresInDays(0),
                 PostAction::ExpiresInDays(PostAction::MAX_EXPIRY_DAYS),
                 PostAction::PublishNow,
@@ -582,6 +604,10 @@ mod tests {
             SettingsAction::Time("07:30".parse().unwrap()),
             SettingsAction::AllCategories,
             SettingsAction::ClearKeywords,
+            SettingsAction::ToggleDistrict(
+                crate::domain::DistrictKey::parse("chengdong-district_32").unwrap(),
+            ),
+            SettingsAction::AllDistricts,
             SettingsAction::Subscribed(true),
             SettingsAction::Subscribed(false),
         ];

@@ -87,6 +87,7 @@ pub(crate) struct NoticeRow {
     category: String,
     severity: String,
     area: Option<String>,
+    districts: String,
     language: String,
     status: String,
     publish_at: Option<DateTime<Utc>>,
@@ -110,6 +111,7 @@ impl TryFrom<NoticeRow> for Notice {
         Ok(Notice {
             id: NoticeId(r.id),
             content: NoticeContent {
+                districts: crate::domain::district::districts_from_column(&r.districts),
                 title: Title::parse(&r.title).map_err(|e| bad("title", &e))?,
                 body: Body::parse(&r.body).map_err(|e| bad("body", &e))?,
                 category: r.category.parse().map_err(|e| bad("category", &e))?,
@@ -137,7 +139,7 @@ impl TryFrom<NoticeRow> for Notice {
 
 macro_rules! notice_columns {
     () => {
-        "id, title, body, category, severity, area, language, status, publish_at, expires_at, \
+        "id, title, body, category, severity, area, districts, language, status, publish_at, expires_at, \
          source, author, external_id, language_group, cap_sender, cap_identifier, created_at, updated_at"
     };
 }
@@ -169,7 +171,7 @@ macro_rules! impl_notice_store {
                 let c = correction.content();
                 let row: Option<$crate::store::notices::NoticeRow> = ::sqlx::query_as(concat!(
                     "UPDATE notices SET title = $2, body = $3, category = $4, severity = $5, area = $6, \
-                     language = $7, source = $8, expires_at = $9, updated_at = $10 \
+                     language = $7, source = $8, expires_at = $9, updated_at = $10, districts = $11 \
                      WHERE id = $1 AND status IN ('published', 'scheduled') RETURNING ",
                     $crate::store::notices::notice_columns!()
                 ))
@@ -183,6 +185,7 @@ macro_rules! impl_notice_store {
                 .bind(c.source.as_ref().map(|s| s.as_str()))
                 .bind(correction.expires_at())
                 .bind(now)
+                .bind($crate::domain::district::districts_to_column(&c.districts))
                 .fetch_optional(&mut **tx)
                 .await?;
                 let notice: $crate::domain::Notice =
@@ -220,8 +223,8 @@ macro_rules! impl_notice_store {
                 let row: $crate::store::notices::NoticeRow = ::sqlx::query_as(concat!(
                     "INSERT INTO notices (title, body, category, severity, area, language, status, \
                      publish_at, expires_at, source, author, external_id, language_group, created_at, updated_at, \
-                     cap_sender, cap_identifier, cap_detail) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17) \
+                     cap_sender, cap_identifier, cap_detail, districts) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17, $18) \
                      RETURNING ",
                     $crate::store::notices::notice_columns!()
                 ))
@@ -242,6 +245,7 @@ macro_rules! impl_notice_store {
                 .bind(n.cap_origin().map(|o| o.sender.as_str()))
                 .bind(n.cap_origin().map(|o| o.identifier.as_str()))
                 .bind(n.cap_detail())
+                .bind($crate::domain::district::districts_to_column(&c.districts))
                 .fetch_one(&mut **tx)
                 .await?;
                 let notice: $crate::domain::Notice = row.try_into()?;

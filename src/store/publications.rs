@@ -45,7 +45,7 @@ pub(crate) fn fingerprint(notices: &[NewNotice]) -> String {
     use sha2::{Digest, Sha256};
     let mut hash = Sha256::new();
     for n in notices {
-        hash_fields(&mut hash, &content_fields(n.content()));
+        hash_fields(&mut hash, &content_fields(n.content()).iter().map(String::as_str).collect::<Vec<_>>());
         hash_fields(&mut hash, &[n.external_id().unwrap_or("")]);
     }
     hex::encode(hash.finalize())
@@ -59,12 +59,17 @@ pub fn change_fingerprint(id: NoticeId, correction: &NoticeCorrection) -> String
     let mut hash = Sha256::new();
     let expires = correction.expires_at().map(|t| t.to_rfc3339()).unwrap_or_default();
     hash_fields(&mut hash, &["correction", &id.0.to_string(), &expires]);
-    hash_fields(&mut hash, &content_fields(correction.content()));
+    hash_fields(
+        &mut hash,
+        &content_fields(correction.content()).iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     format!("correction:{}", hex::encode(hash.finalize()))
 }
 
-fn content_fields(c: &NoticeContent) -> [&str; 7] {
-    [
+/// The content's fields for an idempotency key; the districts only when the notice names
+/// some, so that keys of whole-city notices stay what they were before districts existed.
+fn content_fields(c: &NoticeContent) -> Vec<String> {
+    let mut fields: Vec<String> = [
         c.title.as_str(),
         c.body.as_str(),
         c.category.as_str(),
@@ -73,6 +78,12 @@ fn content_fields(c: &NoticeContent) -> [&str; 7] {
         c.language.code(),
         c.source.as_ref().map_or("", |s| s.as_str()),
     ]
+    .map(str::to_owned)
+    .into();
+    if !c.districts.is_empty() {
+        fields.push(crate::domain::district::districts_to_column(&c.districts));
+    }
+    fields
 }
 
 /// Each field with its length first, so that no two lists of fields hash alike.

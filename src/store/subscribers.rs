@@ -111,6 +111,8 @@ pub(crate) struct SubscriberRow {
     pub categories: String,
     pub include_keywords: String,
     pub exclude_keywords: String,
+    /// Keys joined by ',' (`crate::domain::district`); empty: every district.
+    pub districts: String,
     pub status: String,
     pub gone_reason: Option<String>,
     pub gone_at: Option<DateTime<Utc>>,
@@ -152,6 +154,7 @@ impl SubscriberRow {
             categories: json_list(s.categories.iter().map(|c| c.as_str())),
             include_keywords: json_list(s.include_keywords.iter().map(Keyword::as_str)),
             exclude_keywords: json_list(s.exclude_keywords.iter().map(Keyword::as_str)),
+            districts: crate::domain::district::districts_to_column(&s.districts),
             status: status.to_owned(),
             gone_reason,
             gone_at,
@@ -218,6 +221,7 @@ impl TryFrom<SubscriberRow> for Subscriber {
             categories,
             include_keywords: keywords(&r.include_keywords)?,
             exclude_keywords: keywords(&r.exclude_keywords)?,
+            districts: crate::domain::district::districts_from_column(&r.districts),
             status,
             last_digest_at: r.last_digest_at,
             created_at: r.created_at,
@@ -234,7 +238,7 @@ macro_rules! subscriber_columns {
     () => {
         "chat_id, user_id, thread_id, subscribed, language, time_zone, digest_time, frequency, \
          digest_weekday, categories, include_keywords, exclude_keywords, status, gone_reason, gone_at, \
-         paused_reason, paused_at, last_digest_at, next_digest_at, created_at, updated_at"
+         paused_reason, paused_at, last_digest_at, next_digest_at, created_at, updated_at, districts"
     };
 }
 
@@ -370,8 +374,9 @@ macro_rules! impl_subscriber_store {
                     "INSERT INTO subscribers (",
                     $crate::store::subscribers::subscriber_columns!(),
                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-                     $18, $19, $20, $21) \
+                     $18, $19, $20, $21, $22) \
                      ON CONFLICT (chat_id) DO UPDATE SET user_id = excluded.user_id, \
+                     districts = excluded.districts, \
                      thread_id = excluded.thread_id, subscribed = excluded.subscribed, \
                      language = excluded.language, \
                      time_zone = excluded.time_zone, digest_time = excluded.digest_time, \
@@ -404,6 +409,7 @@ macro_rules! impl_subscriber_store {
                 .bind(r.next_digest_at)
                 .bind(r.created_at)
                 .bind(r.updated_at)
+                .bind(r.districts)
                 .execute(&self.pool)
                 .await?;
                 Ok(())
@@ -419,7 +425,8 @@ macro_rules! impl_subscriber_store {
                      time_zone = excluded.time_zone, digest_time = excluded.digest_time, \
                      frequency = excluded.frequency, digest_weekday = excluded.digest_weekday, \
                      categories = excluded.categories, include_keywords = excluded.include_keywords, \
-                     exclude_keywords = excluded.exclude_keywords, next_digest_at = NULL, \
+                     exclude_keywords = excluded.exclude_keywords, districts = excluded.districts, \
+                     next_digest_at = NULL, \
                      updated_at = excluded.updated_at";
                 let revived = if revive {
                     ", user_id = excluded.user_id, thread_id = excluded.thread_id, status = 'active', \
@@ -429,7 +436,7 @@ macro_rules! impl_subscriber_store {
                 };
                 let sql = format!(
                     "INSERT INTO subscribers ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-                     $14, $15, $16, $17, $18, $19, $20, $21) ON CONFLICT (chat_id) DO UPDATE SET {person_owned}{revived}",
+                     $14, $15, $16, $17, $18, $19, $20, $21, $22) ON CONFLICT (chat_id) DO UPDATE SET {person_owned}{revived}",
                     $crate::store::subscribers::subscriber_columns!()
                 );
                 ::sqlx::query(&sql)
@@ -454,6 +461,7 @@ macro_rules! impl_subscriber_store {
                     .bind(r.next_digest_at)
                     .bind(r.created_at)
                     .bind(r.updated_at)
+                    .bind(r.districts)
                     .execute(&self.pool)
                     .await?;
                 Ok(())

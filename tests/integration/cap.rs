@@ -289,6 +289,7 @@ async fn pingan_knows_its_own_exports() {
     let desk = Desk { store: store.as_ref(), texts: &texts, zone: chrono_tz::Asia::Shanghai, clock: &clock };
     let me = Actor::Cli("test".into());
     let content = pingan::domain::NoticeContent {
+        districts: Default::default(),
         title: pingan::domain::Title::parse("本站自己的通告").unwrap(),
         body: pingan::domain::Body::parse("正文").unwrap(),
         category: pingan::domain::Category::Fraud,

@@ -110,6 +110,7 @@ async fn another_senders_update_or_cancel_of_an_editors_notice_is_refused_unless
     };
     let editor = Actor::Telegram(4242);
     let content = NoticeContent {
+        districts: Default::default(),
         title: Title::parse("警惕冒充公检法诈骗").unwrap(),
         body: Body::parse("公检法机关不会通过电话办案，更不会要求转账到“安全账户”。").unwrap(),
         category: Category::Fraud,

@@ -27,6 +27,7 @@ async fn demo(app: &TestApp) {
 
 async fn add_notice(app: &TestApp, title: &str, body: &str, language: Language, minutes_ago: i64) -> Notice {
     let content = NoticeContent {
+        districts: Default::default(),
         title: Title::parse(title).unwrap(),
         body: Body::parse(body).unwrap(),
         category: Category::Fraud,
@@ -130,6 +131,7 @@ async fn a_notice_is_shown_in_full_and_unknown_retracted_and_expired_ones_are_ex
     let clock = Arc::new(ManualClock::new(start));
     let app = spawn_app_with(TestDb::sqlite(), clock.clone(), &[]).await;
     let content = |title: &str| NoticeContent {
+        districts: Default::default(),
         title: Title::parse(title).unwrap(),
         body: Body::parse("请提高警惕。").unwrap(),
         category: Category::PublicOrder,

@@ -321,9 +321,9 @@ async fn every_help_text_describes_its_options() {
 async fn after_demo_data_the_console_finds_chinese_and_english_fraud_notices() {
     let dir = TempDir::new().unwrap();
     let first = text(&output(pingan(dir.path()).arg("demo-data"), None).await.stdout);
-    assert!(first.starts_with("Demo notices: 16 added, 0 already present."), "{first}");
+    assert!(first.starts_with("Demo notices: 18 added, 0 already present."), "{first}");
     let again = text(&output(pingan(dir.path()).arg("demo-data"), None).await.stdout);
-    assert!(again.starts_with("Demo notices: 0 added, 16 already present."), "idempotent: {again}");
+    assert!(again.starts_with("Demo notices: 0 added, 18 already present."), "idempotent: {again}");
 
     let out = output(pingan(dir.path()).arg("console"), Some("/search 诈骗\n/search fraud\n")).await;
     let stdout = text(&out.stdout);

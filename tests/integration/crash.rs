@@ -106,6 +106,7 @@ async fn a_fan_out_killed_midway_finishes_after_a_restart_with_no_one_missed() {
     fake.wait_for("the bot to poll", |s| (s.poll_generation > 0).then_some(())).await;
     let notice = pingan::domain::NewNotice::new(
         pingan::domain::NoticeContent {
+            districts: Default::default(),
             title: pingan::domain::Title::parse("地震预警").unwrap(),
             body: pingan::domain::Body::parse("请立即避险。").unwrap(),
             category: pingan::domain::Category::Disaster,

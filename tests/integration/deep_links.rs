@@ -23,6 +23,7 @@ use crate::support::test_db::TestDb;
 
 fn content(title: &str, language: Language) -> NoticeContent {
     NoticeContent {
+        districts: Default::default(),
         title: Title::parse(title).unwrap(),
         body: Body::parse("请提高警惕。").unwrap(),
         category: Category::Fraud,

@@ -55,6 +55,7 @@ pub(crate) fn content(
     language: Language,
 ) -> NoticeContent {
     NoticeContent {
+        districts: Default::default(),
         title: Title::parse(title).unwrap(),
         body: Body::parse("请各位市民注意。").unwrap(),
         category,

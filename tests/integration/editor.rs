@@ -219,6 +219,7 @@ async fn an_urgent_alert_goes_out_at_once_and_its_status_message_follows_the_fan
 async fn delivered_alert(app: &TestApp, n: i64) -> i64 {
     subscribe(app, 1..=n).await;
     let content = pingan::domain::NoticeContent {
+        districts: Default::default(),
         title: pingan::domain::Title::parse("地震预警").unwrap(),
         body: pingan::domain::Body::parse("请立即避险。").unwrap(),
         category: pingan::domain::Category::Disaster,

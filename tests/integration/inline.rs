@@ -39,6 +39,7 @@ async fn add_notice(app: &TestApp, clock: &ManualClock, title: &str, language: L
         area: None,
         language,
         source: None,
+        districts: Default::default(),
     };
     let now = pingan::clock::Clock::now(clock);
     let notice = NewNotice::new(content, Publication::Now, None, Actor::System, now).unwrap();

@@ -90,6 +90,7 @@ impl Cluster {
     /// An urgent notice, published at `now`: the leader fans its alert out to everyone.
     async fn alert(&self, title: &str, now: DateTime<Utc>) -> Notice {
         let content = NoticeContent {
+            districts: Default::default(),
             title: Title::parse(title).unwrap(),
             body: Body::parse("请各位市民注意。").unwrap(),
             category: Category::Fraud,

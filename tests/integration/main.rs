@@ -16,6 +16,7 @@ mod crash;
 mod deep_links;
 mod delivery;
 mod dialogs;
+mod districts;
 mod editor;
 mod english;
 mod fake_api;

@@ -93,6 +93,7 @@ async fn forget_leaves_no_trace(db: TestDb) {
     ask(&app, "/search 诈骗").await;
     ask(&app, "/check 13800138000").await;
     let content = NoticeContent {
+        districts: Default::default(),
         title: Title::parse("燃气泄漏预警").unwrap(),
         body: Body::parse("请立即撤离。").unwrap(),
         category: Category::Disaster,
@@ -190,6 +191,7 @@ async fn what_is_no_longer_needed_is_pruned_on_time_and_totals_stay_whole() {
         app.store.save_subscriber(&s).await.unwrap();
     }
     let content = NoticeContent {
+        districts: Default::default(),
         title: Title::parse("暴雨红色预警").unwrap(),
         body: Body::parse("请减少外出。").unwrap(),
         category: Category::Disaster,

@@ -203,6 +203,7 @@ async fn forged_callback_data_gets_a_polite_answer() {
 async fn add_notices(app: &TestApp, n: usize) {
     for i in 1..=n {
         let content = NoticeContent {
+            districts: Default::default(),
             title: Title::parse(&format!("Road closure {i}")).unwrap(),
             body: Body::parse("Closed for the marathon.").unwrap(),
             category: Category::Traffic,

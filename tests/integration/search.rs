@@ -31,6 +31,7 @@ on_both_backends!(
 
 async fn add_notice(store: &Arc<dyn Store>, title: &str, body: &str, language: Language, now: DateTime<Utc>) {
     let content = NoticeContent {
+        districts: Default::default(),
         title: Title::parse(title).unwrap(),
         body: Body::parse(body).unwrap(),
         category: Category::Fraud,

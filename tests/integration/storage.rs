@@ -104,6 +104,7 @@ fn at(h: u32, m: u32) -> DateTime<Utc> {
 
 fn content(title: &str, language: Language) -> NoticeContent {
     NoticeContent {
+        districts: Default::default(),
         title: Title::parse(title).unwrap(),
         body: Body::parse("第一段。\n\n第二段。").unwrap(),
         category: Category::Fraud,

@@ -9,6 +9,7 @@ mod forget;
 mod help;
 mod inline;
 mod latest;
+mod location;
 mod membership;
 mod notice;
 mod report;
@@ -219,7 +220,11 @@ pub fn read_arguments(command: &Command, texts: &crate::i18n::Texts, zone: Tz, n
         Command::Edit(args) | Command::Retract(args) => drop(editor::notice_id(args)),
         Command::Search(args) => drop(SearchTerms::parse(args)),
         Command::Settings(args) => {
-            drop(settings::parse_change(args, settings::Reading { texts, home: zone, now }))
+            let districts = crate::domain::Districts::default();
+            drop(settings::parse_change(
+                args,
+                settings::Reading { texts, home: zone, now, districts: &districts },
+            ))
         }
         Command::Lang(args) => drop(texts.read_language(args)),
         Command::Check(args) => drop(Subject::read_check(args)),
@@ -229,6 +234,7 @@ pub fn read_arguments(command: &Command, texts: &crate::i18n::Texts, zone: Tz, n
             Language::Zh,
             args,
             texts,
+            &crate::domain::Districts::default(),
             zone,
             now,
         )),
@@ -237,6 +243,7 @@ pub fn read_arguments(command: &Command, texts: &crate::i18n::Texts, zone: Tz, n
             Language::En,
             args,
             texts,
+            &crate::domain::Districts::default(),
             zone,
             now,
         )),
@@ -248,6 +255,9 @@ pub fn read_arguments(command: &Command, texts: &crate::i18n::Texts, zone: Tz, n
 /// (chatter in groups, other bots' commands).
 fn cost_of(msg: &Incoming, parsed: &Parsed) -> Option<Cost> {
     let private = msg.origin.is_private();
+    if msg.location.is_some() {
+        return Some(Cost::Normal);
+    }
     if msg.forwarded_from.is_some() {
         return private.then_some(Cost::Strict);
     }
@@ -266,6 +276,9 @@ async fn route(ctx: &Ctx<'_>, msg: &Incoming, parsed: Parsed) -> HandlerResult {
     let text = msg.text.as_str();
     if ctx.origin.is_private() {
         note_username(ctx).await;
+    }
+    if let Some(location) = msg.location {
+        return location::shared(ctx, location).await;
     }
     // A forwarded message is someone else's words, never a command to Pingan.
     if let Some(from) = &msg.forwarded_from {

@@ -9,8 +9,8 @@ use super::subscription::subscribed;
 use super::{ButtonResult, Ctx, HandlerError, HandlerResult};
 use crate::domain::typed::{fold_label, split_list};
 use crate::domain::{
-    Category, DigestTime, Frequency, Keyword, Language, SearchTerms, Subscriber, SubscriberStatus,
-    UnknownZone, ZoneReading, parse_time_zone, utc_offset_label, utc_offset_seconds,
+    Category, DigestTime, DistrictSet, Districts, Frequency, Keyword, Language, SearchTerms, Subscriber,
+    SubscriberStatus, UnknownZone, ZoneReading, parse_time_zone, utc_offset_label, utc_offset_seconds,
 };
 use crate::html::Html;
 use crate::i18n::{Arg, Texts, WEEKDAYS, category_key, language_key, weekday_key};
@@ -167,6 +167,7 @@ pub(super) fn screen(ctx: &Ctx<'_>, s: &Subscriber) -> Html {
     let exclude = keyword_list(ctx, &s.exclude_keywords);
     let language = language_label(ctx, s.language);
     let digest = frequency_text(ctx, s);
+    let districts = district_list(ctx, &s.districts);
     let status = match s.status {
         SubscriberStatus::Paused { reason, .. } if s.subscribed => {
             let reason = ctx.label(&format!("pause.{}", reason.as_str()));
@@ -174,7 +175,7 @@ pub(super) fn screen(ctx: &Ctx<'_>, s: &Subscriber) -> Html {
         }
         _ => ctx.text(if s.subscribed { "settings.status_on" } else { "settings.status_off" }),
     };
-    ctx.fill(
+    let text = ctx.fill(
         "settings.screen",
         &[
             ("status", (&status).into()),
@@ -184,7 +185,21 @@ pub(super) fn screen(ctx: &Ctx<'_>, s: &Subscriber) -> Html {
             ("exclude", (&exclude).into()),
             ("language", (&language).into()),
         ],
-    )
+    );
+    let mut text = text;
+    if !ctx.app.settings.districts.is_empty() {
+        text.push(&Html::trusted("\n".into()));
+        text.push(&ctx.fill("settings.districts_line", &[("districts", (&districts).into())]));
+    }
+    text
+}
+
+/// The districts a chat follows, named in its language; "all districts" for none.
+pub(super) fn district_list(ctx: &Ctx<'_>, set: &DistrictSet) -> String {
+    if set.is_empty() {
+        return ctx.label("settings.all_districts");
+    }
+    ctx.app.settings.districts.names(set, ctx.lang, ctx.label("settings.list_separator").as_str())
 }
 
 fn to_menu(ctx: &Ctx<'_>, key: &str, menu: SettingsMenu) -> Button {
@@ -228,9 +243,13 @@ fn main_view(ctx: &Ctx<'_>, s: &Subscriber) -> OutMessage {
         .row(vec![
             to_menu(ctx, "settings.button.categories", SettingsMenu::Categories),
             to_menu(ctx, "settings.button.keywords", SettingsMenu::Keywords),
-        ])
-        .row(vec![subscription]);
-    OutMessage::with_keyboard(text, keyboard)
+        ]);
+    let keyboard = if ctx.app.settings.districts.is_empty() {
+        keyboard
+    } else {
+        keyboard.row(vec![to_menu(ctx, "settings.button.districts", SettingsMenu::Districts)])
+    };
+    OutMessage::with_keyboard(text, keyboard.row(vec![subscription]))
 }
 
 fn menu_view(ctx: &Ctx<'_>, s: &Subscriber, menu: SettingsMenu) -> OutMessage {
@@ -303,6 +322,26 @@ fn menu_view(ctx: &Ctx<'_>, s: &Subscriber, menu: SettingsMenu) -> OutMessage {
             );
             (ctx.text("settings.menu.categories"), Keyboard::new().grid(buttons, 2).row(vec![all]))
         }
+        SettingsMenu::Districts => {
+            let buttons = ctx
+                .app
+                .settings
+                .districts
+                .all()
+                .iter()
+                .map(|d| {
+                    let mark = if s.districts.contains(&d.key) { "✅" } else { "⬜" };
+                    let label = format!("{mark} {}", d.name(ctx.lang));
+                    Button::callback(label, Callback::Settings(SettingsAction::ToggleDistrict(d.key.clone())))
+                })
+                .collect();
+            let all = choice(
+                ctx.label("settings.all_districts"),
+                s.districts.is_empty(),
+                SettingsAction::AllDistricts,
+            );
+            (ctx.text("settings.menu.districts"), Keyboard::new().grid(buttons, 2).row(vec![all]))
+        }
         SettingsMenu::Keywords => {
             let include = keyword_list(ctx, &s.include_keywords);
             let exclude = keyword_list(ctx, &s.exclude_keywords);
@@ -335,6 +374,9 @@ pub(super) enum Change {
     Include(Vec<Keyword>),
     Exclude(Vec<Keyword>),
     ClearKeywords,
+    /// The districts to follow (empty: all).
+    Districts(DistrictSet),
+    ToggleDistrict(crate::domain::DistrictKey),
 }
 
 /// Why `/settings <what> <value>` could not be read; each has its own answer.
@@ -350,6 +392,8 @@ pub(super) enum Unreadable {
     Keyword,
     /// A keyword search could never match: nothing in it is a word (`!!!`).
     Unsearchable(String),
+    /// Not one of the configured districts (or the city has none).
+    District(String),
 }
 
 /// What `/settings <what> <value>` is read with: the locale texts (whose labels are
@@ -359,11 +403,18 @@ pub(super) struct Reading<'a> {
     pub texts: &'a Texts,
     pub home: Tz,
     pub now: DateTime<Utc>,
+    /// The city's districts (`bot.districts`).
+    pub districts: &'a Districts,
 }
 
 impl<'a> Reading<'a> {
     fn of(ctx: &Ctx<'a>) -> Reading<'a> {
-        Reading { texts: &ctx.app.texts, home: ctx.app.settings.time_zone, now: ctx.now() }
+        Reading {
+            texts: &ctx.app.texts,
+            home: ctx.app.settings.time_zone,
+            now: ctx.now(),
+            districts: &ctx.app.settings.districts,
+        }
     }
 }
 
@@ -424,6 +475,13 @@ pub(super) fn parse_change(args: &str, reading: Reading<'_>) -> Result<Change, U
         }
         "include" | "关注" => keywords(&value_or_usage(value)?).map(Change::Include),
         "exclude" | "屏蔽" => keywords(&value_or_usage(value)?).map(Change::Exclude),
+        "districts" | "district" | "区域" | "地区" | "辖区" => {
+            let v = value_or_usage(value)?;
+            if reading.districts.is_empty() {
+                return Err(Unreadable::District(v));
+            }
+            reading.districts.parse_list(&v).map(Change::Districts).map_err(|e| Unreadable::District(e.0))
+        }
         "keywords" | "关键词" if matches!(value.to_lowercase().as_str(), "clear" | "清空") => {
             Ok(Change::ClearKeywords)
         }
@@ -449,6 +507,12 @@ fn apply(s: &mut Subscriber, change: Change) -> bool {
         Change::ClearKeywords => {
             s.include_keywords.clear();
             s.exclude_keywords.clear();
+        }
+        Change::Districts(d) => s.districts = d,
+        Change::ToggleDistrict(d) => {
+            if !s.districts.remove(&d) {
+                s.districts.insert(d);
+            }
         }
     }
     true
@@ -541,7 +605,20 @@ fn explain(ctx: &Ctx<'_>, unreadable: Unreadable) -> Html {
         Unreadable::Unsearchable(typed) => {
             ctx.fill("settings.unsearchable_keyword", &[("typed", (&typed).into())])
         }
+        Unreadable::District(typed) => unknown_district(ctx, &typed),
     }
+}
+
+/// The answer to a district name that is none of the city's: the districts there are,
+/// or that the city has none configured.
+pub(in crate::bot::handlers) fn unknown_district(ctx: &Ctx<'_>, typed: &str) -> Html {
+    let districts = &ctx.app.settings.districts;
+    if districts.is_empty() {
+        return ctx.text("settings.no_districts");
+    }
+    let all: Vec<&str> = districts.all().iter().map(|d| d.name(ctx.lang)).collect();
+    let all = all.join(ctx.label("settings.list_separator").as_str());
+    ctx.fill("settings.bad_district", &[("typed", Arg::Typed(typed)), ("all", (&all).into())])
 }
 
 pub(super) async fn lang(ctx: &Ctx<'_>, args: &str) -> HandlerResult {
@@ -584,6 +661,10 @@ pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, action: SettingsAction) -> B
             (Change::Categories(BTreeSet::new()), Some(SettingsMenu::Categories))
         }
         SettingsAction::ClearKeywords => (Change::ClearKeywords, None),
+        SettingsAction::ToggleDistrict(d) => (Change::ToggleDistrict(d), Some(SettingsMenu::Districts)),
+        SettingsAction::AllDistricts => {
+            (Change::Districts(DistrictSet::new()), Some(SettingsMenu::Districts))
+        }
     };
     if !ctx.may_manage_chat().await? {
         return Ok(Some(ctx.label("group.admins_only")));
@@ -609,7 +690,10 @@ mod tests {
     fn parse(args: &str) -> Result<Change, Unreadable> {
         let texts = Texts::load().unwrap();
         let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
-        parse_change(args, Reading { texts: &texts, home: chrono_tz::Asia::Shanghai, now })
+        parse_change(
+            args,
+            Reading { texts: &texts, home: chrono_tz::Asia::Shanghai, now, districts: &Districts::default() },
+        )
     }
 
     fn words(list: &[&str]) -> Vec<Keyword> {

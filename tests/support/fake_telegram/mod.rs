@@ -115,6 +115,25 @@ impl FakeTelegram {
         self.message_in(user.id, user, text, None)
     }
 
+    /// `user` shares a location (📎 → Location) in their private chat: a message with
+    /// Telegram's `location` object (`latitude`, `longitude` in degrees, and the
+    /// `horizontal_accuracy` in metres clients add) and no text.
+    pub fn user_shares_location(&self, user: &TgUser, latitude: f64, longitude: f64) -> i32 {
+        let mut state = self.shared.lock();
+        let message_id = state.next_message_id(user.id);
+        let message = json!({
+            "message_id": message_id,
+            "date": 1_790_000_000,
+            "chat": chat_json(user.id, false),
+            "from": user.json(),
+            "location": { "latitude": latitude, "longitude": longitude, "horizontal_accuracy": 12.5 },
+        });
+        state.push_update(json!({ "message": message }));
+        drop(state);
+        self.shared.notify();
+        message_id
+    }
+
     /// `user` forwards to the bot a message `text` that `from` (a user hiding their
     /// account, as most scammers' messages show) sent them.
     pub fn user_forwards(&self, user: &TgUser, text: &str, from: &str) -> i32 {

@@ -6,9 +6,9 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Area, Body, Category, Language, LocalTimeError, NewNotice, NoticeContent, NoticeCorrection, NoticeError,
-    Publication, Severity, Source, TextError, Title, check_expiry, check_publication, expiry_after_days,
-    parse_local_time,
+    Area, Body, Category, DistrictKey, Districts, Language, LocalTimeError, NewNotice, NoticeContent,
+    NoticeCorrection, NoticeError, Publication, Severity, Source, TextError, Title, check_expiry,
+    check_publication, expiry_after_days, parse_local_time,
 };
 use crate::i18n::Texts;
 
@@ -31,6 +31,8 @@ pub enum Step {
     Category,
     Severity,
     Area,
+    /// The districts it concerns, or the whole city (only where `bot.districts` lists some).
+    District,
     Expiry,
     Timing,
     Preview,
@@ -45,6 +47,10 @@ pub struct Draft {
     pub category: Option<Category>,
     pub severity: Option<Severity>,
     pub area: Option<AreaChoice>,
+    /// The keys of the districts it concerns; `Some(empty)` the whole city, `None` not yet
+    /// asked (drafts saved before districts existed read as `None`).
+    #[serde(default)]
+    pub districts: Option<Vec<String>>,
     pub expires_at: Option<Expiry>,
     pub publish_at: Option<Timing>,
 }
@@ -79,6 +85,7 @@ impl Draft {
             category: None,
             severity: None,
             area: None,
+            districts: None,
             expires_at: None,
             publish_at: None,
         };
@@ -135,6 +142,7 @@ impl Draft {
             Draft { category: None, .. } => Step::Category,
             Draft { severity: None, .. } => Step::Severity,
             Draft { area: None, .. } => Step::Area,
+            Draft { districts: None, .. } => Step::District,
             Draft { expires_at: None, .. } => Step::Expiry,
             Draft { publish_at: None, .. } => Step::Timing,
             _ => Step::Preview,
@@ -148,7 +156,9 @@ impl Draft {
             Some(AreaChoice::Named(name)) => Some(Area::parse(name)?),
             _ => None,
         };
+        let districts = self.districts.iter().flatten().filter_map(|k| DistrictKey::parse(k)).collect();
         Ok(NoticeContent {
+            districts,
             title,
             body,
             category: self.category.ok_or(DraftError::Incomplete)?,
@@ -233,6 +243,8 @@ pub enum FormProblem {
     Severity(String),
     #[error("unknown language {0:?}")]
     Language(String),
+    #[error("unknown district {0:?}")]
+    District(String),
     #[error(transparent)]
     Time(#[from] LocalTimeError),
     /// A time further ahead (or back) than a notice may be.
@@ -261,13 +273,14 @@ pub fn typed_expiry(text: &str, zone: Tz, now: DateTime<Utc>) -> Result<DateTime
 /// category: fraud
 /// severity: Moderate
 /// area: 全市
+/// district: 城东区, 城西区
 /// expires: 2026-12-31
 /// publish: 2026-12-01 08:00
 /// ---
 /// the body…
 /// ```
 ///
-/// Keys may also be written in Chinese (标题, 分类, 级别, 地区, 语言, 过期, 发布), and the
+/// Keys may also be written in Chinese (标题, 分类, 级别, 地区, 区域, 语言, 过期, 发布), and the
 /// colon full-width; a blank line may stand for `---`. Categories, severities and
 /// languages are read by keyword or by the label either locale shows (`分类：交通`,
 /// `级别：一般`, `category: Traffic`; see [`Texts::read_category`]). Anything not given is
@@ -278,10 +291,15 @@ pub fn parse_form(
     language: Language,
     text: &str,
     texts: &Texts,
+    districts: &Districts,
     zone: Tz,
     now: DateTime<Utc>,
 ) -> Result<Draft, DraftError> {
     let mut draft = Draft::new(kind, language);
+    if districts.is_empty() {
+        // No districts configured: every notice concerns the whole city, nothing to ask.
+        draft.districts = Some(Vec::new());
+    }
     let mut lines = text.lines().enumerate();
     let mut body = Vec::new();
     let mut problems = Vec::new();
@@ -290,7 +308,7 @@ pub fn parse_form(
         if trimmed.is_empty() || trimmed == "---" {
             break;
         }
-        if let Err(problem) = read_form_line(&mut draft, trimmed, texts, zone, now) {
+        if let Err(problem) = read_form_line(&mut draft, trimmed, texts, districts, zone, now) {
             problems.push(FormLine { line: i + 1, problem });
         }
     }
@@ -313,6 +331,7 @@ fn read_form_line(
     draft: &mut Draft,
     line: &str,
     texts: &Texts,
+    districts: &Districts,
     zone: Tz,
     now: DateTime<Utc>,
 ) -> Result<(), FormProblem> {
@@ -334,6 +353,10 @@ fn read_form_line(
             } else {
                 AreaChoice::Named(value.to_owned())
             })
+        }
+        "district" | "districts" | "区域" => {
+            let set = districts.parse_list(value).map_err(|e| FormProblem::District(e.0))?;
+            draft.districts = Some(set.iter().map(|k| k.to_string()).collect());
         }
         "language" | "语言" => {
             draft.language = texts.read_language(value).ok_or(FormProblem::Language(value.to_owned()))?
@@ -380,6 +403,8 @@ mod tests {
         d.category = Some(Category::Fraud);
         d.severity = Some(Severity::Minor);
         d.area = Some(AreaChoice::Citywide);
+        assert_eq!(d.next_step(), Step::District);
+        d.districts = Some(vec!["chengdong".into()]);
         d.expires_at = Some(Expiry::Never);
         assert_eq!(d.next_step(), Step::Timing);
         d.publish_at = Some(Timing::Now);
@@ -391,12 +416,73 @@ mod tests {
         );
         let json = serde_json::to_string(&d).unwrap();
         assert_eq!(serde_json::from_str::<Draft>(&json).unwrap(), d, "every answer survives storage");
+        let before_districts = json.replace(",\"districts\":[\"chengdong\"]", "");
+        assert_ne!(before_districts, json);
+        assert_eq!(serde_json::from_str::<Draft>(&before_districts).unwrap().districts, None);
+    }
+
+    #[test]
+    fn the_form_reads_districts_by_name_or_alias() {
+        let city: Districts = {
+            let d = |key: &str, zh: &str, en: &str| crate::domain::District {
+                key: DistrictKey::parse(key).unwrap(),
+                name_zh: zh.into(),
+                name_en: en.into(),
+                aliases: vec![],
+                boundary: None,
+                geocodes: vec![],
+            };
+            Districts::new(vec![
+                d("east", "城东区", "Chengdong District"),
+                d("west", "城西区", "Chengxi District"),
+            ])
+        };
+        let form = "title: 道路封闭\n区域：城东区、Chengxi District\n---\n正文";
+        let d = parse_form(DraftKind::Post, Language::Zh, form, &texts(), &city, Shanghai, now()).unwrap();
+        assert_eq!(d.districts, Some(vec!["east".to_owned(), "west".to_owned()]));
+        let d = parse_form(
+            DraftKind::Post,
+            Language::Zh,
+            "district: 全市\n---\nx",
+            &texts(),
+            &city,
+            Shanghai,
+            now(),
+        );
+        assert_eq!(d.unwrap().districts, Some(vec![]));
+        let d =
+            parse_form(DraftKind::Post, Language::Zh, "title: x\n---\nx", &texts(), &city, Shanghai, now());
+        assert_eq!(d.unwrap().districts, None, "asked for afterwards");
+        let err = parse_form(
+            DraftKind::Post,
+            Language::Zh,
+            "district: 城北区\n---\nx",
+            &texts(),
+            &city,
+            Shanghai,
+            now(),
+        );
+        assert!(
+            matches!(err, Err(DraftError::Form(p)) if p[0].problem == FormProblem::District("城北区".into()))
+        );
+        let none = parse_form(
+            DraftKind::Post,
+            Language::Zh,
+            "title: x\n---\nx",
+            &texts(),
+            &Districts::default(),
+            Shanghai,
+            now(),
+        );
+        assert_eq!(none.unwrap().districts, Some(vec![]), "a city without districts: the whole city");
     }
 
     #[test]
     fn the_one_message_form_fills_a_draft() {
         let form = "标题：警惕冒充客服\ncategory: fraud\n级别: Severe\narea: 全市\nexpires: 2026-12-31\n---\n第一段。\n\n第二段。";
-        let d = parse_form(DraftKind::Post, Language::Zh, form, &texts(), Shanghai, now()).unwrap();
+        let d =
+            parse_form(DraftKind::Post, Language::Zh, form, &texts(), &Districts::default(), Shanghai, now())
+                .unwrap();
         assert_eq!(d.title.as_deref(), Some("警惕冒充客服"));
         assert_eq!(d.category, Some(Category::Fraud));
         assert_eq!(d.severity, Some(Severity::Severe));
@@ -413,11 +499,20 @@ mod tests {
             Language::Zh,
             "title: x\nseverity: loud\n\nbody",
             &texts(),
+            &Districts::default(),
             Shanghai,
             now(),
         );
         assert!(matches!(err.as_ref().map_err(lines), Err(l) if l == [2]), "{err:?}");
-        let err = parse_form(DraftKind::Post, Language::Zh, "just text", &texts(), Shanghai, now());
+        let err = parse_form(
+            DraftKind::Post,
+            Language::Zh,
+            "just text",
+            &texts(),
+            &Districts::default(),
+            Shanghai,
+            now(),
+        );
         assert!(matches!(err.as_ref().map_err(lines), Err(l) if l == [1]), "{err:?}");
     }
 
@@ -431,13 +526,17 @@ mod tests {
     #[test]
     fn form_values_are_read_by_their_labels_in_either_language() {
         let form = "标题：交通管制\n分类：交通\n级别：一般\n语言：中文\n\n正文";
-        let d = parse_form(DraftKind::Post, Language::En, form, &texts(), Shanghai, now()).unwrap();
+        let d =
+            parse_form(DraftKind::Post, Language::En, form, &texts(), &Districts::default(), Shanghai, now())
+                .unwrap();
         assert_eq!(
             (d.category, d.severity, d.language),
             (Some(Category::Traffic), Some(Severity::Minor), Language::Zh)
         );
         let form = "title: Road closed\ncategory: Public order\nseverity: Not graded\nlanguage: English";
-        let d = parse_form(DraftKind::Post, Language::Zh, form, &texts(), Shanghai, now()).unwrap();
+        let d =
+            parse_form(DraftKind::Post, Language::Zh, form, &texts(), &Districts::default(), Shanghai, now())
+                .unwrap();
         assert_eq!(
             (d.category, d.severity, d.language),
             (Some(Category::PublicOrder), Some(Severity::Unknown), Language::En)
@@ -447,7 +546,9 @@ mod tests {
     #[test]
     fn every_bad_line_of_a_form_is_named_at_once() {
         let form = "标题：x\n分类：天气\n级别：很大\n地区：全市\n过期：明天\n颜色：红\n\n正文";
-        let err = parse_form(DraftKind::Post, Language::Zh, form, &texts(), Shanghai, now()).unwrap_err();
+        let err =
+            parse_form(DraftKind::Post, Language::Zh, form, &texts(), &Districts::default(), Shanghai, now())
+                .unwrap_err();
         let DraftError::Form(problems) = err else { panic!("{err:?}") };
         let got: Vec<(usize, FormProblem)> = problems.into_iter().map(|l| (l.line, l.problem)).collect();
         assert_eq!(
@@ -501,6 +602,7 @@ mod tests {
             Language::Zh,
             "title: x\nexpires: 2999-01-01\n\nbody",
             &texts(),
+            &Districts::default(),
             Shanghai,
             now(),
         );
@@ -522,6 +624,7 @@ mod tests {
             Language::Zh,
             "发布: 2028-01-01 08:00\n\nbody",
             &texts(),
+            &Districts::default(),
             Shanghai,
             now(),
         );
@@ -543,6 +646,7 @@ mod tests {
             Language::Zh,
             "expires: 2036-01-01\npublish: 2027-06-01 08:00",
             &texts(),
+            &Districts::default(),
             Shanghai,
             now(),
         );

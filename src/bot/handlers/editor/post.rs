@@ -23,12 +23,22 @@ use crate::telegram::outbound::{OutMessage, Sent};
 /// alert, which only these are (`Severity::is_urgent`).
 const URGENT_SEVERITIES: [Severity; 2] = [Severity::Extreme, Severity::Severe];
 
+/// A new draft; in a city without districts its district is the whole city, unasked.
+fn fresh(ctx: &Ctx<'_>, kind: DraftKind, language: Language) -> Draft {
+    let mut draft = Draft::new(kind, language);
+    if ctx.app.settings.districts.is_empty() {
+        draft.districts = Some(Vec::new());
+    }
+    draft
+}
+
 pub(in crate::bot::handlers) async fn post(ctx: &Ctx<'_>, args: &str, kind: DraftKind) -> HandlerResult {
     let Some(user) = require(ctx, Permission::Publish).await? else { return Ok(()) };
     let mut draft = if args.trim().is_empty() {
-        Draft::new(kind, ctx.lang)
+        fresh(ctx, kind, ctx.lang)
     } else {
-        match parse_form(kind, ctx.lang, args, &ctx.app.texts, ctx.app.settings.time_zone, ctx.now()) {
+        let (texts, districts) = (&ctx.app.texts, &ctx.app.settings.districts);
+        match parse_form(kind, ctx.lang, args, texts, districts, ctx.app.settings.time_zone, ctx.now()) {
             Ok(draft) => draft,
             Err(e) => {
                 let reason = why::draft_error(ctx, &e);
@@ -89,6 +99,19 @@ pub(super) async fn ask(ctx: &Ctx<'_>, id: DraftId, draft: &Draft) -> HandlerRes
             "editor.ask_area",
             Keyboard::new().row(vec![button(ctx.label("notice.citywide"), PostAction::Citywide)]),
         ),
+        Step::District => {
+            // 全市 first, then each district; several are typed (城东区,城西区).
+            let mut buttons = vec![button(ctx.label("notice.citywide"), PostAction::District(None))];
+            buttons.extend(
+                ctx.app
+                    .settings
+                    .districts
+                    .all()
+                    .iter()
+                    .map(|d| button(d.name(ctx.lang).to_owned(), PostAction::District(Some(d.key.clone())))),
+            );
+            ("editor.ask_district", Keyboard::new().grid(buttons, 3))
+        }
         Step::Expiry => {
             let choices = [
                 (0, "editor.expiry_never"),
@@ -136,7 +159,7 @@ fn fields(ctx: &Ctx<'_>, draft: &Draft) -> crate::html::Html {
         Some(Timing::Now) => ctx.label("editor.when_now"),
         None => unset(),
     };
-    ctx.fill(
+    let mut text = ctx.fill(
         "editor.preview_fields",
         &[
             ("title", draft.title.as_deref().unwrap_or_default().into()),
@@ -147,7 +170,24 @@ fn fields(ctx: &Ctx<'_>, draft: &Draft) -> crate::html::Html {
             ("expiry", expiry.as_str().into()),
             ("timing", timing.as_str().into()),
         ],
-    )
+    );
+    if !ctx.app.settings.districts.is_empty() {
+        let districts = match &draft.districts {
+            Some(keys) if keys.is_empty() => ctx.label("notice.citywide"),
+            Some(keys) => {
+                let set = keys.iter().filter_map(|k| crate::domain::DistrictKey::parse(k)).collect();
+                ctx.app.settings.districts.names(
+                    &set,
+                    ctx.lang,
+                    ctx.label("settings.list_separator").as_str(),
+                )
+            }
+            None => unset(),
+        };
+        text.push(&crate::html::Html::trusted("\n".into()));
+        text.push(&ctx.fill("editor.preview_districts", &[("districts", districts.as_str().into())]));
+    }
+    text
 }
 
 /// The buttons under a preview: publish (if it can be), change one field, start over,
@@ -159,6 +199,7 @@ fn preview_keyboard(ctx: &Ctx<'_>, id: DraftId, draft: &Draft, publishable: bool
     let changes = DraftField::ALL
         .iter()
         .filter(|(field, _)| !(draft.kind == DraftKind::Urgent && *field == DraftField::Timing))
+        .filter(|(field, _)| !(ctx.app.settings.districts.is_empty() && *field == DraftField::District))
         .map(|(field, code)| button(&format!("editor.change_{code}"), PostAction::Change(*field)))
         .collect();
     let keyboard = if publishable {
@@ -275,6 +316,13 @@ pub(super) async fn take_text(
             Ok(_) => draft.area = Some(AreaChoice::Named(text.to_owned())),
             Err(e) => return ask_again(ctx, id, &draft, &e.into()).await,
         },
+        Step::District => match ctx.app.settings.districts.parse_list(text) {
+            Ok(set) => draft.districts = Some(set.iter().map(|k| k.to_string()).collect()),
+            Err(e) => {
+                ctx.reply(crate::bot::handlers::settings::unknown_district(ctx, &e.0)).await?;
+                return ask(ctx, id, &draft).await;
+            }
+        },
         // What does not fit is explained and the step asked again.
         Step::Expiry => match typed_expiry(text, zone, now) {
             Ok(at) => match draft.expiry_after_publication(at) {
@@ -328,6 +376,7 @@ pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, id: DraftId, action: PostAct
         }
         PostAction::Severity(s) => draft.severity = Some(s),
         PostAction::Citywide => draft.area = Some(AreaChoice::Citywide),
+        PostAction::District(key) => draft.districts = Some(key.iter().map(|k| k.to_string()).collect()),
         PostAction::ExpiresInDays(0) => draft.expires_at = Some(Expiry::Never),
         PostAction::ExpiresInDays(days) => {
             match expiry_after_days(u64::from(days), ctx.now())
@@ -344,7 +393,7 @@ pub(super) async fn button(ctx: &Ctx<'_>, at: Sent, id: DraftId, action: PostAct
             return Ok(None);
         }
         PostAction::Restart => {
-            let fresh = Draft::new(draft.kind, draft.language);
+            let fresh = fresh(ctx, draft.kind, draft.language);
             save_draft(ctx, user, id, &fresh).await?;
             ask(ctx, id, &fresh).await?;
             return Ok(None);
@@ -366,6 +415,7 @@ fn change(draft: &mut Draft, field: DraftField) {
         DraftField::Category => draft.category = None,
         DraftField::Severity => draft.severity = None,
         DraftField::Area => draft.area = None,
+        DraftField::District => draft.districts = None,
         DraftField::Expiry => draft.expires_at = None,
         // An urgent notice goes out at once: nothing to ask.
         DraftField::Timing if draft.kind == DraftKind::Urgent => {}

@@ -107,6 +107,15 @@ fn form_problem(ctx: &Ctx<'_>, problem: &FormProblem) -> String {
             )
         }
         FormProblem::Language(value) => plain(ctx, "why.unknown_language", &[("value", Arg::Typed(value))]),
+        FormProblem::District(value) => {
+            let all: Vec<&str> = ctx.app.settings.districts.all().iter().map(|d| d.name(ctx.lang)).collect();
+            let all = all.join(ctx.label("settings.list_separator").as_str());
+            plain(
+                ctx,
+                "why.unknown_district",
+                &[("value", Arg::Typed(value)), ("choices", all.as_str().into())],
+            )
+        }
         FormProblem::Time(e) => time_error(ctx, e),
         FormProblem::OutOfReach(e) => notice_error(ctx, e),
     }

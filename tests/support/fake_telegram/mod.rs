@@ -14,6 +14,7 @@
 pub mod html;
 mod http;
 pub mod methods;
+pub mod rate;
 pub mod state;
 pub mod webhook;
 pub mod wire;

@@ -330,7 +330,8 @@ async fn fan_out_through_three_processes(subscribers: i64) {
     );
     eprintln!(
         "sends per chat (alert): {:?}; digests per reader: {:?}; answers per update: {:?}; \
-         {} message requests, {:.1}/s on average, most in any 1-second window {} (per whole second {:?}); \
+         {} message requests, {:.1}/s on average, most in any 1-second window {} (from {} after the kill; \
+         per whole second from the first {:?}); \
          429s {refused}; served twice (sent by the killed process as it died): alerts {alerts_twice:?}, \
          answers {answers_twice:?}",
         histogram(&alerts),
@@ -339,8 +340,30 @@ async fn fan_out_through_three_processes(subscribers: i64) {
         rate.count,
         rate.mean_per_second(),
         rate.busiest,
+        rate.busiest_from.map_or("-".to_owned(), |at| {
+            if at >= killed { secs(at - killed) } else { format!("-{}", secs(killed - at)) }
+        }),
         rate.per_second,
     );
+    if let Some(from) = rate.busiest_from.filter(|_| rate.busiest > RATE) {
+        // Before failing: who sent what in that second (a delivery's sender, or a reply).
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT chat_id, COALESCE(leased_by, '') FROM deliveries")
+                .fetch_all(&d.pool)
+                .await
+                .unwrap();
+        let by_chat: HashMap<i64, String> = rows.into_iter().collect();
+        for c in calls.iter().filter(|c| c.at >= from && c.at < from + Duration::from_secs(1)) {
+            let chat = int_param(&c.params, "chat_id").unwrap_or(0);
+            let who = by_chat.get(&chat).map_or("a reply".to_owned(), |worker| {
+                d.processes
+                    .iter()
+                    .position(|p| p.is(worker))
+                    .map_or(worker.clone(), |i| format!("process {i}"))
+            });
+            eprintln!("{:4} ms: chat {chat}, {}, from {who}", (c.at - from).as_millis(), c.status);
+        }
+    }
     assert!(takeover <= Duration::from_secs(10), "another process led {takeover:?} after the kill");
     assert_eq!(alerts.len(), total, "every subscriber got the alert");
     assert!(digests.values().all(|at| at.len() == 1), "one digest each: {:?}", histogram(&digests));

@@ -19,6 +19,8 @@ pub struct RateWindows {
     /// The most requests within any one second: a window opening at each request (so
     /// every window that holds the most is seen).
     pub busiest: usize,
+    /// Where the first window holding the most opens.
+    pub busiest_from: Option<Instant>,
     /// Requests in each whole second counted from the first.
     pub per_second: Vec<usize>,
     /// From the first request to the last, in seconds.
@@ -31,14 +33,16 @@ impl RateWindows {
         let mut times = times.to_vec();
         times.sort();
         let second = Duration::from_secs(1);
-        let mut busiest = 0;
+        let (mut busiest, mut busiest_from) = (0, None);
         let mut end = 0;
         for (start, at) in times.iter().enumerate() {
             end = end.max(start);
             while end < times.len() && times[end].duration_since(*at) < second {
                 end += 1;
             }
-            busiest = busiest.max(end - start);
+            if end - start > busiest {
+                (busiest, busiest_from) = (end - start, Some(*at));
+            }
         }
         let mut per_second = Vec::new();
         if let Some(first) = times.first() {
@@ -54,7 +58,7 @@ impl RateWindows {
             (Some(first), Some(last)) => last.duration_since(*first).as_secs_f64(),
             _ => 0.0,
         };
-        RateWindows { count: times.len(), busiest, per_second, span_secs }
+        RateWindows { count: times.len(), busiest, busiest_from, per_second, span_secs }
     }
 
     /// Requests a second from the first to the last (0 for fewer than two).
@@ -91,6 +95,7 @@ mod tests {
         let times = [at(0), at(500), at(900), at(1_000), at(1_400), at(1_500)];
         let windows = RateWindows::of(&times);
         assert_eq!(windows.busiest, 4);
+        assert_eq!(windows.busiest_from, Some(at(500)));
         assert_eq!(windows.per_second, [3, 3]);
         assert_eq!(windows.count, 6);
         assert!((windows.span_secs - 1.5).abs() < 1e-9);

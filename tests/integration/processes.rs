@@ -256,7 +256,8 @@ async fn fan_out_through_three_processes(subscribers: i64) {
         d.run(Intake::Webhook).await;
     }
     d.balance();
-    let leader = d.leader().await.expect("the first process leads");
+    d.wait("a process to lead", Duration::from_secs(10), || async { d.leader().await.is_some() }).await;
+    let leader = d.leader().await.expect("a leader");
     let old = d.process_of(&leader);
     // Every process counts the other two (and ends its warm-up) within two heartbeats.
     tokio::time::sleep(Duration::from_millis(2_500)).await;

@@ -27,6 +27,7 @@ mod links;
 mod locales;
 mod migrate_data;
 mod privacy;
+mod processes;
 mod publishing;
 mod robustness;
 mod roles;

@@ -4,6 +4,7 @@
 pub mod binary;
 pub mod chinese;
 pub mod fake_telegram;
+pub mod process;
 pub mod test_app;
 pub mod test_db;
 

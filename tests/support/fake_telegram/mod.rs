@@ -16,6 +16,7 @@ pub mod html;
 mod http;
 pub mod inline;
 pub mod methods;
+pub mod rate;
 pub mod state;
 pub mod webhook;
 pub mod wire;

@@ -17,8 +17,7 @@ use tokio::time::Instant;
 use super::api::HtmlMessage;
 use super::outbound::{
     InlineAnswer, MenuChange, MenuReport, MenuScope, MenusQueued, OutMessage, Outbound, SendError, Sent,
-    SharedTurns,
-    Target, Tracked,
+    SharedTurns, Target, Tracked,
 };
 use super::rate::Class;
 use super::transport::{Hold, Transport};

@@ -127,6 +127,7 @@ impl Deployment {
             area: None,
             language: Language::Zh,
             source: None,
+            districts: Default::default(),
         };
         let notice =
             NewNotice::new(content, Publication::Now, None, Actor::Cli("editor".into()), Utc::now()).unwrap();

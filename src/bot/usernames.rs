@@ -30,9 +30,7 @@ impl NotedUsernames {
     /// Whether this process noted `username` (exactly this spelling, or `None`) for `user`
     /// within [`FRESH`].
     pub fn is_noted(&self, user: i64, username: Option<&str>) -> bool {
-        self.lock()
-            .get(&user)
-            .is_some_and(|(name, at)| name.as_deref() == username && at.elapsed() < FRESH)
+        self.lock().get(&user).is_some_and(|(name, at)| name.as_deref() == username && at.elapsed() < FRESH)
     }
 
     /// The store now holds `username` for `user`.

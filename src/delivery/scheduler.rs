@@ -18,8 +18,8 @@ use crate::cap;
 use crate::clock::Clock;
 use crate::config::{BotSettings, DeliverySettings, EmptyDigest, RetentionSettings};
 use crate::domain::{
-    DigestTime, Figure, FoldedText, Frequency, Interests, Language, Notice, NoticeId, Severity, Subscriber, Tip, digest_period,
-    local_date, next_digest_after, tip_of_the_day,
+    DigestTime, Figure, FoldedText, Frequency, Interests, Language, Notice, NoticeId, Severity, Subscriber,
+    Tip, digest_period, local_date, next_digest_after, tip_of_the_day,
 };
 use crate::html::Html;
 use crate::i18n::Texts;
@@ -274,9 +274,8 @@ impl Scheduler {
         let mut by_language: HashMap<Language, Vec<Recipient>> = HashMap::new();
         for s in self.store.alert_candidates().await? {
             let reader = s.language;
-            let wanted =
-                notice.content.severity == Severity::Extreme
-                    || s.interests().follows_folded(notice.content.category, &text);
+            let wanted = notice.content.severity == Severity::Extreme
+                || s.interests().follows_folded(notice.content.category, &text);
             // Readers of another version get that one from its own fan-out.
             if !wanted || (reader != language && versions.contains(&reader)) {
                 continue;
@@ -405,7 +404,9 @@ impl Scheduler {
     ) -> Option<StoredMessage> {
         let follows = |n: &&Notice| match folded.get(&n.id) {
             Some(text) => group.interests.follows_folded(n.content.category, text),
-            None => group.interests.follows(n.content.category, &format!("{} {}", n.content.title, n.content.body)),
+            None => group
+                .interests
+                .follows(n.content.category, &format!("{} {}", n.content.title, n.content.body)),
         };
         let matching: Vec<&Notice> = window.iter().filter(follows).collect();
         if matching.is_empty() && self.delivery.empty_digest == EmptyDigest::Skip {

@@ -15,14 +15,17 @@ pub const REMEMBERED: usize = 10_000;
 /// How long an entry saves the store's read.
 pub const FRESH: Duration = Duration::from_secs(600);
 
-/// User id → (the username last noted, `None` for none; when).
+/// The username last noted (`None` for none) and when.
+type Noted = (Option<Box<str>>, Instant);
+
+/// User id → what was last noted of them.
 #[derive(Debug, Default)]
 pub struct NotedUsernames {
-    noted: Mutex<HashMap<i64, (Option<Box<str>>, Instant)>>,
+    noted: Mutex<HashMap<i64, Noted>>,
 }
 
 impl NotedUsernames {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, (Option<Box<str>>, Instant)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Noted>> {
         // A map of hints: whatever a panic left in it is still a valid map.
         self.noted.lock().unwrap_or_else(|p| p.into_inner())
     }

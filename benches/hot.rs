@@ -14,8 +14,8 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use pingan::content::demo::demo_notices;
 use pingan::domain::check::Subject;
 use pingan::domain::{
-    Actor, Body, ChatId, Keyword, Language, Notice, NoticeId, NoticeStatus, SearchTerms, Subscriber, Tip,
-    TipId, index_tokens, tip_of_the_day,
+    Actor, Body, ChatId, FoldedText, Keyword, Language, Notice, NoticeId, NoticeStatus, SearchTerms,
+    Subscriber, Tip, TipId, index_tokens, tip_of_the_day,
 };
 use pingan::i18n::Texts;
 use pingan::render::broadcast::{DigestKind, digest};
@@ -157,6 +157,20 @@ fn digests(c: &mut Criterion) {
                 .filter(|n| {
                     interests.follows(n.content.category, &format!("{} {}", n.content.title, n.content.body))
                 })
+                .count()
+        })
+    });
+    // What the scheduler does since: the window folded once (outside the loop), then
+    // each group asks its interests of the folded texts.
+    c.bench_function("digest/interests_follows_folded_window", |b| {
+        let interests = subscriber.interests();
+        let folded: Vec<FoldedText> =
+            window.iter().map(|n| FoldedText::of_notice(&n.content.title, &n.content.body)).collect();
+        b.iter(|| {
+            window
+                .iter()
+                .zip(&folded)
+                .filter(|(n, text)| interests.follows_folded(n.content.category, text))
                 .count()
         })
     });

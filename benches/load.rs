@@ -30,7 +30,10 @@
 //! `delivery.rate_per_second` at its highest, 1 000. Its pacer still holds a private chat
 //! to one message a second, as Telegram asks: with 20 commands a chat the burst cannot
 //! end before about 20 s, so burst updates/s and burst latency measure the pacer; CPU and
-//! memory measure the work. `BENCH_PINGAN_ENV="NAME=value …"` adds settings.
+//! memory measure the work, and so does the paced latency; `BENCH_CHATS=20000` spreads the
+//! burst one update a chat, so that per-chat spacing plays no part (BENCHMARKS.md says why
+//! no setting lifts the pacer). `BENCH_PINGAN_ENV="NAME=value …"` adds settings. Each bot's
+//! pid is printed once it polls, for a profiler to attach.
 //! `BENCH_RUNS` (3) runs of each bot; the table shows medians.
 
 // The tests' support code (a fresh database, the binary's environment, the Bot API's
@@ -318,6 +321,8 @@ async fn measure(subject: Subject, workload: &Workload) -> Option<Figures> {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     // Started: let the start-up work (the command menu, the first scheduler tick) settle.
+    // The pid lets a profiler attach (`perf record -g -p PID`, BENCHMARKS.md).
+    println!("load: {} polling, pid {}", subject.name(), bot.pid);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle_rss = procfs::status_kib(bot.pid, "VmRSS").unwrap_or(0);
 

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use crate::bot::incoming::Origin;
 use crate::clock::Clock;
 use crate::config::{BotSettings, DeliverySettings, RetentionSettings};
@@ -21,7 +23,16 @@ pub struct App {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// How much each person and group may ask in a minute.
     pub budgets: crate::bot::budget::Budgets,
+    /// The @usernames this process last noted, so an unchanged one costs no read.
+    pub usernames: crate::bot::usernames::NotedUsernames,
+    /// The search index's vocabulary for "did you mean", and when it was read.
+    vocabulary: std::sync::Mutex<Option<(DateTime<Utc>, Arc<crate::domain::Vocabulary>)>>,
 }
+
+/// How long a vocabulary read for "did you mean" is used again. A word indexed since is
+/// not suggested until then; a suggestion is searched before it is offered, so a stale
+/// vocabulary never offers one that finds nothing.
+pub const VOCABULARY_FRESH_SECS: i64 = 60;
 
 impl App {
     pub fn new(
@@ -33,7 +44,35 @@ impl App {
         retention: RetentionSettings,
     ) -> App {
         let budgets = crate::bot::budget::Budgets::new(settings.budgets);
-        App { store, texts, clock, settings, delivery, retention, budgets, metrics: Arc::default() }
+        App {
+            store,
+            texts,
+            clock,
+            settings,
+            delivery,
+            retention,
+            budgets,
+            metrics: Arc::default(),
+            usernames: Default::default(),
+            vocabulary: Default::default(),
+        }
+    }
+
+    /// The search index's vocabulary, read from the store at most once a
+    /// [`VOCABULARY_FRESH_SECS`] (building it costs a read of every indexed token).
+    pub async fn vocabulary(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<crate::domain::Vocabulary>, crate::store::StoreError> {
+        let cached = self.vocabulary.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some((at, vocabulary)) = cached
+            && (now - at).num_seconds().abs() < VOCABULARY_FRESH_SECS
+        {
+            return Ok(vocabulary);
+        }
+        let vocabulary = Arc::new(self.store.search_vocabulary().await?);
+        *self.vocabulary.lock().unwrap_or_else(|p| p.into_inner()) = Some((now, vocabulary.clone()));
+        Ok(vocabulary)
     }
 
     /// The publishing desk, for editors' changes.

@@ -9,3 +9,4 @@ pub mod intake;
 pub mod menu;
 pub mod polling;
 pub mod schema;
+pub mod usernames;

@@ -18,8 +18,8 @@ use crate::cap;
 use crate::clock::Clock;
 use crate::config::{BotSettings, DeliverySettings, EmptyDigest, RetentionSettings};
 use crate::domain::{
-    DigestTime, Figure, Frequency, Interests, Language, Notice, Severity, Subscriber, Tip, digest_period,
-    district_reaches, local_date, next_digest_after, tip_of_the_day,
+    DigestTime, Figure, FoldedText, Frequency, Interests, Language, Notice, NoticeId, Severity, Subscriber,
+    Tip, digest_period, district_reaches, local_date, next_digest_after, tip_of_the_day,
 };
 use crate::html::Html;
 use crate::i18n::Texts;
@@ -271,7 +271,7 @@ impl Scheduler {
             Some(group) => format!("alert:{group}"),
             None => format!("alert:{}", notice.id),
         };
-        let text = format!("{} {}", notice.content.title, notice.content.body);
+        let text = FoldedText::of_notice(&notice.content.title, &notice.content.body);
         let mut by_language: HashMap<Language, Vec<Recipient>> = HashMap::new();
         for s in self.store.alert_candidates().await? {
             let reader = s.language;
@@ -280,7 +280,7 @@ impl Scheduler {
             // category and keyword filters).
             let wanted = district_reaches(&notice.content.districts, &s.districts)
                 && (notice.content.severity == Severity::Extreme
-                    || s.follows(notice.content.category, &text));
+                    || s.interests().follows_folded(notice.content.category, &text));
             // Readers of another version get that one from its own fan-out.
             if !wanted || (reader != language && versions.contains(&reader)) {
                 continue;
@@ -343,6 +343,8 @@ impl Scheduler {
             });
         }
         let mut windows: HashMap<(Language, DateTime<Utc>, DateTime<Utc>), Vec<Notice>> = HashMap::new();
+        // Each window's notices folded once for every group's filter.
+        let mut folded: HashMap<NoticeId, FoldedText> = HashMap::new();
         let mut tips: HashMap<Language, Vec<Tip>> = HashMap::new();
         // The bureau's figures, read once for every weekly digest of this round.
         let mut figures: Option<Vec<Figure>> = None;
@@ -365,7 +367,13 @@ impl Scheduler {
                         limit: WINDOW_NOTICES,
                         ..NoticeQuery::default()
                     };
-                    slot.insert(self.store.list_notices(&query).await?);
+                    let notices = self.store.list_notices(&query).await?;
+                    for n in &notices {
+                        folded
+                            .entry(n.id)
+                            .or_insert_with(|| FoldedText::of_notice(&n.content.title, &n.content.body));
+                    }
+                    slot.insert(notices);
                 }
                 if let Entry::Vacant(slot) = tips.entry(group.language) {
                     let query = TipQuery { language: Some(group.language), ..TipQuery::default() };
@@ -375,7 +383,7 @@ impl Scheduler {
                     figures = Some(self.store.figures().await?);
                 }
                 let figures = figures.as_deref().unwrap_or_default();
-                self.render_digest(&group, &windows[&window_key], &tips[&group.language], figures)
+                self.render_digest(&group, &windows[&window_key], &folded, &tips[&group.language], figures)
             };
             let digests = DueDigests {
                 fanout_key: format!("digest:{}", group.due.to_rfc3339()),
@@ -395,14 +403,18 @@ impl Scheduler {
         &self,
         group: &DigestGroup,
         window: &[Notice],
+        folded: &HashMap<NoticeId, FoldedText>,
         tips: &[Tip],
         figures: &[Figure],
     ) -> Option<StoredMessage> {
         let follows = |n: &&Notice| {
             group.interests.reaches(&n.content.districts)
-                && group
-                    .interests
-                    .follows(n.content.category, &format!("{} {}", n.content.title, n.content.body))
+                && match folded.get(&n.id) {
+                    Some(text) => group.interests.follows_folded(n.content.category, text),
+                    None => group
+                        .interests
+                        .follows(n.content.category, &format!("{} {}", n.content.title, n.content.body)),
+                }
         };
         let matching: Vec<&Notice> = window.iter().filter(follows).collect();
         if matching.is_empty() && self.delivery.empty_digest == EmptyDigest::Skip {

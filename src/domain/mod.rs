@@ -49,8 +49,8 @@ pub use schedule::{digest_period, expected_finish, local_date, next_digest_after
 pub use search_suggest::{Vocabulary, suggestions};
 pub use search_text::{SearchTerms, Term, index_tokens};
 pub use subscriber::{
-    BadDigestTime, ChatId, DigestTime, Frequency, GoneReason, Interests, Keyword, PauseReason, Subscriber,
-    SubscriberStatus,
+    BadDigestTime, ChatId, DigestTime, FoldedText, Frequency, GoneReason, Interests, Keyword, PauseReason,
+    Subscriber, SubscriberStatus,
 };
 pub use text::TextError;
 pub use time_of_day::parse_time_of_day;

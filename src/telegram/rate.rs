@@ -12,7 +12,7 @@
 //! everything holds for the time Telegram gave, and the free rate drops, creeping back up
 //! after quiet spells.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -79,12 +79,77 @@ struct Waiter {
     granted: oneshot::Sender<Result<(), Busy>>,
 }
 
-impl Pool {
-    /// Tells the waiters whose chat may not be sent to before their deadline any more (a
-    /// 429 held the chat, a flood held everything since they asked) to give up.
-    fn release_overdue(&mut self, ready: impl Fn(ChatId) -> Instant) {
-        for queue in [&mut self.replies, &mut self.broadcasts] {
-            queue.retain_mut(|w| {
+/// The waiters of one class in the order they asked, kept chat by chat. Whether a message
+/// may go depends only on its chat, so the first waiter that may go is always the first of
+/// its chat: finding it looks at one waiter a chat (`heads`), not at every waiter — a burst
+/// of 20 commands from each of 1 000 chats keeps 19 000 replies waiting.
+#[derive(Default)]
+struct Waiting {
+    next_ticket: u64,
+    /// Each chat's waiters, in order, with their tickets; no chat with none.
+    by_chat: HashMap<i64, VecDeque<(u64, Waiter)>>,
+    /// The ticket of each chat's first waiter, in the order they asked.
+    heads: BTreeMap<u64, i64>,
+    /// Waiters with a deadline: without any, nothing can become overdue.
+    with_deadline: usize,
+}
+
+impl Waiting {
+    fn is_empty(&self) -> bool {
+        self.heads.is_empty()
+    }
+
+    fn push(&mut self, waiter: Waiter) {
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        if waiter.deadline.is_some() {
+            self.with_deadline += 1;
+        }
+        let queue = self.by_chat.entry(waiter.chat.0).or_default();
+        if queue.is_empty() {
+            self.heads.insert(ticket, waiter.chat.0);
+        }
+        queue.push_back((ticket, waiter));
+    }
+
+    /// The first waiter, in asking order, whose chat may be sent to at `now`: its chat.
+    fn first_ready(&self, chats: &HashMap<i64, Instant>, now: Instant) -> Option<i64> {
+        self.heads.values().copied().find(|chat| chats.get(chat).is_none_or(|ready| *ready <= now))
+    }
+
+    /// When the first of the waiting chats may be sent to again.
+    fn earliest_ready(&self, chats: &HashMap<i64, Instant>) -> Option<Instant> {
+        self.heads.values().filter_map(|chat| chats.get(chat).copied()).min()
+    }
+
+    /// Takes `chat`'s first waiter.
+    fn pop(&mut self, chat: i64) -> Option<Waiter> {
+        let queue = self.by_chat.get_mut(&chat)?;
+        let (ticket, waiter) = queue.pop_front()?;
+        self.heads.remove(&ticket);
+        match queue.front() {
+            Some((next, _)) => {
+                self.heads.insert(*next, chat);
+            }
+            None => {
+                self.by_chat.remove(&chat);
+            }
+        }
+        if waiter.deadline.is_some() {
+            self.with_deadline -= 1;
+        }
+        Some(waiter)
+    }
+
+    /// Tells the waiters whose chat may not be sent to before their deadline any more to
+    /// give up; looks only when some waiter has a deadline.
+    fn release_overdue(&mut self, ready: &impl Fn(ChatId) -> Instant) {
+        if self.with_deadline == 0 {
+            return;
+        }
+        let mut released = 0;
+        self.by_chat.retain(|_, queue| {
+            queue.retain_mut(|(_, w)| {
                 let Some(deadline) = w.deadline else { return true };
                 let until = ready(w.chat);
                 if until <= deadline {
@@ -93,9 +158,24 @@ impl Pool {
                 // Its slot is not taken: an answer nobody hears is simply dropped.
                 let (dropped, _) = oneshot::channel();
                 let _ = std::mem::replace(&mut w.granted, dropped).send(Err(Busy { until }));
+                released += 1;
                 false
             });
+            !queue.is_empty()
+        });
+        if released > 0 {
+            self.with_deadline -= released;
+            self.heads = self.by_chat.iter().map(|(chat, queue)| (queue[0].0, *chat)).collect();
         }
+    }
+}
+
+impl Pool {
+    /// Tells the waiters whose chat may not be sent to before their deadline any more (a
+    /// 429 held the chat, a flood held everything since they asked) to give up.
+    fn release_overdue(&mut self, ready: impl Fn(ChatId) -> Instant) {
+        self.replies.release_overdue(&ready);
+        self.broadcasts.release_overdue(&ready);
     }
 }
 
@@ -104,8 +184,8 @@ impl Pool {
 struct Pool {
     interval: Duration,
     next_slot: Option<Instant>,
-    replies: VecDeque<Waiter>,
-    broadcasts: VecDeque<Waiter>,
+    replies: Waiting,
+    broadcasts: Waiting,
 }
 
 impl Pool {
@@ -188,13 +268,13 @@ impl State {
             if !self.free.slot_free(now) {
                 return self.free.next_slot;
             }
-            let reply = first_ready(&self.free.replies, &self.chats, now);
-            let broadcast = first_ready(&self.free.broadcasts, &self.chats, now);
+            let reply = self.free.replies.first_ready(&self.chats, now);
+            let broadcast = self.free.broadcasts.first_ready(&self.chats, now);
             let pick_broadcast = match (reply, broadcast) {
                 (None, None) => {
                     return earliest(
-                        earliest_ready(&self.free.replies, &self.chats),
-                        earliest_ready(&self.free.broadcasts, &self.chats),
+                        self.free.replies.earliest_ready(&self.chats),
+                        self.free.broadcasts.earliest_ready(&self.chats),
                     );
                 }
                 (Some(_), None) => false,
@@ -202,11 +282,9 @@ impl State {
                 (Some(_), Some(_)) => self.reply_streak >= self.replies_per_broadcast,
             };
             let granted = if pick_broadcast {
-                let at = broadcast.unwrap_or_default();
-                self.free.broadcasts.remove(at)
+                broadcast.and_then(|chat| self.free.broadcasts.pop(chat))
             } else {
-                let at = reply.unwrap_or_default();
-                self.free.replies.remove(at)
+                reply.and_then(|chat| self.free.replies.pop(chat))
             };
             let Some(waiter) = granted else { continue };
             // A waiter that gave up (its future was dropped) does not use the slot.
@@ -230,10 +308,10 @@ impl State {
             if !pool.slot_free(now) {
                 return pool.next_slot;
             }
-            let Some(at) = first_ready(&pool.broadcasts, &self.chats, now) else {
-                return earliest_ready(&pool.broadcasts, &self.chats);
+            let Some(chat) = pool.broadcasts.first_ready(&self.chats, now) else {
+                return pool.broadcasts.earliest_ready(&self.chats);
             };
-            let Some(waiter) = pool.broadcasts.remove(at) else { continue };
+            let Some(waiter) = pool.broadcasts.pop(chat) else { continue };
             if waiter.granted.send(Ok(())).is_ok() {
                 self.note_sent(waiter.chat, now);
                 pool.take_slot(now);
@@ -247,15 +325,6 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     }
-}
-
-/// The first waiter whose chat may be sent to at `now`.
-fn first_ready(queue: &VecDeque<Waiter>, chats: &HashMap<i64, Instant>, now: Instant) -> Option<usize> {
-    queue.iter().position(|w| chats.get(&w.chat.0).is_none_or(|ready| *ready <= now))
-}
-
-fn earliest_ready(queue: &VecDeque<Waiter>, chats: &HashMap<i64, Instant>) -> Option<Instant> {
-    queue.iter().filter_map(|w| chats.get(&w.chat.0).copied()).min()
 }
 
 struct Inner {
@@ -349,8 +418,8 @@ impl RateLimiter {
             let (granted, receiver) = oneshot::channel();
             let waiter = Waiter { chat, deadline: max_wait.and_then(|wait| now.checked_add(wait)), granted };
             match class {
-                Class::Reply => pool.replies.push_back(waiter),
-                Class::Broadcast => pool.broadcasts.push_back(waiter),
+                Class::Reply => pool.replies.push(waiter),
+                Class::Broadcast => pool.broadcasts.push(waiter),
             }
             receiver
         };
@@ -531,6 +600,36 @@ mod tests {
         let first_50 = &order[..50];
         let broadcasts = first_50.iter().filter(|c| **c == Class::Broadcast).count();
         assert_eq!(broadcasts, 10, "one slot in five while both wait: {first_50:?}");
+    }
+
+    /// Replies from three chats, two each, queued in turn behind a busy pool: each chat's
+    /// come a second apart, and the chats take turns in the order they asked.
+    #[tokio::test(start_paused = true)]
+    async fn waiting_replies_go_in_asking_order_chat_by_chat() {
+        let limiter = limiter(1000);
+        let start = Instant::now();
+        // Occupy every chat so that all six wait.
+        for chat in 1..=3 {
+            limiter.acquire(ChatId(chat), Class::Reply, None).await.unwrap();
+        }
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for round in 0..2 {
+            for chat in 1..=3 {
+                let (limiter, order) = (limiter.clone(), order.clone());
+                tasks.push(tokio::spawn(async move {
+                    limiter.acquire(ChatId(chat), Class::Reply, None).await.unwrap();
+                    let after = Instant::now().duration_since(start).as_millis();
+                    order.lock().unwrap().push((chat, round, (after + 500) / 1000));
+                }));
+                tokio::task::yield_now().await;
+            }
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let order = order.lock().unwrap();
+        assert_eq!(*order, vec![(1, 0, 1), (2, 0, 1), (3, 0, 1), (1, 1, 2), (2, 1, 2), (3, 1, 2)]);
     }
 
     #[tokio::test(start_paused = true)]

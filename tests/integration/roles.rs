@@ -273,6 +273,11 @@ async fn an_owner_grants_by_username_once_telegram_told_it_and_forget_deletes_it
     assert_eq!(app.store.user_by_username(&name).await.unwrap(), None);
     let unknown = say(&app, &owner, "/admins grant @lilei_2026 editor").await;
     assert!(unknown.text.starts_with("我还不知道 @lilei_2026 是谁"), "{}", unknown.text);
+
+    // The process remembered the username it noted (no read per message); /forget dropped
+    // that too, so the next message notes it again.
+    say(&app, &renamed, "/help").await;
+    assert_eq!(app.store.username_of(3920).await.unwrap(), Some(name));
     app.stop().await.unwrap();
 }
 

@@ -30,6 +30,9 @@ pub(super) async fn confirmed(ctx: &Ctx<'_>, at: Sent, confirmed: bool) -> Butto
     }
     let user = ctx.origin.sender.as_ref().filter(|s| !s.anonymous_admin).map(|s| s.id);
     let forgotten = ctx.app.store.forget(ctx.origin.target.chat, user).await?;
+    if let Some(user) = user {
+        ctx.app.usernames.forget(user);
+    }
     tracing::info!(chat = ctx.origin.target.chat.0, ?forgotten, "forgot a chat at its request");
     let mut lines = Vec::new();
     if forgotten.subscription {

@@ -329,12 +329,18 @@ async fn route(ctx: &Ctx<'_>, msg: &Incoming, parsed: Parsed) -> HandlerResult {
 }
 
 /// Notes the @username Telegram gives with a private message (or that there is none any
-/// more), so owners may grant a role by it. A failure is logged, never the reply's.
+/// more), so owners may grant a role by it; skipped when this process noted the same
+/// within a few minutes ([`crate::bot::usernames`]). A failure is logged, never the reply's.
 async fn note_username(ctx: &Ctx<'_>) {
     let Some(sender) = ctx.origin.sender.as_ref().filter(|s| !s.anonymous_admin) else { return };
     let username = sender.username.as_deref().and_then(|name| crate::domain::Username::parse(name).ok());
-    if let Err(e) = ctx.app.store.note_username(sender.id, username.as_ref()).await {
-        tracing::warn!(user = sender.id, error = %e, "could not note a username");
+    let spelling = username.as_ref().map(crate::domain::Username::as_str);
+    if ctx.app.usernames.is_noted(sender.id, spelling) {
+        return;
+    }
+    match ctx.app.store.note_username(sender.id, username.as_ref()).await {
+        Ok(()) => ctx.app.usernames.noted(sender.id, spelling),
+        Err(e) => tracing::warn!(user = sender.id, error = %e, "could not note a username"),
     }
 }
 

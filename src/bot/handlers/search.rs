@@ -93,7 +93,7 @@ async fn render_page(
 /// "Nothing found", with the first near query that finds something, if any, and a button
 /// that searches it.
 async fn did_you_mean(ctx: &Ctx<'_>, query: &str) -> Result<OutMessage, HandlerError> {
-    let vocabulary = ctx.app.store.search_vocabulary().await?;
+    let vocabulary = ctx.app.vocabulary(ctx.now()).await?;
     for suggestion in suggestions(query, &vocabulary, SUGGESTIONS_TRIED) {
         let Some(terms) = SearchTerms::parse(&suggestion) else { continue };
         if ctx.app.store.search(&terms, ctx.lang, ctx.now(), 1, 0).await?.total == 0 {

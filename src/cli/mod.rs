@@ -43,7 +43,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the bot: long-poll Telegram and answer until SIGTERM or Ctrl-C (needs TELOXIDE_TOKEN)
+    /// Run the bot: take updates by long polling (or Telegram's webhook) and answer until SIGTERM or Ctrl-C (needs TELOXIDE_TOKEN)
     Run,
     /// Create or upgrade the database schema, then exit (every other command also does this)
     Migrate,

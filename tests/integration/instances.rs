@@ -380,39 +380,3 @@ async fn a_chats_turn_is_taken_once_within_its_interval_and_a_429_holds_it(db: T
     assert_eq!(store.prune_chat_turns().await.unwrap(), 3, "the chats whose turn came are forgotten");
     assert!(matches!(store.claim_chat_turn(ChatId(4), second).await.unwrap(), ChatTurn::Wait(_)), "held");
 }
-
-/// Replies and alerts to one chat, from two instances at once: whichever instance answers
-/// the citizen and whichever sends the alert, the chat's messages keep their one-second
-/// spacing, because replies take the chat's turn shared by every instance as broadcasts
-/// do (`SharedTurns`), not only their own instance's pacer.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn replies_and_alerts_to_one_chat_from_two_instances_keep_its_spacing() {
-    let Some(cluster) = Cluster::start().await else { return };
-    let fast = [("PINGAN_DELIVERY_RATE_PER_SECOND", "200")];
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let instances =
-        [cluster.instance(clock.clone(), &fast).await, cluster.instance(clock.clone(), &fast).await];
-    let chat = 93;
-    cluster.subscribe([chat], Utc::now()).await;
-    tokio::time::sleep(StdDuration::from_secs(2)).await;
-    let citizen = crate::support::fake_telegram::TgUser::new(chat, "Li", Some("zh-hans"));
-    for i in 0..4 {
-        cluster.fake.user_sends(&citizen, "/about");
-        cluster.alert(&format!("回复与预警交错第{i}条"), Utc::now()).await;
-        tokio::time::sleep(StdDuration::from_millis(300)).await;
-    }
-    cluster.fake.wait_for_sent(chat, 8).await;
-    let times: Vec<Instant> = cluster
-        .sends()
-        .into_iter()
-        .filter(|c| c.params["chat_id"].as_i64() == Some(chat))
-        .map(|c| c.at)
-        .collect();
-    let gaps: Vec<u128> = times.windows(2).map(|w| w[1].duration_since(w[0]).as_millis()).collect();
-    eprintln!("four replies and four alerts to one chat from two instances: gaps {gaps:?} ms");
-    assert_eq!(times.len(), 8);
-    assert!(gaps.iter().all(|gap| *gap >= 900), "messages to one chat closer than its interval: {gaps:?}");
-    for instance in instances {
-        instance.stop().await.unwrap();
-    }
-}

@@ -54,6 +54,37 @@ macro_rules! claimed_columns {
 
 pub(crate) use claimed_columns;
 
+/// Extends the leases `$worker` holds on the rows `$ids` of `$table` (key column `$key`,
+/// claimed rows in state `$status`) to `$lease` from now by the database's clock
+/// (`$now_ms`); evaluates to the keys it still holds. Deliveries and inbox updates renew
+/// their claims this one way, in chunks of [`crate::store::outbox::INSERT_CHUNK`].
+macro_rules! renew_held_leases {
+    ($db:ty, $now_ms:expr, $pool:expr, $table:literal, $key:literal, $status:literal, $worker:expr, $ids:expr, $lease:expr) => {{
+        let mut held = Vec::with_capacity($ids.len());
+        for chunk in $ids.chunks($crate::store::outbox::INSERT_CHUNK) {
+            let mut update = ::sqlx::QueryBuilder::<$db>::new(concat!(
+                "UPDATE ",
+                $table,
+                " SET lease_expires_ms = ",
+                $now_ms,
+                " + "
+            ));
+            update.push_bind($crate::store::claims::millis($lease));
+            update.push(concat!(" WHERE status = '", $status, "' AND leased_by = ")).push_bind($worker);
+            update.push(concat!(" AND ", $key, " IN ("));
+            let mut list = update.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            update.push(concat!(") RETURNING ", $key));
+            let rows: Vec<(i64,)> = update.build_query_as().fetch_all($pool).await?;
+            held.extend(rows.into_iter().map(|(id,)| id));
+        }
+        held
+    }};
+}
+pub(crate) use renew_held_leases;
+
 /// What a claimed delivery should do next, read right before a part is sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Standing {
@@ -273,25 +304,9 @@ macro_rules! impl_claim_store {
                 ids: &[i64],
                 lease: ::std::time::Duration,
             ) -> Result<Vec<i64>, $crate::store::StoreError> {
-                let mut held = Vec::with_capacity(ids.len());
-                for chunk in ids.chunks($crate::store::outbox::INSERT_CHUNK) {
-                    let mut update = ::sqlx::QueryBuilder::<$db>::new(concat!(
-                        "UPDATE deliveries SET lease_expires_ms = ",
-                        $now_ms,
-                        " + "
-                    ));
-                    update.push_bind($crate::store::claims::millis(lease));
-                    update.push(" WHERE status = 'sending' AND leased_by = ").push_bind(worker);
-                    update.push(" AND id IN (");
-                    let mut list = update.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    update.push(") RETURNING id");
-                    let rows: Vec<(i64,)> = update.build_query_as().fetch_all(&self.pool).await?;
-                    held.extend(rows.into_iter().map(|(id,)| id));
-                }
-                Ok(held)
+                Ok($crate::store::claims::renew_held_leases!(
+                    $db, $now_ms, &self.pool, "deliveries", "id", "sending", worker, ids, lease
+                ))
             }
 
             async fn delivery_standing(

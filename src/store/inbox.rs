@@ -222,25 +222,9 @@ macro_rules! impl_inbox_store {
                 ids: &[i64],
                 lease: ::std::time::Duration,
             ) -> Result<Vec<i64>, $crate::store::StoreError> {
-                let mut held = Vec::with_capacity(ids.len());
-                for chunk in ids.chunks($crate::store::outbox::INSERT_CHUNK) {
-                    let mut update = ::sqlx::QueryBuilder::<$db>::new(concat!(
-                        "UPDATE inbox_updates SET lease_expires_ms = ",
-                        $now_ms,
-                        " + "
-                    ));
-                    update.push_bind($crate::store::claims::millis(lease));
-                    update.push(" WHERE status = 'handling' AND leased_by = ").push_bind(worker);
-                    update.push(" AND update_id IN (");
-                    let mut list = update.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    update.push(") RETURNING update_id");
-                    let rows: Vec<(i64,)> = update.build_query_as().fetch_all(&self.pool).await?;
-                    held.extend(rows.into_iter().map(|(id,)| id));
-                }
-                Ok(held)
+                Ok($crate::store::claims::renew_held_leases!(
+                    $db, $now_ms, &self.pool, "inbox_updates", "update_id", "handling", worker, ids, lease
+                ))
             }
 
             async fn finish_update(

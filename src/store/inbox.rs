@@ -198,8 +198,11 @@ macro_rules! impl_inbox_store {
                     "UPDATE inbox_updates SET status = 'handling', claim = claim + 1, leased_by = $1, \
                      lease_expires_ms = ",
                     $now_ms,
+                    // `status IN (…)` word for word as the partial index `inbox_updates_open_by_id`
+                    // says it, so that both planners walk only open rows, oldest first.
                     " + $2 WHERE update_id IN (SELECT u.update_id FROM inbox_updates u \
-                     WHERE (u.status = 'pending' OR (u.status = 'handling' AND u.lease_expires_ms < ",
+                     WHERE u.status IN ('pending', 'handling') \
+                     AND (u.status = 'pending' OR (u.lease_expires_ms < ",
                     $now_ms,
                     " AND u.leased_by <> $1)) \
                      AND u.update_id = (SELECT MIN(o.update_id) FROM inbox_updates o \

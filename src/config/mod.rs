@@ -186,6 +186,8 @@ impl TelegramSettings {
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
     pub url: DatabaseUrl,
+    /// The pool's size (1-100); a SQLite pool opens at most 4 of them
+    /// (`MAX_CONNECTIONS` in `src/store/sqlite.rs` says why).
     pub max_connections: u32,
     pub busy_timeout: Duration,
 }

@@ -21,6 +21,13 @@ pub fn embedded_schema_versions() -> Vec<i64> {
     MIGRATOR.iter().filter(|m| m.migration_type.is_up_migration()).map(|m| m.version).collect()
 }
 
+/// The most connections a SQLite pool opens, whatever `database.max_connections` says.
+/// SQLite writes one transaction at a time; each connection is a thread of its own (sqlx)
+/// with its own page cache, which every write by another connection invalidates. Over 20 000
+/// updates (`cargo bench --bench load`, BENCHMARKS.md) fewer connections took less CPU and
+/// memory and did not slow replies.
+pub(crate) const MAX_CONNECTIONS: u32 = 4;
+
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -42,7 +49,7 @@ impl SqliteStore {
             create_private(options.get_filename());
         }
         // Each connection to `:memory:` would be a database of its own: keep exactly one.
-        let max_connections = if in_memory { 1 } else { settings.max_connections };
+        let max_connections = if in_memory { 1 } else { settings.max_connections.min(MAX_CONNECTIONS) };
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
             .min_connections(u32::from(in_memory))

@@ -164,9 +164,12 @@ pub(crate) fn received(status: Option<String>) -> Received {
 }
 
 /// The inbox queries both backends share. `$claim_lock` ends the subquery that picks the
-/// rows to claim; `$now_ms` is the database's clock in milliseconds since the Unix epoch.
+/// rows to claim; `$now_ms` is the database's clock in milliseconds since the Unix epoch;
+/// `$no_flush` is a condition that lets the statement's commit return before the database
+/// flushed it to disk, for the claim and the mark of an update handled (why that is safe:
+/// at the PostgreSQL store's use of this macro).
 macro_rules! impl_inbox_store {
-    ($store:ty, $db:ty, $claim_lock:literal, $now_ms:literal) => {
+    ($store:ty, $db:ty, $claim_lock:literal, $now_ms:literal, $no_flush:literal) => {
         #[::async_trait::async_trait]
         impl $crate::store::InboxStore for $store {
             async fn receive_update(
@@ -209,7 +212,9 @@ macro_rules! impl_inbox_store {
                      WHERE o.chat_id = u.chat_id AND o.status IN ('pending', 'handling')) \
                      ORDER BY u.update_id LIMIT $3",
                     $claim_lock,
-                    ") RETURNING update_id, chat_id, payload, leased_by, claim"
+                    ")",
+                    $no_flush,
+                    " RETURNING update_id, chat_id, payload, leased_by, claim"
                 ))
                 .bind(worker)
                 .bind($crate::store::claims::millis(lease))
@@ -235,11 +240,12 @@ macro_rules! impl_inbox_store {
                 update: &$crate::store::ClaimedUpdate,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<bool, $crate::store::StoreError> {
-                let done = ::sqlx::query(
+                let done = ::sqlx::query(concat!(
                     "UPDATE inbox_updates SET status = 'handled', payload = '', chat_id = 0, handled_at = $4, \
                      lease_expires_ms = NULL \
                      WHERE update_id = $1 AND leased_by = $2 AND claim = $3 AND status = 'handling'",
-                )
+                    $no_flush
+                ))
                 .bind(update.update_id)
                 .bind(&update.leased_by)
                 .bind(update.claim)

@@ -156,10 +156,19 @@ super::claims::impl_claim_store!(
 );
 super::leader::impl_leader_store!(PgStore, "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)");
 // Workers on every instance skip updates another has locked mid-claim; leases run on the
-// server's clock.
+// server's clock. The claim and the handled mark end with a condition that turns
+// `synchronous_commit` off for the statement's own transaction (`set_config` with
+// `is_local`; `SET LOCAL` outside a transaction block would do nothing), so that their
+// commits do not wait for the WAL to reach the disk: two fsyncs less on each update's way
+// (BENCHMARKS.md, paced latency on PostgreSQL). Both writes may be lost safely: if
+// PostgreSQL itself crashes within the WAL writer's delay (200 ms by default), a claim
+// forgotten makes its update pending again and a mark forgotten makes it handled again —
+// at least once, as an instance's death already does. Storing an update (whose offset
+// tells Telegram to forget it) keeps a flushed commit.
 super::inbox::impl_inbox_store!(
     PgStore,
     ::sqlx::Postgres,
     " FOR UPDATE SKIP LOCKED",
-    "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
+    "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+    " AND set_config('synchronous_commit', 'off', true) IS NOT NULL"
 );

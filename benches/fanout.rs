@@ -15,7 +15,8 @@
 //! a second (`delivery.rate_per_second`, `paid_rate_per_second`); the settings are built
 //! from the shipped defaults and the rates then set on the struct to `BENCH_RATE` (100 000)
 //! a second, so that the pacer does not hold the sender back. `delivery.concurrency` stays
-//! the shipped 32 unless `BENCH_CONCURRENCY` sets it; the scheduler ticks every 100 ms.
+//! the shipped 32 unless `BENCH_CONCURRENCY` sets it; the scheduler ticks every 100 ms
+//! (shipped: every second, which can add up to 0.9 s to the time until queued).
 //! Then a Chinese Extreme notice is published (`insert_notice`, as broadcast.rs does).
 //!
 //! Measured:
@@ -33,9 +34,10 @@
 //!   starts, at 25, 50, 75 and 100% sent, and its peak (`VmHWM`, reset through
 //!   /proc/self/clear_refs at publication, so that setup does not count); the process
 //!   holds the bot, the fake and, on SQLite, the database engine; CPU seconds (user +
-//!   system) of the whole process over the sends. glibc's malloc arenas are bounded to two
-//!   first, as the shipped binary bounds them (src/main.rs). After the run, one `alert_candidates`
-//!   read is timed on its own (the scheduler's read of every subscriber).
+//!   system) of the whole process over the sends. glibc's malloc arenas are bounded to
+//!   two first, as the shipped binary bounds them (src/main.rs). After the run, one
+//!   `alert_candidates` read is timed on its own (the scheduler's read of every
+//!   subscriber).
 //!
 //! `BENCH_FAKE_ONLY=1` measures the fakes alone: `BENCH_SUBSCRIBERS` sendMessage requests
 //! of an alert-sized HTML text, 32 in flight (the sender's concurrency), from a reqwest
@@ -378,16 +380,16 @@ async fn run(subscribers: i64, rate: u32, backend: &str, which_fake: &str) {
     let duplicates: u64 = seen.per_chat.iter().skip(1).map(|c| u64::from(c.saturating_sub(1))).sum();
     let cpu = end.cpu_secs - samples.first().map_or(idle.cpu_secs, |s| s.cpu_secs);
     println!(
-        "  (c) sender: {} messages at {rate_achieved:.0}/s from the first to the last (target >= 2 000/s: {}){seconds}; \
-         publication to last delivery {:.1} s; concurrency {concurrency}",
+        "  (c) sender: {} messages at {rate_achieved:.0}/s from the first to the last \
+         (target >= 2 000/s: {}){seconds}; publication to last delivery {:.1} s; concurrency {concurrency}",
         arrivals.len(),
         if rate_achieved >= 2000.0 { "met" } else { "MISSED" },
         last.map_or(0.0, |l| l.duration_since(published).as_secs_f64()),
     );
     println!("      rate over each tenth of the messages, first to last (/s): {}", tenths.join(", "));
     println!(
-        "      exactly once: {missing} chats missing, {duplicates} duplicates, {} to other chats, {} refused{}; \
-         outbox: {} sent, {} failed, {} gone, {} pending, {} sending",
+        "      exactly once: {missing} chats missing, {duplicates} duplicates, {} to other chats, \
+         {} refused{}; outbox: {} sent, {} failed, {} gone, {} pending, {} sending",
         seen.stray,
         seen.refused,
         if seen.bad_texts.is_empty() { String::new() } else { format!(" ({:?})", seen.bad_texts) },
@@ -450,7 +452,8 @@ async fn run(subscribers: i64, rate: u32, backend: &str, which_fake: &str) {
     let started = Instant::now();
     let candidates = store.alert_candidates().await.expect("alert candidates").len();
     println!(
-        "  apart (after the run, the app stopped): alert_candidates() read {candidates} subscribers in {:.3} s",
+        "  apart (after the run, the app stopped): alert_candidates() read {candidates} subscribers \
+         in {:.3} s",
         started.elapsed().as_secs_f64()
     );
     store.close().await;
@@ -512,22 +515,8 @@ async fn fakes_alone(n: usize) {
     }
 }
 
-/// Bounds glibc's malloc arenas to two, as the shipped binary does before anything else
-/// (`bound_malloc_arenas` in src/main.rs), so that the memory measured is what `pingan run`
-/// would hold; `MALLOC_ARENA_MAX` in the environment still decides if it is set.
-fn bound_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        // SAFETY: mallopt only sets a parameter of glibc's allocator; called before any
-        // other thread exists.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 2);
-        }
-    }
-}
-
 fn main() {
-    bound_malloc_arenas();
+    memory::bound_malloc_arenas();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -202,7 +202,7 @@ async fn outbox_contents(db: &TestDb) -> (i64, i64, i64) {
 }
 
 fn main() {
-    memory::bound_malloc_arenas();
+    pingan::startup::bound_malloc_arenas();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -516,7 +516,7 @@ async fn fakes_alone(n: usize) {
 }
 
 fn main() {
-    memory::bound_malloc_arenas();
+    pingan::startup::bound_malloc_arenas();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

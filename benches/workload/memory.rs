@@ -71,17 +71,3 @@ pub fn load_average() -> String {
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_default()
 }
-
-/// Bounds glibc's malloc arenas to two, as the shipped binary does before anything else
-/// (`bound_malloc_arenas` in src/main.rs), so that the memory measured is what `pingan run`
-/// would hold; `MALLOC_ARENA_MAX` in the environment still decides if it is set.
-pub fn bound_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        // SAFETY: mallopt only sets a parameter of glibc's allocator; called before any
-        // other thread exists.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 2);
-        }
-    }
-}

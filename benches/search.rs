@@ -5,6 +5,7 @@
 //!     BENCH_NOTICES=10000 BENCH_QUERIES=1000 cargo bench --bench search
 //!     BENCH_BACKENDS=sqlite cargo bench --bench search      # leave PostgreSQL out
 //!     BENCH_REUSE=/tmp/pingan-search.db cargo bench --bench search
+//!     BENCH_REUSE_PG=bench_search cargo bench --bench search  # keep PostgreSQL's schema too
 //!
 //! Load: `BENCH_NOTICES` (100 000) notices from a seeded generator (`workload/notices.rs`:
 //! frauds such as 刷单返利, 冒充公检法, 虚假投资理财 and 杀猪盘, road closures, missing persons,
@@ -14,8 +15,10 @@
 //! the shipped tips are seeded too (`content::tips::seed_tips`), as `pingan run` does, since
 //! `/search` finds both. The load time is printed on its own. `BENCH_REUSE=<path>` keeps
 //! the SQLite database in that file and, when it already holds the notices, searches it
-//! without loading (PostgreSQL always gets a fresh schema); by default every run starts
-//! from an empty database.
+//! without loading; `BENCH_REUSE_PG=<schema>` does the same with a PostgreSQL schema of
+//! that name in the test database (created if absent, never dropped; drop it with
+//! `psql -h 127.0.0.1 -U postgres test -c 'DROP SCHEMA <schema> CASCADE'`). By default
+//! every run starts from an empty database.
 //!
 //! Measured: `BENCH_QUERIES` (2 000) queries from a seeded mix — Chinese words, English
 //! words, quoted phrases, mixed Chinese and English, words found nowhere, and words found
@@ -292,7 +295,7 @@ async fn measure(store: &Arc<dyn Store>, mix: &[Query]) {
         let page = store.search(&terms, q.language, Utc::now(), PAGE_SIZE, 0).await.expect("search");
         let took = started.elapsed();
         assert!(page.hits.len() <= PAGE_SIZE as usize);
-        measured.push((q.kind, q.text, took, page.total));
+        measured.push((q.kind, q.text, took, page.matches.ranked()));
     }
 
     let mut all: Vec<Duration> = measured.iter().map(|m| m.2).collect();
@@ -356,12 +359,35 @@ async fn run(backend: Backend, notices: usize, n_queries: usize) {
             }),
             None => Database::Fresh(TestDb::sqlite()),
         },
-        Backend::Postgres => match TestDb::postgres().await {
-            Some(db) => Database::Fresh(db),
-            None => {
-                println!("  skipped: PostgreSQL at 127.0.0.1:5432 does not answer");
-                return;
+        Backend::Postgres => match std::env::var("BENCH_REUSE_PG").ok().filter(|s| !s.is_empty()) {
+            Some(schema) => {
+                assert!(
+                    schema.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                    "BENCH_REUSE_PG: a schema name of lowercase letters and _"
+                );
+                let base = std::env::var("TEST_DATABASE_URL")
+                    .unwrap_or_else(|_| support::test_db::DEFAULT_POSTGRES.to_owned());
+                let mut conn = sqlx::PgConnection::connect(&base).await.expect("PostgreSQL for BENCH_REUSE_PG");
+                sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create the schema");
+                let _ = conn.close().await;
+                let separator = if base.contains('?') { '&' } else { '?' };
+                Database::Reused(DatabaseSettings {
+                    url: DatabaseUrl::parse(&format!("{base}{separator}options[search_path]={schema}"))
+                        .expect("a PostgreSQL URL"),
+                    max_connections: 5,
+                    busy_timeout: Duration::from_secs(5),
+                })
             }
+            None => match TestDb::postgres().await {
+                Some(db) => Database::Fresh(db),
+                None => {
+                    println!("  skipped: PostgreSQL at 127.0.0.1:5432 does not answer");
+                    return;
+                }
+            },
         },
     };
     let store = pingan::store::open(&database.settings()).await.expect("open the database").0;
@@ -406,7 +432,7 @@ async fn run(backend: Backend, notices: usize, n_queries: usize) {
         let started = Instant::now();
         for suggestion in suggestions(text, &vocabulary, SUGGESTIONS_TRIED) {
             let Some(terms) = SearchTerms::parse(&suggestion) else { continue };
-            if store.search(&terms, language, Utc::now(), 1, 0).await.expect("search").total > 0 {
+            if store.search(&terms, language, Utc::now(), 1, 0).await.expect("search").matches.ranked() > 0 {
                 break;
             }
         }

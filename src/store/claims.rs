@@ -275,11 +275,12 @@ macro_rules! impl_claim_store {
                 limit: u32,
             ) -> Result<Vec<$crate::store::ClaimedDelivery>, $crate::store::StoreError> {
                 // Waiting and abandoned deliveries are picked apart, each arm in the order of
-                // the index `deliveries_ready` (status, priority, next_attempt_at, then the
-                // rowid on SQLite) so that it stops after `$4` rows, and the two short lists
-                // merged. One `WHERE … OR …` made both planners collect and sort every
-                // pending delivery on each claim: 71 ms a claim with 96 000 pending on SQLite,
-                // which held a 100 000-subscriber fan-out to about 250 sends a second
+                // an index on (status, priority, next_attempt_at, id) so that it stops after
+                // `$4` rows, and the two short lists merged: `deliveries_ready` and the rowid
+                // on SQLite, `deliveries_ready_by_id` on PostgreSQL (migration 29). One
+                // `WHERE … OR …` made both planners collect and sort every pending delivery on
+                // each claim: 71 ms a claim with 96 000 pending on SQLite, which held a
+                // 100 000-subscriber fan-out to about 250 sends a second
                 // (`cargo bench --bench fanout`, BENCHMARKS.md).
                 let rows = ::sqlx::query_as(concat!(
                     "UPDATE deliveries SET status = 'sending', claim = claim + 1, leased_by = $2, \

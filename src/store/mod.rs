@@ -54,7 +54,7 @@ pub use postgres::PgStore;
 pub use publications::{NewPublication, PublicationStore, Published, change_fingerprint};
 pub use reports::ReportStore;
 pub use retention::{Cutoffs, Pruned, RetentionStore};
-pub use search::{DocumentKind, Found, SearchPage, SearchStore};
+pub use search::{DocumentKind, Found, Matches, RANKED_MATCHES, SearchPage, SearchStore};
 pub use search_reindex::Reindexed;
 pub use sqlite::{SqliteStore, embedded_schema_versions as sqlite_schema_versions};
 pub use subject_keys::Rekeyed;

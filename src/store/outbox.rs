@@ -799,15 +799,17 @@ macro_rules! impl_outbox_store {
 
             async fn delivery_counts(&self) -> Result<$crate::store::DeliveryCounts, $crate::store::StoreError> {
                 Ok(::sqlx::query_as(
+                    // PostgreSQL sums BIGINT columns into NUMERIC; each total is cast
+                    // back so both backends hand sqlx an i64.
                     "SELECT \
                      COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS pending, \
                      COALESCE(SUM(CASE WHEN status = 'sending' THEN 1 ELSE 0 END), 0) AS sending, \
-                     COALESCE(SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), 0) \
-                     + (SELECT COALESCE(SUM(pruned_sent), 0) FROM fanouts) AS sent, \
-                     COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) \
-                     + (SELECT COALESCE(SUM(pruned_failed), 0) FROM fanouts) AS failed, \
-                     COALESCE(SUM(CASE WHEN status = 'gone' THEN 1 ELSE 0 END), 0) \
-                     + (SELECT COALESCE(SUM(pruned_gone), 0) FROM fanouts) AS gone \
+                     CAST(COALESCE(SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), 0) \
+                     + (SELECT COALESCE(SUM(pruned_sent), 0) FROM fanouts) AS BIGINT) AS sent, \
+                     CAST(COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) \
+                     + (SELECT COALESCE(SUM(pruned_failed), 0) FROM fanouts) AS BIGINT) AS failed, \
+                     CAST(COALESCE(SUM(CASE WHEN status = 'gone' THEN 1 ELSE 0 END), 0) \
+                     + (SELECT COALESCE(SUM(pruned_gone), 0) FROM fanouts) AS BIGINT) AS gone \
                      FROM deliveries",
                 )
                 .fetch_one(&self.pool)

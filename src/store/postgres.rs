@@ -8,7 +8,9 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool};
 
-use super::search::{DocumentKind, DocumentTokens, RankedRows, tsquery, tsquery_phrases};
+use super::search::{
+    DocumentKind, DocumentTokens, RANKED_MATCHES, RankedRows, ranked_rows, tsquery, tsquery_phrases,
+};
 use super::{Backend, MigrationReport, Store, StoreError, migrations};
 use crate::config::DatabaseSettings;
 use crate::domain::{Language, SearchTerms};
@@ -59,12 +61,29 @@ impl PgStore {
     }
 }
 
-/// Matches, visible at `$2` (published and unexpired notices, current tips).
-const SEARCH_FROM: &str = " FROM search_documents d \
+/// The ranked page of a search. `$1` the tsquery, `$2` now, `$3`/`$4` limit and offset,
+/// `$5` the chat's language, `$6` the phrases (tsquery) or NULL, `$7` how many candidates
+/// to read ([`RANKED_MATCHES`] + 1: the one past tells that there were more), `$8`
+/// [`RANKED_MATCHES`].
+///
+/// `matched` takes the newest `$7` visible matches (published and unexpired notices,
+/// current tips); `ts_rank` and the phrase test are computed only for those. One row
+/// always comes back, its kind and id NULL when the page is past the end, so that the
+/// count arrives with the page.
+const SEARCH_PAGE: &str = "WITH matched AS (\
+     SELECT d.id, d.kind, d.ref_id, COALESCE(n.language, t.language) AS language, d.document \
+     FROM search_documents d \
      LEFT JOIN notices n ON d.kind = 'notice' AND n.id = d.ref_id \
      LEFT JOIN tips t ON d.kind = 'tip' AND t.id = d.ref_id \
      WHERE d.document @@ to_tsquery('simple', $1) \
-     AND ((n.status = 'published' AND (n.expires_at IS NULL OR n.expires_at > $2)) OR t.retired = FALSE)";
+     AND ((n.status = 'published' AND (n.expires_at IS NULL OR n.expires_at > $2)) OR t.retired = FALSE) \
+     ORDER BY d.id DESC LIMIT $7), \
+     ranked AS (SELECT * FROM matched ORDER BY id DESC LIMIT $8), \
+     page AS (SELECT kind, ref_id, row_number() OVER (ORDER BY language = $5 DESC, \
+     COALESCE(document @@ to_tsquery('simple', $6), FALSE) DESC, kind = 'notice' DESC, \
+     ts_rank(document, to_tsquery('simple', $1)) DESC, id DESC) AS position FROM ranked) \
+     SELECT c.n, p.kind, p.ref_id FROM (SELECT COUNT(*) AS n FROM matched) c \
+     LEFT JOIN page p ON p.position > $4 AND p.position <= $4 + $3 ORDER BY p.position";
 
 impl PgStore {
     async fn run_search(
@@ -75,29 +94,21 @@ impl PgStore {
         limit: u32,
         offset: u32,
     ) -> Result<RankedRows, StoreError> {
-        let query = tsquery(terms);
-        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*){SEARCH_FROM}"))
-            .bind(&query)
-            .bind(now)
-            .fetch_one(&self.pool)
-            .await?;
         // The chat's language first; then a document holding the query's phrases as
         // written; then notices before tips; then ts_rank, where title tokens carry weight
         // A and body tokens B (its defaults: 1.0 and 0.4).
-        let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
-            "SELECT d.kind, d.ref_id{SEARCH_FROM} ORDER BY COALESCE(n.language, t.language) = $5 DESC, \
-             COALESCE(d.document @@ to_tsquery('simple', $6), FALSE) DESC, d.kind = 'notice' DESC, \
-             ts_rank(d.document, to_tsquery('simple', $1)) DESC, d.id DESC LIMIT $3 OFFSET $4"
-        ))
-        .bind(&query)
-        .bind(now)
-        .bind(i64::from(limit))
-        .bind(i64::from(offset))
-        .bind(language.code())
-        .bind(tsquery_phrases(terms))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok((total.max(0) as u64, rows))
+        let rows = sqlx::query_as(SEARCH_PAGE)
+            .bind(tsquery(terms))
+            .bind(now)
+            .bind(i64::from(limit))
+            .bind(i64::from(offset))
+            .bind(language.code())
+            .bind(tsquery_phrases(terms))
+            .bind(i64::from(RANKED_MATCHES) + 1)
+            .bind(i64::from(RANKED_MATCHES))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(ranked_rows(rows))
     }
 }
 

@@ -38,20 +38,59 @@ pub enum Found {
     Tip(Tip),
 }
 
-/// A page of results, best first, and how many there are in all.
+/// How many visible matches a search ranks: the most recently indexed this many (by the
+/// index's document id, the order notices were written in). Ranking every match made a
+/// word found in most of 100 000 notices (`请`, `the`, `诈骗`) take 264 ms on SQLite and a
+/// second on PostgreSQL (`cargo bench --bench search`, BENCHMARKS.md); 200 pages of five
+/// are more than anyone reads, and the header says when there were more.
+pub const RANKED_MATCHES: u32 = 1_000;
+
+/// How many documents a search found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Matches {
+    /// Every match: this many, each ranked.
+    All(u64),
+    /// More than [`RANKED_MATCHES`]: only the newest that many were ranked and can be
+    /// paged through.
+    MoreThanRanked,
+}
+
+impl Matches {
+    /// From the number of candidates a query read, which stops at one past
+    /// [`RANKED_MATCHES`] to tell whether there were more.
+    pub(crate) fn of_candidates(read: i64) -> Matches {
+        let read = read.max(0) as u64;
+        if read > u64::from(RANKED_MATCHES) { Matches::MoreThanRanked } else { Matches::All(read) }
+    }
+
+    /// The matches that can be paged through.
+    pub fn ranked(self) -> u64 {
+        match self {
+            Matches::All(n) => n,
+            Matches::MoreThanRanked => u64::from(RANKED_MATCHES),
+        }
+    }
+
+    pub fn is_empty(self) -> bool {
+        self == Matches::All(0)
+    }
+}
+
+/// A page of results, best first, and how many there are.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SearchPage {
-    pub total: u64,
+    pub matches: Matches,
     pub hits: Vec<Found>,
 }
 
 #[async_trait]
 pub trait SearchStore {
-    /// Published, unexpired notices and current tips containing every term, anywhere.
-    /// Order: those in `language` (the chat's) first; then those holding every phrase of
-    /// the query ([`SearchTerms::phrases`]) as written; then notices before tips; then best
-    /// match first (SQLite: FTS5 bm25; PostgreSQL: `ts_rank`; a title token outweighs a
-    /// body token); then newest.
+    /// Published, unexpired notices and current tips containing every term, anywhere: of
+    /// those, the [`RANKED_MATCHES`] most recently indexed, ordered: those in `language`
+    /// (the chat's) first; then those holding every phrase of the query
+    /// ([`SearchTerms::phrases`]) as written; then notices before tips; then best match
+    /// first (SQLite: FTS5 bm25; PostgreSQL: `ts_rank`; a title token outweighs a body
+    /// token); then newest. `limit` and `offset` page through those.
     async fn search(
         &self,
         terms: &SearchTerms,
@@ -174,8 +213,17 @@ pub(crate) fn tsquery(terms: &SearchTerms) -> String {
     terms.terms().iter().map(ts_lexeme).collect::<Vec<_>>().join(" & ")
 }
 
-/// Ranked `(kind, id)` rows of one page, and the number of matches in all.
-pub(crate) type RankedRows = (u64, Vec<(String, i64)>);
+/// Ranked `(kind, id)` rows of one page, and how many matched.
+pub(crate) type RankedRows = (Matches, Vec<(String, i64)>);
+
+/// Runs a ranking query whose rows are `(candidates read, kind, ref_id)`, the last two
+/// NULL on the one row a page past the end still returns (so that the count always
+/// arrives, in the same statement).
+pub(crate) fn ranked_rows(rows: Vec<(i64, Option<String>, Option<i64>)>) -> RankedRows {
+    let read = rows.first().map_or(0, |row| row.0);
+    let page = rows.into_iter().filter_map(|(_, kind, id)| Some((kind?, id?))).collect();
+    (Matches::of_candidates(read), page)
+}
 
 /// Resolves ranked `(kind, id)` rows to the notices and tips themselves.
 pub(crate) async fn load_hits<S>(store: &S, rows: Vec<(String, i64)>) -> Result<Vec<Found>, StoreError>
@@ -208,9 +256,9 @@ macro_rules! impl_search_store {
                 limit: u32,
                 offset: u32,
             ) -> Result<$crate::store::SearchPage, $crate::store::StoreError> {
-                let (total, rows) = self.run_search(terms, language, now, limit, offset).await?;
+                let (matches, rows) = self.run_search(terms, language, now, limit, offset).await?;
                 let hits = $crate::store::search::load_hits(self, rows).await?;
-                Ok($crate::store::SearchPage { total, hits })
+                Ok($crate::store::SearchPage { matches, hits })
             }
 
             async fn search_vocabulary(

@@ -8,7 +8,9 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{SqliteConnection, SqlitePool};
 
-use super::search::{DocumentKind, DocumentTokens, RankedRows, fts5_phrases, fts5_query};
+use super::search::{
+    DocumentKind, DocumentTokens, RANKED_MATCHES, RankedRows, fts5_phrases, fts5_query, ranked_rows,
+};
 use super::{Backend, MigrationReport, Store, StoreError, migrations};
 use crate::config::DatabaseSettings;
 use crate::domain::{Language, SearchTerms};
@@ -95,12 +97,30 @@ impl SqliteStore {
     }
 }
 
-/// Matches, visible at `$2` (published and unexpired notices, current tips).
-const SEARCH_FROM: &str = " FROM search_fts f JOIN search_documents d ON d.id = f.rowid \
+/// The ranked page of a search. `$1` the FTS5 query, `$2` now, `$3`/`$4` limit and
+/// offset, `$5` the chat's language, `$6` the phrases (FTS5) or NULL, `$7` how many
+/// candidates to read ([`RANKED_MATCHES`] + 1: the one past tells that there were more),
+/// `$8` [`RANKED_MATCHES`]; `{together}` whether a candidate holds the phrases.
+///
+/// `matched` walks FTS5's matches newest first (`ORDER BY f.rowid DESC`, which FTS5 serves
+/// from its index) and stops at `$7` visible ones (published and unexpired notices, current
+/// tips), so a word found in most notices costs no more than a rare one; bm25 is computed
+/// only for those. One row always comes back, its kind and id NULL when the page is past
+/// the end, so that the count arrives with the page.
+const SEARCH_PAGE: &str = "WITH matched AS (\
+     SELECT d.id, d.kind, d.ref_id, COALESCE(n.language, t.language) AS language, \
+     bm25(search_fts, 10.0, 1.0) AS score \
+     FROM search_fts f JOIN search_documents d ON d.id = f.rowid \
      LEFT JOIN notices n ON d.kind = 'notice' AND n.id = d.ref_id \
      LEFT JOIN tips t ON d.kind = 'tip' AND t.id = d.ref_id \
      WHERE search_fts MATCH $1 AND ((n.status = 'published' AND (n.expires_at IS NULL OR n.expires_at > $2)) \
-     OR t.retired = FALSE)";
+     OR t.retired = FALSE) \
+     ORDER BY f.rowid DESC LIMIT $7), \
+     ranked AS (SELECT * FROM matched ORDER BY id DESC LIMIT $8), \
+     page AS (SELECT kind, ref_id, row_number() OVER (ORDER BY language = $5 DESC, {together} DESC, \
+     kind = 'notice' DESC, score, id DESC) AS position FROM ranked) \
+     SELECT c.n, p.kind, p.ref_id FROM (SELECT COUNT(*) AS n FROM matched) c \
+     LEFT JOIN page p ON p.position > $4 AND p.position <= $4 + $3 ORDER BY p.position";
 
 impl SqliteStore {
     async fn run_search(
@@ -111,35 +131,27 @@ impl SqliteStore {
         limit: u32,
         offset: u32,
     ) -> Result<RankedRows, StoreError> {
-        let query = fts5_query(terms);
-        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*){SEARCH_FROM}"))
-            .bind(&query)
-            .bind(now)
-            .fetch_one(&self.pool)
-            .await?;
         let phrases = fts5_phrases(terms);
-        // A document holding the query's phrases as written ranks first in its language.
+        // A document holding the query's phrases as written ranks first in its language;
+        // only the candidates' range of ids is searched for them.
         let together = if phrases.is_some() {
-            "d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH $6)"
+            "id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH $6 \
+             AND rowid >= (SELECT MIN(id) FROM ranked))"
         } else {
             "$6 IS NULL"
         };
-        // Then notices before tips; then bm25, lower for better matches, a title match
-        // counting ten times a body match.
-        let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
-            "SELECT d.kind, d.ref_id{SEARCH_FROM} \
-             ORDER BY COALESCE(n.language, t.language) = $5 DESC, {together} DESC, d.kind = 'notice' DESC, \
-             bm25(search_fts, 10.0, 1.0), d.id DESC LIMIT $3 OFFSET $4"
-        ))
-        .bind(&query)
-        .bind(now)
-        .bind(i64::from(limit))
-        .bind(i64::from(offset))
-        .bind(language.code())
-        .bind(phrases)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok((total.max(0) as u64, rows))
+        let rows = sqlx::query_as(&SEARCH_PAGE.replace("{together}", together))
+            .bind(fts5_query(terms))
+            .bind(now)
+            .bind(i64::from(limit))
+            .bind(i64::from(offset))
+            .bind(language.code())
+            .bind(phrases)
+            .bind(i64::from(RANKED_MATCHES) + 1)
+            .bind(i64::from(RANKED_MATCHES))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(ranked_rows(rows))
     }
 }
 

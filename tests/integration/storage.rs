@@ -15,7 +15,7 @@ use pingan::domain::{
 };
 use pingan::domain::{Notice, SearchTerms, Tip, TipId};
 use pingan::store::{
-    DueDigests, FanoutKind, Found, NewFanout, NewPublication, NoticeChange, NoticeQuery, Outcome, Recipient,
+    DueDigests, FanoutKind, Found, Matches, NewFanout, NewPublication, NoticeChange, NoticeQuery, Outcome, Recipient,
     SeedOutcome, Standing, Store, StoreError, StoredMessage, TipChange, TipQuery,
 };
 
@@ -71,6 +71,7 @@ conformance!(
     search_lists_notices_first_and_title_matches_before_body_matches,
     search_leaves_out_what_citizens_may_not_see,
     search_pages_through_results,
+    a_word_in_more_than_the_ranked_matches_lists_the_newest_and_says_there_are_more,
     remembered_queries_keep_one_id_per_text,
     shipped_tips_load_once_update_and_respect_editors,
     an_edited_tip_is_found_by_its_new_words,
@@ -248,7 +249,7 @@ async fn a_tips_import_is_all_or_nothing(store: Arc<dyn Store>) {
     assert!(store.tips(&TipQuery::default()).await.unwrap().is_empty(), "both retired, the new one at once");
     let page =
         store.search(&SearchTerms::parse("交友").unwrap(), Language::Zh, at(9, 1), 5, 0).await.unwrap();
-    assert_eq!(page.total, 0, "a retired tip is not found");
+    assert_eq!(page.matches, Matches::All(0), "a retired tip is not found");
     let log = store.audit_log(Some(&editor), 10).await.unwrap();
     assert_eq!(log.iter().map(|e| e.detail.as_str()).collect::<Vec<_>>(), ["tips: 1 added, 1 changed"]);
 }
@@ -440,6 +441,33 @@ async fn search_leaves_out_what_citizens_may_not_see(store: Arc<dyn Store>) {
     assert!(search(&store, "诈骗", at(10, 0)).await.is_empty(), "expired notices drop out");
 }
 
+async fn a_word_in_more_than_the_ranked_matches_lists_the_newest_and_says_there_are_more(store: Arc<dyn Store>) {
+    let ranked = pingan::store::RANKED_MATCHES as usize;
+    // The oldest match is the best (the word in its title, twice): it is past the newest
+    // `ranked` and so is not listed; the newest `ranked` are, and no more.
+    let oldest = notice_at("诈骗诈骗", "诈骗", Publication::Now, None);
+    let rest: Vec<NewNotice> =
+        (0..ranked).map(|i| notice_at(&format!("案例{i}"), "谨防诈骗。", Publication::Now, None)).collect();
+    store.insert_notices(&[oldest]).await.unwrap();
+    store.insert_notices(&rest[..ranked - 1]).await.unwrap();
+    let terms = SearchTerms::parse("诈骗").unwrap();
+    let page = store.search(&terms, Language::Zh, at(9, 0), 5, 0).await.unwrap();
+    assert_eq!(page.matches, Matches::All(ranked as u64), "exactly as many as are ranked");
+    assert_eq!(found_titles(&page.hits)[0], "诈骗诈骗", "while it is among them, the best comes first");
+
+    store.insert_notices(&rest[ranked - 1..]).await.unwrap();
+    let first = store.search(&terms, Language::Zh, at(9, 0), 5, 0).await.unwrap();
+    assert_eq!(first.matches, Matches::MoreThanRanked);
+    assert_eq!(first.matches.ranked(), ranked as u64);
+    assert_eq!(first.hits.len(), 5);
+    assert!(!found_titles(&first.hits).contains(&"诈骗诈骗".to_owned()), "{:?}", found_titles(&first.hits));
+    let last = store.search(&terms, Language::Zh, at(9, 0), 5, (ranked - 5) as u32).await.unwrap();
+    assert_eq!((last.matches, last.hits.len()), (Matches::MoreThanRanked, 5));
+    assert_eq!(found_titles(&last.hits).last().unwrap(), "案例0", "the oldest ranked comes last");
+    let past = store.search(&terms, Language::Zh, at(9, 0), 5, ranked as u32).await.unwrap();
+    assert_eq!((past.matches, past.hits.len()), (Matches::MoreThanRanked, 0), "the count comes with an empty page");
+}
+
 async fn search_pages_through_results(store: Arc<dyn Store>) {
     for i in 0..7 {
         store
@@ -450,8 +478,8 @@ async fn search_pages_through_results(store: Arc<dyn Store>) {
     let terms = SearchTerms::parse("诈骗").unwrap();
     let first = store.search(&terms, Language::Zh, at(9, 0), 5, 0).await.unwrap();
     let second = store.search(&terms, Language::Zh, at(9, 0), 5, 5).await.unwrap();
-    assert_eq!((first.total, first.hits.len()), (7, 5));
-    assert_eq!((second.total, second.hits.len()), (7, 2));
+    assert_eq!((first.matches, first.hits.len()), (Matches::All(7), 5));
+    assert_eq!((second.matches, second.hits.len()), (Matches::All(7), 2));
     let mut all = found_titles(&first.hits);
     all.extend(found_titles(&second.hits));
     all.sort();
@@ -557,6 +585,11 @@ async fn a_publication_is_fanned_out_once_and_claimed_once(store: Arc<dyn Store>
     assert!(store.claim_deliveries("c", now, lease, 10).await.unwrap().is_empty(), "leased rows are taken");
     let progress = &store.fanout_progress(10).await.unwrap()[0];
     assert_eq!((progress.total(), progress.sending), (3, 3));
+    // The totals behind /api/stats: PostgreSQL once handed these back as NUMERIC.
+    let counts = store.delivery_counts().await.unwrap();
+    assert_eq!((counts.pending, counts.sending, counts.sent, counts.failed, counts.gone), (0, 3, 0, 0, 0));
+    let subscribers = store.subscriber_counts().await.unwrap();
+    assert_eq!((subscribers.active, subscribers.gone), (0, 0));
 }
 
 async fn indicators_are_listed_updated_and_removed(store: Arc<dyn Store>) {

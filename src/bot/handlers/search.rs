@@ -1,5 +1,6 @@
 //! `/search <words>`: notices and tips holding every word, in the chat's language first,
-//! best first, five to a page. A search that finds nothing offers a near query that does
+//! best first, five to a page; a word found in more than [`RANKED_MATCHES`] documents
+//! lists the newest that many, and the header says so. A search that finds nothing offers a near query that does
 //! ("did you mean", [`crate::domain::suggestions`]) with a button that runs it.
 
 use super::latest::{PAGE_SIZE, page_count, pager};
@@ -10,7 +11,7 @@ use crate::i18n::Arg;
 use crate::render::callback::{Callback, MAX_PAGE};
 use crate::render::keyboard::{Button, Keyboard, short_label};
 use crate::render::{notice_line, tip_line};
-use crate::store::Found;
+use crate::store::{Found, Matches, RANKED_MATCHES};
 use crate::telegram::outbound::{OutMessage, Sent};
 
 /// Longer queries are cut to this many characters before they are searched and kept.
@@ -58,10 +59,10 @@ async fn render_page(
     let now = ctx.now();
     let page = page.min(MAX_PAGE);
     let first = ctx.app.store.search(terms, ctx.lang, now, PAGE_SIZE, page * PAGE_SIZE).await?;
-    if first.total == 0 {
+    if first.matches.is_empty() {
         return did_you_mean(ctx, query).await;
     }
-    let pages = page_count(first.total);
+    let pages = page_count(first.matches.ranked());
     // A page past the end (results expired meanwhile) shows the last one instead.
     let (results, page) = if page >= pages {
         let last = pages - 1;
@@ -70,8 +71,15 @@ async fn render_page(
         (first, page)
     };
     let style = ctx.style();
-    let mut text = ctx
-        .fill("search.header", &[("query", Arg::Typed(query)), ("total", Arg::Number(results.total as i64))]);
+    let mut text = match results.matches {
+        Matches::All(total) => {
+            ctx.fill("search.header", &[("query", Arg::Typed(query)), ("total", Arg::Number(total as i64))])
+        }
+        Matches::MoreThanRanked => ctx.fill(
+            "search.header_more",
+            &[("query", Arg::Typed(query)), ("ranked", Arg::Number(i64::from(RANKED_MATCHES)))],
+        ),
+    };
     let mut keyboard = Keyboard::new();
     for (i, hit) in results.hits.iter().enumerate() {
         let number = (page * PAGE_SIZE) as usize + i + 1;
@@ -96,7 +104,7 @@ async fn did_you_mean(ctx: &Ctx<'_>, query: &str) -> Result<OutMessage, HandlerE
     let vocabulary = ctx.app.vocabulary(ctx.now()).await?;
     for suggestion in suggestions(query, &vocabulary, SUGGESTIONS_TRIED) {
         let Some(terms) = SearchTerms::parse(&suggestion) else { continue };
-        if ctx.app.store.search(&terms, ctx.lang, ctx.now(), 1, 0).await?.total == 0 {
+        if ctx.app.store.search(&terms, ctx.lang, ctx.now(), 1, 0).await?.matches.is_empty() {
             continue;
         }
         let remembered = ctx.app.store.remember_query(&suggestion, ctx.now()).await?;

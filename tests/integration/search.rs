@@ -27,6 +27,7 @@ on_both_backends!(
     citizens_find_scam_types_by_name_in_zh_and_en_chats,
     citizens_words_match_apart_best_first_in_their_language,
     a_near_miss_gets_a_did_you_mean_that_finds_something,
+    a_word_found_everywhere_lists_the_newest_thousand_and_says_there_are_more,
 );
 
 async fn add_notice(store: &Arc<dyn Store>, title: &str, body: &str, language: Language, now: DateTime<Utc>) {
@@ -308,6 +309,39 @@ async fn citizens_words_match_apart_best_first_in_their_language(db: TestDb) {
         "an English notice without the words: {}",
         chinese.text
     );
+    app.stop().await.unwrap();
+}
+
+/// A word in more notices than a search ranks: the header says "more than", the pager
+/// counts the pages of those ranked, and the newest notice is among them.
+async fn a_word_found_everywhere_lists_the_newest_thousand_and_says_there_are_more(db: TestDb) {
+    let app = spawn_app_with(db, Arc::new(SystemClock), &[]).await;
+    let now = Utc::now();
+    let ranked = pingan::store::RANKED_MATCHES as usize;
+    let notices: Vec<NewNotice> = (0..=ranked)
+        .map(|i| {
+            let content = NoticeContent {
+                districts: Default::default(),
+                title: Title::parse(&format!("第{i}号通报")).unwrap(),
+                body: Body::parse("警惕电信网络诈骗。").unwrap(),
+                category: Category::Fraud,
+                severity: Severity::Moderate,
+                area: None,
+                language: Language::Zh,
+                source: None,
+            };
+            NewNotice::new(content, Publication::Now, None, Actor::System, now).unwrap()
+        })
+        .collect();
+    app.store.insert_notices(&notices).await.unwrap();
+
+    let chinese = ask(&app, &zh(4905), "/search 网络诈骗").await;
+    assert!(chinese.text.starts_with(&format!("搜索“网络诈骗”：找到 {ranked} 条以上")), "{}", chinese.text);
+    assert!(chinese.text.contains(&format!("第{ranked}号通报")), "the newest: {}", chinese.text);
+    let pages = format!("1/{}", ranked / 5);
+    assert!(chinese.buttons().iter().flatten().any(|(label, _)| *label == pages), "{:?}", chinese.buttons());
+    let english = ask(&app, &en(4906), "/search 诈骗").await;
+    assert!(english.text.starts_with(&format!("Search “诈骗”: more than {ranked} found")), "{}", english.text);
     app.stop().await.unwrap();
 }
 

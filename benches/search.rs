@@ -367,7 +367,8 @@ async fn run(backend: Backend, notices: usize, n_queries: usize) {
                 );
                 let base = std::env::var("TEST_DATABASE_URL")
                     .unwrap_or_else(|_| support::test_db::DEFAULT_POSTGRES.to_owned());
-                let mut conn = sqlx::PgConnection::connect(&base).await.expect("PostgreSQL for BENCH_REUSE_PG");
+                let mut conn =
+                    sqlx::PgConnection::connect(&base).await.expect("PostgreSQL for BENCH_REUSE_PG");
                 sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
                     .execute(&mut conn)
                     .await

@@ -180,6 +180,7 @@ pub async fn run(
         settings.delivery.clone(),
         worker.clone(),
         app.metrics.clone(),
+        instances.clone(),
     ));
     // Updates come into the inbox by webhook (a route of the HTTP server) or by polling.
     let receiver = Receiver::new(app.clone(), outbound.clone());

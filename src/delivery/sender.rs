@@ -20,6 +20,7 @@ use tokio::task::JoinSet;
 
 use crate::clock::Clock;
 use crate::config::DeliverySettings;
+use crate::delivery::instances::Instances;
 use crate::metrics::{Metrics, Shed, Traffic};
 use crate::render::payload::Payload;
 use crate::store::{ChatTurn, ClaimedDelivery, Outcome, Standing, Store, StoreError};
@@ -73,6 +74,9 @@ pub struct Sender {
     worker: String,
     metrics: Arc<Metrics>,
     messages: Mutex<MessageCache>,
+    /// The live instances: alone, a chat's turn is this instance's pacer's to give, and
+    /// no turn is claimed in the database.
+    instances: Arc<Instances>,
     /// The deliveries this sender holds now, by id with the claim held, whose leases the
     /// heartbeat renews.
     held: Mutex<HashMap<i64, i64>>,
@@ -112,6 +116,7 @@ impl Sender {
         settings: DeliverySettings,
         worker: String,
         metrics: Arc<Metrics>,
+        instances: Arc<Instances>,
     ) -> Sender {
         Sender {
             store,
@@ -121,6 +126,7 @@ impl Sender {
             worker,
             metrics,
             messages: Mutex::new(MessageCache::default()),
+            instances,
             held: Mutex::new(HashMap::new()),
         }
     }
@@ -466,7 +472,15 @@ impl Sender {
     /// turn a few milliseconds off (this instance's pacer and the database's clock measure
     /// the same interval a request's latency apart) is waited for here, with the slot
     /// held, rather than given back.
+    ///
+    /// Alone, the instance's own pacer already spaced the chat, and nothing is asked of
+    /// the database (one write fewer for every message; replies do the same, see
+    /// [`super::instances`]). A new instance counts as live for this one within a
+    /// heartbeat, and sends nothing for [`super::instances::WARM_UP`] after it registers.
     async fn chat_turn(&self, d: &ClaimedDelivery) -> Result<Option<Duration>, StoreError> {
+        if self.instances.live() <= 1 {
+            return Ok(None);
+        }
         let interval = chat_interval(d.chat());
         for _ in 0..3 {
             match self.store.claim_chat_turn(d.chat(), interval).await? {

@@ -220,6 +220,21 @@ pub(crate) fn fenced_update(set: &str) -> String {
     )
 }
 
+/// The latest correction of an alert's or channel post's notice that the delivery `$1`
+/// does not carry yet, as the FROM and WHERE of a query (`c` the correction's fan-out,
+/// `d` the delivery): what a delivery recorded as sent must still get, as a reply.
+macro_rules! missed_follow_up {
+    () => {
+        "FROM deliveries d \
+         JOIN fanouts f ON f.id = d.fanout_id AND f.kind IN ('alert', 'channel') \
+         JOIN fanouts c ON c.notice_id = f.notice_id AND c.kind = 'correction' \
+         WHERE d.id = $1 AND c.message_id IS NOT NULL \
+         AND c.id = (SELECT MAX(l.id) FROM fanouts l WHERE l.notice_id = f.notice_id AND l.kind = 'correction') \
+         AND c.message_id <> d.message_id"
+    };
+}
+pub(crate) use missed_follow_up;
+
 /// The claim queries both backends share. `$claim_lock` ends the subquery that picks the
 /// rows to claim; `$now_ms` is the database's clock in milliseconds since the Unix epoch;
 /// `$share_lock` makes recording a sent alert wait for a change of its notice in flight.
@@ -235,28 +250,27 @@ macro_rules! impl_claim_store {
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<(), $crate::store::StoreError> {
                 // A change of the notice in flight commits first (or waits for this one), so
-                // either it sees this delivery as sent or this sees its follow-up.
+                // either it sees this delivery as sent or this sees its follow-up. SQLite has
+                // no lock to take (its one writer at a time already orders the two), so it
+                // skips the read: one statement less for every delivery sent.
+                if !$share_lock.is_empty() {
+                    ::sqlx::query(concat!(
+                        "SELECT n.id FROM notices n JOIN fanouts f ON f.notice_id = n.id \
+                         JOIN deliveries d ON d.fanout_id = f.id WHERE d.id = $1",
+                        $share_lock
+                    ))
+                    .bind(delivery)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                }
                 ::sqlx::query(concat!(
-                    "SELECT n.id FROM notices n JOIN fanouts f ON f.notice_id = n.id \
-                     JOIN deliveries d ON d.fanout_id = f.id WHERE d.id = $1",
-                    $share_lock
-                ))
-                .bind(delivery)
-                .fetch_optional(&mut **tx)
-                .await?;
-                ::sqlx::query(
                     "INSERT INTO deliveries (fanout_id, message_id, dedupe_key, chat_id, thread_id, priority, status, \
                      next_attempt_at, reply_to, created_at, updated_at) \
                      SELECT c.id, c.message_id, c.key || ':' || CAST(d.chat_id AS TEXT), d.chat_id, d.thread_id, 0, \
-                     'pending', $2, d.telegram_message_id, $2, $2 \
-                     FROM deliveries d \
-                     JOIN fanouts f ON f.id = d.fanout_id AND f.kind IN ('alert', 'channel') \
-                     JOIN fanouts c ON c.notice_id = f.notice_id AND c.kind = 'correction' \
-                     WHERE d.id = $1 AND c.message_id IS NOT NULL \
-                     AND c.id = (SELECT MAX(l.id) FROM fanouts l WHERE l.notice_id = f.notice_id AND l.kind = 'correction') \
-                     AND c.message_id <> d.message_id \
-                     ON CONFLICT (dedupe_key) DO NOTHING",
-                )
+                     'pending', $2, d.telegram_message_id, $2, $2 ",
+                    $crate::store::claims::missed_follow_up!(),
+                    " ON CONFLICT (dedupe_key) DO NOTHING"
+                ))
                 .bind(delivery)
                 .bind(now)
                 .execute(&mut **tx)
@@ -277,10 +291,10 @@ macro_rules! impl_claim_store {
                 // Waiting and abandoned deliveries are picked apart, each arm in the order of
                 // an index on (status, priority, next_attempt_at, id) so that it stops after
                 // `$4` rows, and the two short lists merged: `deliveries_ready` and the rowid
-                // on SQLite, `deliveries_ready_by_id` on PostgreSQL (migration 29). One
-                // `WHERE … OR …` made both planners collect and sort every pending delivery on
-                // each claim: 71 ms a claim with 96 000 pending on SQLite, which held a
-                // 100 000-subscriber fan-out to about 250 sends a second
+                // on SQLite, `deliveries_ready_by_id` on PostgreSQL (migration
+                // 20261201000029). One `WHERE … OR …` made both planners collect and sort
+                // every pending delivery on each claim: 71 ms a claim with 96 000 pending on
+                // SQLite, which held a 100 000-subscriber fan-out to about 250 sends a second
                 // (`cargo bench --bench fanout`, BENCHMARKS.md).
                 let rows = ::sqlx::query_as(concat!(
                     "UPDATE deliveries SET status = 'sending', claim = claim + 1, leased_by = $2, \
@@ -328,33 +342,29 @@ macro_rules! impl_claim_store {
                 d: &$crate::store::ClaimedDelivery,
                 lease: ::std::time::Duration,
             ) -> Result<$crate::store::Standing, $crate::store::StoreError> {
-                // Renewed by the claim's own fence: if another sender claimed the row first
-                // this changes nothing (lost), and once it is renewed no claim can take it.
-                let renew = $crate::store::claims::fenced_update(concat!("lease_expires_ms = ", $now_ms, " + $4"));
-                let held = ::sqlx::query(&renew)
-                    .bind(d.id)
-                    .bind(&d.leased_by)
-                    .bind(d.claim)
-                    .bind($crate::store::claims::millis(lease))
-                    .execute(&self.pool)
-                    .await?
-                    .rows_affected()
-                    > 0;
-                if !held {
-                    return Ok($crate::store::Standing::Lost);
-                }
-                let row: Option<$crate::store::claims::StandingRow> = ::sqlx::query_as(
-                    "SELECT d.message_id, d.fanout_id, f.kind, n.status AS notice_status, \
-                     c.id AS latest_change, c.message_id AS latest_change_message \
-                     FROM deliveries d JOIN fanouts f ON f.id = d.fanout_id \
-                     LEFT JOIN notices n ON n.id = f.notice_id \
-                     LEFT JOIN fanouts c ON c.id = (SELECT MAX(l.id) FROM fanouts l \
-                     WHERE l.notice_id = f.notice_id AND l.kind = 'correction') \
-                     WHERE d.id = $1 AND d.leased_by = $2 AND d.claim = $3 AND d.status = 'sending'",
-                )
+                // Renewed by the claim's own fence, and read in the same statement: if another
+                // sender claimed the row first this changes nothing and returns no row (lost),
+                // and once it is renewed no claim can take it. (One statement instead of an
+                // UPDATE and a SELECT: this runs before every part sent.)
+                let row: Option<$crate::store::claims::StandingRow> = ::sqlx::query_as(concat!(
+                    "UPDATE deliveries SET lease_expires_ms = ",
+                    $now_ms,
+                    " + $4 WHERE id = $1 AND leased_by = $2 AND claim = $3 AND status = 'sending' \
+                     RETURNING message_id, fanout_id, \
+                     (SELECT f.kind FROM fanouts f WHERE f.id = deliveries.fanout_id) AS kind, \
+                     (SELECT n.status FROM fanouts f JOIN notices n ON n.id = f.notice_id \
+                      WHERE f.id = deliveries.fanout_id) AS notice_status, \
+                     (SELECT c.id FROM fanouts f JOIN fanouts c ON c.notice_id = f.notice_id \
+                      AND c.kind = 'correction' WHERE f.id = deliveries.fanout_id \
+                      ORDER BY c.id DESC LIMIT 1) AS latest_change, \
+                     (SELECT c.message_id FROM fanouts f JOIN fanouts c ON c.notice_id = f.notice_id \
+                      AND c.kind = 'correction' WHERE f.id = deliveries.fanout_id \
+                      ORDER BY c.id DESC LIMIT 1) AS latest_change_message"
+                ))
                 .bind(d.id)
                 .bind(&d.leased_by)
                 .bind(d.claim)
+                .bind($crate::store::claims::millis(lease))
                 .fetch_optional(&self.pool)
                 .await?;
                 match row {
@@ -394,6 +404,34 @@ macro_rules! impl_claim_store {
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<bool, $crate::store::StoreError> {
                 use $crate::store::Outcome;
+                // SQLite, the common case: a delivery sent whose notice has no correction it
+                // lacks is recorded by one statement, not a transaction of four (BEGIN, the
+                // UPDATE, the follow-up's INSERT, COMMIT). Each statement is a round trip to
+                // sqlx's SQLite thread, and those hand-offs were most of the sender's CPU
+                // (`cargo bench --bench fanout`, BENCHMARKS.md). SQLite's one writer at a
+                // time makes the UPDATE and its NOT EXISTS one step; PostgreSQL needs the
+                // transaction's share lock on the notice, below. A claim lost or a follow-up
+                // due changes nothing here, and the transaction below tells which.
+                if let (true, Outcome::Sent { first_message_id, parts }) = ($share_lock.is_empty(), outcome) {
+                    let sql = $crate::store::claims::fenced_update(
+                        "status = 'sent', parts_sent = $4, telegram_message_id = COALESCE(telegram_message_id, $5), \
+                         sent_at = $6, lease_expires_ms = NULL, updated_at = $6",
+                    ) + concat!(" AND NOT EXISTS (SELECT 1 ", $crate::store::claims::missed_follow_up!(), ")");
+                    let recorded = ::sqlx::query(&sql)
+                        .bind(d.id)
+                        .bind(&d.leased_by)
+                        .bind(d.claim)
+                        .bind(*parts)
+                        .bind(*first_message_id)
+                        .bind(now)
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected()
+                        > 0;
+                    if recorded {
+                        return Ok(true);
+                    }
+                }
                 let mut tx = self.begin_write().await?;
                 let bind = $crate::store::claims::fenced_update;
                 let held = match outcome {

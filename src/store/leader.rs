@@ -75,6 +75,11 @@ pub trait LeaderStore {
     /// now (a longer hold already there stays).
     async fn hold_chat(&self, chat: ChatId, retry_after: Duration) -> Result<(), StoreError>;
 
+    /// The chats no instance may send to yet (a 429's hold, or a turn's spacing), each with
+    /// how long until it may, by the database's clock: what an instance left alone adopts
+    /// into its own pacer, since alone it claims no turns in the database.
+    async fn chats_on_hold(&self) -> Result<Vec<(ChatId, Duration)>, StoreError>;
+
     /// Forgets the chats whose turn has come (no spacing nor hold left to keep: a chat
     /// with no row may be sent to at once, like one whose turn came); returns how many.
     /// The table so holds only the chats sent to within the last few seconds and those
@@ -225,6 +230,20 @@ macro_rules! impl_leader_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn chats_on_hold(
+                &self,
+            ) -> Result<Vec<($crate::domain::ChatId, ::std::time::Duration)>, $crate::store::StoreError> {
+                let rows: Vec<(i64, i64)> = ::sqlx::query_as(concat!(
+                    "SELECT chat_id, next_send_ms - ", $now_ms, " FROM chat_send_state WHERE next_send_ms > ", $now_ms
+                ))
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(chat, ms)| ($crate::domain::ChatId(chat), ::std::time::Duration::from_millis(ms.max(0) as u64)))
+                    .collect())
             }
 
             async fn prune_chat_turns(&self) -> Result<u64, $crate::store::StoreError> {

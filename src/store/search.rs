@@ -41,9 +41,10 @@ pub enum Found {
 /// How many visible matches a search ranks: the most recently indexed this many (by the
 /// index's document id, the order notices were written in). Ranking every match made a
 /// word found in most of 100 000 notices (`请`, `the`, `诈骗`) take 264 ms on SQLite and a
-/// second on PostgreSQL (`cargo bench --bench search`, BENCHMARKS.md); 200 pages of five
-/// are more than anyone reads, and the header says when there were more.
-pub const RANKED_MATCHES: u32 = 1_000;
+/// second on PostgreSQL, ranking the newest 1 000 still 38 ms on SQLite
+/// (`cargo bench --bench search`, BENCHMARKS.md); 40 pages of five are more than anyone
+/// reads, and the header says when there were more.
+pub const RANKED_MATCHES: u32 = 200;
 
 /// How many documents a search found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

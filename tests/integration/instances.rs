@@ -379,4 +379,8 @@ async fn a_chats_turn_is_taken_once_within_its_interval_and_a_429_holds_it(db: T
     tokio::time::sleep(StdDuration::from_millis(1_500)).await;
     assert_eq!(store.prune_chat_turns().await.unwrap(), 3, "the chats whose turn came are forgotten");
     assert!(matches!(store.claim_chat_turn(ChatId(4), second).await.unwrap(), ChatTurn::Wait(_)), "held");
+    // What an instance left alone adopts into its own pacer: the held chat, and no other.
+    let held = store.chats_on_hold().await.unwrap();
+    assert_eq!(held.iter().map(|(chat, _)| *chat).collect::<Vec<_>>(), [ChatId(4)]);
+    assert!(held[0].1 > StdDuration::from_secs(25) && held[0].1 <= StdDuration::from_secs(30), "{held:?}");
 }

@@ -27,7 +27,7 @@ on_both_backends!(
     citizens_find_scam_types_by_name_in_zh_and_en_chats,
     citizens_words_match_apart_best_first_in_their_language,
     a_near_miss_gets_a_did_you_mean_that_finds_something,
-    a_word_found_everywhere_lists_the_newest_thousand_and_says_there_are_more,
+    a_word_found_everywhere_lists_the_newest_it_ranks_and_says_there_are_more,
 );
 
 async fn add_notice(store: &Arc<dyn Store>, title: &str, body: &str, language: Language, now: DateTime<Utc>) {
@@ -314,7 +314,7 @@ async fn citizens_words_match_apart_best_first_in_their_language(db: TestDb) {
 
 /// A word in more notices than a search ranks: the header says "more than", the pager
 /// counts the pages of those ranked, and the newest notice is among them.
-async fn a_word_found_everywhere_lists_the_newest_thousand_and_says_there_are_more(db: TestDb) {
+async fn a_word_found_everywhere_lists_the_newest_it_ranks_and_says_there_are_more(db: TestDb) {
     let app = spawn_app_with(db, Arc::new(SystemClock), &[]).await;
     let now = Utc::now();
     let ranked = pingan::store::RANKED_MATCHES as usize;
@@ -341,7 +341,11 @@ async fn a_word_found_everywhere_lists_the_newest_thousand_and_says_there_are_mo
     let pages = format!("1/{}", ranked / 5);
     assert!(chinese.buttons().iter().flatten().any(|(label, _)| *label == pages), "{:?}", chinese.buttons());
     let english = ask(&app, &en(4906), "/search 诈骗").await;
-    assert!(english.text.starts_with(&format!("Search “诈骗”: more than {ranked} found")), "{}", english.text);
+    assert!(
+        english.text.starts_with(&format!("Search “诈骗”: more than {ranked} found")),
+        "{}",
+        english.text
+    );
     app.stop().await.unwrap();
 }
 

@@ -15,8 +15,8 @@ use pingan::domain::{
 };
 use pingan::domain::{Notice, SearchTerms, Tip, TipId};
 use pingan::store::{
-    DueDigests, FanoutKind, Found, Matches, NewFanout, NewPublication, NoticeChange, NoticeQuery, Outcome, Recipient,
-    SeedOutcome, Standing, Store, StoreError, StoredMessage, TipChange, TipQuery,
+    DueDigests, FanoutKind, Found, Matches, NewFanout, NewPublication, NoticeChange, NoticeQuery, Outcome,
+    Recipient, SeedOutcome, Standing, Store, StoreError, StoredMessage, TipChange, TipQuery,
 };
 
 /// A lease no test outlives.
@@ -441,7 +441,9 @@ async fn search_leaves_out_what_citizens_may_not_see(store: Arc<dyn Store>) {
     assert!(search(&store, "诈骗", at(10, 0)).await.is_empty(), "expired notices drop out");
 }
 
-async fn a_word_in_more_than_the_ranked_matches_lists_the_newest_and_says_there_are_more(store: Arc<dyn Store>) {
+async fn a_word_in_more_than_the_ranked_matches_lists_the_newest_and_says_there_are_more(
+    store: Arc<dyn Store>,
+) {
     let ranked = pingan::store::RANKED_MATCHES as usize;
     // The oldest match is the best (the word in its title, twice): it is past the newest
     // `ranked` and so is not listed; the newest `ranked` are, and no more.
@@ -465,7 +467,11 @@ async fn a_word_in_more_than_the_ranked_matches_lists_the_newest_and_says_there_
     assert_eq!((last.matches, last.hits.len()), (Matches::MoreThanRanked, 5));
     assert_eq!(found_titles(&last.hits).last().unwrap(), "案例0", "the oldest ranked comes last");
     let past = store.search(&terms, Language::Zh, at(9, 0), 5, ranked as u32).await.unwrap();
-    assert_eq!((past.matches, past.hits.len()), (Matches::MoreThanRanked, 0), "the count comes with an empty page");
+    assert_eq!(
+        (past.matches, past.hits.len()),
+        (Matches::MoreThanRanked, 0),
+        "the count comes with an empty page"
+    );
 }
 
 async fn search_pages_through_results(store: Arc<dyn Store>) {

@@ -48,6 +48,12 @@ const RECORD_RETRY_LONGEST: Duration = Duration::from_secs(5);
 /// A chat whose turn (among all instances) comes within this is waited for with the slot
 /// held; a longer wait gives the slot back.
 const NEARLY_FREE: Duration = Duration::from_millis(50);
+/// The sender claims once a quarter of its slots (`delivery.concurrency`) are free, or
+/// once a slot has waited [`CLAIM_GATHER`], whichever comes first.
+const CLAIM_BATCH_DIVISOR: usize = 4;
+/// The longest a free slot waits for others before the sender claims for it: what an
+/// urgent alert may wait at most, beyond a free slot, to be claimed.
+const CLAIM_GATHER: Duration = Duration::from_millis(20);
 /// A delivery the database could not be asked about is put back for this long.
 const DATABASE_PUT_BACK: Duration = Duration::from_secs(1);
 
@@ -151,6 +157,11 @@ impl Sender {
         let heartbeat = tokio::spawn(self.clone().heartbeat(heartbeat_stopped));
         let permits = Arc::new(Semaphore::new(self.settings.concurrency));
         let mut in_flight = JoinSet::new();
+        // Slots freed one by one are gathered for a moment before claiming: a claim is a
+        // write (a round trip to SQLite's thread and a transaction), and claiming one row
+        // each time a send ended cost a claim for every message.
+        let batch = (self.settings.concurrency / CLAIM_BATCH_DIVISOR).max(1);
+        let mut gathering_since: Option<tokio::time::Instant> = None;
         while !*stop.borrow() {
             while in_flight.try_join_next().is_some() {}
             let free = permits.available_permits();
@@ -161,6 +172,18 @@ impl Sender {
                 }
                 continue;
             }
+            if free < batch && !in_flight.is_empty() {
+                let since = *gathering_since.get_or_insert_with(tokio::time::Instant::now);
+                if since.elapsed() < CLAIM_GATHER {
+                    tokio::select! {
+                        _ = in_flight.join_next() => {}
+                        _ = tokio::time::sleep_until(since + CLAIM_GATHER) => {}
+                        _ = stop.changed() => {}
+                    }
+                    continue;
+                }
+            }
+            gathering_since = None;
             if let Some(wait) = self.paused_for() {
                 // Claiming now would only put the rows back: wait for the hold to end.
                 tokio::select! {

@@ -679,10 +679,21 @@ macro_rules! impl_outbox_store {
                 limit: u32,
             ) -> Result<Vec<($crate::domain::Subscriber, ::chrono::DateTime<::chrono::Utc>)>, $crate::store::StoreError>
             {
+                // `status <> 'gone'`, not `status = 'active'`: the same rows (a CHECK allows
+                // only these two), but an inequality is neither indexed nor taken for
+                // selective. On a table without statistics (SQLite's are never gathered here;
+                // a fresh PostgreSQL table's not yet) the equality made SQLite walk
+                // `subscribers_by_status` and PostgreSQL bitmap-scan it, and both sort every
+                // due chat to return a round of them: 69 and 85 ms a round over 100 000 due
+                // chats. Now both read `(next_digest_at, chat_id)` in index order and stop
+                // at the limit (SQLite's `subscribers_by_next_digest` ends with the rowid,
+                // `chat_id`; PostgreSQL's index is migration 20261201000030's): 0.7 and 0.6 ms.
+                // Chats queued in earlier rounds have moved on out of the range, so each
+                // round starts at the first chat still due without a cursor.
                 let rows: Vec<$crate::store::subscribers::SubscriberRow> = ::sqlx::query_as(concat!(
                     "SELECT ",
                     $crate::store::subscribers::subscriber_columns!(),
-                    " FROM subscribers WHERE subscribed AND status = 'active' AND next_digest_at <= $1 \
+                    " FROM subscribers WHERE subscribed AND status <> 'gone' AND next_digest_at <= $1 \
                      ORDER BY next_digest_at, chat_id LIMIT $2"
                 ))
                 .bind(now)

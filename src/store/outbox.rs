@@ -769,10 +769,8 @@ macro_rules! impl_outbox_store {
                     return Ok(0);
                 }
                 let mut tx = self.begin_write().await?;
-                // Groups due together share their fan-out, and often a message across
-                // rounds: each is stored (or found) once per transaction.
+                // Groups due together share their fan-out: it is stored (or found) once.
                 let mut fanouts: HashMap<&str, i64> = HashMap::new();
-                let mut messages: HashMap<&str, i64> = HashMap::new();
                 for d in groups {
                     if !fanouts.contains_key(d.fanout_key.as_str()) {
                         let (fanout, _) = Self::upsert_fanout(
@@ -786,10 +784,29 @@ macro_rules! impl_outbox_store {
                         .await?;
                         fanouts.insert(&d.fanout_key, fanout);
                     }
-                    if let Some(m) = &d.message
-                        && !messages.contains_key(m.content_key.as_str())
-                    {
-                        let id = Self::upsert_message(&mut tx, m, now).await?;
+                }
+                // A group's message is usually stored already, by an earlier round of the
+                // same tick: those are found with one query, and only the others stored.
+                let mut messages: HashMap<&str, i64> = HashMap::new();
+                let wanted: Vec<&$crate::store::StoredMessage> = {
+                    let mut seen = HashSet::new();
+                    groups.iter().filter_map(|d| d.message.as_ref()).filter(|m| seen.insert(&m.content_key)).collect()
+                };
+                for chunk in wanted.chunks($crate::store::outbox::INSERT_CHUNK) {
+                    let mut find =
+                        ::sqlx::QueryBuilder::<$db>::new("SELECT content_key, id FROM outbox_messages WHERE content_key IN (");
+                    let mut keys = find.separated(", ");
+                    for m in chunk {
+                        keys.push_bind(m.content_key.as_str());
+                    }
+                    find.push(")");
+                    let found: Vec<(String, i64)> = find.build_query_as().fetch_all(&mut *tx).await?;
+                    let found: HashMap<String, i64> = found.into_iter().collect();
+                    for m in chunk {
+                        let id = match found.get(&m.content_key) {
+                            Some(id) => *id,
+                            None => Self::upsert_message(&mut tx, m, now).await?,
+                        };
                         messages.insert(&m.content_key, id);
                     }
                 }
@@ -797,6 +814,12 @@ macro_rules! impl_outbox_store {
                 // there first. Chats whose schedules move alike go in one UPDATE per chunk,
                 // in one order (by schedule, then chat id) in every instance, so that two
                 // instances racing take the rows' locks in the same order on PostgreSQL.
+                // `IS NOT DISTINCT FROM` is `=` here (`due` is never NULL) that no index
+                // serves: without statistics PostgreSQL took `next_digest_at = $due` for
+                // selective, read every chat still due through its index and filtered them
+                // by `chat_id` (26 ms a chunk of 500 with 100 000 due); now the primary
+                // key finds the chunk's chats (4.7 ms, most of it the update itself).
+                // SQLite finds them by rowid, as before.
                 let mut schedules: BTreeMap<(Moment, Option<Moment>, Moment), Vec<i64>> = BTreeMap::new();
                 for d in groups {
                     schedules
@@ -812,7 +835,8 @@ macro_rules! impl_outbox_store {
                         let mut update =
                             ::sqlx::QueryBuilder::<$db>::new("UPDATE subscribers SET next_digest_at = ");
                         update.push_bind(next).push(", last_digest_at = ").push_bind(window_start);
-                        update.push(" WHERE next_digest_at = ").push_bind(due).push(" AND chat_id IN (");
+                        update.push(" WHERE next_digest_at IS NOT DISTINCT FROM ").push_bind(due);
+                        update.push(" AND chat_id IN (");
                         let mut ids = update.separated(", ");
                         for id in chunk {
                             ids.push_bind(*id);

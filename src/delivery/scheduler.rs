@@ -42,10 +42,18 @@ const PRUNE_EVERY: Duration = Duration::minutes(1);
 const PRUNE_BATCH: u32 = 500;
 const PRUNE_ROUNDS: usize = 20;
 
-/// Due digests handled per round of a tick.
+/// Due digests handled per round of a tick: one read, and one transaction that queues
+/// them all.
 const DIGEST_BATCH: u32 = 1_000;
 /// Notices in one digest window that are looked at (a window rarely holds more).
 const WINDOW_NOTICES: u32 = 500;
+/// Rendered digests a tick keeps for its later rounds. A digest is a few KiB, so this
+/// bounds the cache to a few MiB when every chat's settings differ; 50 profiles over
+/// 100 000 chats (`cargo bench --bench digests`) need 50.
+pub const RENDERED_PER_TICK: usize = 1_000;
+/// Digest windows (a language's notices between two moments, up to [`WINDOW_NOTICES`]
+/// of them) a tick keeps for its later rounds; chats due at one moment share a few.
+const WINDOWS_PER_TICK: usize = 64;
 
 pub struct Scheduler {
     store: Arc<dyn Store>,
@@ -67,6 +75,10 @@ pub struct TickReport {
     pub expired: u64,
     pub fanned_out: u64,
     pub digests: u64,
+    /// Digest messages rendered: one per distinct digest (see `DigestGroup`) in the tick,
+    /// however many rounds its chats come in, unless more than [`RENDERED_PER_TICK`]
+    /// distinct ones are due at once.
+    pub rendered: u64,
     /// Records retention removed or made anonymous.
     pub pruned: u64,
 }
@@ -145,14 +157,18 @@ impl Scheduler {
             let next = subscriber.next_digest_at();
             self.store.schedule_digest(subscriber.chat_id, next, subscriber.updated_at).await?;
         }
+        // What the tick's rounds read and render for their digests, kept across rounds: a
+        // profile many chats share comes due in every round of 1 000.
+        let mut cache = DigestCache::default();
         loop {
             let due = self.store.due_digests(now, DIGEST_BATCH).await?;
             let full = due.len() as u32 == DIGEST_BATCH;
-            report.digests += self.queue_digests(due, now).await?;
+            report.digests += self.queue_digests(due, now, &mut cache).await?;
             if !full {
                 break;
             }
         }
+        report.rendered = cache.rendered;
         if report.fanned_out + report.digests > 0 {
             self.work.notify_one();
         }
@@ -317,11 +333,13 @@ impl Scheduler {
     }
 
     /// Groups due subscribers by everything their digest depends on, renders each
-    /// group's digest once, and queues it.
+    /// group's digest once in the tick (`cache` keeps it for the later rounds), and queues
+    /// the round in one transaction.
     async fn queue_digests(
         &self,
         due: Vec<(Subscriber, DateTime<Utc>)>,
         now: DateTime<Utc>,
+        cache: &mut DigestCache,
     ) -> Result<u64, StoreError> {
         let mut groups: HashMap<DigestGroup, Vec<Recipient>> = HashMap::new();
         for (s, at) in due {
@@ -342,50 +360,14 @@ impl Scheduler {
                 dedupe_key,
             });
         }
-        let mut windows: HashMap<(Language, DateTime<Utc>, DateTime<Utc>), Vec<Notice>> = HashMap::new();
-        // Each window's notices folded once for every group's filter.
-        let mut folded: HashMap<NoticeId, FoldedText> = HashMap::new();
-        let mut tips: HashMap<Language, Vec<Tip>> = HashMap::new();
-        // The bureau's figures, read once for every weekly digest of this round.
-        let mut figures: Option<Vec<Figure>> = None;
-        let mut queued = 0;
+        let mut round = Vec::with_capacity(groups.len());
         for (group, recipients) in groups {
             let next = next_digest_after(group.frequency, group.time, group.zone, group.due);
             // Down past the next digest too (a long outage): send only the latest, which
             // then covers the whole time since the last one sent.
             let stale = next.is_some_and(|next| next <= now);
-            let message = if stale {
-                None
-            } else {
-                let window_key = (group.language, group.since, group.due);
-                if let Entry::Vacant(slot) = windows.entry(window_key) {
-                    let query = NoticeQuery {
-                        language: Some(group.language),
-                        visible_at: Some(group.due),
-                        published_since: Some(group.since),
-                        published_before: Some(group.due),
-                        limit: WINDOW_NOTICES,
-                        ..NoticeQuery::default()
-                    };
-                    let notices = self.store.list_notices(&query).await?;
-                    for n in &notices {
-                        folded
-                            .entry(n.id)
-                            .or_insert_with(|| FoldedText::of_notice(&n.content.title, &n.content.body));
-                    }
-                    slot.insert(notices);
-                }
-                if let Entry::Vacant(slot) = tips.entry(group.language) {
-                    let query = TipQuery { language: Some(group.language), ..TipQuery::default() };
-                    slot.insert(self.store.tips(&query).await?);
-                }
-                if matches!(group.frequency, Frequency::Weekly(_)) && figures.is_none() {
-                    figures = Some(self.store.figures().await?);
-                }
-                let figures = figures.as_deref().unwrap_or_default();
-                self.render_digest(&group, &windows[&window_key], &folded, &tips[&group.language], figures)
-            };
-            let digests = DueDigests {
+            let message = if stale { None } else { self.digest_of(&group, cache).await? };
+            round.push(DueDigests {
                 fanout_key: format!("digest:{}", group.due.to_rfc3339()),
                 message,
                 due: group.due,
@@ -393,10 +375,68 @@ impl Scheduler {
                 window_start: if stale { group.since } else { group.due },
                 recipients,
                 priority: DIGEST_PRIORITY,
-            };
-            queued += self.store.enqueue_digests(&digests, now).await?;
+            });
         }
-        Ok(queued)
+        self.store.enqueue_digest_groups(&round, now).await
+    }
+
+    /// The group's digest: rendered the first time the tick meets the group, from then on
+    /// the same message (its content key names the group, so the outbox keeps the first
+    /// rendering of it anyway).
+    async fn digest_of(
+        &self,
+        group: &DigestGroup,
+        cache: &mut DigestCache,
+    ) -> Result<Option<StoredMessage>, StoreError> {
+        if let Some(message) = cache.digests.get(group) {
+            return Ok(message.clone());
+        }
+        let window_key = (group.language, group.since, group.due);
+        if !cache.windows.contains_key(&window_key) {
+            if cache.windows.len() >= WINDOWS_PER_TICK {
+                cache.windows.clear();
+                cache.folded.clear();
+            }
+            let query = NoticeQuery {
+                language: Some(group.language),
+                visible_at: Some(group.due),
+                published_since: Some(group.since),
+                published_before: Some(group.due),
+                limit: WINDOW_NOTICES,
+                ..NoticeQuery::default()
+            };
+            let notices = self.store.list_notices(&query).await?;
+            // Each window's notices folded once for every group's filter.
+            for n in &notices {
+                cache
+                    .folded
+                    .entry(n.id)
+                    .or_insert_with(|| FoldedText::of_notice(&n.content.title, &n.content.body));
+            }
+            cache.windows.insert(window_key, notices);
+        }
+        if let Entry::Vacant(slot) = cache.tips.entry(group.language) {
+            let query = TipQuery { language: Some(group.language), ..TipQuery::default() };
+            slot.insert(self.store.tips(&query).await?);
+        }
+        // The bureau's figures, read once for every weekly digest of the tick.
+        if matches!(group.frequency, Frequency::Weekly(_)) && cache.figures.is_none() {
+            cache.figures = Some(self.store.figures().await?);
+        }
+        let figures = cache.figures.as_deref().unwrap_or_default();
+        let message = self.render_digest(
+            group,
+            &cache.windows[&window_key],
+            &cache.folded,
+            &cache.tips[&group.language],
+            figures,
+        );
+        cache.rendered += 1;
+        if cache.digests.len() >= RENDERED_PER_TICK {
+            cache.digests.clear();
+        }
+        cache.digests.insert(group.clone(), message.clone());
+        Ok(message)
     }
 
     fn render_digest(
@@ -432,6 +472,23 @@ impl Scheduler {
 
 fn stored(content_key: String, payload: &Payload) -> StoredMessage {
     StoredMessage { content_key, parts_json: payload.to_json() }
+}
+
+/// What one tick has read and rendered for its digests, for its later rounds. Bounded
+/// ([`RENDERED_PER_TICK`], [`WINDOWS_PER_TICK`]): when full it starts again, which costs
+/// renderings, never correctness.
+#[derive(Default)]
+struct DigestCache {
+    /// Each group's digest (`None`: nothing to send, and the policy is to skip).
+    digests: HashMap<DigestGroup, Option<StoredMessage>>,
+    /// The notices of each window: (language, since, due).
+    windows: HashMap<(Language, DateTime<Utc>, DateTime<Utc>), Vec<Notice>>,
+    /// The windows' notices folded for the filters.
+    folded: HashMap<NoticeId, FoldedText>,
+    tips: HashMap<Language, Vec<Tip>>,
+    figures: Option<Vec<Figure>>,
+    /// Digests rendered in the tick so far.
+    rendered: u64,
 }
 
 /// Everything a digest's content depends on: subscribers who share it share one message.

@@ -7,12 +7,17 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
+use futures::StreamExt;
 use pingan::clock::{Clock, ManualClock, SystemClock};
+use pingan::config::Loaded;
+use pingan::delivery::scheduler::Scheduler;
 use pingan::domain::{
     Actor, Body, Category, ChatId, DigestTime, Frequency, GoneReason, Language, NewNotice, Notice,
     NoticeContent, Publication, Severity, Subscriber, SubscriberStatus, Title,
 };
-use pingan::store::FanoutProgress;
+use pingan::i18n::Texts;
+use pingan::store::{FanoutProgress, Store};
+use tokio::sync::Notify;
 
 use crate::support::fake_telegram::{Fault, FaultRule, Limits, SentMessage};
 use crate::support::test_app::{TestApp, spawn_app_with};
@@ -688,4 +693,171 @@ async fn a_weekly_digest_comes_on_its_day_with_the_weeks_figures_and_empty_ones_
     .await;
     assert_eq!(sends_to(&app, 71).len(), 1, "an empty digest is skipped");
     app.stop().await.unwrap();
+}
+
+// --- Digests over many rounds ------------------------------------------------------------
+
+/// The scheduler as the leader runs it, on `store`, with the shipped settings: the tests
+/// below call its `tick` themselves, as the leader's loop would, to read its report.
+fn digest_scheduler(store: Arc<dyn Store>, clock: Arc<ManualClock>, db: &TestDb) -> Scheduler {
+    let env: HashMap<&str, String> = HashMap::from([
+        ("TELOXIDE_TOKEN", "123456:TEST-digest-rounds".to_owned()),
+        ("DATABASE_URL", db.url().to_owned()),
+        ("PINGAN_HTTP_LISTEN", "off".to_owned()),
+    ]);
+    let settings = Loaded::from_sources(None, &|name| env.get(name).cloned()).unwrap().settings;
+    Scheduler::new(
+        store,
+        clock,
+        Texts::load().unwrap(),
+        settings.bot,
+        settings.delivery,
+        settings.retention,
+        Arc::new(Notify::new()),
+    )
+}
+
+/// Chats 1..=2 500 follow everything, 2 501..=2 530 fraud only, both in Chinese; 2 531..=2 550
+/// read English: three digests, due at 08:00 in Shanghai on 1 December 2026, over three
+/// rounds of the scheduler (1 000 due chats a round). Returns the chats of each profile.
+async fn three_profiles_due_at_eight(store: &Arc<dyn Store>, due: DateTime<Utc>) -> [Vec<i64>; 3] {
+    let saved = due - Duration::hours(20);
+    let profiles = [(1..=2_500).collect::<Vec<i64>>(), (2_501..=2_530).collect(), (2_531..=2_550).collect()];
+    let mut all = Vec::new();
+    for (k, chats) in profiles.iter().enumerate() {
+        for chat in chats {
+            let mut s = digest_subscriber(*chat, chrono_tz::Asia::Shanghai, "08:00", Frequency::Daily, saved);
+            match k {
+                1 => s.categories = BTreeSet::from([Category::Fraud]),
+                2 => s.language = Language::En,
+                _ => {}
+            }
+            assert_eq!(s.next_digest_at(), Some(due));
+            all.push(s);
+        }
+    }
+    futures::stream::iter(all.iter())
+        .map(|s| async { store.save_subscriber(s).await.unwrap() })
+        .buffer_unordered(8)
+        .collect::<Vec<()>>()
+        .await;
+    let noon = due - Duration::hours(12);
+    for (title, category, language) in [
+        ("刷单诈骗提醒", Category::Fraud, Language::Zh),
+        ("道路施工", Category::Traffic, Language::Zh),
+        ("Road works", Category::Traffic, Language::En),
+    ] {
+        let c = content(title, Severity::Minor, category, language);
+        let notice = NewNotice::new(c, Publication::Now, None, Actor::Cli("editor".into()), noon).unwrap();
+        store.insert_notice(&notice).await.unwrap();
+    }
+    profiles
+}
+
+/// What the outbox holds after the digests: each delivery's (chat, message, fan-out),
+/// and the digest fan-outs and messages stored.
+async fn digest_outbox(db: &TestDb) -> (Vec<(i64, i64, i64)>, i64, i64) {
+    const DELIVERIES: &str = "SELECT chat_id, message_id, fanout_id FROM deliveries ORDER BY chat_id";
+    const FANOUTS: &str = "SELECT COUNT(*) FROM fanouts WHERE kind = 'digest'";
+    const MESSAGES: &str = "SELECT COUNT(*) FROM outbox_messages WHERE content_key LIKE 'digest:%'";
+    macro_rules! read {
+        ($conn:ty) => {{
+            let mut conn = <$conn as sqlx::Connection>::connect(db.url()).await.unwrap();
+            let rows: Vec<(i64, i64, i64)> = sqlx::query_as(DELIVERIES).fetch_all(&mut conn).await.unwrap();
+            let (fanouts,): (i64,) = sqlx::query_as(FANOUTS).fetch_one(&mut conn).await.unwrap();
+            let (messages,): (i64,) = sqlx::query_as(MESSAGES).fetch_one(&mut conn).await.unwrap();
+            (rows, fanouts, messages)
+        }};
+    }
+    match db {
+        TestDb::Sqlite { .. } => read!(sqlx::SqliteConnection),
+        TestDb::Postgres { .. } => read!(sqlx::PgConnection),
+    }
+}
+
+/// Every chat has exactly one delivery, the chats of a profile share one message and
+/// each profile has its own, all under one fan-out; and every schedule moved on once, to
+/// 08:00 the next day.
+async fn each_chat_got_its_profiles_digest_once(
+    store: &Arc<dyn Store>,
+    db: &TestDb,
+    profiles: &[Vec<i64>; 3],
+    due: DateTime<Utc>,
+) {
+    let (deliveries, fanouts, messages) = digest_outbox(db).await;
+    let chats: Vec<i64> = deliveries.iter().map(|(chat, _, _)| *chat).collect();
+    assert_eq!(chats, (1..=2_550).collect::<Vec<i64>>(), "one delivery per chat, none missing");
+    let message_of: HashMap<i64, i64> =
+        deliveries.iter().map(|(chat, message, _)| (*chat, *message)).collect();
+    let shared: Vec<BTreeSet<i64>> =
+        profiles.iter().map(|chats| chats.iter().map(|c| message_of[c]).collect()).collect();
+    assert!(shared.iter().all(|ids| ids.len() == 1), "a profile's chats share one message: {shared:?}");
+    assert_eq!(shared.iter().flatten().collect::<BTreeSet<_>>().len(), 3, "a message per profile");
+    assert_eq!(deliveries.iter().map(|(_, _, f)| *f).collect::<BTreeSet<_>>().len(), 1, "one fan-out");
+    assert_eq!((fanouts, messages), (1, 3));
+    assert!(store.due_digests(due + Duration::hours(1), 10).await.unwrap().is_empty(), "none still due");
+    let tomorrow = store.due_digests(due + Duration::days(1), 5_000).await.unwrap();
+    assert_eq!(tomorrow.len(), 2_550);
+    assert!(tomorrow.iter().all(|(s, at)| *at == due + Duration::days(1) && s.last_digest_at == Some(due)));
+}
+
+/// 2 550 chats over three profiles come due at once: the tick takes them in three rounds
+/// of 1 000, renders each profile's digest once (not once a round) and queues each chat's
+/// delivery once; a second tick finds nothing.
+async fn a_digest_shared_across_rounds_is_rendered_once_and_reaches_each_chat_once(db: TestDb) {
+    let due = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(); // 08:00 in Shanghai
+    let store = db.store().await;
+    let profiles = three_profiles_due_at_eight(&store, due).await;
+    let clock = Arc::new(ManualClock::new(due + Duration::seconds(1)));
+    let scheduler = digest_scheduler(store.clone(), clock.clone(), &db);
+
+    let report = scheduler.tick().await.unwrap();
+    assert_eq!((report.digests, report.rendered), (2_550, 3), "{report:?}");
+    each_chat_got_its_profiles_digest_once(&store, &db, &profiles, due).await;
+    clock.set(due + Duration::minutes(1));
+    let again = scheduler.tick().await.unwrap();
+    assert_eq!((again.digests, again.rendered), (0, 0), "{again:?}");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_digest_shared_across_rounds_is_rendered_once_and_reaches_each_chat_once_on_sqlite() {
+    a_digest_shared_across_rounds_is_rendered_once_and_reaches_each_chat_once(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+async fn a_digest_shared_across_rounds_is_rendered_once_and_reaches_each_chat_once_on_postgresql() {
+    let Some(db) = TestDb::postgres().await else { return };
+    a_digest_shared_across_rounds_is_rendered_once_and_reaches_each_chat_once(db).await;
+}
+
+/// Two instances tick at the same moment over the same 2 550 due chats, each with a store
+/// (a pool) of its own, as during a leader's handover: between them every chat is queued
+/// once and its schedule moved on once.
+async fn two_instances_ticking_at_once_queue_each_digest_once(db: TestDb) {
+    let due = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+    let store = db.store().await;
+    let profiles = three_profiles_due_at_eight(&store, due).await;
+    let other = db.store().await;
+    let clock = Arc::new(ManualClock::new(due + Duration::seconds(1)));
+    let one = digest_scheduler(store.clone(), clock.clone(), &db);
+    let two = digest_scheduler(other.clone(), clock.clone(), &db);
+
+    let (a, b) = tokio::join!(one.tick(), two.tick());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.digests + b.digests, 2_550, "queued once between them: {a:?} {b:?}");
+    each_chat_got_its_profiles_digest_once(&store, &db, &profiles, due).await;
+    other.close().await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_ticking_at_once_queue_each_digest_once_on_sqlite() {
+    two_instances_ticking_at_once_queue_each_digest_once(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_ticking_at_once_queue_each_digest_once_on_postgresql() {
+    let Some(db) = TestDb::postgres().await else { return };
+    two_instances_ticking_at_once_queue_each_digest_once(db).await;
 }

@@ -94,6 +94,7 @@ conformance!(
     a_settings_change_read_before_a_digest_and_saved_after_loses_neither,
     outcomes_close_deliveries_and_follow_the_chat,
     digests_are_queued_once_per_due_time_and_move_the_schedule_on,
+    a_round_of_digest_groups_is_queued_at_once_leaving_out_chats_moved_meanwhile,
     due_notices_are_published_and_expired,
     a_dialogue_reads_back_with_when_it_last_moved_on,
     a_retired_tip_is_restored_once_with_its_audit_entry,
@@ -1019,6 +1020,73 @@ async fn digests_are_queued_once_per_due_time_and_move_the_schedule_on(store: Ar
     let moved_on = store.subscriber(ChatId(21)).await.unwrap().unwrap();
     assert_eq!(moved_on.last_digest_at, Some(due));
     assert_eq!(moved_on.next_digest_at(), Some(due + Duration::days(1)));
+}
+
+/// One call queues a round's groups (the scheduler's round of due chats): a message
+/// two groups share is stored once, each group's chats move on to their own next time,
+/// and a chat another instance moved meanwhile gets nothing, in any group.
+async fn a_round_of_digest_groups_is_queued_at_once_leaving_out_chats_moved_meanwhile(store: Arc<dyn Store>) {
+    let saved = at(0, 0);
+    let mut due = None;
+    for chat in 31..=36 {
+        let mut s = Subscriber::new(ChatId(chat), Language::Zh, chrono_tz::Asia::Shanghai, saved);
+        s.updated_at = saved;
+        store.save_subscriber(&s).await.unwrap();
+        due = s.next_digest_at();
+    }
+    let due = due.unwrap();
+    let recipients = |chats: &[i64]| {
+        chats
+            .iter()
+            .map(|c| Recipient { chat_id: ChatId(*c), thread_id: None, dedupe_key: format!("digest:{c}:x") })
+            .collect::<Vec<_>>()
+    };
+    let group = |content_key: &str, next: DateTime<Utc>, chats: &[i64]| DueDigests {
+        fanout_key: format!("digest:{due}"),
+        message: Some(StoredMessage { content_key: content_key.into(), parts_json: "{\"parts\":[]}".into() }),
+        due,
+        next: Some(next),
+        window_start: due,
+        recipients: recipients(chats),
+        priority: 2,
+    };
+    // Another instance queued chat 33's digest first.
+    let first = group("digest:a", due + Duration::days(1), &[33]);
+    assert_eq!(store.enqueue_digests(&first, due).await.unwrap(), 1);
+
+    let round = [
+        group("digest:a", due + Duration::days(1), &[31, 32, 33]),
+        group("digest:a", due + Duration::days(1), &[34]),
+        group("digest:b", due + Duration::days(7), &[35, 36]),
+    ];
+    assert_eq!(store.enqueue_digest_groups(&round, due).await.unwrap(), 5, "all but chat 33");
+    assert_eq!(store.enqueue_digest_groups(&round, due).await.unwrap(), 0, "another instance queues nothing");
+    let claimed = store.claim_deliveries("w", due, LEASE, 10).await.unwrap();
+    let mut chats: Vec<i64> = claimed.iter().map(|d| d.chat().0).collect();
+    chats.sort_unstable();
+    assert_eq!(chats, [31, 32, 33, 34, 35, 36], "one delivery each");
+    let message_of = |chat: i64| claimed.iter().find(|d| d.chat().0 == chat).unwrap().message_id;
+    assert!([32, 33, 34].into_iter().all(|c| message_of(c) == message_of(31)), "digest:a stored once");
+    assert_eq!(message_of(35), message_of(36));
+    assert_ne!(message_of(35), message_of(31));
+    let digests = store.fanout_progress(10).await.unwrap();
+    let digests: Vec<_> = digests.iter().filter(|p| p.kind == FanoutKind::Digest).collect();
+    assert_eq!(digests.len(), 1, "one fan-out for the moment: {digests:?}");
+    assert_eq!(digests[0].total(), 6);
+    // Each chat's stored schedule: the next digest of its own group.
+    let mut scheduled: Vec<(i64, i64, Option<DateTime<Utc>>)> = store
+        .due_digests(due + Duration::days(7), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(s, next)| (s.chat_id.0, (next - due).num_days(), s.last_digest_at))
+        .collect();
+    scheduled.sort_unstable();
+    let moved = |chat, days| (chat, days, Some(due));
+    assert_eq!(
+        scheduled,
+        [moved(31, 1), moved(32, 1), moved(33, 1), moved(34, 1), moved(35, 7), moved(36, 7)]
+    );
 }
 
 async fn due_notices_are_published_and_expired(store: Arc<dyn Store>) {

@@ -28,9 +28,10 @@
 //!
 //! Alone (always, with SQLite) an instance's register holds one row, its share is the whole
 //! rate, and its own pacer spaces each chat: no turn is claimed in the database, a write
-//! per message saved (the sender reached 1 000 messages a second on SQLite, `cargo bench
-//! --bench fanout`). A 429 is still written, for an instance that starts within its
-//! `retry_after`. A chat's row is deleted once its turn has come (every heartbeat), and by
+//! per message saved (with fixes 10–11 of BENCHMARKS.md the sender went from 1 007 to
+//! 1 722–1 857 messages a second on SQLite, `cargo bench --bench fanout`). A 429 is still
+//! written, and an instance that finds itself alone (at its first heartbeat, or when the
+//! others have gone) moves the holds in `chat_send_state` into its own pacer first. A chat's row is deleted once its turn has come (every heartbeat), and by
 //! `/forget`.
 
 use std::sync::Arc;

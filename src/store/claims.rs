@@ -220,6 +220,11 @@ pub(crate) fn fenced_update(set: &str) -> String {
     )
 }
 
+/// What recording a delivery as sent sets, for [`fenced_update`]: `$4` the parts sent,
+/// `$5` the first part's Telegram message id, `$6` now.
+pub(crate) const MARK_SENT: &str = "status = 'sent', parts_sent = $4, \
+     telegram_message_id = COALESCE(telegram_message_id, $5), sent_at = $6, lease_expires_ms = NULL, updated_at = $6";
+
 /// The latest correction of an alert's or channel post's notice that the delivery `$1`
 /// does not carry yet, as the FROM and WHERE of a query (`c` the correction's fan-out,
 /// `d` the delivery): what a delivery recorded as sent must still get, as a reply.
@@ -413,10 +418,8 @@ macro_rules! impl_claim_store {
                 // transaction's share lock on the notice, below. A claim lost or a follow-up
                 // due changes nothing here, and the transaction below tells which.
                 if let (true, Outcome::Sent { first_message_id, parts }) = ($share_lock.is_empty(), outcome) {
-                    let sql = $crate::store::claims::fenced_update(
-                        "status = 'sent', parts_sent = $4, telegram_message_id = COALESCE(telegram_message_id, $5), \
-                         sent_at = $6, lease_expires_ms = NULL, updated_at = $6",
-                    ) + concat!(" AND NOT EXISTS (SELECT 1 ", $crate::store::claims::missed_follow_up!(), ")");
+                    let sql = $crate::store::claims::fenced_update($crate::store::claims::MARK_SENT)
+                        + concat!(" AND NOT EXISTS (SELECT 1 ", $crate::store::claims::missed_follow_up!(), ")");
                     let recorded = ::sqlx::query(&sql)
                         .bind(d.id)
                         .bind(&d.leased_by)
@@ -438,8 +441,7 @@ macro_rules! impl_claim_store {
                     Outcome::Sent { first_message_id, parts } | Outcome::PartlySent { first_message_id, parts } => {
                         let done = matches!(outcome, Outcome::Sent { .. });
                         let sql = if done {
-                            bind("status = 'sent', parts_sent = $4, telegram_message_id = COALESCE(telegram_message_id, $5), \
-                                  sent_at = $6, lease_expires_ms = NULL, updated_at = $6")
+                            bind($crate::store::claims::MARK_SENT)
                         } else {
                             bind("parts_sent = $4, telegram_message_id = COALESCE(telegram_message_id, $5), updated_at = $6")
                         };

@@ -19,7 +19,8 @@
 //!   database keeps its share, but cannot claim nor check deliveries either, so it sends
 //!   nothing meanwhile.
 //! - **Per-chat spacing and 429s.** Right before each part goes out, while other instances
-//!   are live, the sender claims the chat's turn in `chat_send_state` ([`crate::store::LeaderStore::claim_chat_turn`]):
+//!   are live, the sender claims the chat's turn in `chat_send_state`
+//!   ([`crate::store::LeaderStore::claim_chat_turn`]):
 //!   a compare-and-set of the chat's next allowed send, by the database's clock, so two
 //!   instances cannot send to one chat within its interval (one second, three in a
 //!   group). A 429 moves the chat's next allowed send to the end of its `retry_after`
@@ -31,8 +32,8 @@
 //! per message saved (with fixes 10–11 of BENCHMARKS.md the sender went from 1 007 to
 //! 1 722–1 857 messages a second on SQLite, `cargo bench --bench fanout`). A 429 is still
 //! written, and an instance that finds itself alone (at its first heartbeat, or when the
-//! others have gone) moves the holds in `chat_send_state` into its own pacer first. A chat's row is deleted once its turn has come (every heartbeat), and by
-//! `/forget`.
+//! others have gone) moves the holds in `chat_send_state` into its own pacer first. A
+//! chat's row is deleted once its turn has come (every heartbeat), and by `/forget`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -72,6 +72,7 @@ impl Matches {
         }
     }
 
+    /// Nothing matched.
     pub fn is_empty(self) -> bool {
         self == Matches::All(0)
     }
@@ -217,7 +218,7 @@ pub(crate) fn tsquery(terms: &SearchTerms) -> String {
 /// Ranked `(kind, id)` rows of one page, and how many matched.
 pub(crate) type RankedRows = (Matches, Vec<(String, i64)>);
 
-/// Runs a ranking query whose rows are `(candidates read, kind, ref_id)`, the last two
+/// Reads the rows of a ranking query, `(candidates read, kind, ref_id)`, the last two
 /// NULL on the one row a page past the end still returns (so that the count always
 /// arrives, in the same statement).
 pub(crate) fn ranked_rows(rows: Vec<(i64, Option<String>, Option<i64>)>) -> RankedRows {

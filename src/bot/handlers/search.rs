@@ -1,7 +1,8 @@
 //! `/search <words>`: notices and tips holding every word, in the chat's language first,
 //! best first, five to a page; a word found in more than [`RANKED_MATCHES`] documents
-//! lists the newest that many, and the header says so. A search that finds nothing offers a near query that does
-//! ("did you mean", [`crate::domain::suggestions`]) with a button that runs it.
+//! lists the newest that many, and the header says so. A search that finds nothing offers
+//! a near query that does ("did you mean", [`crate::domain::suggestions`]) with a button
+//! that runs it.
 
 use super::latest::{PAGE_SIZE, page_count, pager};
 use super::{ButtonResult, Ctx, HandlerError, HandlerResult};

@@ -246,6 +246,24 @@ pub(crate) use missed_follow_up;
 macro_rules! impl_claim_store {
     ($store:ty, $db:ty, $claim_lock:literal, $now_ms:literal, $share_lock:literal) => {
         impl $store {
+            /// `sql`, a [`fenced_update`] recording parts sent (`$4` the parts, `$5` the
+            /// first part's Telegram message id, `$6` now), with its parameters bound.
+            fn bind_parts_sent<'q>(
+                sql: &'q str,
+                d: &'q $crate::store::ClaimedDelivery,
+                parts: i32,
+                first_message_id: Option<i32>,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> ::sqlx::query::Query<'q, $db, <$db as ::sqlx::Database>::Arguments<'q>> {
+                ::sqlx::query(sql)
+                    .bind(d.id)
+                    .bind(&d.leased_by)
+                    .bind(d.claim)
+                    .bind(parts)
+                    .bind(first_message_id)
+                    .bind(now)
+            }
+
             /// An alert or channel post that was in flight (or half sent) when its notice was
             /// corrected or withdrawn went out as it was: it gets the latest follow-up it does
             /// not already carry, as a reply.
@@ -420,13 +438,7 @@ macro_rules! impl_claim_store {
                 if let (true, Outcome::Sent { first_message_id, parts }) = ($share_lock.is_empty(), outcome) {
                     let sql = $crate::store::claims::fenced_update($crate::store::claims::MARK_SENT)
                         + concat!(" AND NOT EXISTS (SELECT 1 ", $crate::store::claims::missed_follow_up!(), ")");
-                    let recorded = ::sqlx::query(&sql)
-                        .bind(d.id)
-                        .bind(&d.leased_by)
-                        .bind(d.claim)
-                        .bind(*parts)
-                        .bind(*first_message_id)
-                        .bind(now)
+                    let recorded = Self::bind_parts_sent(&sql, d, *parts, *first_message_id, now)
                         .execute(&self.pool)
                         .await?
                         .rows_affected()
@@ -445,13 +457,7 @@ macro_rules! impl_claim_store {
                         } else {
                             bind("parts_sent = $4, telegram_message_id = COALESCE(telegram_message_id, $5), updated_at = $6")
                         };
-                        let held = ::sqlx::query(&sql)
-                            .bind(d.id)
-                            .bind(&d.leased_by)
-                            .bind(d.claim)
-                            .bind(*parts)
-                            .bind(*first_message_id)
-                            .bind(now)
+                        let held = Self::bind_parts_sent(&sql, d, *parts, *first_message_id, now)
                             .execute(&mut *tx)
                             .await?
                             .rows_affected()

@@ -8,7 +8,8 @@
 //!     BENCH_FAKE_ONLY=1 cargo bench --bench fanout        # the fakes alone, no bot
 //!
 //! Setup: `BENCH_SUBSCRIBERS` (100 000) subscribers stored with `save_subscriber` (70% in
-//! Chinese, 30% in English, seeded), then the real application (`pingan::startup::run`:
+//! Chinese, 30% in English; 60% with the default settings, the rest with a random choice
+//! of categories and of up to five districts; seeded), then the real application (`pingan::startup::run`:
 //! scheduler, sender, polling) against a fake Bot API in this process that enforces no
 //! flood limit (`fanout/fake.rs`, a counting fake; `BENCH_FAKE=tests` uses
 //! `tests/support/fake_telegram` instead). The configuration allows at most 1 000 messages
@@ -36,8 +37,8 @@
 //!   holds the bot, the fake and, on SQLite, the database engine; CPU seconds (user +
 //!   system) of the whole process over the sends. glibc's malloc arenas are bounded to
 //!   two first, as the shipped binary bounds them (src/main.rs). After the run, one
-//!   `alert_candidates` read is timed on its own (the scheduler's read of every
-//!   subscriber).
+//!   `alert_audiences` read is timed on its own (the scheduler's read of every
+//!   subscriber, grouped by filter profile).
 //!
 //! `BENCH_FAKE_ONLY=1` measures the fakes alone: `BENCH_SUBSCRIBERS` sendMessage requests
 //! of an alert-sized HTML text, 32 in flight (the sender's concurrency), from a reqwest
@@ -67,8 +68,8 @@ use futures::StreamExt;
 use pingan::clock::SystemClock;
 use pingan::config::{Loaded, Settings};
 use pingan::domain::{
-    Actor, Body, Category, ChatId, Language, NewNotice, NoticeContent, Publication, Severity, Subscriber,
-    Title,
+    Actor, Body, Category, ChatId, DistrictKey, Language, NewNotice, NoticeContent, Publication, Severity,
+    Subscriber, Title,
 };
 use pingan::store::Store;
 use support::fake_telegram::FakeTelegram;
@@ -83,6 +84,10 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 /// How often the resident memory is sampled.
+/// Districts some subscribers follow (keys as a bureau would configure them; the store
+/// keeps keys, the configuration is not needed to read them).
+const DISTRICTS: [&str; 5] = ["chengdong", "chengxi", "gaoxin", "jiangbei", "kaifa"];
+
 const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 /// How often the benchmark asks whether the fan-out is queued.
 const QUEUED_POLL: Duration = Duration::from_millis(10);
@@ -170,16 +175,30 @@ fn settings_for_counting(fake: &fake::Fake, db: &TestDb, extra: &[(&str, &str)])
 async fn store_subscribers(store: &Arc<dyn Store>, n: i64) -> (usize, usize) {
     let now = Utc::now();
     let mut rng = fastrand::Rng::with_seed(15);
-    let languages: Vec<Language> =
-        (0..n).map(|_| if rng.f64() < 0.7 { Language::Zh } else { Language::En }).collect();
-    let zh = languages.iter().filter(|l| **l == Language::Zh).count();
+    let subscribers: Vec<Subscriber> = (0..n)
+        .map(|k| {
+            let language = if rng.f64() < 0.7 { Language::Zh } else { Language::En };
+            let mut subscriber = Subscriber::new(ChatId(k + 1), language, chrono_tz::Asia::Shanghai, now);
+            // Most keep the defaults; the rest chose some categories, and some of those a
+            // district or two: profiles a city's subscribers could have (an Extreme
+            // alert for the whole city reaches them all anyway).
+            if rng.f64() < 0.4 {
+                subscriber.categories = Category::ALL.iter().copied().filter(|_| rng.bool()).collect();
+                subscriber.districts = DISTRICTS
+                    .iter()
+                    .filter(|_| rng.f64() < 0.2)
+                    .map(|key| DistrictKey::parse(key).expect("a district key"))
+                    .collect();
+            }
+            subscriber
+        })
+        .collect();
+    let zh = subscribers.iter().filter(|s| s.language == Language::Zh).count();
     let started = Instant::now();
-    futures::stream::iter(languages.into_iter().enumerate())
-        .map(|(k, language)| {
+    futures::stream::iter(subscribers)
+        .map(|subscriber| {
             let store = store.clone();
             async move {
-                let chat = ChatId(k as i64 + 1);
-                let subscriber = Subscriber::new(chat, language, chrono_tz::Asia::Shanghai, now);
                 store.save_subscriber(&subscriber).await.expect("store a subscriber");
             }
         })
@@ -450,11 +469,13 @@ async fn run(subscribers: i64, rate: u32, backend: &str, which_fake: &str) {
     // subscribers it reads would otherwise stay in this process's heap, and in its
     // memory figures).
     let started = Instant::now();
-    let candidates = store.alert_candidates().await.expect("alert candidates").len();
+    let audiences = store.alert_audiences().await.expect("alert audiences");
+    let read = started.elapsed().as_secs_f64();
     println!(
-        "  apart (after the run, the app stopped): alert_candidates() read {candidates} subscribers \
-         in {:.3} s",
-        started.elapsed().as_secs_f64()
+        "  apart (after the run, the app stopped): alert_audiences() read {} subscribers in {} \
+         profiles in {read:.3} s",
+        audiences.iter().map(|a| a.chats.len()).sum::<usize>(),
+        audiences.len(),
     );
     store.close().await;
 }

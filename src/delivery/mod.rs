@@ -8,5 +8,6 @@
 
 pub mod instances;
 pub mod leader;
+mod recorder;
 pub mod scheduler;
 pub mod sender;

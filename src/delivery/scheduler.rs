@@ -289,26 +289,31 @@ impl Scheduler {
         };
         let text = FoldedText::of_notice(&notice.content.title, &notice.content.body);
         let mut by_language: HashMap<Language, Vec<Recipient>> = HashMap::new();
-        for s in self.store.alert_candidates().await? {
-            let reader = s.language;
+        // Each profile of settings is filtered once, for all the chats that share it.
+        for audience in self.store.alert_audiences().await? {
+            let reader = audience.language;
             // Districts first: a notice for the whole city reaches every district, one for
             // 城东区 those who chose it or chose none — Extreme ones too (they skip only the
             // category and keyword filters).
-            let wanted = district_reaches(&notice.content.districts, &s.districts)
+            let wanted = district_reaches(&notice.content.districts, &audience.interests.districts)
                 && (notice.content.severity == Severity::Extreme
-                    || s.interests().follows_folded(notice.content.category, &text));
+                    || audience.interests.follows_folded(notice.content.category, &text));
             // Readers of another version get that one from its own fan-out.
             if !wanted || (reader != language && versions.contains(&reader)) {
                 continue;
             }
-            by_language.entry(reader).or_default().push(Recipient {
-                chat_id: s.chat_id,
-                thread_id: s.thread_id,
-                dedupe_key: format!("{alert_key}:{}", s.chat_id),
-            });
+            by_language.entry(reader).or_default().extend(audience.chats.into_iter().map(
+                |(chat_id, thread_id)| Recipient {
+                    chat_id,
+                    thread_id,
+                    dedupe_key: format!("{alert_key}:{chat_id}"),
+                },
+            ));
         }
         let mut fanouts = Vec::new();
-        for (reader, recipients) in by_language {
+        for (reader, mut recipients) in by_language {
+            // Queued in the order of the chats' ids, whatever order the profiles came in.
+            recipients.sort_unstable_by_key(|r| r.chat_id.0);
             let (key, payload) = if reader == language {
                 (format!("alert:{}", notice.id), render::alert(style, notice))
             } else {

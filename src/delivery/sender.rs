@@ -21,6 +21,7 @@ use tokio::task::JoinSet;
 use crate::clock::Clock;
 use crate::config::DeliverySettings;
 use crate::delivery::instances::Instances;
+use crate::delivery::recorder::Recorder;
 use crate::metrics::{Metrics, Shed, Traffic};
 use crate::render::payload::Payload;
 use crate::store::{ChatTurn, ClaimedDelivery, Outcome, Standing, Store, StoreError};
@@ -155,6 +156,12 @@ impl Sender {
         }
         let (heartbeat_stop, heartbeat_stopped) = watch::channel(false);
         let heartbeat = tokio::spawn(self.clone().heartbeat(heartbeat_stopped));
+        // Deliveries sent in full are recorded together (SQLite; see `recorder`). The task
+        // ends once the last handle, this loop's and its sends', is dropped.
+        let (recorder, recording) = match Recorder::start(self.store.clone(), self.clock.clone()) {
+            Some((recorder, task)) => (Some(recorder), Some(task)),
+            None => (None, None),
+        };
         let permits = Arc::new(Semaphore::new(self.settings.concurrency));
         let mut in_flight = JoinSet::new();
         // Slots freed one by one are gathered for a moment before claiming: a claim is a
@@ -226,14 +233,19 @@ impl Sender {
                 let holding = Holding::new(self.clone(), &delivery);
                 let sender = self.clone();
                 let stop = stop.clone();
+                let recorder = recorder.clone();
                 in_flight.spawn(async move {
-                    sender.deliver(delivery, stop).await;
+                    sender.deliver(delivery, stop, recorder.as_ref()).await;
                     drop(holding);
                     drop(permit);
                 });
             }
         }
         while in_flight.join_next().await.is_some() {}
+        drop(recorder);
+        if let Some(recording) = recording {
+            let _ = recording.await;
+        }
         let _ = heartbeat_stop.send(true);
         let _ = heartbeat.await;
     }
@@ -305,12 +317,17 @@ impl Sender {
     }
 
     /// Sends the delivery's remaining parts and records how it went.
-    async fn deliver(&self, d: ClaimedDelivery, stop: watch::Receiver<bool>) {
+    async fn deliver(&self, d: ClaimedDelivery, stop: watch::Receiver<bool>, recorder: Option<&Recorder>) {
         let outcome = match self.send_parts(&d, stop.clone()).await {
             Some(outcome) => outcome,
             None => return,
         };
         self.log_outcome(&d, &outcome);
+        if let (Some(recorder), Outcome::Sent { first_message_id, parts }) = (recorder, &outcome)
+            && recorder.record_sent(&d, *parts, *first_message_id).await
+        {
+            return;
+        }
         self.record_until_written(&d, &outcome, stop).await;
     }
 

@@ -195,18 +195,12 @@ impl Subscriber {
     /// What the chat wants to read about (keywords lower-cased and in simplified
     /// characters, as [`Interests::follows`] compares them).
     pub fn interests(&self) -> Interests {
-        let lower = |words: &[Keyword]| {
-            words
-                .iter()
-                .map(|w| super::hanzi::to_simplified(&w.as_str().to_lowercase()).into_owned())
-                .collect()
-        };
-        Interests {
-            categories: self.categories.clone(),
-            include: lower(&self.include_keywords),
-            exclude: lower(&self.exclude_keywords),
-            districts: self.districts.clone(),
-        }
+        Interests::new(
+            self.categories.clone(),
+            &self.include_keywords,
+            &self.exclude_keywords,
+            self.districts.clone(),
+        )
     }
 
     /// Whether a notice with this text and category is one this chat follows.
@@ -253,6 +247,23 @@ pub struct Interests {
 }
 
 impl Interests {
+    /// Interests from a chat's settings: the keywords lower-cased and in simplified
+    /// characters, as [`Interests::follows`] compares them.
+    pub fn new(
+        categories: BTreeSet<Category>,
+        include: &[Keyword],
+        exclude: &[Keyword],
+        districts: super::DistrictSet,
+    ) -> Interests {
+        let lower = |words: &[Keyword]| {
+            words
+                .iter()
+                .map(|w| super::hanzi::to_simplified(&w.as_str().to_lowercase()).into_owned())
+                .collect()
+        };
+        Interests { categories, include: lower(include), exclude: lower(exclude), districts }
+    }
+
     /// Whether a notice of `category` whose text is `text` is followed. Text and keywords
     /// are compared lower-cased and with traditional characters in their simplified forms
     /// ([`super::hanzi`]): the keyword `刷單` follows a notice about `刷单`, and `刷单` one

@@ -203,8 +203,34 @@ pub trait ClaimStore {
         outcome: &Outcome,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Records the deliveries as sent in one statement, each only if its claim still
+    /// holds and its notice has no correction it lacks; returns the ids recorded. The
+    /// others (a claim lost, a follow-up due) the caller records with
+    /// [`record_outcome`](Self::record_outcome), which tells those cases apart. A group
+    /// commit for SQLite, where every statement is a round trip to sqlx's thread for the
+    /// connection; PostgreSQL records none here (it needs a transaction with a share lock
+    /// on the notice for each, see `record_outcome`), and says so with
+    /// [`records_sent_together`](Self::records_sent_together).
+    async fn record_sent_together(
+        &self,
+        sent: &[SentRecord<'_>],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>, StoreError>;
+    /// Whether [`record_sent_together`](Self::record_sent_together) records anything.
+    fn records_sent_together(&self) -> bool;
     /// When the next pending delivery is due, to sleep until then.
     async fn next_delivery_due(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
+}
+
+/// A delivery sent in full, for [`ClaimStore::record_sent_together`]: what
+/// `Outcome::Sent` says of it.
+#[derive(Clone, Copy, Debug)]
+pub struct SentRecord<'a> {
+    pub delivery: &'a ClaimedDelivery,
+    /// Parts sent, all of them.
+    pub parts: i32,
+    /// The Telegram message id of the first part.
+    pub first_message_id: Option<i32>,
 }
 
 /// Milliseconds, for the lease arithmetic in SQL.
@@ -225,17 +251,22 @@ pub(crate) fn fenced_update(set: &str) -> String {
 pub(crate) const MARK_SENT: &str = "status = 'sent', parts_sent = $4, \
      telegram_message_id = COALESCE(telegram_message_id, $5), sent_at = $6, lease_expires_ms = NULL, updated_at = $6";
 
-/// The latest correction of an alert's or channel post's notice that the delivery `$1`
-/// does not carry yet, as the FROM and WHERE of a query (`c` the correction's fan-out,
-/// `d` the delivery): what a delivery recorded as sent must still get, as a reply.
+/// The latest correction of an alert's or channel post's notice that a delivery does not
+/// carry yet, as the FROM and WHERE of a query (`c` the correction's fan-out, `d` the
+/// delivery, whose id is the SQL `$delivery`): what a delivery recorded as sent must
+/// still get, as a reply.
 macro_rules! missed_follow_up {
-    () => {
-        "FROM deliveries d \
+    ($delivery:literal) => {
+        concat!(
+            "FROM deliveries d \
          JOIN fanouts f ON f.id = d.fanout_id AND f.kind IN ('alert', 'channel') \
          JOIN fanouts c ON c.notice_id = f.notice_id AND c.kind = 'correction' \
-         WHERE d.id = $1 AND c.message_id IS NOT NULL \
+         WHERE d.id = ",
+            $delivery,
+            " AND c.message_id IS NOT NULL \
          AND c.id = (SELECT MAX(l.id) FROM fanouts l WHERE l.notice_id = f.notice_id AND l.kind = 'correction') \
          AND c.message_id <> d.message_id"
+        )
     };
 }
 pub(crate) use missed_follow_up;
@@ -291,7 +322,7 @@ macro_rules! impl_claim_store {
                      next_attempt_at, reply_to, created_at, updated_at) \
                      SELECT c.id, c.message_id, c.key || ':' || CAST(d.chat_id AS TEXT), d.chat_id, d.thread_id, 0, \
                      'pending', $2, d.telegram_message_id, $2, $2 ",
-                    $crate::store::claims::missed_follow_up!(),
+                    $crate::store::claims::missed_follow_up!("$1"),
                     " ON CONFLICT (dedupe_key) DO NOTHING"
                 ))
                 .bind(delivery)
@@ -420,6 +451,45 @@ macro_rules! impl_claim_store {
                 Ok(row.map(|(parts,)| parts))
             }
 
+            async fn record_sent_together(
+                &self,
+                sent: &[$crate::store::SentRecord<'_>],
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<Vec<i64>, $crate::store::StoreError> {
+                if !self.records_sent_together() || sent.is_empty() {
+                    return Ok(Vec::new());
+                }
+                // What `record_outcome`'s single statement does for one delivery, for each
+                // row of `o`; the rows it leaves alone return no id.
+                let mut update = ::sqlx::QueryBuilder::<$db>::new(
+                    "WITH o (id, leased_by, claim, parts, first_message_id) AS (",
+                );
+                update.push_values(sent, |mut row, r| {
+                    row.push_bind(r.delivery.id)
+                        .push_bind(r.delivery.leased_by.as_str())
+                        .push_bind(r.delivery.claim)
+                        .push_bind(r.parts)
+                        .push_bind(r.first_message_id);
+                });
+                update.push(
+                    ") UPDATE deliveries SET status = 'sent', parts_sent = o.parts, \
+                     telegram_message_id = COALESCE(deliveries.telegram_message_id, o.first_message_id), sent_at = ",
+                );
+                update.push_bind(now).push(", lease_expires_ms = NULL, updated_at = ").push_bind(now);
+                update.push(concat!(
+                    " FROM o WHERE deliveries.id = o.id AND deliveries.leased_by = o.leased_by \
+                     AND deliveries.claim = o.claim AND deliveries.status = 'sending' AND NOT EXISTS (SELECT 1 ",
+                    $crate::store::claims::missed_follow_up!("deliveries.id"),
+                    ") RETURNING deliveries.id"
+                ));
+                let ids: Vec<(i64,)> = update.build_query_as().fetch_all(&self.pool).await?;
+                Ok(ids.into_iter().map(|(id,)| id).collect())
+            }
+
+            fn records_sent_together(&self) -> bool {
+                $share_lock.is_empty()
+            }
+
             async fn record_outcome(
                 &self,
                 d: &$crate::store::ClaimedDelivery,
@@ -437,7 +507,7 @@ macro_rules! impl_claim_store {
                 // due changes nothing here, and the transaction below tells which.
                 if let (true, Outcome::Sent { first_message_id, parts }) = ($share_lock.is_empty(), outcome) {
                     let sql = $crate::store::claims::fenced_update($crate::store::claims::MARK_SENT)
-                        + concat!(" AND NOT EXISTS (SELECT 1 ", $crate::store::claims::missed_follow_up!(), ")");
+                        + concat!(" AND NOT EXISTS (SELECT 1 ", $crate::store::claims::missed_follow_up!("$1"), ")");
                     let recorded = Self::bind_parts_sent(&sql, d, *parts, *first_message_id, now)
                         .execute(&self.pool)
                         .await?

@@ -36,7 +36,7 @@ use async_trait::async_trait;
 use crate::config::{DatabaseSettings, DatabaseUrl};
 pub use admins::AdminStore;
 pub use audit::AuditStore;
-pub use claims::{ClaimStore, ClaimedDelivery, Outcome, Standing};
+pub use claims::{ClaimStore, ClaimedDelivery, Outcome, SentRecord, Standing};
 pub use dialogues::DialogueStore;
 pub use error::StoreError;
 pub use feeds::{FeedClaim, FeedState, FeedStore, PollOutcome};
@@ -47,8 +47,8 @@ pub use leader::{ChatTurn, LeaderLease, LeaderStore};
 pub use migrations::MigrationReport;
 pub use notices::{NoticeQuery, NoticeStore};
 pub use outbox::{
-    ChangeOnce, DeliveryCounts, DueDigests, FanoutKind, FanoutProgress, NewFanout, NoticeChange,
-    NoticeChanged, OutboxStore, Pending, Recipient, StoredMessage,
+    AlertAudience, ChangeOnce, DeliveryCounts, DueDigests, FanoutKind, FanoutProgress, NewFanout,
+    NoticeChange, NoticeChanged, OutboxStore, Pending, Recipient, StoredMessage,
 };
 pub use postgres::PgStore;
 pub use publications::{NewPublication, PublicationStore, Published, change_fingerprint};

@@ -5,7 +5,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::StoreError;
-use crate::domain::{AuditEntry, ChatId, Language, Notice, NoticeCorrection, NoticeId, Subscriber};
+use crate::domain::{
+    AuditEntry, ChatId, Interests, Language, Notice, NoticeCorrection, NoticeId, Subscriber,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FanoutKind {
@@ -51,6 +53,19 @@ pub struct Recipient {
     pub chat_id: ChatId,
     pub thread_id: Option<i32>,
     pub dedupe_key: String,
+}
+
+/// Active, unpaused subscriptions that an alert's filter cannot tell apart (the same
+/// language, categories, keywords and districts), with their chats: one per distinct
+/// profile, so that a city's 100 000 subscribers cross from the database as a few rows
+/// (most keep the defaults) and the filter runs once a profile, not once a chat.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertAudience {
+    pub language: Language,
+    pub interests: Interests,
+    /// The chats sharing the profile, each with its forum topic if it has one; in no
+    /// particular order.
+    pub chats: Vec<(ChatId, Option<i32>)>,
 }
 
 /// A broadcast to queue: one message to many chats.
@@ -170,9 +185,9 @@ pub trait OutboxStore {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Notice>, StoreError>;
-    /// Active subscriptions that are not paused, in every language: the candidates for an
-    /// alert.
-    async fn alert_candidates(&self) -> Result<Vec<Subscriber>, StoreError>;
+    /// Active subscriptions that are not paused, in every language — the candidates for
+    /// an alert — grouped by what the alert's filter reads ([`AlertAudience`]).
+    async fn alert_audiences(&self) -> Result<Vec<AlertAudience>, StoreError>;
     /// The languages of the published notices in a language group. A version only
     /// scheduled is not one yet: an urgent alert does not wait for it (it may be published
     /// much later, or withdrawn before it is).
@@ -626,17 +641,11 @@ macro_rules! impl_outbox_store {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
-            async fn alert_candidates(
+            async fn alert_audiences(
                 &self,
-            ) -> Result<Vec<$crate::domain::Subscriber>, $crate::store::StoreError> {
-                let rows: Vec<$crate::store::subscribers::SubscriberRow> = ::sqlx::query_as(concat!(
-                    "SELECT ",
-                    $crate::store::subscribers::subscriber_columns!(),
-                    " FROM subscribers WHERE subscribed AND status = 'active' AND paused_reason IS NULL \
-                     ORDER BY chat_id"
-                ))
-                .fetch_all(&self.pool)
-                .await?;
+            ) -> Result<Vec<$crate::store::AlertAudience>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::subscribers::AudienceRow> =
+                    ::sqlx::query_as($crate::store::subscribers::AUDIENCES).fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc, Weekday};
 
 use super::StoreError;
 use crate::domain::{
-    Category, ChatId, Frequency, GoneReason, Keyword, PauseReason, Subscriber, SubscriberStatus,
+    Category, ChatId, Frequency, GoneReason, Interests, Keyword, PauseReason, Subscriber, SubscriberStatus,
 };
 
 #[async_trait]
@@ -176,21 +176,78 @@ fn parse_list(text: &str) -> Result<Vec<String>, serde_json::Error> {
     serde_json::from_str(text)
 }
 
+/// A stored keyword list (a JSON array of strings) read back; `bad` names the row.
+fn keywords_from_column(
+    text: &str,
+    bad: &dyn Fn(&dyn std::fmt::Display) -> StoreError,
+) -> Result<Vec<Keyword>, StoreError> {
+    let words = parse_list(text).map_err(|e| bad(&e))?;
+    words.iter().map(|w| Keyword::parse(w).map_err(|e| bad(&e))).collect()
+}
+
+/// A stored category list (a JSON array of category codes) read back.
+fn categories_from_column(
+    text: &str,
+    bad: &dyn Fn(&dyn std::fmt::Display) -> StoreError,
+) -> Result<BTreeSet<Category>, StoreError> {
+    parse_list(text).map_err(|e| bad(&e))?.iter().map(|c| c.parse().map_err(|e| bad(&e))).collect()
+}
+
+/// One row of [`OutboxStore::alert_audiences`](super::OutboxStore::alert_audiences):
+/// the columns an alert's filter reads, and the chats that share them.
+#[derive(sqlx::FromRow)]
+pub(crate) struct AudienceRow {
+    pub language: String,
+    pub categories: String,
+    pub include_keywords: String,
+    pub exclude_keywords: String,
+    pub districts: String,
+    /// `chat_id` or `chat_id:thread_id` for each chat, joined by `,`.
+    pub chats: String,
+}
+
+/// The statement behind `alert_audiences`, the same on both backends (SQLite has had
+/// `string_agg` since 3.44; sqlx bundles 3.46). `status <> 'gone'` rather than `= 'active'`
+/// for the reason `due_digests` gives: nearly every row is active, and a walk of
+/// `subscribers_by_status` would fetch each row through the index.
+pub(crate) const AUDIENCES: &str = "SELECT language, categories, include_keywords, exclude_keywords, districts, \
+     string_agg(CAST(chat_id AS TEXT) || COALESCE(':' || CAST(thread_id AS TEXT), ''), ',') AS chats \
+     FROM subscribers WHERE subscribed AND status <> 'gone' AND paused_reason IS NULL \
+     GROUP BY language, categories, include_keywords, exclude_keywords, districts";
+
+impl TryFrom<AudienceRow> for super::AlertAudience {
+    type Error = StoreError;
+
+    fn try_from(r: AudienceRow) -> Result<Self, Self::Error> {
+        let bad = |e: &dyn std::fmt::Display| StoreError::corrupt("alert audience", e);
+        let chat = |item: &str| -> Result<(ChatId, Option<i32>), StoreError> {
+            let (chat, thread) = match item.split_once(':') {
+                Some((chat, thread)) => (chat, Some(thread.parse().map_err(|e| bad(&e))?)),
+                None => (item, None),
+            };
+            Ok((ChatId(chat.parse().map_err(|e| bad(&e))?), thread))
+        };
+        Ok(super::AlertAudience {
+            language: r.language.parse().map_err(|e| bad(&e))?,
+            interests: Interests::new(
+                categories_from_column(&r.categories, &bad)?,
+                &keywords_from_column(&r.include_keywords, &bad)?,
+                &keywords_from_column(&r.exclude_keywords, &bad)?,
+                crate::domain::district::districts_from_column(&r.districts),
+            ),
+            chats: r.chats.split(',').map(chat).collect::<Result<_, _>>()?,
+        })
+    }
+}
+
 impl TryFrom<SubscriberRow> for Subscriber {
     type Error = StoreError;
 
     fn try_from(r: SubscriberRow) -> Result<Self, Self::Error> {
         let what = format!("subscriber {}", r.chat_id);
         let bad = |e: &dyn std::fmt::Display| StoreError::corrupt(&what, e);
-        let keywords = |text: &str| -> Result<Vec<Keyword>, StoreError> {
-            let words = parse_list(text).map_err(|e| bad(&e))?;
-            words.iter().map(|w| Keyword::parse(w).map_err(|e| bad(&e))).collect()
-        };
-        let categories: BTreeSet<Category> = parse_list(&r.categories)
-            .map_err(|e| bad(&e))?
-            .iter()
-            .map(|c| c.parse().map_err(|e| bad(&e)))
-            .collect::<Result<_, _>>()?;
+        let keywords = |text: &str| keywords_from_column(text, &bad);
+        let categories = categories_from_column(&r.categories, &bad)?;
         let frequency = match (r.frequency.as_str(), r.digest_weekday) {
             ("off", _) => Frequency::Off,
             ("daily", _) => Frequency::Daily,

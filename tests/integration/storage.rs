@@ -13,10 +13,10 @@ use pingan::domain::{
     AuditAction, AuditEntry, ForwardedText, IndicatorKind, IndicatorReason, ListedReason, NewIndicator,
     NewReport, ReportDecision, ReportStatus, ReportStory, ReportedSubject, Risk, Subject,
 };
-use pingan::domain::{Notice, SearchTerms, Tip, TipId};
+use pingan::domain::{DistrictKey, Notice, SearchTerms, Tip, TipId};
 use pingan::store::{
     DueDigests, FanoutKind, Found, Matches, NewFanout, NewPublication, NoticeChange, NoticeQuery, Outcome,
-    Recipient, SeedOutcome, Standing, Store, StoreError, StoredMessage, TipChange, TipQuery,
+    Recipient, SeedOutcome, SentRecord, Standing, Store, StoreError, StoredMessage, TipChange, TipQuery,
 };
 
 /// A lease no test outlives.
@@ -86,8 +86,10 @@ conformance!(
     a_sender_that_lost_its_claim_changes_nothing,
     a_sender_told_to_send_a_part_holds_its_lease_while_the_part_goes_out,
     a_withdrawn_or_corrected_notice_stops_its_waiting_alerts_before_they_are_sent,
+    deliveries_sent_together_are_recorded_together_unless_a_claim_was_lost_or_a_follow_up_is_owed,
     a_paused_chat_gets_nothing_until_it_resumes,
     a_chat_that_moves_gets_each_fan_out_once,
+    an_alerts_candidates_come_grouped_by_what_its_filter_reads,
     a_chat_whose_topic_is_gone_gets_its_deliveries_in_the_chat_itself,
     the_language_versions_of_an_alert_are_stored_together,
     a_publication_under_one_key_is_stored_once_with_its_audit_entry_and_ends_the_dialogue,
@@ -940,6 +942,71 @@ async fn a_withdrawn_or_corrected_notice_stops_its_waiting_alerts_before_they_ar
     }
 }
 
+/// The sender's group commit (SQLite): one statement records every delivery of the batch
+/// that is plainly sent; a claim lost or a correction owed leaves its row for
+/// `record_outcome`, which tells the two apart. PostgreSQL records none together.
+async fn deliveries_sent_together_are_recorded_together_unless_a_claim_was_lost_or_a_follow_up_is_owed(
+    store: Arc<dyn Store>,
+) {
+    let alert = |key: &str, notice: &Notice, chat: i64| {
+        let mut alert = fanout(key, &[chat]);
+        alert.notice_id = Some(notice.id);
+        alert
+    };
+    let first = store.insert_notice(&notice_at("警报一", "正文", Publication::Now, None)).await.unwrap();
+    store.enqueue_publication(&first, &[alert("alert:12", &first, 41)], at(8, 0)).await.unwrap();
+    let short = std::time::Duration::from_millis(200);
+    let lost = store.claim_deliveries("slow", at(8, 0), short, 10).await.unwrap().remove(0);
+    tokio::time::sleep(short * 2).await;
+    assert_eq!(store.claim_deliveries("fast", at(8, 0), LEASE, 10).await.unwrap()[0].id, lost.id);
+
+    let corrected = store.insert_notice(&notice_at("警报二", "正文", Publication::Now, None)).await.unwrap();
+    store.enqueue_publication(&corrected, &[alert("alert:13", &corrected, 42)], at(8, 0)).await.unwrap();
+    let plain = store.insert_notice(&notice_at("警报三", "正文", Publication::Now, None)).await.unwrap();
+    store.enqueue_publication(&plain, &[alert("alert:14", &plain, 43)], at(8, 0)).await.unwrap();
+    let claimed = store.claim_deliveries("w", at(8, 0), LEASE, 10).await.unwrap();
+    let [owing, sent] =
+        [42, 43].map(|chat| claimed.iter().find(|d| d.chat() == ChatId(chat)).unwrap().clone());
+    let message = StoredMessage { content_key: "c13".into(), parts_json: "{\"parts\":[]}".into() };
+    let correction = NoticeCorrection::new(content("更正", Language::Zh), None, at(8, 1)).unwrap();
+    store
+        .change_notice(
+            corrected.id,
+            NoticeChange::Correct(&correction),
+            "correction:13",
+            &message,
+            &audit_at(8, 1),
+        )
+        .await
+        .unwrap();
+
+    let records =
+        [&lost, &owing, &sent].map(|d| SentRecord { delivery: d, parts: 1, first_message_id: Some(7) });
+    let together = store.record_sent_together(&records, at(8, 2)).await.unwrap();
+    if store.records_sent_together() {
+        assert_eq!(together, [sent.id], "only the delivery with nothing else to it");
+    } else {
+        assert!(together.is_empty());
+    }
+    // What the sender then does with the others.
+    let outcome = Outcome::Sent { first_message_id: Some(7), parts: 1 };
+    assert!(!store.record_outcome(&lost, &outcome, at(8, 2)).await.unwrap(), "the lost claim writes nothing");
+    assert!(store.record_outcome(&owing, &outcome, at(8, 2)).await.unwrap());
+    assert_eq!(
+        store.record_outcome(&sent, &outcome, at(8, 2)).await.unwrap(),
+        together.is_empty(),
+        "a delivery recorded together is sent: recording it again finds no claim in flight"
+    );
+    let progress = store.fanout_progress(10).await.unwrap();
+    let of = |key: &str| {
+        let p = progress.iter().find(|p| p.key == key).unwrap();
+        (p.sent, p.pending, p.sending)
+    };
+    assert_eq!(of("alert:12"), (0, 0, 1), "still the other sender's");
+    assert_eq!((of("alert:13"), of("alert:14")), ((1, 0, 0), (1, 0, 0)));
+    assert_eq!(of("correction:13"), (0, 1, 0), "the correction the sent alert lacked is queued as a reply");
+}
+
 async fn outcomes_close_deliveries_and_follow_the_chat(store: Arc<dyn Store>) {
     for chat in [11, 12, 13, -14, -15] {
         store.save_subscriber(&subscriber(chat)).await.unwrap();
@@ -1123,14 +1190,54 @@ async fn a_paused_chat_gets_nothing_until_it_resumes(store: Arc<dyn Store>) {
     assert!(!store.mark_paused(ChatId(-42), PauseReason::NoRights, at(8, 2)).await.unwrap(), "once");
     let read = store.subscriber(ChatId(-42)).await.unwrap().unwrap();
     assert_eq!(read.status, SubscriberStatus::Paused { reason: PauseReason::NoRights, since: at(8, 1) });
-    assert!(store.alert_candidates().await.unwrap().is_empty(), "paused chats are no candidates");
+    assert!(store.alert_audiences().await.unwrap().is_empty(), "paused chats are no candidates");
     let p = store.fanout_progress(10).await.unwrap().into_iter().find(|p| p.key == "alert:6").unwrap();
     assert_eq!((p.failed, p.pending, p.sending), (2, 0, 0), "both chats' deliveries end, with the reason");
     assert_eq!(store.subscriber_counts().await.unwrap().paused, 2);
 
     assert!(store.mark_active(ChatId(-42), at(9, 0)).await.unwrap());
-    let candidates = store.alert_candidates().await.unwrap();
-    assert_eq!(candidates.iter().map(|s| s.chat_id).collect::<Vec<_>>(), [ChatId(-42)]);
+    let audiences = store.alert_audiences().await.unwrap();
+    assert_eq!(audiences.iter().flat_map(|a| a.chats.clone()).collect::<Vec<_>>(), [(ChatId(-42), Some(12))]);
+}
+
+async fn an_alerts_candidates_come_grouped_by_what_its_filter_reads(store: Arc<dyn Store>) {
+    let topic = subscriber(-100);
+    // Another chat with the same filters but no topic, another digest time and user.
+    let mut plain = subscriber(-1_001_234_567_890);
+    (plain.thread_id, plain.user_id, plain.digest_time) = (None, None, "18:00".parse().unwrap());
+    let mut district = subscriber(-102);
+    district.districts = BTreeSet::from([DistrictKey::parse("chengdong").unwrap()]);
+    let default = Subscriber::new(ChatId(7), Language::Zh, chrono_tz::Asia::Shanghai, at(8, 0));
+    let elsewhere = Subscriber::new(ChatId(8), Language::Zh, chrono_tz::Europe::Berlin, at(8, 0));
+    let mut left = Subscriber::new(ChatId(9), Language::Zh, chrono_tz::Asia::Shanghai, at(8, 0));
+    left.subscribed = false;
+    let mut gone = Subscriber::new(ChatId(10), Language::Zh, chrono_tz::Asia::Shanghai, at(8, 0));
+    gone.status = SubscriberStatus::Gone { reason: GoneReason::Blocked, since: at(8, 0) };
+    let mut paused = Subscriber::new(ChatId(11), Language::Zh, chrono_tz::Asia::Shanghai, at(8, 0));
+    paused.status = SubscriberStatus::Paused { reason: PauseReason::NoRights, since: at(8, 0) };
+    for s in [&topic, &plain, &district, &default, &elsewhere, &left, &gone, &paused] {
+        store.save_subscriber(s).await.unwrap();
+    }
+
+    let mut audiences = store.alert_audiences().await.unwrap();
+    for a in &mut audiences {
+        a.chats.sort_unstable_by_key(|(chat, _)| chat.0);
+    }
+    audiences.sort_by_key(|a| a.chats[0].0.0);
+    let chats: Vec<_> = audiences.iter().map(|a| a.chats.clone()).collect();
+    assert_eq!(
+        chats,
+        [
+            vec![(plain.chat_id, None), (topic.chat_id, Some(12))],
+            vec![(district.chat_id, Some(12))],
+            vec![(default.chat_id, None), (elsewhere.chat_id, None)],
+        ],
+        "one audience a profile; the chats that left, are gone or are paused in none"
+    );
+    assert_eq!(audiences[0].language, Language::En);
+    assert_eq!(audiences[0].interests, topic.interests(), "keywords folded as a chat's own are");
+    assert_eq!(audiences[1].interests, district.interests());
+    assert_eq!((audiences[2].language, &audiences[2].interests), (Language::Zh, &default.interests()));
 }
 
 async fn a_chat_that_moves_gets_each_fan_out_once(store: Arc<dyn Store>) {

@@ -9,10 +9,10 @@
 //!
 //! Setup: `BENCH_SUBSCRIBERS` (100 000) subscribers stored with `save_subscriber` (70% in
 //! Chinese, 30% in English; 60% with the default settings, the rest with a random choice
-//! of categories and of up to five districts; seeded), then the real application (`pingan::startup::run`:
-//! scheduler, sender, polling) against a fake Bot API in this process that enforces no
-//! flood limit (`fanout/fake.rs`, a counting fake; `BENCH_FAKE=tests` uses
-//! `tests/support/fake_telegram` instead). The configuration allows at most 1 000 messages
+//! of categories and of up to five districts; seeded), then the real application
+//! (`pingan::startup::run`: scheduler, sender, polling) against a fake Bot API in this
+//! process that enforces no flood limit (`fanout/fake.rs`, a counting fake;
+//! `BENCH_FAKE=tests` uses `tests/support/fake_telegram` instead). The configuration allows at most 1 000 messages
 //! a second (`delivery.rate_per_second`, `paid_rate_per_second`); the settings are built
 //! from the shipped defaults and the rates then set on the struct to `BENCH_RATE` (100 000)
 //! a second, so that the pacer does not hold the sender back. `delivery.concurrency` stays
@@ -83,11 +83,11 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// How often the resident memory is sampled.
 /// Districts some subscribers follow (keys as a bureau would configure them; the store
 /// keeps keys, the configuration is not needed to read them).
 const DISTRICTS: [&str; 5] = ["chengdong", "chengxi", "gaoxin", "jiangbei", "kaifa"];
 
+/// How often the resident memory is sampled.
 const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 /// How often the benchmark asks whether the fan-out is queued.
 const QUEUED_POLL: Duration = Duration::from_millis(10);
@@ -175,25 +175,25 @@ fn settings_for_counting(fake: &fake::Fake, db: &TestDb, extra: &[(&str, &str)])
 async fn store_subscribers(store: &Arc<dyn Store>, n: i64) -> (usize, usize) {
     let now = Utc::now();
     let mut rng = fastrand::Rng::with_seed(15);
-    let subscribers: Vec<Subscriber> = (0..n)
-        .map(|k| {
-            let language = if rng.f64() < 0.7 { Language::Zh } else { Language::En };
-            let mut subscriber = Subscriber::new(ChatId(k + 1), language, chrono_tz::Asia::Shanghai, now);
-            // Most keep the defaults; the rest chose some categories, and some of those a
-            // district or two: profiles a city's subscribers could have (an Extreme
-            // alert for the whole city reaches them all anyway).
-            if rng.f64() < 0.4 {
-                subscriber.categories = Category::ALL.iter().copied().filter(|_| rng.bool()).collect();
-                subscriber.districts = DISTRICTS
-                    .iter()
-                    .filter(|_| rng.f64() < 0.2)
-                    .map(|key| DistrictKey::parse(key).expect("a district key"))
-                    .collect();
-            }
-            subscriber
-        })
-        .collect();
-    let zh = subscribers.iter().filter(|s| s.language == Language::Zh).count();
+    // Made one by one as they are stored, so that the process does not hold them all.
+    let mut zh = 0;
+    let subscribers = (0..n).map(|k| {
+        let language = if rng.f64() < 0.7 { Language::Zh } else { Language::En };
+        let mut subscriber = Subscriber::new(ChatId(k + 1), language, chrono_tz::Asia::Shanghai, now);
+        // Most keep the defaults; the rest chose some categories, and some of those a
+        // district or two: profiles a city's subscribers could have (an Extreme
+        // alert for the whole city reaches them all anyway).
+        if rng.f64() < 0.4 {
+            subscriber.categories = Category::ALL.iter().copied().filter(|_| rng.bool()).collect();
+            subscriber.districts = DISTRICTS
+                .iter()
+                .filter(|_| rng.f64() < 0.2)
+                .map(|key| DistrictKey::parse(key).expect("a district key"))
+                .collect();
+        }
+        zh += usize::from(language == Language::Zh);
+        subscriber
+    });
     let started = Instant::now();
     futures::stream::iter(subscribers)
         .map(|subscriber| {

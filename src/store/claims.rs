@@ -482,7 +482,9 @@ macro_rules! impl_claim_store {
                     $crate::store::claims::missed_follow_up!("deliveries.id"),
                     ") RETURNING deliveries.id"
                 ));
-                let ids: Vec<(i64,)> = update.build_query_as().fetch_all(&self.pool).await?;
+                // Not kept prepared: batches of 1 to 256 rows are as many statements, and
+                // sqlx's cache of 100 a connection would hold large ones for nothing.
+                let ids: Vec<(i64,)> = update.build_query_as().persistent(false).fetch_all(&self.pool).await?;
                 Ok(ids.into_iter().map(|(id,)| id).collect())
             }
 

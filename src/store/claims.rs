@@ -500,22 +500,14 @@ macro_rules! impl_claim_store {
             ) -> Result<bool, $crate::store::StoreError> {
                 use $crate::store::Outcome;
                 // SQLite, the common case: a delivery sent whose notice has no correction it
-                // lacks is recorded by one statement, not a transaction of four (BEGIN, the
-                // UPDATE, the follow-up's INSERT, COMMIT). Each statement is a round trip to
-                // sqlx's SQLite thread, and those hand-offs were most of the sender's CPU
-                // (`cargo bench --bench fanout`, BENCHMARKS.md). SQLite's one writer at a
-                // time makes the UPDATE and its NOT EXISTS one step; PostgreSQL needs the
-                // transaction's share lock on the notice, below. A claim lost or a follow-up
-                // due changes nothing here, and the transaction below tells which.
-                if let (true, Outcome::Sent { first_message_id, parts }) = ($share_lock.is_empty(), outcome) {
-                    let sql = $crate::store::claims::fenced_update($crate::store::claims::MARK_SENT)
-                        + concat!(" AND NOT EXISTS (SELECT 1 ", $crate::store::claims::missed_follow_up!("$1"), ")");
-                    let recorded = Self::bind_parts_sent(&sql, d, *parts, *first_message_id, now)
-                        .execute(&self.pool)
-                        .await?
-                        .rows_affected()
-                        > 0;
-                    if recorded {
+                // lacks is recorded by one statement (`record_sent_together`, the sender's
+                // group commit, for this one delivery), not a transaction of four (BEGIN,
+                // the UPDATE, the follow-up's INSERT, COMMIT). PostgreSQL needs the
+                // transaction's share lock on the notice, below. A claim lost or a
+                // follow-up due changes nothing there, and the transaction below tells which.
+                if let Outcome::Sent { first_message_id, parts } = outcome {
+                    let one = $crate::store::SentRecord { delivery: d, parts: *parts, first_message_id: *first_message_id };
+                    if !self.record_sent_together(&[one], now).await?.is_empty() {
                         return Ok(true);
                     }
                 }
